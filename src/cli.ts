@@ -1,0 +1,122 @@
+/**
+ * The commander program and the one error boundary: the only code that calls process.exit.
+ * Command modules are light (their heavy capabilities are imported inside their actions), so
+ * `imo --help` never loads viem or onnxruntime.
+ */
+import { Command, CommanderError } from 'commander'
+import { outputOptions } from './cli/options.js'
+import { applyConfig, loadDotenv, readConfigFile } from './cli/settings.js'
+import { color, configureUi, toJson, uiSettings } from './cli/ui.js'
+import { commands } from './commands/registry.js'
+import { ExitCode, ImoError } from './errors.js'
+import { runCleanups } from './util/interrupt.js'
+import { redact } from './util/redact.js'
+import { version } from './version.js'
+
+/** Builds the program; exported for the help snapshot and shared-flag tests. */
+export function buildProgram(): Command {
+  const program = new Command('imo')
+    .description(
+      'Operator tool for Initial Model Offerings: hash a model, deploy its ERC-7641 revenue-sharing token and\n' +
+        'ERC-7007 collection, run it locally with a proof commitment, mint, share revenue, verify.',
+    )
+    .version(version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .exitOverride()
+  for (const option of Object.values(outputOptions)) program.addOption(option)
+  program.hook('preAction', (root, action) => {
+    const globals = action.optsWithGlobals() as { json?: boolean; quiet?: boolean; verbose?: boolean; color?: boolean }
+    configureUi({
+      json: Boolean(globals.json),
+      quiet: Boolean(globals.quiet),
+      verbose: Boolean(globals.verbose),
+      color: globals.color !== false && !process.env.NO_COLOR,
+    })
+    applyConfig(action, readConfigFile())
+    void root
+  })
+  for (const create of commands) {
+    const command = create()
+    command.exitOverride()
+    program.addCommand(command)
+  }
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  $ imo demo                                  # the whole loop on a local chain with the bundled model
+  $ imo hash ./models/cppn                    # model hash and manifest
+  $ imo deploy --model ./models/cppn --name "Pattern Model" --symbol PAT --supply 1000000
+  $ imo infer-and-mint "a red spiral"
+  $ imo claim --json
+
+Settings: flag > environment (IMO_*) > .env > imo.config.json > prompt (terminal only) > default.
+Exit codes: 0 ok, 1 internal, 2 usage/input needed, 3 simulation reverted (nothing sent),
+  4 reverted on chain, 5 sent but not confirmed (re-run resumes), 6 RPC unreachable/wrong chain,
+  7 nonce conflict, 8 insufficient funds, 9 verification failed, 130 interrupted.`,
+  )
+  return program
+}
+
+/** Turns any error into the one-line message, optional details, and an exit code. */
+export function reportError(error: unknown): number {
+  const { json, verbose } = uiSettings()
+  if (error instanceof CommanderError) {
+    // Commander already printed its message (or the help) on stderr.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0
+    return ExitCode.Usage
+  }
+  const known = error instanceof ImoError
+  const exitCode = known ? error.exitCode : ExitCode.Internal
+  const message = known ? error.shortMessage : `internal error: ${(error as Error)?.message ?? String(error)}`
+  const lines = [`${color.red('error:')} ${message}`]
+  if (known && error.hint) lines.push(`${color.dim('hint:')} ${error.hint}`)
+  if (!known) lines.push(`${color.dim('hint:')} this is a bug in imo; re-run with --verbose and report the output`)
+  if (verbose) {
+    if (known && error.details) lines.push(error.details)
+    let cause: unknown = error
+    while (cause) {
+      if (cause instanceof Error && cause.stack) lines.push(color.dim(cause.stack))
+      cause = (cause as { cause?: unknown }).cause
+    }
+  }
+  process.stderr.write(`${redact(lines.join('\n'))}\n`)
+  if (json) {
+    const body = {
+      error: {
+        name: known ? error.name : 'InternalError',
+        message,
+        exitCode,
+        ...(known && error.details ? { details: error.details } : {}),
+        ...(known && error.hint ? { hint: error.hint } : {}),
+      },
+    }
+    process.stdout.write(`${redact(toJson(body))}\n`)
+  }
+  return exitCode
+}
+
+/** Entry point used by bin/imo.mjs through dist/cli.js. */
+export async function main(argv: string[] = process.argv): Promise<never> {
+  let interrupted = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(ExitCode.Interrupted)
+    interrupted = true
+    void runCleanups().then((code) => {
+      if (code !== 0)
+        process.stderr.write(`\n${color.yellow('interrupted')} (${signal}); the journal is intact, re-run to resume\n`)
+      process.exit(code)
+    })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  let exitCode = 0
+  try {
+    await loadDotenv()
+    await buildProgram().parseAsync(argv)
+  } catch (error) {
+    exitCode = reportError(error)
+  }
+  process.exit(exitCode)
+}

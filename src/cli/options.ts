@@ -1,0 +1,85 @@
+/**
+ * Every shared flag, defined once (Foundry `cast` style option groups) with its IMO_* variable on
+ * it, and attached to each command that needs it. A test checks that commands share these very
+ * objects, so `--rpc-url` cannot drift between commands.
+ *
+ * Precedence of a setting (DESIGN section 1): flag > environment (IMO_*) > .env > imo.config.json
+ * > interactive prompt (TTY only) > default. Commander applies flag and environment; .env is loaded
+ * into the environment first without overriding it (src/cli/settings.ts), and the config file fills
+ * what is still unset.
+ */
+import { Option } from 'commander'
+
+const env = (option: Option, variable: string): Option => option.env(variable)
+
+/** Output flags; global, so they work before or after the command name. */
+export const outputOptions = {
+  json: new Option('--json', 'print exactly one JSON document on stdout (human text goes to stderr)'),
+  quiet: new Option('-q, --quiet', 'print only results and errors'),
+  verbose: new Option('-v, --verbose', 'print details, and stack traces on errors'),
+  noColor: new Option('--no-color', 'disable colours (NO_COLOR is honoured too)'),
+} as const
+
+/** RPC connection (DESIGN section 1). */
+export const rpcOptions = {
+  rpcUrl: env(
+    new Option('--rpc-url <URL>', 'JSON-RPC endpoint; several comma-separated URLs give read fallbacks (sends use the first)'),
+    'IMO_RPC_URL',
+  ),
+  chainId: env(new Option('--chain-id <ID>', 'refuse to act unless the node serves this chain id'), 'IMO_CHAIN_ID'),
+} as const
+
+/** Where the signing key comes from; exactly one source is used (see src/chain/signer). */
+export const signerOptions = {
+  privateKey: env(
+    new Option(
+      '--private-key <HEX>',
+      'raw private key (visible to other users in the process list: prefer IMO_PRIVATE_KEY or a file)',
+    ),
+    'IMO_PRIVATE_KEY',
+  ),
+  privateKeyFile: env(new Option('--private-key-file <FILE>', 'file holding a hex private key'), 'IMO_PRIVATE_KEY_FILE'),
+  keystore: env(new Option('--keystore <FILE>', 'Ethereum V3 JSON keystore file'), 'IMO_KEYSTORE'),
+  account: env(new Option('--account <NAME>', 'Foundry keystore ~/.foundry/keystores/NAME'), 'IMO_ACCOUNT'),
+  passwordFile: env(
+    new Option('--password-file <FILE>', 'file holding the keystore password (else IMO_KEYSTORE_PASSWORD, else a hidden prompt)'),
+    'IMO_PASSWORD_FILE',
+  ),
+  mnemonicFile: env(new Option('--mnemonic-file <FILE>', 'file holding a BIP-39 mnemonic'), 'IMO_MNEMONIC_FILE'),
+  mnemonicIndex: env(
+    new Option('--mnemonic-index <N>', "account index on the mnemonic's path m/44'/60'/0'/0/N (default 0)"),
+    'IMO_MNEMONIC_INDEX',
+  ),
+} as const
+
+/** Transaction behaviour for every sending command. */
+export const txOptions = {
+  dryRun: new Option('--dry-run', 'simulate, estimate gas and cost, print; send nothing'),
+  yes: new Option('-y, --yes', 'skip confirmations (needed without a terminal for actions that cannot be undone)'),
+  confirmations: env(new Option('--confirmations <N>', 'blocks to wait after inclusion (default 1)'), 'IMO_CONFIRMATIONS'),
+  timeout: env(new Option('--timeout <SECONDS>', 'how long to wait for a receipt before exiting 5 (default 120)'), 'IMO_TIMEOUT'),
+  gasLimit: new Option('--gas-limit <GAS>', 'gas limit instead of the estimate'),
+  maxFeePerGas: env(new Option('--max-fee-per-gas <GWEI>', 'EIP-1559 max fee per gas, in gwei'), 'IMO_MAX_FEE_PER_GAS'),
+  maxPriorityFeePerGas: env(
+    new Option('--max-priority-fee-per-gas <GWEI>', 'EIP-1559 priority fee per gas, in gwei'),
+    'IMO_MAX_PRIORITY_FEE_PER_GAS',
+  ),
+  gasPrice: env(new Option('--gas-price <GWEI>', 'legacy gas price in gwei (chains without EIP-1559)'), 'IMO_GAS_PRICE'),
+} as const
+
+/** Which recorded deployment a command acts on. */
+export const deploymentOptions = {
+  deployment: env(
+    new Option('--deployment <FILE>', 'deployment file (default: the one recorded for the chain under .imo/deployments/)'),
+    'IMO_DEPLOYMENT',
+  ),
+} as const
+
+/** Attaches every option of the given groups to a command, in order. */
+export function addOptionGroups<C extends { addOption(option: Option): unknown }>(
+  command: C,
+  ...groups: Record<string, Option>[]
+): C {
+  for (const group of groups) for (const option of Object.values(group)) command.addOption(option)
+  return command
+}

@@ -1,0 +1,48 @@
+/**
+ * Loads `.env` (quietly, never overriding the environment) and `imo.config.json` (values for
+ * options still unset after flags and environment). See src/cli/options.ts for the precedence.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import { UsageError } from '../errors.js'
+
+/** The config file `imo init` writes; keys are option names in camelCase (e.g. "rpcUrl"). */
+export const CONFIG_FILE = 'imo.config.json'
+
+/** Loads `.env` from the working folder into process.env without overriding what is set. */
+export async function loadDotenv(cwd = process.cwd()): Promise<void> {
+  const path = resolve(cwd, '.env')
+  if (!existsSync(path)) return
+  const { parse } = await import('dotenv')
+  const parsed = parse(readFileSync(path))
+  for (const [key, value] of Object.entries(parsed)) if (process.env[key] === undefined) process.env[key] = value
+}
+
+/** Reads imo.config.json from the working folder ({} when absent; a clear error when malformed). */
+export function readConfigFile(cwd = process.cwd()): Record<string, unknown> {
+  const path = resolve(cwd, CONFIG_FILE)
+  if (!existsSync(path)) return {}
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8')) as unknown
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object')
+    return value as Record<string, unknown>
+  } catch (error) {
+    throw new UsageError(`${CONFIG_FILE} is not valid: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+/**
+ * Fills options that neither a flag nor the environment set from the config file, recording the
+ * source as 'config' so later code can tell where a value came from.
+ */
+export function applyConfig(command: Command, config: Record<string, unknown>): void {
+  for (const option of command.options) {
+    const key = option.attributeName()
+    if (!(key in config)) continue
+    const source = command.getOptionValueSource(key)
+    if (source === 'cli' || source === 'env') continue
+    const value = config[key]
+    command.setOptionValueWithSource(key, typeof value === 'number' ? String(value) : value, 'config')
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The one place that writes to the terminal. Results go to stdout (one JSON document with --json);
+ * everything else (notes, warnings, spinners, progress) goes to stderr, and spinners only when
+ * stderr is a terminal. Colours honour --no-color and NO_COLOR.
+ */
+import chalk from 'chalk'
+import { redact } from '../util/redact.js'
+
+export interface UiSettings {
+  json: boolean
+  quiet: boolean
+  verbose: boolean
+  color: boolean
+}
+
+const settings: UiSettings = { json: false, quiet: false, verbose: false, color: true }
+
+/** Applies the global output flags; called once by src/cli.ts before a command runs. */
+export function configureUi(next: Partial<UiSettings>): void {
+  Object.assign(settings, next)
+  if (!settings.color) chalk.level = 0
+}
+
+export function uiSettings(): Readonly<UiSettings> {
+  return settings
+}
+
+/** True when a person can answer prompts: stdin and stderr are terminals and CI is unset. */
+export function isInteractive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY && !process.env.CI)
+}
+
+export const color = chalk
+
+function writeErr(line: string): void {
+  process.stderr.write(`${redact(line)}\n`)
+}
+
+/** A note for the operator on stderr (hidden by --quiet). */
+export function note(message: string): void {
+  if (!settings.quiet) writeErr(message)
+}
+
+/** A warning on stderr (always shown). */
+export function warn(message: string): void {
+  writeErr(`${chalk.yellow('warning:')} ${message}`)
+}
+
+/** Extra detail on stderr, only with --verbose. */
+export function debug(message: string): void {
+  if (settings.verbose) writeErr(chalk.dim(message))
+}
+
+/**
+ * Prints a command's result: the data object as one JSON document with --json, else the human
+ * rendering on stdout. Bigints become decimal strings in JSON.
+ * @example
+ * printResult({ modelHash: '0x..' }, (r) => r.modelHash)
+ */
+export function printResult<T>(data: T, human: (data: T) => string): void {
+  if (settings.json) {
+    process.stdout.write(`${redact(toJson(data))}\n`)
+    return
+  }
+  const text = human(data)
+  if (text) process.stdout.write(`${redact(text)}\n`)
+}
+
+/** JSON with bigints as decimal strings and Uint8Arrays as 0x-hex, indented for people. */
+export function toJson(data: unknown): string {
+  return JSON.stringify(
+    data,
+    (_key, value) => {
+      if (typeof value === 'bigint') return value.toString()
+      if (value instanceof Uint8Array) return `0x${Buffer.from(value).toString('hex')}`
+      return value
+    },
+    2,
+  )
+}
+
+export interface Spinner {
+  update(text: string): void
+  succeed(text?: string): void
+  fail(text?: string): void
+  stop(): void
+}
+
+/**
+ * A spinner on stderr for work that may take over a second; degrades to plain stderr lines
+ * (one at start, one at the end) without a terminal, and to nothing with --quiet or --json.
+ */
+export async function spinner(text: string): Promise<Spinner> {
+  const quietLines = settings.quiet || settings.json
+  if (!process.stderr.isTTY || quietLines) {
+    if (!quietLines) writeErr(`… ${text}`)
+    let current = text
+    return {
+      update: (t) => {
+        current = t
+      },
+      succeed: (t) => {
+        if (!quietLines) writeErr(`${chalk.green('✔')} ${t ?? current}`)
+      },
+      fail: (t) => {
+        if (!quietLines) writeErr(`${chalk.red('✖')} ${t ?? current}`)
+      },
+      stop: () => {},
+    }
+  }
+  const { default: ora } = await import('ora')
+  const s = ora({ text, stream: process.stderr, color: 'cyan', isEnabled: settings.color || true }).start()
+  return {
+    update: (t) => {
+      s.text = redact(t)
+    },
+    succeed: (t) => {
+      s.succeed(t === undefined ? undefined : redact(t))
+    },
+    fail: (t) => {
+      s.fail(t === undefined ? undefined : redact(t))
+    },
+    stop: () => {
+      s.stop()
+    },
+  }
+}
+
+/** Formats a byte count as KiB/MiB/GiB. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
+}

@@ -1,0 +1,32 @@
+/**
+ * Last line of defence for secrets: every value registered here is replaced by `***` in anything
+ * the CLI prints (messages, errors, JSON). Signers register keys, passwords and mnemonics as soon
+ * as they read them, so even an unexpected error that quotes its input cannot leak one.
+ */
+const secrets = new Set<string>()
+
+/**
+ * Registers a secret (and its 0x-less / 0x-prefixed twin for hex keys) for redaction.
+ * @example
+ * import { registerSecret, redact } from './util/redact.js'
+ * registerSecret('0xac09...')
+ * redact('bad key 0xac09...') // 'bad key ***'
+ */
+export function registerSecret(secret: string): void {
+  const value = secret.trim()
+  if (value.length < 6) return // too short to redact without mangling ordinary text
+  secrets.add(value)
+  if (/^0x[0-9a-fA-F]+$/.test(value)) secrets.add(value.slice(2))
+  else if (/^[0-9a-fA-F]{32,}$/.test(value)) secrets.add(`0x${value}`)
+  for (const word of value.split(/\s+/)) if (word.length >= 12) secrets.add(word)
+}
+
+/** Replaces every registered secret in `text` by `***` (case-insensitively for hex). */
+export function redact(text: string): string {
+  let out = text
+  for (const secret of secrets) {
+    if (!out.toLowerCase().includes(secret.toLowerCase())) continue
+    out = out.replace(new RegExp(secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '***')
+  }
+  return out
+}
