@@ -17,7 +17,7 @@ import { version } from './version.js'
 export function buildProgram(): Command {
   const program = new Command('imo')
     .description(
-      'Operator tool for Initial Model Offerings: hash a model, deploy its ERC-7641 revenue-sharing token and\n' +
+      'Operator tool for Initial Model Offerings: hash a model, deploy its ERC-7641 revenue-sharing token and ' +
         'ERC-7007 collection, run it locally with a proof commitment, mint, share revenue, verify.',
     )
     .version(version, '-V, --version')

@@ -1,0 +1,72 @@
+// Wall time of imo's chain read path next to `cast call`, against a local anvil.
+// The read timed is `imo deploy` re-run detection ("already deployed": connect, chain id, read the
+// deployment file, getCode of both contracts), the path every later command shares; `cast call`
+// reads the token's name() (one RPC round trip). Also `node -e 0` as the floor of any Node CLI.
+// Run: npm run build && npx tsx bench/chain.ts
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startAnvil } from '../src/devnet/startAnvil.js'
+
+const ROOT = join(fileURLToPath(import.meta.url), '..', '..')
+const IMO = join(ROOT, 'bin', 'imo.mjs')
+const CAST = join(ROOT, 'node_modules', '.bin', 'cast')
+const RUNS = 7
+
+function time(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): number {
+  const started = process.hrtime.bigint()
+  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8' })
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`)
+  return ms
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+const anvil = await startAnvil()
+const dir = mkdtempSync(join(tmpdir(), 'imo-bench-chain-'))
+try {
+  const env = { ...process.env, CI: 'true', NO_COLOR: '1', IMO_PRIVATE_KEY: anvil.accounts[0].privateKey }
+  const args = [
+    'deploy',
+    '--model-hash',
+    `0x${'ab'.repeat(32)}`,
+    '--name',
+    'Bench',
+    '--symbol',
+    'B',
+    '--supply',
+    '1000',
+    '--rpc-url',
+    anvil.rpcUrl,
+    '--json',
+  ]
+  const first = spawnSync(process.execPath, [IMO, ...args], { cwd: dir, env, encoding: 'utf8' })
+  if (first.status !== 0) throw new Error(first.stderr)
+  const token = JSON.parse(first.stdout).imoToken.address as string
+  const imo = Array.from({ length: RUNS }, () => time(process.execPath, [IMO, ...args], dir, env))
+  const cast = Array.from({ length: RUNS }, () =>
+    time(CAST, ['call', token, 'name()(string)', '--rpc-url', anvil.rpcUrl], dir, env),
+  )
+  const node = Array.from({ length: RUNS }, () => time(process.execPath, ['-e', '0'], dir, env))
+  const help = Array.from({ length: RUNS }, () => time(process.execPath, [IMO, '--help'], dir, env))
+  const row = (name: string, values: number[]) =>
+    console.log(
+      `${name.padEnd(44)} median ${median(values).toFixed(0).padStart(5)} ms   min ${Math.min(...values)
+        .toFixed(0)
+        .padStart(5)} ms`,
+    )
+  console.log(`chain read path, ${RUNS} runs each, anvil at ${anvil.rpcUrl}`)
+  row('imo deploy (re-run: already deployed)', imo)
+  row('cast call name()', cast)
+  row('node -e 0', node)
+  row('imo --help', help)
+} finally {
+  await anvil.stop()
+  rmSync(dir, { recursive: true, force: true })
+}

@@ -1,0 +1,213 @@
+/**
+ * Connects to a chain from the shared rpc / signer / tx flags: viem clients (a fallback transport
+ * over every comma-separated URL for reads, the first URL alone for sends and nonces), the chain id
+ * read from the node (and checked against --chain-id), the chain's name and explorer from viem's
+ * chain list when known, the signer and its journal. viem is loaded here, lazily.
+ *
+ * RPC URL precedence: --rpc-url > IMO_RPC_URL > .env > imo.config.json (all arrive in
+ * values.rpcUrl through commander and src/cli/settings.ts) > a running `imo devnet`
+ * (.imo/devnet.json, process alive and answering) > error (exit 2).
+ */
+import type { LocalAccount, PublicClient } from 'viem'
+import { RpcError, UsageError } from '../errors.js'
+import type { Journal } from './journal.js'
+import type { TxSettings } from './txSettings.js'
+
+export interface ChainOptionValues {
+  rpcUrl?: string
+  chainId?: string
+  privateKey?: string
+  privateKeyFile?: string
+  keystore?: string
+  account?: string
+  passwordFile?: string
+  mnemonicFile?: string
+  mnemonicIndex?: string
+  dryRun?: boolean
+  yes?: boolean
+  confirmations?: string
+  timeout?: string
+  gasLimit?: string
+  maxFeePerGas?: string
+  maxPriorityFeePerGas?: string
+  gasPrice?: string
+  deployment?: string
+}
+
+export interface ChainContext {
+  /** Reads (fallback across every configured URL). */
+  publicClient: PublicClient
+  /** The first URL only: nonces, broadcasts, receipts of our sends. */
+  sendClient: PublicClient
+  chainId: number
+  /** e.g. 'Sepolia', or 'chain 12345' when viem does not know it. */
+  chainName: string
+  /** e.g. 'https://sepolia.etherscan.io' (no trailing slash), when known. */
+  explorerUrl?: string
+  /** Native currency symbol ('ETH' when unknown). */
+  nativeSymbol: string
+  /** The first RPC URL (the one sends use). Print it with displayUrl(). */
+  rpcUrl: string
+  /** Every configured URL. */
+  rpcUrls: string[]
+  /** True when the URL came from a running `imo devnet`. */
+  fromDevnet: boolean
+  /** The signer, when connectChain was asked for one. */
+  account?: LocalAccount
+  tx: TxSettings
+  /** The signer's journal, when there is a signer. */
+  journal?: Journal
+}
+
+const LOCAL_CHAIN_NAMES: Record<number, string> = { 31337: 'Anvil (local)', 1337: 'local dev chain' }
+
+/**
+ * Chain name, explorer and native symbol for a chain id, from viem's chain list (loaded only here).
+ * @param chainId - the id read from the node.
+ * @returns name ('chain <id>' when unknown), explorer URL and symbol.
+ * @example
+ * await describeChain(11155111) // { name: 'Sepolia', explorerUrl: 'https://sepolia.etherscan.io', nativeSymbol: 'ETH' }
+ */
+export async function describeChain(chainId: number): Promise<{ name: string; explorerUrl?: string; nativeSymbol: string }> {
+  if (LOCAL_CHAIN_NAMES[chainId]) return { name: LOCAL_CHAIN_NAMES[chainId], nativeSymbol: 'ETH' }
+  const chains = (await import('viem/chains')) as unknown as Record<
+    string,
+    { id?: number; name?: string; blockExplorers?: { default?: { url?: string } }; nativeCurrency?: { symbol?: string } }
+  >
+  const known = Object.values(chains).find((chain) => chain && typeof chain === 'object' && chain.id === chainId)
+  if (!known) return { name: `chain ${chainId}`, nativeSymbol: 'ETH' }
+  const explorer = known.blockExplorers?.default?.url?.replace(/\/+$/, '')
+  return {
+    name: known.name ?? `chain ${chainId}`,
+    ...(explorer ? { explorerUrl: explorer } : {}),
+    nativeSymbol: known.nativeCurrency?.symbol ?? 'ETH',
+  }
+}
+
+/**
+ * Explorer link for an address or transaction, when the chain has a known explorer.
+ * @example
+ * explorerLink(ctx, 'address', '0x…') // 'https://sepolia.etherscan.io/address/0x…'
+ */
+export function explorerLink(ctx: Pick<ChainContext, 'explorerUrl'>, kind: 'address' | 'tx', value: string): string | undefined {
+  return ctx.explorerUrl ? `${ctx.explorerUrl}/${kind}/${value}` : undefined
+}
+
+function splitUrls(text: string): string[] {
+  const urls = text
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean)
+  for (const url of urls) {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      throw new UsageError('--rpc-url must be an http(s) or ws(s) URL (comma-separated for read fallbacks)')
+    }
+    if (!/^(https?|wss?):$/.test(parsed.protocol))
+      throw new UsageError('--rpc-url must be an http(s) or ws(s) URL (comma-separated for read fallbacks)')
+  }
+  return urls
+}
+
+/**
+ * Connects to the chain the flags name, optionally with a signer and its journal.
+ * @param values - the rpc, signer and tx option values (commander opts()).
+ * @param need - whether a signer is needed (sending commands).
+ * @param sources - commander's getOptionValueSource, to warn about a key typed on the command line.
+ * @returns the chain context every chain command uses.
+ * @throws UsageError (2) without an RPC URL or signer; RpcError (6) unreachable or wrong chain.
+ * @example
+ * import { connectChain } from './connect.js'
+ * const ctx = await connectChain(command.opts(), { signer: true }, (key) => command.getOptionValueSource(key))
+ * ctx.chainId // 31337
+ */
+export async function connectChain(
+  values: ChainOptionValues,
+  need: { signer: boolean },
+  sources?: (key: string) => string | undefined,
+): Promise<ChainContext> {
+  const { parseTxSettings } = await import('./txSettings.js')
+  const tx = parseTxSettings(values)
+  let fromDevnet = false
+  let urlText = values.rpcUrl
+  if (!urlText) {
+    const { readDevnetFile } = await import('../devnet/devnetFile.js')
+    const devnet = readDevnetFile()
+    if (devnet) {
+      urlText = devnet.rpcUrl
+      fromDevnet = true
+    }
+  }
+  if (!urlText)
+    throw new UsageError('no RPC URL: pass --rpc-url, set IMO_RPC_URL, or start `imo devnet`', {
+      hint: 'for a local chain: run `imo devnet` in another terminal',
+    })
+  const urls = splitUrls(urlText)
+  if (urls.length === 0) throw new UsageError('--rpc-url is empty')
+  const rpcUrl = urls[0]!
+  const { createPublicClient, fallback, http, webSocket } = await import('viem')
+  const transportFor = (url: string) => (url.startsWith('ws') ? webSocket(url) : http(url, { timeout: 15_000, retryCount: 2 }))
+  const sendClient = createPublicClient({ transport: transportFor(rpcUrl) }) as PublicClient
+  const publicClient =
+    urls.length === 1 ? sendClient : (createPublicClient({ transport: fallback(urls.map(transportFor)) }) as PublicClient)
+  const { displayUrl, toImoError } = await import('./toImoError.js')
+  let chainId: number
+  try {
+    chainId = await sendClient.getChainId()
+  } catch (error) {
+    const converted = toImoError(error, { rpcUrl })
+    if (fromDevnet && converted instanceof RpcError)
+      throw new RpcError(`the devnet in .imo/devnet.json (${displayUrl(rpcUrl)}) does not answer`, {
+        cause: error,
+        hint: 'restart `imo devnet`, or pass --rpc-url',
+      })
+    throw converted
+  }
+  if (values.chainId !== undefined) {
+    if (!/^\d+$/.test(values.chainId.trim())) throw new UsageError(`--chain-id must be a whole number, not "${values.chainId}"`)
+    if (Number(values.chainId) !== chainId)
+      throw new RpcError(
+        `wrong chain: the node at ${displayUrl(rpcUrl)} serves chain ${chainId}, not ${values.chainId} (--chain-id)`,
+      )
+  }
+  const info = await describeChain(chainId)
+  if (tx.pollingIntervalMs === 1000 && (chainId === 31337 || chainId === 1337)) tx.pollingIntervalMs = 100
+  const ctx: ChainContext = {
+    publicClient,
+    sendClient,
+    chainId,
+    chainName: info.name,
+    nativeSymbol: info.nativeSymbol,
+    rpcUrl,
+    rpcUrls: urls,
+    fromDevnet,
+    tx,
+    ...(info.explorerUrl ? { explorerUrl: info.explorerUrl } : {}),
+  }
+  if (need.signer) {
+    const { resolveSigner } = await import('../signer/resolveSigner.js')
+    const { isInteractive, note, warn } = await import('../cli/ui.js')
+    // On a running `imo devnet`, the first dev account (public well-known key) is the default signer.
+    let devAccount: LocalAccount | undefined
+    if (fromDevnet && chainId === 31337) {
+      const { privateKeyToAccount } = await import('viem/accounts')
+      const { ANVIL_DEV_ACCOUNTS } = await import('../devnet/startAnvil.js')
+      devAccount = privateKeyToAccount(ANVIL_DEV_ACCOUNTS[0].privateKey)
+    }
+    const { account, source } = await resolveSigner(values, {
+      ...(sources ? { sources } : {}),
+      warn,
+      interactive: isInteractive(),
+      fallback: () => devAccount,
+    })
+    if (source === 'fallback') note(`using the devnet's first development account ${account.address} (no signer configured)`)
+    ctx.account = account
+    if (!tx.dryRun) {
+      const { Journal } = await import('./journal.js')
+      ctx.journal = Journal.open(chainId, account.address)
+    }
+  }
+  return ctx
+}

@@ -1,0 +1,204 @@
+/**
+ * The transaction journal (DESIGN section 6): append-only JSON lines under
+ * `.imo/journal/<chainId>/<signer address>.jsonl`, one file per signer (nonces are per signer),
+ * each record flushed to disk (writeSync + fsyncSync) before the next action. Per step, keyed by
+ * a stable id: the intent, then the signed raw transaction and its hash BEFORE broadcast, then the
+ * receipt. A lock file keeps two imo processes from allocating the same signer's nonces at once.
+ * The journal holds no secret: a signed transaction is public once broadcast.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { ImoError, NonceConflictError } from '../errors.js'
+
+type Hex = `0x${string}`
+type Address = `0x${string}`
+
+export interface IntentRecord {
+  type: 'intent'
+  id: string
+  label: string
+  from: Address
+  to?: Address
+  value: string
+  /** keccak256 of the calldata / init code, to notice a reused id with other inputs. */
+  dataHash: Hex
+  at: string
+}
+export interface SignedRecord {
+  type: 'signed'
+  id: string
+  nonce: number
+  hash: Hex
+  raw: Hex
+  gas: string
+  /** For deployments: the address the contract will have (sender + nonce). */
+  contractAddress?: Address
+  at: string
+}
+export interface ReceiptRecord {
+  type: 'receipt'
+  id: string
+  hash: Hex
+  status: 'success' | 'reverted'
+  blockNumber: string
+  blockHash: Hex
+  gasUsed: string
+  effectiveGasPrice?: string
+  contractAddress?: Address
+  at: string
+}
+/** A journalled transaction that no longer counts (reorged out and replaced, or abandoned). */
+export interface DroppedRecord {
+  type: 'dropped'
+  id: string
+  hash: Hex
+  reason: string
+  at: string
+}
+export type JournalRecord = IntentRecord | SignedRecord | ReceiptRecord | DroppedRecord
+
+export interface StepState {
+  intent?: IntentRecord
+  /** The latest signed transaction that is not dropped. */
+  signed?: SignedRecord
+  /** Its receipt, when journalled. */
+  receipt?: ReceiptRecord
+}
+
+/**
+ * Journal path for a chain and signer.
+ * @example
+ * journalPath(31337, '0xf39F…2266') // '/cwd/.imo/journal/31337/0xf39f…2266.jsonl'
+ */
+export function journalPath(chainId: number, address: string, root = resolve(process.cwd(), '.imo')): string {
+  return resolve(root, 'journal', String(chainId), `${address.toLowerCase()}.jsonl`)
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * One signer's journal on one chain.
+ * @example
+ * import { Journal } from './journal.js'
+ * const journal = Journal.open(31337, account.address)
+ * journal.append({ type: 'intent', ... })
+ */
+export class Journal {
+  readonly path: string
+  private records: JournalRecord[] = []
+  private lockPath: string
+  private locked = false
+  private releaseOnExit = () => this.unlock()
+
+  constructor(path: string) {
+    this.path = path
+    this.lockPath = `${path}.lock`
+    this.reload()
+  }
+
+  /** Opens (creating the folder of) the journal for a chain and signer. */
+  static open(chainId: number, address: string, root?: string): Journal {
+    const path = journalPath(chainId, address, root)
+    mkdirSync(dirname(path), { recursive: true })
+    return new Journal(path)
+  }
+
+  /** Re-reads the file; a torn last line (crash mid-write) is ignored. */
+  reload(): void {
+    this.records = []
+    if (!existsSync(this.path)) return
+    const lines = readFileSync(this.path, 'utf8').split('\n')
+    for (const [index, line] of lines.entries()) {
+      if (!line.trim()) continue
+      try {
+        this.records.push(JSON.parse(line) as JournalRecord)
+      } catch (error) {
+        if (index < lines.length - 2)
+          throw new ImoError(`the journal ${this.path} is corrupt at line ${index + 1}; move it aside to start over`, {
+            cause: error,
+          })
+      }
+    }
+  }
+
+  /** Every record, oldest first. */
+  all(): readonly JournalRecord[] {
+    return this.records
+  }
+
+  /** Appends one record and flushes it to disk before returning. */
+  append(record: JournalRecord): void {
+    let prefix = ''
+    if (existsSync(this.path)) {
+      const text = readFileSync(this.path, 'utf8')
+      if (text.length > 0 && !text.endsWith('\n')) prefix = '\n'
+    }
+    const fd = openSync(this.path, 'a', 0o600)
+    try {
+      const bytes = Buffer.from(`${prefix}${JSON.stringify(record)}\n`, 'utf8')
+      let written = 0
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    this.records.push(record)
+  }
+
+  /** What the journal knows about one step. */
+  state(id: string): StepState {
+    const state: StepState = {}
+    const dropped = new Set<string>()
+    for (const record of this.records) if (record.type === 'dropped' && record.id === id) dropped.add(record.hash)
+    for (const record of this.records) {
+      if (record.id !== id) continue
+      if (record.type === 'intent') state.intent = record
+      else if (record.type === 'signed' && !dropped.has(record.hash)) {
+        state.signed = record
+        state.receipt = undefined
+      } else if (record.type === 'receipt' && state.signed && record.hash === state.signed.hash) state.receipt = record
+    }
+    return state
+  }
+
+  /** Takes the signer's lock (stale locks of dead processes are replaced). */
+  lock(): void {
+    if (this.locked) return
+    mkdirSync(dirname(this.lockPath), { recursive: true })
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(this.lockPath, 'wx')
+        writeSync(fd, String(process.pid))
+        closeSync(fd)
+        this.locked = true
+        process.once('exit', this.releaseOnExit)
+        return
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+        const pid = Number(readFileSync(this.lockPath, 'utf8').trim())
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+          throw new NonceConflictError(
+            `another imo process (pid ${pid}) is sending from this signer on this chain; wait for it to finish`,
+            { hint: `if no imo is running, remove ${this.lockPath}` },
+          )
+        rmSync(this.lockPath, { force: true })
+      }
+    }
+    throw new ImoError(`could not take the journal lock ${this.lockPath}`)
+  }
+
+  /** Releases the lock. */
+  unlock(): void {
+    if (!this.locked) return
+    this.locked = false
+    process.removeListener('exit', this.releaseOnExit)
+    rmSync(this.lockPath, { force: true })
+  }
+}

@@ -1,0 +1,570 @@
+/**
+ * Sending through the journal (DESIGN section 6). Each step is simulated (eth_call + estimateGas,
+ * reverts decoded into the contract's custom errors), signed with a journal-allocated nonce,
+ * journalled (raw transaction and hash, flushed) BEFORE broadcast, broadcast, and waited for; the
+ * receipt is journalled too. A re-run resumes from the journal instead of sending twice.
+ *
+ * Test-only fault points: IMO_TEST_CRASH_AT=<point>:<step-id-prefix>[,...] with point
+ * `after-journal` (signed tx journalled, not broadcast) or `after-broadcast` (broadcast, receipt
+ * not yet journalled) kills the process with SIGKILL there, to prove crash safety.
+ */
+import type { Abi, Address, Hex, TransactionReceipt } from 'viem'
+import {
+  ImoError,
+  InsufficientFundsError,
+  NonceConflictError,
+  NotConfirmedError,
+  SimulationRevertedError,
+  TransactionRevertedError,
+  UsageError,
+} from '../errors.js'
+import type { ChainContext } from './connect.js'
+import type { SignedRecord } from './journal.js'
+
+export interface TxStep {
+  /** Stable id derived from the step's inputs (never its position), e.g. `deploy:ImoToken:<hash of args>`. */
+  id: string
+  /** For people: 'deploy ImoToken', 'mint "a red spiral"'. */
+  label: string
+  /** Target contract; undefined for a contract deployment (data = bytecode + constructor args). */
+  to?: Address
+  data: Hex
+  value?: bigint
+  /** ABI used to decode custom errors when the call reverts. */
+  abi?: Abi
+}
+
+export interface StepOutcome {
+  id: string
+  label: string
+  status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run'
+  hash?: Hex
+  receipt?: TransactionReceipt
+  contractAddress?: Address
+  /** Gas limit used (or estimated, for dry runs). */
+  gas: bigint
+  /** Upper bound of the fee (gas * max fee per gas); for confirmed steps, the fee actually paid. */
+  costWei?: bigint
+  blockNumber?: bigint
+}
+
+interface Fees {
+  type: 'eip1559' | 'legacy'
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+  gasPrice?: bigint
+  /** The per-gas price used for cost bounds. */
+  perGas: bigint
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function crashPoint(point: 'after-journal' | 'after-broadcast', id: string): void {
+  const spec = process.env.IMO_TEST_CRASH_AT
+  if (!spec) return
+  for (const entry of spec.split(',')) {
+    const [at, prefix = ''] = entry.split(/:(.*)/s)
+    if (at === point && id.startsWith(prefix)) process.kill(process.pid, 'SIGKILL')
+  }
+}
+
+/**
+ * Plain words for a revert: the custom error's name and arguments from the step's ABI
+ * (plus Error(string) and Panic(uint256)), or 'no reason given'.
+ * @param error - the error thrown by eth_call / estimateGas.
+ * @param abi - the contract ABI.
+ * @returns e.g. 'InvalidPercent(150)'.
+ * @example
+ * describeRevert(error, imoTokenAbi) // 'SnapshotTooEarly(1700000000, 1700086400)'
+ */
+export async function describeRevert(error: unknown, abi: Abi | undefined): Promise<string | undefined> {
+  const { decodeErrorResult } = await import('viem')
+  let data: Hex | undefined
+  let reason: string | undefined
+  let current: unknown = error
+  for (let i = 0; current && i < 20; i++) {
+    const e = current as { data?: unknown; reason?: unknown; name?: string }
+    if (typeof e.data === 'string' && /^0x[0-9a-fA-F]*$/.test(e.data) && e.data.length >= 10) data = e.data as Hex
+    else if (e.data && typeof e.data === 'object' && typeof (e.data as { data?: unknown }).data === 'string')
+      data = (e.data as { data: Hex }).data
+    if (typeof e.reason === 'string') reason = e.reason
+    current = (current as { cause?: unknown }).cause
+  }
+  if (data) {
+    try {
+      const decoded = decodeErrorResult({ abi: abi ?? [], data })
+      const args = (decoded.args ?? []).map((arg) => (typeof arg === 'string' ? arg : String(arg)))
+      if (decoded.errorName === 'Error') return `reverted: ${args[0] ?? ''}`
+      if (decoded.errorName === 'Panic') return `panic ${args[0] ?? ''} (assertion, overflow or division by zero)`
+      return `${decoded.errorName}(${args.join(', ')})`
+    } catch {
+      return `unknown custom error ${data.slice(0, 10)}`
+    }
+  }
+  if (reason) return `reverted: ${reason}`
+  const text = String((error as Error)?.message ?? '')
+  if (/revert/i.test(text)) return 'reverted without a reason'
+  return undefined
+}
+
+function isRevert(error: unknown): boolean {
+  let current: unknown = error
+  for (let i = 0; current && i < 20; i++) {
+    const e = current as { name?: string; message?: string; data?: unknown; code?: number }
+    if (e.name === 'ContractFunctionRevertedError' || e.name === 'ExecutionRevertedError') return true
+    if (typeof e.message === 'string' && /execution reverted|revert/i.test(e.message)) return true
+    if (e.code === 3) return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
+
+async function resolveFees(ctx: ChainContext): Promise<Fees> {
+  const { toImoError } = await import('./toImoError.js')
+  const client = ctx.sendClient
+  try {
+    if (ctx.tx.gasPrice !== undefined) return { type: 'legacy', gasPrice: ctx.tx.gasPrice, perGas: ctx.tx.gasPrice }
+    const block = await client.getBlock({ blockTag: 'latest' })
+    if (block.baseFeePerGas === null || block.baseFeePerGas === undefined) {
+      if (ctx.tx.maxFeePerGas !== undefined || ctx.tx.maxPriorityFeePerGas !== undefined)
+        throw new UsageError(`chain ${ctx.chainId} has no EIP-1559 base fee: use --gas-price instead of --max-fee-per-gas`)
+      const gasPrice = await client.getGasPrice()
+      return { type: 'legacy', gasPrice, perGas: gasPrice }
+    }
+    let priority = ctx.tx.maxPriorityFeePerGas
+    if (priority === undefined) {
+      try {
+        priority = await client.estimateMaxPriorityFeePerGas()
+      } catch {
+        priority = 1_000_000_000n
+      }
+    }
+    const maxFee = ctx.tx.maxFeePerGas ?? block.baseFeePerGas * 2n + priority
+    if (priority > maxFee) priority = maxFee
+    return { type: 'eip1559', maxFeePerGas: maxFee, maxPriorityFeePerGas: priority, perGas: maxFee }
+  } catch (error) {
+    throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading fees' })
+  }
+}
+
+/**
+ * Simulates a step (eth_call, then estimateGas) without sending anything.
+ * @param ctx - chain context (needs an account for `from`, else the zero address).
+ * @param step - the step.
+ * @returns the gas limit to use (estimate + 20 %, or --gas-limit) and the cost bound in wei.
+ * @throws SimulationRevertedError (exit 3) with the decoded custom error.
+ * @example
+ * const { gas, costWei } = await simulateStep(ctx, step)
+ */
+export async function simulateStep(
+  ctx: ChainContext,
+  step: TxStep,
+  fees?: Fees,
+): Promise<{ gas: bigint; costWei: bigint; perGas: bigint }> {
+  const { toImoError } = await import('./toImoError.js')
+  const from = ctx.account?.address
+  const request = {
+    ...(from ? { account: from } : {}),
+    ...(step.to ? { to: step.to } : {}),
+    data: step.data,
+    ...(step.value ? { value: step.value } : {}),
+  }
+  let estimate: bigint
+  try {
+    await ctx.publicClient.call(request)
+    estimate = await ctx.publicClient.estimateGas(request as Parameters<ChainContext['publicClient']['estimateGas']>[0])
+  } catch (error) {
+    const converted = toImoError(error, { rpcUrl: ctx.rpcUrl, action: `simulating "${step.label}"` })
+    if (converted.exitCode === 6 || converted.exitCode === 8) throw converted
+    if (isRevert(error) || converted.exitCode === 1) {
+      const reason = (await describeRevert(error, step.abi)) ?? converted.shortMessage
+      throw new SimulationRevertedError(`"${step.label}" would fail: ${reason}; nothing was sent`, {
+        cause: error,
+        details: (error as Error)?.message,
+      })
+    }
+    throw converted
+  }
+  const gas = ctx.tx.gasLimit ?? (estimate * 120n) / 100n
+  const resolved = fees ?? (await resolveFees(ctx))
+  return { gas, costWei: gas * resolved.perGas + (step.value ?? 0n), perGas: resolved.perGas }
+}
+
+/**
+ * Sends one step through the journal (or only simulates it with --dry-run).
+ * @param ctx - chain context with a signer.
+ * @param step - the step.
+ * @returns its outcome.
+ * @throws SimulationRevertedError (3), TransactionRevertedError (4), NotConfirmedError (5), RpcError (6),
+ *   NonceConflictError (7), InsufficientFundsError (8).
+ * @example
+ * const outcome = await sendStep(ctx, { id: 'snapshot:42', label: 'snapshot', to: token, data, abi: imoTokenAbi })
+ * outcome.receipt?.blockNumber
+ */
+export async function sendStep(ctx: ChainContext, step: TxStep): Promise<StepOutcome> {
+  const [outcome] = await sendSteps(ctx, [step])
+  return outcome!
+}
+
+interface Pending {
+  step: TxStep
+  signed: SignedRecord
+  status: 'sent' | 'resumed'
+  receipt?: TransactionReceipt
+  /** Set once the tx was (re)broadcast successfully or seen by the node. */
+  known: boolean
+  lastBroadcast: number
+  codeOnly?: boolean
+}
+
+/**
+ * Sends several steps pipelined: signs and journals each with consecutive nonces, broadcasts them
+ * all, then waits for all receipts. Steps already confirmed in the journal are skipped; journalled
+ * ones are resumed (re-broadcast identically if the node does not know them).
+ * @param ctx - chain context with a signer (and journal unless dry-run).
+ * @param steps - the steps, in nonce order.
+ * @param options - onProgress(done, total) as receipts arrive.
+ * @returns one outcome per step, in order.
+ * @example
+ * const outcomes = await sendSteps(ctx, prompts.map(toMintStep), { onProgress: (d, t) => spin.update(`${d}/${t}`) })
+ */
+export async function sendSteps(
+  ctx: ChainContext,
+  steps: TxStep[],
+  options: { onProgress?(done: number, total: number): void } = {},
+): Promise<StepOutcome[]> {
+  const ids = new Set<string>()
+  for (const step of steps) {
+    if (ids.has(step.id)) throw new ImoError(`two steps share the id ${step.id}`)
+    ids.add(step.id)
+  }
+  if (!ctx.account) throw new ImoError('sendSteps needs a chain context with a signer (connectChain(..., { signer: true }))')
+  const fees = await resolveFees(ctx)
+  if (ctx.tx.dryRun) {
+    const outcomes: StepOutcome[] = []
+    for (const step of steps) {
+      const { gas, costWei } = await simulateStep(ctx, step, fees)
+      outcomes.push({ id: step.id, label: step.label, status: 'dry-run', gas, costWei })
+    }
+    return outcomes
+  }
+  const journal = ctx.journal
+  if (!journal) throw new ImoError('sendSteps needs the signer journal (connectChain without --dry-run)')
+  const { toImoError } = await import('./toImoError.js')
+  const rpc = (action: string) => (error: unknown) => {
+    throw toImoError(error, { rpcUrl: ctx.rpcUrl, action })
+  }
+  const client = ctx.sendClient
+  const account = ctx.account
+  const { getContractAddress, keccak256 } = await import('viem')
+  journal.lock()
+  try {
+    journal.reload()
+    const outcomes = new Map<string, StepOutcome>()
+    const pending: Pending[] = []
+    let latestNonce: number | undefined
+    const getLatestNonce = async () =>
+      client.getTransactionCount({ address: account.address, blockTag: 'latest' }).catch(rpc('reading the nonce'))
+
+    // 1. What the journal already knows.
+    const fresh: TxStep[] = []
+    for (const step of steps) {
+      const state = journal.state(step.id)
+      const dataHash = keccak256(step.data)
+      if (state.intent && state.intent.dataHash !== dataHash && state.signed)
+        throw new ImoError(`journal step ${step.id} was recorded with other inputs; the step id must derive from all inputs`)
+      if (state.receipt && state.signed) {
+        const block = await client.getBlock({ blockNumber: BigInt(state.receipt.blockNumber) }).catch(() => undefined)
+        if (block && block.hash === state.receipt.blockHash && state.receipt.status === 'success') {
+          let contractAddress = state.receipt.contractAddress
+          if (contractAddress) {
+            const code = await client.getCode({ address: contractAddress }).catch(rpc('reading code'))
+            if (!code || code === '0x') contractAddress = undefined
+          }
+          if (!state.receipt.contractAddress || contractAddress) {
+            outcomes.set(step.id, {
+              id: step.id,
+              label: step.label,
+              status: 'already-confirmed',
+              hash: state.signed.hash,
+              gas: BigInt(state.signed.gas),
+              costWei: BigInt(state.receipt.gasUsed) * BigInt(state.receipt.effectiveGasPrice ?? '0'),
+              blockNumber: BigInt(state.receipt.blockNumber),
+              ...(contractAddress ? { contractAddress } : {}),
+            })
+            continue
+          }
+        }
+        if (state.receipt.status === 'reverted' && block && block.hash === state.receipt.blockHash) {
+          // A reverted step is tried afresh (simulation tells whether it still fails).
+          journal.append({
+            type: 'dropped',
+            id: step.id,
+            hash: state.signed.hash,
+            reason: 'reverted',
+            at: new Date().toISOString(),
+          })
+          fresh.push(step)
+          continue
+        }
+        // Reorged out: the receipt no longer stands; resume the transaction itself below.
+      }
+      if (state.signed) {
+        pending.push({ step, signed: state.signed, status: 'resumed', known: false, lastBroadcast: 0 })
+        continue
+      }
+      fresh.push(step)
+    }
+
+    // 2. Resumed transactions: is each known, mined, or was its nonce taken by another one?
+    for (const entry of pending) {
+      const receipt = await client.getTransactionReceipt({ hash: entry.signed.hash }).catch(() => undefined)
+      if (receipt) {
+        entry.receipt = receipt
+        entry.known = true
+        continue
+      }
+      const known = await client.getTransaction({ hash: entry.signed.hash }).catch(() => undefined)
+      if (known) {
+        entry.known = true
+        continue
+      }
+      latestNonce ??= await getLatestNonce()
+      if (latestNonce > entry.signed.nonce) {
+        if (entry.signed.contractAddress) {
+          const code = await client.getCode({ address: entry.signed.contractAddress }).catch(rpc('reading code'))
+          if (code && code !== '0x') {
+            entry.known = true
+            entry.codeOnly = true
+            continue
+          }
+        }
+        throw new NonceConflictError(
+          `nonce ${entry.signed.nonce} of ${account.address} was taken by another transaction; "${entry.step.label}" (${entry.signed.hash}) was never mined`,
+          {
+            hint: `the journal ${journal.path} keeps the record; re-run to send the step with a new nonce after removing its lines, or check the signer's other activity`,
+          },
+        )
+      }
+    }
+
+    // 3. Fresh steps: simulate, check funds, allocate consecutive nonces, sign, journal.
+    if (fresh.length > 0) {
+      const simulations = []
+      for (const step of fresh) simulations.push(await simulateStep(ctx, step, fees))
+      const needed = simulations.reduce((sum, sim) => sum + sim.costWei, 0n)
+      const balance = await client.getBalance({ address: account.address }).catch(rpc('reading the balance'))
+      if (balance < needed) {
+        const { formatNative } = await import('./format.js')
+        throw new InsufficientFundsError(
+          `insufficient funds: ${account.address} holds ${formatNative(balance, ctx.nativeSymbol)} but up to ${formatNative(needed, ctx.nativeSymbol)} is needed; nothing was sent`,
+          { hint: 'fund the signer, or lower --max-fee-per-gas' },
+        )
+      }
+      let nonce = await client
+        .getTransactionCount({ address: account.address, blockTag: 'pending' })
+        .catch(rpc('reading the nonce'))
+      for (const entry of pending) if (!entry.receipt && !entry.codeOnly) nonce = Math.max(nonce, entry.signed.nonce + 1)
+      for (const [index, step] of fresh.entries()) {
+        const gas = simulations[index]!.gas
+        const base = {
+          chainId: ctx.chainId,
+          nonce,
+          gas,
+          data: step.data,
+          value: step.value ?? 0n,
+          ...(step.to ? { to: step.to } : {}),
+        }
+        const request =
+          fees.type === 'legacy'
+            ? { ...base, type: 'legacy' as const, gasPrice: fees.gasPrice! }
+            : {
+                ...base,
+                type: 'eip1559' as const,
+                maxFeePerGas: fees.maxFeePerGas!,
+                maxPriorityFeePerGas: fees.maxPriorityFeePerGas!,
+              }
+        const now = new Date().toISOString()
+        journal.append({
+          type: 'intent',
+          id: step.id,
+          label: step.label,
+          from: account.address,
+          ...(step.to ? { to: step.to } : {}),
+          value: String(step.value ?? 0n),
+          dataHash: keccak256(step.data),
+          at: now,
+        })
+        const raw = await account.signTransaction(request as Parameters<typeof account.signTransaction>[0])
+        const signed: SignedRecord = {
+          type: 'signed',
+          id: step.id,
+          nonce,
+          hash: keccak256(raw),
+          raw,
+          gas: String(gas),
+          ...(step.to ? {} : { contractAddress: getContractAddress({ from: account.address, nonce: BigInt(nonce) }) }),
+          at: new Date().toISOString(),
+        }
+        journal.append(signed)
+        crashPoint('after-journal', step.id)
+        pending.push({ step, signed, status: 'sent', known: false, lastBroadcast: 0 })
+        nonce++
+      }
+    }
+
+    // 4. Broadcast everything the node does not know yet, in nonce order.
+    pending.sort((a, b) => a.signed.nonce - b.signed.nonce)
+    let lastRpcError: unknown
+    const broadcast = async (entry: Pending): Promise<void> => {
+      entry.lastBroadcast = Date.now()
+      try {
+        await client.request({ method: 'eth_sendRawTransaction', params: [entry.signed.raw] })
+        entry.known = true
+      } catch (error) {
+        const converted = toImoError(error, { rpcUrl: ctx.rpcUrl, action: `sending "${entry.step.label}"` })
+        const message = String((error as Error)?.message ?? '')
+        if (/already known|known transaction|already imported|already exists/i.test(message)) {
+          entry.known = true
+          return
+        }
+        if (converted.exitCode === 6) {
+          lastRpcError = converted // maybe it arrived; receipts and re-broadcasts will tell
+          return
+        }
+        if (converted.exitCode === 7) {
+          // Nonce too low: fine if it is ours that was mined.
+          const mine = await client.getTransaction({ hash: entry.signed.hash }).catch(() => undefined)
+          if (mine) {
+            entry.known = true
+            return
+          }
+        }
+        throw converted
+      }
+      crashPoint('after-broadcast', entry.step.id)
+    }
+    for (const entry of pending) if (!entry.known) await broadcast(entry)
+
+    // 5. Wait for every receipt (and the confirmations asked for).
+    const deadline = Date.now() + ctx.tx.timeoutMs
+    const total = steps.length
+    const doneCount = () => outcomes.size
+    options.onProgress?.(doneCount(), total)
+    const reverted: Array<{ entry: Pending; receipt: TransactionReceipt }> = []
+    let waiting = pending.filter((entry) => !entry.codeOnly)
+    for (const entry of pending.filter((e) => e.codeOnly)) {
+      outcomes.set(entry.step.id, {
+        id: entry.step.id,
+        label: entry.step.label,
+        status: 'resumed',
+        hash: entry.signed.hash,
+        gas: BigInt(entry.signed.gas),
+        ...(entry.signed.contractAddress ? { contractAddress: entry.signed.contractAddress } : {}),
+      })
+    }
+    while (waiting.length > 0) {
+      let head: bigint | undefined
+      try {
+        head = await client.getBlockNumber({ cacheTime: 0 })
+      } catch (error) {
+        lastRpcError = toImoError(error, { rpcUrl: ctx.rpcUrl })
+      }
+      const still: Pending[] = []
+      for (const entry of waiting) {
+        let receipt = entry.receipt
+        if (!receipt) {
+          try {
+            receipt = (await client.getTransactionReceipt({ hash: entry.signed.hash })) ?? undefined
+          } catch (error) {
+            const name = (error as { name?: string })?.name
+            if (name !== 'TransactionReceiptNotFoundError') lastRpcError = toImoError(error, { rpcUrl: ctx.rpcUrl })
+          }
+        }
+        if (receipt && head !== undefined && head - receipt.blockNumber + 1n >= BigInt(ctx.tx.confirmations)) {
+          // Confirmed deep enough; make sure the block still holds it.
+          const block = await client.getBlock({ blockNumber: receipt.blockNumber }).catch(() => undefined)
+          if (block && block.hash !== receipt.blockHash) {
+            entry.receipt = undefined
+            still.push(entry)
+            continue
+          }
+          journal.append({
+            type: 'receipt',
+            id: entry.step.id,
+            hash: entry.signed.hash,
+            status: receipt.status,
+            blockNumber: String(receipt.blockNumber),
+            blockHash: receipt.blockHash,
+            gasUsed: String(receipt.gasUsed),
+            ...(receipt.effectiveGasPrice !== undefined ? { effectiveGasPrice: String(receipt.effectiveGasPrice) } : {}),
+            ...(receipt.contractAddress ? { contractAddress: receipt.contractAddress } : {}),
+            at: new Date().toISOString(),
+          })
+          if (receipt.status === 'reverted') reverted.push({ entry, receipt })
+          outcomes.set(entry.step.id, {
+            id: entry.step.id,
+            label: entry.step.label,
+            status: entry.status,
+            hash: entry.signed.hash,
+            receipt,
+            gas: BigInt(entry.signed.gas),
+            costWei: receipt.gasUsed * (receipt.effectiveGasPrice ?? 0n),
+            blockNumber: receipt.blockNumber,
+            ...(receipt.contractAddress ? { contractAddress: receipt.contractAddress } : {}),
+          })
+          options.onProgress?.(doneCount(), total)
+          continue
+        }
+        if (receipt) entry.receipt = receipt
+        else {
+          // Not mined: was the nonce taken by something else? Else re-broadcast now and then.
+          if (entry.known || Date.now() - entry.lastBroadcast > 5000) {
+            const nonceNow = await getLatestNonce().catch(() => undefined)
+            if (nonceNow !== undefined && nonceNow > entry.signed.nonce) {
+              const again = await client.getTransactionReceipt({ hash: entry.signed.hash }).catch(() => undefined)
+              if (!again)
+                throw new NonceConflictError(
+                  `nonce ${entry.signed.nonce} of ${account.address} was taken by another transaction; "${entry.step.label}" (${entry.signed.hash}) was replaced`,
+                )
+              entry.receipt = again
+            }
+          }
+          if (Date.now() - entry.lastBroadcast > (entry.known ? 30_000 : 3000)) await broadcast(entry)
+        }
+        still.push(entry)
+      }
+      waiting = still
+      if (waiting.length === 0) break
+      if (Date.now() > deadline) {
+        const list = waiting.map((entry) => `${entry.step.label} ${entry.signed.hash}`).join('; ')
+        throw new NotConfirmedError(
+          `not confirmed after ${Math.round(ctx.tx.timeoutMs / 1000)} s: ${list}${lastRpcError ? ` (the RPC also failed: ${(lastRpcError as ImoError).shortMessage})` : ''}`,
+          { hint: 're-run the same command to resume (the journal keeps the signed transactions); --timeout waits longer' },
+        )
+      }
+      await sleep(ctx.tx.pollingIntervalMs)
+    }
+    if (reverted.length > 0) {
+      const { entry, receipt } = reverted[0]!
+      let reason: string | undefined
+      try {
+        await ctx.publicClient.call({
+          account: account.address,
+          ...(entry.step.to ? { to: entry.step.to } : {}),
+          data: entry.step.data,
+          ...(entry.step.value ? { value: entry.step.value } : {}),
+          blockNumber: receipt.blockNumber - 1n,
+        })
+      } catch (error) {
+        reason = await describeRevert(error, entry.step.abi)
+      }
+      throw new TransactionRevertedError(
+        `"${entry.step.label}" was mined in block ${receipt.blockNumber} but reverted${reason ? `: ${reason}` : ''} (${entry.signed.hash})`,
+      )
+    }
+    return steps.map((step) => outcomes.get(step.id)!)
+  } finally {
+    journal.unlock()
+  }
+}

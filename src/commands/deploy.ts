@@ -1,0 +1,42 @@
+import { Command, Option } from 'commander'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+
+/** `imo deploy`: the model's ERC-7641 token and ERC-7007 collection, recorded under .imo/deployments/. */
+export function deployCommand(): Command {
+  const command = new Command('deploy')
+    .description("deploy the model's ERC-7641 revenue token and ERC-7007 collection, and record the deployment")
+    .addOption(new Option('--model <PATH>', 'the model (.onnx file or folder); its imo-model-v1 hash is bound to the contracts'))
+    .addOption(new Option('--model-hash <HASH>', 'bytes32 model hash, instead of hashing --model'))
+    .addOption(new Option('--model-uri <URI>', 'where the model can be fetched (stored on the token)'))
+    .addOption(new Option('--name <NAME>', 'token name, e.g. "Pattern Model"'))
+    .addOption(new Option('--symbol <SYMBOL>', 'token symbol, e.g. PAT'))
+    .addOption(new Option('--supply <WHOLE_TOKENS>', 'initial supply in whole tokens (18 decimals)'))
+    .addOption(new Option('--recipient <ADDRESS>', 'receives the initial supply (default: the signer)'))
+    .addOption(
+      new Option(
+        '--percent-claimable <P>',
+        "percent of each snapshot's revenue claimable by holders, 0-100 (default 50; the rest backs redemption on burn)",
+      ),
+    )
+    .addOption(
+      new Option('--snapshot-interval <SECONDS>', 'minimum seconds between snapshots (default 86400; 60 on local chains)'),
+    )
+    .addOption(new Option('--claim-window <SNAPSHOTS>', 'snapshots a claim stays open before rolling over (default 12)'))
+    .addOption(new Option('--royalty-bps <BPS>', 'ERC-2981 royalty paid to the token, in basis points (default 500 = 5%)'))
+    .addOption(new Option('--mint-fee <ETH>', 'fee per mint forwarded to the token, in the native unit (default 0)'))
+    .addOption(new Option('--attester <ADDRESS...>', 'addresses allowed to sign inference proofs (default: the signer)'))
+  addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  command.action(async (_args, cmd: Command) => {
+    const { runDeploy } = await import('../deployment/runDeploy.js')
+    const { printResult } = await import('../cli/ui.js')
+    const result = await runDeploy(cmd.opts(), (key) => cmd.getOptionValueSource(key))
+    printResult(result.data, () => result.human)
+  })
+  return withExamples(command, [
+    'imo deploy --model ./models/cppn --name "Pattern Model" --symbol PAT --supply 1000000',
+    'imo deploy --model ./model.onnx --name M --symbol M --supply 1000 --percent-claimable 80 --rpc-url https://sepolia.example --account deployer',
+    'imo deploy --model ./model.onnx --name M --symbol M --supply 1000 --dry-run --json',
+    'imo deploy --model-hash 0x5f… --name M --symbol M --supply 1000 --deployment .imo/deployments/31337/second.json',
+  ])
+}

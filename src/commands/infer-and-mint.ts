@@ -1,0 +1,69 @@
+import { Command, Option } from 'commander'
+import type { ChainOptionValues } from '../chain/connect.js'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import { type MintOptionValues, mintOptions } from '../mint/options.js'
+
+/** `imo infer-and-mint PROMPT | --prompts FILE`: inference on the deployment's model, then mint (pipelined). */
+export function inferAndMintCommand(): Command {
+  const command = new Command('infer-and-mint')
+    .description("run the deployment's model on a prompt (or every prompt of a file) and mint the results as ERC-7007 tokens")
+    .argument('[PROMPT]', "text for the model's pipeline")
+    .addOption(new Option('--prompts <FILE>', 'one prompt per line (blank lines and # comments skipped; duplicates rejected)'))
+    .addOption(
+      new Option(
+        '--model <PATH>',
+        "the model (default: the deployment's recorded model path); its hash must equal the deployment's",
+      ),
+    )
+  addOptionGroups(command, mintOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  command.action(async (prompt: string | undefined, _options: unknown, cmd: Command) => {
+    const options = cmd.opts() as MintOptionValues & ChainOptionValues & { prompts?: string; model?: string }
+    const { InputNeededError, UsageError } = await import('../errors.js')
+    if (prompt !== undefined && options.prompts) throw new UsageError('give either PROMPT or --prompts FILE, not both')
+    if (prompt === undefined && !options.prompts) throw new InputNeededError('PROMPT or --prompts FILE', 'prompt')
+    const { readPromptsFile } = await import('../mint/readPromptsFile.js')
+    const prompts = options.prompts ? readPromptsFile(options.prompts) : [prompt!]
+    const { connectChain } = await import('../chain/connect.js')
+    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { inferAndMint } = await import('../mint/inferAndMint.js')
+    const { renderMint } = await import('../mint/renderMint.js')
+    const { formatNative } = await import('../chain/format.js')
+    const { printResult, spinner, note } = await import('../cli/ui.js')
+    const ctx = await connectChain(options, { signer: true }, (key) => cmd.getOptionValueSource(key))
+    const deployment = await loadDeployment(ctx, options.deployment)
+    const modelPath = options.model ?? deployment.model?.path
+    if (!modelPath) throw new InputNeededError('--model', 'model path (the deployment records none)')
+    const progress = await spinner('loading the model')
+    let result: Awaited<ReturnType<typeof inferAndMint>>
+    try {
+      result = await inferAndMint(ctx, {
+        prompts,
+        modelPath,
+        deployment,
+        batch: Boolean(options.prompts),
+        ...(options.out !== undefined ? { out: options.out } : {}),
+        ...(options.aigcData ? { aigcDataMode: options.aigcData } : {}),
+        tokenUriMode: options.tokenUriMode,
+        ...(options.tokenUri !== undefined ? { tokenUri: options.tokenUri } : {}),
+        ...(options.to ? { to: options.to as `0x${string}` } : {}),
+        ...(options.attesterContract ? { attesterContract: options.attesterContract as `0x${string}` } : {}),
+        onProgress: (text) => progress.update(text),
+      })
+      const t = result.timings
+      progress.succeed(
+        `${prompts.length} done in ${(t.totalMs / 1000).toFixed(1)} s (inference ${(t.inferenceMs / 1000).toFixed(1)} s, chain ${(t.chainMs / 1000).toFixed(1)} s)`,
+      )
+    } catch (error) {
+      progress.stop()
+      throw error
+    }
+    for (const text of result.notes) note(text)
+    printResult(result, (r) => renderMint(r, (wei) => formatNative(wei, ctx.nativeSymbol)))
+  })
+  return withExamples(command, [
+    'imo infer-and-mint "a red spiral"',
+    'imo infer-and-mint --prompts prompts.txt --out out/batch1 --json',
+    'imo infer-and-mint "a blue wave" --aigc-data inline --token-uri-mode data --dry-run',
+  ])
+}

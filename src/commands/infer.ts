@@ -1,0 +1,85 @@
+import { Command, Option } from 'commander'
+import { withExamples } from '../cli/help.js'
+
+interface InferOptions {
+  model?: string
+  input?: string[]
+  prompt?: string
+  out?: string
+  aigcData: 'digest' | 'inline'
+}
+
+/** `imo infer`: runs the model locally and writes its outputs and inference record (DESIGN section 4). */
+export function inferCommand(): Command {
+  const command = new Command('infer')
+    .description(
+      'run a model locally with onnxruntime (deterministic settings) and write its outputs, artifact and inference record',
+    )
+    .addOption(
+      new Option('--model <PATH>', 'a .onnx file, or a model folder (with imo.pipeline.mjs for --prompt)').env('IMO_MODEL'),
+    )
+    .addOption(
+      new Option(
+        '--input <FILE...>',
+        'inputs: FILE.json ({"name": {"type", "dims", "data"}}), NAME=FILE.npy, or FILE.imt; repeatable',
+      ),
+    )
+    .addOption(new Option('--prompt <TEXT>', "text for the model's pipeline (imo.pipeline.mjs encodes it into the inputs)"))
+    .addOption(
+      new Option('--out <DIR>', 'output folder, created whole or not at all (default: out/<first 12 hex of the commitment>)'),
+    )
+    .addOption(
+      new Option(
+        '--aigc-data <MODE>',
+        'ERC-7007 aigcData: digest (32-byte SHA-256 of the artifact) or inline (the artifact bytes)',
+      )
+        .choices(['digest', 'inline'])
+        .default('digest'),
+    )
+  command.action(async (options: InferOptions) => {
+    const { InputNeededError } = await import('../errors.js')
+    const { formatBytes, printResult, spinner } = await import('../cli/ui.js')
+    const { runInference } = await import('../inference/runInference.js')
+    const { writeInferenceOutputs } = await import('../inference/writeInferenceOutputs.js')
+    const { join, relative } = await import('node:path')
+    if (!options.model) throw new InputNeededError('--model', 'model path', 'IMO_MODEL')
+    const progress = await spinner('loading the model')
+    let outDir: string
+    let result: Awaited<ReturnType<typeof runInference>>
+    try {
+      result = await runInference({
+        modelPath: options.model,
+        ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
+        ...(options.input ? { inputFiles: options.input } : {}),
+        aigcDataMode: options.aigcData,
+        ...(options.out !== undefined ? { outDir: options.out } : {}),
+        onProgress: (stage) => progress.update(stage),
+      })
+      outDir =
+        result.outDir ?? writeInferenceOutputs(result, join('out', result.record.commitment.slice(2, 14)), { replace: true })
+      progress.succeed(`inference done in ${result.record.durationMs} ms`)
+    } catch (error) {
+      progress.stop()
+      throw error
+    }
+    const { record } = result
+    const fromHere = relative(process.cwd(), outDir)
+    const shown = fromHere.startsWith('..') ? outDir : fromHere || '.'
+    printResult({ ...record, outDir }, (r) =>
+      [
+        `commitment  ${r.commitment}`,
+        `model hash  ${r.modelHash}`,
+        `input hash  ${r.inputHash}`,
+        `output hash ${r.outputHash}`,
+        `artifact    ${join(shown, r.artifact.file)} (${r.artifact.mime}, ${formatBytes(r.artifact.size)})`,
+        `record      ${join(shown, 'record.json')}`,
+      ].join('\n'),
+    )
+  })
+  return withExamples(command, [
+    'imo infer --model ./models/cppn --prompt "a red spiral"',
+    'imo infer --model model.onnx --input inputs.json --out out/run1',
+    'imo infer --model model.onnx --input x=x.npy --input mask=mask.npy --json | jq -r .commitment',
+    'imo infer --model model.onnx --input out/run1/inputs.imt   # re-run the exact committed inputs',
+  ])
+}

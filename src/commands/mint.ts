@@ -1,0 +1,58 @@
+import { Command } from 'commander'
+import type { ChainOptionValues } from '../chain/connect.js'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import { type MintOptionValues, mintOptions } from '../mint/options.js'
+
+/** `imo mint RECORD`: mints an inference record as an ERC-7007 token with its proof (DESIGN section 4). */
+export function mintCommand(): Command {
+  const command = new Command('mint')
+    .description(
+      "mint an inference record (from imo infer) as an ERC-7007 token on the deployment's collection, with its signed proof",
+    )
+    .argument('<RECORD>', 'record.json, or the folder holding it')
+  addOptionGroups(command, mintOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  command.action(async (recordPath: string, _options: unknown, cmd: Command) => {
+    const options = cmd.opts() as MintOptionValues & ChainOptionValues & { prompts?: string; model?: string }
+    const { connectChain } = await import('../chain/connect.js')
+    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { readRecordPayload } = await import('../inference/readRecordPayload.js')
+    const { aigcDataBytes } = await import('../inference/erc7007.js')
+    const { mintRecords } = await import('../mint/mintRecords.js')
+    const { renderMint } = await import('../mint/renderMint.js')
+    const { formatNative } = await import('../chain/format.js')
+    const { printResult, spinner, note } = await import('../cli/ui.js')
+    const { keccak256 } = await import('viem')
+    const payload = readRecordPayload(recordPath)
+    let { record, aigcData } = payload
+    if (options.aigcData && options.aigcData !== record.aigcDataMode) {
+      aigcData = aigcDataBytes(payload.artifactBytes, options.aigcData)
+      record = { ...record, aigcDataMode: options.aigcData, aigcDataHash: keccak256(aigcData) }
+    }
+    const ctx = await connectChain(options, { signer: true }, (key) => cmd.getOptionValueSource(key))
+    const deployment = await loadDeployment(ctx, options.deployment)
+    const progress = await spinner('minting')
+    let result: Awaited<ReturnType<typeof mintRecords>>
+    try {
+      result = await mintRecords(ctx, [{ ...payload, record, aigcData, outDir: options.out ?? payload.dir }], {
+        deployment,
+        tokenUriMode: options.tokenUriMode,
+        ...(options.tokenUri !== undefined ? { tokenUri: options.tokenUri } : {}),
+        ...(options.to ? { to: options.to as `0x${string}` } : {}),
+        ...(options.attesterContract ? { attesterContract: options.attesterContract as `0x${string}` } : {}),
+        onProgress: (text) => progress.update(text),
+      })
+      progress.succeed(result.outcomes[0]!.status === 'existing' ? 'already minted' : ctx.tx.dryRun ? 'simulated' : 'minted')
+    } catch (error) {
+      progress.stop()
+      throw error
+    }
+    for (const text of result.notes) note(text)
+    printResult(result, (r) => renderMint(r, (wei) => formatNative(wei, ctx.nativeSymbol)))
+  })
+  return withExamples(command, [
+    'imo mint out/3fa2b4c1d9e0',
+    'imo mint out/run1/record.json --to 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --token-uri-mode data',
+    'imo mint out/run1 --dry-run --json',
+  ])
+}

@@ -1,0 +1,89 @@
+import { Command, Option } from 'commander'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, rpcOptions } from '../cli/options.js'
+
+interface VerifyOptions {
+  token?: string
+  collection?: string
+  model?: string
+  metadataDir?: string
+  mint?: string
+  trustPipeline?: boolean
+  deployment?: string
+  rpcUrl?: string
+  chainId?: string
+}
+
+/** `imo verify RECORD | --token ID`: re-checks a record or a minted token (signature, hashes, re-execution). */
+export function verifyCommand(): Command {
+  const command = new Command('verify')
+    .description(
+      're-check an inference record or a minted token: every hash, the attestation signer and attester, and a bit-exact re-run of the model (exit 9 when a check fails)',
+    )
+    .argument('[RECORD]', 'record.json or its folder (its mint.json, when present, is checked too)')
+    .addOption(new Option('--token <ID>', "verify a minted token of the deployment's collection (decimal or 0x-hex id)"))
+    .addOption(new Option('--collection <ADDRESS>', "the collection holding --token (default: the deployment's)"))
+    .addOption(new Option('--model <PATH>', "the model to re-run (default: the record's model, or the deployment's for --token)"))
+    .addOption(new Option('--metadata-dir <DIR>', 'where to find files named by ipfs:// token URIs (default out)'))
+    .addOption(new Option('--mint <FILE>', 'the mint record to check with RECORD (default: mint.json beside it)'))
+    .addOption(
+      new Option(
+        '--trust-pipeline',
+        "run the model's imo.pipeline.mjs even when it is not imo's bundled one (it is its author's code)",
+      ),
+    )
+  addOptionGroups(command, rpcOptions, deploymentOptions)
+  command.action(async (recordPath: string | undefined, options: VerifyOptions, cmd: Command) => {
+    const { UsageError } = await import('../errors.js')
+    const { ChecksFailedError, renderChecks } = await import('../verify/checks.js')
+    const { printResult, spinner } = await import('../cli/ui.js')
+    if ((recordPath === undefined) === (options.token === undefined)) throw new UsageError('give either RECORD or --token ID')
+    const { connectChain } = await import('../chain/connect.js')
+    const connect = () => connectChain(options, { signer: false }, (key) => cmd.getOptionValueSource(key))
+    const progress = await spinner('verifying')
+    let report: Awaited<ReturnType<typeof import('../verify/verifyRecord.js').verifyRecord>>
+    try {
+      if (recordPath !== undefined) {
+        const { verifyRecord } = await import('../verify/verifyRecord.js')
+        report = await verifyRecord(recordPath, {
+          ...(options.model ? { modelPath: options.model } : {}),
+          ...(options.mint ? { mintFile: options.mint } : {}),
+          trustPipeline: Boolean(options.trustPipeline),
+          connect,
+        })
+      } else {
+        const { parseTokenId } = await import('../verify/parseTokenId.js')
+        const { verifyToken } = await import('../verify/verifyToken.js')
+        const tokenId = parseTokenId(options.token!)
+        const ctx = await connect()
+        const deployment =
+          options.collection && options.model
+            ? undefined
+            : await (await import('../deployment/deploymentFile.js')).loadDeployment(ctx, options.deployment)
+        const collection = (options.collection ?? deployment!.aigcCollection.address) as `0x${string}`
+        const modelPath = options.model ?? deployment?.model?.path
+        if (!modelPath) throw new UsageError('no model to re-run: pass --model PATH (the deployment records none)')
+        report = await verifyToken(ctx, {
+          collection,
+          tokenId,
+          modelPath,
+          ...(options.metadataDir ? { metadataDir: options.metadataDir } : {}),
+          trustPipeline: Boolean(options.trustPipeline),
+          ...(deployment?.aigcCollection.blockNumber && !options.collection
+            ? { fromBlock: BigInt(deployment.aigcCollection.blockNumber) }
+            : {}),
+        })
+      }
+    } finally {
+      progress.stop()
+    }
+    if (!report.ok) throw new ChecksFailedError(report)
+    printResult(report, renderChecks)
+  })
+  return withExamples(command, [
+    'imo verify out/3fa2b4c1d9e0',
+    'imo verify --token 0x5f3a…  --metadata-dir out',
+    'imo verify --token 42 --collection 0x5FbDB2315678afecb367f032d93F642f64180aa3 --model ./models/cppn --rpc-url https://sepolia.example --json',
+    'imo verify out/run1 --model ./their-model --trust-pipeline',
+  ])
+}

@@ -1,0 +1,270 @@
+/**
+ * Deploys one model's ERC-7641 token (ImoToken) and its ERC-7007 collection (AigcCollection,
+ * pointing at the token) through the journal, then records the deployment file. Re-running with
+ * the same parameters reports the recorded deployment instead of deploying again; a crashed run
+ * resumes from the journal (the step ids derive from the deployment name and the init code).
+ */
+import type { Address, Hex } from 'viem'
+import type { ChainContext } from '../chain/connect.js'
+import type { StepOutcome } from '../chain/sendStep.js'
+import { ImoError, UsageError } from '../errors.js'
+import { version } from '../version.js'
+import {
+  type Deployment,
+  type DeploymentParameters,
+  deploymentPath,
+  readDeploymentFile,
+  writeDeployment,
+} from './deploymentFile.js'
+
+export interface DeployImoParams {
+  modelHash: Hex
+  /** The model as given and its absolute path (absent with --model-hash only). */
+  model?: { path: string; given: string }
+  name: string
+  symbol: string
+  /** Whole tokens. */
+  supply: bigint
+  recipient?: Address
+  percentClaimable?: number
+  snapshotInterval?: number
+  claimWindow?: number
+  modelUri?: string
+  collectionName?: string
+  collectionSymbol?: string
+  royaltyBps?: number
+  mintFeeWei?: bigint
+  attesters?: Address[]
+  /** Deployment file; default `.imo/deployments/<chainId>/default.json`. */
+  deploymentFile?: string
+}
+
+/** Defaults, documented in `imo deploy --help`. */
+export const DEPLOY_DEFAULTS = {
+  percentClaimable: 50,
+  /** A day; 60 s on local dev chains (31337, 1337) so demos can snapshot. */
+  snapshotInterval: 86_400,
+  localSnapshotInterval: 60,
+  claimWindow: 12,
+  royaltyBps: 500,
+} as const
+
+export interface DeployImoResult {
+  status: 'deployed' | 'existing' | 'dry-run'
+  path: string
+  deployment: Deployment
+  outcomes: StepOutcome[]
+}
+
+function sameParameters(a: Deployment, b: Omit<Deployment, 'createdAt' | 'imoToken' | 'aigcCollection' | 'imoVersion'>): boolean {
+  const norm = (p: DeploymentParameters) =>
+    JSON.stringify({
+      ...p,
+      attesters: p.attesters.map((x) => x.toLowerCase()),
+      recipient: p.recipient.toLowerCase(),
+      owner: p.owner.toLowerCase(),
+    })
+  return a.modelHash.toLowerCase() === b.modelHash.toLowerCase() && norm(a.parameters) === norm(b.parameters)
+}
+
+/**
+ * Deploys the token and the collection (or simulates both with ctx.tx.dryRun).
+ * @param ctx - chain context with a signer.
+ * @param params - model hash, token and collection parameters (defaults: DEPLOY_DEFAULTS, signer as recipient/owner/attester).
+ * @param options - onStep(label) before each step, for a spinner.
+ * @returns status, deployment file path, the deployment and the step outcomes.
+ * @throws UsageError when another deployment is recorded in the same file; chain errors from sendStep.
+ * @example
+ * import { deployImo } from './deployment/deployImo.js'
+ * const { deployment } = await deployImo(ctx, { modelHash, name: 'Pattern', symbol: 'PAT', supply: 1_000_000n })
+ * deployment.imoToken.address
+ */
+export async function deployImo(
+  ctx: ChainContext,
+  params: DeployImoParams,
+  options: { onStep?(label: string): void } = {},
+): Promise<DeployImoResult> {
+  const account = ctx.account
+  if (!account) throw new ImoError('deployImo needs a signer')
+  const { encodeDeployData, getContractAddress, keccak256, isAddress, getAddress } = await import('viem')
+  const { aigcCollectionAbi, aigcCollectionBytecode, imoTokenAbi, imoTokenBytecode } = await import(
+    '../../contracts-abi/index.js'
+  )
+  const { sendStep, simulateStep } = await import('../chain/sendStep.js')
+  const local = ctx.chainId === 31337 || ctx.chainId === 1337
+  const checkAddress = (value: string, flag: string): Address => {
+    if (!isAddress(value, { strict: false }))
+      throw new UsageError(`${flag} must be an address (0x + 40 hex digits), not "${value}"`)
+    return getAddress(value)
+  }
+  const parameters: DeploymentParameters = {
+    name: params.name,
+    symbol: params.symbol,
+    supply: params.supply.toString(),
+    supplyWei: (params.supply * 10n ** 18n).toString(),
+    recipient: checkAddress(params.recipient ?? account.address, '--recipient'),
+    percentClaimable: params.percentClaimable ?? DEPLOY_DEFAULTS.percentClaimable,
+    snapshotInterval:
+      params.snapshotInterval ?? (local ? DEPLOY_DEFAULTS.localSnapshotInterval : DEPLOY_DEFAULTS.snapshotInterval),
+    claimWindow: params.claimWindow ?? DEPLOY_DEFAULTS.claimWindow,
+    modelUri: params.modelUri ?? '',
+    collectionName: params.collectionName ?? `${params.name} AIGC`,
+    collectionSymbol: params.collectionSymbol ?? `${params.symbol}AI`,
+    royaltyBps: params.royaltyBps ?? DEPLOY_DEFAULTS.royaltyBps,
+    mintFeeWei: (params.mintFeeWei ?? 0n).toString(),
+    attesters: (params.attesters && params.attesters.length > 0 ? params.attesters : [account.address]).map((a) =>
+      checkAddress(a, '--attester'),
+    ),
+    owner: account.address,
+  }
+  if (params.supply <= 0n) throw new UsageError('--supply must be at least 1 token')
+  if (parameters.percentClaimable < 0 || parameters.percentClaimable > 100)
+    throw new UsageError('--percent-claimable must be from 0 to 100')
+  if (parameters.royaltyBps < 0 || parameters.royaltyBps > 10_000) throw new UsageError('--royalty-bps must be from 0 to 10000')
+  if (!/^0x[0-9a-fA-F]{64}$/.test(params.modelHash)) throw new UsageError('--model-hash must be 0x + 64 hex digits')
+
+  const path = params.deploymentFile ?? deploymentPath(ctx.chainId)
+  const deploymentName = params.deploymentFile ? params.deploymentFile.replace(/^.*[\\/]/, '').replace(/\.json$/, '') : 'default'
+  const base = {
+    format: 'imo-deployment-v1' as const,
+    name: deploymentName,
+    chainId: ctx.chainId,
+    chainName: ctx.chainName,
+    modelHash: params.modelHash,
+    ...(params.model ? { model: params.model } : {}),
+    parameters,
+    deployer: account.address,
+  }
+  const existing = readDeploymentFile(path)
+  if (existing) {
+    if (existing.chainId === ctx.chainId && sameParameters(existing, base)) {
+      const [tokenCode, collectionCode] = await Promise.all([
+        ctx.publicClient.getCode({ address: existing.imoToken.address }),
+        ctx.publicClient.getCode({ address: existing.aigcCollection.address }),
+      ])
+      if (tokenCode && tokenCode !== '0x' && collectionCode && collectionCode !== '0x')
+        return { status: 'existing', path, deployment: existing, outcomes: [] }
+    } else if (existing.chainId === ctx.chainId) {
+      throw new UsageError(`another deployment is already recorded in ${path}`, {
+        hint: 'pass --deployment FILE to record a second deployment on this chain (or remove the file to replace it)',
+      })
+    }
+  }
+
+  const tokenInit = encodeDeployData({
+    abi: imoTokenAbi,
+    bytecode: imoTokenBytecode,
+    args: [
+      parameters.name,
+      parameters.symbol,
+      BigInt(parameters.supplyWei),
+      parameters.recipient,
+      params.modelHash,
+      parameters.modelUri,
+      parameters.percentClaimable,
+      BigInt(parameters.snapshotInterval),
+      parameters.claimWindow,
+      parameters.owner,
+    ],
+  })
+  const tokenStep = {
+    id: `deploy:${deploymentName}:ImoToken:${keccak256(tokenInit)}`,
+    label: 'deploy ImoToken',
+    data: tokenInit,
+    abi: imoTokenAbi,
+  }
+  const collectionInit = (token: Address) =>
+    encodeDeployData({
+      abi: aigcCollectionAbi,
+      bytecode: aigcCollectionBytecode,
+      args: [
+        parameters.collectionName,
+        parameters.collectionSymbol,
+        params.modelHash,
+        token,
+        BigInt(parameters.royaltyBps),
+        BigInt(parameters.mintFeeWei),
+        parameters.attesters,
+        parameters.owner,
+      ],
+    })
+  const collectionStep = (token: Address) => {
+    const data = collectionInit(token)
+    return {
+      id: `deploy:${deploymentName}:AigcCollection:${keccak256(data)}`,
+      label: 'deploy AigcCollection',
+      data,
+      abi: aigcCollectionAbi,
+    }
+  }
+
+  if (ctx.tx.dryRun) {
+    options.onStep?.('simulating ImoToken')
+    const token = await simulateStep(ctx, tokenStep)
+    // The collection's constructor reads the token, which does not exist yet: simulate it with the
+    // token's runtime code (what the token's creation call returns) placed at its future address.
+    const nonce = await ctx.publicClient.getTransactionCount({ address: account.address, blockTag: 'pending' })
+    const predicted = getContractAddress({ from: account.address, nonce: BigInt(nonce) })
+    const { data: runtime } = await ctx.publicClient.call({ account: account.address, data: tokenInit })
+    options.onStep?.('simulating AigcCollection')
+    const step = collectionStep(predicted)
+    const gasEstimate = await ctx.publicClient
+      .estimateGas({
+        account: account.address,
+        data: step.data,
+        // The sender's nonce moves past the token's, so the simulated collection does not collide with it.
+        stateOverride: [
+          { address: predicted, code: runtime! },
+          { address: account.address, nonce: nonce + 1 },
+        ],
+      })
+      .catch(async (error: unknown) => {
+        const { describeRevert } = await import('../chain/sendStep.js')
+        const { SimulationRevertedError } = await import('../errors.js')
+        throw new SimulationRevertedError(
+          `"deploy AigcCollection" would fail: ${(await describeRevert(error, aigcCollectionAbi)) ?? 'reverted'}; nothing was sent`,
+          { cause: error },
+        )
+      })
+    const gas = ctx.tx.gasLimit ?? (gasEstimate * 120n) / 100n
+    const collection = { gas, costWei: gas * token.perGas }
+    const outcomes: StepOutcome[] = [
+      { id: tokenStep.id, label: tokenStep.label, status: 'dry-run', gas: token.gas, costWei: token.costWei },
+      { id: step.id, label: step.label, status: 'dry-run', gas: collection.gas, costWei: collection.costWei },
+    ]
+    const placeholder = { address: predicted, bytecodeHash: keccak256(imoTokenBytecode) }
+    const deployment: Deployment = {
+      ...base,
+      imoToken: placeholder,
+      aigcCollection: {
+        address: getContractAddress({ from: account.address, nonce: BigInt(nonce + 1) }),
+        bytecodeHash: keccak256(aigcCollectionBytecode),
+      },
+      createdAt: new Date().toISOString(),
+      imoVersion: version,
+    }
+    return { status: 'dry-run', path, deployment, outcomes }
+  }
+
+  options.onStep?.('deploying ImoToken')
+  const tokenOutcome = await sendStep(ctx, tokenStep)
+  if (!tokenOutcome.contractAddress) throw new ImoError('the ImoToken deployment has no contract address')
+  options.onStep?.('deploying AigcCollection')
+  const collectionOutcome = await sendStep(ctx, collectionStep(tokenOutcome.contractAddress))
+  if (!collectionOutcome.contractAddress) throw new ImoError('the AigcCollection deployment has no contract address')
+  const record = (outcome: StepOutcome, bytecode: Hex) => ({
+    address: outcome.contractAddress!,
+    ...(outcome.hash ? { txHash: outcome.hash } : {}),
+    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber.toString() } : {}),
+    bytecodeHash: keccak256(bytecode),
+  })
+  const deployment: Deployment = {
+    ...base,
+    imoToken: record(tokenOutcome, imoTokenBytecode),
+    aigcCollection: record(collectionOutcome, aigcCollectionBytecode),
+    createdAt: new Date().toISOString(),
+    imoVersion: version,
+  }
+  writeDeployment(path, deployment)
+  return { status: 'deployed', path, deployment, outcomes: [tokenOutcome, collectionOutcome] }
+}

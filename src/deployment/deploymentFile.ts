@@ -1,0 +1,145 @@
+/**
+ * The deployment file `.imo/deployments/<chainId>/<name>.json` that `imo deploy` writes (atomically)
+ * and every later command reads by default (`--deployment FILE` picks another).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { Address, Hex } from 'viem'
+import { UsageError } from '../errors.js'
+import { writeFileAtomic } from '../util/writeFileAtomic.js'
+
+export interface DeployedContract {
+  address: Address
+  /** Deployment transaction (absent only when a crashed run's contract was found by its code). */
+  txHash?: Hex
+  /** Block number as a decimal string. */
+  blockNumber?: string
+  /** keccak256 of the creation bytecode (without constructor arguments). */
+  bytecodeHash: Hex
+}
+
+export interface DeploymentParameters {
+  name: string
+  symbol: string
+  /** Whole tokens, decimal string. */
+  supply: string
+  /** Supply in base units (18 decimals), decimal string. */
+  supplyWei: string
+  recipient: Address
+  percentClaimable: number
+  snapshotInterval: number
+  claimWindow: number
+  modelUri: string
+  collectionName: string
+  collectionSymbol: string
+  royaltyBps: number
+  /** Mint fee in wei, decimal string. */
+  mintFeeWei: string
+  attesters: Address[]
+  owner: Address
+}
+
+export interface Deployment {
+  /** Format version of this file. */
+  format: 'imo-deployment-v1'
+  /** 'default' or the file's name. */
+  name: string
+  chainId: number
+  chainName: string
+  modelHash: Hex
+  /** The model as given on the command line and as an absolute path (absent with --model-hash only). */
+  model?: { path: string; given: string }
+  imoToken: DeployedContract
+  aigcCollection: DeployedContract
+  parameters: DeploymentParameters
+  deployer: Address
+  createdAt: string
+  imoVersion: string
+}
+
+/**
+ * Path of a deployment file.
+ * @param chainId - chain id.
+ * @param name - deployment name (default 'default').
+ * @returns absolute path under the working folder.
+ * @example
+ * deploymentPath(31337) // '/cwd/.imo/deployments/31337/default.json'
+ */
+export function deploymentPath(chainId: number, name = 'default', cwd = process.cwd()): string {
+  return resolve(cwd, '.imo', 'deployments', String(chainId), `${name}.json`)
+}
+
+/**
+ * Writes a deployment file atomically (pretty JSON, trailing newline).
+ * @example
+ * writeDeployment(path, deployment)
+ */
+export function writeDeployment(path: string, deployment: Deployment): void {
+  writeFileAtomic(path, `${JSON.stringify(deployment, null, 2)}\n`)
+}
+
+/**
+ * Reads a deployment file without touching the chain.
+ * @param path - the file.
+ * @returns the deployment, or undefined when the file does not exist.
+ * @throws UsageError when it is not a deployment file.
+ * @example
+ * readDeploymentFile('.imo/deployments/31337/default.json')?.imoToken.address
+ */
+export function readDeploymentFile(path: string): Deployment | undefined {
+  if (!existsSync(path)) return undefined
+  let value: Deployment
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8')) as Deployment
+  } catch {
+    throw new UsageError(`${path} is not valid JSON`)
+  }
+  if (value?.format !== 'imo-deployment-v1' || !value.imoToken?.address || !value.aigcCollection?.address)
+    throw new UsageError(`${path} is not an imo deployment file`)
+  return value
+}
+
+/**
+ * Loads the deployment a command acts on and checks it against the connected chain.
+ * @param ctx - the chain context (chainId and a client to check code).
+ * @param file - --deployment FILE; default: the chain's default deployment.
+ * @returns the deployment.
+ * @throws UsageError (exit 2): no file (says to run imo deploy), a file for another chain, or no
+ *   contract code at its addresses (e.g. a restarted devnet).
+ * @example
+ * import { loadDeployment } from './deploymentFile.js'
+ * const deployment = await loadDeployment(ctx, options.deployment)
+ * deployment.imoToken.address
+ */
+export async function loadDeployment(
+  ctx: { chainId: number; publicClient: { getCode(args: { address: Address }): Promise<Hex | undefined> }; rpcUrl?: string },
+  file?: string,
+): Promise<Deployment> {
+  const path = file ? resolve(file) : deploymentPath(ctx.chainId)
+  const deployment = readDeploymentFile(path)
+  if (!deployment)
+    throw new UsageError(
+      file ? `deployment file ${file} does not exist` : `no deployment recorded for chain ${ctx.chainId} (${path})`,
+      { hint: 'run `imo deploy --model PATH --name N --symbol S --supply N` first, or pass --deployment FILE' },
+    )
+  if (deployment.chainId !== ctx.chainId)
+    throw new UsageError(
+      `${path} records a deployment on chain ${deployment.chainId}, but the node serves chain ${ctx.chainId}`,
+      { hint: 'pass the matching --rpc-url, or another --deployment FILE' },
+    )
+  const { toImoError } = await import('../chain/toImoError.js')
+  for (const [what, contract] of [
+    ['IMO token', deployment.imoToken],
+    ['AIGC collection', deployment.aigcCollection],
+  ] as const) {
+    const code = await ctx.publicClient.getCode({ address: contract.address }).catch((error: unknown) => {
+      throw toImoError(error, { ...(ctx.rpcUrl ? { rpcUrl: ctx.rpcUrl } : {}), action: 'checking the deployment' })
+    })
+    if (!code || code === '0x')
+      throw new UsageError(
+        `no contract at the ${what} address ${contract.address} on chain ${ctx.chainId} (${path} is stale: was the devnet restarted?)`,
+        { hint: 'run `imo deploy` again on this chain' },
+      )
+  }
+  return deployment
+}

@@ -1,0 +1,147 @@
+/**
+ * `imo deploy` behind its command file: reads and checks the flags (asking for name, symbol and
+ * supply only on a terminal), hashes the model, connects, deploys, and shapes the result for
+ * printResult (the same data object for --json and the human rendering).
+ */
+import { isAbsolute, resolve } from 'node:path'
+import type { Address } from 'viem'
+import type { ChainOptionValues } from '../chain/connect.js'
+import { InputNeededError, UsageError } from '../errors.js'
+
+export interface DeployOptionValues extends ChainOptionValues {
+  model?: string
+  modelHash?: string
+  modelUri?: string
+  name?: string
+  symbol?: string
+  supply?: string
+  recipient?: string
+  percentClaimable?: string
+  snapshotInterval?: string
+  claimWindow?: string
+  royaltyBps?: string
+  mintFee?: string
+  attester?: string[]
+}
+
+async function ask(flag: string, what: string, current: string | undefined): Promise<string> {
+  if (current !== undefined && current !== '') return current
+  const { isInteractive } = await import('../cli/ui.js')
+  if (!isInteractive()) throw new InputNeededError(flag, what)
+  const { default: inquirer } = await import('inquirer')
+  const { value } = await inquirer.prompt<{ value: string }>([
+    { type: 'input', name: 'value', message: `${what} (${flag}):`, validate: (v: string) => v.trim() !== '' || 'required' },
+  ])
+  return value.trim()
+}
+
+/**
+ * Runs a deployment from the command's option values.
+ * @param values - commander opts() of `imo deploy`.
+ * @param sources - getOptionValueSource, for the signer warning.
+ * @returns data for --json and the human text.
+ * @example
+ * const { data, human } = await runDeploy({ model: 'models/cppn', name: 'P', symbol: 'P', supply: '1000' })
+ */
+export async function runDeploy(
+  values: DeployOptionValues,
+  sources?: (key: string) => string | undefined,
+): Promise<{ data: Record<string, unknown>; human: string }> {
+  const { parseAmount, parseWhole, formatNative } = await import('../chain/format.js')
+  if (!values.model && !values.modelHash) throw new InputNeededError('--model', 'model (path to the .onnx file or folder)')
+  if (values.model && values.modelHash) throw new UsageError('pass --model or --model-hash, not both')
+  const name = await ask('--name', 'token name', values.name)
+  const symbol = await ask('--symbol', 'token symbol', values.symbol)
+  const supply = parseWhole(await ask('--supply', 'initial supply in whole tokens', values.supply), '--supply', { min: 1n })
+  const whole = (text: string | undefined, flag: string, max: bigint) =>
+    text === undefined ? undefined : Number(parseWhole(text, flag, { max }))
+  const { connectChain, explorerLink } = await import('../chain/connect.js')
+  const { displayUrl } = await import('../chain/toImoError.js')
+  const { note, spinner } = await import('../cli/ui.js')
+  let modelHash = values.modelHash as `0x${string}` | undefined
+  let model: { path: string; given: string } | undefined
+  if (values.model) {
+    const { hashModel } = await import('../model/hashModel.js')
+    modelHash = (await hashModel(values.model)).modelHash
+    model = { path: isAbsolute(values.model) ? values.model : resolve(values.model), given: values.model }
+  }
+  const ctx = await connectChain(values, { signer: true }, sources)
+  note(`chain ${ctx.chainName} (${ctx.chainId}) at ${displayUrl(ctx.rpcUrl)}, deployer ${ctx.account!.address}`)
+  const { deployImo } = await import('./deployImo.js')
+  const spin = await spinner(ctx.tx.dryRun ? 'simulating the deployment' : 'deploying')
+  let result: Awaited<ReturnType<typeof deployImo>>
+  try {
+    result = await deployImo(
+      ctx,
+      {
+        modelHash: modelHash!,
+        ...(model ? { model } : {}),
+        name,
+        symbol,
+        supply,
+        ...(values.recipient ? { recipient: values.recipient as Address } : {}),
+        ...(values.percentClaimable !== undefined
+          ? { percentClaimable: whole(values.percentClaimable, '--percent-claimable', 100n)! }
+          : {}),
+        ...(values.snapshotInterval !== undefined
+          ? { snapshotInterval: whole(values.snapshotInterval, '--snapshot-interval', 2n ** 64n - 1n)! }
+          : {}),
+        ...(values.claimWindow !== undefined
+          ? { claimWindow: whole(values.claimWindow, '--claim-window', 2n ** 32n - 1n)! }
+          : {}),
+        ...(values.royaltyBps !== undefined ? { royaltyBps: whole(values.royaltyBps, '--royalty-bps', 10_000n)! } : {}),
+        ...(values.mintFee !== undefined
+          ? { mintFeeWei: parseAmount(values.mintFee, { name: '--mint-fee', allowZero: true }) }
+          : {}),
+        ...(values.attester ? { attesters: values.attester as Address[] } : {}),
+        ...(values.modelUri !== undefined ? { modelUri: values.modelUri } : {}),
+        ...(values.deployment ? { deploymentFile: resolve(values.deployment) } : {}),
+      },
+      { onStep: (label) => spin.update(label) },
+    )
+    spin.succeed(
+      result.status === 'dry-run'
+        ? 'simulated; nothing was sent'
+        : result.status === 'existing'
+          ? 'already deployed'
+          : 'deployed',
+    )
+  } catch (error) {
+    spin.fail()
+    throw error
+  }
+  const { deployment } = result
+  const totalCost = result.outcomes.reduce((sum, o) => sum + (o.costWei ?? 0n), 0n)
+  const data = {
+    status: result.status,
+    chainId: ctx.chainId,
+    chainName: ctx.chainName,
+    deploymentFile: result.path,
+    imoToken: deployment.imoToken,
+    aigcCollection: deployment.aigcCollection,
+    modelHash: deployment.modelHash,
+    parameters: deployment.parameters,
+    steps: result.outcomes.map((o) => ({ label: o.label, status: o.status, hash: o.hash, gas: o.gas, costWei: o.costWei })),
+    ...(result.status === 'dry-run' ? { maxCostWei: totalCost } : {}),
+  }
+  const link = (address: string) => {
+    const url = explorerLink(ctx, 'address', address)
+    return url ? `  ${url}` : ''
+  }
+  const lines = [
+    result.status === 'dry-run'
+      ? `Dry run on ${ctx.chainName} (chain ${ctx.chainId}): nothing was sent`
+      : result.status === 'existing'
+        ? `Already deployed on ${ctx.chainName} (chain ${ctx.chainId})`
+        : `Deployed on ${ctx.chainName} (chain ${ctx.chainId})`,
+    `  IMO token (ERC-7641)        ${deployment.imoToken.address}${link(deployment.imoToken.address)}`,
+    `  AIGC collection (ERC-7007)  ${deployment.aigcCollection.address}${link(deployment.aigcCollection.address)}`,
+    `  model hash                  ${deployment.modelHash}`,
+  ]
+  if (result.status === 'dry-run') {
+    for (const o of result.outcomes)
+      lines.push(`  ${o.label}: gas ${o.gas}, at most ${formatNative(o.costWei ?? 0n, ctx.nativeSymbol)}`)
+    lines.push(`  addresses above are predicted; total at most ${formatNative(totalCost, ctx.nativeSymbol)}`)
+  } else lines.push(`  recorded in ${result.path}`)
+  return { data, human: lines.join('\n') }
+}

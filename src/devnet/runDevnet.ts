@@ -1,0 +1,48 @@
+/**
+ * `imo devnet` behind its command file: starts anvil, records `.imo/devnet.json` while it runs, and
+ * stops cleanly on Ctrl-C (exit 0), removing the file.
+ */
+import { ImoError, UsageError } from '../errors.js'
+import { onInterrupt, setInterruptExitCode } from '../util/interrupt.js'
+import { removeDevnetFile, writeDevnetFile } from './devnetFile.js'
+import { startAnvil } from './startAnvil.js'
+
+export interface DevnetOptionValues {
+  port?: string
+  blockTime?: string
+}
+
+/**
+ * Starts the devnet and calls `ready` with the data to print; resolves only if anvil dies (as an error).
+ * @param values - port and block time flags.
+ * @param ready - receives the printable data once the node listens.
+ * @example
+ * await runDevnet({ port: '8545' }, (data) => printResult(data, render))
+ */
+export async function runDevnet(
+  values: DevnetOptionValues,
+  ready: (data: {
+    rpcUrl: string
+    chainId: number
+    pid: number
+    accounts: ReadonlyArray<{ address: string; privateKey: string }>
+  }) => void,
+): Promise<never> {
+  const port = values.port === undefined ? undefined : Number(values.port)
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535))
+    throw new UsageError(`--port must be a TCP port (1-65535), not "${values.port}"`)
+  const blockTime = values.blockTime === undefined ? undefined : Number(values.blockTime)
+  if (blockTime !== undefined && (!Number.isInteger(blockTime) || blockTime < 1))
+    throw new UsageError(`--block-time must be a whole number of seconds, not "${values.blockTime}"`)
+  const anvil = await startAnvil({ ...(port !== undefined ? { port } : {}), ...(blockTime !== undefined ? { blockTime } : {}) })
+  setInterruptExitCode(0)
+  onInterrupt(async () => {
+    removeDevnetFile(anvil.pid)
+    await anvil.stop()
+  })
+  writeDevnetFile({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, pid: anvil.pid, startedAt: new Date().toISOString() })
+  ready({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, pid: anvil.pid, accounts: anvil.accounts })
+  await new Promise<void>((resolve) => anvil.process.once('exit', () => resolve()))
+  removeDevnetFile(anvil.pid)
+  throw new ImoError('anvil stopped unexpectedly')
+}

@@ -1,0 +1,142 @@
+import { readdirSync, statSync } from 'node:fs'
+import { basename, join, relative, resolve, sep } from 'node:path'
+import type { InferenceSession } from 'onnxruntime-node'
+import { UsageError } from '../errors.js'
+import { hashModel } from '../model/hashModel.js'
+import type { Bytes32 } from '../tensor/encodeTensors.js'
+import { defaultInferenceConfig, type GraphOptimizationLevel, type InferenceConfig, sessionOptionsFor } from './config.js'
+import { findPipeline, loadPipeline, PIPELINE_FILE, type Pipeline } from './loadPipeline.js'
+
+/** A tensor input or output the model declares: a type name and a shape (strings are symbolic). */
+export interface ModelValue {
+  name: string
+  type: string
+  shape: readonly (number | string)[]
+}
+
+/** A model ready to run: hashed, with its session and (for a folder) its pipeline file. */
+export interface LoadedModel {
+  /** The path as given. */
+  path: string
+  absolutePath: string
+  /** Absolute path of the .onnx file that runs. */
+  onnxPath: string
+  /** The .onnx file relative to the model (its name for a single file). */
+  onnxFile: string
+  modelHash: Bytes32
+  manifest: string
+  config: InferenceConfig
+  session: InferenceSession
+  inputs: ModelValue[]
+  outputs: ModelValue[]
+  /** Absolute path of imo.pipeline.mjs when the model is a folder holding one. */
+  pipelinePath: string | undefined
+  /** Imports the pipeline (once). Running it runs the model author's code. */
+  pipeline(): Promise<Pipeline>
+}
+
+export interface LoadModelOptions {
+  /** Settings to run with; the defaults are the deterministic ones. */
+  graphOptimizationLevel?: GraphOptimizationLevel
+  /** A full config (from a record being re-executed); its onnxruntimeVersion is informative only. */
+  config?: InferenceConfig
+}
+
+const cache = new Map<string, Promise<LoadedModel>>()
+
+/**
+ * Hashes a model (imo-model-v1, with hashModel) and opens an onnxruntime session with deterministic
+ * settings. Cached per process by path and settings, so a batch of inferences loads it once.
+ * @param modelPath - a .onnx file, or a folder holding exactly one .onnx file at its top level.
+ * @param options - optimisation level or a recorded config.
+ * @returns the loaded model.
+ * @throws UsageError when the path is missing, holds no or several .onnx files, or the file is not a
+ *   model onnxruntime can load.
+ * @example
+ * import { loadModel } from './inference/loadModel.js'
+ * const model = await loadModel('models/cppn')
+ * model.modelHash // '0x…'
+ * model.inputs // [{ name: 'z', type: 'float32', shape: [1, 16] }]
+ */
+export function loadModel(modelPath: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const key = JSON.stringify([resolve(modelPath), options.graphOptimizationLevel ?? null, options.config ?? null])
+  let loading = cache.get(key)
+  if (!loading) {
+    loading = load(modelPath, options)
+    cache.set(key, loading)
+    loading.catch(() => cache.delete(key))
+  }
+  return loading
+}
+
+async function load(modelPath: string, options: LoadModelOptions): Promise<LoadedModel> {
+  const absolutePath = resolve(modelPath)
+  let isFolder: boolean
+  try {
+    isFolder = statSync(absolutePath).isDirectory()
+  } catch {
+    throw new UsageError(`model not found: ${modelPath}`)
+  }
+  const onnxPath = isFolder ? findOnnx(absolutePath, modelPath) : absolutePath
+  if (!isFolder && !onnxPath.endsWith('.onnx'))
+    throw new UsageError(`model ${modelPath} is not a .onnx file or a folder holding one`)
+  const hashed = await hashModel(modelPath)
+  const ort = await import('onnxruntime-node')
+  const config: InferenceConfig = {
+    ...defaultInferenceConfig(ort.env.versions.common ?? 'unknown'),
+    ...(options.config ? pick(options.config) : {}),
+    ...(options.graphOptimizationLevel ? { graphOptimizationLevel: options.graphOptimizationLevel } : {}),
+  }
+  config.onnxruntimeVersion = ort.env.versions.common ?? 'unknown'
+  let session: InferenceSession
+  try {
+    session = await ort.InferenceSession.create(onnxPath, sessionOptionsFor(config) as InferenceSession.SessionOptions)
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+    throw new UsageError(`onnxruntime cannot load model ${modelPath}: ${reason}`, { cause: error })
+  }
+  const values = (metadata: readonly InferenceSession.ValueMetadata[]): ModelValue[] =>
+    metadata.map((m) =>
+      m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] },
+    )
+  const pipelinePath = isFolder ? findPipeline(absolutePath) : undefined
+  let pipeline: Promise<Pipeline> | undefined
+  const manifest = hashed.manifest
+  return {
+    path: modelPath,
+    absolutePath,
+    onnxPath,
+    onnxFile: isFolder ? relative(absolutePath, onnxPath).split(sep).join('/') : basename(onnxPath),
+    modelHash: hashed.modelHash as Bytes32,
+    manifest,
+    config,
+    session,
+    inputs: values(session.inputMetadata),
+    outputs: values(session.outputMetadata),
+    pipelinePath,
+    pipeline() {
+      if (!pipelinePath)
+        return Promise.reject(
+          new UsageError(`model ${modelPath} has no ${PIPELINE_FILE}: give --input files instead of --prompt`),
+        )
+      const listed = hashed.files.find((file) => file.path === PIPELINE_FILE)
+      pipeline ??= loadPipeline(pipelinePath, listed?.sha256)
+      pipeline.catch(() => {
+        pipeline = undefined
+      })
+      return pipeline
+    },
+  }
+}
+
+function findOnnx(folder: string, given: string): string {
+  const found = readdirSync(folder).filter((name) => name.endsWith('.onnx') && !name.startsWith('.'))
+  if (found.length === 1) return join(folder, found[0]!)
+  if (found.length === 0) throw new UsageError(`model folder ${given} holds no .onnx file at its top level`)
+  throw new UsageError(`model folder ${given} holds several .onnx files (${found.join(', ')}): give the .onnx file's path`)
+}
+
+function pick(config: InferenceConfig): Partial<InferenceConfig> {
+  const { graphOptimizationLevel, intraOpNumThreads, interOpNumThreads, executionMode } = config
+  return { graphOptimizationLevel, intraOpNumThreads, interOpNumThreads, executionMode }
+}

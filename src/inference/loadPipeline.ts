@@ -1,0 +1,108 @@
+/**
+ * Model pipelines (DESIGN section 3): `imo.pipeline.mjs` in a model folder turns a prompt into the
+ * model's feeds and its outputs into an artifact. The file is part of the model hash, so a commitment
+ * covers the exact code; running it is running the model author's code in this process.
+ *
+ * Contract of the module:
+ *   export function encode(prompt: string): Record<string, { type, dims, data }>   (may be async)
+ *     `type` an onnxruntime type name, `data` a typed array or a plain (nested) array; an
+ *     onnxruntime `Tensor` has this very shape and is accepted too.
+ *   export function decode(outputs: Record<string, { type, dims, data }>): { bytes: Uint8Array, mime: string }
+ *     (may be async) `outputs` hold the runtime's typed arrays (float16 as raw bit patterns).
+ */
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { UsageError } from '../errors.js'
+import type { TensorSet } from '../tensor/dtypes.js'
+import { toTensorValue } from '../tensor/toTensorValue.js'
+
+/** The pipeline's file name inside a model folder. */
+export const PIPELINE_FILE = 'imo.pipeline.mjs'
+
+/** A loaded pipeline with its outputs checked. */
+export interface Pipeline {
+  /** Absolute path of the module. */
+  path: string
+  encode(prompt: string): Promise<TensorSet>
+  decode(outputs: TensorSet): Promise<{ bytes: Uint8Array; mime: string }>
+}
+
+/**
+ * The pipeline file of a model folder, or undefined when the folder has none (or the model is a
+ * single .onnx file, whose hash cannot cover a pipeline).
+ * @example
+ * findPipeline('models/cppn') // '/…/models/cppn/imo.pipeline.mjs'
+ */
+export function findPipeline(modelFolder: string | undefined): string | undefined {
+  if (!modelFolder) return undefined
+  const path = join(modelFolder, PIPELINE_FILE)
+  return existsSync(path) ? path : undefined
+}
+
+/**
+ * Imports a pipeline module and wraps its `encode`/`decode` with checks, so a pipeline that throws,
+ * lacks an export or returns the wrong shape is a one-line UsageError.
+ * @param path - absolute path of `imo.pipeline.mjs`.
+ * @param expectedSha256 - when given (hex, no 0x), the file must have this SHA-256 (its manifest
+ *   entry), so the code that runs is the code the model hash covers.
+ * @returns the pipeline.
+ * @throws UsageError when the module does not load or lacks `encode`/`decode` functions.
+ * @example
+ * import { loadPipeline } from './inference/loadPipeline.js'
+ * const pipeline = await loadPipeline('/…/models/cppn/imo.pipeline.mjs')
+ * const feeds = await pipeline.encode('a red spiral')
+ */
+export async function loadPipeline(path: string, expectedSha256?: string): Promise<Pipeline> {
+  const source = readFileSync(path)
+  const digest = createHash('sha256').update(source).digest('hex')
+  if (expectedSha256 !== undefined && digest !== expectedSha256.replace(/^0x/, ''))
+    throw new UsageError(`pipeline ${path} changed while imo was running (its SHA-256 no longer matches the model hash)`)
+  let module: Record<string, unknown>
+  try {
+    // The digest in the URL makes a changed file a new module instead of a stale cached one.
+    module = await import(`${pathToFileURL(path).href}?sha256=${digest}`)
+  } catch (error) {
+    throw new UsageError(`pipeline ${path} failed to load: ${firstLine(error)}`, { cause: error })
+  }
+  const { encode, decode } = module
+  for (const [name, fn] of [
+    ['encode', encode],
+    ['decode', decode],
+  ] as const)
+    if (typeof fn !== 'function') throw new UsageError(`pipeline ${path} does not export a function ${name}()`)
+  return {
+    path,
+    async encode(prompt) {
+      let feeds: unknown
+      try {
+        feeds = await (encode as (prompt: string) => unknown)(prompt)
+      } catch (error) {
+        throw new UsageError(`pipeline encode() failed: ${firstLine(error)}`, { cause: error })
+      }
+      if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds))
+        throw new UsageError('pipeline encode() must return an object of tensors by name, { type, dims, data } each')
+      const set: TensorSet = {}
+      for (const [name, spec] of Object.entries(feeds)) set[name] = toTensorValue(name, spec, 'pipeline encode()')
+      return set
+    },
+    async decode(outputs) {
+      let result: unknown
+      try {
+        result = await (decode as (outputs: TensorSet) => unknown)(outputs)
+      } catch (error) {
+        throw new UsageError(`pipeline decode() failed: ${firstLine(error)}`, { cause: error })
+      }
+      const { bytes, mime } = (result ?? {}) as { bytes?: unknown; mime?: unknown }
+      if (!(bytes instanceof Uint8Array) || typeof mime !== 'string' || !/^[\w.+-]+\/[\w.+-]+$/.test(mime))
+        throw new UsageError('pipeline decode() must return { bytes: Uint8Array, mime: "type/subtype" }')
+      return { bytes, mime }
+    },
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0] ?? ''
+}

@@ -1,0 +1,112 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { UsageError } from '../errors.js'
+import { decodeTensors } from '../tensor/decodeTensors.js'
+import { type Bytes32, encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
+import { computeCommitment } from './commitment.js'
+import { compareTensorSets, type TensorMismatch } from './compareTensors.js'
+import { computeConfigHash } from './config.js'
+import { loadModel } from './loadModel.js'
+import type { InferenceRecord } from './record.js'
+import { runModel } from './runModel.js'
+
+export interface ReexecuteOptions {
+  /** The folder holding the record's files (inputs.imt, outputs.imt...). */
+  recordDir: string
+  /** The model to run; default the record's model.absolutePath, else model.path. */
+  modelPath?: string
+  /**
+   * Run the model's pipeline (someone else's code) to check that the prompt gives the committed inputs
+   * and the outputs give the recorded artifact. Without it those two checks are skipped (null).
+   */
+  trustPipeline?: boolean
+}
+
+export interface ReexecuteResult {
+  modelHash: Bytes32
+  modelMatches: boolean
+  /** configHash of the settings the re-run used (this process's onnxruntime version). */
+  configHash: Bytes32
+  configMatches: boolean
+  /** SHA-256 of the record's inputs file, which is what was re-run. */
+  inputHash: Bytes32
+  inputMatches: boolean
+  /** The pipeline's encode(prompt) gives the committed inputs; null when not checked. */
+  promptMatches: boolean | null
+  /** outputHash of the re-run. */
+  outputHash: Bytes32
+  /** The re-run's outputs are bit for bit the recorded ones (outputHash equal). */
+  matches: boolean
+  /** On mismatch: the largest absolute difference over float outputs, and where they first differ. */
+  maxAbsDiff?: number
+  firstMismatch?: TensorMismatch
+  /** The artifact re-made from the outputs has the recorded SHA-256; null when not checked. */
+  artifactMatches: boolean | null
+  /** The commitment recomputed from the re-run's hashes, and whether it equals the record's. */
+  commitment: Bytes32
+  commitmentMatches: boolean
+}
+
+/**
+ * Re-executes a recorded inference (DESIGN section 4): hashes the model, runs it on the committed
+ * inputs with the recorded settings, and compares the outputs bit for bit, reporting the largest
+ * float difference when they differ. Every check is reported, none throws, so verify can explain.
+ * @param record - from readRecord.
+ * @param options - where the record's files and the model are, and whether to run the pipeline.
+ * @returns each hash as recomputed and whether it matches.
+ * @throws UsageError when the record's inputs file is missing or the model cannot be loaded.
+ * @example
+ * import { readRecord } from './inference/record.js'
+ * import { reexecute } from './inference/reexecute.js'
+ * const result = await reexecute(readRecord('out/x/record.json'), { recordDir: 'out/x', trustPipeline: true })
+ * result.matches // true
+ */
+export async function reexecute(record: InferenceRecord, options: ReexecuteOptions): Promise<ReexecuteResult> {
+  const modelPath = options.modelPath ?? (existsSync(record.model.absolutePath) ? record.model.absolutePath : record.model.path)
+  const inputFile = join(options.recordDir, record.inputs.file)
+  if (!existsSync(inputFile)) throw new UsageError(`the record's inputs file is missing: ${inputFile}`)
+  const inputEncoding = new Uint8Array(readFileSync(inputFile))
+  const inputs = decodeTensors(inputEncoding, inputFile)
+  const inputHash = sha256Hex(inputEncoding)
+
+  const model = await loadModel(modelPath, { config: record.config })
+  const outputs = await runModel(model, inputs)
+  const outputEncoding = encodeTensors(outputs)
+  const outputHash = sha256Hex(outputEncoding)
+  const configHash = computeConfigHash(model.config)
+  const matches = outputHash === record.outputHash
+
+  let comparison: ReturnType<typeof compareTensorSets> | undefined
+  const recordedOutputs = join(options.recordDir, record.outputs.file)
+  if (!matches && existsSync(recordedOutputs))
+    comparison = compareTensorSets(decodeTensors(new Uint8Array(readFileSync(recordedOutputs)), recordedOutputs), outputs)
+
+  let promptMatches: boolean | null = null
+  let artifactMatches: boolean | null = null
+  if (record.model.pipeline === null) artifactMatches = sha256Hex(outputEncoding) === record.artifact.sha256
+  else if (options.trustPipeline) {
+    const pipeline = await model.pipeline()
+    if (record.prompt !== null)
+      promptMatches = sha256Hex(encodeTensors(await pipeline.encode(record.prompt))) === record.inputHash
+    const decoded = await pipeline.decode(outputs)
+    artifactMatches = sha256Hex(decoded.bytes) === record.artifact.sha256 && decoded.mime === record.artifact.mime
+  }
+
+  const commitment = computeCommitment({ modelHash: model.modelHash, inputHash, outputHash, configHash })
+  return {
+    modelHash: model.modelHash,
+    modelMatches: model.modelHash === record.modelHash,
+    configHash,
+    configMatches: configHash === record.configHash,
+    inputHash,
+    inputMatches: inputHash === record.inputHash,
+    promptMatches,
+    outputHash,
+    matches,
+    ...(comparison?.maxAbsDiff !== undefined ? { maxAbsDiff: comparison.maxAbsDiff } : {}),
+    ...(comparison?.firstMismatch ? { firstMismatch: comparison.firstMismatch } : {}),
+    artifactMatches,
+    commitment,
+    commitmentMatches: commitment === record.commitment,
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * Mints inference records as ERC-7007 tokens on a deployment's collection (DESIGN sections 4-6):
+ * checks everything first (model hash, attester, existing tokens, the journal), writes each token's
+ * metadata, artifact and mint.json, signs the EIP-712 attestations, and sends every mint through
+ * `sendSteps` (pipelined: consecutive journal-managed nonces, all broadcast, then all awaited).
+ *
+ * Idempotence: a token id is `uint256(keccak256(prompt))` and a step id is
+ * `mint:<collection>:<tokenId hex>`. A prompt already minted with the same aigcData is reported as
+ * `existing` (nothing sent, exit 0); with other aigcData it is a MintConflictError (exit 3, nothing
+ * sent: the chain would revert with PromptAlreadyMinted). An interrupted run resumes from the journal:
+ * the calldata is deterministic (metadata has no timestamps, RFC 6979 signatures), so the re-run
+ * builds the very transaction the journal holds.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { Address, Hex } from 'viem'
+import type { ChainContext } from '../chain/connect.js'
+import type { StepOutcome, TxStep } from '../chain/sendStep.js'
+import type { Deployment } from '../deployment/deploymentFile.js'
+import { ExitCode, ImoError, UsageError } from '../errors.js'
+import type { InferenceRecord } from '../inference/record.js'
+import { writeFileAtomic } from '../util/writeFileAtomic.js'
+import { buildMetadata, metadataDataUri, metadataJson } from './buildMetadata.js'
+import { computeCid, IPFS_MAX_RAW_BLOCK } from './computeCid.js'
+import { encodeProof, type ProofScheme } from './encodeProof.js'
+import { METADATA_FILE, MINT_FILE, MINT_FORMAT, type MintFile, readMintFile, writeMintFile } from './mintFile.js'
+import { signAttestation } from './signAttestation.js'
+
+/** A prompt minted before with other aigcData (exit 3: the chain would revert, nothing was sent). */
+export class MintConflictError extends ImoError {
+  override name = 'MintConflictError'
+  constructor(message: string, options: { hint?: string; details?: string } = {}) {
+    super(message, { ...options, exitCode: ExitCode.SimulationReverted })
+  }
+}
+
+/** One inference to mint: its record and the bytes the chain gets. */
+export interface MintItem {
+  record: InferenceRecord
+  artifactBytes: Uint8Array
+  promptBytes: Uint8Array
+  aigcData: Uint8Array
+  /** Where its metadata.json, artifact and mint.json go; undefined writes nothing (dry runs). */
+  outDir?: string
+}
+
+export type TokenUriMode = 'ipfs' | 'data'
+
+export interface MintOptions {
+  deployment: Deployment
+  /** Recipient; default the signer. */
+  to?: Address
+  /** `ipfs` (default): ipfs://<metadata CID>; `data`: the metadata inline as a data: URI. */
+  tokenUriMode?: TokenUriMode
+  /** Explicit token URI (one item only). */
+  tokenUri?: string
+  /** An ERC-1271 contract attester that accepts the signer's signatures. */
+  attesterContract?: Address
+  onProgress?(text: string): void
+}
+
+export interface MintOutcome {
+  prompt: string | null
+  tokenId: bigint
+  tokenIdHex: Hex
+  status: 'minted' | 'resumed' | 'existing' | 'dry-run'
+  txHash?: Hex
+  blockNumber?: bigint
+  /** Fee sent with the mint, wei (0 for existing tokens). */
+  feeWei: bigint
+  gas?: bigint
+  costWei?: bigint
+  tokenUri: string
+  metadataCid?: string
+  artifactCid?: string
+  commitment: Hex
+  proof: Hex
+  outDir?: string
+  owner?: Address
+}
+
+export interface MintResult {
+  chainId: number
+  collection: Address
+  imoToken: Address
+  mintFeeWei: bigint
+  signer: Address
+  attester: Address
+  proofScheme: ProofScheme
+  outcomes: MintOutcome[]
+  notes: string[]
+}
+
+/**
+ * Mints records on the deployment's collection, pipelined.
+ * @param ctx - chain context with a signer (the attester key).
+ * @param items - records with their bytes (from readRecordPayload or runInference).
+ * @param options - deployment, recipient, token URI mode, ERC-1271 attester, progress.
+ * @returns one outcome per item, in order, plus the fee and the attester.
+ * @throws UsageError (2) for a record of another model, a signer that is not an attester, duplicate
+ *   prompts; MintConflictError (3) for a prompt minted with other data; chain errors from sendSteps.
+ * @example
+ * import { mintRecords } from './mint/mintRecords.js'
+ * import { readRecordPayload } from './inference/readRecordPayload.js'
+ * const payload = readRecordPayload('out/3fa2b4c1d9e0')
+ * const result = await mintRecords(ctx, [{ ...payload, outDir: payload.dir }], { deployment })
+ * result.outcomes[0].status // 'minted'
+ */
+export async function mintRecords(ctx: ChainContext, items: MintItem[], options: MintOptions): Promise<MintResult> {
+  const account = ctx.account
+  if (!account) throw new ImoError('mintRecords needs a chain context with a signer')
+  const { encodeFunctionData, getAddress, isAddress, keccak256, toHex } = await import('viem')
+  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
+  const { sendSteps } = await import('../chain/sendStep.js')
+  const { toImoError } = await import('../chain/toImoError.js')
+  const progress = options.onProgress ?? (() => {})
+  const collection = options.deployment.aigcCollection.address
+  const rpc = (action: string) => (error: unknown) => {
+    throw toImoError(error, { rpcUrl: ctx.rpcUrl, action })
+  }
+  const read = <T>(functionName: string, args: readonly unknown[] = []): Promise<T> =>
+    ctx.publicClient
+      .readContract({ address: collection, abi: aigcCollectionAbi, functionName: functionName as never, args: args as never })
+      .catch(rpc(`reading ${functionName} of the collection`)) as Promise<T>
+  if (options.tokenUri !== undefined && items.length !== 1)
+    throw new UsageError('--token-uri applies to one mint only, not to --prompts')
+  const checkAddress = (value: string, flag: string): Address => {
+    if (!isAddress(value, { strict: false }))
+      throw new UsageError(`${flag} must be an address (0x + 40 hex digits), not "${value}"`)
+    return getAddress(value)
+  }
+  const to = options.to ? checkAddress(options.to, '--to') : account.address
+  const attester = options.attesterContract ? checkAddress(options.attesterContract, '--attester-contract') : account.address
+  const proofScheme: ProofScheme = options.attesterContract ? 'erc1271' : 'ecdsa'
+  const notes: string[] = []
+
+  // 1. The collection: model, fee, IMO token, attester.
+  progress('reading the collection')
+  const [modelHash, mintFeeWei, imoToken, isAttester] = await Promise.all([
+    read<Hex>('modelHash'),
+    read<bigint>('mintFee'),
+    read<Address>('imoToken'),
+    read<boolean>('isAttester', [attester]),
+  ])
+  for (const item of items)
+    if (item.record.modelHash.toLowerCase() !== modelHash.toLowerCase())
+      throw new UsageError(
+        `the inference ${item.record.commitment.slice(0, 14)} was made with model ${item.record.modelHash}, but the collection ${collection} is bound to ${modelHash}`,
+        { hint: "run the inference with the deployment's model (imo infer-and-mint uses it)" },
+      )
+  if (!isAttester)
+    throw new UsageError(`${attester} is not an attester of the collection ${collection}: its proofs would not verify`, {
+      hint: `the collection's owner can add it with addAttester(${attester}); or sign with an attester key`,
+    })
+
+  // 2. Each token: duplicates, existing tokens, conflicts.
+  const tokenIds = items.map((item) => BigInt(keccak256(item.promptBytes)))
+  const seen = new Map<bigint, number>()
+  for (const [index, id] of tokenIds.entries()) {
+    const first = seen.get(id)
+    if (first !== undefined)
+      throw new UsageError(
+        `prompts ${first + 1} and ${index + 1} are the same (${describe(items[index]!.record)}): each prompt mints one token`,
+      )
+    seen.set(id, index)
+  }
+  progress('checking for minted prompts')
+  const existing: Array<{ owner: Address; dataHash: Hex } | undefined> = []
+  for (const id of tokenIds) existing.push(await tokenState(ctx, collection, aigcCollectionAbi, id))
+  const conflicts = items
+    .map((item, index) => ({ item, index, state: existing[index] }))
+    .filter(({ item, state }) => state && state.dataHash.toLowerCase() !== keccak256(item.aigcData).toLowerCase())
+  if (conflicts.length > 0) {
+    const { item, index, state } = conflicts[0]!
+    throw new MintConflictError(
+      `${describe(item.record)} is already minted as token ${toHex(tokenIds[index]!, { size: 32 })} with other aigcData (on chain ${state!.dataHash}, this inference ${keccak256(item.aigcData)}); nothing was sent`,
+      {
+        hint: 'a prompt mints one token: change the prompt, or verify the existing token with `imo verify --token`',
+        ...(conflicts.length > 1 ? { details: `${conflicts.length} prompts conflict` } : {}),
+      },
+    )
+  }
+
+  // 3. Metadata, proof and calldata for each; files written before sending.
+  const built = []
+  for (const [index, item] of items.entries()) {
+    const { record } = item
+    const tokenId = tokenIds[index]!
+    const tokenIdHex = toHex(tokenId, { size: 32 })
+    const artifactCid = computeCid(item.artifactBytes)
+    if (!artifactCid && index === 0)
+      notes.push(
+        `the artifact (${item.artifactBytes.byteLength} bytes) is larger than one IPFS block (${IPFS_MAX_RAW_BLOCK} bytes): its CID is not computed locally, so the metadata has no ipfs:// link to it; pin it yourself and pass --token-uri`,
+      )
+    const metadata = buildMetadata({
+      record,
+      promptBytes: item.promptBytes,
+      ...(artifactCid ? { artifactCid } : {}),
+      attester,
+      proofScheme,
+    })
+    const metadataBytes = metadataJson(metadata)
+    const metadataCid = computeCid(metadataBytes)
+    let tokenUri: string
+    if (options.tokenUri !== undefined) tokenUri = options.tokenUri
+    else if ((options.tokenUriMode ?? 'ipfs') === 'data') tokenUri = metadataDataUri(metadataBytes)
+    else if (metadataCid) tokenUri = `ipfs://${metadataCid}`
+    else
+      throw new UsageError(
+        `the metadata of ${describe(record)} is larger than one IPFS block (${IPFS_MAX_RAW_BLOCK} bytes): pin it yourself and pass --token-uri, or use --token-uri-mode data`,
+      )
+    const signature = await signAttestation(account, {
+      chainId: ctx.chainId,
+      collection,
+      modelHash,
+      promptHash: keccak256(item.promptBytes),
+      aigcDataHash: keccak256(item.aigcData),
+      commitment: record.commitment,
+    })
+    const proof = encodeProof({
+      commitment: record.commitment,
+      signature,
+      ...(options.attesterContract ? { contractSigner: attester } : {}),
+    })
+    const data = encodeFunctionData({
+      abi: aigcCollectionAbi,
+      functionName: 'mint',
+      args: [to, toHex(item.promptBytes), toHex(item.aigcData), tokenUri, proof],
+    })
+    const mintFile: MintFile = {
+      format: MINT_FORMAT,
+      chainId: ctx.chainId,
+      collection,
+      tokenId: tokenId.toString(),
+      tokenIdHex,
+      to,
+      modelHash,
+      commitment: record.commitment,
+      promptHash: keccak256(item.promptBytes),
+      aigcDataHash: keccak256(item.aigcData),
+      aigcDataMode: record.aigcDataMode,
+      proof,
+      proofScheme,
+      signer: account.address,
+      attester,
+      tokenUri,
+      metadata: { file: METADATA_FILE, ...(metadataCid ? { cid: metadataCid } : {}) },
+      artifact: { file: record.artifact.file, ...(artifactCid ? { cid: artifactCid } : {}) },
+      mintFeeWei: mintFeeWei.toString(),
+      status: existing[index] ? 'existing' : 'pending',
+    }
+    if (item.outDir !== undefined && !ctx.tx.dryRun) writeOutputs(item, metadataBytes, mintFile)
+    const step: TxStep = {
+      id: `mint:${collection.toLowerCase()}:${tokenIdHex}`,
+      label: `mint ${describe(record)}`,
+      to: collection,
+      data,
+      value: mintFeeWei,
+      abi: aigcCollectionAbi as never,
+    }
+    built.push({ item, tokenId, tokenIdHex, tokenUri, metadataCid, artifactCid, proof, mintFile, step })
+  }
+
+  // 4. The journal: an interrupted mint of the same prompt must be completed with the same inputs.
+  const journal = ctx.journal
+  if (journal) {
+    journal.reload()
+    for (const b of built) {
+      const state = journal.state(b.step.id)
+      if (state.signed && !state.receipt && state.intent && state.intent.dataHash !== keccak256(b.step.data))
+        throw new UsageError(
+          `an interrupted mint of ${describe(b.item.record)} (${state.signed.hash}) is pending with other inputs (recipient, token URI or aigc-data mode)`,
+          { hint: 're-run it with the same flags to complete it' },
+        )
+    }
+  }
+
+  // 5. Send what is not minted yet, pipelined.
+  const toSend = built.filter((_, index) => !existing[index])
+  let outcomes: StepOutcome[] = []
+  if (toSend.length > 0) {
+    progress(`minting 0/${toSend.length}`)
+    outcomes = await sendSteps(
+      ctx,
+      toSend.map((b) => b.step),
+      { onProgress: (done, total) => progress(`minting ${done}/${total}`) },
+    )
+  }
+  const byId = new Map(outcomes.map((o) => [o.id, o]))
+  const results: MintOutcome[] = []
+  for (const [index, b] of built.entries()) {
+    const base = {
+      prompt: b.item.record.prompt,
+      tokenId: b.tokenId,
+      tokenIdHex: b.tokenIdHex,
+      tokenUri: b.tokenUri,
+      ...(b.metadataCid ? { metadataCid: b.metadataCid } : {}),
+      ...(b.artifactCid ? { artifactCid: b.artifactCid } : {}),
+      commitment: b.item.record.commitment,
+      proof: b.proof,
+      ...(b.item.outDir !== undefined && !ctx.tx.dryRun ? { outDir: resolve(b.item.outDir) } : {}),
+    }
+    const state = existing[index]
+    if (state) {
+      const confirmed = journal?.state(b.step.id)
+      const txHash = confirmed?.receipt?.status === 'success' ? confirmed.signed?.hash : undefined
+      results.push({ ...base, status: 'existing', feeWei: 0n, owner: state.owner, ...(txHash ? { txHash } : {}) })
+      continue
+    }
+    const outcome = byId.get(b.step.id)!
+    const status = outcome.status === 'already-confirmed' ? 'existing' : outcome.status === 'sent' ? 'minted' : outcome.status
+    results.push({
+      ...base,
+      status,
+      feeWei: outcome.status === 'dry-run' || outcome.status === 'already-confirmed' ? 0n : mintFeeWei,
+      gas: outcome.gas,
+      ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
+      ...(outcome.hash ? { txHash: outcome.hash } : {}),
+      ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
+      ...(outcome.status !== 'dry-run' ? { owner: to } : {}),
+    })
+    if (b.item.outDir !== undefined && outcome.status !== 'dry-run')
+      writeMintFile(join(b.item.outDir, MINT_FILE), {
+        ...b.mintFile,
+        status: 'minted',
+        ...(outcome.hash ? { txHash: outcome.hash } : {}),
+        ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber.toString() } : {}),
+      })
+  }
+  return {
+    chainId: ctx.chainId,
+    collection,
+    imoToken,
+    mintFeeWei,
+    signer: account.address,
+    attester,
+    proofScheme,
+    outcomes: results,
+    notes,
+  }
+}
+
+function describe(record: InferenceRecord): string {
+  if (record.prompt === null) return `the input ${record.inputHash.slice(0, 14)}`
+  const short = record.prompt.length > 40 ? `${record.prompt.slice(0, 39)}…` : record.prompt
+  return JSON.stringify(short)
+}
+
+/** Owner and accepted aigcData hash of a token, or undefined when it is not minted. */
+async function tokenState(
+  ctx: ChainContext,
+  collection: Address,
+  abi: readonly unknown[],
+  tokenId: bigint,
+): Promise<{ owner: Address; dataHash: Hex } | undefined> {
+  const { toImoError } = await import('../chain/toImoError.js')
+  let owner: Address
+  try {
+    owner = (await ctx.publicClient.readContract({
+      address: collection,
+      abi: abi as never,
+      functionName: 'ownerOf' as never,
+      args: [tokenId] as never,
+    })) as Address
+  } catch (error) {
+    if (isRevert(error)) return undefined
+    throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the token owner' })
+  }
+  const dataHash = (await ctx.publicClient
+    .readContract({ address: collection, abi: abi as never, functionName: 'aigcDataHash' as never, args: [tokenId] as never })
+    .catch((error: unknown) => {
+      throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the token data hash' })
+    })) as Hex
+  return { owner, dataHash }
+}
+
+function isRevert(error: unknown): boolean {
+  let current: unknown = error
+  for (let i = 0; current && i < 20; i++) {
+    const name = (current as { name?: string }).name
+    if (name === 'ContractFunctionRevertedError' || name === 'ExecutionRevertedError') return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
+
+/** metadata.json, the artifact (when not there already) and mint.json (pending) into the item's folder. */
+function writeOutputs(item: MintItem, metadataBytes: Uint8Array, mintFile: MintFile): void {
+  const dir = item.outDir!
+  const artifactPath = join(dir, item.record.artifact.file)
+  const same = existsSync(artifactPath) && Buffer.from(readFileSync(artifactPath)).equals(Buffer.from(item.artifactBytes))
+  if (!same) writeFileAtomic(artifactPath, item.artifactBytes)
+  writeFileAtomic(join(dir, METADATA_FILE), metadataBytes)
+  const previous = readMintFile(join(dir, MINT_FILE))
+  // Keep a finished record's transaction details when re-run.
+  if (
+    previous &&
+    previous.status !== 'pending' &&
+    previous.tokenIdHex === mintFile.tokenIdHex &&
+    previous.collection === mintFile.collection
+  )
+    writeMintFile(join(dir, MINT_FILE), {
+      ...mintFile,
+      status: previous.status,
+      ...(previous.txHash ? { txHash: previous.txHash } : {}),
+      ...(previous.blockNumber ? { blockNumber: previous.blockNumber } : {}),
+    })
+  else writeMintFile(join(dir, MINT_FILE), mintFile)
+}

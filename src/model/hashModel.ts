@@ -1,0 +1,47 @@
+/**
+ * The model hash `imo-model-v1` of a .onnx file or a model folder (DESIGN section 2): lists the
+ * model's files, hashes them in parallel, and builds the manifest. Deploy, infer and verify call it.
+ */
+import type { ModelInfo } from '../onnx/readModelInfo.js'
+import { buildManifest } from './buildManifest.js'
+import { type HashFilesOptions, hashFiles } from './hashFiles.js'
+import { listModelFiles } from './listModelFiles.js'
+
+/** Progress callback (about ten times a second and at the end) and parallelism, see {@link HashFilesOptions}. */
+export type HashModelOptions = Pick<HashFilesOptions, 'onProgress' | 'concurrency' | 'inlineBelow'>
+
+/** What hashModel returns. */
+export interface HashModelResult {
+  modelHash: `0x${string}`
+  manifest: string
+  /** Absolute folder the manifest's paths are relative to. */
+  root: string
+  /** Sorted by path bytes, as in the manifest. */
+  files: { path: string; size: number; sha256: string }[]
+  /** Facts of the .onnx file: the input itself, or a folder's only top-level .onnx file. */
+  onnx?: ModelInfo
+}
+
+/**
+ * Computes a model's manifest and model hash.
+ * @param path - a .onnx file (with the external-data files it names), another single file, or a model folder.
+ * @param options - progress callback and parallelism.
+ * @returns the model hash (`0x` + 64 hex), the manifest text, the root folder, each file's path, size and SHA-256, and the ONNX facts.
+ * @throws UsageError (exit 2) for a missing path, an empty folder, a symlink or a newline in a path,
+ *   external data that escapes the folder or is missing, a .onnx file that is not ONNX, an unreadable file.
+ * @example
+ * import { hashModel } from './model/hashModel.js'
+ * const { modelHash, manifest } = await hashModel('models/cppn')
+ * // modelHash: '0x5f…', manifest: 'imo-model-v1\n<sha256>  model.onnx\n…'
+ */
+export async function hashModel(path: string, options: HashModelOptions = {}): Promise<HashModelResult> {
+  const listing = listModelFiles(path)
+  const digests = await hashFiles(listing.files, options)
+  const files = listing.files.map((file, index) => ({
+    path: file.path,
+    size: digests[index]!.size,
+    sha256: digests[index]!.sha256,
+  }))
+  const { manifest, modelHash } = buildManifest(files)
+  return { modelHash, manifest, root: listing.root, files, ...(listing.onnx ? { onnx: listing.onnx } : {}) }
+}

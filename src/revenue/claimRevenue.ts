@@ -1,0 +1,127 @@
+/**
+ * Claims the signer's revenue from an IMO token: every live snapshot with something claimable in one
+ * `claimBatch` transaction (one `claim` when there is one), or the snapshot asked for. The contract
+ * pays the holder (msg.sender), so there is no recipient to choose.
+ *
+ * Step id: `claim:<token>:<holder>:<ids, comma-separated>`. A claim cannot be repeated (the contract
+ * refuses AlreadyClaimed), and an open claim step in the journal is resumed before anything else.
+ */
+import type { Address, Hex } from 'viem'
+import { imoTokenAbi } from '../../contracts-abi/index.js'
+import type { ChainContext } from '../chain/connect.js'
+import { ImoError, UsageError } from '../errors.js'
+
+export interface ClaimResult {
+  /** 'nothing': nothing to claim (exit 0), see `reason`. */
+  status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run' | 'nothing'
+  token: Address
+  holder: Address
+  /** The snapshots claimed (or to be claimed, for a dry run) and the amount of each. */
+  snapshots: Array<{ id: number; amountWei: bigint }>
+  totalWei: bigint
+  /** Why nothing was claimed. */
+  reason?: string
+  stepId?: string
+  hash?: Hex
+  blockNumber?: bigint
+  gas?: bigint
+  costWei?: bigint
+}
+
+/**
+ * Claims what the signer can claim.
+ * @param ctx - chain context with a signer.
+ * @param token - the IMO token.
+ * @param options - snapshot: claim only this snapshot id.
+ * @returns the claimed snapshots and amounts, or status 'nothing' with a reason.
+ * @throws UsageError (2) for an unknown snapshot id; chain errors from sendStep.
+ * @example
+ * import { claimRevenue } from './claimRevenue.js'
+ * const result = await claimRevenue(ctx, deployment.imoToken.address)
+ * result.snapshots // [{ id: 2, amountWei: 500000000000000000n }, { id: 3, amountWei: 1125000000000000000n }]
+ */
+export async function claimRevenue(ctx: ChainContext, token: Address, options: { snapshot?: number } = {}): Promise<ClaimResult> {
+  const account = ctx.account
+  if (!account) throw new ImoError('claimRevenue needs a chain context with a signer')
+  const holder = account.address
+  const { findOpenStep } = await import('./journalSteps.js')
+  const { readClaimable } = await import('./readClaimable.js')
+  const { sendStep } = await import('../chain/sendStep.js')
+  const { encodeFunctionData, parseEventLogs } = await import('viem')
+  const prefix = `claim:${token.toLowerCase()}:${holder.toLowerCase()}:`
+  const base = { token, holder }
+
+  let ids: number[]
+  let expected = new Map<number, bigint>()
+  const open = ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined
+  if (open) {
+    ids = open.id.slice(prefix.length).split(',').map(Number)
+    const { note } = await import('../cli/ui.js')
+    note(
+      `resuming the interrupted claim of snapshot(s) ${ids.join(', ')} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
+    )
+  } else {
+    const report = await readClaimable(ctx, token, holder)
+    if (options.snapshot !== undefined) {
+      const id = options.snapshot
+      if (!Number.isSafeInteger(id) || id < 1 || id > report.currentSnapshotId)
+        throw new UsageError(
+          report.currentSnapshotId === 0
+            ? `unknown snapshot ${id}: the token has no snapshot yet`
+            : `unknown snapshot ${id}: snapshot ids run from 1 to ${report.currentSnapshotId}`,
+        )
+      const live = report.live.find((snapshot) => snapshot.id === id)
+      let reason: string | undefined
+      if (!live)
+        reason = `snapshot ${id} expired when snapshot ${id + report.claimWindow} was taken; its unclaimed remainder rolled into that snapshot's pool`
+      else if (live.claimed) reason = `${holder} already claimed snapshot ${id}`
+      else if ((live.claimableWei ?? 0n) === 0n)
+        reason = `${holder} has nothing to claim from snapshot ${id} (no balance at the snapshot, or an empty pool)`
+      if (reason) return { ...base, status: 'nothing', snapshots: [], totalWei: 0n, reason }
+      ids = [id]
+    } else {
+      ids = report.claimable.map((snapshot) => snapshot.id)
+      if (ids.length === 0)
+        return {
+          ...base,
+          status: 'nothing',
+          snapshots: [],
+          totalWei: 0n,
+          reason:
+            report.currentSnapshotId === 0
+              ? 'nothing to claim: the token has no snapshot yet'
+              : `nothing to claim for ${holder} in the ${report.live.length} live snapshot(s)`,
+        }
+    }
+    expected = new Map(report.claimable.map((snapshot) => [snapshot.id, snapshot.claimableWei ?? 0n]))
+  }
+
+  const data =
+    ids.length === 1
+      ? encodeFunctionData({ abi: imoTokenAbi, functionName: 'claim', args: [BigInt(ids[0]!)] })
+      : encodeFunctionData({ abi: imoTokenAbi, functionName: 'claimBatch', args: [ids.map(BigInt)] })
+  const stepId = `${prefix}${ids.join(',')}`
+  const outcome = await sendStep(ctx, {
+    id: stepId,
+    label: ids.length === 1 ? `claim snapshot ${ids[0]}` : `claim snapshots ${ids.join(', ')}`,
+    to: token,
+    data,
+    abi: imoTokenAbi,
+  })
+  if (outcome.receipt) {
+    for (const log of parseEventLogs({ abi: imoTokenAbi, logs: outcome.receipt.logs, eventName: 'RevenueClaimed' }))
+      expected.set(Number(log.args.snapshotId), log.args.amount)
+  }
+  const snapshots = ids.map((id) => ({ id, amountWei: expected.get(id) ?? 0n }))
+  return {
+    ...base,
+    status: outcome.status,
+    snapshots,
+    totalWei: snapshots.reduce((sum, snapshot) => sum + snapshot.amountWei, 0n),
+    stepId,
+    ...(outcome.hash ? { hash: outcome.hash } : {}),
+    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
+    gas: outcome.gas,
+    ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Sends revenue (native currency) to an IMO token, as a model's earnings do: a plain transfer to the
+ * token's `receive()`, through the journal.
+ *
+ * Step ids, and why: `deposit:<token>:<wei>:s<snapshot id>#<n>`. Depositing the same amount twice is
+ * legitimate, so the id cannot be the inputs alone; but a re-run after an interruption must not send a
+ * second deposit. So:
+ * - an open deposit of the same amount to the same token in the signer's journal (intent recorded, no
+ *   receipt: crashed, interrupted, timed out) is RESUMED: the identical signed transaction is looked up
+ *   and re-broadcast if needed, never a new one;
+ * - a confirmed deposit of the same amount in the current snapshot period makes a new one ask first
+ *   (terminal) or require `--again` (no terminal), since it is most likely a re-run of a run that did finish;
+ * - otherwise the deposit is new and gets the next number `n` for that amount and period.
+ */
+import type { Address, Hex } from 'viem'
+import { imoTokenAbi } from '../../contracts-abi/index.js'
+import type { ChainContext } from '../chain/connect.js'
+import { ImoError, InsufficientFundsError, UsageError } from '../errors.js'
+
+export interface DepositOptions {
+  /** Deposit again although the same amount was deposited in this snapshot period. */
+  again?: boolean
+}
+
+export interface DepositResult {
+  status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run' | 'cancelled'
+  token: Address
+  from: Address
+  amountWei: bigint
+  /** The journal step id. */
+  stepId: string
+  hash?: Hex
+  blockNumber?: bigint
+  gas: bigint
+  /** Fee paid (or, for a dry run, its upper bound including the value). */
+  costWei?: bigint
+  /** The token's pending revenue after the deposit (to be split at the next snapshot). */
+  pendingRevenueWei: bigint
+  /** The snapshot period (latest snapshot id) the deposit was made in. */
+  snapshotId: number
+  /** Earlier confirmed deposits of the same amount in this period (why --again was needed). */
+  earlierSameAmount: Array<{ id: string; hash?: Hex }>
+}
+
+/**
+ * Deposits `amountWei` of native currency as revenue to the token (or resumes an interrupted deposit).
+ * @param ctx - chain context with a signer (and its journal unless --dry-run).
+ * @param token - the IMO token address.
+ * @param amountWei - the amount, > 0.
+ * @param options - again: skip the same-amount-in-this-period check.
+ * @returns the outcome, with the pending revenue after it.
+ * @throws UsageError (2) for a repeat without --again and no terminal; InsufficientFundsError (8) when the signer
+ *   holds less than the amount; SimulationRevertedError (3) e.g. NoHolders; chain errors from sendStep.
+ * @example
+ * import { depositRevenue } from './depositRevenue.js'
+ * const result = await depositRevenue(ctx, deployment.imoToken.address, 1_000_000_000_000_000_000n)
+ * result.status // 'sent'
+ * result.pendingRevenueWei // 1000000000000000000n
+ */
+export async function depositRevenue(
+  ctx: ChainContext,
+  token: Address,
+  amountWei: bigint,
+  options: DepositOptions = {},
+): Promise<DepositResult> {
+  if (amountWei <= 0n) throw new UsageError('AMOUNT must be greater than zero')
+  const account = ctx.account
+  if (!account) throw new ImoError('depositRevenue needs a chain context with a signer')
+  const { toImoError } = await import('../chain/toImoError.js')
+  const { formatNative } = await import('../chain/format.js')
+  const { findOpenStep, listSteps } = await import('./journalSteps.js')
+  const { sendStep } = await import('../chain/sendStep.js')
+  const { readMany } = await import('./readMany.js')
+  const tokenKey = token.toLowerCase()
+  const amountText = formatNative(amountWei, ctx.nativeSymbol)
+  const read = (functionName: string) => ({ address: token, abi: imoTokenAbi, functionName })
+  const [snapshotIdBig] = (await readMany(ctx, [read('currentSnapshotId')])) as [bigint]
+  const snapshotId = Number(snapshotIdBig)
+
+  let stepId: string
+  let earlierSameAmount: DepositResult['earlierSameAmount'] = []
+  const open = ctx.journal ? findOpenStep(ctx.journal, `deposit:${tokenKey}:${amountWei}:`) : undefined
+  if (open) {
+    stepId = open.id
+    const { note } = await import('../cli/ui.js')
+    note(`resuming the interrupted deposit of ${amountText} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`)
+  } else {
+    const prefix = `deposit:${tokenKey}:${amountWei}:s${snapshotId}#`
+    const earlier = ctx.journal ? listSteps(ctx.journal, prefix) : []
+    earlierSameAmount = earlier
+      .filter((step) => step.state === 'confirmed')
+      .map((step) => ({ id: step.id, ...(step.hash ? { hash: step.hash } : {}) }))
+    if (earlierSameAmount.length > 0 && !options.again && !ctx.tx.dryRun) {
+      const last = earlierSameAmount[earlierSameAmount.length - 1]!
+      const { confirmAction } = await import('./confirmAction.js')
+      const what = `another deposit of ${amountText}`
+      const already = `${account.address} already deposited ${amountText} in this snapshot period (${earlierSameAmount.length}x, last ${last.hash ?? last.id})`
+      const { isInteractive } = await import('../cli/ui.js')
+      if (!isInteractive())
+        throw new UsageError(`${already}; pass --again to deposit it once more`, {
+          hint: 'a re-run after an interruption resumes by itself; --again is only for a deliberate second deposit',
+        })
+      if (!(await confirmAction(`${already}. Deposit ${amountText} again?`, { skip: false, flag: '--again', what })))
+        return {
+          status: 'cancelled',
+          token,
+          from: account.address,
+          amountWei,
+          stepId: `${prefix}${earlier.length + 1}`,
+          gas: 0n,
+          pendingRevenueWei: ((await readMany(ctx, [read('pendingRevenue')])) as [bigint])[0],
+          snapshotId,
+          earlierSameAmount,
+        }
+    }
+    stepId = ctx.tx.dryRun ? `${prefix}dry-run` : `${prefix}${earlier.length + 1}`
+    const balance = await ctx.publicClient.getBalance({ address: account.address }).catch((error: unknown) => {
+      throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the balance' })
+    })
+    if (balance < amountWei)
+      throw new InsufficientFundsError(
+        `${account.address} holds ${formatNative(balance, ctx.nativeSymbol)}, less than the ${amountText} to deposit; nothing was sent`,
+      )
+  }
+
+  const outcome = await sendStep(ctx, {
+    id: stepId,
+    label: `deposit ${amountText}`,
+    to: token,
+    data: '0x',
+    value: amountWei,
+    abi: imoTokenAbi,
+  })
+  const [pendingRevenueWei] = (await readMany(ctx, [read('pendingRevenue')])) as [bigint]
+  return {
+    status: outcome.status,
+    token,
+    from: account.address,
+    amountWei,
+    stepId,
+    ...(outcome.hash ? { hash: outcome.hash } : {}),
+    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
+    gas: outcome.gas,
+    ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
+    pendingRevenueWei,
+    snapshotId,
+    earlierSameAmount,
+  }
+}

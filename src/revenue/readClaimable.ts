@@ -1,0 +1,180 @@
+/**
+ * The live snapshots of an IMO token (those not yet expired) with their pools, and what a holder can
+ * claim from each now and until when. Snapshot N expires when snapshot N + claimWindow is taken; its
+ * unclaimed remainder then rolls into that snapshot's pool. Snapshots are taken by a call, at most one
+ * per interval, so an expiry is "with snapshot K, not before time T".
+ */
+import type { Address } from 'viem'
+import { imoTokenAbi } from '../../contracts-abi/index.js'
+import type { ChainContext } from '../chain/connect.js'
+
+export interface LiveSnapshot {
+  id: number
+  /** When it was taken (unix seconds). */
+  takenAt: number
+  claimPoolWei: bigint
+  claimedWei: bigint
+  /** claimPool - claimed: what is left for the holders who have not claimed. */
+  remainingWei: bigint
+  /** Total supply (token base units) at the snapshot. */
+  totalSupplyAt: bigint
+  /** The snapshot whose taking expires this one (its remainder rolls into that one's pool). */
+  expiresWithSnapshot: number
+  /** The earliest time that snapshot can be taken (unix seconds). */
+  expiresNotBefore: number
+  /** The holder's claimable amount now (0 when claimed or nothing held), when a holder was asked for. */
+  claimableWei?: bigint
+  /** Whether the holder already claimed it, when a holder was asked for. */
+  claimed?: boolean
+  /** The holder's balance at the snapshot, when a holder was asked for. */
+  balanceAt?: bigint
+}
+
+export interface ClaimableReport {
+  token: Address
+  holder?: Address
+  currentSnapshotId: number
+  claimWindow: number
+  snapshotInterval: number
+  nextSnapshotTimestamp: number
+  /** The chain's now (unix seconds), for relative times. */
+  now: number
+  /** Every live snapshot, oldest first. */
+  live: LiveSnapshot[]
+  /** The live snapshots where the holder has something to claim. */
+  claimable: LiveSnapshot[]
+  totalWei: bigint
+}
+
+/**
+ * Ids of the snapshots that are still claimable: the latest `claimWindow` ones.
+ * @param currentId - the latest snapshot id (0 before the first).
+ * @param claimWindow - snapshots a snapshot stays claimable (>= 1).
+ * @returns the ids, oldest first.
+ * @example
+ * liveSnapshotIds(5, 2) // [4, 5]
+ */
+export function liveSnapshotIds(currentId: number, claimWindow: number): number[] {
+  const first = Math.max(1, currentId - claimWindow + 1)
+  const ids: number[] = []
+  for (let id = first; id <= currentId; id++) ids.push(id)
+  return ids
+}
+
+/**
+ * When a live snapshot expires: with snapshot id + claimWindow, which is the
+ * (id + claimWindow - currentId)-th snapshot from now and so cannot come before
+ * nextSnapshotTimestamp + (that count - 1) * interval.
+ * @example
+ * expiryOf(4, { currentId: 5, claimWindow: 2, nextSnapshotTimestamp: 1000, snapshotInterval: 60 })
+ * // { expiresWithSnapshot: 6, expiresNotBefore: 1000 }
+ */
+export function expiryOf(
+  id: number,
+  token: { currentId: number; claimWindow: number; nextSnapshotTimestamp: number; snapshotInterval: number },
+): { expiresWithSnapshot: number; expiresNotBefore: number } {
+  const expiresWithSnapshot = id + token.claimWindow
+  const ahead = expiresWithSnapshot - token.currentId
+  return {
+    expiresWithSnapshot,
+    expiresNotBefore: token.nextSnapshotTimestamp + (ahead - 1) * token.snapshotInterval,
+  }
+}
+
+/**
+ * Reads the live snapshots and, for a holder, what each pays them now (two batched rounds of reads).
+ * @param ctx - chain context.
+ * @param token - the IMO token address.
+ * @param holder - whose claims to read (optional).
+ * @param options - blockNumber: read at this block (default latest).
+ * @returns the report; `claimable` lists snapshots with a non-zero amount for the holder.
+ * @throws RpcError (exit 6) when the node cannot be reached.
+ * @example
+ * import { readClaimable } from './readClaimable.js'
+ * const report = await readClaimable(ctx, deployment.imoToken.address, '0x7099…79C8')
+ * report.claimable.map((s) => [s.id, s.claimableWei]) // [[2, 500000000000000000n], [3, 1125000000000000000n]]
+ * report.totalWei // 1625000000000000000n
+ */
+export async function readClaimable(
+  ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl'>,
+  token: Address,
+  holder?: Address,
+  options: { blockNumber?: bigint } = {},
+): Promise<ClaimableReport> {
+  const { readMany } = await import('./readMany.js')
+  const { chainNow } = await import('./chainNow.js')
+  const read = (functionName: string, args?: readonly unknown[]) => ({
+    address: token,
+    abi: imoTokenAbi,
+    functionName,
+    ...(args ? { args } : {}),
+  })
+  const [[currentId, claimWindow, interval, next], now] = await Promise.all([
+    readMany(
+      ctx,
+      [read('currentSnapshotId'), read('claimWindow'), read('snapshotInterval'), read('nextSnapshotTimestamp')],
+      options,
+    ) as Promise<[bigint, number, bigint, bigint]>,
+    chainNow(ctx, options.blockNumber),
+  ])
+  const state = {
+    currentId: Number(currentId),
+    claimWindow: Number(claimWindow),
+    snapshotInterval: Number(interval),
+    nextSnapshotTimestamp: Number(next),
+  }
+  const ids = liveSnapshotIds(state.currentId, state.claimWindow)
+  const perSnapshot = holder ? 4 : 1
+  const results = await readMany(
+    ctx,
+    ids.flatMap((id) => [
+      read('snapshotInfo', [BigInt(id)]),
+      ...(holder
+        ? [
+            read('claimableRevenue', [holder, BigInt(id)]),
+            read('hasClaimed', [holder, BigInt(id)]),
+            read('balanceOfAt', [holder, BigInt(id)]),
+          ]
+        : []),
+    ]),
+    options,
+  )
+  const live: LiveSnapshot[] = ids.map((id, index) => {
+    const [claimPool, claimed, totalSupplyAt, timestamp] = results[index * perSnapshot] as [
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+      boolean,
+    ]
+    return {
+      id,
+      takenAt: Number(timestamp),
+      claimPoolWei: claimPool,
+      claimedWei: claimed,
+      remainingWei: claimPool - claimed,
+      totalSupplyAt,
+      ...expiryOf(id, state),
+      ...(holder
+        ? {
+            claimableWei: results[index * perSnapshot + 1] as bigint,
+            claimed: results[index * perSnapshot + 2] as boolean,
+            balanceAt: results[index * perSnapshot + 3] as bigint,
+          }
+        : {}),
+    }
+  })
+  const claimable = live.filter((snapshot) => (snapshot.claimableWei ?? 0n) > 0n)
+  return {
+    token,
+    ...(holder ? { holder } : {}),
+    currentSnapshotId: state.currentId,
+    claimWindow: state.claimWindow,
+    snapshotInterval: state.snapshotInterval,
+    nextSnapshotTimestamp: state.nextSnapshotTimestamp,
+    now,
+    live,
+    claimable,
+    totalWei: claimable.reduce((sum, snapshot) => sum + (snapshot.claimableWei ?? 0n), 0n),
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Burns IMO tokens for their share of the redemption pool (`burn`), after showing the payout and
+ * asking to confirm. Burning the whole remaining supply also pays the pending revenue.
+ *
+ * Step id: `redeem:<token>:<amount>:<n>`: an open burn of the same amount in the signer's journal
+ * (interrupted before its receipt was recorded) is resumed; otherwise the burn is new and numbered.
+ * Every new burn is confirmed (terminal) or needs --yes, so a repeat is always deliberate.
+ */
+import type { Address, Hex } from 'viem'
+import { imoTokenAbi } from '../../contracts-abi/index.js'
+import type { ChainContext } from '../chain/connect.js'
+import { ImoError, UsageError } from '../errors.js'
+
+export interface RedeemPlan {
+  token: Address
+  holder: Address
+  symbol: string
+  /** Tokens to burn, in base units (18 decimals). */
+  amount: bigint
+  balance: bigint
+  totalSupply: bigint
+  /** What the burn pays now (redeemableOnBurn). */
+  payoutWei: bigint
+  redemptionPoolWei: bigint
+  pendingRevenueWei: bigint
+  /** Burning the whole supply also pays the pending revenue. */
+  wholeSupply: boolean
+}
+
+export interface RedeemResult extends RedeemPlan {
+  status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run' | 'cancelled'
+  stepId: string
+  hash?: Hex
+  blockNumber?: bigint
+  gas: bigint
+  costWei?: bigint
+}
+
+/**
+ * Reads what burning `amount` tokens pays `holder` now.
+ * @param ctx - chain context.
+ * @param token - the IMO token.
+ * @param holder - who burns.
+ * @param amount - tokens in base units.
+ * @returns the plan.
+ * @throws UsageError (2) when the amount is more than the holder's balance.
+ * @example
+ * import { planRedeem } from './redeemTokens.js'
+ * (await planRedeem(ctx, token, holder, 100n * 10n ** 18n)).payoutWei // 400000000000000000n
+ */
+export async function planRedeem(
+  ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl'>,
+  token: Address,
+  holder: Address,
+  amount: bigint,
+): Promise<RedeemPlan> {
+  const { readMany } = await import('./readMany.js')
+  const { formatNative } = await import('../chain/format.js')
+  const read = (functionName: string, args?: readonly unknown[]) => ({
+    address: token,
+    abi: imoTokenAbi,
+    functionName,
+    ...(args ? { args } : {}),
+  })
+  const [symbol, balance, totalSupply, payoutWei, redemptionPoolWei, pendingRevenueWei] = (await readMany(ctx, [
+    read('symbol'),
+    read('balanceOf', [holder]),
+    read('totalSupply'),
+    read('redeemableOnBurn', [amount]),
+    read('redemptionPool'),
+    read('pendingRevenue'),
+  ])) as [string, bigint, bigint, bigint, bigint, bigint]
+  if (amount > balance)
+    throw new UsageError(
+      `AMOUNT ${formatNative(amount, symbol)} is more than the ${formatNative(balance, symbol)} that ${holder} holds`,
+    )
+  return {
+    token,
+    holder,
+    symbol,
+    amount,
+    balance,
+    totalSupply,
+    payoutWei,
+    redemptionPoolWei,
+    pendingRevenueWei,
+    wholeSupply: amount >= totalSupply,
+  }
+}
+
+/**
+ * Burns `amount` tokens of the signer for the redemption payout (after a confirmation), or resumes an
+ * interrupted burn of the same amount.
+ * @param ctx - chain context with a signer.
+ * @param token - the IMO token.
+ * @param amount - tokens in base units, > 0.
+ * @param options - yes: skip the confirmation (required without a terminal); onPlan: called with the plan
+ *   before asking (to show it).
+ * @returns the plan and the outcome (payout from the Redeemed event when sent).
+ * @throws UsageError (2) for more than the balance; InputNeededError (2) without --yes and no terminal; chain errors.
+ * @example
+ * import { redeemTokens } from './redeemTokens.js'
+ * const result = await redeemTokens(ctx, token, 100n * 10n ** 18n, { yes: true })
+ * result.payoutWei // 400000000000000000n
+ */
+export async function redeemTokens(
+  ctx: ChainContext,
+  token: Address,
+  amount: bigint,
+  options: { yes?: boolean; onPlan?(plan: RedeemPlan): void } = {},
+): Promise<RedeemResult> {
+  if (amount <= 0n) throw new UsageError('AMOUNT must be greater than zero')
+  const account = ctx.account
+  if (!account) throw new ImoError('redeemTokens needs a chain context with a signer')
+  const { formatNative } = await import('../chain/format.js')
+  const { findOpenStep, listSteps } = await import('./journalSteps.js')
+  const { sendStep } = await import('../chain/sendStep.js')
+  const { encodeFunctionData, parseEventLogs } = await import('viem')
+  const prefix = `redeem:${token.toLowerCase()}:${amount}:`
+  const open = ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined
+  let plan: RedeemPlan
+  let stepId: string
+  if (open) {
+    const { readMany } = await import('./readMany.js')
+    const [symbol] = (await readMany(ctx, [{ address: token, abi: imoTokenAbi, functionName: 'symbol' }])) as [string]
+    const { note } = await import('../cli/ui.js')
+    note(
+      `resuming the interrupted burn of ${formatNative(amount, symbol)} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
+    )
+    plan = await planRedeem(ctx, token, account.address, 0n)
+    plan.amount = amount
+    stepId = open.id
+  } else {
+    plan = await planRedeem(ctx, token, account.address, amount)
+    options.onPlan?.(plan)
+    const n = ctx.journal ? listSteps(ctx.journal, prefix).length + 1 : 0
+    stepId = ctx.tx.dryRun ? `${prefix}dry-run` : `${prefix}${n}`
+    if (!ctx.tx.dryRun) {
+      const { confirmAction } = await import('./confirmAction.js')
+      const burn = `burning ${formatNative(amount, plan.symbol)} for ${formatNative(plan.payoutWei, ctx.nativeSymbol)}`
+      const ok = await confirmAction(
+        `Burn ${formatNative(amount, plan.symbol)} for ${formatNative(plan.payoutWei, ctx.nativeSymbol)} from the redemption pool? It cannot be undone.`,
+        { skip: Boolean(options.yes), flag: '--yes', what: burn },
+      )
+      if (!ok) return { ...plan, status: 'cancelled', stepId, gas: 0n }
+    }
+  }
+  const outcome = await sendStep(ctx, {
+    id: stepId,
+    label: `burn ${formatNative(amount, plan.symbol)}`,
+    to: token,
+    data: encodeFunctionData({ abi: imoTokenAbi, functionName: 'burn', args: [amount] }),
+    abi: imoTokenAbi,
+  })
+  const result: RedeemResult = {
+    ...plan,
+    status: outcome.status,
+    stepId,
+    ...(outcome.hash ? { hash: outcome.hash } : {}),
+    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
+    gas: outcome.gas,
+    ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
+  }
+  if (outcome.receipt) {
+    const [redeemed] = parseEventLogs({ abi: imoTokenAbi, logs: outcome.receipt.logs, eventName: 'Redeemed' })
+    if (redeemed) result.payoutWei = redeemed.args.payout
+  }
+  return result
+}

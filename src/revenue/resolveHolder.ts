@@ -1,0 +1,63 @@
+/**
+ * Whose balance and claimable revenue a read shows: the address given (ADDRESS or --address), else
+ * the configured signer's address, else the devnet's first development account when the chain came
+ * from a running `imo devnet`, else nobody.
+ */
+import type { Address } from 'viem'
+import type { ChainContext, ChainOptionValues } from '../chain/connect.js'
+import { UsageError } from '../errors.js'
+
+/**
+ * Parses an address typed by the operator.
+ * @param text - the text as typed.
+ * @param name - the argument or flag, for the error.
+ * @returns the checksummed address.
+ * @throws UsageError (exit 2) when it is not a 20-byte hex address.
+ * @example
+ * await parseAddress('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266', 'ADDRESS') // '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+ */
+export async function parseAddress(text: string, name: string): Promise<Address> {
+  const { getAddress, isAddress } = await import('viem')
+  const value = String(text).trim()
+  if (!isAddress(value, { strict: false })) throw new UsageError(`${name} must be a 0x-prefixed 20-byte address, not "${value}"`)
+  return getAddress(value)
+}
+
+/**
+ * The holder a read is about.
+ * @param ctx - chain context (fromDevnet, chainId).
+ * @param values - the signer option values.
+ * @param given - the address typed, if any.
+ * @param options - name of the argument (for errors) and commander's getOptionValueSource.
+ * @returns the address, or undefined when none is given and no signer is configured.
+ * @throws UsageError (exit 2) for a malformed address or signer configuration.
+ * @example
+ * import { resolveHolder } from './resolveHolder.js'
+ * await resolveHolder(ctx, cmd.opts(), args[0], { name: 'ADDRESS' }) // '0x7099…79C8'
+ */
+export async function resolveHolder(
+  ctx: Pick<ChainContext, 'fromDevnet' | 'chainId'>,
+  values: ChainOptionValues,
+  given: string | undefined,
+  options: { name: string; sources?: (key: string) => string | undefined },
+): Promise<Address | undefined> {
+  if (given !== undefined) return parseAddress(given, options.name)
+  const configured = [values.privateKey, values.privateKeyFile, values.keystore, values.account, values.mnemonicFile].some(
+    (value) => typeof value === 'string' && value.length > 0,
+  )
+  if (configured) {
+    const { resolveSigner } = await import('../signer/resolveSigner.js')
+    const { isInteractive, warn } = await import('../cli/ui.js')
+    const { account } = await resolveSigner(values, {
+      ...(options.sources ? { sources: options.sources } : {}),
+      warn,
+      interactive: isInteractive(),
+    })
+    return account.address
+  }
+  if (ctx.fromDevnet && ctx.chainId === 31337) {
+    const { ANVIL_DEV_ACCOUNTS } = await import('../devnet/startAnvil.js')
+    return ANVIL_DEV_ACCOUNTS[0].address
+  }
+  return undefined
+}

@@ -1,0 +1,198 @@
+/**
+ * Takes a snapshot of an IMO token: splits the pending revenue between the new snapshot's claim pool
+ * and the redemption pool, and expires the snapshot that leaves the claim window (its remainder rolls
+ * into the new pool). Refused before the interval allows it, with the date and the time left.
+ *
+ * Step id: `snapshot:<token>:<new snapshot id>`. An open snapshot step in the journal (interrupted
+ * before its receipt was recorded) is resumed instead of sending another.
+ */
+import type { Address, Hex } from 'viem'
+import { imoTokenAbi } from '../../contracts-abi/index.js'
+import type { ChainContext } from '../chain/connect.js'
+import { ExitCode, ImoError } from '../errors.js'
+
+/** The interval does not allow a snapshot yet; nothing was sent (exit 3, like a refused simulation). */
+export class SnapshotTooEarlyError extends ImoError {
+  override name = 'SnapshotTooEarlyError'
+  readonly nextSnapshotTimestamp: number
+  constructor(message: string, nextSnapshotTimestamp: number) {
+    super(message, {
+      exitCode: ExitCode.SimulationReverted,
+      hint: 'the token allows one snapshot per interval; re-run after that time',
+    })
+    this.nextSnapshotTimestamp = nextSnapshotTimestamp
+  }
+}
+
+export interface SnapshotPlan {
+  token: Address
+  /** The id the new snapshot gets. */
+  snapshotId: number
+  pendingRevenueWei: bigint
+  toClaimPoolWei: bigint
+  toRedemptionWei: bigint
+  /** Unclaimed remainder of the snapshot this one expires (rolls into the new pool). */
+  rolledOverWei: bigint
+  /** The snapshot this one expires, if any. */
+  expiresSnapshot?: number
+  nextSnapshotTimestamp: number
+  now: number
+}
+
+export interface SnapshotResult extends SnapshotPlan {
+  status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run' | 'cancelled'
+  stepId: string
+  hash?: Hex
+  blockNumber?: bigint
+  gas: bigint
+  costWei?: bigint
+  /** The new snapshot's claim pool as recorded on chain (after sending). */
+  claimPoolWei?: bigint
+  /** When the snapshot after this one is allowed (after sending). */
+  followingSnapshotTimestamp?: number
+}
+
+/**
+ * Reads what a snapshot taken now would do, and whether the interval allows it.
+ * @param ctx - chain context.
+ * @param token - the IMO token.
+ * @returns the plan; `now >= nextSnapshotTimestamp` when allowed.
+ * @example
+ * import { planSnapshot } from './takeSnapshot.js'
+ * const plan = await planSnapshot(ctx, token)
+ * plan.snapshotId // 1
+ */
+export async function planSnapshot(ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl'>, token: Address): Promise<SnapshotPlan> {
+  const { readMany } = await import('./readMany.js')
+  const { chainNow } = await import('./chainNow.js')
+  const read = (functionName: string, args?: readonly unknown[]) => ({
+    address: token,
+    abi: imoTokenAbi,
+    functionName,
+    ...(args ? { args } : {}),
+  })
+  const [[currentId, next, pending, percent, claimWindow], now] = await Promise.all([
+    readMany(ctx, [
+      read('currentSnapshotId'),
+      read('nextSnapshotTimestamp'),
+      read('pendingRevenue'),
+      read('percentClaimable'),
+      read('claimWindow'),
+    ]) as Promise<[bigint, bigint, bigint, number, number]>,
+    chainNow(ctx),
+  ])
+  const snapshotId = Number(currentId) + 1
+  const toClaimPoolWei = (pending * BigInt(percent)) / 100n
+  const expiresSnapshot = snapshotId > claimWindow ? snapshotId - claimWindow : undefined
+  let rolledOverWei = 0n
+  if (expiresSnapshot !== undefined) {
+    const [[claimPool, claimed]] = (await readMany(ctx, [read('snapshotInfo', [BigInt(expiresSnapshot)])])) as [
+      [bigint, bigint, bigint, bigint, boolean],
+    ]
+    rolledOverWei = claimPool - claimed
+  }
+  return {
+    token,
+    snapshotId,
+    pendingRevenueWei: pending,
+    toClaimPoolWei,
+    toRedemptionWei: pending - toClaimPoolWei,
+    rolledOverWei,
+    ...(expiresSnapshot !== undefined ? { expiresSnapshot } : {}),
+    nextSnapshotTimestamp: Number(next),
+    now,
+  }
+}
+
+/**
+ * Takes the next snapshot (after a confirmation), or resumes an interrupted one.
+ * @param ctx - chain context with a signer.
+ * @param token - the IMO token.
+ * @param options - yes: skip the confirmation (required without a terminal).
+ * @returns the plan and the outcome.
+ * @throws SnapshotTooEarlyError (3) before the interval allows it; InputNeededError (2) without --yes and no
+ *   terminal; chain errors from sendStep.
+ * @example
+ * import { takeSnapshot } from './takeSnapshot.js'
+ * const result = await takeSnapshot(ctx, token, { yes: true })
+ * result.snapshotId // 1
+ */
+export async function takeSnapshot(ctx: ChainContext, token: Address, options: { yes?: boolean } = {}): Promise<SnapshotResult> {
+  if (!ctx.account) throw new ImoError('takeSnapshot needs a chain context with a signer')
+  const { formatNative } = await import('../chain/format.js')
+  const { formatWhen } = await import('../cli/time.js')
+  const { findOpenStep } = await import('./journalSteps.js')
+  const { sendStep } = await import('../chain/sendStep.js')
+  const { readMany } = await import('./readMany.js')
+  const tokenKey = token.toLowerCase()
+  const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+  const plan = await planSnapshot(ctx, token)
+  let stepId: string
+  const open = ctx.journal ? findOpenStep(ctx.journal, `snapshot:${tokenKey}:`) : undefined
+  if (open) {
+    stepId = open.id
+    plan.snapshotId = Number(open.id.split(':').pop())
+    const { note } = await import('../cli/ui.js')
+    note(`resuming the interrupted snapshot ${plan.snapshotId} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`)
+  } else {
+    if (plan.now < plan.nextSnapshotTimestamp)
+      throw new SnapshotTooEarlyError(
+        `too early for snapshot ${plan.snapshotId}: the interval allows it from ${formatWhen(plan.nextSnapshotTimestamp, plan.now)}; nothing was sent`,
+        plan.nextSnapshotTimestamp,
+      )
+    stepId = `snapshot:${tokenKey}:${plan.snapshotId}`
+    if (!ctx.tx.dryRun) {
+      const { confirmAction } = await import('./confirmAction.js')
+      const rolled =
+        plan.rolledOverWei > 0n ? ` plus ${fmt(plan.rolledOverWei)} rolled over from snapshot ${plan.expiresSnapshot}` : ''
+      const ok = await confirmAction(
+        `Take snapshot ${plan.snapshotId} now? It splits ${fmt(plan.pendingRevenueWei)} of pending revenue: ${fmt(plan.toClaimPoolWei)} to holders${rolled}, ${fmt(plan.toRedemptionWei)} to the redemption pool. It cannot be undone.`,
+        { skip: Boolean(options.yes), flag: '--yes', what: `snapshot ${plan.snapshotId}` },
+      )
+      if (!ok) return { ...plan, status: 'cancelled', stepId, gas: 0n }
+    }
+  }
+  const outcome = await sendStep(ctx, {
+    id: stepId,
+    label: `snapshot ${plan.snapshotId}`,
+    to: token,
+    data: (await import('viem')).encodeFunctionData({ abi: imoTokenAbi, functionName: 'snapshot' }),
+    abi: imoTokenAbi,
+  })
+  const result: SnapshotResult = {
+    ...plan,
+    status: outcome.status,
+    stepId,
+    ...(outcome.hash ? { hash: outcome.hash } : {}),
+    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
+    gas: outcome.gas,
+    ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
+  }
+  const { parseEventLogs } = await import('viem')
+  const [taken] = outcome.receipt
+    ? parseEventLogs({ abi: imoTokenAbi, logs: outcome.receipt.logs, eventName: 'SnapshotTaken' })
+    : []
+  if (taken) {
+    // What the mined transaction did (a resumed snapshot may differ from the plan made now).
+    result.snapshotId = Number(taken.args.id)
+    result.toRedemptionWei = taken.args.toRedemption
+    result.rolledOverWei = taken.args.rolledOver
+    result.toClaimPoolWei = taken.args.claimPool - taken.args.rolledOver
+    result.pendingRevenueWei = result.toClaimPoolWei + taken.args.toRedemption
+  }
+  if (outcome.status !== 'dry-run') {
+    const read = (functionName: string, args?: readonly unknown[]) => ({
+      address: token,
+      abi: imoTokenAbi,
+      functionName,
+      ...(args ? { args } : {}),
+    })
+    const [[claimPool], following] = (await readMany(ctx, [
+      read('snapshotInfo', [BigInt(plan.snapshotId)]),
+      read('nextSnapshotTimestamp'),
+    ])) as [[bigint], bigint]
+    result.claimPoolWei = claimPool
+    result.followingSnapshotTimestamp = Number(following)
+  }
+  return result
+}

@@ -1,0 +1,46 @@
+import { UsageError } from '../errors.js'
+import type { TensorSet, TensorValue } from './dtypes.js'
+import { toTensorValue } from './toTensorValue.js'
+
+export interface ParseJsonTensorsOptions {
+  /**
+   * Loads a tensor that the JSON names by file instead of listing its data (`{"npy": "x.npy"}`, as
+   * `outputs.json` does for large outputs). Without it such entries are errors.
+   */
+  loadNpy?: (file: string, name: string) => TensorValue
+}
+
+/**
+ * Parses tensors written as JSON: `{"name": {"type": "float32", "dims": [1, 4], "data": [...]}}`
+ * (DESIGN section 3). Types are onnxruntime's names (float32, float64, float16, int8/16/32/64,
+ * uint8/16/32/64, bool, string); int64 values may be strings for precision.
+ * @param text - the JSON text.
+ * @param what - the source's name for messages (e.g. the file path).
+ * @returns the tensors by name, checked and converted.
+ * @throws UsageError for malformed JSON, unknown types, wrong counts or values out of range.
+ * @example
+ * import { parseJsonTensors } from './tensor/parseJsonTensors.js'
+ * parseJsonTensors('{"x": {"type": "uint8", "dims": [2], "data": [1, 255]}}', 'in.json')
+ * // { x: { type: 'uint8', dims: [2], data: Uint8Array [1, 255] } }
+ */
+export function parseJsonTensors(text: string, what: string, options: ParseJsonTensorsOptions = {}): TensorSet {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    throw new UsageError(`${what} is not valid JSON: ${(error as Error).message.split('\n')[0]}`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new UsageError(
+      `${what} must hold a JSON object of tensors by name, e.g. {"x": {"type": "float32", "dims": [1], "data": [0]}}`,
+    )
+  const set: TensorSet = {}
+  for (const [name, spec] of Object.entries(parsed)) {
+    const file = (spec as { npy?: unknown } | null)?.npy
+    if (typeof file === 'string' && (spec as { data?: unknown }).data === undefined) {
+      if (!options.loadNpy) throw new UsageError(`${what}: tensor "${name}" refers to ${file}, which cannot be loaded here`)
+      set[name] = options.loadNpy(file, name)
+    } else set[name] = toTensorValue(name, spec, what)
+  }
+  return set
+}

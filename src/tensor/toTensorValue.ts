@@ -1,0 +1,149 @@
+import { UsageError } from '../errors.js'
+import {
+  allocateData,
+  DTYPE_NAMES,
+  DTYPES,
+  type DType,
+  elementCount,
+  isDType,
+  type TensorData,
+  type TensorValue,
+} from './dtypes.js'
+import { float16Bits } from './float16.js'
+
+/** A tensor as people and pipelines write it: plain arrays (nested or flat) or typed arrays. */
+export interface TensorSpec {
+  type: string
+  dims: readonly (number | bigint)[]
+  data: unknown
+}
+
+const runtimeClass: Record<DType, unknown> = {
+  float32: Float32Array,
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  string: Array,
+  bool: Uint8Array,
+  float16: Uint16Array,
+  float64: Float64Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+}
+
+/**
+ * Checks and converts a tensor written as `{ type, dims, data }` into the runtime's representation.
+ * `data` is a flat or nested array of numbers (int64/uint64 also as decimal strings or bigints, bool
+ * as true/false or 0/1, floats also as "NaN", "Infinity", "-Infinity"; float16 as numbers, converted)
+ * or already the runtime's typed array (float16 then as raw bit patterns). Every value is range
+ * checked: 300 for uint8 or 1.5 for int32 is an error, never a silent wrap.
+ * @param name - the tensor's name, for messages.
+ * @param spec - the tensor as written.
+ * @param what - where it came from, for messages (e.g. `inputs.json`).
+ * @returns the tensor ready for the runtime and for imo-tensor-v1.
+ * @throws UsageError naming the tensor, the index and the reason.
+ * @example
+ * import { toTensorValue } from './tensor/toTensorValue.js'
+ * toTensorValue('x', { type: 'int64', dims: [2], data: ['9007199254740993', 2] })
+ * // { type: 'int64', dims: [2], data: BigInt64Array [9007199254740993n, 2n] }
+ */
+export function toTensorValue(name: string, spec: unknown, what = 'input'): TensorValue {
+  const where = `${what}: tensor "${name}"`
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    throw new UsageError(`${where} must be an object { "type", "dims", "data" }`)
+  const { type, dims, data } = spec as Partial<TensorSpec>
+  if (!isDType(type)) throw new UsageError(`${where} has type ${JSON.stringify(type)}; expected one of ${DTYPE_NAMES.join(', ')}`)
+  if (!Array.isArray(dims) && !isArrayLike(dims)) throw new UsageError(`${where} needs "dims", an array of sizes`)
+  const shape = Array.from(dims as ArrayLike<unknown>, (dim) => {
+    const size = typeof dim === 'bigint' ? Number(dim) : dim
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+      throw new UsageError(`${where} has dims ${JSON.stringify(dims, bigintReplacer)}; each must be a whole number >= 0`)
+    return size
+  })
+  const count = elementCount(shape)
+  if (data instanceof (runtimeClass[type] as typeof Uint8Array) && type !== 'string' && type !== 'bool') {
+    const typed = data as unknown as TensorData
+    if (typed.length !== count)
+      throw new UsageError(`${where} has ${typed.length} values but dims [${shape.join(', ')}] need ${count}`)
+    return { type, dims: shape, data: typed }
+  }
+  const values = flatten(data, where)
+  if (values.length !== count)
+    throw new UsageError(`${where} has ${values.length} values but dims [${shape.join(', ')}] need ${count}`)
+  const out = allocateData(type, count)
+  for (let index = 0; index < count; index++) (out as unknown[])[index] = convert(type, values[index], `${where}, value ${index}`)
+  return { type, dims: shape, data: out }
+}
+
+function convert(type: DType, value: unknown, where: string): unknown {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value)
+  switch (type) {
+    case 'string':
+      if (typeof value !== 'string') throw new UsageError(`${where} (${shown}) is not a string`)
+      return value
+    case 'bool':
+      if (value === true || value === 1) return 1
+      if (value === false || value === 0) return 0
+      throw new UsageError(`${where} (${shown}) is not a bool (true, false, 1 or 0)`)
+    case 'float32':
+    case 'float64':
+    case 'float16': {
+      const number = floatOf(value)
+      if (number === undefined) throw new UsageError(`${where} (${shown}) is not a number`)
+      if (type === 'float64') return number
+      const rounded = type === 'float32' ? Math.fround(number) : float16Bits(number)
+      const overflowed = type === 'float32' ? !Number.isFinite(rounded as number) : ((rounded as number) & 0x7fff) === 0x7c00
+      if (Number.isFinite(number) && overflowed) throw new UsageError(`${where} (${shown}) is out of range for ${type}`)
+      return rounded
+    }
+    default: {
+      const [min, max] = DTYPES[type].range!
+      const integer = integerOf(value)
+      if (integer === undefined) {
+        if (typeof value === 'number' && Number.isInteger(value))
+          throw new UsageError(`${where} (${shown}) cannot be held exactly by a JSON number; give it as a string`)
+        throw new UsageError(`${where} (${shown}) is not a whole number, as ${type} needs`)
+      }
+      if (integer < min || integer > max) throw new UsageError(`${where} (${shown}) is out of range for ${type} (${min}..${max})`)
+      return type === 'int64' || type === 'uint64' ? integer : Number(integer)
+    }
+  }
+}
+
+function floatOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return value
+  if (value === 'NaN') return Number.NaN
+  if (value === 'Infinity') return Number.POSITIVE_INFINITY
+  if (value === '-Infinity') return Number.NEGATIVE_INFINITY
+  return undefined
+}
+
+function integerOf(value: unknown): bigint | undefined {
+  if (typeof value === 'bigint') return value
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : undefined
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value)
+  return undefined
+}
+
+function flatten(data: unknown, where: string): unknown[] {
+  if (data === undefined) throw new UsageError(`${where} needs "data"`)
+  if (!Array.isArray(data) && !isArrayLike(data)) return [data]
+  const out: unknown[] = []
+  const walk = (value: unknown) => {
+    if (Array.isArray(value) || isArrayLike(value)) for (const item of Array.from(value as ArrayLike<unknown>)) walk(item)
+    else out.push(value)
+  }
+  walk(data)
+  return out
+}
+
+function isArrayLike(value: unknown): boolean {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView)
+}
+
+function bigintReplacer(_key: string, value: unknown) {
+  return typeof value === 'bigint' ? value.toString() : value
+}

@@ -1,0 +1,139 @@
+import type { Address, Hex } from 'viem'
+import type { ChainContext } from '../chain/connect.js'
+import { type DecodedProof, decodeProof } from '../mint/encodeProof.js'
+import { attestationDigest, recoverAttester } from '../mint/signAttestation.js'
+import { type CheckList, errorLine } from './checks.js'
+
+export interface CheckAttestationParams {
+  chainId: number
+  collection: Address
+  /** The model hash the collection is bound to (the attestation covers it). */
+  modelHash: Hex
+  promptBytes: Uint8Array
+  aigcData: Uint8Array
+  proof: Hex
+  /** A chain to ask isAttester / verify / ERC-1271 on; without it those checks are skipped. */
+  ctx?: ChainContext
+}
+
+const erc1271Abi = [
+  {
+    type: 'function',
+    name: 'isValidSignature',
+    stateMutability: 'view',
+    inputs: [
+      { name: 'hash', type: 'bytes32' },
+      { name: 'signature', type: 'bytes' },
+    ],
+    outputs: [{ name: '', type: 'bytes4' }],
+  },
+] as const
+
+/**
+ * Checks an ERC-7007 proof of an imo collection: its encoding, the EIP-712 signer (recovered, or the
+ * ERC-1271 contract's answer), whether that signer is an attester of the collection, and the
+ * collection's own `verify(prompt, aigcData, proof)`. Adds one check per step to `list`.
+ * @param list - where the checks go.
+ * @param params - the chain, collection, model hash, the bytes sent and the proof.
+ * @returns the decoded proof (undefined when malformed) and the attester it names.
+ * @example
+ * import { CheckList } from './verify/checks.js'
+ * import { checkAttestation } from './verify/checkAttestation.js'
+ * const list = new CheckList()
+ * await checkAttestation(list, { chainId: 31337, collection, modelHash, promptBytes, aigcData, proof, ctx })
+ * list.ok // true
+ */
+export async function checkAttestation(
+  list: CheckList,
+  params: CheckAttestationParams,
+): Promise<{ decoded?: DecodedProof; attester?: Address }> {
+  const { keccak256, toHex } = await import('viem')
+  const decoded = decodeProof(params.proof)
+  if (
+    !list.add(
+      'proof format',
+      Boolean(decoded),
+      decoded
+        ? `abi.encode(commitment, ${decoded.scheme === 'ecdsa' ? '65-byte ECDSA signature' : 'ERC-1271 (signer, signature)'})`
+        : '',
+      'not a canonical abi.encode(bytes32 commitment, bytes signature)',
+    )
+  )
+    return {}
+  const attestation = {
+    chainId: params.chainId,
+    collection: params.collection,
+    modelHash: params.modelHash,
+    promptHash: keccak256(params.promptBytes),
+    aigcDataHash: keccak256(params.aigcData),
+    commitment: decoded!.commitment,
+  }
+  let attester: Address | undefined
+  if (decoded!.scheme === 'ecdsa') {
+    attester = await recoverAttester(attestation, decoded!.signature)
+    list.add(
+      'attestation signature',
+      Boolean(attester),
+      `EIP-712 signed by ${attester} (chain ${params.chainId}, collection ${params.collection})`,
+      'the signature does not recover',
+    )
+  } else {
+    attester = decoded!.contractSigner
+    if (!params.ctx) list.add('attestation signature', null, `ERC-1271 signer ${attester}: needs an RPC to ask the contract`)
+    else {
+      let magic: string | undefined
+      try {
+        magic = (await params.ctx.publicClient.readContract({
+          address: attester!,
+          abi: erc1271Abi,
+          functionName: 'isValidSignature',
+          args: [attestationDigest(attestation), decoded!.signature],
+        })) as string
+      } catch (error) {
+        magic = `error: ${errorLine(error)}`
+      }
+      list.add(
+        'attestation signature',
+        magic === '0x1626ba7e',
+        `ERC-1271 contract ${attester} accepts the EIP-712 signature`,
+        `ERC-1271 contract ${attester} rejects the signature (${magic})`,
+      )
+    }
+  }
+  if (!params.ctx) {
+    list.add('attester', null, 'needs an RPC URL (--rpc-url) to read isAttester')
+    list.add('on-chain verify', null, 'needs an RPC URL (--rpc-url) to call verify')
+    return { decoded: decoded!, ...(attester ? { attester } : {}) }
+  }
+  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
+  const call = async (functionName: 'isAttester' | 'verify', args: readonly unknown[]) => {
+    try {
+      return (await params.ctx!.publicClient.readContract({
+        address: params.collection,
+        abi: aigcCollectionAbi,
+        functionName,
+        args: args as never,
+      })) as boolean
+    } catch (error) {
+      const { toImoError } = await import('../chain/toImoError.js')
+      throw toImoError(error, { rpcUrl: params.ctx!.rpcUrl, action: `calling ${functionName} on ${params.collection}` })
+    }
+  }
+  if (attester) {
+    const is = await call('isAttester', [attester])
+    list.add(
+      'attester',
+      is,
+      `${attester} is an attester of ${params.collection}`,
+      `${attester} is NOT an attester of ${params.collection}`,
+    )
+  } else list.add('attester', false, '', 'no signer recovered')
+  const verified = await call('verify', [toHex(params.promptBytes), toHex(params.aigcData), params.proof])
+  list.add(
+    'on-chain verify',
+    verified,
+    `${params.collection}.verify(prompt, aigcData, proof) = true`,
+    `${params.collection}.verify(prompt, aigcData, proof) = false`,
+  )
+  return { decoded: decoded!, ...(attester ? { attester } : {}) }
+}

@@ -1,0 +1,282 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { Address, Hex } from 'viem'
+import type { ChainContext } from '../chain/connect.js'
+import { UsageError } from '../errors.js'
+import { computeCommitment } from '../inference/commitment.js'
+import { computeConfigHash, defaultInferenceConfig, type InferenceConfig } from '../inference/config.js'
+import type { AigcMetadata } from '../mint/buildMetadata.js'
+import { computeCid, IPFS_MAX_RAW_BLOCK, parseIpfsUri } from '../mint/computeCid.js'
+import { sha256Hex } from '../tensor/encodeTensors.js'
+import { checkAttestation } from './checkAttestation.js'
+import { CheckList, errorLine, type VerifyReport } from './checks.js'
+import { pipelineTrust } from './pipelineTrust.js'
+
+export interface VerifyTokenOptions {
+  collection: Address
+  tokenId: bigint
+  /** The model folder to re-run; its hash must equal the collection's model hash. */
+  modelPath: string
+  /** Where to look for the files an ipfs:// token URI names (default `out`). */
+  metadataDir?: string
+  trustPipeline?: boolean
+  /** First block to search for the AigcData event (default 0). */
+  fromBlock?: bigint
+}
+
+/**
+ * Verifies a minted token from the chain: prompt from `prompt(tokenId)`, aigcData and proof from
+ * the `AigcData` event, the attestation (EIP-712 signer, isAttester, the collection's verify()),
+ * the metadata when its URI is reachable locally (data: URI, or an ipfs:// CID matching a file
+ * under metadataDir), the model's hash against the collection's, and a re-execution of the model on
+ * the prompt: outputs -> artifact -> aigcData, and the commitment recomputed from the hashes.
+ * @param ctx - a read-only chain context.
+ * @param options - collection, token id, model, metadata folder, pipeline trust.
+ * @returns the report (`ok` false when a check failed).
+ * @throws UsageError when the token does not exist, or a foreign pipeline would run without trust.
+ * @example
+ * import { verifyToken } from './verify/verifyToken.js'
+ * const report = await verifyToken(ctx, { collection, tokenId, modelPath: 'models/cppn' })
+ * report.ok // true
+ */
+export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions): Promise<VerifyReport> {
+  const { keccak256, toHex, hexToBytes } = await import('viem')
+  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
+  const { toImoError } = await import('../chain/toImoError.js')
+  const { collection, tokenId } = options
+  const tokenIdHex = toHex(tokenId, { size: 32 })
+  const list = new CheckList()
+  const extra: Record<string, unknown> = { collection, tokenId: tokenId.toString(), tokenIdHex, chainId: ctx.chainId }
+  const report = (): VerifyReport => ({
+    kind: 'token',
+    subject: `${collection}#${tokenIdHex.slice(0, 12)}…`,
+    ok: list.ok,
+    checks: list.checks,
+    ...extra,
+  })
+  const read = async <T>(functionName: string, args: readonly unknown[] = []): Promise<T> => {
+    try {
+      return (await ctx.publicClient.readContract({
+        address: collection,
+        abi: aigcCollectionAbi,
+        functionName: functionName as never,
+        args: args as never,
+      })) as T
+    } catch (error) {
+      if (functionName === 'prompt' && /revert|ERC721NonexistentToken/i.test(String((error as Error)?.message)))
+        throw new UsageError(`token ${tokenIdHex} does not exist on the collection ${collection} (chain ${ctx.chainId})`)
+      throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: `reading ${functionName} of ${collection}` })
+    }
+  }
+  const code = await ctx.publicClient.getCode({ address: collection }).catch((error: unknown) => {
+    throw toImoError(error, { rpcUrl: ctx.rpcUrl })
+  })
+  if (!code || code === '0x') throw new UsageError(`no contract at ${collection} on chain ${ctx.chainId}`)
+  const modelHash = await read<Hex>('modelHash')
+  const promptHex = await read<Hex>('prompt', [tokenId])
+  const promptBytes = hexToBytes(promptHex)
+  const dataHashOnChain = await read<Hex>('aigcDataHash', [tokenId])
+  const tokenUri = await read<string>('tokenURI', [tokenId])
+  extra.modelHash = modelHash
+  extra.tokenUri = tokenUri
+
+  // aigcData and proof from the AigcData event (aigcData and proof unindexed).
+  const logs = await ctx.publicClient
+    .getContractEvents({
+      address: collection,
+      abi: aigcCollectionAbi,
+      eventName: 'AigcData',
+      args: { tokenId } as never,
+      fromBlock: options.fromBlock ?? 0n,
+    })
+    .catch((error: unknown) => {
+      throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading AigcData logs' })
+    })
+  const log = logs.at(-1) as { args: { aigcData: Hex; proof: Hex; prompt: Hex }; transactionHash: Hex } | undefined
+  if (!log) {
+    list.add('AigcData event', false, '', `no AigcData event for token ${tokenIdHex}: the token has no AIGC data`)
+    return report()
+  }
+  const aigcData = hexToBytes(log.args.aigcData)
+  const proof = log.args.proof
+  extra.mintTx = log.transactionHash
+  list.add(
+    'AigcData event',
+    keccak256(aigcData) === dataHashOnChain && log.args.prompt === keccak256(promptBytes),
+    `tx ${log.transactionHash}: aigcData (${aigcData.length} bytes) hashes to the collection's aigcDataHash`,
+    "the event's aigcData or prompt does not match the collection's storage",
+  )
+  const { decoded } = await checkAttestation(list, {
+    chainId: ctx.chainId,
+    collection,
+    modelHash,
+    promptBytes,
+    aigcData,
+    proof,
+    ctx,
+  })
+
+  // Metadata, when reachable locally.
+  const metadataDir = resolve(options.metadataDir ?? 'out')
+  let metadata: AigcMetadata | undefined
+  let metadataFolder: string | undefined
+  const cid = parseIpfsUri(tokenUri)
+  if (tokenUri.startsWith('data:')) {
+    const match = /^data:application\/json(?:;charset=[^;,]+)?(;base64)?,(.*)$/s.exec(tokenUri)
+    try {
+      const text = match?.[1] ? Buffer.from(match[2]!, 'base64').toString('utf8') : decodeURIComponent(match?.[2] ?? '')
+      metadata = JSON.parse(text) as AigcMetadata
+    } catch {
+      list.add('metadata', false, '', 'the data: token URI is not JSON metadata')
+    }
+  } else if (cid) {
+    const found = findByCid(metadataDir, cid)
+    if (found) {
+      metadataFolder = found.folder
+      try {
+        metadata = JSON.parse(readFileSync(found.path, 'utf8')) as AigcMetadata
+      } catch {
+        list.add('metadata', false, '', `${found.path} (CID ${cid}) is not JSON`)
+      }
+    } else list.add('metadata', null, `${tokenUri} is not under ${metadataDir} (pass --metadata-dir)`)
+  } else list.add('metadata', null, tokenUri ? `token URI ${tokenUri} is not reachable locally` : 'the token has no URI')
+  if (metadata) {
+    const imo = metadata.imo
+    const problems: string[] = []
+    if (decoded && metadata.commitment !== decoded.commitment) problems.push('commitment differs from the proof')
+    if (metadata.model_hash?.toLowerCase() !== modelHash.toLowerCase()) problems.push('model_hash differs from the collection')
+    const promptText = imo?.prompt_encoding === 'utf8' ? Buffer.from(promptBytes).toString('utf8') : undefined
+    if (promptText !== undefined && metadata.prompt !== promptText) problems.push('prompt differs from prompt(tokenId)')
+    if (imo?.artifact && metadataFolder && imo.artifact.cid) {
+      try {
+        const artifactBytes = new Uint8Array(readFileSync(join(metadataFolder, imo.artifact.file)))
+        if (computeCid(artifactBytes) !== imo.artifact.cid) problems.push(`the artifact file's CID is not ${imo.artifact.cid}`)
+      } catch {
+        // the artifact is not beside the metadata: its CID is checked by the re-execution below
+      }
+    }
+    list.add(
+      'metadata',
+      problems.length === 0,
+      `${tokenUri.startsWith('data:') ? 'data: URI' : tokenUri} matches the token (prompt, model hash, commitment)`,
+      problems.join('; '),
+    )
+  }
+
+  // The model and its re-execution on the prompt.
+  const ort = await import('onnxruntime-node')
+  const ourVersion = ort.env.versions.common ?? 'unknown'
+  const recorded: InferenceConfig | undefined = metadata?.imo?.config
+  const config = recorded ?? defaultInferenceConfig(ourVersion)
+  list.push(
+    !recorded
+      ? {
+          name: 'runtime',
+          status: 'warn',
+          detail: `no metadata with the recorded settings: assuming imo's defaults on onnxruntime ${ourVersion}`,
+        }
+      : recorded.onnxruntimeVersion === ourVersion
+        ? { name: 'runtime', status: 'pass', detail: `onnxruntime ${ourVersion}, as recorded` }
+        : {
+            name: 'runtime',
+            status: 'warn',
+            detail: `recorded with onnxruntime ${recorded.onnxruntimeVersion}, this imo runs ${ourVersion}: output bits may differ`,
+          },
+  )
+  const { loadModel } = await import('../inference/loadModel.js')
+  const { runModel } = await import('../inference/runModel.js')
+  const { decodeTensors } = await import('../tensor/decodeTensors.js')
+  const { encodeTensors } = await import('../tensor/encodeTensors.js')
+  extra.modelPath = resolve(options.modelPath)
+  try {
+    const model = await loadModel(options.modelPath, { config })
+    if (
+      !list.add(
+        'model hash',
+        model.modelHash === modelHash,
+        `${options.modelPath} hashes to the collection's ${modelHash}`,
+        `${options.modelPath} hashes to ${model.modelHash}, the collection is bound to ${modelHash}`,
+      )
+    )
+      return report()
+    const trust = pipelineTrust(model.pipelinePath, Boolean(options.trustPipeline))
+    const pipeline = trust === 'none' ? undefined : await model.pipeline()
+    const inputs = pipeline
+      ? await pipeline.encode(Buffer.from(promptBytes).toString('utf8'))
+      : decodeTensors(promptBytes, 'the prompt')
+    const inputHash = sha256Hex(encodeTensors(inputs))
+    const outputs = await runModel(model, inputs)
+    const outputEncoding = encodeTensors(outputs)
+    const outputHash = sha256Hex(outputEncoding)
+    const artifact = pipeline ? (await pipeline.decode(outputs)).bytes : outputEncoding
+    const digest = hexToBytes(sha256Hex(artifact))
+    const mode = Buffer.from(aigcData).equals(Buffer.from(digest))
+      ? 'digest'
+      : Buffer.from(aigcData).equals(Buffer.from(artifact))
+        ? 'inline'
+        : undefined
+    let difference = ''
+    if (!mode && metadata?.imo && outputHash !== metadata.imo.output_hash)
+      difference = `; outputs differ from the recorded output hash ${metadata.imo.output_hash}`
+    if (!mode && metadataFolder) difference += await largestDifference(metadataFolder, outputs)
+    list.add(
+      're-execution',
+      mode !== undefined,
+      `re-running the model on the prompt gives the on-chain aigcData (${mode}, artifact sha256 ${sha256Hex(artifact)})`,
+      `re-running the model on the prompt gives another artifact (sha256 ${sha256Hex(artifact)})${difference}`,
+    )
+    if (decoded) {
+      const configHash = computeConfigHash(config)
+      const commitment = computeCommitment({ modelHash: model.modelHash, inputHash, outputHash, configHash })
+      list.add(
+        'commitment',
+        commitment === decoded.commitment,
+        `keccak256(tag, model, input, output, config hashes) = the proof's ${commitment}`,
+        `recomputed ${commitment}, the proof commits to ${decoded.commitment}`,
+      )
+    }
+  } catch (error) {
+    if (error instanceof UsageError && /trust-pipeline/.test(error.message)) throw error
+    list.add('re-execution', false, '', `could not re-run ${options.modelPath}: ${errorLine(error)}`)
+  }
+  return report()
+}
+
+/** Finds a file whose raw CID is `cid` under `root` (depth 3, files up to one IPFS block). */
+function findByCid(root: string, cid: string): { path: string; folder: string } | undefined {
+  const walk = (folder: string, depth: number): { path: string; folder: string } | undefined => {
+    let entries: string[]
+    try {
+      entries = readdirSync(folder)
+    } catch {
+      return undefined
+    }
+    for (const name of entries.sort()) {
+      if (name.startsWith('.')) continue
+      const path = join(folder, name)
+      const stat = statSync(path, { throwIfNoEntry: false })
+      if (!stat) continue
+      if (stat.isDirectory() && depth > 0) {
+        const found = walk(path, depth - 1)
+        if (found) return found
+      } else if (stat.isFile() && stat.size <= IPFS_MAX_RAW_BLOCK && name.endsWith('.json')) {
+        if (computeCid(new Uint8Array(readFileSync(path))) === cid) return { path, folder }
+      }
+    }
+    return undefined
+  }
+  return walk(root, 3)
+}
+
+/** ", largest difference X" from the outputs recorded beside the metadata, when there are some. */
+async function largestDifference(folder: string, outputs: import('../tensor/dtypes.js').TensorSet): Promise<string> {
+  try {
+    const { compareTensorSets } = await import('../inference/compareTensors.js')
+    const { decodeTensors } = await import('../tensor/decodeTensors.js')
+    const recorded = decodeTensors(new Uint8Array(readFileSync(join(folder, 'outputs.imt'))), 'outputs.imt')
+    const comparison = compareTensorSets(recorded, outputs)
+    return comparison.maxAbsDiff !== undefined ? `; largest difference from the recorded outputs ${comparison.maxAbsDiff}` : ''
+  } catch {
+    return ''
+  }
+}

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AigcCollection} from "../../contracts/AigcCollection.sol";
+import {ImoToken} from "../../contracts/ImoToken.sol";
+import {Erc1271Wallet} from "../../contracts/test-helpers/Erc1271Wallet.sol";
+import {IERC7007} from "../../contracts/interfaces/IERC7007.sol";
+import {IERC7007Enumerable} from "../../contracts/interfaces/IERC7007Enumerable.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {TestBase} from "./utils/Vm.sol";
+
+contract AigcCollectionTest is TestBase {
+    event AigcData(uint256 indexed tokenId, bytes indexed prompt, bytes aigcData, bytes proof);
+    event AttesterAdded(address indexed attester);
+    event AttesterRemoved(address indexed attester);
+    event MintFeeChanged(uint256 oldFee, uint256 newFee);
+    event RevenueReceived(address indexed from, uint256 amount);
+
+    bytes32 internal constant MODEL_HASH = keccak256("model");
+    uint256 internal constant FEE = 0.01 ether;
+    uint256 internal constant ATTESTER_KEY = 0xA77E57;
+    uint256 internal constant OTHER_KEY = 0xBAD;
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+
+    ImoToken internal token;
+    AigcCollection internal collection;
+    address internal attester;
+    address internal owner = address(0x0E1);
+    address internal user = address(0x05E4);
+    address internal holder = address(0xA11CE);
+
+    bytes internal prompt = "a watercolor fox in a snowy pine forest.";
+    bytes internal aigcData = abi.encodePacked(sha256("output"));
+    bytes32 internal commitment = keccak256("commitment");
+
+    function setUp() public {
+        attester = vm.addr(ATTESTER_KEY);
+        token = new ImoToken("I", "I", 1000 ether, holder, MODEL_HASH, "", 50, 1 days, 3, owner);
+        collection = _deployCollection(MODEL_HASH, _one(attester));
+        vm.deal(user, 100 ether);
+    }
+
+    function _one(address a) internal pure returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = a;
+    }
+
+    function _deployCollection(bytes32 modelHash, address[] memory attesters_) internal returns (AigcCollection) {
+        return new AigcCollection("AIGC", "AIGC", modelHash, payable(address(token)), 500, FEE, attesters_, owner);
+    }
+
+    function _digest(bytes32 modelHash, bytes memory p, bytes memory d, bytes32 c, uint256 chainId, address verifier)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("imo"),
+                keccak256("1"),
+                chainId,
+                verifier
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment)"),
+                modelHash,
+                keccak256(p),
+                keccak256(d),
+                c
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
+    function _sig(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _proof(uint256 key, bytes32 modelHash, uint256 chainId, address verifier) internal view returns (bytes memory) {
+        return abi.encode(commitment, _sig(key, _digest(modelHash, prompt, aigcData, commitment, chainId, verifier)));
+    }
+
+    function _validProof() internal view returns (bytes memory) {
+        return _proof(ATTESTER_KEY, MODEL_HASH, block.chainid, address(collection));
+    }
+
+    function _mint(bytes memory proof) internal returns (uint256) {
+        vm.prank(user);
+        return collection.mint{value: FEE}(user, prompt, aigcData, "ipfs://out", proof);
+    }
+
+    /*////////////////////////////// attestation //////////////////////////////*/
+
+    function test_verify_validProof() public view {
+        vm.assertTrue(collection.verify(prompt, aigcData, _validProof()), "valid proof");
+        bytes32 digest = _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection));
+        vm.assertEq(collection.attestationDigest(keccak256(prompt), keccak256(aigcData), commitment), digest, "digest");
+    }
+
+    function test_verify_rejectsWrongModelHash() public view {
+        bytes memory proof = _proof(ATTESTER_KEY, keccak256("other model"), block.chainid, address(collection));
+        vm.assertFalse(collection.verify(prompt, aigcData, proof), "wrong model hash");
+    }
+
+    function test_verify_rejectsWrongSigner() public view {
+        bytes memory proof = _proof(OTHER_KEY, MODEL_HASH, block.chainid, address(collection));
+        vm.assertFalse(collection.verify(prompt, aigcData, proof), "wrong signer");
+    }
+
+    function test_verify_rejectsOtherChain() public {
+        bytes memory proof = _proof(ATTESTER_KEY, MODEL_HASH, block.chainid + 1, address(collection));
+        vm.assertFalse(collection.verify(prompt, aigcData, proof), "signed for another chain");
+        // and a proof made on this chain stops verifying if the chain id changes (fork replay)
+        bytes memory here = _validProof();
+        vm.chainId(block.chainid + 7);
+        vm.assertFalse(collection.verify(prompt, aigcData, here), "replayed on a fork");
+    }
+
+    function test_verify_rejectsOtherCollection() public {
+        AigcCollection other = _deployCollection(MODEL_HASH, _one(attester));
+        bytes memory proof = _proof(ATTESTER_KEY, MODEL_HASH, block.chainid, address(other));
+        vm.assertTrue(other.verify(prompt, aigcData, proof), "valid for the other collection");
+        vm.assertFalse(collection.verify(prompt, aigcData, proof), "not for this one");
+    }
+
+    function test_verify_rejectsHighS() public view {
+        bytes32 digest = _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(ATTESTER_KEY, digest);
+        bytes32 highS = bytes32(SECP256K1_N - uint256(s));
+        uint8 flippedV = v == 27 ? 28 : 27;
+        // The malleable twin recovers the same signer with ecrecover ...
+        vm.assertEq(ecrecover(digest, flippedV, r, highS), attester, "twin recovers the attester");
+        // ... but is rejected.
+        bytes memory proof = abi.encode(commitment, abi.encodePacked(r, highS, flippedV));
+        vm.assertFalse(collection.verify(prompt, aigcData, proof), "high-s accepted");
+    }
+
+    function test_verify_rejectsRemovedAttester() public {
+        bytes memory proof = _validProof();
+        vm.prank(owner);
+        collection.removeAttester(attester);
+        vm.assertFalse(collection.verify(prompt, aigcData, proof), "removed attester");
+        vm.expectRevert(AigcCollection.InvalidProof.selector);
+        _mint(proof);
+    }
+
+    function test_verify_rejectsTamperedInputs() public view {
+        bytes memory proof = _validProof();
+        vm.assertFalse(collection.verify("another prompt", aigcData, proof), "prompt");
+        vm.assertFalse(collection.verify(prompt, hex"00", proof), "aigcData");
+        bytes memory sig = _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)));
+        vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(keccak256("x"), sig)), "commitment");
+    }
+
+    function test_verify_malformedProofsReturnFalse() public view {
+        bytes memory proof = _validProof();
+        vm.assertFalse(collection.verify(prompt, aigcData, ""), "empty");
+        vm.assertFalse(collection.verify(prompt, aigcData, hex"1234"), "short");
+        vm.assertFalse(collection.verify(prompt, aigcData, abi.encodePacked(proof, bytes32(0))), "trailing word");
+        bytes memory badOffset = proof;
+        badOffset[63] = 0x60; // offset 0x60 instead of 0x40
+        vm.assertFalse(collection.verify(prompt, aigcData, badOffset), "non-canonical offset");
+        bytes memory hugeLength = _validProof();
+        hugeLength[64] = 0xff; // length far beyond the data
+        vm.assertFalse(collection.verify(prompt, aigcData, hugeLength), "length overflow");
+        // A 64-byte signature (ERC-2098 compact) is neither ECDSA-65 nor a canonical wallet encoding.
+        bytes memory sig = _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)));
+        bytes memory sig64 = new bytes(64);
+        for (uint256 i = 0; i < 64; ++i) sig64[i] = sig[i];
+        vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(commitment, sig64)), "64-byte sig");
+    }
+
+    function test_verify_erc1271Attester() public {
+        uint256 walletOwnerKey = 0x5AFE;
+        Erc1271Wallet wallet = new Erc1271Wallet(vm.addr(walletOwnerKey));
+        bytes32 digest = _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection));
+        bytes memory proof = abi.encode(commitment, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
+        vm.assertFalse(collection.verify(prompt, aigcData, proof), "wallet not yet an attester");
+        vm.prank(owner);
+        collection.addAttester(address(wallet));
+        vm.assertTrue(collection.verify(prompt, aigcData, proof), "ERC-1271 attester");
+        // wrong inner signature
+        bytes memory bad = abi.encode(commitment, abi.encode(address(wallet), _sig(OTHER_KEY, digest)));
+        vm.assertFalse(collection.verify(prompt, aigcData, bad), "wallet rejects the signature");
+        // an EOA attester named as a contract signer is not accepted through ERC-1271
+        bytes memory eoa = abi.encode(commitment, abi.encode(attester, _sig(ATTESTER_KEY, digest)));
+        vm.assertFalse(collection.verify(prompt, aigcData, eoa), "EOA via 1271 path");
+        // dirty upper bits in the signer word
+        bytes memory dirty = abi.encode(commitment, abi.encode(uint256(uint160(address(wallet))) | (1 << 200), _sig(walletOwnerKey, digest)));
+        vm.assertFalse(collection.verify(prompt, aigcData, dirty), "dirty signer word");
+        uint256 id = _mint(proof);
+        vm.assertEq(collection.ownerOf(id), user, "minted with a wallet attestation");
+    }
+
+    /*////////////////////////////// mint //////////////////////////////*/
+
+    function test_mint_mintsVerifiesForwardsFeeAndEmits() public {
+        bytes memory proof = _validProof();
+        uint256 expectedId = uint256(keccak256(prompt));
+        vm.expectEmit(true, true, false, true, address(collection));
+        emit AigcData(expectedId, prompt, aigcData, proof);
+        vm.expectEmit(true, false, false, true, address(token));
+        emit RevenueReceived(address(collection), FEE);
+        uint256 id = _mint(proof);
+        vm.assertEq(id, expectedId, "token id = keccak(prompt)");
+        vm.assertEq(collection.tokenId(prompt), id, "tokenId(prompt)");
+        vm.assertEq(collection.prompt(id), prompt, "prompt(tokenId)");
+        vm.assertEq(collection.ownerOf(id), user, "owner");
+        vm.assertEq(collection.tokenURI(id), "ipfs://out", "uri");
+        vm.assertEq(collection.aigcDataHash(id), keccak256(aigcData), "data hash");
+        vm.assertEq(collection.totalMinted(), 1, "count");
+        vm.assertEq(token.pendingRevenue(), FEE, "fee became revenue");
+        vm.assertEq(address(collection).balance, 0, "nothing kept");
+    }
+
+    function test_mint_rejectsDuplicatePrompt() public {
+        bytes memory proof = _validProof();
+        uint256 id = _mint(proof);
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.PromptAlreadyMinted.selector, id));
+        _mint(proof);
+    }
+
+    function test_mint_rejectsWrongFee() public {
+        bytes memory proof = _validProof();
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.WrongMintFee.selector, FEE, FEE - 1));
+        vm.prank(user);
+        collection.mint{value: FEE - 1}(user, prompt, aigcData, "", proof);
+    }
+
+    function test_mint_rejectsInvalidProofAndEmptyPrompt() public {
+        vm.expectRevert(AigcCollection.InvalidProof.selector);
+        _mint(_proof(OTHER_KEY, MODEL_HASH, block.chainid, address(collection)));
+        vm.expectRevert(AigcCollection.InvalidProof.selector);
+        vm.prank(user);
+        collection.mint{value: FEE}(user, prompt, aigcData, "", "");
+        vm.expectRevert(AigcCollection.EmptyPrompt.selector);
+        vm.prank(user);
+        collection.mint{value: FEE}(user, "", aigcData, "", "");
+    }
+
+    function test_mint_feeForwardFailure() public {
+        vm.prank(holder);
+        token.burn(1000 ether); // no holders: the token refuses revenue
+        bytes memory proof = _validProof();
+        vm.expectRevert(AigcCollection.FeeForwardFailed.selector);
+        _mint(proof);
+    }
+
+    function test_mint_toNonReceiverContractReverts() public {
+        bytes memory proof = _validProof();
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721InvalidReceiver.selector, address(token)));
+        vm.prank(user);
+        collection.mint{value: FEE}(address(token), prompt, aigcData, "", proof);
+    }
+
+    /*////////////////////////////// addAigcData //////////////////////////////*/
+
+    function test_addAigcData_afterDatalessMint() public {
+        vm.prank(user);
+        uint256 id = collection.mint{value: FEE}(user, prompt, "", "", "");
+        vm.assertEq(collection.aigcDataHash(id), bytes32(0), "no data yet");
+        vm.assertEq(collection.tokenURI(id), "", "no uri");
+        bytes memory proof = _validProof();
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721InsufficientApproval.selector, address(this), id));
+        collection.addAigcData(id, prompt, aigcData, proof);
+        vm.expectRevert(AigcCollection.InvalidProof.selector);
+        vm.prank(user);
+        collection.addAigcData(id, prompt, hex"00", proof);
+        vm.prank(user);
+        collection.approve(address(this), id);
+        vm.expectEmit(true, true, false, true, address(collection));
+        emit AigcData(id, prompt, aigcData, proof);
+        collection.addAigcData(id, prompt, aigcData, proof); // approved operator
+        vm.assertEq(collection.aigcDataHash(id), keccak256(aigcData), "data hash");
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.AigcDataAlreadyAdded.selector, id));
+        vm.prank(user);
+        collection.addAigcData(id, prompt, aigcData, proof);
+    }
+
+    function test_addAigcData_rejectsMismatchAndNonexistent() public {
+        uint256 id = uint256(keccak256(prompt));
+        bytes memory proof = _validProof();
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.PromptMismatch.selector, id + 1, id));
+        collection.addAigcData(id + 1, prompt, aigcData, proof);
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, id));
+        collection.addAigcData(id, prompt, aigcData, proof);
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, id));
+        collection.prompt(id);
+    }
+
+    function test_addAigcData_rejectsTokenMintedWithData() public {
+        uint256 id = _mint(_validProof());
+        bytes memory proof = _validProof();
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.AigcDataAlreadyAdded.selector, id));
+        vm.prank(user);
+        collection.addAigcData(id, prompt, aigcData, proof);
+    }
+
+    /*////////////////////////////// admin //////////////////////////////*/
+
+    function test_attesters_management() public {
+        address a2 = address(0xA2);
+        vm.expectEmit(true, false, false, false, address(collection));
+        emit AttesterAdded(a2);
+        vm.prank(owner);
+        collection.addAttester(a2);
+        vm.assertTrue(collection.isAttester(a2), "added");
+        vm.assertEq(collection.attesters().length, 2, "listed");
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.AlreadyAttester.selector, a2));
+        vm.prank(owner);
+        collection.addAttester(a2);
+        vm.expectRevert(AigcCollection.ZeroAttester.selector);
+        vm.prank(owner);
+        collection.addAttester(address(0));
+        vm.expectEmit(true, false, false, false, address(collection));
+        emit AttesterRemoved(a2);
+        vm.prank(owner);
+        collection.removeAttester(a2);
+        vm.assertFalse(collection.isAttester(a2), "removed");
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.NotAttester.selector, a2));
+        vm.prank(owner);
+        collection.removeAttester(a2);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, user));
+        vm.prank(user);
+        collection.addAttester(a2);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, user));
+        vm.prank(user);
+        collection.removeAttester(attester);
+    }
+
+    function test_setMintFee() public {
+        vm.expectEmit(false, false, false, true, address(collection));
+        emit MintFeeChanged(FEE, 0);
+        vm.prank(owner);
+        collection.setMintFee(0);
+        vm.assertEq(collection.mintFee(), 0, "fee");
+        vm.prank(user);
+        collection.mint(user, prompt, aigcData, "", _validProof()); // free mint, nothing forwarded
+        vm.assertEq(token.pendingRevenue(), 0, "no fee");
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, user));
+        vm.prank(user);
+        collection.setMintFee(1);
+    }
+
+    function test_constructor() public {
+        vm.assertEq(collection.modelHash(), MODEL_HASH, "model hash");
+        vm.assertEq(collection.imoToken(), address(token), "token");
+        vm.assertEq(collection.mintFee(), FEE, "fee");
+        vm.assertEq(collection.owner(), owner, "owner");
+        vm.assertTrue(collection.isAttester(attester), "attester");
+        (, string memory name, string memory version, uint256 chainId, address verifier,,) = collection.eip712Domain();
+        vm.assertEq(name, "imo", "domain name");
+        vm.assertEq(version, "1", "domain version");
+        vm.assertEq(chainId, block.chainid, "chain");
+        vm.assertEq(verifier, address(collection), "verifier");
+        vm.assertEq(
+            collection.ATTESTATION_TYPEHASH(),
+            keccak256("AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment)"),
+            "typehash"
+        );
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.ModelHashMismatch.selector, keccak256("x"), MODEL_HASH));
+        _deployCollection(keccak256("x"), _one(attester));
+        address[] memory dup = new address[](2);
+        dup[0] = attester;
+        dup[1] = attester;
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.AlreadyAttester.selector, attester));
+        _deployCollection(MODEL_HASH, dup);
+    }
+
+    function test_royaltiesGoToToken() public {
+        uint256 id = _mint(_validProof());
+        (address receiver, uint256 amount) = collection.royaltyInfo(id, 1 ether);
+        vm.assertEq(receiver, address(token), "receiver");
+        vm.assertEq(amount, 0.05 ether, "5%");
+        vm.prank(user);
+        (bool ok,) = receiver.call{value: amount}("");
+        vm.assertTrue(ok, "royalty accepted");
+        vm.assertEq(token.pendingRevenue(), FEE + amount, "royalty is revenue");
+    }
+
+    function test_supportsInterface() public view {
+        vm.assertTrue(collection.supportsInterface(0x702c55a6), "ERC-7007");
+        vm.assertTrue(collection.supportsInterface(type(IERC7007).interfaceId), "ERC-7007 computed");
+        vm.assertTrue(collection.supportsInterface(0xfa1a557a), "ERC-7007 Enumerable");
+        vm.assertTrue(collection.supportsInterface(type(IERC7007Enumerable).interfaceId), "enumerable computed");
+        vm.assertTrue(collection.supportsInterface(0x80ac58cd), "ERC-721");
+        vm.assertTrue(collection.supportsInterface(0x5b5e139f), "ERC-721 metadata");
+        vm.assertTrue(collection.supportsInterface(0x2a55205a), "ERC-2981");
+        vm.assertTrue(collection.supportsInterface(0x49064906), "ERC-4906");
+        vm.assertTrue(collection.supportsInterface(0x01ffc9a7), "ERC-165");
+        vm.assertFalse(collection.supportsInterface(0xffffffff), "invalid");
+    }
+}

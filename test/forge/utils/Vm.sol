@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @dev The forge cheatcodes these tests use, declared here (forge-std from npm is too old to use).
+interface Vm {
+    function warp(uint256 newTimestamp) external;
+    function roll(uint256 newHeight) external;
+    function chainId(uint256 newChainId) external;
+    function prank(address msgSender) external;
+    function startPrank(address msgSender) external;
+    function stopPrank() external;
+    function deal(address account, uint256 newBalance) external;
+    function addr(uint256 privateKey) external pure returns (address);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+    function expectRevert(bytes calldata revertData) external;
+    function expectRevert(bytes4 revertData) external;
+    function expectRevert() external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData) external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
+        external;
+    function assume(bool condition) external pure;
+    function label(address account, string calldata newLabel) external;
+    function assertEq(uint256 left, uint256 right, string calldata err) external pure;
+    function assertEq(address left, address right, string calldata err) external pure;
+    function assertEq(bytes32 left, bytes32 right, string calldata err) external pure;
+    function assertEq(bytes calldata left, bytes calldata right, string calldata err) external pure;
+    function assertEq(string calldata left, string calldata right, string calldata err) external pure;
+    function assertEq(bool left, bool right, string calldata err) external pure;
+    function assertTrue(bool condition, string calldata err) external pure;
+    function assertFalse(bool condition, string calldata err) external pure;
+    function assertLe(uint256 left, uint256 right, string calldata err) external pure;
+    function assertGe(uint256 left, uint256 right, string calldata err) external pure;
+    function assertApproxEqAbs(uint256 left, uint256 right, uint256 maxDelta, string calldata err) external pure;
+}
+
+/// @dev Selectors for forge's invariant runner (same shape as forge-std's StdInvariant.FuzzSelector).
+struct FuzzSelector {
+    address addr;
+    bytes4[] selectors;
+}
+
+/// @dev Base for tests: the `vm` handle and a few helpers.
+abstract contract TestBase {
+    Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    /// @dev Bounds `x` into [min, max] (uniform enough for fuzzing; keeps edge values reachable).
+    function bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
+        require(min <= max, "bound: min > max");
+        if (x >= min && x <= max) return x;
+        uint256 size = max - min + 1;
+        if (size == 0) return x; // full range
+        return min + (x % size);
+    }
+}

@@ -1,0 +1,45 @@
+/**
+ * --help is documentation: every command has examples, and its text is snapshot-tested so a change
+ * to a flag or a description is a deliberate, reviewed change (UPDATE_SNAPSHOTS=1 rewrites them;
+ * a missing snapshot is written on a developer's machine and is a failure in CI).
+ * Also checks the cast habit: shared flags are the very same Option objects on every command.
+ */
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import type { Option } from 'commander'
+import { buildProgram } from '../src/cli.js'
+import { deploymentOptions, rpcOptions, signerOptions, txOptions } from '../src/cli/options.js'
+import { repoRoot, runCli } from './helpers/runCli.js'
+
+const snapshotFolder = join(repoRoot, 'test', 'snapshots', 'help')
+const program = buildProgram()
+const shared = [rpcOptions, signerOptions, txOptions, deploymentOptions].flatMap((group) => Object.values(group) as Option[])
+
+describe('--help', () => {
+  it('the program has commands', () => {
+    assert.ok(program.commands.length > 0)
+  })
+
+  for (const command of program.commands) {
+    it(`imo ${command.name()} --help matches its snapshot and has examples`, async () => {
+      const { code, stdout } = await runCli([command.name(), '--help'], { env: { COLUMNS: '100' } })
+      assert.equal(code, 0)
+      assert.match(stdout, /Examples:\n {2}\$ imo /)
+      const file = join(snapshotFolder, `${command.name()}.txt`)
+      if (process.env.UPDATE_SNAPSHOTS || (!existsSync(file) && !process.env.CI)) {
+        mkdirSync(snapshotFolder, { recursive: true })
+        writeFileSync(file, stdout)
+      }
+      assert.equal(stdout, readFileSync(file, 'utf8'), `help of ${command.name()} changed: review, then UPDATE_SNAPSHOTS=1`)
+    })
+
+    it(`imo ${command.name()} uses the shared flag objects`, () => {
+      for (const option of command.options) {
+        const twin = shared.find((candidate) => candidate.long === option.long)
+        if (twin) assert.equal(option, twin, `${command.name()} redefines ${option.long}`)
+      }
+    })
+  }
+})
