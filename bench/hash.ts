@@ -1,16 +1,16 @@
 // Benchmark of `imo hash` against openssl and sha256sum (not a test): a 1 GiB file and a model
 // folder of four 256 MiB files, generated in the temporary folder (reused when present, deleted at
-// the end unless --keep), page cache warmed, best of 3 runs each, start-up included
+// the end unless --keep), page cache warmed, best of 3 interleaved runs each, start-up included
 // (`node bin/imo.mjs hash --json`). Needs a built CLI (`npm run build`).
 //   npx tsx bench/hash.ts [--size-mib 1024] [--runs 3] [--keep] [--strict]
 // --size-mib N sets the single file's size; the folder holds four files of N/4 MiB.
 // --strict exits 1 when a target is missed.
 import { randomBytes } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { bestOf, hasGnuTime, printTable, type Row } from './lib/measure.js'
+import { bestOfInterleaved, hasGnuTime, printTable, type Row } from './lib/measure.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const imo = join(repo, 'bin', 'imo.mjs')
@@ -82,14 +82,20 @@ try {
   console.error(
     `measuring, best of ${runs} (peak RSS via ${hasGnuTime() ? '/usr/bin/time' : 'process.resourceUsage in a --require hook'})`,
   )
-  const opensslFile = await bestOf(runs, 'openssl', ['dgst', '-sha256', single])
-  const sha256sumFile = await bestOf(runs, 'sha256sum', [single])
-  const imoFile = await bestOf(runs, node, [imo, 'hash', single, '--json'])
-  const opensslParts = await bestOf(runs, 'openssl', ['dgst', '-sha256', ...parts])
-  const imoFolder = await bestOf(runs, node, [imo, 'hash', model, '--json'])
-  const helpRuns = Math.max(runs, 7)
-  const nodeStart = await bestOf(helpRuns, node, ['-e', '0'])
-  const imoHelp = await bestOf(helpRuns, node, [imo, '--help'])
+  const [opensslFile, sha256sumFile, imoFile] = await bestOfInterleaved(runs, [
+    { command: 'openssl', args: ['dgst', '-sha256', single] },
+    { command: 'sha256sum', args: [single] },
+    { command: node, args: [imo, 'hash', single, '--json'] },
+  ])
+  const [opensslParts, imoFolder] = await bestOfInterleaved(runs, [
+    { command: 'openssl', args: ['dgst', '-sha256', ...parts] },
+    { command: node, args: [imo, 'hash', model, '--json'] },
+  ])
+  const [nodeStart, imoHelp] = await bestOfInterleaved(Math.max(runs, 7), [
+    { command: node, args: ['-e', '0'] },
+    { command: node, args: [imo, '--help'] },
+  ])
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
   // The figures only count when the digests agree.
   const opensslDigest = opensslFile.best.stdout.trim().split('= ').at(-1)
@@ -162,8 +168,9 @@ try {
       pass: helpRatio <= 1.5,
     },
   ]
+  console.log(`load average during the run: ${load} (on ${availableParallelism()} CPUs; figures are noisy when it exceeds ~0.5)`)
   console.log(
-    `wall times (best of ${runs}): openssl ${fmt(opensslFile.best.wallMs)} ms, sha256sum ${fmt(sha256sumFile.best.wallMs)} ms, ` +
+    `wall times (best of ${runs}, interleaved): openssl ${fmt(opensslFile.best.wallMs)} ms, sha256sum ${fmt(sha256sumFile.best.wallMs)} ms, ` +
       `imo ${fmt(imoFile.best.wallMs)} ms; folder: openssl ${fmt(opensslParts.best.wallMs)} ms, imo ${fmt(imoFolder.best.wallMs)} ms`,
   )
   const ok = printTable(rows)

@@ -160,7 +160,8 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
      * @notice Mints the token of `prompt_` to `to` and, unless `aigcData` and `proof` are both empty, adds
      * its AIGC data in the same transaction.
      * Requirements: `msg.value == mintFee` ({WrongMintFee}); the prompt is not empty ({EmptyPrompt}) and not
-     * minted ({PromptAlreadyMinted}); the proof verifies ({InvalidProof}); `to` accepts ERC-721 tokens;
+     * minted ({PromptAlreadyMinted}); the proof verifies ({InvalidProof}), or, for a mint without data, the
+     * caller is an attester ({NotAttester}); `to` accepts ERC-721 tokens;
      * forwarding the fee to the IMO token succeeds ({FeeForwardFailed}).
      * Emits {Transfer}, {MetadataUpdate} when `uri` is not empty, {AigcData} when data is added.
      * @return tokenId_ uint256(keccak256(prompt_)).
@@ -177,6 +178,9 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         tokenId_ = uint256(keccak256(prompt_));
         if (_ownerOf(tokenId_) != address(0)) revert PromptAlreadyMinted(tokenId_);
         bool withData = aigcData.length != 0 || proof.length != 0;
+        // A data-less mint reserves a prompt's token id without any proof; left open, anyone could
+        // front-run a genuine mint by reserving its prompt first. Only an attester may reserve.
+        if (!withData && !_attesters.contains(msg.sender)) revert NotAttester(msg.sender);
         if (withData) {
             if (!verify(prompt_, aigcData, proof)) revert InvalidProof();
             aigcDataHash[tokenId_] = keccak256(aigcData);

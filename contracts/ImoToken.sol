@@ -250,7 +250,7 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
             toRedemption = pending - toClaim;
             if (id > claimWindow) {
                 uint256 expiring = _snapshots[id - claimWindow];
-                rolledOver = (expiring & MASK_112);
+                rolledOver = (expiring & MASK_112) - ((expiring >> CLAIMED_SHIFT) & MASK_112);
             }
             claimPool = toClaim + rolledOver;
             _pools = ((pools >> REDEMPTION_SHIFT) + toRedemption) << REDEMPTION_SHIFT;

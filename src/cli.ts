@@ -91,6 +91,7 @@ export function reportError(error: unknown): number {
         ...(known && error.details ? { details: error.details } : {}),
         ...(known && error.hint ? { hint: error.hint } : {}),
       },
+      ...(known && error.data !== undefined ? { result: error.data } : {}),
     }
     process.stdout.write(`${redact(toJson(body))}\n`)
   }

@@ -27,6 +27,8 @@ export interface ImoErrorOptions {
   hint?: string
   cause?: unknown
   exitCode?: ExitCode
+  /** The command's result so far (e.g. verify's table of checks), printed as `result` in --json errors. */
+  data?: unknown
 }
 
 /**
@@ -41,6 +43,7 @@ export class ImoError extends Error {
   readonly details: string | undefined
   readonly hint: string | undefined
   readonly exitCode: ExitCode
+  readonly data: unknown
 
   constructor(shortMessage: string, options: ImoErrorOptions = {}) {
     super(shortMessage, options.cause === undefined ? undefined : { cause: options.cause })
@@ -48,6 +51,7 @@ export class ImoError extends Error {
     this.details = options.details
     this.hint = options.hint
     this.exitCode = options.exitCode ?? ExitCode.Internal
+    this.data = options.data
   }
 
   /** Walks the cause chain and returns the first error `match` accepts (viem's `walk`). */

@@ -118,6 +118,38 @@ export async function bestOf(times: number, command: string, args: string[], opt
   return { best, runs, maxRssKiB: rss.length > 0 ? Math.max(...rss) : undefined }
 }
 
+/** A command to measure with {@link bestOfInterleaved}. */
+export interface Spec {
+  command: string
+  args: string[]
+  options?: MeasureOptions
+}
+
+/**
+ * Like bestOf for several commands, run in rounds (A B C, A B C, ...) so that each sees the same
+ * background load; returns one Best per command, in the given order.
+ * @example
+ * const [openssl, imo] = await bestOfInterleaved(3, [{ command: 'openssl', args: ['dgst', '-sha256', f] }, { command: process.execPath, args: ['bin/imo.mjs', 'hash', f] }])
+ */
+export async function bestOfInterleaved<const T extends readonly Spec[]>(
+  times: number,
+  specs: T,
+): Promise<{ [K in keyof T]: Best }> {
+  const all: Run[][] = specs.map(() => [])
+  for (let round = 0; round < times; round++) {
+    for (const [i, spec] of specs.entries()) {
+      const run = await runOnce(spec.command, spec.args, spec.options)
+      if (run.code !== 0) throw new Error(`${spec.command} ${spec.args.join(' ')} exited ${run.code}: ${run.stderr.trim()}`)
+      all[i]!.push(run)
+    }
+  }
+  return all.map((runs) => {
+    const best = runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a))
+    const rss = runs.map((r) => r.maxRssKiB).filter((v): v is number => v !== undefined)
+    return { best, runs, maxRssKiB: rss.length > 0 ? Math.max(...rss) : undefined }
+  }) as { [K in keyof T]: Best }
+}
+
 /** A row of a benchmark table. */
 export interface Row {
   figure: string

@@ -93,6 +93,8 @@ function alive(pid: number): boolean {
 export class Journal {
   readonly path: string
   private records: JournalRecord[] = []
+  /** The file ends in a torn line (a crash mid-write): the next append starts a new line first. */
+  private tornTail = false
   private lockPath: string
   private locked = false
   private releaseOnExit = () => this.unlock()
@@ -113,8 +115,11 @@ export class Journal {
   /** Re-reads the file; a torn last line (crash mid-write) is ignored. */
   reload(): void {
     this.records = []
+    this.tornTail = false
     if (!existsSync(this.path)) return
-    const lines = readFileSync(this.path, 'utf8').split('\n')
+    const text = readFileSync(this.path, 'utf8')
+    this.tornTail = text.length > 0 && !text.endsWith('\n')
+    const lines = text.split('\n')
     for (const [index, line] of lines.entries()) {
       if (!line.trim()) continue
       try {
@@ -135,11 +140,8 @@ export class Journal {
 
   /** Appends one record and flushes it to disk before returning. */
   append(record: JournalRecord): void {
-    let prefix = ''
-    if (existsSync(this.path)) {
-      const text = readFileSync(this.path, 'utf8')
-      if (text.length > 0 && !text.endsWith('\n')) prefix = '\n'
-    }
+    // Only this process appends while it holds the lock, so the tail seen at reload() is still the tail.
+    const prefix = this.tornTail ? '\n' : ''
     const fd = openSync(this.path, 'a', 0o600)
     try {
       const bytes = Buffer.from(`${prefix}${JSON.stringify(record)}\n`, 'utf8')
@@ -149,6 +151,7 @@ export class Journal {
     } finally {
       closeSync(fd)
     }
+    this.tornTail = false
     this.records.push(record)
   }
 

@@ -18,6 +18,7 @@ import {
   TransactionRevertedError,
   UsageError,
 } from '../errors.js'
+import { mapConcurrent } from '../util/mapConcurrent.js'
 import type { ChainContext } from './connect.js'
 import type { SignedRecord } from './journal.js'
 
@@ -171,7 +172,9 @@ export async function simulateStep(
   }
   let estimate: bigint
   try {
-    await ctx.publicClient.call(request)
+    // At 'pending', not 'latest': on an idle chain the latest block can be minutes old, so a call
+    // guarded by block.timestamp (snapshot()) would fail a simulation that the next block passes.
+    await ctx.publicClient.call({ ...request, blockTag: 'pending' })
     estimate = await ctx.publicClient.estimateGas(request as Parameters<ChainContext['publicClient']['estimateGas']>[0])
   } catch (error) {
     const converted = toImoError(error, { rpcUrl: ctx.rpcUrl, action: `simulating "${step.label}"` })
@@ -241,12 +244,10 @@ export async function sendSteps(
   if (!ctx.account) throw new ImoError('sendSteps needs a chain context with a signer (connectChain(..., { signer: true }))')
   const fees = await resolveFees(ctx)
   if (ctx.tx.dryRun) {
-    const outcomes: StepOutcome[] = []
-    for (const step of steps) {
+    return mapConcurrent(steps, 8, async (step): Promise<StepOutcome> => {
       const { gas, costWei } = await simulateStep(ctx, step, fees)
-      outcomes.push({ id: step.id, label: step.label, status: 'dry-run', gas, costWei })
-    }
-    return outcomes
+      return { id: step.id, label: step.label, status: 'dry-run', gas, costWei }
+    })
   }
   const journal = ctx.journal
   if (!journal) throw new ImoError('sendSteps needs the signer journal (connectChain without --dry-run)')
@@ -271,7 +272,12 @@ export async function sendSteps(
     for (const step of steps) {
       const state = journal.state(step.id)
       const dataHash = keccak256(step.data)
-      if (state.intent && state.intent.dataHash !== dataHash && state.signed)
+      const sameInputs =
+        !state.intent ||
+        (state.intent.dataHash === dataHash &&
+          state.intent.value === String(step.value ?? 0n) &&
+          (state.intent.to ?? '').toLowerCase() === (step.to ?? '').toLowerCase())
+      if (!sameInputs && state.signed)
         throw new ImoError(`journal step ${step.id} was recorded with other inputs; the step id must derive from all inputs`)
       if (state.receipt && state.signed) {
         const block = await client.getBlock({ blockNumber: BigInt(state.receipt.blockNumber) }).catch(() => undefined)
@@ -350,8 +356,8 @@ export async function sendSteps(
 
     // 3. Fresh steps: simulate, check funds, allocate consecutive nonces, sign, journal.
     if (fresh.length > 0) {
-      const simulations = []
-      for (const step of fresh) simulations.push(await simulateStep(ctx, step, fees))
+      // Independent steps (see README): simulate them side by side rather than one round trip each.
+      const simulations = await mapConcurrent(fresh, 8, (step) => simulateStep(ctx, step, fees))
       const needed = simulations.reduce((sum, sim) => sum + sim.costWei, 0n)
       const balance = await client.getBalance({ address: account.address }).catch(rpc('reading the balance'))
       if (balance < needed) {
@@ -471,19 +477,31 @@ export async function sendSteps(
         lastRpcError = toImoError(error, { rpcUrl: ctx.rpcUrl })
       }
       const still: Pending[] = []
-      for (const entry of waiting) {
-        let receipt = entry.receipt
-        if (!receipt) {
-          try {
-            receipt = (await client.getTransactionReceipt({ hash: entry.signed.hash })) ?? undefined
-          } catch (error) {
-            const name = (error as { name?: string })?.name
-            if (name !== 'TransactionReceiptNotFoundError') lastRpcError = toImoError(error, { rpcUrl: ctx.rpcUrl })
-          }
+      // Receipts of a pipelined batch are fetched side by side, and each block once per round.
+      const receipts = await mapConcurrent(waiting, 8, async (entry) => {
+        if (entry.receipt) return entry.receipt
+        try {
+          return (await client.getTransactionReceipt({ hash: entry.signed.hash })) ?? undefined
+        } catch (error) {
+          const name = (error as { name?: string })?.name
+          if (name !== 'TransactionReceiptNotFoundError') lastRpcError = toImoError(error, { rpcUrl: ctx.rpcUrl })
+          return undefined
         }
+      })
+      const blocks = new Map<bigint, Promise<{ hash: Hex | null } | undefined>>()
+      const blockAt = (number: bigint) => {
+        if (!blocks.has(number))
+          blocks.set(
+            number,
+            client.getBlock({ blockNumber: number }).catch(() => undefined),
+          )
+        return blocks.get(number)!
+      }
+      for (const [index, entry] of waiting.entries()) {
+        const receipt = receipts[index]
         if (receipt && head !== undefined && head - receipt.blockNumber + 1n >= BigInt(ctx.tx.confirmations)) {
           // Confirmed deep enough; make sure the block still holds it.
-          const block = await client.getBlock({ blockNumber: receipt.blockNumber }).catch(() => undefined)
+          const block = await blockAt(receipt.blockNumber)
           if (block && block.hash !== receipt.blockHash) {
             entry.receipt = undefined
             still.push(entry)

@@ -3,12 +3,20 @@
  * help; the capability it calls is imported inside its action, so listing them here stays cheap.
  */
 import type { Command } from 'commander'
+import { claimCommand } from './claim.js'
+import { claimableCommand } from './claimable.js'
+import { demoCommand } from './demo.js'
 import { deployCommand } from './deploy.js'
 import { devnetCommand } from './devnet.js'
 import { hashCommand } from './hash.js'
 import { inferCommand } from './infer.js'
+import { initCommand } from './init.js'
 import { inferAndMintCommand } from './infer-and-mint.js'
 import { mintCommand } from './mint.js'
+import { redeemCommand } from './redeem.js'
+import { revenueCommand } from './revenue.js'
+import { snapshotCommand } from './snapshot.js'
+import { statusCommand } from './status.js'
 import { verifyCommand } from './verify.js'
 
-export const commands: Array<() => Command> = [hashCommand, deployCommand, inferCommand, mintCommand, inferAndMintCommand, verifyCommand, devnetCommand]
+export const commands: Array<() => Command> = [demoCommand, initCommand, hashCommand, deployCommand, inferCommand, mintCommand, inferAndMintCommand, verifyCommand, revenueCommand, snapshotCommand, claimableCommand, claimCommand, redeemCommand, statusCommand, devnetCommand]

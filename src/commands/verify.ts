@@ -77,7 +77,13 @@ export function verifyCommand(): Command {
     } finally {
       progress.stop()
     }
-    if (!report.ok) throw new ChecksFailedError(report)
+    // A failed verification still shows its whole table (stdout), then fails with exit 9; with
+    // --json the table travels as `result` in the error document instead.
+    if (!report.ok) {
+      const { uiSettings } = await import('../cli/ui.js')
+      if (!uiSettings().json) process.stdout.write(`${renderChecks(report)}\n`)
+      throw new ChecksFailedError(report)
+    }
     printResult(report, renderChecks)
   })
   return withExamples(command, [

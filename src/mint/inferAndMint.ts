@@ -67,9 +67,16 @@ export async function inferAndMint(ctx: ChainContext, params: InferAndMintParams
       artifactBytes: result.artifact.bytes,
       promptBytes: result.promptBytes,
       aigcData: result.aigcData,
-      ...(dryRun ? {} : { outDir: resolve(outDir) }),
+      ...(dryRun
+        ? {}
+        : {
+            outDir: resolve(outDir),
+            writeInference: () => {
+              if (!holdsSameInference(outDir, result.record.commitment)) writeInferenceOutputs(result, outDir)
+            },
+          }),
     })
-    if (!dryRun && !holdsSameInference(outDir, result.record.commitment)) writeInferenceOutputs(result, outDir)
+    if (!dryRun) holdsSameInference(outDir, result.record.commitment)
   }
   const inferenceMs = performance.now() - started
   const mintStarted = performance.now()

@@ -42,6 +42,8 @@ export interface MintItem {
   aigcData: Uint8Array
   /** Where its metadata.json, artifact and mint.json go; undefined writes nothing (dry runs). */
   outDir?: string
+  /** Writes the inference's own files into outDir; called after every check passed, before sending. */
+  writeInference?: () => void
 }
 
 export type TokenUriMode = 'ipfs' | 'data'
@@ -89,6 +91,8 @@ export interface MintResult {
   proofScheme: ProofScheme
   outcomes: MintOutcome[]
   notes: string[]
+  /** Milliseconds spent in each phase: chain checks, files + signatures, sending (sendSteps). */
+  phases: { checksMs: number; prepareMs: number; writeMs: number; sendMs: number }
 }
 
 /**
@@ -114,7 +118,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
   const { sendSteps } = await import('../chain/sendStep.js')
   const { toImoError } = await import('../chain/toImoError.js')
   const progress = options.onProgress ?? (() => {})
-  const collection = options.deployment.aigcCollection.address
+  const collection = getAddress(options.deployment.aigcCollection.address)
   const rpc = (action: string) => (error: unknown) => {
     throw toImoError(error, { rpcUrl: ctx.rpcUrl, action })
   }
@@ -134,6 +138,13 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
   const proofScheme: ProofScheme = options.attesterContract ? 'erc1271' : 'ecdsa'
   const notes: string[] = []
 
+  const phases = { checksMs: 0, prepareMs: 0, writeMs: 0, sendMs: 0 }
+  let mark = performance.now()
+  const lap = (phase: keyof typeof phases) => {
+    const now = performance.now()
+    phases[phase] += now - mark
+    mark = now
+  }
   // 1. The collection: model, fee, IMO token, attester.
   progress('reading the collection')
   const [modelHash, mintFeeWei, imoToken, isAttester] = await Promise.all([
@@ -182,6 +193,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
   }
 
   // 3. Metadata, proof and calldata for each; files written before sending.
+  lap('checksMs')
   const built = []
   for (const [index, item] of items.entries()) {
     const { record } = item
@@ -249,7 +261,12 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       mintFeeWei: mintFeeWei.toString(),
       status: existing[index] ? 'existing' : 'pending',
     }
-    if (item.outDir !== undefined && !ctx.tx.dryRun) writeOutputs(item, metadataBytes, mintFile)
+    lap('prepareMs')
+    if (item.outDir !== undefined && !ctx.tx.dryRun) {
+      item.writeInference?.()
+      writeOutputs(item, metadataBytes, mintFile)
+    }
+    lap('writeMs')
     const step: TxStep = {
       id: `mint:${collection.toLowerCase()}:${tokenIdHex}`,
       label: `mint ${describe(record)}`,
@@ -275,6 +292,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     }
   }
 
+  lap('checksMs')
   // 5. Send what is not minted yet, pipelined.
   const toSend = built.filter((_, index) => !existing[index])
   let outcomes: StepOutcome[] = []
@@ -286,6 +304,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       { onProgress: (done, total) => progress(`minting ${done}/${total}`) },
     )
   }
+  lap('sendMs')
   const byId = new Map(outcomes.map((o) => [o.id, o]))
   const results: MintOutcome[] = []
   for (const [index, b] of built.entries()) {
@@ -327,6 +346,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
         ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber.toString() } : {}),
       })
   }
+  lap('writeMs')
   return {
     chainId: ctx.chainId,
     collection,
@@ -337,6 +357,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     proofScheme,
     outcomes: results,
     notes,
+    phases,
   }
 }
 

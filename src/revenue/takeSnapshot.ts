@@ -9,7 +9,7 @@
 import type { Address, Hex } from 'viem'
 import { imoTokenAbi } from '../../contracts-abi/index.js'
 import type { ChainContext } from '../chain/connect.js'
-import { ExitCode, ImoError } from '../errors.js'
+import { ExitCode, ImoError, SimulationRevertedError } from '../errors.js'
 
 /** The interval does not allow a snapshot yet; nothing was sent (exit 3, like a refused simulation). */
 export class SnapshotTooEarlyError extends ImoError {
@@ -152,13 +152,25 @@ export async function takeSnapshot(ctx: ChainContext, token: Address, options: {
       if (!ok) return { ...plan, status: 'cancelled', stepId, gas: 0n }
     }
   }
-  const outcome = await sendStep(ctx, {
-    id: stepId,
-    label: `snapshot ${plan.snapshotId}`,
-    to: token,
-    data: (await import('viem')).encodeFunctionData({ abi: imoTokenAbi, functionName: 'snapshot' }),
-    abi: imoTokenAbi,
-  })
+  let outcome: Awaited<ReturnType<typeof sendStep>>
+  try {
+    outcome = await sendStep(ctx, {
+      id: stepId,
+      label: `snapshot ${plan.snapshotId}`,
+      to: token,
+      data: (await import('viem')).encodeFunctionData({ abi: imoTokenAbi, functionName: 'snapshot' }),
+      abi: imoTokenAbi,
+    })
+  } catch (error) {
+    // The interval has passed by the clock, but the node simulates at its latest block, which is older
+    // (an idle anvil mines no block until a transaction arrives).
+    if (error instanceof SimulationRevertedError && /SnapshotTooEarly/.test(error.shortMessage))
+      throw new SimulationRevertedError(error.shortMessage, {
+        cause: error,
+        hint: `the node evaluates the call at its latest block, older than ${formatWhen(plan.nextSnapshotTimestamp, plan.now)}; re-run once a newer block is mined`,
+      })
+    throw error
+  }
   const result: SnapshotResult = {
     ...plan,
     status: outcome.status,

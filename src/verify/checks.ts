@@ -56,9 +56,7 @@ export class ChecksFailedError extends VerificationFailedError {
     const first = failed[0]!
     super(
       `verification failed: ${first.name}: ${first.detail}${failed.length > 1 ? ` (and ${failed.length - 1} more failed checks)` : ''}`,
-      {
-        details: renderChecks(report),
-      },
+      { details: renderChecks(report), data: report },
     )
     this.report = report
   }

@@ -260,8 +260,19 @@ contract AigcCollectionTest is TestBase {
 
     /*////////////////////////////// addAigcData //////////////////////////////*/
 
-    function test_addAigcData_afterDatalessMint() public {
+    function test_mint_datalessNeedsAttester() public {
+        vm.deal(attester, FEE);
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.NotAttester.selector, user));
         vm.prank(user);
+        collection.mint{value: FEE}(user, prompt, "", "", "");
+        vm.prank(attester);
+        uint256 id = collection.mint{value: FEE}(user, prompt, "", "", "");
+        vm.assertEq(collection.ownerOf(id), user, "attester reserved the prompt for user");
+    }
+
+    function test_addAigcData_afterDatalessMint() public {
+        vm.deal(attester, FEE);
+        vm.prank(attester);
         uint256 id = collection.mint{value: FEE}(user, prompt, "", "", "");
         vm.assertEq(collection.aigcDataHash(id), bytes32(0), "no data yet");
         vm.assertEq(collection.tokenURI(id), "", "no uri");

@@ -1,0 +1,44 @@
+import { Command, Option } from 'commander'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+
+/** `imo claim`: claims the signer's revenue from every live snapshot in one transaction. */
+export function claimCommand(): Command {
+  const command = new Command('claim')
+    .summary("claim the signer's revenue from every live snapshot")
+    .description(
+      "claim the signer's revenue: every live snapshot with something claimable, in one claimBatch transaction (the " +
+        'contract pays the holder). Nothing to claim exits 0 with a message. An interrupted claim is resumed on re-run.',
+    )
+    .addOption(new Option('--snapshot <N>', 'claim only snapshot N'))
+  addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  command.action(async (_options, cmd: Command) => {
+    const values = cmd.opts()
+    const { parseWhole, formatNative } = await import('../chain/format.js')
+    const snapshot = values.snapshot === undefined ? undefined : Number(parseWhole(values.snapshot, '--snapshot'))
+    const { connectChain } = await import('../chain/connect.js')
+    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { claimRevenue } = await import('../revenue/claimRevenue.js')
+    const { renderTable } = await import('../cli/table.js')
+    const { printResult } = await import('../cli/ui.js')
+    const ctx = await connectChain(values, { signer: true }, (key) => cmd.getOptionValueSource(key))
+    const deployment = await loadDeployment(ctx, values.deployment)
+    const result = await claimRevenue(ctx, deployment.imoToken.address, snapshot === undefined ? {} : { snapshot })
+    const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+    printResult({ ...result, chainId: ctx.chainId, symbol: ctx.nativeSymbol }, (r) => {
+      if (r.status === 'nothing') return `Nothing to claim: ${r.reason}`
+      const table = renderTable([...r.snapshots.map((s) => [String(s.id), fmt(s.amountWei)]), ['total', fmt(r.totalWei)]], {
+        header: ['snapshot', 'amount'],
+        align: ['right', 'right'],
+      })
+      if (r.status === 'dry-run')
+        return `Dry run: ${r.holder} would claim\n${table}\n  gas ${r.gas}, at most ${fmt(r.costWei ?? 0n)}; nothing was sent`
+      return [
+        `Claimed by ${r.holder}${r.status === 'sent' ? '' : ' (resumed)'}`,
+        table,
+        `  transaction ${r.hash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
+      ].join('\n')
+    })
+  })
+  return withExamples(command, ['imo claim', 'imo claim --snapshot 3 --json', 'imo claim --dry-run'])
+}

@@ -1,0 +1,73 @@
+import { Command } from 'commander'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions } from '../cli/options.js'
+
+/** `imo claimable [ADDRESS]`: what an address can claim, per live snapshot, and until when. */
+export function claimableCommand(): Command {
+  const command = new Command('claimable')
+    .summary('revenue an address can claim, per snapshot, and until when')
+    .description(
+      'revenue ADDRESS (default: the signer) can claim now, per snapshot, with when each expires (its unclaimed ' +
+        "remainder then rolls into a later snapshot's pool), and the total. Reads only; sends nothing.",
+    )
+    .argument('[ADDRESS]', 'holder address (default: the configured signer)')
+  addOptionGroups(command, rpcOptions, signerOptions, deploymentOptions)
+  command.action(async (address: string | undefined, _options, cmd: Command) => {
+    const values = cmd.opts()
+    const { connectChain } = await import('../chain/connect.js')
+    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { resolveHolder } = await import('../revenue/resolveHolder.js')
+    const { readClaimable } = await import('../revenue/readClaimable.js')
+    const { formatNative } = await import('../chain/format.js')
+    const { formatWhen } = await import('../cli/time.js')
+    const { renderTable } = await import('../cli/table.js')
+    const { printResult } = await import('../cli/ui.js')
+    const { UsageError } = await import('../errors.js')
+    const ctx = await connectChain(values, { signer: false })
+    const holder = await resolveHolder(ctx, values, address, { name: 'ADDRESS', sources: (key) => cmd.getOptionValueSource(key) })
+    if (!holder)
+      throw new UsageError(
+        'no address: pass ADDRESS, or configure a signer (IMO_PRIVATE_KEY, --private-key-file, --keystore, --account)',
+      )
+    const deployment = await loadDeployment(ctx, values.deployment)
+    const report = await readClaimable(ctx, deployment.imoToken.address, holder)
+    const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+    const data = {
+      holder,
+      token: report.token,
+      chainId: ctx.chainId,
+      symbol: ctx.nativeSymbol,
+      currentSnapshotId: report.currentSnapshotId,
+      claimWindow: report.claimWindow,
+      snapshots: report.claimable.map((s) => ({
+        id: s.id,
+        amountWei: s.claimableWei ?? 0n,
+        takenAt: s.takenAt,
+        expiresWithSnapshot: s.expiresWithSnapshot,
+        expiresNotBefore: s.expiresNotBefore,
+      })),
+      totalWei: report.totalWei,
+    }
+    printResult(data, (d) => {
+      if (d.snapshots.length === 0)
+        return `Nothing to claim for ${d.holder} (${report.live.length} live snapshot(s) of ${d.currentSnapshotId})`
+      const rows = d.snapshots.map((s) => [
+        String(s.id),
+        fmt(s.amountWei),
+        `with snapshot ${s.expiresWithSnapshot}, not before ${formatWhen(s.expiresNotBefore, report.now)}`,
+      ])
+      return [
+        `Claimable by ${d.holder}`,
+        renderTable([...rows, ['total', fmt(d.totalWei), '']], {
+          header: ['snapshot', 'amount', 'expires (rolls over)'],
+          align: ['right', 'right', 'left'],
+        }),
+      ].join('\n')
+    })
+  })
+  return withExamples(command, [
+    'imo claimable',
+    'imo claimable 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --json',
+    'imo claimable --rpc-url https://sepolia.example --account holder',
+  ])
+}

@@ -1,0 +1,33 @@
+import { Command, Option } from 'commander'
+import { withExamples } from '../cli/help.js'
+
+/** `imo demo`: the whole loop on a local chain with the bundled model, in under a minute. */
+export function demoCommand(): Command {
+  const command = new Command('demo')
+    .description(
+      'the whole loop on a local chain with the bundled model: deploy, infer and mint 3 images (with a mint fee), share revenue between 2 holders, snapshot, claim, verify by re-execution',
+    )
+    .addOption(
+      new Option('--out <DIR>', 'folder for the images, records and demo.json (replaced on each run)').default('imo-demo'),
+    )
+    .addOption(
+      new Option('--keep', 'leave the devnet running with the demo state, recorded in .imo/ here, so other commands act on it'),
+    )
+  command.action(async (_args, cmd: Command) => {
+    const { runDemo } = await import('../demo/runDemo.js')
+    const { renderDemo } = await import('../demo/renderDemo.js')
+    const { printResult, spinner } = await import('../cli/ui.js')
+    const options = cmd.opts() as { out: string; keep?: boolean }
+    const report = await runDemo({ out: options.out, keep: Boolean(options.keep) }, spinner)
+    printResult(report, renderDemo)
+    if (!report.ok) {
+      const { VerificationFailedError } = await import('../errors.js')
+      throw new VerificationFailedError('the demo finished, but a check failed (see the report above)')
+    }
+  })
+  return withExamples(command, [
+    'imo demo',
+    'imo demo --keep   # then: imo status, imo claimable',
+    'imo demo --out /tmp/demo --json',
+  ])
+}

@@ -1,0 +1,48 @@
+import { Command } from 'commander'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+
+/** `imo redeem AMOUNT`: burns tokens for their share of the redemption pool. */
+export function redeemCommand(): Command {
+  const command = new Command('redeem')
+    .summary('burn tokens for their share of the redemption pool')
+    .description(
+      "burn AMOUNT of the signer's IMO tokens for their share of the redemption pool (burning the whole supply also " +
+        'pays the pending revenue). Shows the payout first; asks on a terminal, needs --yes otherwise. An interrupted ' +
+        'burn is resumed on re-run, never sent twice.',
+    )
+    .argument('<AMOUNT>', 'tokens to burn, e.g. 100 or 0.5')
+  addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  command.action(async (amountText: string, _options, cmd: Command) => {
+    const { parseAmount, formatNative } = await import('../chain/format.js')
+    const amount = parseAmount(amountText, { name: 'AMOUNT' })
+    const values = cmd.opts()
+    const { connectChain } = await import('../chain/connect.js')
+    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { redeemTokens } = await import('../revenue/redeemTokens.js')
+    const { note, printResult } = await import('../cli/ui.js')
+    const ctx = await connectChain(values, { signer: true }, (key) => cmd.getOptionValueSource(key))
+    const deployment = await loadDeployment(ctx, values.deployment)
+    const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+    const result = await redeemTokens(ctx, deployment.imoToken.address, amount, {
+      yes: Boolean(values.yes),
+      onPlan: (plan) =>
+        note(
+          `Burning ${formatNative(plan.amount, plan.symbol)} of ${formatNative(plan.balance, plan.symbol)} pays ${fmt(plan.payoutWei)} ` +
+            `(redemption pool ${fmt(plan.redemptionPoolWei)}, supply ${formatNative(plan.totalSupply, plan.symbol)}` +
+            `${plan.wholeSupply ? `, the whole supply: also the pending ${fmt(plan.pendingRevenueWei)}` : ''})`,
+        ),
+    })
+    printResult({ ...result, chainId: ctx.chainId, nativeSymbol: ctx.nativeSymbol }, (r) => {
+      const burn = formatNative(r.amount, r.symbol)
+      if (r.status === 'cancelled') return 'Cancelled: nothing was sent'
+      if (r.status === 'dry-run')
+        return `Dry run: burning ${burn} would pay ${fmt(r.payoutWei)}; gas ${r.gas}, at most ${fmt(r.costWei ?? 0n)}; nothing was sent`
+      return [
+        `Burned ${burn}${r.status === 'sent' ? '' : ' (resumed)'} for ${fmt(r.payoutWei)}`,
+        `  transaction ${r.hash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
+      ].join('\n')
+    })
+  })
+  return withExamples(command, ['imo redeem 100', 'imo redeem 0.5 --yes --json', 'imo redeem 100 --dry-run'])
+}

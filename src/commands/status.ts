@@ -1,0 +1,39 @@
+import { Command, Option } from 'commander'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions } from '../cli/options.js'
+
+/** `imo status`: one screen for a deployment. */
+export function statusCommand(): Command {
+  const command = new Command('status')
+    .summary('one screen for a deployment: model, token, pools, collection, your claims')
+    .description(
+      'one screen for a deployment, read at one block: model, token (supply, holders, snapshot timing), pools ' +
+        "(pending revenue, live snapshots, redemption), collection, and the signer's (or --address's) balance and " +
+        'claimable revenue. Reads only; sends nothing.',
+    )
+    .addOption(new Option('--address <ADDRESS>', 'show this account instead of the signer'))
+  addOptionGroups(command, rpcOptions, signerOptions, deploymentOptions)
+  command.action(async (_options, cmd: Command) => {
+    const values = cmd.opts()
+    const { connectChain } = await import('../chain/connect.js')
+    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { resolveHolder } = await import('../revenue/resolveHolder.js')
+    const { readStatus } = await import('../revenue/readStatus.js')
+    const { renderStatus } = await import('../revenue/renderStatus.js')
+    const { displayUrl } = await import('../chain/toImoError.js')
+    const { printResult } = await import('../cli/ui.js')
+    const ctx = await connectChain(values, { signer: false })
+    const holder = await resolveHolder(ctx, values, values.address, {
+      name: '--address',
+      sources: (key) => cmd.getOptionValueSource(key),
+    })
+    const deployment = await loadDeployment(ctx, values.deployment)
+    const status = await readStatus(ctx, deployment, holder ? { holder } : {})
+    printResult({ ...status, rpcUrl: displayUrl(ctx.rpcUrl) }, () => renderStatus(status))
+  })
+  return withExamples(command, [
+    'imo status',
+    'imo status --address 0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+    'imo status --json --rpc-url https://sepolia.example --deployment .imo/deployments/11155111/default.json',
+  ])
+}

@@ -1,0 +1,357 @@
+/**
+ * `imo demo` behind its command file: the whole loop on a local chain with the bundled model, in
+ * process. Starts anvil on a free port, deploys the token and the collection (0.01 ETH mint fee,
+ * 1 s snapshot interval), runs and mints three prompts, gives 30% of the supply to a second holder
+ * (anvil dev account 1), deposits 1 ETH of revenue, takes a snapshot, claims for both holders (each
+ * signing with its own key), verifies one token by re-executing the model, and stops the chain.
+ *
+ * State never touches the working folder's `.imo/`: the journal lives in `<out>/.imo/` and, without
+ * --keep, the deployment file too (both removed at the end, the chain being gone). With --keep, the
+ * chain keeps running in the background and the deployment and `.imo/devnet.json` are recorded in
+ * the working folder, so the other commands act on it.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
+import type { Address, Hex } from 'viem'
+import type { ChainContext } from '../chain/connect.js'
+import { ImoError, UsageError } from '../errors.js'
+import { writeFileAtomic } from '../util/writeFileAtomic.js'
+
+export const DEMO_PROMPTS = ['a red spiral', 'ocean waves at dusk', 'a field of neon stars'] as const
+export const DEMO_SETTINGS = {
+  name: 'Pattern Model',
+  symbol: 'PAT',
+  supply: 1_000_000n,
+  mintFee: '0.01',
+  snapshotInterval: 1,
+  /** Whole tokens moved to the second holder (30%). */
+  transfer: 300_000n,
+  deposit: '1',
+} as const
+const MARKER = '.imo-demo'
+
+export interface DemoOptions {
+  /** Output folder (default `imo-demo` in the working folder). */
+  out?: string
+  /** Leave the devnet running with the state, recorded in the working folder. */
+  keep?: boolean
+  cwd?: string
+}
+
+export interface DemoReport {
+  ok: boolean
+  durationMs: number
+  outDir: string
+  reportFile: string
+  chain: { rpcUrl: string; chainId: number; pid: number; running: boolean }
+  model: { path: string; modelHash: Hex }
+  imoToken: Address
+  aigcCollection: Address
+  deploymentFile?: string
+  mintFeeWei: bigint
+  mints: Array<{ prompt: string; tokenId: Hex; txHash?: Hex; feeWei: bigint; image: string; record: string }>
+  /** Native currency the token received from the three mint fees. */
+  feesToTokenWei: bigint
+  revenue: { depositWei: bigint; snapshotId: number; claimPoolWei: bigint; toRedemptionWei: bigint }
+  holders: Array<{ role: 'deployer' | 'second holder'; address: Address; balanceWei: bigint; claimedWei: bigint; claimTx?: Hex }>
+  verification: { tokenId: Hex; ok: boolean; checks: Array<{ name: string; status: string; detail: string }> }
+  timings: Record<string, number>
+  next?: string[]
+}
+
+function prepareOutDir(outDir: string): void {
+  if (existsSync(outDir)) {
+    const entries = readdirSync(outDir)
+    if (entries.length > 0 && !entries.includes(MARKER))
+      throw new UsageError(`the output folder ${outDir} holds other files; pass another --out DIR or empty it`)
+    // A previous demo's folder: its chain is gone, start afresh.
+    rmSync(outDir, { recursive: true, force: true })
+  }
+  mkdirSync(outDir, { recursive: true })
+  writeFileSync(join(outDir, MARKER), 'made by `imo demo`; the next demo run replaces this folder\n')
+}
+
+/**
+ * Runs the demo.
+ * @param options - output folder, --keep, working folder.
+ * @param progress - spinner factory (stderr); each step gets one.
+ * @returns the report (also written to `<out>/demo.json`).
+ * @throws UsageError when --out holds other files, or with --keep when the working folder already has a devnet
+ *   or a deployment for chain 31337; any step's error (the chain is stopped first).
+ * @example
+ * import { runDemo } from './demo/runDemo.js'
+ * const report = await runDemo({ out: 'imo-demo' })
+ * report.holders.map((h) => h.claimedWei) // [360500000000000000n, 154500000000000000n]
+ */
+export async function runDemo(
+  options: DemoOptions = {},
+  progress: (text: string) => Promise<{ succeed(text?: string): void; fail(text?: string): void }> = async () => ({
+    succeed() {},
+    fail() {},
+  }),
+): Promise<DemoReport> {
+  const started = performance.now()
+  const cwd = options.cwd ?? process.cwd()
+  const outDir = resolve(cwd, options.out ?? 'imo-demo')
+  const keep = Boolean(options.keep)
+  const { deploymentPath } = await import('../deployment/deploymentFile.js')
+  const { readDevnetFile, writeDevnetFile } = await import('../devnet/devnetFile.js')
+  const keptDeployment = deploymentPath(31337, 'default', cwd)
+  if (keep) {
+    const running = readDevnetFile(cwd)
+    if (running)
+      throw new UsageError(`a devnet is already running for this folder (pid ${running.pid}, ${running.rpcUrl})`, {
+        hint: 'stop it first, or run `imo demo` without --keep',
+      })
+    if (existsSync(keptDeployment))
+      throw new UsageError(`--keep records the demo's deployment in ${keptDeployment}, which exists already`, {
+        hint: 'remove it (a deployment on a stopped devnet is of no use), or run `imo demo` without --keep',
+      })
+  }
+  prepareOutDir(outDir)
+  const stateRoot = join(outDir, '.imo')
+  const timings: Record<string, number> = {}
+  const step = async <T>(key: string, text: string, fn: () => Promise<T>, done?: (value: T) => string): Promise<T> => {
+    const spin = await progress(text)
+    const t0 = performance.now()
+    try {
+      const value = await fn()
+      timings[key] = Math.round(performance.now() - t0)
+      spin.succeed(`${done ? done(value) : text} (${(timings[key]! / 1000).toFixed(1)} s)`)
+      return value
+    } catch (error) {
+      spin.fail()
+      throw error
+    }
+  }
+
+  const { onInterrupt } = await import('../util/interrupt.js')
+  const { ANVIL_DEV_ACCOUNTS } = await import('../devnet/startAnvil.js')
+  let stopChain: () => Promise<void>
+  const chain = await step(
+    'devnet',
+    'starting a local devnet (anvil)',
+    async () => {
+      if (keep) {
+        const { startDetachedAnvil } = await import('./startDetachedAnvil.js')
+        const anvil = await startDetachedAnvil(join(outDir, 'anvil.log'))
+        stopChain = async () => {
+          try {
+            process.kill(anvil.pid, 'SIGTERM')
+          } catch {
+            // already gone
+          }
+        }
+        return anvil
+      }
+      const { startAnvil } = await import('../devnet/startAnvil.js')
+      const anvil = await startAnvil()
+      stopChain = () => anvil.stop()
+      return anvil
+    },
+    (a) => `devnet at ${a.rpcUrl} (pid ${a.pid})`,
+  )
+  const releaseInterrupt = onInterrupt(() => stopChain())
+  let finished = false
+  try {
+    const report = await runSteps()
+    finished = true
+    return report
+  } finally {
+    releaseInterrupt()
+    if (!keep || !finished) await stopChain!()
+    if (!keep) rmSync(stateRoot, { recursive: true, force: true })
+  }
+
+  async function runSteps(): Promise<DemoReport> {
+    const { connectChain } = await import('../chain/connect.js')
+    const { Journal } = await import('../chain/journal.js')
+    const { privateKeyToAccount } = await import('viem/accounts')
+    const { encodeFunctionData, getAddress, parseEther } = await import('viem')
+    const { imoTokenAbi } = await import('../../contracts-abi/index.js')
+    const { formatNative } = await import('../chain/format.js')
+    const base = await connectChain({ rpcUrl: chain.rpcUrl }, { signer: false })
+    const signer = (index: 0 | 1): ChainContext => {
+      const account = privateKeyToAccount(ANVIL_DEV_ACCOUNTS[index].privateKey)
+      return { ...base, account, journal: Journal.open(base.chainId, account.address, stateRoot) }
+    }
+    const deployer = signer(0)
+    const holder = signer(1)
+    const eth = (wei: bigint) => formatNative(wei, base.nativeSymbol)
+
+    const { bundledModelPath } = await import('./bundledModel.js')
+    const modelPath = bundledModelPath()
+    const mintFeeWei = parseEther(DEMO_SETTINGS.mintFee)
+    const { deployment, path: deploymentFile } = await step(
+      'deploy',
+      'deploying the token (ERC-7641) and the collection (ERC-7007)',
+      async () => {
+        const { hashModel } = await import('../model/hashModel.js')
+        const { modelHash } = await hashModel(modelPath)
+        const { deployImo } = await import('../deployment/deployImo.js')
+        return deployImo(deployer, {
+          modelHash,
+          model: { path: modelPath, given: modelPath },
+          name: DEMO_SETTINGS.name,
+          symbol: DEMO_SETTINGS.symbol,
+          supply: DEMO_SETTINGS.supply,
+          snapshotInterval: DEMO_SETTINGS.snapshotInterval,
+          mintFeeWei,
+          deploymentFile: keep ? keptDeployment : join(stateRoot, 'deployments', '31337', 'default.json'),
+        })
+      },
+      (r) =>
+        `deployed token ${getAddress(r.deployment.imoToken.address)} and collection ${getAddress(r.deployment.aigcCollection.address)}`,
+    )
+    const token = getAddress(deployment.imoToken.address)
+    const collection = getAddress(deployment.aigcCollection.address)
+    const balanceOf = (address: Address) =>
+      base.publicClient.readContract({
+        address: token,
+        abi: imoTokenAbi,
+        functionName: 'balanceOf',
+        args: [address],
+      }) as Promise<bigint>
+
+    const before = await base.publicClient.getBalance({ address: token })
+    const minted = await step(
+      'mint',
+      `running the model on ${DEMO_PROMPTS.length} prompts and minting them (fee ${DEMO_SETTINGS.mintFee} ETH each)`,
+      async () => {
+        const { inferAndMint } = await import('../mint/inferAndMint.js')
+        return inferAndMint(deployer, { prompts: [...DEMO_PROMPTS], modelPath, deployment, batch: true, out: outDir })
+      },
+      (r) => `minted ${r.outcomes.length} tokens`,
+    )
+    const feesToTokenWei = (await base.publicClient.getBalance({ address: token })) - before
+    const { readRecord } = await import('../inference/record.js')
+    const mints = minted.outcomes.map((o) => {
+      if (!o.outDir) throw new ImoError(`the mint of "${o.prompt}" has no output folder`)
+      const recordPath = join(o.outDir, 'record.json')
+      const record = readRecord(recordPath)
+      return {
+        prompt: o.prompt ?? '',
+        tokenId: o.tokenIdHex,
+        ...(o.txHash ? { txHash: o.txHash } : {}),
+        feeWei: o.feeWei,
+        image: join(o.outDir, record.artifact.file),
+        record: recordPath,
+      }
+    })
+
+    const { sendStep } = await import('../chain/sendStep.js')
+    const amount = DEMO_SETTINGS.transfer * 10n ** 18n
+    await step(
+      'transfer',
+      `transferring ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} to a second holder ${holder.account!.address}`,
+      () =>
+        sendStep(deployer, {
+          id: `demo-transfer:${token.toLowerCase()}:${holder.account!.address.toLowerCase()}:${amount}`,
+          label: 'transfer',
+          to: token,
+          data: encodeFunctionData({ abi: imoTokenAbi, functionName: 'transfer', args: [holder.account!.address, amount] }),
+          abi: imoTokenAbi,
+        }),
+      () => `transferred ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} (30%) to a second holder ${holder.account!.address}`,
+    )
+    const depositWei = parseEther(DEMO_SETTINGS.deposit)
+    await step(
+      'deposit',
+      `depositing ${DEMO_SETTINGS.deposit} ETH of revenue`,
+      async () => {
+        const { depositRevenue } = await import('../revenue/depositRevenue.js')
+        return depositRevenue(deployer, token, depositWei)
+      },
+      () => `deposited ${DEMO_SETTINGS.deposit} ETH of revenue`,
+    )
+    const snapshot = await step(
+      'snapshot',
+      'taking a snapshot',
+      async () => {
+        // The interval is 1 s; move the chain's clock past it instead of waiting.
+        await base.publicClient.request({ method: 'evm_increaseTime', params: [2] } as never)
+        await base.publicClient.request({ method: 'evm_mine', params: [] } as never)
+        const { takeSnapshot } = await import('../revenue/takeSnapshot.js')
+        return takeSnapshot(deployer, token, { yes: true })
+      },
+      (s) => `snapshot ${s.snapshotId}: ${eth(s.toClaimPoolWei)} to holders, ${eth(s.toRedemptionWei)} to the redemption pool`,
+    )
+    const balances = await Promise.all([balanceOf(deployer.account!.address), balanceOf(holder.account!.address)])
+    const claims = await step(
+      'claim',
+      'claiming for both holders (each with its own key)',
+      async () => {
+        const { claimRevenue } = await import('../revenue/claimRevenue.js')
+        return Promise.all([claimRevenue(deployer, token), claimRevenue(holder, token)])
+      },
+      (c) => `claimed ${c.map((x) => eth(x.totalWei)).join(' and ')}`,
+    )
+    const tokenId = mints[0]!.tokenId
+    const verification = await step(
+      'verify',
+      `verifying token ${tokenId.slice(0, 12)}… by re-running the model`,
+      async () => {
+        const { verifyToken } = await import('../verify/verifyToken.js')
+        return verifyToken(base, {
+          collection,
+          tokenId: BigInt(tokenId),
+          modelPath,
+          metadataDir: outDir,
+        })
+      },
+      (v) => (v.ok ? `verified: ${v.checks.filter((c) => c.status === 'pass').length} checks passed` : 'verification FAILED'),
+    )
+
+    const reportFile = join(outDir, 'demo.json')
+    const report: DemoReport = {
+      ok: verification.ok && claims.every((c) => c.totalWei > 0n),
+      durationMs: 0,
+      outDir,
+      reportFile,
+      chain: { rpcUrl: chain.rpcUrl, chainId: base.chainId, pid: chain.pid, running: keep },
+      model: { path: modelPath, modelHash: deployment.modelHash },
+      imoToken: token,
+      aigcCollection: collection,
+      ...(keep ? { deploymentFile } : {}),
+      mintFeeWei,
+      mints,
+      feesToTokenWei,
+      revenue: {
+        depositWei,
+        snapshotId: snapshot.snapshotId,
+        claimPoolWei: snapshot.toClaimPoolWei,
+        toRedemptionWei: snapshot.toRedemptionWei,
+      },
+      holders: (['deployer', 'second holder'] as const).map((role, i) => ({
+        role,
+        address: claims[i]!.holder,
+        balanceWei: balances[i]!,
+        claimedWei: claims[i]!.totalWei,
+        ...(claims[i]!.hash ? { claimTx: claims[i]!.hash } : {}),
+      })),
+      verification: {
+        tokenId,
+        ok: verification.ok,
+        checks: verification.checks.map((c) => ({ name: c.name, status: c.status, detail: c.detail })),
+      },
+      timings,
+    }
+    if (keep) {
+      writeDevnetFile({ rpcUrl: chain.rpcUrl, chainId: base.chainId, pid: chain.pid, startedAt: new Date().toISOString() }, cwd)
+      report.next = [
+        'imo status',
+        'imo claimable',
+        'imo infer-and-mint "a blue square"',
+        'imo revenue deposit 0.5',
+        'imo snapshot --yes',
+        'imo claim',
+        `imo verify --token ${tokenId} --metadata-dir ${relative(cwd, outDir) || '.'}`,
+        `kill ${chain.pid}   # stop the devnet (then remove .imo/devnet.json and .imo/deployments/31337/default.json)`,
+      ]
+    }
+    report.durationMs = Math.round(performance.now() - started)
+    const { toJson } = await import('../cli/ui.js')
+    writeFileAtomic(reportFile, `${toJson(report)}\n`)
+    return report
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * One consistent view of a deployment, read at one block: the model, the token (supply, holders,
+ * parameters, snapshot timing), the pools (pending revenue, every live snapshot's pool and what is
+ * left in it, the redemption pool), the collection, and optionally one account's balance and
+ * claimable revenue. Reads are batched: one deployless-multicall eth_call per round.
+ */
+import type { Address, Hex } from 'viem'
+import { aigcCollectionAbi, imoTokenAbi } from '../../contracts-abi/index.js'
+import type { ChainContext } from '../chain/connect.js'
+import type { Deployment } from '../deployment/deploymentFile.js'
+import type { LiveSnapshot } from './readClaimable.js'
+
+export interface StatusReport {
+  chain: { id: number; name: string; nativeSymbol: string }
+  /** The block every figure was read at. */
+  blockNumber: bigint
+  /** The chain's now (unix seconds). */
+  now: number
+  model: { hash: Hex; uri: string; path?: string }
+  token: {
+    address: Address
+    name: string
+    symbol: string
+    decimals: number
+    /** Base units (18 decimals). */
+    totalSupply: bigint
+    /** Accounts with a non-zero balance, counted from Transfer logs; null when that would be expensive. */
+    holders: number | null
+    /** Why holders is null. */
+    holdersNote?: string
+    percentClaimable: number
+    snapshotInterval: number
+    claimWindow: number
+    currentSnapshotId: number
+    /** 0 before the first snapshot. */
+    lastSnapshotTimestamp: number
+    nextSnapshotTimestamp: number
+    /** The token contract's native balance. */
+    balanceWei: bigint
+  }
+  pools: {
+    pendingRevenueWei: bigint
+    redemptionPoolWei: bigint
+    /** Live snapshots, oldest first (without per-account fields). */
+    snapshots: LiveSnapshot[]
+    /** Sum over live snapshots of claimPool - claimed. */
+    unclaimedWei: bigint
+  }
+  collection: {
+    address: Address
+    name: string
+    symbol: string
+    totalMinted: bigint
+    mintFeeWei: bigint
+    royaltyBps: number
+    royaltyReceiver: Address
+    attesters: Address[]
+  }
+  account?: {
+    address: Address
+    /** Token balance in base units. */
+    balance: bigint
+    /** Share of the supply in percent (4 decimals), as text. */
+    sharePercent: string
+    nativeBalanceWei: bigint
+    /** What burning the whole balance would pay now. */
+    redeemableWei: bigint
+    claimable: Array<{ id: number; amountWei: bigint; expiresWithSnapshot: number; expiresNotBefore: number }>
+    claimableWei: bigint
+  }
+}
+
+export interface ReadStatusOptions {
+  /** Whose balance and claims to show. */
+  holder?: Address
+  /** Count holders from Transfer logs only when the token's history spans at most this many blocks (default 10,000). */
+  maxLogBlocks?: bigint
+}
+
+const transferEvent = {
+  type: 'event',
+  name: 'Transfer',
+  inputs: [
+    { indexed: true, name: 'from', type: 'address' },
+    { indexed: true, name: 'to', type: 'address' },
+    { indexed: false, name: 'value', type: 'uint256' },
+  ],
+} as const
+
+/**
+ * Counts accounts with a non-zero balance by replaying the token's Transfer logs (one eth_getLogs).
+ * @param ctx - chain context.
+ * @param token - the token.
+ * @param fromBlock - its deployment block.
+ * @param toBlock - the block to count at.
+ * @returns the number of holders.
+ * @example
+ * await countHolders(ctx, token, 1n, 42n) // 3
+ */
+export async function countHolders(
+  ctx: Pick<ChainContext, 'publicClient'>,
+  token: Address,
+  fromBlock: bigint,
+  toBlock: bigint,
+): Promise<number> {
+  const logs = await ctx.publicClient.getLogs({ address: token, event: transferEvent, fromBlock, toBlock, strict: true })
+  const balances = new Map<string, bigint>()
+  const zero = '0x0000000000000000000000000000000000000000'
+  for (const log of logs) {
+    const { from, to, value } = log.args
+    if (from.toLowerCase() !== zero) balances.set(from.toLowerCase(), (balances.get(from.toLowerCase()) ?? 0n) - value)
+    if (to.toLowerCase() !== zero) balances.set(to.toLowerCase(), (balances.get(to.toLowerCase()) ?? 0n) + value)
+  }
+  return [...balances.values()].filter((balance) => balance > 0n).length
+}
+
+/**
+ * Reads the status of a deployment.
+ * @param ctx - chain context.
+ * @param deployment - the loaded deployment.
+ * @param options - holder to show; holder-count log limit.
+ * @returns every figure, read at one block.
+ * @throws RpcError (exit 6) when the node cannot be reached.
+ * @example
+ * import { readStatus } from './readStatus.js'
+ * const status = await readStatus(ctx, deployment, { holder: '0x7099…79C8' })
+ * status.token.totalSupply // 1000000000000000000000n
+ * status.account?.claimableWei // 250000000000000000n
+ */
+export async function readStatus(
+  ctx: ChainContext,
+  deployment: Deployment,
+  options: ReadStatusOptions = {},
+): Promise<StatusReport> {
+  const { readMany } = await import('./readMany.js')
+  const { readClaimable } = await import('./readClaimable.js')
+  const { chainNow } = await import('./chainNow.js')
+  const { toImoError } = await import('../chain/toImoError.js')
+  const rpc = (action: string) => (error: unknown) => {
+    throw toImoError(error, { rpcUrl: ctx.rpcUrl, action })
+  }
+  const token = deployment.imoToken.address
+  const collection = deployment.aigcCollection.address
+  const holder = options.holder
+  const blockNumber = await ctx.publicClient.getBlockNumber({ cacheTime: 0 }).catch(rpc('reading the block number'))
+  const at = { blockNumber }
+  const t = (functionName: string, args?: readonly unknown[]) => ({
+    address: token,
+    abi: imoTokenAbi,
+    functionName,
+    ...(args ? { args } : {}),
+  })
+  const c = (functionName: string, args?: readonly unknown[]) => ({
+    address: collection,
+    abi: aigcCollectionAbi,
+    functionName,
+    ...(args ? { args } : {}),
+  })
+  const fromBlock = deployment.imoToken.blockNumber ? BigInt(deployment.imoToken.blockNumber) : undefined
+  const maxLogBlocks = options.maxLogBlocks ?? 10_000n
+  const holdersPromise: Promise<{ holders: number | null; holdersNote?: string }> =
+    fromBlock === undefined
+      ? Promise.resolve({ holders: null, holdersNote: 'deployment block unknown' })
+      : blockNumber - fromBlock > maxLogBlocks
+        ? Promise.resolve({
+            holders: null,
+            holdersNote: `not counted: ${blockNumber - fromBlock} blocks of Transfer logs (more than ${maxLogBlocks})`,
+          })
+        : countHolders(ctx, token, fromBlock, blockNumber).then(
+            (holders) => ({ holders }),
+            () => ({ holders: null, holdersNote: 'the node refused the Transfer log query' }),
+          )
+  const [values, live, now, balanceWei, nativeBalanceWei, holders] = await Promise.all([
+    readMany(
+      ctx,
+      [
+        t('name'),
+        t('symbol'),
+        t('decimals'),
+        t('totalSupply'),
+        t('modelHash'),
+        t('modelURI'),
+        t('percentClaimable'),
+        t('lastSnapshotTimestamp'),
+        t('pendingRevenue'),
+        t('redemptionPool'),
+        c('name'),
+        c('symbol'),
+        c('totalMinted'),
+        c('mintFee'),
+        c('royaltyInfo', [0n, 10_000n]),
+        c('attesters'),
+        ...(holder ? [t('balanceOf', [holder])] : []),
+      ],
+      at,
+    ),
+    readClaimable(ctx, token, holder, at),
+    chainNow(ctx, blockNumber),
+    ctx.publicClient.getBalance({ address: token, blockNumber }).catch(rpc('reading the token balance')),
+    holder ? ctx.publicClient.getBalance({ address: holder, blockNumber }).catch(rpc('reading the balance')) : 0n,
+    holdersPromise,
+  ])
+  const [
+    name,
+    symbol,
+    decimals,
+    totalSupply,
+    modelHash,
+    modelUri,
+    percentClaimable,
+    lastSnapshotTimestamp,
+    pendingRevenueWei,
+    redemptionPoolWei,
+    collectionName,
+    collectionSymbol,
+    totalMinted,
+    mintFeeWei,
+    royalty,
+    attesters,
+    holderBalance,
+  ] = values as [
+    string,
+    string,
+    number,
+    bigint,
+    Hex,
+    string,
+    number,
+    bigint,
+    bigint,
+    bigint,
+    string,
+    string,
+    bigint,
+    bigint,
+    readonly [Address, bigint],
+    readonly Address[],
+    bigint | undefined,
+  ]
+  const snapshots = live.live.map(({ claimableWei: _c, claimed: _d, balanceAt: _b, ...rest }) => rest)
+  const report: StatusReport = {
+    chain: { id: ctx.chainId, name: ctx.chainName, nativeSymbol: ctx.nativeSymbol },
+    blockNumber,
+    now,
+    model: { hash: modelHash, uri: modelUri, ...(deployment.model?.path ? { path: deployment.model.path } : {}) },
+    token: {
+      address: token,
+      name,
+      symbol,
+      decimals: Number(decimals),
+      totalSupply,
+      ...holders,
+      percentClaimable: Number(percentClaimable),
+      snapshotInterval: live.snapshotInterval,
+      claimWindow: live.claimWindow,
+      currentSnapshotId: live.currentSnapshotId,
+      lastSnapshotTimestamp: Number(lastSnapshotTimestamp),
+      nextSnapshotTimestamp: live.nextSnapshotTimestamp,
+      balanceWei,
+    },
+    pools: {
+      pendingRevenueWei,
+      redemptionPoolWei,
+      snapshots,
+      unclaimedWei: snapshots.reduce((sum, snapshot) => sum + snapshot.remainingWei, 0n),
+    },
+    collection: {
+      address: collection,
+      name: collectionName,
+      symbol: collectionSymbol,
+      totalMinted,
+      mintFeeWei,
+      royaltyBps: Number(royalty[1]),
+      royaltyReceiver: royalty[0],
+      attesters: [...attesters],
+    },
+  }
+  if (holder && holderBalance !== undefined) {
+    const [redeemableWei] = (await readMany(ctx, [t('redeemableOnBurn', [holderBalance])], at)) as [bigint]
+    const share = totalSupply === 0n ? 0n : (holderBalance * 1_000_000n) / totalSupply
+    report.account = {
+      address: holder,
+      balance: holderBalance,
+      sharePercent: `${share / 10_000n}.${String(share % 10_000n).padStart(4, '0')}`,
+      nativeBalanceWei: nativeBalanceWei as bigint,
+      redeemableWei,
+      claimable: live.claimable.map((snapshot) => ({
+        id: snapshot.id,
+        amountWei: snapshot.claimableWei ?? 0n,
+        expiresWithSnapshot: snapshot.expiresWithSnapshot,
+        expiresNotBefore: snapshot.expiresNotBefore,
+      })),
+      claimableWei: live.totalWei,
+    }
+  }
+  return report
+}

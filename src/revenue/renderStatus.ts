@@ -1,0 +1,107 @@
+/**
+ * The human screen of `imo status`: sections of aligned fields and tables, from a StatusReport.
+ */
+import { formatNative } from '../chain/format.js'
+import { renderFields, renderTable } from '../cli/table.js'
+import { formatDuration, formatWhen } from '../cli/time.js'
+import type { StatusReport } from './readStatus.js'
+
+/**
+ * Renders a status report for people.
+ * @param status - the report from readStatus.
+ * @returns the text (no trailing newline).
+ * @example
+ * import { renderStatus } from './renderStatus.js'
+ * console.log(renderStatus(await readStatus(ctx, deployment)))
+ */
+export function renderStatus(status: StatusReport): string {
+  const fmt = (wei: bigint) => formatNative(wei, status.chain.nativeSymbol)
+  const tokens = (units: bigint) => formatNative(units, status.token.symbol)
+  const when = (at: number) => formatWhen(at, status.now)
+  const { token, pools, collection, account } = status
+  const lines: string[] = [`${status.chain.name} (chain ${status.chain.id}), block ${status.blockNumber}`, '', 'Model']
+  lines.push(
+    renderFields([
+      ['hash', status.model.hash],
+      ['URI', status.model.uri || '(none)'],
+      ['path', status.model.path],
+    ]),
+  )
+  lines.push('', `Token ${token.name} (${token.symbol})  ${token.address}`)
+  lines.push(
+    renderFields([
+      ['supply', tokens(token.totalSupply)],
+      ['holders', token.holders === null ? `unknown (${token.holdersNote})` : String(token.holders)],
+      ['claimable share', `${token.percentClaimable} % of each snapshot's revenue (the rest backs redemption)`],
+      ['snapshot interval', `${formatDuration(token.snapshotInterval)}; claim window ${token.claimWindow} snapshot(s)`],
+      [
+        'snapshots',
+        token.currentSnapshotId === 0 ? 'none yet' : `${token.currentSnapshotId}, latest ${when(token.lastSnapshotTimestamp)}`,
+      ],
+      [
+        'next snapshot',
+        token.nextSnapshotTimestamp <= status.now
+          ? `allowed now (since ${when(token.nextSnapshotTimestamp)})`
+          : when(token.nextSnapshotTimestamp),
+      ],
+    ]),
+  )
+  lines.push('', 'Pools')
+  lines.push(
+    renderFields([
+      ['pending revenue', `${fmt(pools.pendingRevenueWei)} (split at the next snapshot)`],
+      ['redemption pool', fmt(pools.redemptionPoolWei)],
+      ['unclaimed', `${fmt(pools.unclaimedWei)} in ${pools.snapshots.length} live snapshot(s)`],
+      ['token balance', fmt(token.balanceWei)],
+    ]),
+  )
+  if (pools.snapshots.length > 0)
+    lines.push(
+      renderTable(
+        pools.snapshots.map((s) => [
+          String(s.id),
+          when(s.takenAt),
+          fmt(s.claimPoolWei),
+          fmt(s.remainingWei),
+          `with snapshot ${s.expiresWithSnapshot}`,
+        ]),
+        {
+          header: ['snapshot', 'taken', 'pool', 'left', 'expires'],
+          align: ['right', 'left', 'right', 'right', 'left'],
+          indent: '    ',
+        },
+      ),
+    )
+  lines.push('', `Collection ${collection.name} (${collection.symbol})  ${collection.address}`)
+  lines.push(
+    renderFields([
+      ['minted', String(collection.totalMinted)],
+      ['mint fee', fmt(collection.mintFeeWei)],
+      ['royalty', `${collection.royaltyBps / 100} % to ${collection.royaltyReceiver}`],
+      ['attesters', collection.attesters.length === 0 ? '(none)' : collection.attesters.join(', ')],
+    ]),
+  )
+  if (account) {
+    lines.push('', `Account ${account.address}`)
+    lines.push(
+      renderFields([
+        ['balance', `${tokens(account.balance)} (${account.sharePercent} % of the supply)`],
+        ['native balance', fmt(account.nativeBalanceWei)],
+        ['claimable', fmt(account.claimableWei)],
+        ['redeemable', `${fmt(account.redeemableWei)} for burning the whole balance`],
+      ]),
+    )
+    if (account.claimable.length > 0)
+      lines.push(
+        renderTable(
+          account.claimable.map((c) => [
+            String(c.id),
+            fmt(c.amountWei),
+            `with snapshot ${c.expiresWithSnapshot}, not before ${when(c.expiresNotBefore)}`,
+          ]),
+          { header: ['snapshot', 'claimable', 'expires (rolls over)'], align: ['right', 'right', 'left'], indent: '    ' },
+        ),
+      )
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { runCli } from './helpers/runCli.js'
+
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+async function waitGone(pid: number, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (gone(pid)) return true
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return gone(pid)
+}
+
+describe('imo demo', () => {
+  it('runs the whole loop in under 60 s: 3 mints with fees, 2 proportional claims, a verified token, and stops its devnet', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imo-demo-'))
+    try {
+      // A real .imo/ of the user's: the demo must neither read nor touch it.
+      const own = join(dir, '.imo', 'deployments', '31337', 'default.json')
+      mkdirSync(join(dir, '.imo', 'deployments', '31337'), { recursive: true })
+      writeFileSync(own, '{"mine": true}\n')
+      const started = Date.now()
+      const result = await runCli(['demo', '--json'], { cwd: dir, timeoutMs: 90_000 })
+      const seconds = (Date.now() - started) / 1000
+      assert.equal(result.code, 0, result.stderr)
+      assert.ok(seconds < 60, `took ${seconds} s`)
+      const report = JSON.parse(result.stdout)
+      assert.equal(report.ok, true)
+      assert.equal(report.outDir, join(dir, 'imo-demo'))
+
+      assert.equal(report.mints.length, 3)
+      assert.deepEqual(
+        report.mints.map((m: { prompt: string }) => m.prompt),
+        ['a red spiral', 'ocean waves at dusk', 'a field of neon stars'],
+      )
+      const fee = BigInt(report.mintFeeWei)
+      assert.equal(fee, 10n ** 16n)
+      for (const mint of report.mints) {
+        assert.equal(BigInt(mint.feeWei), fee)
+        assert.match(mint.txHash, /^0x[0-9a-f]{64}$/)
+        assert.ok(mint.image.startsWith(report.outDir))
+        assert.deepEqual(readFileSync(mint.image).subarray(0, 8), PNG)
+        assert.equal(JSON.parse(readFileSync(mint.record, 'utf8')).modelHash, report.model.modelHash)
+      }
+      assert.equal(BigInt(report.feesToTokenWei), 3n * fee)
+
+      // Revenue: 1 ETH + the fees, half to the holders' pool, shared by balance at the snapshot.
+      assert.equal(BigInt(report.revenue.depositWei), 10n ** 18n)
+      assert.equal(BigInt(report.revenue.claimPoolWei), (10n ** 18n + 3n * fee) / 2n)
+      const [a, b] = report.holders as Array<{ address: string; balanceWei: string; claimedWei: string }>
+      assert.notEqual(a!.address, b!.address)
+      const [balA, balB, claimA, claimB] = [a!.balanceWei, b!.balanceWei, a!.claimedWei, b!.claimedWei].map(BigInt)
+      assert.ok(claimA! > 0n && claimB! > 0n)
+      assert.equal(balA! + balB!, 1_000_000n * 10n ** 18n)
+      const pool = BigInt(report.revenue.claimPoolWei)
+      assert.equal(claimA, (pool * balA!) / (balA! + balB!))
+      assert.equal(claimB, (pool * balB!) / (balA! + balB!))
+
+      assert.equal(report.verification.ok, true)
+      assert.equal(report.verification.tokenId, report.mints[0].tokenId)
+      const reexecution = report.verification.checks.find((c: { name: string }) => c.name === 're-execution')
+      assert.equal(reexecution?.status, 'pass')
+
+      assert.equal(report.chain.running, false)
+      assert.ok(await waitGone(report.chain.pid), `anvil ${report.chain.pid} is still running`)
+      // Nothing of the demo in the working folder's .imo/, and the user's file untouched.
+      assert.deepEqual(readdirSync(dir).sort(), ['.imo', 'imo-demo'])
+      assert.deepEqual(readdirSync(join(dir, '.imo')), ['deployments'])
+      assert.equal(readFileSync(own, 'utf8'), '{"mine": true}\n')
+      assert.equal(existsSync(join(dir, 'imo-demo', '.imo')), false)
+      assert.deepEqual(JSON.parse(readFileSync(join(dir, 'imo-demo', 'demo.json'), 'utf8')), report)
+      console.log(`imo demo took ${seconds.toFixed(1)} s (report: ${(report.durationMs / 1000).toFixed(1)} s)`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('--keep leaves the devnet running with the state recorded, and the other commands act on it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imo-demo-'))
+    let pid: number | undefined
+    try {
+      const result = await runCli(['demo', '--keep', '--json', '--out', 'out'], { cwd: dir, timeoutMs: 90_000 })
+      assert.equal(result.code, 0, result.stderr)
+      const report = JSON.parse(result.stdout)
+      pid = report.chain.pid as number
+      assert.equal(report.chain.running, true)
+      assert.equal(gone(pid), false)
+      assert.ok(report.next.includes('imo status'))
+      const devnet = JSON.parse(readFileSync(join(dir, '.imo', 'devnet.json'), 'utf8'))
+      assert.equal(devnet.rpcUrl, report.chain.rpcUrl)
+      assert.equal(report.deploymentFile, join(dir, '.imo', 'deployments', '31337', 'default.json'))
+      const claimable = await runCli(['claimable', '--json'], { cwd: dir })
+      assert.equal(claimable.code, 0, claimable.stderr)
+      const status = await runCli(['status', '--json'], { cwd: dir })
+      assert.equal(status.code, 0, status.stderr)
+      assert.ok(status.stdout.toLowerCase().includes(report.imoToken.toLowerCase()))
+    } finally {
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          // gone
+        }
+      }
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses an --out folder holding other files (exit 2), starting nothing and touching nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imo-demo-'))
+    try {
+      mkdirSync(join(dir, 'photos'))
+      writeFileSync(join(dir, 'photos', 'cat.jpg'), 'meow')
+      const result = await runCli(['demo', '--out', 'photos'], { cwd: dir })
+      assert.equal(result.code, 2)
+      assert.equal(result.stdout, '')
+      assert.equal(
+        result.stderr.trim(),
+        `error: the output folder ${join(dir, 'photos')} holds other files; pass another --out DIR or empty it`,
+      )
+      assert.deepEqual(readdirSync(dir), ['photos'])
+      assert.deepEqual(readdirSync(join(dir, 'photos')), ['cat.jpg'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,0 +1,184 @@
+/**
+ * imo verify: a minted record and token pass; one byte changed anywhere (model, output, input, record,
+ * proof) or a proof signed for another collection fails with the check that caught it (exit 9).
+ */
+import assert from 'node:assert/strict'
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { privateKeyToAccount } from 'viem/accounts'
+import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
+import { encodeProof } from '../src/mint/encodeProof.js'
+import { signAttestation } from '../src/mint/signAttestation.js'
+import { type CliResult, repoRoot, runCli } from './helpers/runCli.js'
+
+const CPPN = join(repoRoot, 'models', 'cppn')
+let anvil: Anvil
+let dir: string
+let folder: string
+let tokenIdHex: string
+
+const imo = (args: string[]) =>
+  runCli([...args, '--rpc-url', anvil.rpcUrl], { cwd: dir, env: { IMO_PRIVATE_KEY: anvil.accounts[0]!.privateKey } })
+const errorLine = (result: CliResult) => result.stderr.split('\n').find((line) => line.startsWith('error:'))
+/** A copy of the minted folder with one change applied. */
+const tampered = (name: string, change: (copy: string) => void) => {
+  const copy = join(dir, `tampered-${name}`)
+  cpSync(folder, copy, { recursive: true })
+  change(copy)
+  return copy
+}
+const flipByte = (file: string, at: number) => {
+  const bytes = readFileSync(file)
+  const index = at < 0 ? bytes.length + at : at
+  bytes[index] = bytes[index]! ^ 0x01
+  writeFileSync(file, bytes)
+}
+const assertFails = (result: CliResult, check: string) => {
+  assert.equal(result.code, 9, result.stderr)
+  assert.match(errorLine(result)!, new RegExp(`^error: verification failed: ${check}: `))
+  assert.doesNotMatch(result.stderr, /at .*\.js:\d+/)
+}
+
+before(async () => {
+  anvil = await startAnvil()
+  dir = mkdtempSync(join(tmpdir(), 'imo-verify-'))
+  const deployed = await imo(['deploy', '--model', CPPN, '--name', 'T', '--symbol', 'T', '--supply', '1000', '--json'])
+  assert.equal(deployed.code, 0, deployed.stderr)
+  const minted = await imo(['infer-and-mint', 'a red spiral', '--json'])
+  assert.equal(minted.code, 0, minted.stderr)
+  const outcome = JSON.parse(minted.stdout).outcomes[0]
+  folder = outcome.outDir
+  tokenIdHex = outcome.tokenIdHex
+})
+after(async () => {
+  await anvil?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('imo verify', () => {
+  it('passes a minted record, every check listed in --json', async () => {
+    const result = await imo(['verify', folder, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.equal(report.ok, true)
+    const names = report.checks.map((c: { name: string }) => c.name)
+    for (const name of [
+      'runtime',
+      'input hash',
+      'output hash',
+      'artifact hash',
+      'config hash',
+      'commitment',
+      'model hash',
+      're-execution',
+      'prompt -> inputs',
+      'outputs -> artifact',
+      'attestation signature',
+      'attester',
+      'on-chain verify',
+      'token on chain',
+    ])
+      assert.ok(names.includes(name), name)
+    assert.ok(report.checks.every((c: { status: string }) => c.status === 'pass'))
+  })
+
+  it('passes a minted token read from the chain (--token), metadata found by its CID', async () => {
+    const result = await imo(['verify', '--token', tokenIdHex, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.deepEqual(
+      report.checks.map((c: { name: string; status: string }) => `${c.name}:${c.status}`),
+      [
+        'AigcData event:pass',
+        'proof format:pass',
+        'attestation signature:pass',
+        'attester:pass',
+        'on-chain verify:pass',
+        'metadata:pass',
+        'runtime:pass',
+        'model hash:pass',
+        're-execution:pass',
+        'commitment:pass',
+      ],
+    )
+  })
+
+  it('fails on one byte changed in the model', async () => {
+    const model = join(dir, 'model-copy')
+    cpSync(CPPN, model, { recursive: true })
+    flipByte(join(model, 'model.onnx'), -40)
+    assertFails(await imo(['verify', folder, '--model', model]), 'model hash')
+    assertFails(await imo(['verify', '--token', tokenIdHex, '--model', model]), 'model hash')
+  })
+
+  it('fails on one byte changed in the output', async () => {
+    assertFails(await imo(['verify', tampered('output', (copy) => flipByte(join(copy, 'outputs.imt'), -3))]), 'output hash')
+    assertFails(await imo(['verify', tampered('artifact', (copy) => flipByte(join(copy, 'image.png'), 200))]), 'artifact hash')
+  })
+
+  it('fails on one byte changed in the input', async () => {
+    assertFails(await imo(['verify', tampered('input', (copy) => flipByte(join(copy, 'inputs.imt'), -3))]), 'input hash')
+  })
+
+  it('fails on one byte changed in the record', async () => {
+    const copy = tampered('record', (c) => {
+      const file = join(c, 'record.json')
+      const text = readFileSync(file, 'utf8')
+      const record = JSON.parse(text)
+      const last = record.commitment.at(-1) === '0' ? '1' : '0'
+      writeFileSync(file, text.replace(record.commitment, record.commitment.slice(0, -1) + last))
+    })
+    assertFails(await imo(['verify', copy]), 'commitment')
+  })
+
+  it('fails on one byte changed in the proof', async () => {
+    const copy = tampered('proof', (c) => {
+      const file = join(c, 'mint.json')
+      const mint = JSON.parse(readFileSync(file, 'utf8'))
+      const at = 2 + 2 * 100 // a byte inside the signature's r
+      mint.proof = mint.proof.slice(0, at) + (mint.proof[at] === '0' ? '1' : '0') + mint.proof.slice(at + 1)
+      writeFileSync(file, JSON.stringify(mint))
+    })
+    const result = await imo(['verify', copy, '--json'])
+    assertFails(result, '(attestation signature|attester)')
+    assert.match(JSON.parse(result.stdout).error.details, /FAIL {2}on-chain verify/)
+  })
+
+  it('fails on a proof signed for another collection', async () => {
+    const copy = tampered('other-collection', () => {})
+    const mint = JSON.parse(readFileSync(join(copy, 'mint.json'), 'utf8'))
+    const record = JSON.parse(readFileSync(join(copy, 'record.json'), 'utf8'))
+    const signature = await signAttestation(privateKeyToAccount(anvil.accounts[0]!.privateKey), {
+      chainId: 31337,
+      collection: '0x000000000000000000000000000000000000dEaD',
+      modelHash: record.modelHash,
+      promptHash: record.promptHash,
+      aigcDataHash: record.aigcDataHash,
+      commitment: record.commitment,
+    })
+    writeFileSync(
+      join(copy, 'mint.json'),
+      JSON.stringify({ ...mint, proof: encodeProof({ commitment: record.commitment, signature }) }),
+    )
+    assertFails(await imo(['verify', copy]), 'attester')
+  })
+
+  it("asks for --trust-pipeline before running a pipeline that is not imo's bundled one (exit 2)", async () => {
+    const model = join(dir, 'their-model')
+    cpSync(CPPN, model, { recursive: true })
+    appendFileSync(join(model, 'imo.pipeline.mjs'), '\n// their edit\n')
+    const out = join(dir, 'theirs')
+    assert.equal((await runCli(['infer', '--model', model, '--prompt', 'p', '--out', out], { cwd: dir })).code, 0)
+    const refused = await runCli(['verify', out], { cwd: dir })
+    assert.equal(refused.code, 2)
+    assert.equal(
+      errorLine(refused),
+      `error: verifying this needs to run the model's pipeline ${join(model, 'imo.pipeline.mjs')}, which is not imo's bundled one: running it runs its author's code in this process`,
+    )
+    const trusted = await runCli(['verify', out, '--trust-pipeline', '--json'], { cwd: dir })
+    assert.equal(trusted.code, 0, trusted.stderr)
+    assert.equal(JSON.parse(trusted.stdout).checks.find((c: { name: string }) => c.name === 'attestation').status, 'skip')
+  })
+})
