@@ -1,10 +1,10 @@
 // Gas report for the contracts: starts anvil (from node_modules) on a free loopback port, deploys the
 // contracts from contracts-abi/ with viem, performs each operation and prints the gas it used next to its
 // reference and target. Exits 1 when a target is missed. Run: npx tsx bench/gas.ts
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import {
   type Abi,
   type Address,
@@ -17,88 +17,88 @@ import {
   keccak256,
   parseEther,
   toBytes,
-} from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { foundry } from 'viem/chains';
-import { aigcCollectionAbi, aigcCollectionBytecode, imoTokenAbi, imoTokenBytecode } from '../contracts-abi/index.js';
+} from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { foundry } from 'viem/chains'
+import { aigcCollectionAbi, aigcCollectionBytecode, imoTokenAbi, imoTokenBytecode } from '../contracts-abi/index.js'
 
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
-const ANVIL = join(ROOT, 'node_modules', '.bin', 'anvil');
+const ROOT = join(fileURLToPath(import.meta.url), '..', '..')
+const ANVIL = join(ROOT, 'node_modules', '.bin', 'anvil')
 
 // Throwaway test keys (anvil's public development keys and the like); funded with setBalance below.
-const deployer = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80');
-const payer = privateKeyToAccount('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
-const claimant = privateKeyToAccount('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a74926ab365a');
-const attester = privateKeyToAccount('0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6');
-const batcher = privateKeyToAccount('0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a');
-const burner = privateKeyToAccount('0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba');
+const deployer = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
+const payer = privateKeyToAccount('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d')
+const claimant = privateKeyToAccount('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a74926ab365a')
+const attester = privateKeyToAccount('0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6')
+const batcher = privateKeyToAccount('0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a')
+const burner = privateKeyToAccount('0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba')
 
-const INTERVAL = 3600n;
-const WINDOW = 10;
-const MODEL_HASH = keccak256(toBytes('imo gas bench model'));
+const INTERVAL = 3600n
+const WINDOW = 10
+const MODEL_HASH = keccak256(toBytes('imo gas bench model'))
 
-type Row = { op: string; gas: bigint; reference?: string; target?: bigint };
-const rows: Row[] = [];
+type Row = { op: string; gas: bigint; reference?: string; target?: bigint }
+const rows: Row[] = []
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
     server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
 }
 
 async function startAnvil(port: number): Promise<ChildProcess> {
   const child = spawn(ANVIL, ['--host', '127.0.0.1', '--port', String(port), '--hardfork', 'cancun', '--silent'], {
     stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
+  })
+  const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`anvil exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`anvil exited with ${child.exitCode}`)
     try {
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      });
-      if (res.ok) return child;
+      })
+      if (res.ok) return child
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50))
   }
-  child.kill('SIGTERM');
-  throw new Error('anvil did not start');
+  child.kill('SIGTERM')
+  throw new Error('anvil did not start')
 }
 
 async function main(anvilUrl: string) {
-  const transport = http(anvilUrl);
-  const pub = createPublicClient({ chain: foundry, transport });
-  const test = createTestClient({ chain: foundry, mode: 'anvil', transport });
-  const wallet = (account: typeof deployer) => createWalletClient({ account, chain: foundry, transport });
+  const transport = http(anvilUrl)
+  const pub = createPublicClient({ chain: foundry, transport })
+  const test = createTestClient({ chain: foundry, mode: 'anvil', transport })
+  const wallet = (account: typeof deployer) => createWalletClient({ account, chain: foundry, transport })
 
   const receipt = async (hash: Hex) => {
-    const r = await pub.waitForTransactionReceipt({ hash });
-    if (r.status !== 'success') throw new Error(`transaction ${hash} reverted`);
-    return r;
-  };
+    const r = await pub.waitForTransactionReceipt({ hash })
+    if (r.status !== 'success') throw new Error(`transaction ${hash} reverted`)
+    return r
+  }
   const record = async (op: string, hash: Hex, reference?: string, target?: bigint) => {
-    const r = await receipt(hash);
-    rows.push({ op, gas: r.gasUsed, reference, target });
-    return r;
-  };
+    const r = await receipt(hash)
+    rows.push({ op, gas: r.gasUsed, reference, target })
+    return r
+  }
   const nextPeriod = async () => {
-    await test.increaseTime({ seconds: Number(INTERVAL) });
-    await test.mine({ blocks: 1 });
-  };
+    await test.increaseTime({ seconds: Number(INTERVAL) })
+    await test.mine({ blocks: 1 })
+  }
 
   for (const account of [deployer, payer, claimant, attester, batcher, burner]) {
-    await test.setBalance({ address: account.address, value: parseEther('1000') });
+    await test.setBalance({ address: account.address, value: parseEther('1000') })
   }
 
   // Deploy both contracts.
@@ -120,9 +120,9 @@ async function main(anvilUrl: string) {
         deployer.address,
       ],
     }),
-  );
-  const token = tokenDeploy.contractAddress as Address;
-  const mintFee = parseEther('0.01');
+  )
+  const token = tokenDeploy.contractAddress as Address
+  const mintFee = parseEther('0.01')
   const collectionDeploy = await record(
     'deploy AigcCollection',
     await wallet(deployer).deployContract({
@@ -130,8 +130,8 @@ async function main(anvilUrl: string) {
       bytecode: aigcCollectionBytecode,
       args: ['IMO Outputs', 'IMOO', MODEL_HASH, token, 500n, mintFee, [attester.address], deployer.address],
     }),
-  );
-  const collection = collectionDeploy.contractAddress as Address;
+  )
+  const collection = collectionDeploy.contractAddress as Address
 
   const write = (account: typeof deployer, functionName: string, args: unknown[] = [], value?: bigint) =>
     wallet(account).writeContract({
@@ -140,58 +140,54 @@ async function main(anvilUrl: string) {
       functionName,
       args,
       value,
-    } as never);
-  const deposit = async (eth: string) =>
-    receipt(await wallet(payer).sendTransaction({ to: token, value: parseEther(eth) }));
+    } as never)
+  const deposit = async (eth: string) => receipt(await wallet(payer).sendTransaction({ to: token, value: parseEther(eth) }))
 
   // Period 0: holders receive tokens (no checkpoints needed before the first snapshot).
-  await receipt(await write(deployer, 'transfer', [claimant.address, parseEther('1000000')]));
-  await receipt(await write(deployer, 'transfer', [batcher.address, parseEther('2000000')]));
-  await receipt(await write(deployer, 'transfer', [burner.address, parseEther('3000000')]));
-  await deposit('10');
-  await nextPeriod();
-  await record('snapshot() first', await write(payer, 'snapshot'));
+  await receipt(await write(deployer, 'transfer', [claimant.address, parseEther('1000000')]))
+  await receipt(await write(deployer, 'transfer', [batcher.address, parseEther('2000000')]))
+  await receipt(await write(deployer, 'transfer', [burner.address, parseEther('3000000')]))
+  await deposit('10')
+  await nextPeriod()
+  await record('snapshot() first', await write(payer, 'snapshot'))
 
-  const fresh = privateKeyToAccount(keccak256(toBytes('fresh'))).address;
+  const fresh = privateKeyToAccount(keccak256(toBytes('fresh'))).address
   await record(
     'transfer: first after a snapshot, to a fresh address',
     await write(deployer, 'transfer', [fresh, parseEther('1')]),
     '211,937',
     150_000n,
-  );
+  )
   await record(
     'transfer: second by the same sender in the period',
     await write(deployer, 'transfer', [fresh, parseEther('1')]),
     '46,539',
     46_000n,
-  );
-  await record('claim(id): first claimant of a snapshot', await write(claimant, 'claim', [1n]), '75,338', 65_000n);
-  await record('burn: first in a period', await write(burner, 'burn', [parseEther('1000')]), '251,970', 150_000n);
+  )
+  await record('claim(id): first claimant of a snapshot', await write(claimant, 'claim', [1n]), '75,338', 65_000n)
+  await record('burn: first in a period', await write(burner, 'burn', [parseEther('1000')]), '251,970', 150_000n)
 
-  await deposit('5');
-  await nextPeriod();
-  await record('snapshot() second', await write(payer, 'snapshot'), '66,150-68,150', 60_000n);
-  await record('claimBatch over 1 snapshot', await write(batcher, 'claimBatch', [[1n]]));
+  await deposit('5')
+  await nextPeriod()
+  await record('snapshot() second', await write(payer, 'snapshot'), '66,150-68,150', 60_000n)
+  await record('claimBatch over 1 snapshot', await write(batcher, 'claimBatch', [[1n]]))
 
   // Snapshots 3..12: the 11th and 12th expire snapshots 1 and 2 and roll their remainder over.
   for (let id = 3; id <= 12; id++) {
-    await deposit('1');
-    await nextPeriod();
-    const hash = await write(payer, 'snapshot');
-    if (id === 12) await record('snapshot() with rollover of an expired one', hash, '66,150-68,150', 60_000n);
-    else await receipt(hash);
+    await deposit('1')
+    await nextPeriod()
+    const hash = await write(payer, 'snapshot')
+    if (id === 12) await record('snapshot() with rollover of an expired one', hash, '66,150-68,150', 60_000n)
+    else await receipt(hash)
   }
-  await record(
-    'claimBatch over 10 snapshots',
-    await write(batcher, 'claimBatch', [[3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n, 11n, 12n]]),
-  );
+  await record('claimBatch over 10 snapshots', await write(batcher, 'claimBatch', [[3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n, 11n, 12n]]))
 
   // mint with a 40-character prompt and 32-byte aigcData, fee forwarded to the token.
-  const prompt = toBytes('a watercolor fox in a snowy pine forest.');
-  if (prompt.length !== 40) throw new Error('prompt must be 40 bytes');
-  const aigcData = keccak256(toBytes('output artifact'));
-  const commitment = keccak256(toBytes('commitment'));
-  const chainId = await pub.getChainId();
+  const prompt = toBytes('a watercolor fox in a snowy pine forest.')
+  if (prompt.length !== 40) throw new Error('prompt must be 40 bytes')
+  const aigcData = keccak256(toBytes('output artifact'))
+  const commitment = keccak256(toBytes('commitment'))
+  const chainId = await pub.getChainId()
   const signature = await attester.signTypedData({
     domain: { name: 'imo', version: '1', chainId, verifyingContract: collection },
     types: {
@@ -204,8 +200,8 @@ async function main(anvilUrl: string) {
     },
     primaryType: 'AigcAttestation',
     message: { modelHash: MODEL_HASH, promptHash: keccak256(prompt), aigcDataHash: keccak256(aigcData), commitment },
-  });
-  const proof = encodeAbiParameters([{ type: 'bytes32' }, { type: 'bytes' }], [commitment, signature]);
+  })
+  const proof = encodeAbiParameters([{ type: 'bytes32' }, { type: 'bytes' }], [commitment, signature])
   await record(
     'mint: 40-char prompt, 32-byte aigcData, fee',
     await wallet(claimant).writeContract({
@@ -215,43 +211,43 @@ async function main(anvilUrl: string) {
       args: [claimant.address, `0x${Buffer.from(prompt).toString('hex')}`, aigcData, 'ipfs://out/1', proof],
       value: mintFee,
     }),
-  );
+  )
 }
 
 function print(): boolean {
-  const header = ['operation', 'gas used', 'reference', 'target', 'result'];
+  const header = ['operation', 'gas used', 'reference', 'target', 'result']
   const table = rows.map((r) => [
     r.op,
     r.gas.toLocaleString('en-US'),
     r.reference ?? '',
     r.target === undefined ? '' : `<= ${r.target.toLocaleString('en-US')}`,
     r.target === undefined ? '' : r.gas <= r.target ? 'pass' : 'FAIL',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const row of table) console.log(line(row));
-  return rows.every((r) => r.target === undefined || r.gas <= r.target);
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)))
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`
+  console.log(line(header))
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
+  for (const row of table) console.log(line(row))
+  return rows.every((r) => r.target === undefined || r.gas <= r.target)
 }
 
-const port = await freePort();
-const anvil = await startAnvil(port);
+const port = await freePort()
+const anvil = await startAnvil(port)
 const stop = () => {
-  if (anvil.exitCode === null) anvil.kill('SIGTERM');
-};
-process.on('SIGINT', () => {
-  stop();
-  process.exit(130);
-});
-let ok = false;
-try {
-  await main(`http://127.0.0.1:${port}`);
-  ok = print();
-  if (!ok) console.error('gas: a target was missed');
-} catch (err) {
-  console.error(`gas: ${(err as Error).message}`);
-} finally {
-  stop();
+  if (anvil.exitCode === null) anvil.kill('SIGTERM')
 }
-process.exit(ok ? 0 : 1);
+process.on('SIGINT', () => {
+  stop()
+  process.exit(130)
+})
+let ok = false
+try {
+  await main(`http://127.0.0.1:${port}`)
+  ok = print()
+  if (!ok) console.error('gas: a target was missed')
+} catch (err) {
+  console.error(`gas: ${(err as Error).message}`)
+} finally {
+  stop()
+}
+process.exit(ok ? 0 : 1)

@@ -20,16 +20,16 @@ function flag(name: string): boolean {
   return process.argv.includes(name)
 }
 
-function numberFlag(name: string, fallback: number): number {
+function numberFlag(name: string, fallback: number, min: number): number {
   const index = process.argv.indexOf(name)
   if (index < 0) return fallback
   const value = Number(process.argv[index + 1])
-  if (!Number.isInteger(value) || value < 4) throw new Error(`${name} needs a whole number of at least 4`)
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} needs a whole number of at least ${min}`)
   return value
 }
 
-const sizeMiB = numberFlag('--size-mib', 1024)
-const runs = numberFlag('--runs', 3)
+const sizeMiB = numberFlag('--size-mib', 1024, 4)
+const runs = numberFlag('--runs', 3, 1)
 const keep = flag('--keep')
 const strict = flag('--strict')
 

@@ -6,20 +6,20 @@
 //   node scripts/build-contracts.mjs            build (atomically replaces contracts-abi/)
 //   node scripts/build-contracts.mjs --check    exit 1 if contracts-abi/ is stale (hash check, no compile)
 //   node scripts/build-contracts.mjs --check --full   also recompile and compare byte for byte
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CONTRACTS_DIR = join(ROOT, 'contracts');
-const OUT_DIR = join(ROOT, 'contracts-abi');
-const SCRIPT_PATH = fileURLToPath(import.meta.url);
-const require = createRequire(import.meta.url);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const CONTRACTS_DIR = join(ROOT, 'contracts')
+const OUT_DIR = join(ROOT, 'contracts-abi')
+const SCRIPT_PATH = fileURLToPath(import.meta.url)
+const require = createRequire(import.meta.url)
 
 /** Pinned compiler: the npm `solc` package must be exactly this build. */
-export const SOLC_VERSION = '0.8.37';
+export const SOLC_VERSION = '0.8.37'
 /** Pinned settings; foundry.toml mirrors them so forge gas matches the shipped bytecode. */
 export const SETTINGS = {
   optimizer: { enabled: true, runs: 10_000 },
@@ -27,183 +27,187 @@ export const SETTINGS = {
   evmVersion: 'cancun',
   metadata: { bytecodeHash: 'ipfs' },
   remappings: ['@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/'],
-};
+}
 /** Contracts exported to contracts-abi/ (source path relative to the repo root -> contract name). */
 export const EXPORTS = [
   ['contracts/ImoToken.sol', 'ImoToken'],
   ['contracts/AigcCollection.sol', 'AigcCollection'],
   ['contracts/test-helpers/Erc1271Wallet.sol', 'Erc1271Wallet'],
-];
+]
 
-const sha256 = (data) => createHash('sha256').update(data).digest('hex');
+const sha256 = (data) => createHash('sha256').update(data).digest('hex')
 
 /** Every .sol file under contracts/, repo-relative with `/` separators, sorted. */
 function projectSources() {
-  const found = [];
+  const found = []
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.sol')) found.push(relative(ROOT, path).split(sep).join('/'));
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else if (entry.name.endsWith('.sol')) found.push(relative(ROOT, path).split(sep).join('/'))
     }
-  };
-  walk(CONTRACTS_DIR);
-  return found.sort();
+  }
+  walk(CONTRACTS_DIR)
+  return found.sort()
 }
 
 function resolveImport(path) {
   for (const mapping of SETTINGS.remappings) {
-    const [prefix, target] = mapping.split('=');
-    if (path.startsWith(prefix)) return join(ROOT, target, path.slice(prefix.length));
+    const [prefix, target] = mapping.split('=')
+    if (path.startsWith(prefix)) return join(ROOT, target, path.slice(prefix.length))
   }
-  return join(ROOT, path);
+  return join(ROOT, path)
 }
 
 function loadSolc() {
-  const solc = require('solc');
-  const version = solc.version();
+  const solc = require('solc')
+  const version = solc.version()
   if (!version.startsWith(`${SOLC_VERSION}+`)) {
-    throw new Error(`solc-js ${version} installed, ${SOLC_VERSION} pinned: run npm ci`);
+    throw new Error(`solc-js ${version} installed, ${SOLC_VERSION} pinned: run npm ci`)
   }
-  return solc;
+  return solc
 }
 
 /** Compiles all project sources; returns { output, sources: {path: sha256}, solcLongVersion }. */
 function compile() {
-  const solc = loadSolc();
-  const files = projectSources();
-  const used = {};
+  const solc = loadSolc()
+  const files = projectSources()
+  const used = {}
   const input = {
     language: 'Solidity',
     sources: Object.fromEntries(
       files.map((f) => {
-        const content = readFileSync(join(ROOT, f), 'utf8');
-        used[f] = sha256(content);
-        return [f, { content }];
+        const content = readFileSync(join(ROOT, f), 'utf8')
+        used[f] = sha256(content)
+        return [f, { content }]
       }),
     ),
     settings: {
       ...SETTINGS,
       outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
     },
-  };
+  }
   const findImports = (path) => {
-    const file = resolveImport(path);
-    if (!file.startsWith(ROOT + sep) || !existsSync(file)) return { error: `not found: ${path}` };
-    const content = readFileSync(file, 'utf8');
-    used[path] = sha256(content);
-    return { contents: content };
-  };
-  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
-  const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
+    const file = resolveImport(path)
+    if (!file.startsWith(ROOT + sep) || !existsSync(file)) return { error: `not found: ${path}` }
+    const content = readFileSync(file, 'utf8')
+    used[path] = sha256(content)
+    return { contents: content }
+  }
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }))
+  const errors = (output.errors ?? []).filter((e) => e.severity === 'error')
   // Errors always; warnings only for our own sources (OpenZeppelin's are not ours to fix).
   for (const e of output.errors ?? []) {
     if (e.severity === 'error' || e.sourceLocation?.file?.startsWith('contracts/')) {
-      process.stderr.write(`${e.formattedMessage}\n`);
+      process.stderr.write(`${e.formattedMessage}\n`)
     }
   }
-  if (errors.length > 0) throw new Error(`compilation failed with ${errors.length} error(s)`);
-  const sources = Object.fromEntries(Object.keys(used).sort().map((k) => [k, used[k]]));
-  return { output, sources, solcLongVersion: solc.version() };
+  if (errors.length > 0) throw new Error(`compilation failed with ${errors.length} error(s)`)
+  const sources = Object.fromEntries(
+    Object.keys(used)
+      .sort()
+      .map((k) => [k, used[k]]),
+  )
+  return { output, sources, solcLongVersion: solc.version() }
 }
 
-const camel = (name) => name[0].toLowerCase() + name.slice(1);
+const camel = (name) => name[0].toLowerCase() + name.slice(1)
 
 /** Renders the generated files: { relativePath: content }. */
 function render({ output, sources, solcLongVersion }) {
-  const files = {};
-  const header = '// Generated by scripts/build-contracts.mjs from contracts/. Do not edit.\n';
+  const files = {}
+  const header = '// Generated by scripts/build-contracts.mjs from contracts/. Do not edit.\n'
   for (const [source, name] of EXPORTS) {
-    const artifact = output.contracts?.[source]?.[name];
-    if (!artifact) throw new Error(`no artifact for ${source}:${name}`);
-    const id = camel(name);
+    const artifact = output.contracts?.[source]?.[name]
+    if (!artifact) throw new Error(`no artifact for ${source}:${name}`)
+    const id = camel(name)
     files[`${name}.ts`] =
       `${header}export const ${id}Abi = ${JSON.stringify(artifact.abi, null, 2)} as const;\n\n` +
-      `export const ${id}Bytecode = '0x${artifact.evm.bytecode.object}' as const;\n`;
+      `export const ${id}Bytecode = '0x${artifact.evm.bytecode.object}' as const;\n`
   }
   files['index.ts'] = `${header}${EXPORTS.map(([, name]) => {
-    const id = camel(name);
-    return `export { ${id}Abi, ${id}Bytecode } from './${name}.js';\n`;
-  }).join('')}`;
-  const outputs = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha256(v)]));
+    const id = camel(name)
+    return `export { ${id}Abi, ${id}Bytecode } from './${name}.js';\n`
+  }).join('')}`
+  const outputs = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha256(v)]))
   const info = {
     compiler: { package: 'solc', version: SOLC_VERSION, longVersion: solcLongVersion },
     settings: SETTINGS,
     generator: { path: 'scripts/build-contracts.mjs', sha256: sha256(readFileSync(SCRIPT_PATH)) },
     sources,
     outputs,
-  };
-  files['build-info.json'] = `${JSON.stringify(info, null, 2)}\n`;
-  return files;
+  }
+  files['build-info.json'] = `${JSON.stringify(info, null, 2)}\n`
+  return files
 }
 
 /** Writes all files into a sibling temp dir, then swaps it in with renames. */
 function writeAtomically(files) {
-  const tmp = `${OUT_DIR}.tmp-${process.pid}`;
-  const old = `${OUT_DIR}.old-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
-  if (existsSync(OUT_DIR)) renameSync(OUT_DIR, old);
-  renameSync(tmp, OUT_DIR);
-  rmSync(old, { recursive: true, force: true });
+  const tmp = `${OUT_DIR}.tmp-${process.pid}`
+  const old = `${OUT_DIR}.old-${process.pid}`
+  rmSync(tmp, { recursive: true, force: true })
+  mkdirSync(tmp, { recursive: true })
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content)
+  if (existsSync(OUT_DIR)) renameSync(OUT_DIR, old)
+  renameSync(tmp, OUT_DIR)
+  rmSync(old, { recursive: true, force: true })
 }
 
 /** Reasons contracts-abi/ is stale; empty when it is up to date. */
 function staleness({ full }) {
-  const infoPath = join(OUT_DIR, 'build-info.json');
-  if (!existsSync(infoPath)) return ['contracts-abi/build-info.json is missing'];
-  const info = JSON.parse(readFileSync(infoPath, 'utf8'));
-  const reasons = [];
-  if (info.compiler?.version !== SOLC_VERSION) reasons.push(`compiled with solc ${info.compiler?.version}`);
-  if (JSON.stringify(info.settings) !== JSON.stringify(SETTINGS)) reasons.push('compiler settings changed');
-  if (info.generator?.sha256 !== sha256(readFileSync(SCRIPT_PATH))) reasons.push('build script changed');
-  const recorded = Object.keys(info.sources ?? {});
-  for (const f of projectSources()) if (!recorded.includes(f)) reasons.push(`new source ${f}`);
+  const infoPath = join(OUT_DIR, 'build-info.json')
+  if (!existsSync(infoPath)) return ['contracts-abi/build-info.json is missing']
+  const info = JSON.parse(readFileSync(infoPath, 'utf8'))
+  const reasons = []
+  if (info.compiler?.version !== SOLC_VERSION) reasons.push(`compiled with solc ${info.compiler?.version}`)
+  if (JSON.stringify(info.settings) !== JSON.stringify(SETTINGS)) reasons.push('compiler settings changed')
+  if (info.generator?.sha256 !== sha256(readFileSync(SCRIPT_PATH))) reasons.push('build script changed')
+  const recorded = Object.keys(info.sources ?? {})
+  for (const f of projectSources()) if (!recorded.includes(f)) reasons.push(`new source ${f}`)
   for (const [path, hash] of Object.entries(info.sources ?? {})) {
-    const file = resolveImport(path);
-    if (!existsSync(file)) reasons.push(`source removed: ${path}`);
-    else if (sha256(readFileSync(file, 'utf8')) !== hash) reasons.push(`source changed: ${path}`);
+    const file = resolveImport(path)
+    if (!existsSync(file)) reasons.push(`source removed: ${path}`)
+    else if (sha256(readFileSync(file, 'utf8')) !== hash) reasons.push(`source changed: ${path}`)
   }
   for (const [name, hash] of Object.entries(info.outputs ?? {})) {
-    const file = join(OUT_DIR, name);
-    if (!existsSync(file)) reasons.push(`output missing: contracts-abi/${name}`);
-    else if (sha256(readFileSync(file, 'utf8')) !== hash) reasons.push(`output edited: contracts-abi/${name}`);
+    const file = join(OUT_DIR, name)
+    if (!existsSync(file)) reasons.push(`output missing: contracts-abi/${name}`)
+    else if (sha256(readFileSync(file, 'utf8')) !== hash) reasons.push(`output edited: contracts-abi/${name}`)
   }
   if (reasons.length === 0 && full) {
-    const files = render(compile());
+    const files = render(compile())
     for (const [name, content] of Object.entries(files)) {
-      const file = join(OUT_DIR, name);
-      if (!existsSync(file) || readFileSync(file, 'utf8') !== content) reasons.push(`differs on recompile: ${name}`);
+      const file = join(OUT_DIR, name)
+      if (!existsSync(file) || readFileSync(file, 'utf8') !== content) reasons.push(`differs on recompile: ${name}`)
     }
   }
-  return reasons;
+  return reasons
 }
 
 function main() {
-  const args = process.argv.slice(2);
+  const args = process.argv.slice(2)
   if (args.includes('--check')) {
-    const reasons = staleness({ full: args.includes('--full') });
+    const reasons = staleness({ full: args.includes('--full') })
     if (reasons.length > 0) {
       process.stderr.write(
         `contracts-abi/ is stale against contracts/:\n  ${reasons.join('\n  ')}\nrun: npm run build:contracts\n`,
-      );
-      process.exit(1);
+      )
+      process.exit(1)
     }
-    process.stderr.write('contracts-abi/ is up to date\n');
-    return;
+    process.stderr.write('contracts-abi/ is up to date\n')
+    return
   }
-  const started = Date.now();
-  const files = render(compile());
-  writeAtomically(files);
-  process.stderr.write(`contracts-abi/: ${Object.keys(files).join(', ')} (${Date.now() - started} ms)\n`);
+  const started = Date.now()
+  const files = render(compile())
+  writeAtomically(files)
+  process.stderr.write(`contracts-abi/: ${Object.keys(files).join(', ')} (${Date.now() - started} ms)\n`)
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === SCRIPT_PATH) {
   try {
-    main();
+    main()
   } catch (err) {
-    process.stderr.write(`build-contracts: ${err.message}\n`);
-    process.exit(1);
+    process.stderr.write(`build-contracts: ${err.message}\n`)
+    process.exit(1)
   }
 }

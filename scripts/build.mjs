@@ -2,9 +2,10 @@
 // heavy capabilities (viem, onnxruntime glue), so `imo --help` stays close to `node -e 0`.
 // Builds into a temporary folder and moves each file into dist/ by rename (entry last), so a CLI
 // that is running while someone rebuilds never sees a half-written or missing dist/.
-import { build } from 'esbuild'
+
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { build } from 'esbuild'
 
 const temporary = `dist.tmp-${process.pid}`
 rmSync(temporary, { recursive: true, force: true })

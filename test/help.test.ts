@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { Option } from 'commander'
-import { buildProgram } from '../src/cli.js'
 import { deploymentOptions, rpcOptions, signerOptions, txOptions } from '../src/cli/options.js'
+import { buildProgram } from '../src/cli.js'
 import { repoRoot, runCli } from './helpers/runCli.js'
 
 const snapshotFolder = join(repoRoot, 'test', 'snapshots', 'help')

@@ -14,8 +14,9 @@ export const CONFIG_FILE = 'imo.config.json'
 export async function loadDotenv(cwd = process.cwd()): Promise<void> {
   const path = resolve(cwd, '.env')
   if (!existsSync(path)) return
-  const { parse } = await import('dotenv')
-  const parsed = parse(readFileSync(path))
+  // dotenv is CommonJS: its API is the default export under both Node's ESM loader and the bundle.
+  const { default: dotenv } = await import('dotenv')
+  const parsed = dotenv.parse(readFileSync(path))
   for (const [key, value] of Object.entries(parsed)) if (process.env[key] === undefined) process.env[key] = value
 }
 

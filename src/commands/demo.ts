@@ -5,10 +5,13 @@ import { withExamples } from '../cli/help.js'
 export function demoCommand(): Command {
   const command = new Command('demo')
     .description(
-      'the whole loop on a local chain with the bundled model: deploy, infer and mint 3 images (with a mint fee), share revenue between 2 holders, snapshot, claim, verify by re-execution',
+      'the whole loop on a local chain with the bundled model, in seconds: deploy, mint 3 images, share revenue, claim, verify',
     )
     .addOption(
-      new Option('--out <DIR>', 'folder for the images, records and demo.json (replaced on each run)').default('imo-demo'),
+      new Option(
+        '--out <DIR>',
+        'folder for the images, records and demo.json (a previous demo folder is replaced; another non-empty folder is refused)',
+      ).default('imo-demo'),
     )
     .addOption(
       new Option('--keep', 'leave the devnet running with the demo state, recorded in .imo/ here, so other commands act on it'),

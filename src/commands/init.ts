@@ -8,7 +8,7 @@ const FLAGS =
 /** `imo init`: an interactive set-up writing `.env` (secrets by reference, 0600) and imo.config.json. */
 export function initCommand(): Command {
   const command = new Command('init').description(
-    'interactive set-up for this folder: chain, signer (can create an encrypted keystore), model and token parameters, saved to .env (0600) and imo.config.json',
+    'interactive set-up: chain, signer (or a new encrypted keystore), model, token parameters, saved to .env and imo.config.json',
   )
   command.action(async () => {
     const { isInteractive, printResult } = await import('../cli/ui.js')

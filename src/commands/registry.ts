@@ -10,8 +10,8 @@ import { deployCommand } from './deploy.js'
 import { devnetCommand } from './devnet.js'
 import { hashCommand } from './hash.js'
 import { inferCommand } from './infer.js'
-import { initCommand } from './init.js'
 import { inferAndMintCommand } from './infer-and-mint.js'
+import { initCommand } from './init.js'
 import { mintCommand } from './mint.js'
 import { redeemCommand } from './redeem.js'
 import { revenueCommand } from './revenue.js'
@@ -19,4 +19,20 @@ import { snapshotCommand } from './snapshot.js'
 import { statusCommand } from './status.js'
 import { verifyCommand } from './verify.js'
 
-export const commands: Array<() => Command> = [demoCommand, initCommand, hashCommand, deployCommand, inferCommand, mintCommand, inferAndMintCommand, verifyCommand, revenueCommand, snapshotCommand, claimableCommand, claimCommand, redeemCommand, statusCommand, devnetCommand]
+export const commands: Array<() => Command> = [
+  demoCommand,
+  initCommand,
+  hashCommand,
+  deployCommand,
+  inferCommand,
+  mintCommand,
+  inferAndMintCommand,
+  verifyCommand,
+  revenueCommand,
+  snapshotCommand,
+  claimableCommand,
+  claimCommand,
+  redeemCommand,
+  statusCommand,
+  devnetCommand,
+]

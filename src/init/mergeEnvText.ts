@@ -4,6 +4,8 @@
  * value replaced in place (or appended at the end); a variable that is removed loses its line.
  */
 
+import { UsageError } from '../errors.js'
+
 /** Signer variables: exactly one may be configured, so choosing one removes the others. */
 export const SIGNER_ENV_VARS = [
   'IMO_PRIVATE_KEY',
@@ -15,10 +17,18 @@ export const SIGNER_ENV_VARS = [
   'IMO_PASSWORD_FILE',
 ] as const
 
-/** Quotes a value for dotenv when it holds anything beyond plain URL/path characters. */
+/**
+ * Quotes a value for dotenv when it holds anything beyond plain URL/path characters: single quotes
+ * (literal in dotenv), else double quotes, else backticks; dotenv has no escapes inside quotes.
+ * @throws UsageError for a value with a newline or all three quote characters.
+ * @example
+ * formatEnvValue('/my keys/a.json') // "'/my keys/a.json'"
+ */
 export function formatEnvValue(value: string): string {
   if (/^[A-Za-z0-9_./:@%+~,=?&-]*$/.test(value)) return value
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+  if (/[\r\n]/.test(value)) throw new UsageError('a setting for .env cannot contain a line break')
+  for (const quote of ["'", '"', '`']) if (!value.includes(quote)) return `${quote}${value}${quote}`
+  throw new UsageError('a setting for .env cannot contain all of \' " and `')
 }
 
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/
