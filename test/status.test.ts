@@ -89,7 +89,8 @@ describe('imo status', () => {
     )
     token = deployed.imoToken.address
     collection = deployed.aigcCollection.address
-    // Holders: A 600, B 300, C 100. One mint without AIGC data pays the 0.01 fee into the token.
+    // Holders: A 600, B 300, C 100. One mint without AIGC data (only an attester, here C, may
+    // reserve a prompt that way) pays the 0.01 fee into the token.
     await mined(
       await wallet(0).writeContract({ address: token, abi: imoTokenAbi, functionName: 'transfer', args: [B, 300n * ETH] }),
     )
@@ -97,7 +98,7 @@ describe('imo status', () => {
       await wallet(0).writeContract({ address: token, abi: imoTokenAbi, functionName: 'transfer', args: [C, 100n * ETH] }),
     )
     await mined(
-      await wallet(1).writeContract({
+      await wallet(2).writeContract({
         address: collection,
         abi: aigcCollectionAbi,
         functionName: 'mint',
