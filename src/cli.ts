@@ -21,7 +21,7 @@ export function buildProgram(): Command {
         'ERC-7007 collection, run it locally with a proof commitment, mint, share revenue, verify.',
     )
     .version(version, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError('hint: run `imo --help` for usage')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .exitOverride()
   for (const option of Object.values(outputOptions)) program.addOption(option)
@@ -38,8 +38,8 @@ export function buildProgram(): Command {
   })
   for (const create of commands) {
     const command = create()
-    command.exitOverride()
     program.addCommand(command)
+    inheritSettings(command, program)
   }
   program.addHelpText(
     'after',
@@ -59,12 +59,36 @@ Exit codes: 0 ok, 1 internal, 2 usage/input needed, 3 simulation reverted (nothi
   return program
 }
 
+/**
+ * addCommand() does not pass the program's settings down: give every (sub)command the exit override,
+ * the global flags (--json, --quiet, ...) in its --help, and a `hint:` line after a usage error.
+ */
+function inheritSettings(command: Command, parent: Command): void {
+  command.exitOverride()
+  command.configureHelp({ ...parent.configureHelp(), ...command.configureHelp() })
+  const path = []
+  for (let at: Command | null = command; at; at = at.parent) path.unshift(at.name())
+  command.showHelpAfterError(`hint: run \`${path.join(' ')} --help\` for usage`)
+  for (const sub of command.commands) inheritSettings(sub, command)
+}
+
+/** True when the command line asks for --json (read before parsing, for commander's own usage errors). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).slice(2).includes('--json')
+}
+
 /** Turns any error into the one-line message, optional details, and an exit code. */
 export function reportError(error: unknown): number {
   const { json, verbose } = uiSettings()
   if (error instanceof CommanderError) {
     // Commander already printed its message (or the help) on stderr.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0
+    if (json) {
+      const message =
+        error.code === 'commander.help' ? 'missing command (the help is on stderr)' : error.message.replace(/^error: /, '')
+      process.stdout.write(`${toJson({ error: { name: 'UsageError', message, exitCode: ExitCode.Usage } })}\n`)
+    }
     return ExitCode.Usage
   }
   const known = error instanceof ImoError
@@ -114,6 +138,7 @@ export async function main(argv: string[] = process.argv): Promise<never> {
   process.on('SIGTERM', onSignal)
   let exitCode = 0
   try {
+    configureUi({ json: wantsJson(argv) })
     await loadDotenv()
     await buildProgram().parseAsync(argv)
   } catch (error) {

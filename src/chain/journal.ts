@@ -9,6 +9,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ImoError, NonceConflictError } from '../errors.js'
+import { isProcessAlive } from '../util/isProcessAlive.js'
 
 type Hex = `0x${string}`
 type Address = `0x${string}`
@@ -74,15 +75,6 @@ export function journalPath(chainId: number, address: string, root = resolve(pro
   return resolve(root, 'journal', String(chainId), `${address.toLowerCase()}.jsonl`)
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /**
  * One signer's journal on one chain.
  * @example
@@ -105,11 +97,9 @@ export class Journal {
     this.reload()
   }
 
-  /** Opens (creating the folder of) the journal for a chain and signer. */
+  /** Opens the journal for a chain and signer; its folder is created on the first write, so a command that fails before sending leaves no empty `.imo/`. */
   static open(chainId: number, address: string, root?: string): Journal {
-    const path = journalPath(chainId, address, root)
-    mkdirSync(dirname(path), { recursive: true })
-    return new Journal(path)
+    return new Journal(journalPath(chainId, address, root))
   }
 
   /** Re-reads the file; a torn last line (crash mid-write) is ignored. */
@@ -142,6 +132,7 @@ export class Journal {
   append(record: JournalRecord): void {
     // Only this process appends while it holds the lock, so the tail seen at reload() is still the tail.
     const prefix = this.tornTail ? '\n' : ''
+    mkdirSync(dirname(this.path), { recursive: true })
     const fd = openSync(this.path, 'a', 0o600)
     try {
       const bytes = Buffer.from(`${prefix}${JSON.stringify(record)}\n`, 'utf8')
@@ -186,7 +177,7 @@ export class Journal {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
         const pid = Number(readFileSync(this.lockPath, 'utf8').trim())
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid))
           throw new NonceConflictError(
             `another imo process (pid ${pid}) is sending from this signer on this chain; wait for it to finish`,
             { hint: `if no imo is running, remove ${this.lockPath}` },

@@ -586,3 +586,22 @@ export async function sendSteps(
     journal.unlock()
   }
 }
+
+/** What a command reports of a sent (or simulated) step: status, hash, block, gas and cost. */
+export type OutcomeSummary = Pick<StepOutcome, 'status' | 'hash' | 'blockNumber' | 'gas' | 'costWei'>
+
+/**
+ * The reportable fields of an outcome, without the receipt (and without keys that are undefined,
+ * so --json documents stay compact).
+ * @example
+ * const result = { ...summarizeOutcome(await sendStep(ctx, step)), token }
+ */
+export function summarizeOutcome(outcome: StepOutcome): OutcomeSummary {
+  return {
+    status: outcome.status,
+    ...(outcome.hash ? { hash: outcome.hash } : {}),
+    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
+    gas: outcome.gas,
+    ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
+  }
+}

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import type { ChainOptionValues } from '../chain/connect.js'
 import { withExamples } from '../cli/help.js'
 import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
-import { type MintOptionValues, mintOptions } from '../mint/options.js'
+import { type MintOptionValues, mintOptions, mintSettingsFrom } from '../mint/options.js'
 
 /** `imo infer-and-mint PROMPT | --prompts FILE`: inference on the deployment's model, then mint (pipelined). */
 export function inferAndMintCommand(): Command {
@@ -19,6 +19,7 @@ export function inferAndMintCommand(): Command {
   addOptionGroups(command, mintOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (prompt: string | undefined, _options: unknown, cmd: Command) => {
     const options = cmd.opts() as MintOptionValues & ChainOptionValues & { prompts?: string; model?: string }
+    const settings = mintSettingsFrom(options) // malformed flags fail before any inference or RPC
     const { InputNeededError, UsageError } = await import('../errors.js')
     if (prompt !== undefined && options.prompts) throw new UsageError('give either PROMPT or --prompts FILE, not both')
     if (prompt === undefined && !options.prompts) throw new InputNeededError('PROMPT or --prompts FILE', 'prompt')
@@ -44,10 +45,7 @@ export function inferAndMintCommand(): Command {
         batch: Boolean(options.prompts),
         ...(options.out !== undefined ? { out: options.out } : {}),
         ...(options.aigcData ? { aigcDataMode: options.aigcData } : {}),
-        tokenUriMode: options.tokenUriMode,
-        ...(options.tokenUri !== undefined ? { tokenUri: options.tokenUri } : {}),
-        ...(options.to ? { to: options.to as `0x${string}` } : {}),
-        ...(options.attesterContract ? { attesterContract: options.attesterContract as `0x${string}` } : {}),
+        ...settings,
         onProgress: (text) => progress.update(text),
       })
       const t = result.timings

@@ -2,7 +2,7 @@ import { Command } from 'commander'
 import type { ChainOptionValues } from '../chain/connect.js'
 import { withExamples } from '../cli/help.js'
 import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
-import { type MintOptionValues, mintOptions } from '../mint/options.js'
+import { type MintOptionValues, mintOptions, mintSettingsFrom } from '../mint/options.js'
 
 /** `imo mint RECORD`: mints an inference record as an ERC-7007 token with its proof (DESIGN section 4). */
 export function mintCommand(): Command {
@@ -14,6 +14,7 @@ export function mintCommand(): Command {
   addOptionGroups(command, mintOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (recordPath: string, _options: unknown, cmd: Command) => {
     const options = cmd.opts() as MintOptionValues & ChainOptionValues & { prompts?: string; model?: string }
+    const settings = mintSettingsFrom(options) // malformed flags fail before any inference or RPC
     const { connectChain } = await import('../chain/connect.js')
     const { loadDeployment } = await import('../deployment/deploymentFile.js')
     const { readRecordPayload } = await import('../inference/readRecordPayload.js')
@@ -36,10 +37,7 @@ export function mintCommand(): Command {
     try {
       result = await mintRecords(ctx, [{ ...payload, record, aigcData, outDir: options.out ?? payload.dir }], {
         deployment,
-        tokenUriMode: options.tokenUriMode,
-        ...(options.tokenUri !== undefined ? { tokenUri: options.tokenUri } : {}),
-        ...(options.to ? { to: options.to as `0x${string}` } : {}),
-        ...(options.attesterContract ? { attesterContract: options.attesterContract as `0x${string}` } : {}),
+        ...settings,
         onProgress: (text) => progress.update(text),
       })
       progress.succeed(result.outcomes[0]!.status === 'existing' ? 'already minted' : ctx.tx.dryRun ? 'simulated' : 'minted')

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { isProcessAlive } from '../util/isProcessAlive.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 
 export interface DevnetInfo {
@@ -33,15 +34,6 @@ export function removeDevnetFile(pid: number, cwd = process.cwd()): void {
   if (info && info.pid === pid) rmSync(devnetFilePath(cwd), { force: true })
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /**
  * Reads the devnet file when present, well-formed, and its process is alive (answering is checked by the caller).
  * @returns the devnet info, or undefined.
@@ -54,7 +46,7 @@ export function readDevnetFile(cwd = process.cwd()): DevnetInfo | undefined {
   try {
     const info = JSON.parse(readFileSync(path, 'utf8')) as DevnetInfo
     if (typeof info.rpcUrl !== 'string' || typeof info.pid !== 'number') return undefined
-    return alive(info.pid) ? info : undefined
+    return isProcessAlive(info.pid) ? info : undefined
   } catch {
     return undefined
   }

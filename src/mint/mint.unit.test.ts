@@ -74,3 +74,17 @@ describe('parsePrompts', () => {
     })
   })
 })
+
+describe('mintSettingsFrom', () => {
+  it('keeps what was given and rejects a malformed address naming its flag', async () => {
+    const { mintSettingsFrom } = await import('./options.js')
+    const to = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
+    assert.deepEqual(mintSettingsFrom({ tokenUriMode: 'data', to }), { tokenUriMode: 'data', to })
+    assert.deepEqual(mintSettingsFrom({ tokenUriMode: 'ipfs' }), { tokenUriMode: 'ipfs' })
+    assert.throws(() => mintSettingsFrom({ tokenUriMode: 'ipfs', to: '0x1234' }), /^UsageError: --to is not an address/)
+    assert.throws(
+      () => mintSettingsFrom({ tokenUriMode: 'ipfs', attesterContract: 'wallet' }),
+      (error: Error) => error.message.startsWith('--attester-contract is not an address'),
+    )
+  })
+})

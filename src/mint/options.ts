@@ -3,6 +3,7 @@
  * checks they are the same Option objects).
  */
 import { Option } from 'commander'
+import { UsageError } from '../errors.js'
 
 export const mintOptions = {
   out: new Option(
@@ -35,4 +36,36 @@ export interface MintOptionValues {
   tokenUriMode: 'ipfs' | 'data'
   to?: string
   attesterContract?: string
+}
+
+/** How a mint sets the token URI, the recipient and the attester form, from the shared flags. */
+export interface MintSettings {
+  tokenUriMode: 'ipfs' | 'data'
+  tokenUri?: string
+  to?: `0x${string}`
+  attesterContract?: `0x${string}`
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+
+/**
+ * Turns the shared mint flags into mint settings, rejecting a malformed address up front.
+ * @throws UsageError (exit 2) naming the flag.
+ * @example
+ * mintSettingsFrom({ tokenUriMode: 'ipfs', to: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' })
+ */
+export function mintSettingsFrom(options: MintOptionValues): MintSettings {
+  const address = (value: string | undefined, flag: string): `0x${string}` | undefined => {
+    if (value === undefined || value === '') return undefined
+    if (!ADDRESS.test(value)) throw new UsageError(`${flag} is not an address (0x and 40 hex digits): ${value}`)
+    return value as `0x${string}`
+  }
+  const to = address(options.to, '--to')
+  const attesterContract = address(options.attesterContract, '--attester-contract')
+  return {
+    tokenUriMode: options.tokenUriMode,
+    ...(options.tokenUri !== undefined ? { tokenUri: options.tokenUri } : {}),
+    ...(to ? { to } : {}),
+    ...(attesterContract ? { attesterContract } : {}),
+  }
 }

@@ -46,7 +46,7 @@ export async function claimRevenue(ctx: ChainContext, token: Address, options: {
   const holder = account.address
   const { findOpenStep } = await import('./journalSteps.js')
   const { readClaimable } = await import('./readClaimable.js')
-  const { sendStep } = await import('../chain/sendStep.js')
+  const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { encodeFunctionData, parseEventLogs } = await import('viem')
   const prefix = `claim:${token.toLowerCase()}:${holder.toLowerCase()}:`
   const base = { token, holder }
@@ -115,13 +115,9 @@ export async function claimRevenue(ctx: ChainContext, token: Address, options: {
   const snapshots = ids.map((id) => ({ id, amountWei: expected.get(id) ?? 0n }))
   return {
     ...base,
-    status: outcome.status,
+    ...summarizeOutcome(outcome),
     snapshots,
     totalWei: snapshots.reduce((sum, snapshot) => sum + snapshot.amountWei, 0n),
     stepId,
-    ...(outcome.hash ? { hash: outcome.hash } : {}),
-    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
-    gas: outcome.gas,
-    ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
   }
 }

@@ -69,7 +69,7 @@ export async function depositRevenue(
   const { toImoError } = await import('../chain/toImoError.js')
   const { formatNative } = await import('../chain/format.js')
   const { findOpenStep, listSteps } = await import('./journalSteps.js')
-  const { sendStep } = await import('../chain/sendStep.js')
+  const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { readMany } = await import('./readMany.js')
   const tokenKey = token.toLowerCase()
   const amountText = formatNative(amountWei, ctx.nativeSymbol)
@@ -133,15 +133,11 @@ export async function depositRevenue(
   })
   const [pendingRevenueWei] = (await readMany(ctx, [read('pendingRevenue')])) as [bigint]
   return {
-    status: outcome.status,
+    ...summarizeOutcome(outcome),
     token,
     from: account.address,
     amountWei,
     stepId,
-    ...(outcome.hash ? { hash: outcome.hash } : {}),
-    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
-    gas: outcome.gas,
-    ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
     pendingRevenueWei,
     snapshotId,
     earlierSameAmount,

@@ -114,7 +114,7 @@ export async function redeemTokens(
   if (!account) throw new ImoError('redeemTokens needs a chain context with a signer')
   const { formatNative } = await import('../chain/format.js')
   const { findOpenStep, listSteps } = await import('./journalSteps.js')
-  const { sendStep } = await import('../chain/sendStep.js')
+  const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { encodeFunctionData, parseEventLogs } = await import('viem')
   const prefix = `redeem:${token.toLowerCase()}:${amount}:`
   const open = ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined
@@ -154,12 +154,8 @@ export async function redeemTokens(
   })
   const result: RedeemResult = {
     ...plan,
-    status: outcome.status,
+    ...summarizeOutcome(outcome),
     stepId,
-    ...(outcome.hash ? { hash: outcome.hash } : {}),
-    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
-    gas: outcome.gas,
-    ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
   }
   if (outcome.receipt) {
     const [redeemed] = parseEventLogs({ abi: imoTokenAbi, logs: outcome.receipt.logs, eventName: 'Redeemed' })

@@ -122,7 +122,7 @@ export async function takeSnapshot(ctx: ChainContext, token: Address, options: {
   const { formatNative } = await import('../chain/format.js')
   const { formatWhen } = await import('../cli/time.js')
   const { findOpenStep } = await import('./journalSteps.js')
-  const { sendStep } = await import('../chain/sendStep.js')
+  const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { readMany } = await import('./readMany.js')
   const tokenKey = token.toLowerCase()
   const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
@@ -173,12 +173,8 @@ export async function takeSnapshot(ctx: ChainContext, token: Address, options: {
   }
   const result: SnapshotResult = {
     ...plan,
-    status: outcome.status,
+    ...summarizeOutcome(outcome),
     stepId,
-    ...(outcome.hash ? { hash: outcome.hash } : {}),
-    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
-    gas: outcome.gas,
-    ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
   }
   const { parseEventLogs } = await import('viem')
   const [taken] = outcome.receipt
