@@ -1,7 +1,8 @@
-// Wall time of imo's chain read path next to `cast call`, against a local anvil.
-// The read timed is `imo deploy` re-run detection ("already deployed": connect, chain id, read the
-// deployment file, getCode of both contracts), the path every later command shares; `cast call`
-// reads the token's name() (one RPC round trip). Also `node -e 0` as the floor of any Node CLI.
+// Wall time of imo's chain read path next to Foundry's `cast`, against a local anvil:
+// - `imo claimable ADDRESS` (a read-only command: connect, chain id, deployment file, one multicall)
+//   against `cast call balanceOf(ADDRESS)` (one eth_call);
+// - `imo deploy` re-run detection ("already deployed": the path every sending command starts with);
+// - `node -e 0`, the floor of any Node CLI, and `imo --help`.
 // Run: npm run build && npx tsx bench/chain.ts
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -50,8 +51,13 @@ try {
   if (first.status !== 0) throw new Error(first.stderr)
   const token = JSON.parse(first.stdout).imoToken.address as string
   const imo = Array.from({ length: RUNS }, () => time(process.execPath, [IMO, ...args], dir, env))
+  // A pure read: the holder's balance of the token, through imo (connect, chain id, deployment file,
+  // one multicall) and through cast (one eth_call), without a signer.
+  const holder = anvil.accounts[1].address
+  const readEnv = { ...env, IMO_PRIVATE_KEY: undefined, IMO_RPC_URL: anvil.rpcUrl }
+  const claimable = Array.from({ length: RUNS }, () => time(process.execPath, [IMO, 'claimable', holder, '--json'], dir, readEnv))
   const cast = Array.from({ length: RUNS }, () =>
-    time(CAST, ['call', token, 'name()(string)', '--rpc-url', anvil.rpcUrl], dir, env),
+    time(CAST, ['call', token, 'balanceOf(address)(uint256)', holder, '--rpc-url', anvil.rpcUrl], dir, env),
   )
   const node = Array.from({ length: RUNS }, () => time(process.execPath, ['-e', '0'], dir, env))
   const help = Array.from({ length: RUNS }, () => time(process.execPath, [IMO, '--help'], dir, env))
@@ -62,8 +68,10 @@ try {
         .padStart(5)} ms`,
     )
   console.log(`chain read path, ${RUNS} runs each, anvil at ${anvil.rpcUrl}`)
+  row('imo claimable ADDRESS (read-only)', claimable)
+  row('cast call balanceOf(ADDRESS)', cast)
   row('imo deploy (re-run: already deployed)', imo)
-  row('cast call name()', cast)
+  console.log(`ratio imo claimable / cast call: ${(median(claimable) / median(cast)).toFixed(2)}`)
   row('node -e 0', node)
   row('imo --help', help)
 } finally {

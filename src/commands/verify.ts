@@ -38,6 +38,9 @@ export function verifyCommand(): Command {
     const { ChecksFailedError, renderChecks } = await import('../verify/checks.js')
     const { printResult, spinner } = await import('../cli/ui.js')
     if ((recordPath === undefined) === (options.token === undefined)) throw new UsageError('give either RECORD or --token ID')
+    // A --model that is not there is the operator's typo (exit 2), not a failed check (exit 9).
+    if (options.model && !(await import('node:fs')).existsSync(options.model))
+      throw new UsageError(`model not found: ${options.model} (--model)`)
     const { connectChain } = await import('../chain/connect.js')
     const connect = () => connectChain(options, { signer: false }, (key) => cmd.getOptionValueSource(key))
     const progress = await spinner('verifying')

@@ -47,12 +47,21 @@ const flagOf: Record<SignerSource, [keyof SignerOptionValues, string]> = {
 const rank = (source: string | undefined): number =>
   source === 'cli' ? 0 : source === 'env' ? 1 : source === 'config' ? 2 : source === 'implied' ? 3 : 1
 
+/** A file-read failure in plain words (never the raw errno code alone). */
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return 'no such file'
+  if (code === 'EISDIR') return 'it is a folder'
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
+  return code ?? 'error'
+}
+
 function readSecretFile(path: string, what: string): string {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new UsageError(`cannot read the ${what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`)
+    throw new UsageError(`cannot read the ${what} file ${path}: ${readFailure(error)}`)
   }
   const value = text.trim()
   registerSecret(value)
@@ -85,9 +94,7 @@ async function readPassword(values: SignerOptionValues, options: ResolveSignerOp
     try {
       text = readFileSync(values.passwordFile, 'utf8')
     } catch (error) {
-      throw new UsageError(
-        `cannot read the password file ${values.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      )
+      throw new UsageError(`cannot read the password file ${values.passwordFile}: ${readFailure(error)}`)
     }
     const password = text.replace(/\r?\n$/, '')
     registerSecret(password)

@@ -64,6 +64,9 @@ describe('JSON tensors', () => {
 
   it('rejects malformed JSON and documents that are not tensor objects', () => {
     assert.throws(() => parseJsonTensors('{"x": ', 'in.json'), /^UsageError: in\.json is not valid JSON: /)
+    assert.throws(() => parseJsonTensors('nope\n', 'in.json'), {
+      message: "in.json is not valid JSON: Unexpected token 'o'",
+    })
     assert.throws(() => parseJsonTensors('[1]', 'in.json'), /in\.json must hold a JSON object of tensors by name/)
     assert.throws(() => parseJsonTensors('{"x": 5}', 'in.json'), /tensor "x" must be an object/)
   })

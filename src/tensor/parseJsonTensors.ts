@@ -28,7 +28,9 @@ export function parseJsonTensors(text: string, what: string, options: ParseJsonT
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    throw new UsageError(`${what} is not valid JSON: ${(error as Error).message.split('\n')[0]}`)
+    // V8 quotes the text in its message (`Unexpected token 'o', "nope\n" is not valid JSON`): keep one line.
+    const reason = (error as Error).message.replace(/, ".*" is not valid JSON$/s, '').replace(/\s+/g, ' ')
+    throw new UsageError(`${what} is not valid JSON: ${reason}`)
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new UsageError(
