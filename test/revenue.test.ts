@@ -265,7 +265,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
 
     const nothing = await imo(['claim'])
     assert.equal(nothing.code, 0, nothing.stderr)
-    assert.equal(nothing.stdout, `Nothing to claim: nothing to claim for ${A} in the 1 live snapshot(s)\n`)
+    assert.equal(nothing.stdout, `Nothing to claim: ${A} has no revenue in the 1 live snapshot(s)\n`)
     const nothingJson = json(await imo(['claim', '--json']))
     assert.equal(nothingJson.status, 'nothing')
     assert.equal(nothingJson.totalWei, '0')

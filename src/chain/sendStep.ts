@@ -205,8 +205,17 @@ export async function simulateStep(
  * outcome.receipt?.blockNumber
  */
 export async function sendStep(ctx: ChainContext, step: TxStep): Promise<StepOutcome> {
-  const [outcome] = await sendSteps(ctx, [step])
-  return outcome!
+  if (ctx.tx.dryRun) return (await sendSteps(ctx, [step]))[0]!
+  // Waiting for a receipt takes seconds on a real chain: say so on stderr (silent inside a command's own spinner).
+  const { spinner } = await import('../cli/ui.js')
+  const progress = await spinner(`sending ${step.label} and waiting for its receipt`)
+  try {
+    const [outcome] = await sendSteps(ctx, [step])
+    progress.succeed(`${step.label}: confirmed${outcome!.blockNumber !== undefined ? ` in block ${outcome!.blockNumber}` : ''}`)
+    return outcome!
+  } finally {
+    progress.stop()
+  }
 }
 
 interface Pending {

@@ -86,11 +86,47 @@ export interface Spinner {
   stop(): void
 }
 
+/** Spinners running now: a nested one (say a transaction's, inside a command's) stays silent. */
+let activeSpinners = 0
+
+/** Counts a spinner as active until its first succeed/fail/stop. */
+function tracked(inner: Spinner): Spinner {
+  activeSpinners++
+  let open = true
+  const end = () => {
+    if (open) activeSpinners--
+    open = false
+  }
+  return {
+    update: (t) => {
+      if (open) inner.update(t)
+    },
+    succeed: (t) => {
+      if (open) inner.succeed(t)
+      end()
+    },
+    fail: (t) => {
+      if (open) inner.fail(t)
+      end()
+    },
+    stop: () => {
+      if (open) inner.stop()
+      end()
+    },
+  }
+}
+
 /**
  * A spinner on stderr for work that may take over a second; degrades to plain stderr lines
- * (one at start, one at the end) without a terminal, and to nothing with --quiet or --json.
+ * (one at start, one at the end) without a terminal, and to nothing with --quiet or --json, or
+ * while another spinner runs (the outer one speaks for the work).
  */
 export async function spinner(text: string): Promise<Spinner> {
+  if (activeSpinners > 0) return { update: () => {}, succeed: () => {}, fail: () => {}, stop: () => {} }
+  return tracked(await startSpinner(text))
+}
+
+async function startSpinner(text: string): Promise<Spinner> {
   const quietLines = settings.quiet || settings.json
   if (!process.stderr.isTTY || quietLines) {
     if (!quietLines) writeErr(`… ${text}`)

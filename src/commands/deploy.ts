@@ -6,7 +6,11 @@ import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOption
 export function deployCommand(): Command {
   const command = new Command('deploy')
     .description("deploy the model's ERC-7641 revenue token and ERC-7007 collection, and record the deployment")
-    .addOption(new Option('--model <PATH>', 'the model (.onnx file or folder); its imo-model-v1 hash is bound to the contracts'))
+    .addOption(
+      new Option('--model <PATH>', 'the model (.onnx file or folder); its imo-model-v1 hash is bound to the contracts').env(
+        'IMO_MODEL',
+      ),
+    )
     .addOption(new Option('--model-hash <HASH>', 'bytes32 model hash, instead of hashing --model'))
     .addOption(new Option('--model-uri <URI>', 'where the model can be fetched (stored on the token)'))
     .addOption(new Option('--name <NAME>', 'token name, e.g. "Pattern Model"'))
@@ -15,7 +19,7 @@ export function deployCommand(): Command {
     .addOption(new Option('--recipient <ADDRESS>', 'receives the initial supply (default: the signer)'))
     .addOption(
       new Option(
-        '--percent-claimable <P>',
+        '--percent-claimable <PERCENT>',
         "percent of each snapshot's revenue claimable by holders, 0-100 (default 50; the rest backs redemption on burn)",
       ),
     )

@@ -6,7 +6,7 @@ export function devnetCommand(): Command {
   const command = new Command('devnet')
     .description('run a local anvil chain until Ctrl-C; other commands use it when no RPC URL is configured')
     .addOption(new Option('--port <PORT>', 'TCP port on 127.0.0.1 (default: a free one)'))
-    .addOption(new Option('--block-time <SECONDS>', 'mine a block every N seconds (default: one block per transaction)'))
+    .addOption(new Option('--block-time <SECONDS>', 'mine a block every SECONDS seconds (default: one block per transaction)'))
   command.action(async (_args, cmd: Command) => {
     const { runDevnet } = await import('../devnet/runDevnet.js')
     const { printResult, note } = await import('../cli/ui.js')

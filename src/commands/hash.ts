@@ -1,11 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
 
-/** `imo hash <path>`: the model hash and manifest of DESIGN section 2. */
+/** `imo hash PATH`: the model hash and manifest of DESIGN section 2. */
 export function hashCommand(): Command {
   const command = new Command('hash')
     .description("print the model hash (imo-model-v1) and each file's size and SHA-256")
-    .argument('<path>', 'a .onnx file (with the external-data files it names) or a model folder (every file, dot-files skipped)')
+    .argument('<PATH>', 'a .onnx file (with the external-data files it names) or a model folder (every file, dot-files skipped)')
     .addOption(
       new Option(
         '--manifest <FILE>',

@@ -253,7 +253,8 @@ export async function deployImo(
   const collectionOutcome = await sendStep(ctx, collectionStep(tokenOutcome.contractAddress))
   if (!collectionOutcome.contractAddress) throw new ImoError('the AigcCollection deployment has no contract address')
   const record = (outcome: StepOutcome, bytecode: Hex) => ({
-    address: outcome.contractAddress!,
+    // Receipts carry lowercase addresses; the file (and every command printing from it) uses EIP-55.
+    address: getAddress(outcome.contractAddress!),
     ...(outcome.hash ? { txHash: outcome.hash } : {}),
     ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber.toString() } : {}),
     bytecodeHash: keccak256(bytecode),

@@ -48,7 +48,8 @@ export async function runDeploy(
   sources?: (key: string) => string | undefined,
 ): Promise<{ data: Record<string, unknown>; human: string }> {
   const { parseAmount, parseWhole, formatNative } = await import('../chain/format.js')
-  if (!values.model && !values.modelHash) throw new InputNeededError('--model', 'model (path to the .onnx file or folder)')
+  if (!values.model && !values.modelHash)
+    throw new InputNeededError('--model', 'model (path to the .onnx file or folder)', 'IMO_MODEL')
   if (values.model && values.modelHash) throw new UsageError('pass --model or --model-hash, not both')
   const name = await ask('--name', 'token name', values.name)
   const symbol = await ask('--symbol', 'token symbol', values.symbol)

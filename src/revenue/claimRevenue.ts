@@ -89,8 +89,8 @@ export async function claimRevenue(ctx: ChainContext, token: Address, options: {
           totalWei: 0n,
           reason:
             report.currentSnapshotId === 0
-              ? 'nothing to claim: the token has no snapshot yet'
-              : `nothing to claim for ${holder} in the ${report.live.length} live snapshot(s)`,
+              ? 'the token has no snapshot yet'
+              : `${holder} has no revenue in the ${report.live.length} live snapshot(s)`,
         }
     }
     expected = new Map(report.claimable.map((snapshot) => [snapshot.id, snapshot.claimableWei ?? 0n]))
