@@ -176,7 +176,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     assert.equal(human.code, 0, human.stderr)
     assert.match(
       human.stdout,
-      /^Deposited 0\.001 ETH to the IMO token 0x[0-9a-f]{40}\n {2}transaction {6}0x[0-9a-f]{64} \(block \d+, fee [\d.]+ ETH\)\n {2}pending revenue {2}2\.001 ETH, split at the next snapshot\n$/,
+      /^Deposited 0\.001 ETH to the IMO token 0x[0-9a-fA-F]{40}\n {2}transaction {6}0x[0-9a-f]{64} \(block \d+, fee [\d.]+ ETH\)\n {2}pending revenue {2}2\.001 ETH, split at the next snapshot\n$/,
     )
   })
 
