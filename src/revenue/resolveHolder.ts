@@ -46,7 +46,11 @@ export async function resolveHolder(
     (value) => typeof value === 'string' && value.length > 0,
   )
   if (configured) {
-    const { resolveSigner } = await import('../signer/resolveSigner.js')
+    const { keystoreAddressOf, resolveSigner } = await import('../signer/resolveSigner.js')
+    // A read only needs the address: a keystore that declares it is not decrypted (no password asked).
+    const onlyKeystore = [values.privateKey, values.privateKeyFile, values.mnemonicFile].every((value) => !value)
+    const declared = onlyKeystore && !(values.keystore && values.account) ? keystoreAddressOf(values) : undefined
+    if (declared) return parseAddress(declared, values.keystore ? '--keystore address' : '--account address')
     const { isInteractive, warn } = await import('../cli/ui.js')
     const { account } = await resolveSigner(values, {
       ...(options.sources ? { sources: options.sources } : {}),

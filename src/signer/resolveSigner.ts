@@ -143,6 +143,50 @@ async function fromMnemonic(values: SignerOptionValues): Promise<LocalAccount> {
 }
 
 /**
+ * The keystore file named by --keystore FILE or --account NAME (~/.foundry/keystores/NAME), checked to
+ * exist; undefined when neither is given. `kind` says which of the two was chosen when both are set.
+ * @throws UsageError (exit 2) for a missing file or an --account that is a path.
+ * @example
+ * keystoreFileOf({ account: 'deployer' }) // '/home/me/.foundry/keystores/deployer'
+ */
+export function keystoreFileOf(
+  values: SignerOptionValues,
+  env: NodeJS.ProcessEnv = process.env,
+  kind: 'keystore' | 'account' = values.keystore ? 'keystore' : 'account',
+): string | undefined {
+  if (kind === 'keystore' && values.keystore) {
+    if (!existsSync(values.keystore)) throw new UsageError(`keystore ${values.keystore} does not exist`)
+    return values.keystore
+  }
+  if (!values.account) return undefined
+  if (values.account.includes('/'))
+    throw new UsageError('--account takes a keystore name under ~/.foundry/keystores, not a path (use --keystore FILE)')
+  const file = join(env.HOME ?? homedir(), '.foundry', 'keystores', values.account)
+  if (!existsSync(file)) throw new UsageError(`no Foundry keystore named "${values.account}" (${file} does not exist)`)
+  return file
+}
+
+/**
+ * The address a V3 keystore declares in its (optional, unauthenticated) `address` field, read
+ * without the password; undefined when the file has none. Good for showing whose balance a read
+ * is about, never for signing.
+ * @example
+ * keystoreAddressOf({ keystore: 'operator.json' }) // '0xf39F…2266'
+ */
+export function keystoreAddressOf(values: SignerOptionValues, env?: NodeJS.ProcessEnv): string | undefined {
+  const file = keystoreFileOf(values, env)
+  if (!file) return undefined
+  try {
+    const address = (JSON.parse(readFileSync(file, 'utf8')) as { address?: unknown }).address
+    if (typeof address !== 'string') return undefined
+    const hex = address.startsWith('0x') ? address.slice(2) : address
+    return /^[0-9a-fA-F]{40}$/.test(hex) ? `0x${hex}` : undefined
+  } catch {
+    return undefined // not JSON: resolveSigner reports it properly
+  }
+}
+
+/**
  * Resolves the one signer the flags describe.
  * @param values - the signer option values (commander opts()).
  * @param options - value sources, warning sink, interactivity, fallback.
@@ -190,18 +234,7 @@ export async function resolveSigner(
     }
     case 'keystore':
     case 'account': {
-      const file =
-        chosen === 'keystore'
-          ? (values.keystore as string)
-          : join((options.env ?? process.env).HOME ?? homedir(), '.foundry', 'keystores', values.account as string)
-      if (chosen === 'account' && (values.account as string).includes('/'))
-        throw new UsageError('--account takes a keystore name under ~/.foundry/keystores, not a path (use --keystore FILE)')
-      if (!existsSync(file))
-        throw new UsageError(
-          chosen === 'account'
-            ? `no Foundry keystore named "${values.account}" (${file} does not exist)`
-            : `keystore ${file} does not exist`,
-        )
+      const file = keystoreFileOf(values, options.env, chosen)!
       const text = readFileSync(file, 'utf8')
       const password = await readPassword(values, options, file)
       const { decryptKeystore } = await import('./keystore.js')
