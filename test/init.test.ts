@@ -118,15 +118,18 @@ describe('imo init', () => {
       assert.equal(mode(configPath), '644')
       assert.deepEqual(JSON.parse(readFileSync(configPath, 'utf8')), {
         chainId: 31337,
-        model: join(repoRoot, 'models', 'cppn'),
-        name: 'Test Pattern',
-        symbol: 'TEST',
-        supply: '1000000',
-        percentClaimable: 50,
-        snapshotInterval: 60,
-        claimWindow: 12,
-        royaltyBps: 500,
-        mintFee: '0.01',
+        deploy: {
+          model: join(repoRoot, 'models', 'cppn'),
+          name: 'Test Pattern',
+          symbol: 'TEST',
+          supply: '1000000',
+          percentClaimable: 50,
+          snapshotInterval: 60,
+          claimWindow: 12,
+          royaltyBps: 500,
+          mintFee: '0.01',
+        },
+        infer: { model: join(repoRoot, 'models', 'cppn') },
       })
       for (const file of ['.env', 'imo.config.json', '.env.bak', '.imo/keystores/deployer.json']) {
         const text = readFileSync(join(dir, file), 'utf8')

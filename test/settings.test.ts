@@ -44,6 +44,15 @@ describe('settings precedence', () => {
     assert.equal(await triedUrl(['--rpc-url', url('1')], { IMO_RPC_URL: url('2') }), url('1'))
   })
 
+  it("a command's own section of imo.config.json applies to it alone", async () => {
+    writeFileSync(join(cwd, '.env'), '')
+    writeFileSync(join(cwd, 'imo.config.json'), JSON.stringify({ rpcUrl: url('4'), claimable: { rpcUrl: url('5') } }))
+    assert.equal(await triedUrl([]), url('5'))
+    const { code, stderr } = await runCli(['status'], { cwd })
+    assert.equal(code, 6)
+    assert.match(stderr, new RegExp(`cannot reach the RPC at ${url('4').replaceAll('.', '\\.')}`))
+  })
+
   it('a malformed imo.config.json is a one-line usage error', async () => {
     writeFileSync(join(cwd, 'imo.config.json'), '{ not json')
     const { code, stderr } = await runCli(['status'], { cwd })

@@ -10,7 +10,7 @@ import { askRpc } from './askRpc.js'
 import { askSigner } from './askSigner.js'
 import { askModel, askToken } from './askToken.js'
 import type { InitPrompter } from './prompter.js'
-import { type InitPlan, planSettings, type WriteInitResult, writeInitFiles } from './writeInitFiles.js'
+import { type ConfigValues, type InitPlan, planSettings, type WriteInitResult, writeInitFiles } from './writeInitFiles.js'
 
 export interface InitResult {
   status: 'written' | 'cancelled'
@@ -22,7 +22,7 @@ export interface InitResult {
   envBackup?: string
   envVariables: { set: string[]; removed: string[] }
   configFile?: string
-  config: Record<string, string | number>
+  config: ConfigValues
   keystore?: { path: string; address: string }
   next: string[]
 }

@@ -29,6 +29,9 @@ export const ENV_HEADER = [
   'Keep this file out of version control (the RPC URL may hold an API key).',
 ]
 
+/** What imo.config.json holds: top-level settings, and sections named after commands. */
+export type ConfigValues = Record<string, string | number | Record<string, string | number>>
+
 /**
  * The variables and config keys a plan sets and removes.
  * @param plan - the wizard's answers.
@@ -42,11 +45,11 @@ export function planSettings(
   cwd: string,
 ): {
   env: { set: Record<string, string>; remove: string[] }
-  config: { set: Record<string, string | number>; remove: string[] }
+  config: { set: ConfigValues; remove: string[] }
 } {
   const set: Record<string, string> = {}
   const remove: string[] = []
-  const configSet: Record<string, string | number> = {}
+  const configSet: ConfigValues = {}
   const configRemove: string[] = []
   if (plan.rpc.kind === 'url') {
     set.IMO_RPC_URL = plan.rpc.url
@@ -86,9 +89,11 @@ export function planSettings(
     // Signer settings belong in .env (by reference); stale ones in the config file would only confuse.
     configRemove.push('privateKey', 'privateKeyFile', 'keystore', 'account', 'mnemonicFile', 'mnemonicIndex', 'passwordFile')
   }
-  configSet.model = plan.model.path
+  // The model and token parameters are deploy-time settings: a section per command keeps them from
+  // filling the same-named flags of other commands (`imo verify --model` must default to the record's).
   const t = plan.token
-  Object.assign(configSet, {
+  configSet.deploy = {
+    model: plan.model.path,
     name: t.name,
     symbol: t.symbol,
     supply: t.supply,
@@ -97,7 +102,20 @@ export function planSettings(
     claimWindow: Number(t.claimWindow),
     royaltyBps: Number(t.royaltyBps),
     mintFee: t.mintFee,
-  })
+  }
+  configSet.infer = { model: plan.model.path }
+  // Flat keys of earlier versions would still apply to every command.
+  configRemove.push(
+    'model',
+    'name',
+    'symbol',
+    'supply',
+    'percentClaimable',
+    'snapshotInterval',
+    'claimWindow',
+    'royaltyBps',
+    'mintFee',
+  )
   return { env: { set, remove }, config: { set: configSet, remove: configRemove } }
 }
 
