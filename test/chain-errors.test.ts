@@ -55,6 +55,28 @@ describe('chain errors and signers', () => {
     assertNoLeak(r, [anvil.accounts[0].privateKey])
   })
 
+  it('comma-separated --rpc-url: reads fall back past a dead node; sending needs the first', async () => {
+    const fallback = tempWorkdir('imo-fallback-') // its own folder: other tests read every file of work.dir
+    try {
+      const env = { IMO_PRIVATE_KEY: anvil.accounts[0].privateKey }
+      const deployed = await runCli(deployArgs(anvil.rpcUrl), { cwd: fallback.dir, env })
+      assert.equal(deployed.code, 0, deployed.stderr)
+      const holder = anvil.accounts[1].address
+      const urls = `http://127.0.0.1:9,${anvil.rpcUrl}`
+      const read = await runCli(['claimable', holder, '--rpc-url', urls, '--json'], { cwd: fallback.dir })
+      assert.equal(read.code, 0, read.stderr)
+      assert.equal(JSON.parse(read.stdout).holder, holder)
+      const send = await runCli(deployArgs(urls), { cwd: fallback.dir, env })
+      assert.equal(send.code, 6)
+      assert.match(
+        send.stderr,
+        /^error: cannot reach the RPC at http:\/\/127\.0\.0\.1:9\nhint: transactions and nonces use the first --rpc-url only/,
+      )
+    } finally {
+      fallback.cleanup()
+    }
+  })
+
   it('no RPC URL at all: exit 2 with the three ways to get one', async () => {
     const r = await runCli(['deploy', '--model-hash', `0x${'11'.repeat(32)}`, '--name', 'A', '--symbol', 'A', '--supply', '1'], {
       cwd: work.dir,

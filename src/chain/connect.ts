@@ -155,13 +155,19 @@ export async function connectChain(
   const { displayUrl, toImoError } = await import('./toImoError.js')
   let chainId: number
   try {
-    chainId = await sendClient.getChainId()
+    // Sending needs the first URL; a read-only command is content with any of them (fallback).
+    chainId = await (need.signer ? sendClient : publicClient).getChainId()
   } catch (error) {
     const converted = toImoError(error, { rpcUrl })
     if (fromDevnet && converted instanceof RpcError)
       throw new RpcError(`the devnet in .imo/devnet.json (${displayUrl(rpcUrl)}) does not answer`, {
         cause: error,
         hint: 'restart `imo devnet`, or pass --rpc-url',
+      })
+    if (need.signer && urls.length > 1 && converted instanceof RpcError)
+      throw new RpcError(converted.shortMessage, {
+        cause: error,
+        hint: 'transactions and nonces use the first --rpc-url only (the others are read fallbacks); put a reachable node first',
       })
     throw converted
   }
