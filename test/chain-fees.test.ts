@@ -1,7 +1,8 @@
 /**
- * Fee modes of the chain layer on a real anvil node: --gas-price sends a legacy transaction at that
- * price. (The automatic legacy path of a chain without an EIP-1559 base fee cannot be reached end to
- * end here: the contracts need cancun opcodes, which a pre-London node does not have.)
+ * Fee modes and chain requirements on real anvil nodes: --gas-price sends a legacy transaction at
+ * that price; a pre-cancun chain (anvil --hardfork berlin) is refused before anything is signed.
+ * (The automatic legacy path of a chain without an EIP-1559 base fee cannot be reached end to end:
+ * the contracts need cancun, which such a chain does not have.)
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -11,13 +12,14 @@ import { runCli } from './helpers/runCli.js'
 
 describe('fees', () => {
   let london: Anvil
+  let berlin: Anvil
   let work: ReturnType<typeof tempWorkdir>
   before(async () => {
-    london = await startAnvil()
+    ;[london, berlin] = await Promise.all([startAnvil(), startAnvil({ args: ['--hardfork', 'berlin'] })])
     work = tempWorkdir('imo-fees-')
   })
   after(async () => {
-    await london.stop()
+    await Promise.all([london.stop(), berlin.stop()])
     work.cleanup()
   })
 
@@ -31,5 +33,20 @@ describe('fees', () => {
     const tx = await client(london.rpcUrl).getTransaction({ hash: deployment.imoToken.txHash })
     assert.equal(tx.type, 'legacy')
     assert.equal(tx.gasPrice, 3_000_000_000n)
+  })
+
+  it('a chain without the cancun opcodes is refused before anything is signed (exit 3)', async () => {
+    for (const extra of [['--dry-run'], []]) {
+      const r = await runCli(deployArgs(berlin.rpcUrl, extra), {
+        cwd: work.dir,
+        env: { IMO_PRIVATE_KEY: berlin.accounts[0].privateKey },
+      })
+      assert.equal(r.code, 3, r.stderr)
+      assert.match(
+        r.stderr,
+        /error: Anvil \(local\) \(chain 31337\) does not run the cancun upgrade's opcodes \(PUSH0, TSTORE, MCOPY\), which the imo contracts need; nothing was sent\n/,
+      )
+    }
+    assert.equal(await client(berlin.rpcUrl).getTransactionCount({ address: berlin.accounts[0].address }), 0)
   })
 })

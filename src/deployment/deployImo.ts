@@ -198,6 +198,9 @@ export async function deployImo(
     }
   }
 
+  const { requireCancun } = await import('../chain/requireCancun.js')
+  await requireCancun(ctx)
+
   if (ctx.tx.dryRun) {
     options.onStep?.('simulating ImoToken')
     const token = await simulateStep(ctx, tokenStep)
