@@ -81,14 +81,22 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
   extra.tokenUri = tokenUri
 
   // aigcData and proof from the AigcData event (aigcData and proof unindexed).
+  const { findLatestLogs } = await import('../chain/findLatestLogs.js')
   const logs = await ctx.publicClient
-    .getContractEvents({
-      address: collection,
-      abi: aigcCollectionAbi,
-      eventName: 'AigcData',
-      args: { tokenId } as never,
-      fromBlock: options.fromBlock ?? 0n,
-    })
+    .getBlockNumber()
+    .then((head) =>
+      findLatestLogs(
+        (range) =>
+          ctx.publicClient.getContractEvents({
+            address: collection,
+            abi: aigcCollectionAbi,
+            eventName: 'AigcData',
+            args: { tokenId } as never,
+            ...range,
+          }),
+        { fromBlock: options.fromBlock ?? 0n, toBlock: head },
+      ),
+    )
     .catch((error: unknown) => {
       throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading AigcData logs' })
     })

@@ -1,0 +1,95 @@
+/**
+ * `imo verify --token` against a node that limits eth_getLogs to a few blocks, as many public RPCs
+ * do: the AigcData event is still found (by walking the range in chunks), and the proxy's refusal
+ * counter proves the limit was hit rather than silently absent.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, request as httpRequest, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
+import { repoRoot, runCli } from './helpers/runCli.js'
+
+const MAX_RANGE = 4n
+
+/** A JSON-RPC proxy that refuses eth_getLogs over more than MAX_RANGE + 1 blocks, like a public RPC. */
+function rangeLimitedProxy(target: string): Promise<{ url: string; server: Server; refused: () => number }> {
+  let refused = 0
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk) => chunks.push(chunk))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const call = JSON.parse(body.toString()) as { id: number; method: string; params: Array<Record<string, string>> }
+      if (!Array.isArray(call) && call.method === 'eth_getLogs') {
+        const filter = call.params[0]!
+        const block = (tag: string | undefined) => (tag?.startsWith('0x') ? BigInt(tag) : undefined)
+        const [from, to] = [block(filter.fromBlock) ?? 0n, block(filter.toBlock)] // 'latest' or absent: open-ended
+        if (to === undefined || to - from > MAX_RANGE) {
+          refused++
+          const error = { code: -32005, message: `query exceeds max block range ${MAX_RANGE + 1n}` }
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: call.id, error }))
+          return
+        }
+      }
+      const upstream = httpRequest(target, { method: 'POST', headers: { 'content-type': 'application/json' } }, (up) => {
+        res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/json' })
+        up.pipe(res)
+      })
+      upstream.on('error', () => res.writeHead(502).end())
+      upstream.end(body)
+    })
+  })
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, refused: () => refused }),
+    ),
+  )
+}
+
+describe('imo verify --token on a range-limited RPC', () => {
+  let anvil: Anvil
+  let cwd: string
+  before(async () => {
+    anvil = await startAnvil()
+    cwd = mkdtempSync(join(tmpdir(), 'imo-verify-logs-'))
+  })
+  after(async () => {
+    await anvil.stop()
+    rmSync(cwd, { recursive: true, force: true })
+  })
+
+  it('finds the AigcData event by walking the range in chunks', async () => {
+    const env = { IMO_PRIVATE_KEY: anvil.accounts[0].privateKey, IMO_RPC_URL: anvil.rpcUrl }
+    const model = join(repoRoot, 'models', 'cppn')
+    const deployed = await runCli(['deploy', '--model', model, '--name', 'T', '--symbol', 'T', '--supply', '1000'], { cwd, env })
+    assert.equal(deployed.code, 0, deployed.stderr)
+    const minted = await runCli(['infer-and-mint', 'a red spiral', '--json'], { cwd, env })
+    assert.equal(minted.code, 0, minted.stderr)
+    const tokenIdHex = JSON.parse(minted.stdout).outcomes[0].tokenIdHex as string
+    // Forty empty blocks after the mint: the event lies well outside the newest chunk.
+    await fetch(anvil.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_mine', params: ['0x28'] }),
+    })
+    const proxy = await rangeLimitedProxy(anvil.rpcUrl)
+    try {
+      const verified = await runCli(['verify', '--token', tokenIdHex, '--rpc-url', proxy.url, '--json'], {
+        cwd,
+        env: { IMO_RPC_URL: undefined },
+      })
+      assert.equal(verified.code, 0, verified.stderr)
+      const report = JSON.parse(verified.stdout)
+      assert.equal(report.ok, true)
+      assert.equal(report.checks[0].name, 'AigcData event')
+      assert.equal(report.checks[0].status, 'pass')
+      assert.ok(proxy.refused() > 0, 'the proxy never refused a wide eth_getLogs: the limit was not exercised')
+    } finally {
+      proxy.server.close()
+    }
+  })
+})
