@@ -42,6 +42,13 @@ describe('imo devnet', () => {
         /using the devnet's first development account 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 \(no signer configured\)/,
       )
       assert.equal(JSON.parse(deploy.stdout).parameters.owner, '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266')
+      // A second devnet in the same folder would strand the first: refused, naming it.
+      const second = await runCli(['devnet'], { cwd: work.dir })
+      assert.equal(second.code, 2)
+      assert.equal(
+        second.stderr,
+        `error: a devnet already runs for this folder at ${data.rpcUrl} (pid ${file.pid})\nhint: other commands use it as it is; to start afresh, stop it with \`kill ${file.pid}\`\n`,
+      )
       child.kill('SIGINT')
       assert.equal(await exited, 0, stderr)
       assert.equal(existsSync(join(work.dir, '.imo', 'devnet.json')), false)

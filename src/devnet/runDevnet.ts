@@ -4,7 +4,7 @@
  */
 import { ImoError, UsageError } from '../errors.js'
 import { onInterrupt, setInterruptExitCode } from '../util/interrupt.js'
-import { removeDevnetFile, writeDevnetFile } from './devnetFile.js'
+import { readDevnetFile, removeDevnetFile, writeDevnetFile } from './devnetFile.js'
 import { startAnvil } from './startAnvil.js'
 
 export interface DevnetOptionValues {
@@ -34,6 +34,13 @@ export async function runDevnet(
   const blockTime = values.blockTime === undefined ? undefined : Number(values.blockTime)
   if (blockTime !== undefined && (!Number.isInteger(blockTime) || blockTime < 1))
     throw new UsageError(`--block-time must be a whole number of seconds, not "${values.blockTime}"`)
+  // One devnet per folder: a second one would take over .imo/devnet.json and strand the first (whose
+  // anvil outlives an imo that was killed with SIGKILL, state and all).
+  const running = readDevnetFile()
+  if (running)
+    throw new UsageError(`a devnet already runs for this folder at ${running.rpcUrl} (pid ${running.pid})`, {
+      hint: `other commands use it as it is; to start afresh, stop it with \`kill ${running.pid}\``,
+    })
   const anvil = await startAnvil({ ...(port !== undefined ? { port } : {}), ...(blockTime !== undefined ? { blockTime } : {}) })
   setInterruptExitCode(0)
   onInterrupt(async () => {
