@@ -181,4 +181,14 @@ describe('imo verify', () => {
     assert.equal(trusted.code, 0, trusted.stderr)
     assert.equal(JSON.parse(trusted.stdout).checks.find((c: { name: string }) => c.name === 'attestation').status, 'skip')
   })
+  it('rejects a malformed --token or --collection (exit 2) before any RPC', async () => {
+    // An RPC that does not answer: the flags must fail first.
+    const offline = ['--rpc-url', 'http://127.0.0.1:9', '--model', CPPN]
+    const badToken = await runCli(['verify', '--token', 'xyz', ...offline], { cwd: dir })
+    assert.equal(badToken.code, 2, badToken.stderr)
+    assert.equal(errorLine(badToken), 'error: --token must be a token id (decimal or 0x-hex), not "xyz"')
+    const badCollection = await runCli(['verify', '--token', '1', '--collection', '0x1234', ...offline], { cwd: dir })
+    assert.equal(badCollection.code, 2, badCollection.stderr)
+    assert.equal(errorLine(badCollection), 'error: --collection must be a 0x-prefixed 20-byte address, not "0x1234"')
+  })
 })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { configureUi, spinner } from './ui.js'
+import { configureUi, spinner, withSpinner } from './ui.js'
 
 /** Runs fn while capturing what is written to stderr (stderr is not a terminal under the test runner). */
 async function captureStderr(fn: () => Promise<void>): Promise<string> {
@@ -34,6 +34,43 @@ describe('spinner', () => {
         next.stop()
       })
       assert.equal(text, '… deploying\n✔ deployed\n… claiming\n')
+    } finally {
+      process.stderr.isTTY = isTTY
+    }
+  })
+})
+
+describe('withSpinner', () => {
+  it('ends with the done line on success; on failure stops silently, rethrows, and frees the slot', async () => {
+    configureUi({ json: false, quiet: false, color: false })
+    const isTTY = process.stderr.isTTY
+    process.stderr.isTTY = false
+    try {
+      const boom = new Error('RPC went away')
+      let value = 0
+      const text = await captureStderr(async () => {
+        value = await withSpinner(
+          'minting',
+          async (progress) => {
+            progress.update('sending')
+            return 2
+          },
+          (n) => `minted ${n}`,
+        )
+        await assert.rejects(
+          withSpinner(
+            'minting again',
+            async () => Promise.reject(boom),
+            () => 'never',
+          ),
+          (error) => error === boom,
+        )
+        // the failed spinner was released: the next one is not silenced as nested
+        const next = await spinner('claiming')
+        next.stop()
+      })
+      assert.equal(value, 2)
+      assert.equal(text, '… minting\n✔ minted 2\n… minting again\n… claiming\n')
     } finally {
       process.stderr.isTTY = isTTY
     }

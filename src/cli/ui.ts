@@ -46,11 +46,6 @@ export function warn(message: string): void {
   writeErr(`${chalk.yellow('warning:')} ${message}`)
 }
 
-/** Extra detail on stderr, only with --verbose. */
-export function debug(message: string): void {
-  if (settings.verbose) writeErr(chalk.dim(message))
-}
-
 /**
  * Prints a command's result: the data object as one JSON document with --json, else the human
  * rendering on stdout. Bigints become decimal strings in JSON.
@@ -160,6 +155,32 @@ async function startSpinner(text: string): Promise<Spinner> {
       s.stop()
     },
   }
+}
+
+/**
+ * Runs work under a spinner: on success the spinner ends with `done(result)`'s text, on failure it
+ * stops silently (the error is printed once, by src/cli.ts) and the error is rethrown.
+ * @param text - what the spinner says while the work runs.
+ * @param work - gets the spinner, to update its text with progress.
+ * @param done - the success line, from the result.
+ * @example
+ * const result = await withSpinner('minting', (s) => mintRecords(ctx, items, { onProgress: s.update }), () => 'minted')
+ */
+export async function withSpinner<T>(
+  text: string,
+  work: (progress: Spinner) => Promise<T>,
+  done: (result: T) => string,
+): Promise<T> {
+  const progress = await spinner(text)
+  let result: T
+  try {
+    result = await work(progress)
+  } catch (error) {
+    progress.stop()
+    throw error
+  }
+  progress.succeed(done(result))
+  return result
 }
 
 /** Formats a byte count as KiB/MiB/GiB. */

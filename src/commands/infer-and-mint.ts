@@ -25,39 +25,31 @@ export function inferAndMintCommand(): Command {
     if (prompt === undefined && !options.prompts) throw new InputNeededError('PROMPT or --prompts FILE', 'prompt')
     const { readPromptsFile } = await import('../mint/readPromptsFile.js')
     const prompts = options.prompts ? readPromptsFile(options.prompts) : [prompt!]
-    const { connectChain } = await import('../chain/connect.js')
-    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { inferAndMint } = await import('../mint/inferAndMint.js')
-    const { renderMint } = await import('../mint/renderMint.js')
-    const { formatNative } = await import('../chain/format.js')
-    const { printResult, spinner, note } = await import('../cli/ui.js')
-    const ctx = await connectChain(options, { signer: true }, (key) => cmd.getOptionValueSource(key))
-    const deployment = await loadDeployment(ctx, options.deployment)
+    const { printMint } = await import('../mint/renderMint.js')
+    const { withSpinner } = await import('../cli/ui.js')
+    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
     const modelPath = options.model ?? deployment.model?.path
     if (!modelPath) throw new InputNeededError('--model', 'model path (the deployment records none)')
-    const progress = await spinner('loading the model')
-    let result: Awaited<ReturnType<typeof inferAndMint>>
-    try {
-      result = await inferAndMint(ctx, {
-        prompts,
-        modelPath,
-        deployment,
-        batch: Boolean(options.prompts),
-        ...(options.out !== undefined ? { out: options.out } : {}),
-        ...(options.aigcData ? { aigcDataMode: options.aigcData } : {}),
-        ...settings,
-        onProgress: (text) => progress.update(text),
-      })
-      const t = result.timings
-      progress.succeed(
-        `${prompts.length} done in ${(t.totalMs / 1000).toFixed(1)} s (inference ${(t.inferenceMs / 1000).toFixed(1)} s, chain ${(t.chainMs / 1000).toFixed(1)} s)`,
-      )
-    } catch (error) {
-      progress.stop()
-      throw error
-    }
-    for (const text of result.notes) note(text)
-    printResult(result, (r) => renderMint(r, (wei) => formatNative(wei, ctx.nativeSymbol)))
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+    const result = await withSpinner(
+      'loading the model',
+      (progress) =>
+        inferAndMint(ctx, {
+          prompts,
+          modelPath,
+          deployment,
+          batch: Boolean(options.prompts),
+          ...(options.out !== undefined ? { out: options.out } : {}),
+          ...(options.aigcData ? { aigcDataMode: options.aigcData } : {}),
+          ...settings,
+          onProgress: (text) => progress.update(text),
+        }),
+      ({ timings: t }) =>
+        `${prompts.length} done in ${seconds(t.totalMs)} (inference ${seconds(t.inferenceMs)}, chain ${seconds(t.chainMs)})`,
+    )
+    printMint(result, ctx.nativeSymbol)
   })
   return withExamples(command, [
     'imo infer-and-mint "a red spiral"',

@@ -38,30 +38,30 @@ export function inferCommand(): Command {
     )
   command.action(async (options: InferOptions) => {
     const { InputNeededError } = await import('../errors.js')
-    const { formatBytes, printResult, spinner } = await import('../cli/ui.js')
+    const { formatBytes, printResult, withSpinner } = await import('../cli/ui.js')
     const { runInference } = await import('../inference/runInference.js')
     const { writeInferenceOutputs } = await import('../inference/writeInferenceOutputs.js')
     const { join, relative } = await import('node:path')
-    if (!options.model) throw new InputNeededError('--model', 'model path', 'IMO_MODEL')
-    const progress = await spinner('loading the model')
-    let outDir: string
-    let result: Awaited<ReturnType<typeof runInference>>
-    try {
-      result = await runInference({
-        modelPath: options.model,
-        ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
-        ...(options.input ? { inputFiles: options.input } : {}),
-        aigcDataMode: options.aigcData,
-        ...(options.out !== undefined ? { outDir: options.out } : {}),
-        onProgress: (stage) => progress.update(stage),
-      })
-      outDir =
-        result.outDir ?? writeInferenceOutputs(result, join('out', result.record.commitment.slice(2, 14)), { replace: true })
-      progress.succeed(`inference done in ${result.record.durationMs} ms`)
-    } catch (error) {
-      progress.stop()
-      throw error
-    }
+    const modelPath = options.model
+    if (!modelPath) throw new InputNeededError('--model', 'model path', 'IMO_MODEL')
+    const { result, outDir } = await withSpinner(
+      'loading the model',
+      async (progress) => {
+        const inference = await runInference({
+          modelPath,
+          ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
+          ...(options.input ? { inputFiles: options.input } : {}),
+          aigcDataMode: options.aigcData,
+          ...(options.out !== undefined ? { outDir: options.out } : {}),
+          onProgress: (stage) => progress.update(stage),
+        })
+        const written =
+          inference.outDir ??
+          writeInferenceOutputs(inference, join('out', inference.record.commitment.slice(2, 14)), { replace: true })
+        return { result: inference, outDir: written }
+      },
+      ({ result }) => `inference done in ${result.record.durationMs} ms`,
+    )
     const { record } = result
     const fromHere = relative(process.cwd(), outDir)
     const shown = fromHere.startsWith('..') ? outDir : fromHere || '.'

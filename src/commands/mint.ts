@@ -13,16 +13,14 @@ export function mintCommand(): Command {
     .argument('<RECORD>', 'record.json, or the folder holding it')
   addOptionGroups(command, mintOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (recordPath: string, _options: unknown, cmd: Command) => {
-    const options = cmd.opts() as MintOptionValues & ChainOptionValues & { prompts?: string; model?: string }
+    const options = cmd.opts() as MintOptionValues & ChainOptionValues
     const settings = mintSettingsFrom(options) // malformed flags fail before any inference or RPC
-    const { connectChain } = await import('../chain/connect.js')
-    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { readRecordPayload } = await import('../inference/readRecordPayload.js')
     const { aigcDataBytes } = await import('../inference/erc7007.js')
     const { mintRecords } = await import('../mint/mintRecords.js')
-    const { renderMint } = await import('../mint/renderMint.js')
-    const { formatNative } = await import('../chain/format.js')
-    const { printResult, spinner, note } = await import('../cli/ui.js')
+    const { printMint } = await import('../mint/renderMint.js')
+    const { withSpinner } = await import('../cli/ui.js')
     const { keccak256 } = await import('viem')
     const payload = readRecordPayload(recordPath)
     let { record, aigcData } = payload
@@ -30,23 +28,18 @@ export function mintCommand(): Command {
       aigcData = aigcDataBytes(payload.artifactBytes, options.aigcData)
       record = { ...record, aigcDataMode: options.aigcData, aigcDataHash: keccak256(aigcData) }
     }
-    const ctx = await connectChain(options, { signer: true }, (key) => cmd.getOptionValueSource(key))
-    const deployment = await loadDeployment(ctx, options.deployment)
-    const progress = await spinner('minting')
-    let result: Awaited<ReturnType<typeof mintRecords>>
-    try {
-      result = await mintRecords(ctx, [{ ...payload, record, aigcData, outDir: options.out ?? payload.dir }], {
-        deployment,
-        ...settings,
-        onProgress: (text) => progress.update(text),
-      })
-      progress.succeed(result.outcomes[0]!.status === 'existing' ? 'already minted' : ctx.tx.dryRun ? 'simulated' : 'minted')
-    } catch (error) {
-      progress.stop()
-      throw error
-    }
-    for (const text of result.notes) note(text)
-    printResult(result, (r) => renderMint(r, (wei) => formatNative(wei, ctx.nativeSymbol)))
+    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
+    const result = await withSpinner(
+      'minting',
+      (progress) =>
+        mintRecords(ctx, [{ ...payload, record, aigcData, outDir: options.out ?? payload.dir }], {
+          deployment,
+          ...settings,
+          onProgress: (text) => progress.update(text),
+        }),
+      (r) => (r.outcomes[0]!.status === 'existing' ? 'already minted' : ctx.tx.dryRun ? 'simulated' : 'minted'),
+    )
+    printMint(result, ctx.nativeSymbol)
   })
   return withExamples(command, [
     'imo mint out/3fa2b4c1d9e0',

@@ -17,12 +17,10 @@ export function redeemCommand(): Command {
     const { parseAmount, formatNative } = await import('../chain/format.js')
     const amount = parseAmount(amountText, { name: 'AMOUNT' })
     const values = cmd.opts()
-    const { connectChain } = await import('../chain/connect.js')
-    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { redeemTokens } = await import('../revenue/redeemTokens.js')
     const { note, printResult } = await import('../cli/ui.js')
-    const ctx = await connectChain(values, { signer: true }, (key) => cmd.getOptionValueSource(key))
-    const deployment = await loadDeployment(ctx, values.deployment)
+    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
     const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
     const result = await redeemTokens(ctx, deployment.imoToken.address, amount, {
       yes: Boolean(values.yes),

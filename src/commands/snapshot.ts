@@ -15,14 +15,12 @@ export function snapshotCommand(): Command {
   addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (_options, cmd: Command) => {
     const values = cmd.opts()
-    const { connectChain } = await import('../chain/connect.js')
-    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { takeSnapshot } = await import('../revenue/takeSnapshot.js')
     const { formatNative } = await import('../chain/format.js')
     const { formatWhen } = await import('../cli/time.js')
     const { printResult } = await import('../cli/ui.js')
-    const ctx = await connectChain(values, { signer: true }, (key) => cmd.getOptionValueSource(key))
-    const deployment = await loadDeployment(ctx, values.deployment)
+    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
     const result = await takeSnapshot(ctx, deployment.imoToken.address, { yes: Boolean(values.yes) })
     const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
     printResult({ ...result, chainId: ctx.chainId, symbol: ctx.nativeSymbol }, (r) => {

@@ -41,6 +41,11 @@ export function verifyCommand(): Command {
     // A --model that is not there is the operator's typo (exit 2), not a failed check (exit 9).
     if (options.model && !(await import('node:fs')).existsSync(options.model))
       throw new UsageError(`model not found: ${options.model} (--model)`)
+    // Malformed --token / --collection fail before any RPC.
+    const { parseTokenId } = await import('../verify/parseTokenId.js')
+    const { parseAddress } = await import('../revenue/resolveHolder.js')
+    const tokenId = options.token === undefined ? undefined : parseTokenId(options.token)
+    const collectionGiven = options.collection ? await parseAddress(options.collection, '--collection') : undefined
     const { connectChain } = await import('../chain/connect.js')
     const connect = () => connectChain(options, { signer: false }, (key) => cmd.getOptionValueSource(key))
     const progress = await spinner('verifying')
@@ -55,24 +60,22 @@ export function verifyCommand(): Command {
           connect,
         })
       } else {
-        const { parseTokenId } = await import('../verify/parseTokenId.js')
         const { verifyToken } = await import('../verify/verifyToken.js')
-        const tokenId = parseTokenId(options.token!)
         const ctx = await connect()
         const deployment =
-          options.collection && options.model
+          collectionGiven && options.model
             ? undefined
             : await (await import('../deployment/deploymentFile.js')).loadDeployment(ctx, options.deployment)
-        const collection = (options.collection ?? deployment!.aigcCollection.address) as `0x${string}`
+        const collection = collectionGiven ?? deployment!.aigcCollection.address
         const modelPath = options.model ?? deployment?.model?.path
         if (!modelPath) throw new UsageError('no model to re-run: pass --model PATH (the deployment records none)')
         report = await verifyToken(ctx, {
           collection,
-          tokenId,
+          tokenId: tokenId!,
           modelPath,
           ...(options.metadataDir ? { metadataDir: options.metadataDir } : {}),
           trustPipeline: Boolean(options.trustPipeline),
-          ...(deployment?.aigcCollection.blockNumber && !options.collection
+          ...(deployment?.aigcCollection.blockNumber && !collectionGiven
             ? { fromBlock: BigInt(deployment.aigcCollection.blockNumber) }
             : {}),
         })

@@ -252,7 +252,8 @@ export async function runDemo(
           data: encodeFunctionData({ abi: imoTokenAbi, functionName: 'transfer', args: [holder.account!.address, amount] }),
           abi: imoTokenAbi,
         }),
-      () => `transferred ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} (30%) to a second holder ${holder.account!.address}`,
+      () =>
+        `transferred ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} (${(DEMO_SETTINGS.transfer * 100n) / DEMO_SETTINGS.supply}%) to a second holder ${holder.account!.address}`,
     )
     const depositWei = parseEther(DEMO_SETTINGS.deposit)
     await step(

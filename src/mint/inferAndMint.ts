@@ -76,7 +76,7 @@ export async function inferAndMint(ctx: ChainContext, params: InferAndMintParams
             },
           }),
     })
-    if (!dryRun) holdsSameInference(outDir, result.record.commitment)
+    if (!dryRun) holdsSameInference(outDir, result.record.commitment) // throws now, before any send, on a folder of other files
   }
   const inferenceMs = performance.now() - started
   const mintStarted = performance.now()

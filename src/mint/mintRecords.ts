@@ -19,6 +19,7 @@ import type { StepOutcome, TxStep } from '../chain/sendStep.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import { ExitCode, ImoError, UsageError } from '../errors.js'
 import type { InferenceRecord } from '../inference/record.js'
+import { mapConcurrent } from '../util/mapConcurrent.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 import { buildMetadata, metadataDataUri, metadataJson } from './buildMetadata.js'
 import { computeCid, IPFS_MAX_RAW_BLOCK } from './computeCid.js'
@@ -176,8 +177,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     seen.set(id, index)
   }
   progress('checking for minted prompts')
-  const existing: Array<{ owner: Address; dataHash: Hex } | undefined> = []
-  for (const id of tokenIds) existing.push(await tokenState(ctx, collection, aigcCollectionAbi, id))
+  const existing = await mapConcurrent(tokenIds, 8, (id) => tokenState(ctx, collection, aigcCollectionAbi, id))
   const conflicts = items
     .map((item, index) => ({ item, index, state: existing[index] }))
     .filter(({ item, state }) => state && state.dataHash.toLowerCase() !== keccak256(item.aigcData).toLowerCase())

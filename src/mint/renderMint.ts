@@ -1,5 +1,20 @@
 import { relative } from 'node:path'
+import { formatNative } from '../chain/format.js'
+import { note, printResult } from '../cli/ui.js'
 import type { MintResult } from './mintRecords.js'
+
+/**
+ * The end of `imo mint` and `imo infer-and-mint`: the result's notes on stderr, then the result
+ * (JSON with --json, else {@link renderMint}) on stdout.
+ * @param result - from mintRecords / inferAndMint.
+ * @param nativeSymbol - the chain's currency symbol, for fees.
+ * @example
+ * printMint(result, ctx.nativeSymbol)
+ */
+export function printMint(result: MintResult, nativeSymbol: string): void {
+  for (const text of result.notes) note(text)
+  printResult(result, (r) => renderMint(r, (wei) => formatNative(wei, nativeSymbol)))
+}
 
 /**
  * Human rendering of a mint result: one line per token, then the fee and where the files are.

@@ -4,27 +4,27 @@
  * `--trust-pipeline`, unless its SHA-256 equals that of the pipeline of the model bundled with imo
  * (`models/cppn/imo.pipeline.mjs` of this installation), which is imo's own code.
  */
-import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { imoPackageRoot } from '../demo/bundledModel.js'
 import { UsageError } from '../errors.js'
+import { sha256Hex } from '../tensor/encodeTensors.js'
 
 /**
- * The SHA-256 (hex) of the bundled model's pipeline, found by walking up from this module to the
- * imo package root; undefined when the installation has no bundled model.
+ * The SHA-256 (0x-hex) of the bundled model's pipeline, in the imo package root; undefined when
+ * the installation has no bundled model.
  * @example
- * bundledPipelineSha256() // '9c1e…'
+ * bundledPipelineSha256() // '0x9c1e…'
  */
-export function bundledPipelineSha256(): string | undefined {
-  let folder = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(folder, 'models', 'cppn', 'imo.pipeline.mjs')
-    if (existsSync(join(folder, 'package.json')) && existsSync(candidate))
-      return createHash('sha256').update(readFileSync(candidate)).digest('hex')
-    folder = dirname(folder)
+function bundledPipelineSha256(): string | undefined {
+  let root: string
+  try {
+    root = imoPackageRoot()
+  } catch {
+    return undefined
   }
-  return undefined
+  const candidate = join(root, 'models', 'cppn', 'imo.pipeline.mjs')
+  return existsSync(candidate) ? sha256Hex(readFileSync(candidate)) : undefined
 }
 
 /**
@@ -38,8 +38,7 @@ export function bundledPipelineSha256(): string | undefined {
  */
 export function pipelineTrust(pipelinePath: string | undefined, trust: boolean): 'none' | 'bundled' | 'trusted' {
   if (!pipelinePath) return 'none'
-  const digest = createHash('sha256').update(readFileSync(pipelinePath)).digest('hex')
-  if (digest === bundledPipelineSha256()) return 'bundled'
+  if (sha256Hex(readFileSync(pipelinePath)) === bundledPipelineSha256()) return 'bundled'
   if (trust) return 'trusted'
   throw new UsageError(
     `verifying this needs to run the model's pipeline ${pipelinePath}, which is not imo's bundled one: running it runs its author's code in this process`,
