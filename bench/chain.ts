@@ -4,23 +4,28 @@
 // - `imo deploy` re-run detection ("already deployed": the path every sending command starts with);
 // - `node -e 0`, the floor of any Node CLI, and `imo --help`.
 // Run: npm run build && npx tsx bench/chain.ts
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startAnvil } from '../src/devnet/startAnvil.js'
+import { runOnce } from './lib/measure.js'
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..')
 const IMO = join(ROOT, 'bin', 'imo.mjs')
 const CAST = join(ROOT, 'node_modules', '.bin', 'cast')
 const RUNS = 7
 
-function time(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): number {
-  const started = process.hrtime.bigint()
-  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8' })
-  const ms = Number(process.hrtime.bigint() - started) / 1e6
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`)
+// Asynchronous (runOnce): a synchronous spawn would block this process, which drains anvil's output.
+async function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const result = await runOnce(command, args, { cwd, env })
+  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`)
+  return result
+}
+
+async function times(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number[]> {
+  const ms: number[] = []
+  for (let i = 0; i < RUNS; i++) ms.push((await run(command, args, cwd, env)).wallMs)
   return ms
 }
 
@@ -47,20 +52,17 @@ try {
     anvil.rpcUrl,
     '--json',
   ]
-  const first = spawnSync(process.execPath, [IMO, ...args], { cwd: dir, env, encoding: 'utf8' })
-  if (first.status !== 0) throw new Error(first.stderr)
+  const first = await run(process.execPath, [IMO, ...args], dir, env)
   const token = JSON.parse(first.stdout).imoToken.address as string
-  const imo = Array.from({ length: RUNS }, () => time(process.execPath, [IMO, ...args], dir, env))
+  const imo = await times(process.execPath, [IMO, ...args], dir, env)
   // A pure read: the holder's balance of the token, through imo (connect, chain id, deployment file,
   // one multicall) and through cast (one eth_call), without a signer.
   const holder = anvil.accounts[1].address
   const readEnv = { ...env, IMO_PRIVATE_KEY: undefined, IMO_RPC_URL: anvil.rpcUrl }
-  const claimable = Array.from({ length: RUNS }, () => time(process.execPath, [IMO, 'claimable', holder, '--json'], dir, readEnv))
-  const cast = Array.from({ length: RUNS }, () =>
-    time(CAST, ['call', token, 'balanceOf(address)(uint256)', holder, '--rpc-url', anvil.rpcUrl], dir, env),
-  )
-  const node = Array.from({ length: RUNS }, () => time(process.execPath, ['-e', '0'], dir, env))
-  const help = Array.from({ length: RUNS }, () => time(process.execPath, [IMO, '--help'], dir, env))
+  const claimable = await times(process.execPath, [IMO, 'claimable', holder, '--json'], dir, readEnv)
+  const cast = await times(CAST, ['call', token, 'balanceOf(address)(uint256)', holder, '--rpc-url', anvil.rpcUrl], dir, env)
+  const node = await times(process.execPath, ['-e', '0'], dir, env)
+  const help = await times(process.execPath, [IMO, '--help'], dir, env)
   const row = (name: string, values: number[]) =>
     console.log(
       `${name.padEnd(44)} median ${median(values).toFixed(0).padStart(5)} ms   min ${Math.min(...values)

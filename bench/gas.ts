@@ -1,10 +1,6 @@
 // Gas report for the contracts: starts anvil (from node_modules) on a free loopback port, deploys the
 // contracts from contracts-abi/ with viem, performs each operation and prints the gas it used next to its
 // reference and target. Exits 1 when a target is missed. Run: npx tsx bench/gas.ts
-import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import {
   type Abi,
   type Address,
@@ -21,9 +17,7 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { aigcCollectionAbi, aigcCollectionBytecode, imoTokenAbi, imoTokenBytecode } from '../contracts-abi/index.js'
-
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..')
-const ANVIL = join(ROOT, 'node_modules', '.bin', 'anvil')
+import { startAnvil } from '../src/devnet/startAnvil.js'
 
 // Throwaway test keys (anvil's public development keys and the like); funded with setBalance below.
 const deployer = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
@@ -39,42 +33,6 @@ const MODEL_HASH = keccak256(toBytes('imo gas bench model'))
 
 type Row = { op: string; gas: bigint; reference?: string; target?: bigint }
 const rows: Row[] = []
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-async function startAnvil(port: number): Promise<ChildProcess> {
-  const child = spawn(ANVIL, ['--host', '127.0.0.1', '--port', String(port), '--hardfork', 'cancun', '--silent'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`anvil exited with ${child.exitCode}`)
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      })
-      if (res.ok) return child
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  child.kill('SIGTERM')
-  throw new Error('anvil did not start')
-}
 
 async function main(anvilUrl: string) {
   const transport = http(anvilUrl)
@@ -231,23 +189,18 @@ function print(): boolean {
   return rows.every((r) => r.target === undefined || r.gas <= r.target)
 }
 
-const port = await freePort()
-const anvil = await startAnvil(port)
-const stop = () => {
-  if (anvil.exitCode === null) anvil.kill('SIGTERM')
-}
+const anvil = await startAnvil({ args: ['--hardfork', 'cancun'] })
 process.on('SIGINT', () => {
-  stop()
-  process.exit(130)
+  void anvil.stop().finally(() => process.exit(130))
 })
 let ok = false
 try {
-  await main(`http://127.0.0.1:${port}`)
+  await main(anvil.rpcUrl)
   ok = print()
   if (!ok) console.error('gas: a target was missed')
 } catch (err) {
   console.error(`gas: ${(err as Error).message}`)
 } finally {
-  stop()
+  await anvil.stop()
 }
 process.exit(ok ? 0 : 1)

@@ -2,12 +2,12 @@
 // (started with startAnvil), through the built CLI (run `npm run build` first). Prints mints per
 // second and splits the time into inference (model load + 100 runs) and chain (signing, metadata,
 // pipelined sends via sendSteps, receipts). Run: npx tsx bench/mint.ts [COUNT]
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startAnvil } from '../src/devnet/startAnvil.js'
+import { runOnce } from './lib/measure.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const COUNT = Number(process.argv[2] ?? 100)
@@ -25,24 +25,12 @@ interface BenchOutput {
   timings: { inferenceMs: number; chainMs: number; totalMs: number }
   phases: Record<string, number>
 }
-// Asynchronous spawn: a synchronous one would block this process, which drains anvil's output.
-const imo = (args: string[]): Promise<{ out: BenchOutput; ms: number }> =>
-  new Promise((resolve, reject) => {
-    const started = performance.now()
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'imo.mjs'), ...args, '--json'], { cwd: dir, env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-    })
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`imo ${args[0]} failed (${code}): ${stderr}`))
-      else resolve({ out: JSON.parse(stdout), ms: performance.now() - started })
-    })
-  })
+// runOnce spawns asynchronously: a synchronous spawn would block this process, which drains anvil's output.
+const imo = async (args: string[]): Promise<{ out: BenchOutput; ms: number }> => {
+  const run = await runOnce(process.execPath, [join(ROOT, 'bin', 'imo.mjs'), ...args, '--json'], { cwd: dir, env })
+  if (run.code !== 0) throw new Error(`imo ${args[0]} failed (${run.code}): ${run.stderr}`)
+  return { out: JSON.parse(run.stdout), ms: run.wallMs }
+}
 try {
   await imo([
     'deploy',

@@ -113,6 +113,10 @@ export async function bestOf(times: number, command: string, args: string[], opt
     if (run.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${run.code}: ${run.stderr.trim()}`)
     runs.push(run)
   }
+  return bestRun(runs)
+}
+
+function bestRun(runs: Run[]): Best {
   const best = runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a))
   const rss = runs.map((r) => r.maxRssKiB).filter((v): v is number => v !== undefined)
   return { best, runs, maxRssKiB: rss.length > 0 ? Math.max(...rss) : undefined }
@@ -143,11 +147,7 @@ export async function bestOfInterleaved<const T extends readonly Spec[]>(
       all[i]!.push(run)
     }
   }
-  return all.map((runs) => {
-    const best = runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a))
-    const rss = runs.map((r) => r.maxRssKiB).filter((v): v is number => v !== undefined)
-    return { best, runs, maxRssKiB: rss.length > 0 ? Math.max(...rss) : undefined }
-  }) as { [K in keyof T]: Best }
+  return all.map(bestRun) as { [K in keyof T]: Best }
 }
 
 /** A row of a benchmark table. */

@@ -59,7 +59,13 @@ const cache = new Map<string, Promise<LoadedModel>>()
  * model.inputs // [{ name: 'z', type: 'float32', shape: [1, 16] }]
  */
 export function loadModel(modelPath: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const key = JSON.stringify([resolve(modelPath), options.graphOptimizationLevel ?? null, options.config ?? null])
+  // Keyed by the settings that reach the session: a recorded config's onnxruntimeVersion is informative
+  // only, so records made with another runtime version share one load (one hash, one session).
+  const key = JSON.stringify([
+    resolve(modelPath),
+    options.graphOptimizationLevel ?? null,
+    options.config ? pick(options.config) : null,
+  ])
   let loading = cache.get(key)
   if (!loading) {
     loading = load(modelPath, options)

@@ -18,7 +18,7 @@ import { decodeTensors } from '../tensor/decodeTensors.js'
 import type { TensorSet } from '../tensor/dtypes.js'
 import { encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
 import { computeCommitment } from './commitment.js'
-import { computeConfigHash } from './config.js'
+import { computeConfigHash, defaultInferenceConfig } from './config.js'
 import { loadModel } from './loadModel.js'
 import { readRecordPayload } from './readRecordPayload.js'
 import { readRecord } from './record.js'
@@ -140,6 +140,13 @@ describe('runInference', () => {
 
   it('loads each model once per process', async () => {
     assert.equal(await loadModel(multi), await loadModel(multi))
+  })
+
+  it('shares one load between recorded configs that differ only in the informative onnxruntimeVersion', async () => {
+    const a = await loadModel(multi, { config: defaultInferenceConfig('1.0.0') })
+    const b = await loadModel(multi, { config: defaultInferenceConfig('9.9.9') })
+    assert.equal(a, b)
+    assert.notEqual(await loadModel(multi, { config: { ...defaultInferenceConfig('1.0.0'), intraOpNumThreads: 2 } }), a)
   })
 
   it('rejects feeds that do not fit, with one line naming the inputs', async () => {

@@ -188,7 +188,7 @@ const EXTENSIONS: Record<string, string> = {
  * @example
  * artifactFileName('image/png') // 'image.png'
  */
-export function artifactFileName(mime: string): string {
+function artifactFileName(mime: string): string {
   const kind = mime.split('/')[0] ?? ''
   const base = ['image', 'audio', 'video', 'text'].includes(kind) ? kind : 'artifact'
   return `${base}.${EXTENSIONS[mime] ?? 'bin'}`

@@ -75,6 +75,33 @@ function readError(path: string, code: string | undefined, message: string, caus
 }
 
 /**
+ * The read loop both hashers share: reads `path` into `buffer` chunk by chunk, feeding a SHA-256,
+ * and pauses (yields) after each full chunk. Returns the digest; `return()` closes the file.
+ */
+function* hashChunks(path: string, buffer: Buffer, onBytes?: (n: number) => void): Generator<void, FileDigest> {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    const hash = createHash('sha256')
+    let size = 0
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null)
+      if (n === 0) break
+      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n))
+      size += n
+      onBytes?.(n)
+      if (n === buffer.length) yield
+    }
+    return { sha256: hash.digest('hex'), size }
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException
+    throw readError(path, e.code, e.message, error)
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/**
  * SHA-256 of one file on the calling thread, streamed through `buffer`.
  * @param path - the file.
  * @param buffer - reused read buffer (allocated when omitted).
@@ -89,59 +116,35 @@ export function hashFileSync(
   buffer = Buffer.allocUnsafe(DEFAULT_CHUNK),
   onBytes?: (n: number) => void,
 ): FileDigest {
-  let fd: number | undefined
-  try {
-    fd = openSync(path, 'r')
-    const hash = createHash('sha256')
-    let size = 0
-    for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, null)
-      if (n === 0) break
-      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n))
-      size += n
-      onBytes?.(n)
-    }
-    return { sha256: hash.digest('hex'), size }
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException
-    throw readError(path, e.code, e.message, error)
-  } finally {
-    if (fd !== undefined) closeSync(fd)
+  const chunks = hashChunks(path, buffer, onBytes)
+  for (;;) {
+    const step = chunks.next()
+    if (step.done) return step.value
   }
 }
 
 /** Lets the event loop run (progress timer, worker messages, Ctrl-C) between chunks on the main thread. */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-/** hashFileSync for the main thread: same loop, but yields to the event loop after each full chunk. */
+/**
+ * hashFileSync for the main thread: the same loop, yielding to the event loop after each full chunk;
+ * once `stop.aborted`, closes the file and returns undefined.
+ */
 async function hashFileYielding(
   path: string,
   buffer: Buffer,
   onBytes: (n: number) => void,
   stop: { aborted: boolean },
-): Promise<FileDigest> {
-  let fd: number | undefined
-  try {
-    fd = openSync(path, 'r')
-    const hash = createHash('sha256')
-    let size = 0
-    for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, null)
-      if (n === 0) break
-      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n))
-      size += n
-      onBytes(n)
-      if (n === buffer.length) {
-        await yieldToLoop()
-        if (stop.aborted) break
-      }
+): Promise<FileDigest | undefined> {
+  const chunks = hashChunks(path, buffer, onBytes)
+  for (;;) {
+    const step = chunks.next()
+    if (step.done) return step.value
+    await yieldToLoop()
+    if (stop.aborted) {
+      chunks.return(undefined as never)
+      return undefined
     }
-    return { sha256: hash.digest('hex'), size }
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException
-    throw readError(path, e.code, e.message, error)
-  } finally {
-    if (fd !== undefined) closeSync(fd)
   }
 }
 
@@ -230,7 +233,8 @@ export async function hashFiles(files: readonly FileToHash[], options: HashFiles
         void (async () => {
           const buffer = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(total, 64 * 1024)))
           for (let id = queue.shift(); id !== undefined && !stop.aborted; id = queue.shift()) {
-            digests[id] = await hashFileYielding(files[id]!.absolute, buffer, (n) => (progress[0]! += n), stop)
+            const digest = await hashFileYielding(files[id]!.absolute, buffer, (n) => (progress[0]! += n), stop)
+            if (digest) digests[id] = digest
           }
           mainBusy = false
           maybeDone()
