@@ -15,11 +15,28 @@ const xor = (signatures: string[]) =>
     .toString(16)
     .padStart(8, '0')}` as const
 
+const PATTERN_FEES = ['--percent-claimable', '80', '--royalty-bps', '750', '--mint-fee', '0.01']
+
 describe('imo deploy', () => {
   let anvil: Anvil
   let work: ReturnType<typeof tempWorkdir>
   const key = () => anvil.accounts[1].privateKey
   const deployer = () => getAddress(anvil.accounts[1].address)
+  /** The "Pattern" deployment from the model folder; a re-run with the same arguments must find it. */
+  const patternArgs = (extra: string[]) => [
+    'deploy',
+    '--model',
+    work.model,
+    '--name',
+    'Pattern',
+    '--symbol',
+    'PAT',
+    '--supply',
+    '1000000',
+    '--rpc-url',
+    anvil.rpcUrl,
+    ...extra,
+  ]
   before(async () => {
     anvil = await startAnvil()
     work = tempWorkdir()
@@ -30,24 +47,7 @@ describe('imo deploy', () => {
   })
 
   it('dry run simulates both contracts and sends nothing', async () => {
-    const result = await runCli(
-      [
-        'deploy',
-        '--model',
-        work.model,
-        '--name',
-        'Pattern',
-        '--symbol',
-        'PAT',
-        '--supply',
-        '1000000',
-        '--rpc-url',
-        anvil.rpcUrl,
-        '--dry-run',
-        '--json',
-      ],
-      { cwd: work.dir, env: { IMO_PRIVATE_KEY: key() } },
-    )
+    const result = await runCli(patternArgs(['--dry-run', '--json']), { cwd: work.dir, env: { IMO_PRIVATE_KEY: key() } })
     assert.equal(result.code, 0, result.stderr)
     const data = JSON.parse(result.stdout)
     assert.equal(data.status, 'dry-run')
@@ -59,29 +59,7 @@ describe('imo deploy', () => {
   })
 
   it('deploys the token and collection, readable by an independent client', async () => {
-    const result = await runCli(
-      [
-        'deploy',
-        '--model',
-        work.model,
-        '--name',
-        'Pattern',
-        '--symbol',
-        'PAT',
-        '--supply',
-        '1000000',
-        '--rpc-url',
-        anvil.rpcUrl,
-        '--percent-claimable',
-        '80',
-        '--royalty-bps',
-        '750',
-        '--mint-fee',
-        '0.01',
-        '--json',
-      ],
-      { cwd: work.dir, env: { IMO_PRIVATE_KEY: key() } },
-    )
+    const result = await runCli(patternArgs([...PATTERN_FEES, '--json']), { cwd: work.dir, env: { IMO_PRIVATE_KEY: key() } })
     assert.equal(result.code, 0, result.stderr)
     const data = JSON.parse(result.stdout)
     assert.equal(data.status, 'deployed')
@@ -129,28 +107,7 @@ describe('imo deploy', () => {
   })
 
   it('a second run with the same parameters reports the existing deployment (exit 0, nothing sent)', async () => {
-    const result = await runCli(
-      [
-        'deploy',
-        '--model',
-        work.model,
-        '--name',
-        'Pattern',
-        '--symbol',
-        'PAT',
-        '--supply',
-        '1000000',
-        '--rpc-url',
-        anvil.rpcUrl,
-        '--percent-claimable',
-        '80',
-        '--royalty-bps',
-        '750',
-        '--mint-fee',
-        '0.01',
-      ],
-      { cwd: work.dir, env: { IMO_PRIVATE_KEY: key() } },
-    )
+    const result = await runCli(patternArgs(PATTERN_FEES), { cwd: work.dir, env: { IMO_PRIVATE_KEY: key() } })
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, /^Already deployed on Anvil \(local\) \(chain 31337\)/)
     assert.equal(await client(anvil.rpcUrl).getTransactionCount({ address: deployer() }), 2)
@@ -169,6 +126,23 @@ describe('imo deploy', () => {
     assert.equal(data.deploymentFile, join(work.dir, 'second.json'))
     assert.equal(data.parameters.collectionSymbol, 'TMAI')
     assert.equal(await client(anvil.rpcUrl).getTransactionCount({ address: deployer() }), 4)
+  })
+
+  it('a malformed --recipient or --attester is exit 2 naming the flag, with nothing sent', async () => {
+    const before = await client(anvil.rpcUrl).getTransactionCount({ address: deployer() })
+    const recipient = await runCli(deployArgs(anvil.rpcUrl, ['--recipient', '0x1234']), {
+      cwd: work.dir,
+      env: { IMO_PRIVATE_KEY: key() },
+    })
+    assert.equal(recipient.code, 2)
+    assert.match(recipient.stderr, /\nerror: --recipient must be a 0x-prefixed 20-byte address, not "0x1234"\n$/)
+    const attester = await runCli(deployArgs(anvil.rpcUrl, ['--attester', 'nobody', '--deployment', 'third.json']), {
+      cwd: work.dir,
+      env: { IMO_PRIVATE_KEY: key() },
+    })
+    assert.equal(attester.code, 2)
+    assert.match(attester.stderr, /\nerror: --attester must be a 0x-prefixed 20-byte address, not "nobody"\n$/)
+    assert.equal(await client(anvil.rpcUrl).getTransactionCount({ address: deployer() }), before)
   })
 
   it('asks for nothing without a terminal: a missing --name is exit 2 naming the flag', async () => {

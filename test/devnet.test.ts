@@ -62,4 +62,22 @@ describe('imo devnet', () => {
       work.cleanup()
     }
   })
+
+  it('a malformed --port or --block-time is exit 2 naming the flag, with no node started', async () => {
+    const work = tempWorkdir()
+    try {
+      const port = await runCli(['devnet', '--port', '0x10'], { cwd: work.dir })
+      assert.equal(port.code, 2)
+      assert.equal(port.stderr, 'error: --port must be a whole number, not "0x10"\n')
+      const high = await runCli(['devnet', '--port', '70000'], { cwd: work.dir })
+      assert.equal(high.code, 2)
+      assert.equal(high.stderr, 'error: --port must be at most 65535\n')
+      const blockTime = await runCli(['devnet', '--block-time', '1.5'], { cwd: work.dir })
+      assert.equal(blockTime.code, 2)
+      assert.equal(blockTime.stderr, 'error: --block-time must be a whole number, not "1.5"\n')
+      assert.equal(existsSync(join(work.dir, '.imo', 'devnet.json')), false)
+    } finally {
+      work.cleanup()
+    }
+  })
 })

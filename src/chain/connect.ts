@@ -10,27 +10,14 @@
  */
 import type { LocalAccount, PublicClient } from 'viem'
 import { RpcError, UsageError } from '../errors.js'
+import type { SignerOptionValues } from '../signer/resolveSigner.js'
 import type { Journal } from './journal.js'
-import type { TxSettings } from './txSettings.js'
+import type { TxOptionValues, TxSettings } from './txSettings.js'
 
-export interface ChainOptionValues {
+/** The rpc flags, with the signer and tx flags each declared once beside their parser. */
+export interface ChainOptionValues extends SignerOptionValues, TxOptionValues {
   rpcUrl?: string
   chainId?: string
-  privateKey?: string
-  privateKeyFile?: string
-  keystore?: string
-  account?: string
-  passwordFile?: string
-  mnemonicFile?: string
-  mnemonicIndex?: string
-  dryRun?: boolean
-  yes?: boolean
-  confirmations?: string
-  timeout?: string
-  gasLimit?: string
-  maxFeePerGas?: string
-  maxPriorityFeePerGas?: string
-  gasPrice?: string
   deployment?: string
 }
 

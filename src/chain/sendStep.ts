@@ -486,6 +486,9 @@ export async function sendSteps(
         lastRpcError = toImoError(error, { rpcUrl: ctx.rpcUrl })
       }
       const still: Pending[] = []
+      // The signer's mined nonce, read at most once per round however many steps are still waiting.
+      let nonceThisRound: Promise<number | undefined> | undefined
+      const latestNonceThisRound = () => (nonceThisRound ??= getLatestNonce().catch(() => undefined))
       // Receipts of a pipelined batch are fetched side by side, and each block once per round.
       const receipts = await mapConcurrent(waiting, 8, async (entry) => {
         if (entry.receipt) return entry.receipt
@@ -547,7 +550,7 @@ export async function sendSteps(
         else {
           // Not mined: was the nonce taken by something else? Else re-broadcast now and then.
           if (entry.known || Date.now() - entry.lastBroadcast > 5000) {
-            const nonceNow = await getLatestNonce().catch(() => undefined)
+            const nonceNow = await latestNonceThisRound()
             if (nonceNow !== undefined && nonceNow > entry.signed.nonce) {
               const again = await client.getTransactionReceipt({ hash: entry.signed.hash }).catch(() => undefined)
               if (!again)

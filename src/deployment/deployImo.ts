@@ -86,23 +86,25 @@ export async function deployImo(
 ): Promise<DeployImoResult> {
   const account = ctx.account
   if (!account) throw new ImoError('deployImo needs a signer')
-  const { encodeDeployData, getContractAddress, keccak256, isAddress, getAddress } = await import('viem')
+  const { encodeDeployData, getContractAddress, keccak256, getAddress } = await import('viem')
   const { aigcCollectionAbi, aigcCollectionBytecode, imoTokenAbi, imoTokenBytecode } = await import(
     '../../contracts-abi/index.js'
   )
   const { sendStep, simulateStep } = await import('../chain/sendStep.js')
   const local = ctx.chainId === 31337 || ctx.chainId === 1337
-  const checkAddress = (value: string, flag: string): Address => {
-    if (!isAddress(value, { strict: false }))
-      throw new UsageError(`${flag} must be an address (0x + 40 hex digits), not "${value}"`)
-    return getAddress(value)
-  }
+  const { parseAddress } = await import('../revenue/resolveHolder.js')
+  const recipient = await parseAddress(params.recipient ?? account.address, '--recipient')
+  const attesters = await Promise.all(
+    (params.attesters && params.attesters.length > 0 ? params.attesters : [account.address]).map((a) =>
+      parseAddress(a, '--attester'),
+    ),
+  )
   const parameters: DeploymentParameters = {
     name: params.name,
     symbol: params.symbol,
     supply: params.supply.toString(),
     supplyWei: (params.supply * 10n ** 18n).toString(),
-    recipient: checkAddress(params.recipient ?? account.address, '--recipient'),
+    recipient,
     percentClaimable: params.percentClaimable ?? DEPLOY_DEFAULTS.percentClaimable,
     snapshotInterval:
       params.snapshotInterval ?? (local ? DEPLOY_DEFAULTS.localSnapshotInterval : DEPLOY_DEFAULTS.snapshotInterval),
@@ -112,9 +114,7 @@ export async function deployImo(
     collectionSymbol: params.collectionSymbol ?? `${params.symbol}AI`,
     royaltyBps: params.royaltyBps ?? DEPLOY_DEFAULTS.royaltyBps,
     mintFeeWei: (params.mintFeeWei ?? 0n).toString(),
-    attesters: (params.attesters && params.attesters.length > 0 ? params.attesters : [account.address]).map((a) =>
-      checkAddress(a, '--attester'),
-    ),
+    attesters,
     owner: account.address,
   }
   if (params.supply <= 0n) throw new UsageError('--supply must be at least 1 token')

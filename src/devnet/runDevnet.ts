@@ -2,6 +2,7 @@
  * `imo devnet` behind its command file: starts anvil, records `.imo/devnet.json` while it runs, and
  * stops cleanly on Ctrl-C (exit 0), removing the file.
  */
+import { parseWhole } from '../chain/format.js'
 import { ImoError, UsageError } from '../errors.js'
 import { onInterrupt, setInterruptExitCode } from '../util/interrupt.js'
 import { readDevnetFile, removeDevnetFile, writeDevnetFile } from './devnetFile.js'
@@ -28,12 +29,9 @@ export async function runDevnet(
     accounts: ReadonlyArray<{ address: string; privateKey: string }>
   }) => void,
 ): Promise<never> {
-  const port = values.port === undefined ? undefined : Number(values.port)
-  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535))
-    throw new UsageError(`--port must be a TCP port (1-65535), not "${values.port}"`)
-  const blockTime = values.blockTime === undefined ? undefined : Number(values.blockTime)
-  if (blockTime !== undefined && (!Number.isInteger(blockTime) || blockTime < 1))
-    throw new UsageError(`--block-time must be a whole number of seconds, not "${values.blockTime}"`)
+  const port = values.port === undefined ? undefined : Number(parseWhole(values.port, '--port', { min: 1n, max: 65_535n }))
+  const blockTime =
+    values.blockTime === undefined ? undefined : Number(parseWhole(values.blockTime, '--block-time', { min: 1n, max: 86_400n }))
   // One devnet per folder: a second one would take over .imo/devnet.json and strand the first (whose
   // anvil outlives an imo that was killed with SIGKILL, state and all).
   const running = readDevnetFile()

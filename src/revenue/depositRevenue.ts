@@ -70,10 +70,10 @@ export async function depositRevenue(
   const { formatNative } = await import('../chain/format.js')
   const { findOpenStep, listSteps } = await import('./journalSteps.js')
   const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
-  const { readMany } = await import('./readMany.js')
+  const { callsTo, readMany } = await import('./readMany.js')
   const tokenKey = token.toLowerCase()
   const amountText = formatNative(amountWei, ctx.nativeSymbol)
-  const read = (functionName: string) => ({ address: token, abi: imoTokenAbi, functionName })
+  const read = callsTo(token, imoTokenAbi)
   const [snapshotIdBig] = (await readMany(ctx, [read('currentSnapshotId')])) as [bigint]
   const snapshotId = Number(snapshotIdBig)
 

@@ -101,14 +101,9 @@ export async function readClaimable(
   holder?: Address,
   options: { blockNumber?: bigint } = {},
 ): Promise<ClaimableReport> {
-  const { readMany } = await import('./readMany.js')
+  const { callsTo, readMany } = await import('./readMany.js')
   const { chainNow } = await import('./chainNow.js')
-  const read = (functionName: string, args?: readonly unknown[]) => ({
-    address: token,
-    abi: imoTokenAbi,
-    functionName,
-    ...(args ? { args } : {}),
-  })
+  const read = callsTo(token, imoTokenAbi)
   const [[currentId, claimWindow, interval, next], now] = await Promise.all([
     readMany(
       ctx,

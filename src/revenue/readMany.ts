@@ -14,6 +14,20 @@ export interface ReadCall {
 }
 
 /**
+ * A call builder for one contract, so each reader names only the function and its arguments.
+ * @param address - the contract.
+ * @param abi - its ABI.
+ * @returns `(functionName, args?) => ReadCall`.
+ * @example
+ * import { callsTo } from './readMany.js'
+ * const read = callsTo(token, imoTokenAbi)
+ * read('balanceOf', [holder]) // { address: token, abi: imoTokenAbi, functionName: 'balanceOf', args: [holder] }
+ */
+export function callsTo(address: Address, abi: Abi): (functionName: string, args?: readonly unknown[]) => ReadCall {
+  return (functionName, args) => ({ address, abi, functionName, ...(args ? { args } : {}) })
+}
+
+/**
  * Reads many view functions at once; throws on the first failing call.
  * @param ctx - chain context (publicClient and rpcUrl for errors).
  * @param calls - the calls, any contracts.

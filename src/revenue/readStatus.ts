@@ -132,9 +132,8 @@ export async function readStatus(
   deployment: Deployment,
   options: ReadStatusOptions = {},
 ): Promise<StatusReport> {
-  const { readMany } = await import('./readMany.js')
+  const { callsTo, readMany } = await import('./readMany.js')
   const { readClaimable } = await import('./readClaimable.js')
-  const { chainNow } = await import('./chainNow.js')
   const { toImoError } = await import('../chain/toImoError.js')
   const rpc = (action: string) => (error: unknown) => {
     throw toImoError(error, { rpcUrl: ctx.rpcUrl, action })
@@ -144,18 +143,8 @@ export async function readStatus(
   const holder = options.holder
   const blockNumber = await ctx.publicClient.getBlockNumber({ cacheTime: 0 }).catch(rpc('reading the block number'))
   const at = { blockNumber }
-  const t = (functionName: string, args?: readonly unknown[]) => ({
-    address: token,
-    abi: imoTokenAbi,
-    functionName,
-    ...(args ? { args } : {}),
-  })
-  const c = (functionName: string, args?: readonly unknown[]) => ({
-    address: collection,
-    abi: aigcCollectionAbi,
-    functionName,
-    ...(args ? { args } : {}),
-  })
+  const t = callsTo(token, imoTokenAbi)
+  const c = callsTo(collection, aigcCollectionAbi)
   const fromBlock = deployment.imoToken.blockNumber ? BigInt(deployment.imoToken.blockNumber) : undefined
   const maxLogBlocks = options.maxLogBlocks ?? 10_000n
   const holdersPromise: Promise<{ holders: number | null; holdersNote?: string }> =
@@ -170,7 +159,7 @@ export async function readStatus(
             (holders) => ({ holders }),
             () => ({ holders: null, holdersNote: 'the node refused the Transfer log query' }),
           )
-  const [values, live, now, balanceWei, nativeBalanceWei, holders] = await Promise.all([
+  const [values, live, balanceWei, nativeBalanceWei, holders] = await Promise.all([
     readMany(
       ctx,
       [
@@ -194,8 +183,8 @@ export async function readStatus(
       ],
       at,
     ),
+    // readClaimable reads the chain's now at the same block; its report carries it.
     readClaimable(ctx, token, holder, at),
-    chainNow(ctx, blockNumber),
     ctx.publicClient.getBalance({ address: token, blockNumber }).catch(rpc('reading the token balance')),
     holder ? ctx.publicClient.getBalance({ address: holder, blockNumber }).catch(rpc('reading the balance')) : 0n,
     holdersPromise,
@@ -241,7 +230,7 @@ export async function readStatus(
   const report: StatusReport = {
     chain: { id: ctx.chainId, name: ctx.chainName, nativeSymbol: ctx.nativeSymbol },
     blockNumber,
-    now,
+    now: live.now,
     model: { hash: modelHash, uri: modelUri, ...(deployment.model?.path ? { path: deployment.model.path } : {}) },
     token: {
       address: token,

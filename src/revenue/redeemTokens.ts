@@ -54,14 +54,9 @@ export async function planRedeem(
   holder: Address,
   amount: bigint,
 ): Promise<RedeemPlan> {
-  const { readMany } = await import('./readMany.js')
+  const { callsTo, readMany } = await import('./readMany.js')
   const { formatNative } = await import('../chain/format.js')
-  const read = (functionName: string, args?: readonly unknown[]) => ({
-    address: token,
-    abi: imoTokenAbi,
-    functionName,
-    ...(args ? { args } : {}),
-  })
+  const read = callsTo(token, imoTokenAbi)
   const [symbol, balance, totalSupply, payoutWei, redemptionPoolWei, pendingRevenueWei] = (await readMany(ctx, [
     read('symbol'),
     read('balanceOf', [holder]),
@@ -121,14 +116,13 @@ export async function redeemTokens(
   let plan: RedeemPlan
   let stepId: string
   if (open) {
-    const { readMany } = await import('./readMany.js')
-    const [symbol] = (await readMany(ctx, [{ address: token, abi: imoTokenAbi, functionName: 'symbol' }])) as [string]
-    const { note } = await import('../cli/ui.js')
-    note(
-      `resuming the interrupted burn of ${formatNative(amount, symbol)} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
-    )
+    // The plan's reads include the symbol: one batched read, not a separate one for the note.
     plan = await planRedeem(ctx, token, account.address, 0n)
     plan.amount = amount
+    const { note } = await import('../cli/ui.js')
+    note(
+      `resuming the interrupted burn of ${formatNative(amount, plan.symbol)} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
+    )
     stepId = open.id
   } else {
     plan = await planRedeem(ctx, token, account.address, amount)

@@ -63,14 +63,9 @@ export interface SnapshotResult extends SnapshotPlan {
  * plan.snapshotId // 1
  */
 export async function planSnapshot(ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl'>, token: Address): Promise<SnapshotPlan> {
-  const { readMany } = await import('./readMany.js')
+  const { callsTo, readMany } = await import('./readMany.js')
   const { chainNow } = await import('./chainNow.js')
-  const read = (functionName: string, args?: readonly unknown[]) => ({
-    address: token,
-    abi: imoTokenAbi,
-    functionName,
-    ...(args ? { args } : {}),
-  })
+  const read = callsTo(token, imoTokenAbi)
   const [[currentId, next, pending, percent, claimWindow], now] = await Promise.all([
     readMany(ctx, [
       read('currentSnapshotId'),
@@ -123,7 +118,7 @@ export async function takeSnapshot(ctx: ChainContext, token: Address, options: {
   const { formatWhen } = await import('../cli/time.js')
   const { findOpenStep } = await import('./journalSteps.js')
   const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
-  const { readMany } = await import('./readMany.js')
+  const { callsTo, readMany } = await import('./readMany.js')
   const tokenKey = token.toLowerCase()
   const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
   const plan = await planSnapshot(ctx, token)
@@ -189,12 +184,7 @@ export async function takeSnapshot(ctx: ChainContext, token: Address, options: {
     result.pendingRevenueWei = result.toClaimPoolWei + taken.args.toRedemption
   }
   if (outcome.status !== 'dry-run') {
-    const read = (functionName: string, args?: readonly unknown[]) => ({
-      address: token,
-      abi: imoTokenAbi,
-      functionName,
-      ...(args ? { args } : {}),
-    })
+    const read = callsTo(token, imoTokenAbi)
     const [[claimPool], following] = (await readMany(ctx, [
       read('snapshotInfo', [BigInt(plan.snapshotId)]),
       read('nextSnapshotTimestamp'),

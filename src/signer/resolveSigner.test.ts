@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -17,6 +17,13 @@ describe('resolveSigner: unreadable files', () => {
       await assert.rejects(resolveSigner({ mnemonicFile: dir }), {
         name: 'UsageError',
         message: `cannot read the mnemonic file ${dir}: it is a folder`,
+      })
+      // The password file is read before the keystore is decrypted, so any file stands in for the keystore.
+      const keystore = join(dir, 'keystore.json')
+      writeFileSync(keystore, '{}')
+      await assert.rejects(resolveSigner({ keystore, passwordFile: missing }), {
+        name: 'UsageError',
+        message: `cannot read the password file ${missing}: no such file`,
       })
     } finally {
       rmSync(dir, { recursive: true, force: true })

@@ -56,14 +56,15 @@ function readFailure(error: unknown): string {
   return code ?? 'error'
 }
 
-function readSecretFile(path: string, what: string): string {
+/** Reads a secret file and registers its value for redaction; `clean` trims it (a password keeps its inner spaces). */
+function readSecretFile(path: string, what: string, clean = (text: string) => text.trim()): string {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
     throw new UsageError(`cannot read the ${what} file ${path}: ${readFailure(error)}`)
   }
-  const value = text.trim()
+  const value = clean(text)
   registerSecret(value)
   return value
 }
@@ -89,17 +90,7 @@ export function parsePrivateKey(key: string, where: string): `0x${string}` {
 
 async function readPassword(values: SignerOptionValues, options: ResolveSignerOptions, file: string): Promise<string> {
   const env = options.env ?? process.env
-  if (values.passwordFile) {
-    let text: string
-    try {
-      text = readFileSync(values.passwordFile, 'utf8')
-    } catch (error) {
-      throw new UsageError(`cannot read the password file ${values.passwordFile}: ${readFailure(error)}`)
-    }
-    const password = text.replace(/\r?\n$/, '')
-    registerSecret(password)
-    return password
-  }
+  if (values.passwordFile) return readSecretFile(values.passwordFile, 'password', (text) => text.replace(/\r?\n$/, ''))
   const fromEnv = env.IMO_KEYSTORE_PASSWORD
   if (fromEnv !== undefined) {
     registerSecret(fromEnv)
