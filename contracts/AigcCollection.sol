@@ -12,6 +12,9 @@ import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC7007} from "./interfaces/IERC7007.sol";
 import {IERC7007Enumerable} from "./interfaces/IERC7007Enumerable.sol";
+import {IAigcFulfillmentReceiver} from "./interfaces/IAigcFulfillmentReceiver.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 
 /// @dev The part of ImoToken the collection checks at deployment.
 interface IModelBound {
@@ -19,31 +22,81 @@ interface IModelBound {
 }
 
 /**
- * @title AigcCollection: ERC-7007 verifiable AI-generated content bound to one model
- * @notice Invariant: every token's id is uint256(keccak256(prompt)) of its stored prompt, and every token
- * that has AIGC data had it accepted by `verify` against this collection's immutable model hash.
+ * @title AigcCollection: ERC-7007 verifiable AI-generated content bound to one model, with paid requests
+ * @notice Invariants:
+ * - every token's id is uint256(keccak256(prompt)) of its stored prompt, and every token that has AIGC data
+ *   had it accepted by the attestation check against this collection's immutable model hash, bound to the
+ *   address the token was minted to (or, for `addAigcData`, its holder);
+ * - `address(this).balance == openEscrow` == the sum of the fees of the requests whose status is Open. The
+ *   direct mint fee never stays: `mint` forwards `msg.value` to the IMO token in the same call (or reverts),
+ *   and there is no `receive`/`fallback`. Only ether forced in without a call (SELFDESTRUCT, a block reward)
+ *   can make the balance exceed `openEscrow`; no function counts or pays it.
  *
- * Proof format: `proof = abi.encode(bytes32 commitment, bytes signature)`, where `signature` is an EIP-712
- * signature over `AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32
- * commitment)` in the domain {name: "imo", version: "1", chainId, verifyingContract: this collection}, with
- * promptHash = keccak256(prompt) and aigcDataHash = keccak256(aigcData):
+ * Proof format (DESIGN section 4): `proof = abi.encode(bytes32 commitment, address to, bytes signature)`,
+ * where `signature` is an EIP-712 signature over `AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32
+ * aigcDataHash,bytes32 commitment,address to)` in the domain {name: "imo", version: "2", chainId,
+ * verifyingContract: this collection}, with promptHash = keccak256(prompt), aigcDataHash = keccak256(aigcData)
+ * and `to` the token's recipient (so a proof copied from the mempool cannot mint to anyone else):
  * - exactly 65 bytes (r, s, v): an ECDSA signature by an attester EOA (high-s rejected by OZ ECDSA);
  * - otherwise `abi.encode(address signer, bytes signerSignature)` (always a multiple of 32 bytes, >= 96,
  *   so never 65): `signer` is an attester contract and `signerSignature` is checked with its ERC-1271
  *   `isValidSignature(digest, signerSignature)`.
- * Encodings must be canonical (exact lengths); anything else verifies as false.
+ * Both encodings must be exactly canonical: head offsets as `abi.encode` writes them, address words with
+ * zero upper bytes, zero padding after the bytes, no trailing bytes. Anything else verifies as false, so one
+ * attestation has exactly one proof byte string.
  *
- * Tokens: `mint` with data verifies the proof and emits {AigcData}; `mint` with empty `aigcData` and
- * `proof` only claims the prompt, and its holder (or an approved operator) adds the data later with
- * `addAigcData`. The mint fee is forwarded to the IMO token, and ERC-2981 royalties name the IMO token,
- * so both become revenue of its holders.
+ * Tokens: `mint` with data verifies the proof (its `to` must be the recipient) and emits {AigcData};
+ * `mint` with empty `aigcData` and `proof` only claims the prompt (attesters only), and its holder (or an
+ * approved operator) adds the data later with `addAigcData` (the proof's `to` must be the holder). The mint
+ * fee is forwarded to the IMO token, and ERC-2981 royalties name the IMO token, so both become revenue of
+ * its holders.
+ *
+ * Paid requests (DESIGN section 8) live on the collection itself rather than in a contract beside it: a
+ * fulfilment then mints with an internal call (no minter role to manage, no second address for `imo serve`
+ * to follow, gas close to a direct mint), and the attesters, owner and model hash are the ones `mint`
+ * already trusts. `request` escrows exactly `requestFee` and stores the prompt; `fulfill` (anyone holding a
+ * valid proof for that prompt bound to the request's recipient, before `expiresAt`) mints to the
+ * recipient, forwards the escrowed fee to the IMO token and, when the recipient is a contract declaring
+ * {IAigcFulfillmentReceiver} through ERC-165, calls it back with the gas limit chosen at request time (its
+ * outcome ignored); `refund` returns the fee to the requester from `expiresAt` on, or at once when the
+ * prompt was minted meanwhile. Status moves Open -> Fulfilled or Open -> Refunded, never back, so fulfil
+ * and refund exclude each other. `fulfill` mints with `_mint`, not `_safeMint`: the requester named the
+ * recipient, and a recipient contract that rejects ERC-721 tokens must not keep the fee in escrow; contracts
+ * learn of their token through the callback. Prompts of requests are at most {MAX_REQUEST_PROMPT_BYTES}.
  *
  * Storage layout (after OpenZeppelin's ERC721, ERC721URIStorage, ERC2981, EIP712, Ownable):
- * `mintFee`, `totalMinted`, `_attesters` (EnumerableSet), `_prompts[tokenId]` (bytes),
- * `aigcDataHash[tokenId]` (keccak256 of the accepted aigcData, 0 while none).
+ * `mintFee`, `totalMinted`, `_attesters` (EnumerableSet), `_prompts[tokenId]` (bytes; written by `mint`, or
+ * by `request` before the token exists), `aigcDataHash[tokenId]` (keccak256 of the accepted aigcData, 0 while
+ * none), `requestFee` (uint96) + `requestTimeout` (uint64), `requestCount`, `openEscrow`,
+ * `_requests[requestId]` (three slots: requester, expiresAt, callbackGasLimit, status | recipient, fee |
+ * promptHash).
  */
-contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712, Ownable {
+contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712, Ownable, ReentrancyGuardTransient {
     using EnumerableSet for EnumerableSet.AddressSet;
+
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Life cycle of a paid request: None (unknown id) -> Open -> Fulfilled | Refunded.
+    enum RequestStatus {
+        None,
+        Open,
+        Fulfilled,
+        Refunded
+    }
+
+    /// @notice A paid request (three storage slots). The prompt is `prompt(tokenId)`'s storage, keyed by
+    /// `tokenId = uint256(promptHash)`; `requestPrompt(requestId)` reads it.
+    struct Request {
+        address requester;
+        uint40 expiresAt;
+        uint32 callbackGasLimit;
+        RequestStatus status;
+        address recipient;
+        uint96 fee;
+        bytes32 promptHash;
+    }
 
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
@@ -51,6 +104,8 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
 
     /// @notice The proof does not verify.
     error InvalidProof();
+    /// @notice The proof attests the token for `attested`, the recipient is `recipient`.
+    error ProofRecipientMismatch(address recipient, address attested);
     /// @notice The prompt was minted already, as `tokenId`.
     error PromptAlreadyMinted(uint256 tokenId);
     /// @notice `sent` wei were sent, the mint fee is `expected`.
@@ -61,7 +116,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
     error AlreadyAttester(address account);
     /// @notice The zero address cannot be an attester.
     error ZeroAttester();
-    /// @notice Forwarding the mint fee to the IMO token failed.
+    /// @notice Forwarding the mint or request fee to the IMO token failed.
     error FeeForwardFailed();
     /// @notice The prompt is empty.
     error EmptyPrompt();
@@ -71,6 +126,30 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
     error AigcDataAlreadyAdded(uint256 tokenId);
     /// @notice The IMO token's model hash `actual` differs from the collection's `expected`.
     error ModelHashMismatch(bytes32 expected, bytes32 actual);
+    /// @notice `sent` wei were sent, the request fee is `expected`.
+    error WrongRequestFee(uint256 expected, uint256 sent);
+    /// @notice A request's prompt is `length` bytes, at most `max` are accepted.
+    error PromptTooLong(uint256 length, uint256 max);
+    /// @notice A request needs a non-zero recipient.
+    error ZeroRecipient();
+    /// @notice The callback gas limit `limit` exceeds `max`.
+    error CallbackGasLimitTooHigh(uint256 limit, uint256 max);
+    /// @notice No request has id `requestId`.
+    error UnknownRequest(uint256 requestId);
+    /// @notice Request `requestId` is `status`, not Open.
+    error RequestNotOpen(uint256 requestId, RequestStatus status);
+    /// @notice Request `requestId` expired at `expiresAt`: it can only be refunded.
+    error RequestExpired(uint256 requestId, uint256 expiresAt);
+    /// @notice Request `requestId` can be refunded from `expiresAt` on (or once its prompt is minted).
+    error RequestNotRefundable(uint256 requestId, uint256 expiresAt);
+    /// @notice Paying `amount` wei back to `requester` failed.
+    error RefundFailed(address requester, uint256 amount);
+    /// @notice The recipient's callback needs `needed` gas at the call, `available` were left.
+    error InsufficientGasForCallback(uint256 needed, uint256 available);
+    /// @notice The request fee `fee` exceeds `max` (it is stored in 96 bits).
+    error RequestFeeTooHigh(uint256 fee, uint256 max);
+    /// @notice The request timeout `timeout` is outside [1, `max`] seconds.
+    error InvalidRequestTimeout(uint256 timeout, uint256 max);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -82,6 +161,26 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
     event AttesterRemoved(address indexed attester);
     /// @notice The mint fee changed from `oldFee` to `newFee` wei.
     event MintFeeChanged(uint256 oldFee, uint256 newFee);
+    /// @notice The request fee changed from `oldFee` to `newFee` wei (open requests keep theirs).
+    event RequestFeeChanged(uint256 oldFee, uint256 newFee);
+    /// @notice The request timeout changed from `oldTimeout` to `newTimeout` seconds (open requests keep theirs).
+    event RequestTimeoutChanged(uint256 oldTimeout, uint256 newTimeout);
+    /// @notice `requester` paid `fee` wei for the model's output on `prompt`, minted to `recipient`, by `expiresAt`.
+    event Requested(
+        uint256 indexed requestId,
+        address indexed requester,
+        address indexed recipient,
+        bytes32 promptHash,
+        bytes prompt,
+        uint256 fee,
+        uint256 expiresAt
+    );
+    /// @notice Request `requestId` was fulfilled by minting `tokenId`; its fee went to the IMO token.
+    event Fulfilled(uint256 indexed requestId, uint256 indexed tokenId);
+    /// @notice Request `requestId`'s `fee` went back to `requester`.
+    event Refunded(uint256 indexed requestId, address indexed requester, uint256 fee);
+    /// @notice The recipient's `onAigcFulfilled` callback for `requestId` ran; `success` is its outcome (ignored).
+    event FulfillmentCallback(uint256 indexed requestId, address indexed recipient, bool success);
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -95,6 +194,15 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
     mapping(uint256 tokenId => bytes) private _prompts;
     /// @notice keccak256 of the AIGC data accepted for `tokenId`; zero while it has none.
     mapping(uint256 tokenId => bytes32) public aigcDataHash;
+    /// @notice Wei that `request` requires (escrowed, then forwarded to the IMO token or refunded).
+    uint96 public requestFee;
+    /// @notice Seconds a new request stays fulfillable; from then on it is refundable.
+    uint64 public requestTimeout;
+    /// @notice Number of requests so far; ids run from 1 to `requestCount`.
+    uint256 public requestCount;
+    /// @notice Sum of the fees of the Open requests; equals this contract's balance (header invariant).
+    uint256 public openEscrow;
+    mapping(uint256 requestId => Request) private _requests;
 
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
@@ -102,18 +210,27 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
 
     /// @notice EIP-712 type hash of the attestation (section 4 of DESIGN).
     bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
-        "AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment)"
+        "AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment,address to)"
     );
+    /// @notice Longest prompt `request` accepts (4 KiB: a long text prompt or a small tensor encoding; the
+    /// requester pays its storage).
+    uint256 public constant MAX_REQUEST_PROMPT_BYTES = 4096;
+    /// @notice Callback gas limit of `request(prompt, recipient)`.
+    uint32 public constant DEFAULT_CALLBACK_GAS_LIMIT = 100_000;
+    /// @notice Highest callback gas limit a requester may choose (the fulfiller pays for it).
+    uint32 public constant MAX_CALLBACK_GAS_LIMIT = 1_000_000;
+    /// @notice Longest request timeout the owner may set (a year), so an escrow is never locked for long.
+    uint64 public constant MAX_REQUEST_TIMEOUT = 365 days;
+    /// @dev Gas kept back for the CALL itself and what follows it, on top of the callback's 64/63.
+    uint256 private constant CALLBACK_GAS_RESERVE = 10_000;
     /// @dev Length of an ECDSA signature (r, s, v).
     uint256 private constant ECDSA_SIGNATURE_LENGTH = 65;
     /// @dev Bytes in one ABI word.
     uint256 private constant WORD = 32;
-    /// @dev Head of `abi.encode(bytes32|address, bytes)`: word, offset (= 2 words), length.
-    uint256 private constant HEAD_AND_BYTES_TAIL = 3 * WORD;
 
     /// @notice The model whose outputs this collection holds.
     bytes32 public immutable modelHash;
-    /// @notice The ERC-7641 token that receives mint fees and royalties.
+    /// @notice The ERC-7641 token that receives mint fees, request fees and royalties.
     address payable public immutable imoToken;
 
     /*//////////////////////////////////////////////////////////////
@@ -124,11 +241,13 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
      * @param name_ ERC-721 name.
      * @param symbol_ ERC-721 symbol.
      * @param modelHash_ Must equal `imoToken_.modelHash()` ({ModelHashMismatch}).
-     * @param imoToken_ Receives mint fees and royalties.
+     * @param imoToken_ Receives mint fees, request fees and royalties.
      * @param royaltyBps_ ERC-2981 royalty in basis points (<= 10000).
      * @param mintFee_ Wei required by `mint`.
+     * @param requestFee_ Wei required by `request` ({RequestFeeTooHigh} above 2^96 - 1).
+     * @param requestTimeout_ Seconds a request stays fulfillable ({InvalidRequestTimeout} outside [1, a year]).
      * @param attesters_ Initial attesters (no zero address, no duplicates).
-     * @param owner_ Manages attesters and the mint fee.
+     * @param owner_ Manages attesters and the fees.
      */
     constructor(
         string memory name_,
@@ -137,9 +256,11 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         address payable imoToken_,
         uint96 royaltyBps_,
         uint256 mintFee_,
+        uint256 requestFee_,
+        uint256 requestTimeout_,
         address[] memory attesters_,
         address owner_
-    ) ERC721(name_, symbol_) EIP712("imo", "1") Ownable(owner_) {
+    ) ERC721(name_, symbol_) EIP712("imo", "2") Ownable(owner_) {
         bytes32 tokenModelHash = IModelBound(imoToken_).modelHash();
         if (tokenModelHash != modelHash_) revert ModelHashMismatch(modelHash_, tokenModelHash);
         modelHash = modelHash_;
@@ -147,22 +268,24 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         _setDefaultRoyalty(imoToken_, royaltyBps_);
         mintFee = mintFee_;
         emit MintFeeChanged(0, mintFee_);
+        _setRequestFee(requestFee_);
+        _setRequestTimeout(requestTimeout_);
         for (uint256 i = 0; i < attesters_.length; ++i) {
             _addAttester(attesters_[i]);
         }
     }
 
     /*//////////////////////////////////////////////////////////////
-                                EXTERNAL
+                              DIRECT MINT
     //////////////////////////////////////////////////////////////*/
 
     /**
      * @notice Mints the token of `prompt_` to `to` and, unless `aigcData` and `proof` are both empty, adds
      * its AIGC data in the same transaction.
      * Requirements: `msg.value == mintFee` ({WrongMintFee}); the prompt is not empty ({EmptyPrompt}) and not
-     * minted ({PromptAlreadyMinted}); the proof verifies ({InvalidProof}), or, for a mint without data, the
-     * caller is an attester ({NotAttester}); `to` accepts ERC-721 tokens;
-     * forwarding the fee to the IMO token succeeds ({FeeForwardFailed}).
+     * minted ({PromptAlreadyMinted}); the proof verifies ({InvalidProof}) and attests `to`
+     * ({ProofRecipientMismatch}), or, for a mint without data, the caller is an attester ({NotAttester});
+     * `to` accepts ERC-721 tokens; forwarding the fee to the IMO token succeeds ({FeeForwardFailed}).
      * Emits {Transfer}, {MetadataUpdate} when `uri` is not empty, {AigcData} when data is added.
      * @return tokenId_ uint256(keccak256(prompt_)).
      */
@@ -172,7 +295,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         bytes calldata aigcData,
         string calldata uri,
         bytes calldata proof
-    ) external payable returns (uint256 tokenId_) {
+    ) external payable nonReentrant returns (uint256 tokenId_) {
         if (msg.value != mintFee) revert WrongMintFee(mintFee, msg.value);
         if (prompt_.length == 0) revert EmptyPrompt();
         tokenId_ = uint256(keccak256(prompt_));
@@ -181,10 +304,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         // A data-less mint reserves a prompt's token id without any proof; left open, anyone could
         // front-run a genuine mint by reserving its prompt first. Only an attester may reserve.
         if (!withData && !_attesters.contains(msg.sender)) revert NotAttester(msg.sender);
-        if (withData) {
-            if (!verify(prompt_, aigcData, proof)) revert InvalidProof();
-            aigcDataHash[tokenId_] = keccak256(aigcData);
-        }
+        if (withData) _storeAttestedData(to, tokenId_, aigcData, proof);
         _prompts[tokenId_] = prompt_;
         // Cannot overflow: one increment per distinct prompt.
         unchecked {
@@ -192,32 +312,159 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         }
         _safeMint(to, tokenId_);
         if (bytes(uri).length != 0) _setTokenURI(tokenId_, uri);
-        if (withData) emit AigcData(tokenId_, prompt_, aigcData, proof);
-        if (msg.value != 0) {
-            (bool ok,) = imoToken.call{value: msg.value}("");
-            if (!ok) revert FeeForwardFailed();
-        }
+        if (withData) _emitAigcData(tokenId_, bytes32(tokenId_), aigcDataHash[tokenId_], proof);
+        if (msg.value != 0) _forwardToToken(msg.value);
     }
 
     /**
      * @notice Adds AIGC data to token `tokenId_`, minted earlier without data (ERC-7007).
      * Requirements: `tokenId_ == uint256(keccak256(prompt_))` ({PromptMismatch}); the token exists
      * (ERC721NonexistentToken); the caller owns it or is approved (ERC721InsufficientApproval); it has no
-     * data yet ({AigcDataAlreadyAdded}); the proof verifies ({InvalidProof}).
+     * data yet ({AigcDataAlreadyAdded}); the proof verifies ({InvalidProof}) and attests the token's holder
+     * ({ProofRecipientMismatch}).
      * Emits {AigcData}.
      */
     function addAigcData(uint256 tokenId_, bytes calldata prompt_, bytes calldata aigcData, bytes calldata proof)
         external
     {
-        uint256 promptTokenId = uint256(keccak256(prompt_));
-        if (tokenId_ != promptTokenId) revert PromptMismatch(tokenId_, promptTokenId);
+        bytes32 promptHash = keccak256(prompt_);
+        if (tokenId_ != uint256(promptHash)) revert PromptMismatch(tokenId_, uint256(promptHash));
         address owner_ = _requireOwned(tokenId_);
         _checkAuthorized(owner_, msg.sender, tokenId_);
         if (aigcDataHash[tokenId_] != bytes32(0)) revert AigcDataAlreadyAdded(tokenId_);
-        if (!verify(prompt_, aigcData, proof)) revert InvalidProof();
-        aigcDataHash[tokenId_] = keccak256(aigcData);
-        emit AigcData(tokenId_, prompt_, aigcData, proof);
+        _storeAttestedData(owner_, tokenId_, aigcData, proof);
+        _emitAigcData(tokenId_, promptHash, aigcDataHash[tokenId_], proof);
     }
+
+    /*//////////////////////////////////////////////////////////////
+                             PAID REQUESTS
+    //////////////////////////////////////////////////////////////*/
+
+    /**
+     * @notice Pays `requestFee` for the model's output on `prompt_`, to be minted to `recipient`; the callback
+     * (if `recipient` declares {IAigcFulfillmentReceiver}) gets {DEFAULT_CALLBACK_GAS_LIMIT} gas.
+     * Requirements and effects: see {requestWithCallbackGas}.
+     * @return requestId The new request's id.
+     */
+    function request(bytes calldata prompt_, address recipient) external payable returns (uint256 requestId) {
+        return _request(prompt_, recipient, DEFAULT_CALLBACK_GAS_LIMIT);
+    }
+
+    /**
+     * @notice Pays `requestFee` for the model's output on `prompt_`, to be minted to `recipient`, whose
+     * {IAigcFulfillmentReceiver} callback (if declared) gets `callbackGasLimit` gas (0: no callback).
+     * Requirements: `msg.value == requestFee` ({WrongRequestFee}); the prompt is not empty ({EmptyPrompt}),
+     * at most {MAX_REQUEST_PROMPT_BYTES} ({PromptTooLong}) and not minted ({PromptAlreadyMinted});
+     * `recipient` is not zero ({ZeroRecipient}); `callbackGasLimit <= MAX_CALLBACK_GAS_LIMIT`
+     * ({CallbackGasLimitTooHigh}). Several open requests may name the same prompt: the first fulfilment
+     * mints it, the others become refundable at once.
+     * Emits {Requested}; the fee stays escrowed here until `fulfill` or `refund`.
+     * @return requestId The new request's id (1, 2, ...).
+     */
+    function requestWithCallbackGas(bytes calldata prompt_, address recipient, uint32 callbackGasLimit)
+        external
+        payable
+        returns (uint256 requestId)
+    {
+        return _request(prompt_, recipient, callbackGasLimit);
+    }
+
+    /**
+     * @notice Fulfils request `requestId`: mints its prompt's token with `aigcData` to its recipient and
+     * forwards its fee to the IMO token. Anyone holding a valid proof may call it.
+     * Requirements: the request exists ({UnknownRequest}), is Open ({RequestNotOpen}) and not expired
+     * ({RequestExpired}); its prompt is not minted yet ({PromptAlreadyMinted}: refund it instead); the proof
+     * verifies for the stored prompt ({InvalidProof}) and attests the request's recipient
+     * ({ProofRecipientMismatch}); forwarding the fee succeeds ({FeeForwardFailed}); when a callback is due,
+     * enough gas is left to give it its full limit ({InsufficientGasForCallback}).
+     * Emits {Transfer}, {MetadataUpdate} when `uri` is not empty, {AigcData}, {Fulfilled}, and
+     * {FulfillmentCallback} when the recipient was called back.
+     * @return tokenId_ The minted token, uint256(keccak256(prompt)).
+     */
+    function fulfill(uint256 requestId, bytes calldata aigcData, bytes calldata proof, string calldata uri)
+        external
+        nonReentrant
+        returns (uint256 tokenId_)
+    {
+        Request storage r = _openRequest(requestId);
+        if (block.timestamp >= r.expiresAt) revert RequestExpired(requestId, r.expiresAt);
+        // Effects first (a revert below undoes them): the request is closed before any external call.
+        r.status = RequestStatus.Fulfilled;
+        uint256 fee = r.fee;
+        openEscrow -= fee;
+        address recipient = r.recipient;
+        tokenId_ = _mintRequested(recipient, r.promptHash, aigcData, proof, uri);
+        emit Fulfilled(requestId, tokenId_);
+        if (fee != 0) _forwardToToken(fee);
+        uint256 callbackGasLimit = r.callbackGasLimit;
+        if (callbackGasLimit != 0 && recipient.code.length != 0) {
+            _callBack(requestId, tokenId_, recipient, callbackGasLimit, aigcData);
+        }
+    }
+
+    /**
+     * @notice Pays request `requestId`'s fee back to its requester (anyone may call it).
+     * Requirements: the request exists ({UnknownRequest}) and is Open ({RequestNotOpen}); it has expired
+     * (`block.timestamp >= expiresAt`) or its prompt was minted meanwhile ({RequestNotRefundable}); the
+     * payment succeeds ({RefundFailed}).
+     * Emits {Refunded}.
+     */
+    function refund(uint256 requestId) external nonReentrant {
+        Request storage r = _openRequest(requestId);
+        if (block.timestamp < r.expiresAt && _ownerOf(uint256(r.promptHash)) == address(0)) {
+            revert RequestNotRefundable(requestId, r.expiresAt);
+        }
+        address requester = r.requester;
+        uint256 fee = r.fee;
+        r.status = RequestStatus.Refunded;
+        openEscrow -= fee;
+        emit Refunded(requestId, requester, fee);
+        if (fee != 0) {
+            (bool ok,) = requester.call{value: fee}("");
+            if (!ok) revert RefundFailed(requester, fee);
+        }
+    }
+
+    /// @notice Request `requestId` (all fields zero, status None, when unknown).
+    function getRequest(uint256 requestId) external view returns (Request memory) {
+        return _requests[requestId];
+    }
+
+    /// @notice The prompt of request `requestId` (empty when unknown).
+    function requestPrompt(uint256 requestId) external view returns (bytes memory) {
+        Request storage r = _requests[requestId];
+        if (r.status == RequestStatus.None) return "";
+        return _prompts[uint256(r.promptHash)];
+    }
+
+    /// @notice Whether `refund(requestId)` would pay now (Open, and expired or its prompt minted).
+    function isRefundable(uint256 requestId) external view returns (bool) {
+        Request storage r = _requests[requestId];
+        return r.status == RequestStatus.Open
+            && (block.timestamp >= r.expiresAt || _ownerOf(uint256(r.promptHash)) != address(0));
+    }
+
+    /**
+     * @notice Sets the request fee for new requests (open ones keep the fee they paid).
+     * Requirements: caller is the owner; `newFee < 2^96` ({RequestFeeTooHigh}).
+     * Emits {RequestFeeChanged}.
+     */
+    function setRequestFee(uint256 newFee) external onlyOwner {
+        _setRequestFee(newFee);
+    }
+
+    /**
+     * @notice Sets the timeout of new requests (open ones keep their `expiresAt`).
+     * Requirements: caller is the owner; 1 <= `newTimeout` <= {MAX_REQUEST_TIMEOUT} ({InvalidRequestTimeout}).
+     * Emits {RequestTimeoutChanged}.
+     */
+    function setRequestTimeout(uint256 newTimeout) external onlyOwner {
+        _setRequestTimeout(newTimeout);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ADMIN
+    //////////////////////////////////////////////////////////////*/
 
     /**
      * @notice Sets the mint fee.
@@ -249,6 +496,10 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         emit AttesterRemoved(attester);
     }
 
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
     /// @notice Whether `account` is an attester.
     function isAttester(address account) external view returns (bool) {
         return _attesters.contains(account);
@@ -273,35 +524,32 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
 
     /**
      * @notice Whether `proof` attests that `aigcData` is the output of this collection's model on `prompt_`
-     * (format in the contract documentation). Never reverts on malformed input: returns false.
+     * (format in the contract documentation), for the recipient the proof names (`proofRecipient`).
+     * Never reverts on malformed input: returns false.
      */
     function verify(bytes calldata prompt_, bytes calldata aigcData, bytes calldata proof)
-        public
+        external
         view
         returns (bool)
     {
-        (bool ok, bytes32 commitment, bytes calldata signature) = _decodeWordAndBytes(proof);
-        if (!ok) return false;
-        bytes32 digest = attestationDigest(keccak256(prompt_), keccak256(aigcData), commitment);
-        if (signature.length == ECDSA_SIGNATURE_LENGTH) {
-            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-            return err == ECDSA.RecoverError.NoError && _attesters.contains(recovered);
-        }
-        (bool ok2, bytes32 signerWord, bytes calldata signerSignature) = _decodeWordAndBytes(signature);
-        if (!ok2 || uint256(signerWord) >> 160 != 0) return false;
-        address signer = address(uint160(uint256(signerWord)));
-        return _attesters.contains(signer)
-            && SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signerSignature);
+        (bool ok,) = _verify(keccak256(prompt_), keccak256(aigcData), proof);
+        return ok;
     }
 
-    /// @notice The EIP-712 digest an attester signs for the given hashes.
-    function attestationDigest(bytes32 promptHash, bytes32 aigcDataHash_, bytes32 commitment)
+    /// @notice The recipient `to` a canonical proof names, or the zero address when `proof` is malformed.
+    function proofRecipient(bytes calldata proof) external pure returns (address) {
+        (bool ok,, address to,) = _decodeProof(proof);
+        return ok ? to : address(0);
+    }
+
+    /// @notice The EIP-712 digest an attester signs for the given hashes and recipient.
+    function attestationDigest(bytes32 promptHash, bytes32 aigcDataHash_, bytes32 commitment, address to)
         public
         view
         returns (bytes32)
     {
         return _hashTypedDataV4(
-            keccak256(abi.encode(ATTESTATION_TYPEHASH, modelHash, promptHash, aigcDataHash_, commitment))
+            keccak256(abi.encode(ATTESTATION_TYPEHASH, modelHash, promptHash, aigcDataHash_, commitment, to))
         );
     }
 
@@ -321,33 +569,216 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
+    function _request(bytes calldata prompt_, address recipient, uint32 callbackGasLimit)
+        private
+        nonReentrant
+        returns (uint256 requestId)
+    {
+        uint256 fee = requestFee;
+        if (msg.value != fee) revert WrongRequestFee(fee, msg.value);
+        if (prompt_.length == 0) revert EmptyPrompt();
+        if (prompt_.length > MAX_REQUEST_PROMPT_BYTES) revert PromptTooLong(prompt_.length, MAX_REQUEST_PROMPT_BYTES);
+        if (recipient == address(0)) revert ZeroRecipient();
+        if (callbackGasLimit > MAX_CALLBACK_GAS_LIMIT) {
+            revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+        }
+        bytes32 promptHash = keccak256(prompt_);
+        uint256 tokenId_ = uint256(promptHash);
+        if (_ownerOf(tokenId_) != address(0)) revert PromptAlreadyMinted(tokenId_);
+        // Same prompt, same bytes: an earlier request of this prompt stored them already.
+        if (_prompts[tokenId_].length == 0) _prompts[tokenId_] = prompt_;
+        // Cannot overflow: one per request; block.timestamp + a year fits 40 bits until the year 36812.
+        unchecked {
+            requestId = ++requestCount;
+        }
+        uint40 expiresAt = uint40(block.timestamp + requestTimeout);
+        _requests[requestId] = Request({
+            requester: msg.sender,
+            expiresAt: expiresAt,
+            callbackGasLimit: callbackGasLimit,
+            status: RequestStatus.Open,
+            recipient: recipient,
+            fee: uint96(fee),
+            promptHash: promptHash
+        });
+        openEscrow += fee;
+        emit Requested(requestId, msg.sender, recipient, promptHash, prompt_, fee, expiresAt);
+    }
+
+    /// @dev Request `requestId`, which must be Open ({UnknownRequest}, {RequestNotOpen}).
+    function _openRequest(uint256 requestId) private view returns (Request storage r) {
+        r = _requests[requestId];
+        RequestStatus status = r.status;
+        if (status != RequestStatus.Open) {
+            if (status == RequestStatus.None) revert UnknownRequest(requestId);
+            revert RequestNotOpen(requestId, status);
+        }
+    }
+
+    /// @dev Mints the requested prompt's token (its prompt stored by `request`) with attested data to `recipient`.
+    function _mintRequested(
+        address recipient,
+        bytes32 promptHash,
+        bytes calldata aigcData,
+        bytes calldata proof,
+        string calldata uri
+    ) private returns (uint256 tokenId_) {
+        tokenId_ = uint256(promptHash);
+        if (_ownerOf(tokenId_) != address(0)) revert PromptAlreadyMinted(tokenId_);
+        _storeAttestedData(recipient, tokenId_, aigcData, proof);
+        // Cannot overflow: one increment per distinct prompt.
+        unchecked {
+            ++totalMinted;
+        }
+        _mint(recipient, tokenId_);
+        if (bytes(uri).length != 0) _setTokenURI(tokenId_, uri);
+        _emitAigcData(tokenId_, promptHash, aigcDataHash[tokenId_], proof);
+    }
+
+    /// @dev Calls `recipient.onAigcFulfilled` with exactly `gasLimit` gas when it declares the interface;
+    /// its outcome and return data are ignored (no copy: a return-data bomb costs nothing).
+    function _callBack(uint256 requestId, uint256 tokenId_, address recipient, uint256 gasLimit, bytes calldata data)
+        private
+    {
+        if (!ERC165Checker.supportsInterface(recipient, type(IAigcFulfillmentReceiver).interfaceId)) return;
+        bytes memory callData = abi.encodeCall(IAigcFulfillmentReceiver.onAigcFulfilled, (requestId, tokenId_, data));
+        // 63/64 rule: the CALL forwards at most 63/64 of what is left, so a fulfiller could otherwise starve
+        // the callback on purpose. Require enough for the full limit, or revert the whole fulfilment.
+        uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_GAS_RESERVE;
+        uint256 available = gasleft();
+        if (available < needed) revert InsufficientGasForCallback(needed, available);
+        bool success;
+        assembly ("memory-safe") {
+            success := call(gasLimit, recipient, 0, add(callData, 0x20), mload(callData), 0, 0)
+        }
+        emit FulfillmentCallback(requestId, recipient, success);
+    }
+
+    function _forwardToToken(uint256 amount) private {
+        (bool ok,) = imoToken.call{value: amount}("");
+        if (!ok) revert FeeForwardFailed();
+    }
+
+    /// @dev Emits {AigcData} from the hashes (what its indexed `bytes` topics hold), so `fulfill` need not
+    /// load the stored prompt.
+    function _emitAigcData(uint256 tokenId_, bytes32 promptHash, bytes32 dataHash, bytes calldata proof) private {
+        bytes32 topic0 = IERC7007.AigcData.selector;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let len := proof.length
+            mstore(ptr, 0x20)
+            mstore(add(ptr, 0x20), len)
+            // zero the padding word first, then copy the bytes over its start
+            mstore(add(add(ptr, 0x40), len), 0)
+            calldatacopy(add(ptr, 0x40), proof.offset, len)
+            let size := add(0x40, and(add(len, 31), not(31)))
+            log4(ptr, size, topic0, tokenId_, promptHash, dataHash)
+        }
+    }
+
+    /// @dev Verifies `proof` for token `tokenId_`'s prompt, `aigcData` and recipient `to`, then records the data hash.
+    function _storeAttestedData(address to, uint256 tokenId_, bytes calldata aigcData, bytes calldata proof) private {
+        bytes32 dataHash = keccak256(aigcData);
+        _requireAttested(bytes32(tokenId_), dataHash, proof, to);
+        aigcDataHash[tokenId_] = dataHash;
+    }
+
+    function _requireAttested(bytes32 promptHash, bytes32 dataHash, bytes calldata proof, address recipient)
+        private
+        view
+    {
+        (bool ok, address to) = _verify(promptHash, dataHash, proof);
+        if (!ok) revert InvalidProof();
+        if (to != recipient) revert ProofRecipientMismatch(recipient, to);
+    }
+
+    /// @dev Whether `proof` is a canonical, valid attestation of the hashes; and the recipient it attests.
+    function _verify(bytes32 promptHash, bytes32 dataHash, bytes calldata proof)
+        private
+        view
+        returns (bool ok, address to)
+    {
+        bytes32 commitment;
+        bytes calldata signature;
+        (ok, commitment, to, signature) = _decodeProof(proof);
+        if (!ok) return (false, address(0));
+        bytes32 digest = attestationDigest(promptHash, dataHash, commitment, to);
+        if (signature.length == ECDSA_SIGNATURE_LENGTH) {
+            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
+            return (err == ECDSA.RecoverError.NoError && _attesters.contains(recovered), to);
+        }
+        (bool ok2, bytes32 signerWord, bytes calldata signerSignature) =
+            _decodeWordsAndBytes(signature, 1);
+        if (!ok2 || uint256(signerWord) >> 160 != 0) return (false, to);
+        address signer = address(uint160(uint256(signerWord)));
+        return (
+            _attesters.contains(signer)
+                && SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signerSignature),
+            to
+        );
+    }
+
+    /// @dev Decodes a canonical `abi.encode(bytes32 commitment, address to, bytes signature)`.
+    function _decodeProof(bytes calldata proof)
+        private
+        pure
+        returns (bool ok, bytes32 commitment, address to, bytes calldata signature)
+    {
+        bytes32 toWord;
+        (ok, toWord, signature) = _decodeWordsAndBytes(proof, 2);
+        if (!ok || uint256(toWord) >> 160 != 0) return (false, bytes32(0), address(0), signature);
+        return (true, bytes32(proof[0:WORD]), address(uint160(uint256(toWord))), signature);
+    }
+
+    /**
+     * @dev Decodes a canonical `abi.encode(w_1, ..., w_heads, bytes tail)` (static words, then one `bytes`):
+     * offset word exactly 32 * (heads + 1), total length exactly that + 32 + the tail length rounded up to
+     * 32, padding bytes zero. Returns the last static word and the tail; ok = false instead of reverting.
+     */
+    function _decodeWordsAndBytes(bytes calldata data, uint256 heads)
+        private
+        pure
+        returns (bool ok, bytes32 lastHead, bytes calldata tail)
+    {
+        tail = data[0:0];
+        uint256 start = (heads + 1) * WORD; // where the length word sits
+        if (data.length < start + WORD) return (false, bytes32(0), tail);
+        lastHead = bytes32(data[(heads - 1) * WORD:heads * WORD]);
+        uint256 offset = uint256(bytes32(data[heads * WORD:start]));
+        uint256 length = uint256(bytes32(data[start:start + WORD]));
+        if (offset != start || length > data.length) return (false, bytes32(0), tail);
+        // Cannot overflow: length <= data.length.
+        uint256 padded;
+        unchecked {
+            padded = ((length + WORD - 1) / WORD) * WORD;
+        }
+        uint256 body = start + WORD;
+        if (data.length != body + padded) return (false, bytes32(0), tail);
+        if (padded != length) {
+            // The last word's bytes after the tail must be zero.
+            uint256 lastWord = uint256(bytes32(data[body + padded - WORD:body + padded]));
+            if (lastWord << ((length % WORD) * 8) != 0) return (false, bytes32(0), tail);
+        }
+        return (true, lastHead, data[body:body + length]);
+    }
+
     function _addAttester(address attester) private {
         if (attester == address(0)) revert ZeroAttester();
         if (!_attesters.add(attester)) revert AlreadyAttester(attester);
         emit AttesterAdded(attester);
     }
 
-    /**
-     * @dev Decodes a canonical `abi.encode(bytes32 head, bytes tail)`: offset exactly 64, total length exactly
-     * 96 + the tail length rounded up to 32. Returns ok = false instead of reverting.
-     */
-    function _decodeWordAndBytes(bytes calldata data)
-        private
-        pure
-        returns (bool ok, bytes32 head, bytes calldata tail)
-    {
-        tail = data[0:0];
-        if (data.length < HEAD_AND_BYTES_TAIL) return (false, bytes32(0), tail);
-        head = bytes32(data[0:WORD]);
-        uint256 offset = uint256(bytes32(data[WORD:2 * WORD]));
-        uint256 length = uint256(bytes32(data[2 * WORD:HEAD_AND_BYTES_TAIL]));
-        if (offset != 2 * WORD || length > data.length) return (false, bytes32(0), tail);
-        // Cannot overflow: length <= data.length.
-        uint256 padded;
-        unchecked {
-            padded = ((length + WORD - 1) / WORD) * WORD;
+    function _setRequestFee(uint256 newFee) private {
+        if (newFee > type(uint96).max) revert RequestFeeTooHigh(newFee, type(uint96).max);
+        emit RequestFeeChanged(requestFee, newFee);
+        requestFee = uint96(newFee);
+    }
+
+    function _setRequestTimeout(uint256 newTimeout) private {
+        if (newTimeout == 0 || newTimeout > MAX_REQUEST_TIMEOUT) {
+            revert InvalidRequestTimeout(newTimeout, MAX_REQUEST_TIMEOUT);
         }
-        if (data.length != HEAD_AND_BYTES_TAIL + padded) return (false, bytes32(0), tail);
-        return (true, head, data[HEAD_AND_BYTES_TAIL:HEAD_AND_BYTES_TAIL + length]);
+        emit RequestTimeoutChanged(requestTimeout, newTimeout);
+        requestTimeout = uint64(newTimeout);
     }
 }

@@ -11,9 +11,10 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
  */
 interface IERC7007 is IERC165, IERC721 {
     /**
-     * @dev Emitted when AI Generated Content (AIGC) data is added to token at `tokenId`.
+     * @dev Emitted when AI Generated Content (AIGC) data is added to token at `tokenId`. As in the final EIP,
+     * `prompt` and `aigcData` are indexed, so the log holds their keccak256 as topics 2 and 3.
      */
-    event AigcData(uint256 indexed tokenId, bytes indexed prompt, bytes aigcData, bytes proof);
+    event AigcData(uint256 indexed tokenId, bytes indexed prompt, bytes indexed aigcData, bytes proof);
 
     /**
      * @dev Add AIGC data to token at `tokenId` given `prompt`, `aigcData` and `proof`.

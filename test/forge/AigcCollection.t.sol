@@ -2,104 +2,27 @@
 pragma solidity ^0.8.24;
 
 import {AigcCollection} from "../../contracts/AigcCollection.sol";
-import {ImoToken} from "../../contracts/ImoToken.sol";
 import {Erc1271Wallet} from "../../contracts/test-helpers/Erc1271Wallet.sol";
 import {IERC7007} from "../../contracts/interfaces/IERC7007.sol";
 import {IERC7007Enumerable} from "../../contracts/interfaces/IERC7007Enumerable.sol";
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {TestBase} from "./utils/Vm.sol";
+import {CollectionFixture} from "./utils/CollectionFixture.sol";
 
-contract AigcCollectionTest is TestBase {
-    event AigcData(uint256 indexed tokenId, bytes indexed prompt, bytes aigcData, bytes proof);
+contract AigcCollectionTest is CollectionFixture {
+    event AigcData(uint256 indexed tokenId, bytes indexed prompt, bytes indexed aigcData, bytes proof);
     event AttesterAdded(address indexed attester);
     event AttesterRemoved(address indexed attester);
     event MintFeeChanged(uint256 oldFee, uint256 newFee);
     event RevenueReceived(address indexed from, uint256 amount);
-
-    bytes32 internal constant MODEL_HASH = keccak256("model");
-    uint256 internal constant FEE = 0.01 ether;
-    uint256 internal constant ATTESTER_KEY = 0xA77E57;
-    uint256 internal constant OTHER_KEY = 0xBAD;
-    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
-
-    ImoToken internal token;
-    AigcCollection internal collection;
-    address internal attester;
-    address internal owner = address(0x0E1);
-    address internal user = address(0x05E4);
-    address internal holder = address(0xA11CE);
-
-    bytes internal prompt = "a watercolor fox in a snowy pine forest.";
-    bytes internal aigcData = abi.encodePacked(sha256("output"));
-    bytes32 internal commitment = keccak256("commitment");
-
-    function setUp() public {
-        attester = vm.addr(ATTESTER_KEY);
-        token = new ImoToken("I", "I", 1000 ether, holder, MODEL_HASH, "", 50, 1 days, 3, owner);
-        collection = _deployCollection(MODEL_HASH, _one(attester));
-        vm.deal(user, 100 ether);
-    }
-
-    function _one(address a) internal pure returns (address[] memory list) {
-        list = new address[](1);
-        list[0] = a;
-    }
-
-    function _deployCollection(bytes32 modelHash, address[] memory attesters_) internal returns (AigcCollection) {
-        return new AigcCollection("AIGC", "AIGC", modelHash, payable(address(token)), 500, FEE, attesters_, owner);
-    }
-
-    function _digest(bytes32 modelHash, bytes memory p, bytes memory d, bytes32 c, uint256 chainId, address verifier)
-        internal
-        pure
-        returns (bytes32)
-    {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("imo"),
-                keccak256("1"),
-                chainId,
-                verifier
-            )
-        );
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment)"),
-                modelHash,
-                keccak256(p),
-                keccak256(d),
-                c
-            )
-        );
-        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
-    }
-
-    function _sig(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        return abi.encodePacked(r, s, v);
-    }
-
-    function _proof(uint256 key, bytes32 modelHash, uint256 chainId, address verifier) internal view returns (bytes memory) {
-        return abi.encode(commitment, _sig(key, _digest(modelHash, prompt, aigcData, commitment, chainId, verifier)));
-    }
-
-    function _validProof() internal view returns (bytes memory) {
-        return _proof(ATTESTER_KEY, MODEL_HASH, block.chainid, address(collection));
-    }
-
-    function _mint(bytes memory proof) internal returns (uint256) {
-        vm.prank(user);
-        return collection.mint{value: FEE}(user, prompt, aigcData, "ipfs://out", proof);
-    }
 
     /*////////////////////////////// attestation //////////////////////////////*/
 
     function test_verify_validProof() public view {
         vm.assertTrue(collection.verify(prompt, aigcData, _validProof()), "valid proof");
         bytes32 digest = _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection));
-        vm.assertEq(collection.attestationDigest(keccak256(prompt), keccak256(aigcData), commitment), digest, "digest");
+        vm.assertEq(collection.attestationDigest(keccak256(prompt), keccak256(aigcData), commitment, user), digest, "digest");
+        vm.assertEq(collection.proofRecipient(_validProof()), user, "recipient");
     }
 
     function test_verify_rejectsWrongModelHash() public view {
@@ -136,7 +59,7 @@ contract AigcCollectionTest is TestBase {
         // The malleable twin recovers the same signer with ecrecover ...
         vm.assertEq(ecrecover(digest, flippedV, r, highS), attester, "twin recovers the attester");
         // ... but is rejected.
-        bytes memory proof = abi.encode(commitment, abi.encodePacked(r, highS, flippedV));
+        bytes memory proof = abi.encode(commitment, user, abi.encodePacked(r, highS, flippedV));
         vm.assertFalse(collection.verify(prompt, aigcData, proof), "high-s accepted");
     }
 
@@ -154,7 +77,7 @@ contract AigcCollectionTest is TestBase {
         vm.assertFalse(collection.verify("another prompt", aigcData, proof), "prompt");
         vm.assertFalse(collection.verify(prompt, hex"00", proof), "aigcData");
         bytes memory sig = _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)));
-        vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(keccak256("x"), sig)), "commitment");
+        vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(keccak256("x"), user, sig)), "commitment");
     }
 
     function test_verify_malformedProofsReturnFalse() public view {
@@ -163,38 +86,115 @@ contract AigcCollectionTest is TestBase {
         vm.assertFalse(collection.verify(prompt, aigcData, hex"1234"), "short");
         vm.assertFalse(collection.verify(prompt, aigcData, abi.encodePacked(proof, bytes32(0))), "trailing word");
         bytes memory badOffset = proof;
-        badOffset[63] = 0x60; // offset 0x60 instead of 0x40
+        badOffset[95] = 0x80; // offset 0x80 instead of 0x60
         vm.assertFalse(collection.verify(prompt, aigcData, badOffset), "non-canonical offset");
         bytes memory hugeLength = _validProof();
-        hugeLength[64] = 0xff; // length far beyond the data
+        hugeLength[96] = 0xff; // length far beyond the data
         vm.assertFalse(collection.verify(prompt, aigcData, hugeLength), "length overflow");
         // A 64-byte signature (ERC-2098 compact) is neither ECDSA-65 nor a canonical wallet encoding.
         bytes memory sig = _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)));
         bytes memory sig64 = new bytes(64);
         for (uint256 i = 0; i < 64; ++i) sig64[i] = sig[i];
-        vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(commitment, sig64)), "64-byte sig");
+        vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(commitment, user, sig64)), "64-byte sig");
     }
 
     function test_verify_erc1271Attester() public {
         uint256 walletOwnerKey = 0x5AFE;
         Erc1271Wallet wallet = new Erc1271Wallet(vm.addr(walletOwnerKey));
         bytes32 digest = _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection));
-        bytes memory proof = abi.encode(commitment, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
+        bytes memory proof = abi.encode(commitment, user, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
         vm.assertFalse(collection.verify(prompt, aigcData, proof), "wallet not yet an attester");
         vm.prank(owner);
         collection.addAttester(address(wallet));
         vm.assertTrue(collection.verify(prompt, aigcData, proof), "ERC-1271 attester");
         // wrong inner signature
-        bytes memory bad = abi.encode(commitment, abi.encode(address(wallet), _sig(OTHER_KEY, digest)));
+        bytes memory bad = abi.encode(commitment, user, abi.encode(address(wallet), _sig(OTHER_KEY, digest)));
         vm.assertFalse(collection.verify(prompt, aigcData, bad), "wallet rejects the signature");
         // an EOA attester named as a contract signer is not accepted through ERC-1271
-        bytes memory eoa = abi.encode(commitment, abi.encode(attester, _sig(ATTESTER_KEY, digest)));
+        bytes memory eoa = abi.encode(commitment, user, abi.encode(attester, _sig(ATTESTER_KEY, digest)));
         vm.assertFalse(collection.verify(prompt, aigcData, eoa), "EOA via 1271 path");
         // dirty upper bits in the signer word
-        bytes memory dirty = abi.encode(commitment, abi.encode(uint256(uint160(address(wallet))) | (1 << 200), _sig(walletOwnerKey, digest)));
+        bytes memory dirty = abi.encode(
+            commitment, user, abi.encode(uint256(uint160(address(wallet))) | (1 << 200), _sig(walletOwnerKey, digest))
+        );
         vm.assertFalse(collection.verify(prompt, aigcData, dirty), "dirty signer word");
         uint256 id = _mint(proof);
         vm.assertEq(collection.ownerOf(id), user, "minted with a wallet attestation");
+    }
+
+    /*////////////////////////////// canonical proofs //////////////////////////////*/
+
+    /// Before v2, the 31 padding bytes after the 65-byte signature were not checked: each of these byte
+    /// strings verified for one attestation. Now only the canonical encoding does.
+    function test_verify_rejectsNonCanonicalPadding() public {
+        bytes memory proof = _validProof();
+        vm.assertEq(proof.length, 128 + 96, "abi.encode(bytes32, address, 65 bytes)");
+        for (uint256 i = 128 + 65; i < proof.length; ++i) {
+            bytes memory padded = _validProof();
+            padded[i] = 0x01;
+            vm.assertFalse(collection.verify(prompt, aigcData, padded), "dirty padding byte");
+        }
+        bytes memory last = _validProof();
+        last[last.length - 1] = 0xff;
+        vm.expectRevert(AigcCollection.InvalidProof.selector);
+        _mint(last);
+        vm.assertTrue(collection.verify(prompt, aigcData, proof), "the canonical proof still verifies");
+    }
+
+    function test_verify_rejectsTrailingBytesAndDirtyRecipientWord() public {
+        bytes memory proof = _validProof();
+        vm.assertFalse(collection.verify(prompt, aigcData, abi.encodePacked(proof, bytes1(0))), "one trailing byte");
+        vm.assertFalse(collection.verify(prompt, aigcData, abi.encodePacked(proof, bytes32(0))), "trailing word");
+        bytes memory dirty = _validProof();
+        dirty[32] = 0x01; // upper byte of the `to` word
+        vm.assertFalse(collection.verify(prompt, aigcData, dirty), "dirty recipient word");
+        vm.assertEq(collection.proofRecipient(dirty), address(0), "no recipient for a malformed proof");
+        vm.expectRevert(AigcCollection.InvalidProof.selector);
+        _mint(abi.encodePacked(proof, bytes32(0)));
+    }
+
+    function test_verify_rejectsNonCanonicalErc1271Padding() public {
+        uint256 walletOwnerKey = 0x5AFE;
+        Erc1271Wallet wallet = new Erc1271Wallet(vm.addr(walletOwnerKey));
+        vm.prank(owner);
+        collection.addAttester(address(wallet));
+        bytes32 digest = _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection));
+        bytes memory proof = abi.encode(commitment, user, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
+        vm.assertTrue(collection.verify(prompt, aigcData, proof), "canonical wallet proof");
+        bytes memory padded = abi.encode(commitment, user, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
+        padded[padded.length - 1] = 0x01; // inner padding after the wallet's 65-byte signature
+        vm.assertFalse(collection.verify(prompt, aigcData, padded), "dirty inner padding");
+        bytes memory inner = abi.encodePacked(abi.encode(address(wallet), _sig(walletOwnerKey, digest)), bytes32(0));
+        vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(commitment, user, inner)), "inner trailing word");
+    }
+
+    /*////////////////////////////// recipient binding //////////////////////////////*/
+
+    /// A proof copied from a pending mint (here: signed for `user`) cannot mint the token to anyone else.
+    function test_mint_copiedProofToAnotherAddressReverts() public {
+        address thief = address(0x7E1F);
+        vm.deal(thief, 1 ether);
+        bytes memory proof = _validProof();
+        vm.assertTrue(collection.verify(prompt, aigcData, proof), "the proof is valid (for user)");
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.ProofRecipientMismatch.selector, thief, user));
+        vm.prank(thief);
+        collection.mint{value: FEE}(thief, prompt, aigcData, "", proof);
+        // Rewriting `to` inside the proof breaks the signature.
+        bytes memory rewritten = abi.encode(commitment, thief, _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection))));
+        vm.expectRevert(AigcCollection.InvalidProof.selector);
+        vm.prank(thief);
+        collection.mint{value: FEE}(thief, prompt, aigcData, "", rewritten);
+        vm.assertEq(_mint(proof), uint256(keccak256(prompt)), "the intended recipient still mints");
+    }
+
+    function test_addAigcData_proofMustNameTheHolder() public {
+        vm.deal(attester, FEE);
+        vm.prank(attester);
+        uint256 id = collection.mint{value: FEE}(user, prompt, "", "", "");
+        bytes memory forOther = _proofTo(address(0xBEEF));
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.ProofRecipientMismatch.selector, user, address(0xBEEF)));
+        vm.prank(user);
+        collection.addAigcData(id, prompt, aigcData, forOther);
     }
 
     /*////////////////////////////// mint //////////////////////////////*/
@@ -202,7 +202,7 @@ contract AigcCollectionTest is TestBase {
     function test_mint_mintsVerifiesForwardsFeeAndEmits() public {
         bytes memory proof = _validProof();
         uint256 expectedId = uint256(keccak256(prompt));
-        vm.expectEmit(true, true, false, true, address(collection));
+        vm.expectEmit(true, true, true, true, address(collection));
         emit AigcData(expectedId, prompt, aigcData, proof);
         vm.expectEmit(true, false, false, true, address(token));
         emit RevenueReceived(address(collection), FEE);
@@ -252,7 +252,7 @@ contract AigcCollectionTest is TestBase {
     }
 
     function test_mint_toNonReceiverContractReverts() public {
-        bytes memory proof = _validProof();
+        bytes memory proof = _proofTo(address(token));
         vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721InvalidReceiver.selector, address(token)));
         vm.prank(user);
         collection.mint{value: FEE}(address(token), prompt, aigcData, "", proof);
@@ -284,7 +284,7 @@ contract AigcCollectionTest is TestBase {
         collection.addAigcData(id, prompt, hex"00", proof);
         vm.prank(user);
         collection.approve(address(this), id);
-        vm.expectEmit(true, true, false, true, address(collection));
+        vm.expectEmit(true, true, true, true, address(collection));
         emit AigcData(id, prompt, aigcData, proof);
         collection.addAigcData(id, prompt, aigcData, proof); // approved operator
         vm.assertEq(collection.aigcDataHash(id), keccak256(aigcData), "data hash");
@@ -366,12 +366,14 @@ contract AigcCollectionTest is TestBase {
         vm.assertTrue(collection.isAttester(attester), "attester");
         (, string memory name, string memory version, uint256 chainId, address verifier,,) = collection.eip712Domain();
         vm.assertEq(name, "imo", "domain name");
-        vm.assertEq(version, "1", "domain version");
+        vm.assertEq(version, "2", "domain version");
         vm.assertEq(chainId, block.chainid, "chain");
         vm.assertEq(verifier, address(collection), "verifier");
         vm.assertEq(
             collection.ATTESTATION_TYPEHASH(),
-            keccak256("AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment)"),
+            keccak256(
+                "AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment,address to)"
+            ),
             "typehash"
         );
         vm.expectRevert(abi.encodeWithSelector(AigcCollection.ModelHashMismatch.selector, keccak256("x"), MODEL_HASH));
