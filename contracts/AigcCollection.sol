@@ -707,8 +707,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
             (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
             return (err == ECDSA.RecoverError.NoError && _attesters.contains(recovered), to);
         }
-        (bool ok2, bytes32 signerWord, bytes calldata signerSignature) =
-            _decodeWordsAndBytes(signature, 1);
+        (bool ok2, bytes32 signerWord, bytes calldata signerSignature) = _decodeWordsAndBytes(signature, 1);
         if (!ok2 || uint256(signerWord) >> 160 != 0) return (false, to);
         address signer = address(uint160(uint256(signerWord)));
         return (

@@ -19,8 +19,7 @@ interface IERC7007 is IERC165, IERC721 {
     /**
      * @dev Add AIGC data to token at `tokenId` given `prompt`, `aigcData` and `proof`.
      */
-    function addAigcData(uint256 tokenId, bytes calldata prompt, bytes calldata aigcData, bytes calldata proof)
-        external;
+    function addAigcData(uint256 tokenId, bytes calldata prompt, bytes calldata aigcData, bytes calldata proof) external;
 
     /**
      * @dev Verify the `prompt`, `aigcData` and `proof`.

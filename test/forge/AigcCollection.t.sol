@@ -21,7 +21,9 @@ contract AigcCollectionTest is CollectionFixture {
     function test_verify_validProof() public view {
         vm.assertTrue(collection.verify(prompt, aigcData, _validProof()), "valid proof");
         bytes32 digest = _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection));
-        vm.assertEq(collection.attestationDigest(keccak256(prompt), keccak256(aigcData), commitment, user), digest, "digest");
+        vm.assertEq(
+            collection.attestationDigest(keccak256(prompt), keccak256(aigcData), commitment, user), digest, "digest"
+        );
         vm.assertEq(collection.proofRecipient(_validProof()), user, "recipient");
     }
 
@@ -76,7 +78,8 @@ contract AigcCollectionTest is CollectionFixture {
         bytes memory proof = _validProof();
         vm.assertFalse(collection.verify("another prompt", aigcData, proof), "prompt");
         vm.assertFalse(collection.verify(prompt, hex"00", proof), "aigcData");
-        bytes memory sig = _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)));
+        bytes memory sig =
+            _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)));
         vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(keccak256("x"), user, sig)), "commitment");
     }
 
@@ -92,9 +95,12 @@ contract AigcCollectionTest is CollectionFixture {
         hugeLength[96] = 0xff; // length far beyond the data
         vm.assertFalse(collection.verify(prompt, aigcData, hugeLength), "length overflow");
         // A 64-byte signature (ERC-2098 compact) is neither ECDSA-65 nor a canonical wallet encoding.
-        bytes memory sig = _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)));
+        bytes memory sig =
+            _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)));
         bytes memory sig64 = new bytes(64);
-        for (uint256 i = 0; i < 64; ++i) sig64[i] = sig[i];
+        for (uint256 i = 0; i < 64; ++i) {
+            sig64[i] = sig[i];
+        }
         vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(commitment, user, sig64)), "64-byte sig");
     }
 
@@ -180,7 +186,11 @@ contract AigcCollectionTest is CollectionFixture {
         vm.prank(thief);
         collection.mint{value: FEE}(thief, prompt, aigcData, "", proof);
         // Rewriting `to` inside the proof breaks the signature.
-        bytes memory rewritten = abi.encode(commitment, thief, _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection))));
+        bytes memory rewritten = abi.encode(
+            commitment,
+            thief,
+            _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)))
+        );
         vm.expectRevert(AigcCollection.InvalidProof.selector);
         vm.prank(thief);
         collection.mint{value: FEE}(thief, prompt, aigcData, "", rewritten);

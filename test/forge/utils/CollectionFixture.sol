@@ -90,8 +90,14 @@ abstract contract CollectionFixture is TestBase {
         return abi.encodePacked(r, s, v);
     }
 
-    function _proof(uint256 key, bytes32 modelHash, uint256 chainId, address verifier) internal view returns (bytes memory) {
-        return abi.encode(commitment, user, _sig(key, _digest(modelHash, prompt, aigcData, commitment, chainId, verifier)));
+    function _proof(uint256 key, bytes32 modelHash, uint256 chainId, address verifier)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return abi.encode(
+            commitment, user, _sig(key, _digest(modelHash, prompt, aigcData, commitment, chainId, verifier))
+        );
     }
 
     /// @dev A valid attester proof of `prompt`/`aigcData` for recipient `to`.
