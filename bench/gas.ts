@@ -7,17 +7,19 @@ import {
   createPublicClient,
   createTestClient,
   createWalletClient,
-  encodeAbiParameters,
   type Hex,
   http,
   keccak256,
   parseEther,
   toBytes,
+  toHex,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { aigcCollectionAbi, aigcCollectionBytecode, imoTokenAbi, imoTokenBytecode } from '../contracts-abi/index.js'
 import { startAnvil } from '../src/devnet/startAnvil.js'
+import { encodeProof } from '../src/mint/encodeProof.js'
+import { signAttestation } from '../src/mint/signAttestation.js'
 
 // Throwaway test keys (anvil's public development keys and the like); funded with setBalance below.
 const deployer = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
@@ -81,12 +83,13 @@ async function main(anvilUrl: string) {
   )
   const token = tokenDeploy.contractAddress as Address
   const mintFee = parseEther('0.01')
+  const requestFee = parseEther('0.01')
   const collectionDeploy = await record(
     'deploy AigcCollection',
     await wallet(deployer).deployContract({
       abi: aigcCollectionAbi,
       bytecode: aigcCollectionBytecode,
-      args: ['IMO Outputs', 'IMOO', MODEL_HASH, token, 500n, mintFee, [attester.address], deployer.address],
+      args: ['IMO Outputs', 'IMOO', MODEL_HASH, token, 500n, mintFee, requestFee, 3600n, [attester.address], deployer.address],
     }),
   )
   const collection = collectionDeploy.contractAddress as Address
@@ -146,29 +149,59 @@ async function main(anvilUrl: string) {
   const aigcData = keccak256(toBytes('output artifact'))
   const commitment = keccak256(toBytes('commitment'))
   const chainId = await pub.getChainId()
-  const signature = await attester.signTypedData({
-    domain: { name: 'imo', version: '1', chainId, verifyingContract: collection },
-    types: {
-      AigcAttestation: [
-        { name: 'modelHash', type: 'bytes32' },
-        { name: 'promptHash', type: 'bytes32' },
-        { name: 'aigcDataHash', type: 'bytes32' },
-        { name: 'commitment', type: 'bytes32' },
-      ],
-    },
-    primaryType: 'AigcAttestation',
-    message: { modelHash: MODEL_HASH, promptHash: keccak256(prompt), aigcDataHash: keccak256(aigcData), commitment },
-  })
-  const proof = encodeAbiParameters([{ type: 'bytes32' }, { type: 'bytes' }], [commitment, signature])
-  await record(
+  const sign = (promptBytes: Uint8Array, to: Address) =>
+    signAttestation(attester, {
+      chainId,
+      collection,
+      modelHash: MODEL_HASH,
+      promptHash: keccak256(promptBytes),
+      aigcDataHash: keccak256(aigcData),
+      commitment,
+      to,
+    }).then((signature) => encodeProof({ commitment, to, signature }))
+  const proof = await sign(prompt, claimant.address)
+  const mintReceipt = await record(
     'mint: 40-char prompt, 32-byte aigcData, fee',
     await wallet(claimant).writeContract({
       address: collection,
       abi: aigcCollectionAbi,
       functionName: 'mint',
-      args: [claimant.address, `0x${Buffer.from(prompt).toString('hex')}`, aigcData, 'ipfs://out/1', proof],
+      args: [claimant.address, toHex(prompt), aigcData, 'ipfs://out/1', proof],
       value: mintFee,
     }),
+    'v1 (3-topic event, unbound proof): 244,335',
+  )
+
+  // Paid requests: the same prompt length and aigcData as the mint row (another prompt, same size).
+  const requested = toBytes('a watercolor cat in a snowy pine forest.')
+  if (requested.length !== prompt.length) throw new Error('the requested prompt must be as long as the minted one')
+  const request = (p: Uint8Array) =>
+    wallet(payer).writeContract({
+      address: collection,
+      abi: aigcCollectionAbi,
+      functionName: 'request',
+      args: [toHex(p), claimant.address],
+      value: requestFee,
+    })
+  await record('request: 40-char prompt, fee escrowed', await request(requested))
+  const fulfillTarget = (mintReceipt.gasUsed * 110n) / 100n
+  await record(
+    'fulfill: same prompt size and aigcData as mint',
+    await wallet(batcher).writeContract({
+      address: collection,
+      abi: aigcCollectionAbi,
+      functionName: 'fulfill',
+      args: [1n, aigcData, await sign(requested, claimant.address), 'ipfs://out/2'],
+    }),
+    'mint row + 10%',
+    fulfillTarget,
+  )
+  await receipt(await request(toBytes('a watercolor owl in a snowy pine forest.')))
+  await test.increaseTime({ seconds: 3600 })
+  await test.mine({ blocks: 1 })
+  await record(
+    'refund: after expiry',
+    await wallet(payer).writeContract({ address: collection, abi: aigcCollectionAbi, functionName: 'refund', args: [2n] }),
   )
 }
 

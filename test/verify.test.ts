@@ -78,6 +78,7 @@ describe('imo verify', () => {
       'attestation signature',
       'attester',
       'on-chain verify',
+      'proof recipient',
       'token on chain',
     ])
       assert.ok(names.includes(name), name)
@@ -95,11 +96,11 @@ describe('imo verify', () => {
         'proof format:pass',
         'attestation signature:pass',
         'attester:pass',
-        'on-chain verify:pass',
         'metadata:pass',
         'runtime:pass',
         'model hash:pass',
         're-execution:pass',
+        'on-chain verify:pass',
         'commitment:pass',
       ],
     )
@@ -157,10 +158,11 @@ describe('imo verify', () => {
       promptHash: record.promptHash,
       aigcDataHash: record.aigcDataHash,
       commitment: record.commitment,
+      to: mint.to,
     })
     writeFileSync(
       join(copy, 'mint.json'),
-      JSON.stringify({ ...mint, proof: encodeProof({ commitment: record.commitment, signature }) }),
+      JSON.stringify({ ...mint, proof: encodeProof({ commitment: record.commitment, to: mint.to, signature }) }),
     )
     assertFails(await imo(['verify', copy]), 'attester')
   })

@@ -29,6 +29,18 @@ export function deployCommand(): Command {
     .addOption(new Option('--claim-window <SNAPSHOTS>', 'snapshots a claim stays open before rolling over (default 12)'))
     .addOption(new Option('--royalty-bps <BPS>', 'ERC-2981 royalty paid to the token, in basis points (default 500 = 5%)'))
     .addOption(new Option('--mint-fee <ETH>', 'fee per mint forwarded to the token, in the native unit (default 0)'))
+    .addOption(
+      new Option(
+        '--request-fee <ETH>',
+        'fee a user pays per paid request (`request`), escrowed until fulfilled (then revenue) or refunded (default 0.001)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--request-timeout <SECONDS>',
+        'seconds a paid request stays fulfillable before its fee can be refunded, 1 to 31536000 (default 3600)',
+      ),
+    )
     .addOption(new Option('--attester <ADDRESS...>', 'addresses allowed to sign inference proofs (default: the signer)'))
   addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (_args, cmd: Command) => {
@@ -41,6 +53,7 @@ export function deployCommand(): Command {
     'imo deploy --model ./models/cppn --name "Pattern Model" --symbol PAT --supply 1000000',
     'imo deploy --model ./model.onnx --name M --symbol M --supply 1000 --percent-claimable 80 --rpc-url https://sepolia.example --account deployer',
     'imo deploy --model ./model.onnx --name M --symbol M --supply 1000 --dry-run --json',
+    'imo deploy --model ./models/cppn --name P --symbol P --supply 1000 --request-fee 0.002 --request-timeout 7200',
     'imo deploy --model-hash 0x5f… --name M --symbol M --supply 1000 --deployment .imo/deployments/31337/second.json',
   ])
 }

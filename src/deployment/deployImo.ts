@@ -34,6 +34,10 @@ export interface DeployImoParams {
   collectionSymbol?: string
   royaltyBps?: number
   mintFeeWei?: bigint
+  /** Fee of a paid request (`request`), wei; default DEPLOY_DEFAULTS.requestFeeWei. */
+  requestFeeWei?: bigint
+  /** Seconds a paid request stays fulfillable; default DEPLOY_DEFAULTS.requestTimeout. */
+  requestTimeout?: number
   attesters?: Address[]
   /** Deployment file; default `.imo/deployments/<chainId>/default.json`. */
   deploymentFile?: string
@@ -47,7 +51,16 @@ export const DEPLOY_DEFAULTS = {
   localSnapshotInterval: 60,
   claimWindow: 12,
   royaltyBps: 500,
+  /** 0.001 ETH per paid request (escrowed, then the holders' revenue). */
+  requestFeeWei: 10n ** 15n,
+  /** An hour to fulfil a paid request before its requester may take the fee back. */
+  requestTimeout: 3_600,
 } as const
+
+/** The collection's MAX_REQUEST_TIMEOUT: a year. */
+export const MAX_REQUEST_TIMEOUT = 365 * 86_400
+/** The collection stores the request fee in 96 bits. */
+const MAX_REQUEST_FEE_WEI = 2n ** 96n - 1n
 
 export interface DeployImoResult {
   status: 'deployed' | 'existing' | 'dry-run'
@@ -114,6 +127,8 @@ export async function deployImo(
     collectionSymbol: params.collectionSymbol ?? `${params.symbol}AI`,
     royaltyBps: params.royaltyBps ?? DEPLOY_DEFAULTS.royaltyBps,
     mintFeeWei: (params.mintFeeWei ?? 0n).toString(),
+    requestFeeWei: (params.requestFeeWei ?? DEPLOY_DEFAULTS.requestFeeWei).toString(),
+    requestTimeout: params.requestTimeout ?? DEPLOY_DEFAULTS.requestTimeout,
     attesters,
     owner: account.address,
   }
@@ -121,6 +136,13 @@ export async function deployImo(
   if (parameters.percentClaimable < 0 || parameters.percentClaimable > 100)
     throw new UsageError('--percent-claimable must be from 0 to 100')
   if (parameters.royaltyBps < 0 || parameters.royaltyBps > 10_000) throw new UsageError('--royalty-bps must be from 0 to 10000')
+  if (BigInt(parameters.requestFeeWei) > MAX_REQUEST_FEE_WEI) throw new UsageError('--request-fee must be below 2^96 wei')
+  if (
+    !Number.isInteger(parameters.requestTimeout) ||
+    parameters.requestTimeout < 1 ||
+    parameters.requestTimeout > MAX_REQUEST_TIMEOUT
+  )
+    throw new UsageError(`--request-timeout must be from 1 to ${MAX_REQUEST_TIMEOUT} seconds (a year)`)
   if (!/^0x[0-9a-fA-F]{64}$/.test(params.modelHash)) throw new UsageError('--model-hash must be 0x + 64 hex digits')
 
   const path = params.deploymentFile ?? deploymentPath(ctx.chainId)
@@ -184,6 +206,8 @@ export async function deployImo(
         token,
         BigInt(parameters.royaltyBps),
         BigInt(parameters.mintFeeWei),
+        BigInt(parameters.requestFeeWei),
+        BigInt(parameters.requestTimeout),
         parameters.attesters,
         parameters.owner,
       ],

@@ -35,6 +35,10 @@ export interface DeploymentParameters {
   royaltyBps: number
   /** Mint fee in wei, decimal string. */
   mintFeeWei: string
+  /** Paid-request fee in wei, decimal string (the owner may change it later on the collection). */
+  requestFeeWei: string
+  /** Seconds a paid request stays fulfillable (the owner may change it later on the collection). */
+  requestTimeout: number
   attesters: Address[]
   owner: Address
 }

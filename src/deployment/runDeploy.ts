@@ -21,6 +21,8 @@ export interface DeployOptionValues extends ChainOptionValues {
   claimWindow?: string
   royaltyBps?: string
   mintFee?: string
+  requestFee?: string
+  requestTimeout?: string
   attester?: string[]
 }
 
@@ -56,6 +58,13 @@ export async function runDeploy(
   const supply = parseWhole(await ask('--supply', 'initial supply in whole tokens', values.supply), '--supply', { min: 1n })
   const whole = (text: string | undefined, flag: string, max: bigint) =>
     text === undefined ? undefined : Number(parseWhole(text, flag, { max }))
+  const { MAX_REQUEST_TIMEOUT } = await import('./deployImo.js')
+  const requestFeeWei =
+    values.requestFee === undefined ? undefined : parseAmount(values.requestFee, { name: '--request-fee', allowZero: true })
+  const requestTimeout =
+    values.requestTimeout === undefined
+      ? undefined
+      : Number(parseWhole(values.requestTimeout, '--request-timeout', { min: 1n, max: BigInt(MAX_REQUEST_TIMEOUT) }))
   const { connectChain, explorerLink } = await import('../chain/connect.js')
   const { displayUrl } = await import('../chain/toImoError.js')
   const { note, spinner } = await import('../cli/ui.js')
@@ -94,6 +103,8 @@ export async function runDeploy(
         ...(values.mintFee !== undefined
           ? { mintFeeWei: parseAmount(values.mintFee, { name: '--mint-fee', allowZero: true }) }
           : {}),
+        ...(requestFeeWei !== undefined ? { requestFeeWei } : {}),
+        ...(requestTimeout !== undefined ? { requestTimeout } : {}),
         ...(values.attester ? { attesters: values.attester as Address[] } : {}),
         ...(values.modelUri !== undefined ? { modelUri: values.modelUri } : {}),
         ...(values.deployment ? { deploymentFile: resolve(values.deployment) } : {}),

@@ -1,9 +1,10 @@
 /**
  * The ERC-7007 proof of an imo collection (DESIGN section 4, contracts/AigcCollection.sol):
- * `proof = abi.encode(bytes32 commitment, bytes signature)`, where `signature` is either the
- * attester EOA's 65-byte ECDSA signature (r, s, v) or, for a contract attester (ERC-1271),
- * `abi.encode(address signer, bytes signerSignature)`. Decoding mirrors the contract's canonical
- * checks (offset exactly 64, exact padded length), so what decodes here is what `verify` accepts.
+ * `proof = abi.encode(bytes32 commitment, address to, bytes signature)`, where `to` is the token's
+ * recipient and `signature` is either the attester EOA's 65-byte ECDSA signature (r, s, v) or, for a
+ * contract attester (ERC-1271), `abi.encode(address signer, bytes signerSignature)`. Decoding mirrors
+ * the contract's canonical checks (offsets as abi.encode writes them, address words with zero upper
+ * bytes, exact padded length, zero padding), so what decodes here is what `verify` accepts.
  */
 import { type Address, encodeAbiParameters, getAddress, type Hex, hexToBytes, isAddress, toHex } from 'viem'
 import { UsageError } from '../errors.js'
@@ -13,6 +14,8 @@ export type ProofScheme = 'ecdsa' | 'erc1271'
 
 export interface EncodeProofParams {
   commitment: Hex
+  /** The token's recipient the attestation was signed for. */
+  to: Address
   /** The 65-byte EIP-712 signature (for ERC-1271, the signature the contract checks). */
   signature: Hex
   /** For an ERC-1271 attester: the contract's address; the signature is then wrapped for it. */
@@ -21,6 +24,8 @@ export interface EncodeProofParams {
 
 export interface DecodedProof {
   commitment: Hex
+  /** The recipient the attestation binds the token to. */
+  to: Address
   scheme: ProofScheme
   /** The signature checked: the 65 bytes for ECDSA, the inner signerSignature for ERC-1271. */
   signature: Hex
@@ -32,19 +37,23 @@ export interface DecodedProof {
  * Encodes a proof the collection's `verify` accepts.
  * @param params - commitment, signature and, for a contract attester, its address.
  * @returns the proof bytes as 0x-hex.
- * @throws UsageError when an ECDSA signature is not 65 bytes or the commitment not a bytes32.
+ * @throws UsageError when an ECDSA signature is not 65 bytes, the commitment not a bytes32 or `to` not an address.
  * @example
  * import { encodeProof } from './mint/encodeProof.js'
- * encodeProof({ commitment: '0x…32 bytes', signature: '0x…65 bytes' }) // '0x…' (192 bytes)
+ * encodeProof({ commitment: '0x…32 bytes', to: '0x…', signature: '0x…65 bytes' }) // '0x…' (224 bytes)
  */
 export function encodeProof(params: EncodeProofParams): Hex {
   if (!/^0x[0-9a-fA-F]{64}$/.test(params.commitment)) throw new UsageError('the commitment must be a bytes32')
+  if (!isAddress(params.to, { strict: false })) throw new UsageError('the proof recipient must be an address')
   let signature = params.signature
   if (params.contractSigner) {
     if (!isAddress(params.contractSigner, { strict: false })) throw new UsageError('the contract signer must be an address')
     signature = encodeAbiParameters([{ type: 'address' }, { type: 'bytes' }], [getAddress(params.contractSigner), signature])
   } else if (hexToBytes(signature).length !== 65) throw new UsageError('an ECDSA attestation signature must be 65 bytes')
-  return encodeAbiParameters([{ type: 'bytes32' }, { type: 'bytes' }], [params.commitment, signature])
+  return encodeAbiParameters(
+    [{ type: 'bytes32' }, { type: 'address' }, { type: 'bytes' }],
+    [params.commitment, getAddress(params.to), signature],
+  )
 }
 
 /**
@@ -58,28 +67,38 @@ export function encodeProof(params: EncodeProofParams): Hex {
  */
 export function decodeProof(proof: Hex | Uint8Array): DecodedProof | undefined {
   const bytes = typeof proof === 'string' ? hexToBytes(proof) : proof
-  const outer = decodeWordAndBytes(bytes)
-  if (!outer) return undefined
-  const commitment = toHex(outer.head)
-  if (outer.tail.length === 65) return { commitment, scheme: 'ecdsa', signature: toHex(outer.tail) }
-  const inner = decodeWordAndBytes(outer.tail)
-  if (!inner || inner.head.slice(0, 12).some((b) => b !== 0)) return undefined
+  const outer = decodeWordsAndBytes(bytes, 2)
+  if (!outer || !isAddressWord(outer.lastHead)) return undefined
+  const commitment = toHex(bytes.slice(0, 32))
+  const to = getAddress(toHex(outer.lastHead.slice(12)))
+  if (outer.tail.length === 65) return { commitment, to, scheme: 'ecdsa', signature: toHex(outer.tail) }
+  const inner = decodeWordsAndBytes(outer.tail, 1)
+  if (!inner || !isAddressWord(inner.lastHead)) return undefined
   return {
     commitment,
+    to,
     scheme: 'erc1271',
     signature: toHex(inner.tail),
-    contractSigner: getAddress(toHex(inner.head.slice(12))),
+    contractSigner: getAddress(toHex(inner.lastHead.slice(12))),
   }
 }
 
-function decodeWordAndBytes(data: Uint8Array): { head: Uint8Array; tail: Uint8Array } | undefined {
-  if (data.length < 96) return undefined
+const isAddressWord = (word: Uint8Array) => word.slice(0, 12).every((b) => b === 0)
+
+/**
+ * The contract's `_decodeWordsAndBytes`: `heads` static words, then one `bytes`, canonically encoded
+ * (offset word exactly 32 * (heads + 1), exact padded length, zero padding).
+ */
+function decodeWordsAndBytes(data: Uint8Array, heads: number): { lastHead: Uint8Array; tail: Uint8Array } | undefined {
+  const start = 32 * (heads + 1)
+  if (data.length < start + 32) return undefined
   const word = (at: number) => BigInt(toHex(data.slice(at, at + 32)))
-  const offset = word(32)
-  const length = word(64)
-  if (offset !== 64n || length > BigInt(data.length)) return undefined
+  const offset = word(32 * heads)
+  const length = word(start)
+  if (offset !== BigInt(start) || length > BigInt(data.length)) return undefined
   const n = Number(length)
-  const padded = Math.ceil(n / 32) * 32
-  if (data.length !== 96 + padded) return undefined
-  return { head: data.slice(0, 32), tail: data.slice(96, 96 + n) }
+  const body = start + 32
+  if (data.length !== body + Math.ceil(n / 32) * 32) return undefined
+  if (data.slice(body + n).some((b) => b !== 0)) return undefined
+  return { lastHead: data.slice(32 * (heads - 1), 32 * heads), tail: data.slice(body, body + n) }
 }

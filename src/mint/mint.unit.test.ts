@@ -5,7 +5,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { computeCid, IPFS_MAX_RAW_BLOCK, parseIpfsUri } from './computeCid.js'
 import { decodeProof, encodeProof } from './encodeProof.js'
 import { parsePrompts } from './readPromptsFile.js'
-import { recoverAttester, signAttestation } from './signAttestation.js'
+import { attestationDigest, recoverAttester, signAttestation } from './signAttestation.js'
 
 // anvil's first public development key
 const account = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
@@ -16,7 +16,15 @@ const attestation = {
   promptHash: keccak256(toHex('a red spiral')),
   aigcDataHash: keccak256(toHex('data')),
   commitment: keccak256(toHex('commitment')),
+  // anvil's second development account
+  to: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' as const,
 }
+
+// docs/formats.md section 5; the digest is cross-checked by test/forge/AigcCollection.t.sol (test_goldenDigest).
+const GOLDEN_DIGEST = '0x5a0b9764e8c483192835f1586a40b4aa3f37a3bfc105028bde3b8a1afad2ab3b'
+const GOLDEN_SIGNATURE =
+  '0xd2aab78dcd82ac03e95828db4f49fde42054157ee4acbe54bd8e224c2447bb882bd305e739c76925d0b823618d35aab78c2a29f94902bae45eaef4193abcd9581b'
+const GOLDEN_PROOF_HASH = '0x312747d218b1b9f29652c2abe66b4111b371d110e8b9bd8b264b04fbafa7ec51'
 
 describe('computeCid', () => {
   it('matches kubo `ipfs add --cid-version=1` for a single-block file (golden vector)', () => {
@@ -45,19 +53,40 @@ describe('attestation and proof', () => {
   })
   it('encodes and decodes ECDSA and ERC-1271 proofs canonically', async () => {
     const signature = await signAttestation(account, attestation)
-    const proof = encodeProof({ commitment: attestation.commitment, signature })
-    assert.equal((proof.length - 2) / 2, 192)
-    assert.deepEqual(decodeProof(proof), { commitment: attestation.commitment, scheme: 'ecdsa', signature })
+    const proof = encodeProof({ commitment: attestation.commitment, to: attestation.to, signature })
+    assert.equal((proof.length - 2) / 2, 224)
+    assert.deepEqual(decodeProof(proof), { commitment: attestation.commitment, to: attestation.to, scheme: 'ecdsa', signature })
     const wallet = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
-    const wrapped = encodeProof({ commitment: attestation.commitment, signature, contractSigner: wallet })
+    const wrapped = encodeProof({ commitment: attestation.commitment, to: attestation.to, signature, contractSigner: wallet })
     assert.deepEqual(decodeProof(wrapped), {
       commitment: attestation.commitment,
+      to: attestation.to,
       scheme: 'erc1271',
       signature,
       contractSigner: wallet,
     })
     assert.equal(decodeProof(`${proof}00`), undefined)
     assert.equal(decodeProof(proof.slice(0, 100) as `0x${string}`), undefined)
+  })
+  it('rejects non-canonical proofs the contract rejects: dirty padding, dirty address words', async () => {
+    const signature = await signAttestation(account, attestation)
+    const proof = encodeProof({ commitment: attestation.commitment, to: attestation.to, signature })
+    const flip = (hex: string, byte: number) => `${hex.slice(0, 2 + byte * 2)}01${hex.slice(4 + byte * 2)}` as `0x${string}`
+    assert.equal(decodeProof(flip(proof, 223)), undefined, 'padding after the 65-byte signature')
+    assert.equal(decodeProof(flip(proof, 32)), undefined, 'upper byte of the recipient word')
+    const wrapped = encodeProof({
+      commitment: attestation.commitment,
+      to: attestation.to,
+      signature,
+      contractSigner: attestation.to,
+    })
+    assert.equal(decodeProof(flip(wrapped, 319)), undefined, 'padding inside the ERC-1271 wrapper')
+  })
+  it('matches the golden vector of docs/formats.md section 5', async () => {
+    assert.equal(attestationDigest(attestation), GOLDEN_DIGEST)
+    const signature = await signAttestation(account, attestation)
+    assert.equal(signature, GOLDEN_SIGNATURE)
+    assert.equal(keccak256(encodeProof({ commitment: attestation.commitment, to: attestation.to, signature })), GOLDEN_PROOF_HASH)
   })
 })
 

@@ -228,9 +228,11 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       promptHash: keccak256(item.promptBytes),
       aigcDataHash: keccak256(item.aigcData),
       commitment: record.commitment,
+      to,
     })
     const proof = encodeProof({
       commitment: record.commitment,
+      to,
       signature,
       ...(options.attesterContract ? { contractSigner: attester } : {}),
     })

@@ -10,7 +10,14 @@ export interface CheckAttestationParams {
   /** The model hash the collection is bound to (the attestation covers it). */
   modelHash: Hex
   promptBytes: Uint8Array
-  aigcData: Uint8Array
+  /** keccak256 of the aigcData: what the attestation signs and the AigcData event's third topic holds. */
+  aigcDataHash: Hex
+  /**
+   * The aigcData bytes, when known here: the collection's `verify(prompt, aigcData, proof)` is then
+   * called too. Without them (a token's log holds only their hash) the caller runs
+   * {@link checkOnChainVerify} once it has re-computed them.
+   */
+  aigcData?: Uint8Array
   proof: Hex
   /** A chain to ask isAttester / verify / ERC-1271 on; without it those checks are skipped. */
   ctx?: ChainContext
@@ -31,8 +38,9 @@ const erc1271Abi = [
 
 /**
  * Checks an ERC-7007 proof of an imo collection: its encoding, the EIP-712 signer (recovered, or the
- * ERC-1271 contract's answer), whether that signer is an attester of the collection, and the
- * collection's own `verify(prompt, aigcData, proof)`. Adds one check per step to `list`.
+ * ERC-1271 contract's answer) over the hashes and the recipient the proof names, whether that signer
+ * is an attester of the collection, and (with the aigcData bytes) the collection's own
+ * `verify(prompt, aigcData, proof)`. Adds one check per step to `list`.
  * @param list - where the checks go.
  * @param params - the chain, collection, model hash, the bytes sent and the proof.
  * @returns the decoded proof (undefined when malformed) and the attester it names.
@@ -40,23 +48,23 @@ const erc1271Abi = [
  * import { CheckList } from './verify/checks.js'
  * import { checkAttestation } from './verify/checkAttestation.js'
  * const list = new CheckList()
- * await checkAttestation(list, { chainId: 31337, collection, modelHash, promptBytes, aigcData, proof, ctx })
+ * await checkAttestation(list, { chainId: 31337, collection, modelHash, promptBytes, aigcDataHash, aigcData, proof, ctx })
  * list.ok // true
  */
 export async function checkAttestation(
   list: CheckList,
   params: CheckAttestationParams,
 ): Promise<{ decoded?: DecodedProof; attester?: Address }> {
-  const { keccak256, toHex } = await import('viem')
+  const { keccak256 } = await import('viem')
   const decoded = decodeProof(params.proof)
   if (
     !list.add(
       'proof format',
       Boolean(decoded),
       decoded
-        ? `abi.encode(commitment, ${decoded.scheme === 'ecdsa' ? '65-byte ECDSA signature' : 'ERC-1271 (signer, signature)'})`
+        ? `abi.encode(commitment, to ${decoded.to}, ${decoded.scheme === 'ecdsa' ? '65-byte ECDSA signature' : 'ERC-1271 (signer, signature)'})`
         : '',
-      'not a canonical abi.encode(bytes32 commitment, bytes signature)',
+      'not a canonical abi.encode(bytes32 commitment, address to, bytes signature)',
     )
   )
     return {}
@@ -65,8 +73,9 @@ export async function checkAttestation(
     collection: params.collection,
     modelHash: params.modelHash,
     promptHash: keccak256(params.promptBytes),
-    aigcDataHash: keccak256(params.aigcData),
+    aigcDataHash: params.aigcDataHash,
     commitment: decoded!.commitment,
+    to: decoded!.to,
   }
   let attester: Address | undefined
   if (decoded!.scheme === 'ecdsa') {
@@ -102,25 +111,11 @@ export async function checkAttestation(
   }
   if (!params.ctx) {
     list.add('attester', null, 'needs an RPC URL (--rpc-url) to read isAttester')
-    list.add('on-chain verify', null, 'needs an RPC URL (--rpc-url) to call verify')
+    if (params.aigcData) list.add('on-chain verify', null, 'needs an RPC URL (--rpc-url) to call verify')
     return { decoded: decoded!, ...(attester ? { attester } : {}) }
   }
-  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
-  const call = async (functionName: 'isAttester' | 'verify', args: readonly unknown[]) => {
-    try {
-      return (await params.ctx!.publicClient.readContract({
-        address: params.collection,
-        abi: aigcCollectionAbi,
-        functionName,
-        args: args as never,
-      })) as boolean
-    } catch (error) {
-      const { toImoError } = await import('../chain/toImoError.js')
-      throw toImoError(error, { rpcUrl: params.ctx!.rpcUrl, action: `calling ${functionName} on ${params.collection}` })
-    }
-  }
   if (attester) {
-    const is = await call('isAttester', [attester])
+    const is = await readCollection<boolean>(params, 'isAttester', [attester])
     list.add(
       'attester',
       is,
@@ -128,12 +123,48 @@ export async function checkAttestation(
       `${attester} is NOT an attester of ${params.collection}`,
     )
   } else list.add('attester', false, '', 'no signer recovered')
-  const verified = await call('verify', [toHex(params.promptBytes), toHex(params.aigcData), params.proof])
+  if (params.aigcData) await checkOnChainVerify(list, { ...params, aigcData: params.aigcData, ctx: params.ctx })
+  return { decoded: decoded!, ...(attester ? { attester } : {}) }
+}
+
+/**
+ * Adds the 'on-chain verify' check: the collection's own `verify(prompt, aigcData, proof)`.
+ * @example
+ * await checkOnChainVerify(list, { collection, promptBytes, aigcData, proof, ctx })
+ */
+export async function checkOnChainVerify(
+  list: CheckList,
+  params: Pick<CheckAttestationParams, 'collection' | 'promptBytes' | 'proof'> & { aigcData: Uint8Array; ctx: ChainContext },
+): Promise<void> {
+  const { toHex } = await import('viem')
+  const verified = await readCollection<boolean>(params, 'verify', [
+    toHex(params.promptBytes),
+    toHex(params.aigcData),
+    params.proof,
+  ])
   list.add(
     'on-chain verify',
     verified,
     `${params.collection}.verify(prompt, aigcData, proof) = true`,
     `${params.collection}.verify(prompt, aigcData, proof) = false`,
   )
-  return { decoded: decoded!, ...(attester ? { attester } : {}) }
+}
+
+async function readCollection<T>(
+  params: { collection: Address; ctx?: ChainContext },
+  functionName: 'isAttester' | 'verify',
+  args: readonly unknown[],
+): Promise<T> {
+  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
+  try {
+    return (await params.ctx!.publicClient.readContract({
+      address: params.collection,
+      abi: aigcCollectionAbi,
+      functionName,
+      args: args as never,
+    })) as T
+  } catch (error) {
+    const { toImoError } = await import('../chain/toImoError.js')
+    throw toImoError(error, { rpcUrl: params.ctx!.rpcUrl, action: `calling ${functionName} on ${params.collection}` })
+  }
 }

@@ -229,10 +229,18 @@ export async function verifyRecord(recordPath: string, options: VerifyRecordOpti
       collection: mint.collection,
       modelHash: record.modelHash,
       promptBytes,
+      aigcDataHash: keccak256(aigcData),
       aigcData,
       proof: mint.proof,
       ...(ctx ? { ctx } : {}),
     })
+    if (decoded)
+      list.add(
+        'proof recipient',
+        decoded.to.toLowerCase() === String(mint.to).toLowerCase(),
+        `the proof binds the token to ${decoded.to}, the mint's recipient`,
+        `the proof binds the token to ${decoded.to}, the mint record names ${mint.to}`,
+      )
     if (decoded)
       list.add(
         'proof commitment',

@@ -8,7 +8,7 @@ import { computeConfigHash, defaultInferenceConfig, type InferenceConfig } from 
 import type { AigcMetadata } from '../mint/buildMetadata.js'
 import { computeCid, IPFS_MAX_RAW_BLOCK, parseIpfsUri } from '../mint/computeCid.js'
 import { sha256Hex } from '../tensor/encodeTensors.js'
-import { checkAttestation } from './checkAttestation.js'
+import { checkAttestation, checkOnChainVerify } from './checkAttestation.js'
 import { CheckList, errorLine, type VerifyReport } from './checks.js'
 import { pipelineTrust } from './pipelineTrust.js'
 
@@ -25,8 +25,9 @@ export interface VerifyTokenOptions {
 }
 
 /**
- * Verifies a minted token from the chain: prompt from `prompt(tokenId)`, aigcData and proof from
- * the `AigcData` event, the attestation (EIP-712 signer, isAttester, the collection's verify()),
+ * Verifies a minted token from the chain: prompt from `prompt(tokenId)`, the aigcData's keccak256
+ * (topic) and the proof (data) from the `AigcData` event, the attestation (EIP-712 signer over the
+ * proof's recipient, isAttester), the collection's verify() with the re-computed aigcData,
  * the metadata when its URI is reachable locally (data: URI, or an ipfs:// CID matching a file
  * under metadataDir), the model's hash against the collection's, and a re-execution of the model on
  * the prompt: outputs -> artifact -> aigcData, and the commitment recomputed from the hashes.
@@ -80,7 +81,8 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
   extra.modelHash = modelHash
   extra.tokenUri = tokenUri
 
-  // aigcData and proof from the AigcData event (aigcData and proof unindexed).
+  // The AigcData event (final ERC-7007): topics hold keccak256 of the prompt and of the aigcData, the
+  // data holds the proof. The aigcData bytes themselves are re-computed by re-execution below.
   const { findLatestLogs } = await import('../chain/findLatestLogs.js')
   const logs = await ctx.publicClient
     .getBlockNumber()
@@ -105,21 +107,22 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     list.add('AigcData event', false, '', `no AigcData event for token ${tokenIdHex}: the token has no AIGC data`)
     return report()
   }
-  const aigcData = hexToBytes(log.args.aigcData)
+  const aigcDataTopic = log.args.aigcData
   const proof = log.args.proof
   extra.mintTx = log.transactionHash
+  extra.aigcDataHash = aigcDataTopic
   list.add(
     'AigcData event',
-    keccak256(aigcData) === dataHashOnChain && log.args.prompt === keccak256(promptBytes),
-    `tx ${log.transactionHash}: aigcData (${aigcData.length} bytes) hashes to the collection's aigcDataHash`,
-    "the event's aigcData or prompt does not match the collection's storage",
+    aigcDataTopic === dataHashOnChain && log.args.prompt === keccak256(promptBytes),
+    `tx ${log.transactionHash}: its aigcData topic is the collection's aigcDataHash, its prompt topic keccak256(prompt(tokenId))`,
+    "the event's aigcData or prompt topic does not match the collection's storage",
   )
   const { decoded } = await checkAttestation(list, {
     chainId: ctx.chainId,
     collection,
     modelHash,
     promptBytes,
-    aigcData,
+    aigcDataHash: aigcDataTopic,
     proof,
     ctx,
   })
@@ -218,11 +221,8 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     const outputHash = sha256Hex(outputEncoding)
     const artifact = pipeline ? (await pipeline.decode(outputs)).bytes : outputEncoding
     const digest = hexToBytes(sha256Hex(artifact))
-    const mode = Buffer.from(aigcData).equals(Buffer.from(digest))
-      ? 'digest'
-      : Buffer.from(aigcData).equals(Buffer.from(artifact))
-        ? 'inline'
-        : undefined
+    // The on-chain aigcData is known by its keccak256 only: the re-computed bytes must hash to it.
+    const mode = keccak256(digest) === aigcDataTopic ? 'digest' : keccak256(artifact) === aigcDataTopic ? 'inline' : undefined
     let difference = ''
     if (!mode && metadata?.imo && outputHash !== metadata.imo.output_hash)
       difference = `; outputs differ from the recorded output hash ${metadata.imo.output_hash}`
@@ -233,6 +233,9 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
       `re-running the model on the prompt gives the on-chain aigcData (${mode}, artifact sha256 ${sha256Hex(artifact)})`,
       `re-running the model on the prompt gives another artifact (sha256 ${sha256Hex(artifact)})${difference}`,
     )
+    if (mode)
+      await checkOnChainVerify(list, { collection, promptBytes, aigcData: mode === 'digest' ? digest : artifact, proof, ctx })
+    else list.add('on-chain verify', null, 'needs the aigcData bytes, which the re-execution did not reproduce')
     if (decoded) {
       const configHash = computeConfigHash(config)
       const commitment = computeCommitment({ modelHash: model.modelHash, inputHash, outputHash, configHash })

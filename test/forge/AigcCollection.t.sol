@@ -128,6 +128,21 @@ contract AigcCollectionTest is CollectionFixture {
         vm.assertEq(collection.ownerOf(id), user, "minted with a wallet attestation");
     }
 
+    /// The golden vector of docs/formats.md section 5 (also checked by src/mint/mint.unit.test.ts), computed
+    /// here from the EIP-712 formula independently of the TypeScript.
+    function test_goldenDigest() public pure {
+        bytes32 digest = _digestTo(
+            keccak256("model"),
+            "a red spiral",
+            "data",
+            keccak256("commitment"),
+            0x70997970C51812dc3A010C7d01b50e0d17dc79C8,
+            31337,
+            0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512
+        );
+        vm.assertEq(digest, 0x5a0b9764e8c483192835f1586a40b4aa3f37a3bfc105028bde3b8a1afad2ab3b, "golden digest");
+    }
+
     /*////////////////////////////// canonical proofs //////////////////////////////*/
 
     /// Before v2, the 31 padding bytes after the 65-byte signature were not checked: each of these byte
