@@ -138,7 +138,7 @@ describe('imo verify', () => {
     const copy = tampered('proof', (c) => {
       const file = join(c, 'mint.json')
       const mint = JSON.parse(readFileSync(file, 'utf8'))
-      const at = 2 + 2 * 100 // a byte inside the signature's r
+      const at = 2 + 2 * 140 // a byte inside the signature's r (after commitment, to, offset, length)
       mint.proof = mint.proof.slice(0, at) + (mint.proof[at] === '0' ? '1' : '0') + mint.proof.slice(at + 1)
       writeFileSync(file, JSON.stringify(mint))
     })
