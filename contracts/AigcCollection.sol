@@ -591,6 +591,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         unchecked {
             requestId = ++requestCount;
         }
+        // forge-lint: disable-next-line(unsafe-typecast) fits: now + at most a year < 2^40 s until the year 36812
         uint40 expiresAt = uint40(block.timestamp + requestTimeout);
         _requests[requestId] = Request({
             requester: msg.sender,
@@ -598,6 +599,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
             callbackGasLimit: callbackGasLimit,
             status: RequestStatus.Open,
             recipient: recipient,
+            // forge-lint: disable-next-line(unsafe-typecast) fits: fee == requestFee, a uint96
             fee: uint96(fee),
             promptHash: promptHash
         });
@@ -770,6 +772,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
     function _setRequestFee(uint256 newFee) private {
         if (newFee > type(uint96).max) revert RequestFeeTooHigh(newFee, type(uint96).max);
         emit RequestFeeChanged(requestFee, newFee);
+        // forge-lint: disable-next-line(unsafe-typecast) checked just above
         requestFee = uint96(newFee);
     }
 
@@ -778,6 +781,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
             revert InvalidRequestTimeout(newTimeout, MAX_REQUEST_TIMEOUT);
         }
         emit RequestTimeoutChanged(requestTimeout, newTimeout);
+        // forge-lint: disable-next-line(unsafe-typecast) checked just above (<= a year)
         requestTimeout = uint64(newTimeout);
     }
 }
