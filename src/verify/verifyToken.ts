@@ -10,7 +10,7 @@ import { computeCid, IPFS_MAX_RAW_BLOCK, parseIpfsUri } from '../mint/computeCid
 import { sha256Hex } from '../tensor/encodeTensors.js'
 import { checkAttestation } from './checkAttestation.js'
 import { CheckList, errorLine, type VerifyReport } from './checks.js'
-import { pipelineTrust } from './pipelineTrust.js'
+import { PipelineNotTrustedError, pipelineTrust } from './pipelineTrust.js'
 
 export interface VerifyTokenOptions {
   collection: Address
@@ -51,6 +51,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     kind: 'token',
     subject: `${collection}#${tokenIdHex.slice(0, 12)}…`,
     ok: list.ok,
+    status: list.status,
     checks: list.checks,
     ...extra,
   })
@@ -146,8 +147,18 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
       } catch {
         list.add('metadata', false, '', `${found.path} (CID ${cid}) is not JSON`)
       }
-    } else list.add('metadata', null, `${tokenUri} is not under ${metadataDir} (pass --metadata-dir)`)
-  } else list.add('metadata', null, tokenUri ? `token URI ${tokenUri} is not reachable locally` : 'the token has no URI')
+    } else
+      list.push({
+        name: 'metadata',
+        status: 'info',
+        detail: `${tokenUri} is not under ${metadataDir} (pass --metadata-dir): informational, not checked`,
+      })
+  } else
+    list.push({
+      name: 'metadata',
+      status: 'info',
+      detail: tokenUri ? `token URI ${tokenUri} is not reachable locally: informational, not checked` : 'the token has no URI',
+    })
   if (metadata) {
     const imo = metadata.imo
     const problems: string[] = []
@@ -207,8 +218,10 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
       )
     )
       return report()
-    const trust = pipelineTrust(model.pipelinePath, Boolean(options.trustPipeline))
-    const pipeline = trust === 'none' ? undefined : await model.pipeline()
+    // Loaded only now that the model hash matched, from the bytes that hash covers; trust is decided on them.
+    const pipeline = model.pipelinePath
+      ? await model.pipeline((sha256, path) => pipelineTrust(sha256, path, Boolean(options.trustPipeline)))
+      : undefined
     const inputs = pipeline
       ? await pipeline.encode(Buffer.from(promptBytes).toString('utf8'))
       : decodeTensors(promptBytes, 'the prompt')
@@ -244,7 +257,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
       )
     }
   } catch (error) {
-    if (error instanceof UsageError && /trust-pipeline/.test(error.message)) throw error
+    if (error instanceof PipelineNotTrustedError) throw error
     list.add('re-execution', false, '', `could not re-run ${options.modelPath}: ${errorLine(error)}`)
   }
   return report()
