@@ -185,7 +185,10 @@ describe('imo verify', () => {
     }
     /** No RPC anywhere: a fresh folder as cwd (no devnet file), no IMO_RPC_URL. */
     const offline = (args: string[]) => runCli(args, { cwd: mkdtempSync(join(tmpdir(), 'imo-offline-')) })
-    const attacker = () => ({ key: anvil.accounts[5]!.privateKey, address: privateKeyToAccount(anvil.accounts[5]!.privateKey).address })
+    const attacker = () => ({
+      key: anvil.accounts[5]!.privateKey,
+      address: privateKeyToAccount(anvil.accounts[5]!.privateKey).address,
+    })
 
     it('a record re-signed by a non-attester fails with an RPC (exit 9, attester) and is unverified without one (exit 10)', async () => {
       const { key, address } = attacker()
@@ -193,7 +196,10 @@ describe('imo verify', () => {
       assertFails(await imo(['verify', copy]), 'attester')
       const unverified = await offline(['verify', copy, '--json'])
       assert.equal(unverified.code, 10, unverified.stderr)
-      assert.match(errorLine(unverified)!, /^error: unverified: attester \(whether 0x[0-9a-fA-F]{40} is an attester of 0x[0-9a-fA-F]{40} needs an RPC URL/)
+      assert.match(
+        errorLine(unverified)!,
+        /^error: unverified: attester \(whether 0x[0-9a-fA-F]{40} is an attester of 0x[0-9a-fA-F]{40} needs an RPC URL/,
+      )
       const body = JSON.parse(unverified.stdout)
       assert.equal(body.error.exitCode, 10)
       assert.equal(body.result.status, 'unverified')
