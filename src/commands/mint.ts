@@ -15,6 +15,7 @@ export function mintCommand(): Command {
   command.action(async (recordPath: string, _options: unknown, cmd: Command) => {
     const options = cmd.opts() as MintOptionValues & ChainOptionValues
     const settings = mintSettingsFrom(options) // malformed flags fail before any inference or RPC
+    if (options.out !== undefined) (await import('../util/checkOutFolder.js')).checkOutFolder(options.out)
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { readCheckedRecord } = await import('../mint/readCheckedRecord.js')
     const { aigcDataBytes } = await import('../inference/erc7007.js')

@@ -50,7 +50,9 @@ export function parseJson(text: string, what: string, options: ParseJsonOptions 
   }
   try {
     return JSON.parse(text)
-  } catch {
-    throw new UsageError(`${what} is not JSON${so}`)
+  } catch (error) {
+    // V8 quotes the text in its message (`Unexpected token 'o', "nope\n" is not valid JSON`): keep one line.
+    const reason = (error as Error).message.replace(/, ".*" is not valid JSON$/s, '').replace(/\s+/g, ' ')
+    throw new UsageError(`${what} is not valid JSON${so}: ${reason}`)
   }
 }

@@ -8,6 +8,7 @@ import { computeConfigHash, defaultInferenceConfig, type InferenceConfig } from 
 import type { AigcMetadata } from '../mint/buildMetadata.js'
 import { computeCid, IPFS_MAX_RAW_BLOCK, parseIpfsUri } from '../mint/computeCid.js'
 import { sha256Hex } from '../tensor/encodeTensors.js'
+import { parseJson } from '../util/parseJson.js'
 import { checkAttestation } from './checkAttestation.js'
 import { CheckList, errorLine, type VerifyReport } from './checks.js'
 import { PipelineNotTrustedError, pipelineTrust } from './pipelineTrust.js'
@@ -134,7 +135,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     const match = /^data:application\/json(?:;charset=[^;,]+)?(;base64)?,(.*)$/s.exec(tokenUri)
     try {
       const text = match?.[1] ? Buffer.from(match[2]!, 'base64').toString('utf8') : decodeURIComponent(match?.[2] ?? '')
-      metadata = JSON.parse(text) as AigcMetadata
+      metadata = parseJson(text, 'the data: token URI') as AigcMetadata
     } catch {
       list.add('metadata', false, '', 'the data: token URI is not JSON metadata')
     }
@@ -143,7 +144,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     if (found) {
       metadataFolder = found.folder
       try {
-        metadata = JSON.parse(readFileSync(found.path, 'utf8')) as AigcMetadata
+        metadata = parseJson(readFileSync(found.path, 'utf8'), found.path) as AigcMetadata
       } catch {
         list.add('metadata', false, '', `${found.path} (CID ${cid}) is not JSON`)
       }
