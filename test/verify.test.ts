@@ -79,6 +79,14 @@ describe('imo verify', () => {
       'attester',
       'on-chain verify',
       'token on chain',
+      'tensor summaries',
+      'output files',
+      'proof scheme',
+      'signer',
+      'token id',
+      'metadata',
+      'token URI',
+      'mint transaction',
     ])
       assert.ok(names.includes(name), name)
     assert.ok(report.checks.every((c: { status: string }) => c.status === 'pass'))
@@ -242,6 +250,58 @@ describe('imo verify', () => {
       })
       assertFails(await offline(['verify', copy]), 'signer')
       assertFails(await imo(['verify', copy]), 'signer')
+    })
+  })
+
+  describe('every field is checked (issue 11 item 4)', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: JSON files being tampered with, any shape
+    type Json = any
+    const editJson = (file: string, edit: (value: Json) => void) => {
+      const value = JSON.parse(readFileSync(file, 'utf8'))
+      edit(value)
+      writeFileSync(file, JSON.stringify(value))
+    }
+    const mintEdit = (name: string, edit: (mint: Json) => void) =>
+      tampered(name, (copy) => editJson(join(copy, 'mint.json'), edit))
+    const other = () => anvil.accounts[3]!.address
+
+    it('record.json: tensor names/dims, image.npy and outputs.json', async () => {
+      assertFails(
+        await imo([
+          'verify',
+          tampered('dims', (c) => editJson(join(c, 'record.json'), (r) => (r.outputs.tensors[0].dims[2] = 1))),
+        ]),
+        'tensor summaries',
+      )
+      assertFails(
+        await imo([
+          'verify',
+          tampered('tensor-name', (c) => editJson(join(c, 'record.json'), (r) => (r.inputs.tensors[0].name = 'w'))),
+        ]),
+        'tensor summaries',
+      )
+      assertFails(await imo(['verify', tampered('npy', (c) => flipByte(join(c, 'image.npy'), -5))]), 'output files')
+      assertFails(
+        await imo(['verify', tampered('outputs-json', (c) => appendFileSync(join(c, 'outputs.json'), ' '))]),
+        'output files',
+      )
+    })
+
+    it('mint.json: tokenIdHex, proofScheme, signer, attester', async () => {
+      assertFails(await imo(['verify', mintEdit('token-id-hex', (m) => (m.tokenIdHex = `0x${'0'.repeat(63)}1`))]), 'token id')
+      assertFails(await imo(['verify', mintEdit('scheme', (m) => (m.proofScheme = 'erc1271'))]), 'proof scheme')
+      assertFails(await imo(['verify', mintEdit('signer', (m) => (m.signer = other()))]), 'signer')
+      assertFails(await imo(['verify', mintEdit('attester', (m) => (m.attester = other()))]), 'signer')
+    })
+
+    it('mint.json: tokenUri, to, mintFeeWei, txHash, blockNumber against the chain', async () => {
+      assertFails(await imo(['verify', mintEdit('uri', (m) => (m.tokenUri = 'ipfs://bafkreiother'))]), 'metadata')
+      assertFails(await imo(['verify', mintEdit('to', (m) => (m.to = other()))]), 'mint transaction')
+      assertFails(await imo(['verify', mintEdit('fee', (m) => (m.mintFeeWei = '1'))]), 'mint transaction')
+      assertFails(await imo(['verify', mintEdit('block', (m) => (m.blockNumber = '1'))]), 'mint transaction')
+      assertFails(await imo(['verify', mintEdit('tx', (m) => (m.txHash = `0x${'ab'.repeat(32)}`))]), 'mint transaction')
+      const uri = await imo(['verify', mintEdit('uri-data', (m) => (m.tokenUri = 'data:application/json,{}')), '--json'])
+      assertFails(uri, 'token URI')
     })
   })
 

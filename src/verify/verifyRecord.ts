@@ -4,7 +4,7 @@ import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import { UsageError } from '../errors.js'
 import { aigcDataBytes } from '../inference/erc7007.js'
-import { recordJsonPath } from '../inference/record.js'
+import { isPlainFileName, recordJsonPath } from '../inference/record.js'
 import { computeCid } from '../mint/computeCid.js'
 import { MINT_FILE, type MintFile, readMintFile } from '../mint/mintFile.js'
 import { checkAttestation } from './checkAttestation.js'
@@ -110,7 +110,7 @@ async function checkMint(
     `tokenId = tokenIdHex = uint256(keccak256(prompt))`,
     `${MINT_FILE}'s tokenId/tokenIdHex is not uint256(keccak256(prompt)) = ${toHex(tokenId, { size: 32 })}`,
   )
-  checkMetadataFile(list, checked.dir, mint)
+  checkMetadataFile(list, checked, mint)
 
   let ctx: ChainContext | undefined
   try {
@@ -238,20 +238,32 @@ async function checkMintTransaction(list: CheckList, ctx: ChainContext, mint: Mi
   )
 }
 
-/** metadata.json beside the record: its CID is the one mint.json names, and an ipfs:// token URI points at it. */
-function checkMetadataFile(list: CheckList, dir: string, mint: MintFile): void {
-  const path = join(dir, mint.metadata.file)
-  if (!existsSync(path) || !/^[^/\\]+$/.test(mint.metadata.file)) {
-    list.push({ name: 'metadata', status: 'info', detail: `${mint.metadata.file} is not beside the record: not checked` })
-    return
+/**
+ * metadata.json beside the record has the CID mint.json names and an ipfs:// token URI points at it;
+ * mint.json's artifact is the record's artifact, with its CID.
+ */
+function checkMetadataFile(list: CheckList, checked: CheckedInference, mint: MintFile): void {
+  const problems: string[] = []
+  const artifactCid = computeCid(checked.artifactBytes)
+  if (mint.artifact.file !== checked.record.artifact.file)
+    problems.push(`artifact.file is ${mint.artifact.file}, the record's is ${checked.record.artifact.file}`)
+  if (mint.artifact.cid !== undefined && mint.artifact.cid !== artifactCid)
+    problems.push(`artifact.cid is ${mint.artifact.cid}, the artifact's is ${artifactCid ?? 'none (larger than one block)'}`)
+  const path = join(checked.dir, mint.metadata.file)
+  const beside = isPlainFileName(mint.metadata.file) && existsSync(path)
+  if (beside) {
+    const cid = computeCid(new Uint8Array(readFileSync(path)))
+    if (mint.metadata.cid !== undefined && mint.metadata.cid !== cid)
+      problems.push(`${mint.metadata.file} has CID ${cid}, ${MINT_FILE} names ${mint.metadata.cid}`)
+    if (mint.tokenUri.startsWith('ipfs://') && mint.tokenUri !== `ipfs://${cid}`)
+      problems.push(`the token URI ${mint.tokenUri} is not ${mint.metadata.file} (ipfs://${cid})`)
   }
-  const bytes = new Uint8Array(readFileSync(path))
-  const cid = computeCid(bytes)
-  const uriOk = mint.tokenUri.startsWith('ipfs://') ? mint.tokenUri === `ipfs://${cid}` : true
   list.add(
     'metadata',
-    (mint.metadata.cid === undefined || mint.metadata.cid === cid) && uriOk,
-    `${mint.metadata.file} has ${mint.metadata.cid ? `CID ${cid}` : 'no CID (larger than one block)'}${mint.tokenUri.startsWith('ipfs://') ? ', the token URI' : ''}`,
-    `${mint.metadata.file} has CID ${cid}, ${MINT_FILE} names ${mint.metadata.cid ?? 'none'} and token URI ${mint.tokenUri}`,
+    problems.length === 0,
+    beside
+      ? `${mint.metadata.file} and the artifact have the CIDs ${MINT_FILE} names${mint.tokenUri.startsWith('ipfs://') ? ', the token URI points at the metadata' : ''}`
+      : `the artifact has the CID ${MINT_FILE} names (${mint.metadata.file} is not beside the record: its content is informational)`,
+    problems.join('; '),
   )
 }
