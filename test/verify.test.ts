@@ -221,6 +221,7 @@ describe('imo verify', () => {
         /verified OFFLINE only \(\d+ checks passed; NOT checked: attester, on-chain verify, token on chain, token URI, mint transaction\)/,
       )
       assert.match(accepted.stdout, /SKIP {2}attester +whether 0x/)
+      assert.match(accepted.stderr, /warning: --offline: NOT checked: attester \(whether 0x[0-9a-fA-F]{40} is an attester of /)
     })
 
     it('a genuine record is unverified without an RPC (exit 10) and verified with one', async () => {

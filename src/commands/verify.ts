@@ -93,8 +93,12 @@ export function verifyCommand(): Command {
     // A failed (exit 9) or unverified (exit 10) result still shows its whole table (stdout); with
     // --json the table travels as `result` in the error document instead. --offline accepts an
     // unverified result with exit 0, and the summary names every check that was not made.
-    if (report.status === 'unverified' && options.offline) report.offline = true
-    else if (report.status !== 'verified') {
+    if (report.status === 'unverified' && options.offline) {
+      report.offline = true
+      const skipped = report.checks.filter((check) => check.status === 'skip')
+      const { warn } = await import('../cli/ui.js')
+      warn(`--offline: NOT checked: ${skipped.map((check) => `${check.name} (${check.detail})`).join('; ')}`)
+    } else if (report.status !== 'verified') {
       const { uiSettings } = await import('../cli/ui.js')
       if (!uiSettings().json) process.stdout.write(`${renderChecks(report)}\n`)
       throw report.status === 'failed' ? new ChecksFailedError(report) : new UnverifiedError(report)
