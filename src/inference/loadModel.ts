@@ -128,8 +128,12 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
           new UsageError(`model ${modelPath} has no ${PIPELINE_FILE}: give --input files instead of --prompt`),
         )
       const listed = hashed.files.find((file) => file.path === PIPELINE_FILE)
+      if (!listed)
+        return Promise.reject(
+          new UsageError(`${PIPELINE_FILE} of ${modelPath} is not covered by the model hash: it does not run`),
+        )
       // Read, hashed and imported from the same bytes each time (Node caches the module by its data: URL).
-      return loadPipeline(pipelinePath, { ...(listed ? { expectedSha256: listed.sha256 } : {}), ...(allow ? { allow } : {}) })
+      return loadPipeline(pipelinePath, { expectedSha256: listed.sha256, ...(allow ? { allow } : {}) })
     },
   }
 }
