@@ -54,7 +54,8 @@ Examples:
 Settings: flag > environment (IMO_*) > .env > imo.config.json > prompt (terminal only) > default.
 Exit codes: 0 ok, 1 internal, 2 usage/input needed, 3 simulation reverted (nothing sent),
   4 reverted on chain, 5 sent but not confirmed (re-run resumes), 6 RPC unreachable/wrong chain,
-  7 nonce conflict, 8 insufficient funds, 9 verification failed, 130 interrupted.`,
+  7 nonce conflict, 8 insufficient funds, 9 verification failed, 10 unverified (a check could
+  not run), 130 interrupted.`,
   )
   return program
 }

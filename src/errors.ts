@@ -4,7 +4,7 @@
  * CLI boundary (src/cli.ts, the only place that exits) uses. Exit codes are DESIGN section 1's table.
  */
 
-/** Exit codes of DESIGN section 1 (plus VerificationFailed, see README "Exit codes"). */
+/** Exit codes of DESIGN section 1 (plus VerificationFailed and Unverified, see README "Exit codes"). */
 export const ExitCode = {
   Success: 0,
   Internal: 1,
@@ -16,6 +16,8 @@ export const ExitCode = {
   NonceConflict: 7,
   InsufficientFunds: 8,
   VerificationFailed: 9,
+  /** imo verify: nothing failed, but a check that decides the result could not run (no RPC, other chain). */
+  Unverified: 10,
   Interrupted: 130,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]

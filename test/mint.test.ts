@@ -2,14 +2,17 @@
  * imo mint / infer-and-mint end to end: real anvil, real onnxruntime, the built CLI.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type Address, createPublicClient, getAddress, http, type PublicClient } from 'viem'
+import { type Address, createPublicClient, getAddress, http, keccak256, type PublicClient } from 'viem'
 import { aigcCollectionAbi, imoTokenAbi } from '../contracts-abi/index.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
+import { computeCommitment } from '../src/inference/commitment.js'
+import { aigcDataBytes } from '../src/inference/erc7007.js'
 import { computeCid } from '../src/mint/computeCid.js'
+import { sha256Hex } from '../src/tensor/encodeTensors.js'
 import { type CliResult, repoRoot, runCli } from './helpers/runCli.js'
 
 const CPPN = join(repoRoot, 'models', 'cppn')
@@ -261,5 +264,111 @@ describe('imo mint RECORD', () => {
     assert.equal(JSON.parse(result.stdout).outcomes[0].status, 'dry-run')
     assert.equal(await nonce(), before)
     assert.equal(existsSync(join(out, 'metadata.json')), false)
+  })
+})
+
+describe('imo mint RECORD refuses a record that does not match its files or its model (issue 11 item 2)', () => {
+  let base: string
+  let other: string
+  before(async () => {
+    base = join(dir, 'tamper-base')
+    other = join(dir, 'tamper-other')
+    for (const [out, prompt] of [
+      [base, 'tamper base'],
+      [other, 'another prompt'],
+    ] as const)
+      assert.equal((await runCli(['infer', '--model', CPPN, '--prompt', prompt, '--out', out], { cwd: dir })).code, 0)
+  })
+  const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'))
+  /** A copy of the base record with `change` applied; the record is re-made consistent when `consistent`. */
+  // biome-ignore lint/suspicious/noExplicitAny: a record.json being tampered with, any shape
+  const tamper = (name: string, change: (copy: string, record: any) => void, consistent = false) => {
+    const copy = join(dir, `tamper-${name}`)
+    cpSync(base, copy, { recursive: true })
+    const record = readJson(join(copy, 'record.json'))
+    change(copy, record)
+    if (consistent) {
+      const bytes = (file: string) => new Uint8Array(readFileSync(join(copy, file)))
+      record.outputHash = sha256Hex(bytes(record.outputs.file))
+      record.outputs.size = bytes(record.outputs.file).length
+      record.artifact.sha256 = sha256Hex(bytes(record.artifact.file))
+      record.artifact.size = bytes(record.artifact.file).length
+      record.aigcDataHash = keccak256(aigcDataBytes(bytes(record.artifact.file), record.aigcDataMode))
+      record.commitment = computeCommitment(record as never)
+    }
+    writeFileSync(join(copy, 'record.json'), JSON.stringify(record, null, 2))
+    return copy
+  }
+  const assertRefused = async (copy: string, failing: RegExp) => {
+    const [before, balance] = [await nonce(), await tokenBalance()]
+    const result = await imo(['mint', copy, '--json'])
+    assert.equal(result.code, 9, result.stderr)
+    const error = JSON.parse(result.stdout).error
+    assert.match(error.message, /^refusing to sign .*; nothing was signed or sent$/)
+    assert.match(error.details, failing)
+    assert.doesNotMatch(result.stderr, /at .*\.js:\d+/)
+    assert.equal(await nonce(), before, 'nothing sent')
+    assert.equal(await tokenBalance(), balance, 'no fee paid')
+    assert.equal(existsSync(join(copy, 'mint.json')), false, 'nothing signed')
+    assert.equal(existsSync(join(copy, 'metadata.json')), false)
+  }
+  const otherHash = (hash: string) => `0x${hash.slice(2, 3) === '0' ? '1' : '0'}${hash.slice(3)}`
+
+  it('a changed outputHash, commitment or configHash', async () => {
+    await assertRefused(
+      tamper('output-hash', (_, r) => {
+        r.outputHash = otherHash(r.outputHash)
+      }),
+      /FAIL {2}output hash/,
+    )
+    await assertRefused(
+      tamper('commitment', (_, r) => {
+        r.commitment = otherHash(r.commitment)
+      }),
+      /FAIL {2}commitment/,
+    )
+    await assertRefused(
+      tamper('config-hash', (_, r) => {
+        r.configHash = otherHash(r.configHash)
+      }),
+      /FAIL {2}config hash/,
+    )
+  })
+
+  it('a flipped byte in outputs.imt, also with every hash of the record recomputed', async () => {
+    const flip = (copy: string) => {
+      const file = join(copy, 'outputs.imt')
+      const bytes = readFileSync(file)
+      bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 1
+      writeFileSync(file, bytes)
+    }
+    await assertRefused(tamper('flipped', flip), /FAIL {2}output hash/)
+    await assertRefused(tamper('flipped-consistent', flip, true), /FAIL {2}re-execution +outputs differ/)
+  })
+
+  it('model.path pointing to another model', async () => {
+    const model = join(dir, 'another-model')
+    cpSync(CPPN, model, { recursive: true })
+    const onnx = readFileSync(join(model, 'model.onnx'))
+    onnx[onnx.length - 40] = onnx[onnx.length - 40]! ^ 1
+    writeFileSync(join(model, 'model.onnx'), onnx)
+    await assertRefused(
+      tamper('model-path', (_, r) => {
+        r.model.path = model
+        r.model.absolutePath = model
+      }),
+      /FAIL {2}model hash +.*another-model hashes to 0x[0-9a-f]{64}, the record says/,
+    )
+  })
+
+  it('outputs from another prompt, with every hash of the record recomputed', async () => {
+    const copy = tamper(
+      'other-prompt',
+      (c) => {
+        for (const file of ['outputs.imt', 'outputs.json', 'image.npy', 'image.png']) cpSync(join(other, file), join(c, file))
+      },
+      true,
+    )
+    await assertRefused(copy, /FAIL {2}re-execution +outputs differ/)
   })
 })

@@ -80,6 +80,14 @@ describe('imo verify', () => {
       'on-chain verify',
       'proof recipient',
       'token on chain',
+      'tensor summaries',
+      'output files',
+      'proof scheme',
+      'signer',
+      'token id',
+      'metadata',
+      'token URI',
+      'mint transaction',
     ])
       assert.ok(names.includes(name), name)
     assert.ok(report.checks.every((c: { status: string }) => c.status === 'pass'))
@@ -143,7 +151,7 @@ describe('imo verify', () => {
       writeFileSync(file, JSON.stringify(mint))
     })
     const result = await imo(['verify', copy, '--json'])
-    assertFails(result, '(attestation signature|attester)')
+    assertFails(result, '(signer|attestation signature|attester)')
     assert.match(JSON.parse(result.stdout).error.details, /FAIL {2}on-chain verify/)
   })
 
@@ -164,7 +172,141 @@ describe('imo verify', () => {
       join(copy, 'mint.json'),
       JSON.stringify({ ...mint, proof: encodeProof({ commitment: record.commitment, to: mint.to, signature }) }),
     )
-    assertFails(await imo(['verify', copy]), 'attester')
+    assertFails(await imo(['verify', copy]), 'signer')
+  })
+
+  describe('forged proofs (issue 11 item 1)', () => {
+    /** A copy whose proof is signed by `key` for `chainId`, with mint.json's fields changed by `edit`. */
+    const forged = async (name: string, key: `0x${string}`, chainId: number, edit: Record<string, unknown> = {}) => {
+      const copy = tampered(name, () => {})
+      const mint = JSON.parse(readFileSync(join(copy, 'mint.json'), 'utf8'))
+      const record = JSON.parse(readFileSync(join(copy, 'record.json'), 'utf8'))
+      const signature = await signAttestation(privateKeyToAccount(key), {
+        chainId,
+        collection: mint.collection,
+        modelHash: record.modelHash,
+        promptHash: record.promptHash,
+        aigcDataHash: record.aigcDataHash,
+        commitment: record.commitment,
+        to: mint.to,
+      })
+      const proof = encodeProof({ commitment: record.commitment, to: mint.to, signature })
+      writeFileSync(join(copy, 'mint.json'), JSON.stringify({ ...mint, proof, ...edit }))
+      return copy
+    }
+    /** No RPC anywhere: a fresh folder as cwd (no devnet file), no IMO_RPC_URL. */
+    const offline = (args: string[]) => runCli(args, { cwd: mkdtempSync(join(tmpdir(), 'imo-offline-')) })
+    const attacker = () => ({
+      key: anvil.accounts[5]!.privateKey,
+      address: privateKeyToAccount(anvil.accounts[5]!.privateKey).address,
+    })
+
+    it('a record re-signed by a non-attester fails with an RPC (exit 9, attester) and is unverified without one (exit 10)', async () => {
+      const { key, address } = attacker()
+      const copy = await forged('non-attester', key, 31337, { signer: address, attester: address })
+      assertFails(await imo(['verify', copy]), 'attester')
+      const unverified = await offline(['verify', copy, '--json'])
+      assert.equal(unverified.code, 10, unverified.stderr)
+      assert.match(
+        errorLine(unverified)!,
+        /^error: unverified: attester \(whether 0x[0-9a-fA-F]{40} is an attester of 0x[0-9a-fA-F]{40} needs an RPC URL/,
+      )
+      const body = JSON.parse(unverified.stdout)
+      assert.equal(body.error.exitCode, 10)
+      assert.equal(body.result.status, 'unverified')
+      assert.equal(body.result.ok, false)
+      assert.equal(body.result.checks.find((c: { name: string }) => c.name === 'signer').status, 'pass')
+      // --offline: exit 0, and the output says in words what was not checked.
+      const accepted = await offline(['verify', copy, '--offline'])
+      assert.equal(accepted.code, 0, accepted.stderr)
+      assert.match(
+        accepted.stdout,
+        /verified OFFLINE only \(\d+ checks passed; NOT checked: attester, on-chain verify, token on chain, token URI, mint transaction\)/,
+      )
+      assert.match(accepted.stdout, /SKIP {2}attester +whether 0x/)
+      assert.match(accepted.stderr, /warning: --offline: NOT checked: attester \(whether 0x[0-9a-fA-F]{40} is an attester of /)
+    })
+
+    it('a genuine record is unverified without an RPC (exit 10) and verified with one', async () => {
+      const result = await offline(['verify', folder])
+      assert.equal(result.code, 10, result.stderr)
+      assert.match(result.stdout, /UNVERIFIED \(\d+ checks passed; NOT checked: attester, on-chain verify/)
+      assert.equal((await imo(['verify', folder])).code, 0)
+    })
+
+    it('a proof signed for another chain id fails (exit 9), also when mint.json names that chain and the RPC serves another (exit 10)', async () => {
+      // The attester's own key, but the EIP-712 domain of chain 1: it does not recover to the signer.
+      const otherChain = await forged('other-chain', anvil.accounts[0]!.privateKey, 1)
+      assertFails(await imo(['verify', otherChain]), 'signer')
+      assertFails(await offline(['verify', otherChain]), 'signer')
+      // A non-attester signing for chain 1 and saying so: the RPC serves 31337, so nothing decides.
+      const { key, address } = attacker()
+      const claimed = await forged('claims-other-chain', key, 1, { chainId: 1, signer: address, attester: address })
+      const result = await imo(['verify', claimed])
+      assert.equal(result.code, 10, result.stderr)
+      assert.match(result.stdout, /SKIP {2}chain +the token is on chain 1, the RPC serves chain 31337/)
+    })
+
+    it('changing only chainId in a genuine mint.json fails (exit 9, signer), with or without an RPC', async () => {
+      const copy = tampered('chain-id', (c) => {
+        const file = join(c, 'mint.json')
+        writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), chainId: 1 }))
+      })
+      assertFails(await offline(['verify', copy]), 'signer')
+      assertFails(await imo(['verify', copy]), 'signer')
+    })
+  })
+
+  describe('every field is checked (issue 11 item 4)', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: JSON files being tampered with, any shape
+    type Json = any
+    const editJson = (file: string, edit: (value: Json) => void) => {
+      const value = JSON.parse(readFileSync(file, 'utf8'))
+      edit(value)
+      writeFileSync(file, JSON.stringify(value))
+    }
+    const mintEdit = (name: string, edit: (mint: Json) => void) =>
+      tampered(name, (copy) => editJson(join(copy, 'mint.json'), edit))
+    const other = () => anvil.accounts[3]!.address
+
+    it('record.json: tensor names/dims, image.npy and outputs.json', async () => {
+      assertFails(
+        await imo([
+          'verify',
+          tampered('dims', (c) => editJson(join(c, 'record.json'), (r) => (r.outputs.tensors[0].dims[2] = 1))),
+        ]),
+        'tensor summaries',
+      )
+      assertFails(
+        await imo([
+          'verify',
+          tampered('tensor-name', (c) => editJson(join(c, 'record.json'), (r) => (r.inputs.tensors[0].name = 'w'))),
+        ]),
+        'tensor summaries',
+      )
+      assertFails(await imo(['verify', tampered('npy', (c) => flipByte(join(c, 'image.npy'), -5))]), 'output files')
+      assertFails(
+        await imo(['verify', tampered('outputs-json', (c) => appendFileSync(join(c, 'outputs.json'), ' '))]),
+        'output files',
+      )
+    })
+
+    it('mint.json: tokenIdHex, proofScheme, signer, attester', async () => {
+      assertFails(await imo(['verify', mintEdit('token-id-hex', (m) => (m.tokenIdHex = `0x${'0'.repeat(63)}1`))]), 'token id')
+      assertFails(await imo(['verify', mintEdit('scheme', (m) => (m.proofScheme = 'erc1271'))]), 'proof scheme')
+      assertFails(await imo(['verify', mintEdit('signer', (m) => (m.signer = other()))]), 'signer')
+      assertFails(await imo(['verify', mintEdit('attester', (m) => (m.attester = other()))]), 'signer')
+    })
+
+    it('mint.json: tokenUri, to, mintFeeWei, txHash, blockNumber against the chain', async () => {
+      assertFails(await imo(['verify', mintEdit('uri', (m) => (m.tokenUri = 'ipfs://bafkreiother'))]), 'metadata')
+      assertFails(await imo(['verify', mintEdit('to', (m) => (m.to = other()))]), 'proof recipient')
+      assertFails(await imo(['verify', mintEdit('fee', (m) => (m.mintFeeWei = '1'))]), 'mint transaction')
+      assertFails(await imo(['verify', mintEdit('block', (m) => (m.blockNumber = '1'))]), 'mint transaction')
+      assertFails(await imo(['verify', mintEdit('tx', (m) => (m.txHash = `0x${'ab'.repeat(32)}`))]), 'mint transaction')
+      const uri = await imo(['verify', mintEdit('uri-data', (m) => (m.tokenUri = 'data:application/json,{}')), '--json'])
+      assertFails(uri, 'token URI')
+    })
   })
 
   it("asks for --trust-pipeline before running a pipeline that is not imo's bundled one (exit 2)", async () => {
@@ -181,7 +323,7 @@ describe('imo verify', () => {
     )
     const trusted = await runCli(['verify', out, '--trust-pipeline', '--json'], { cwd: dir })
     assert.equal(trusted.code, 0, trusted.stderr)
-    assert.equal(JSON.parse(trusted.stdout).checks.find((c: { name: string }) => c.name === 'attestation').status, 'skip')
+    assert.equal(JSON.parse(trusted.stdout).checks.find((c: { name: string }) => c.name === 'attestation').status, 'info')
   })
   it('rejects a malformed --token or --collection (exit 2) before any RPC', async () => {
     // An RPC that does not answer: the flags must fail first.

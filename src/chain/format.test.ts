@@ -3,6 +3,12 @@ import { describe, it } from 'node:test'
 import { formatGwei, formatNative, parseAmount, parseGwei } from './format.js'
 
 describe('parseAmount', () => {
+  it('refuses an amount that does not fit in a uint256 (exit 2, not an encoding crash)', () => {
+    assert.throws(() => parseAmount('1'.repeat(80), { name: 'AMOUNT' }), {
+      name: 'UsageError',
+      message: `AMOUNT is too large: "${'1'.repeat(80)}" does not fit in a uint256 of base units`,
+    })
+  })
   it('parses decimal native amounts into wei', () => {
     assert.equal(parseAmount('1.5'), 1_500_000_000_000_000_000n)
     assert.equal(parseAmount('0.000000000000000001'), 1n)

@@ -60,6 +60,7 @@ export function parseAmount(text: string, options: ParseAmountOptions = {}): big
   if (fraction.length > decimals) throw new UsageError(`${name} has more than ${decimals} decimals: "${value}"`)
   const result = BigInt(match[1] || '0') * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0') || '0')
   if (result === 0n && !options.allowZero) throw new UsageError(`${name} must be greater than zero`)
+  if (result >= 2n ** 256n) throw new UsageError(`${name} is too large: "${value}" does not fit in a uint256 of base units`)
   return result
 }
 

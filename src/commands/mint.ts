@@ -15,20 +15,26 @@ export function mintCommand(): Command {
   command.action(async (recordPath: string, _options: unknown, cmd: Command) => {
     const options = cmd.opts() as MintOptionValues & ChainOptionValues
     const settings = mintSettingsFrom(options) // malformed flags fail before any inference or RPC
+    if (options.out !== undefined) (await import('../util/checkOutFolder.js')).checkOutFolder(options.out)
     const { connectDeployment } = await import('../cli/connectDeployment.js')
-    const { readRecordPayload } = await import('../inference/readRecordPayload.js')
+    const { readCheckedRecord } = await import('../mint/readCheckedRecord.js')
     const { aigcDataBytes } = await import('../inference/erc7007.js')
     const { mintRecords } = await import('../mint/mintRecords.js')
     const { printMint } = await import('../mint/renderMint.js')
     const { withSpinner } = await import('../cli/ui.js')
     const { keccak256 } = await import('viem')
-    const payload = readRecordPayload(recordPath)
+    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
+    // Every hash re-checked from the files and the model; these exact bytes are signed and sent.
+    const payload = await withSpinner(
+      'checking the record',
+      () => readCheckedRecord(recordPath, deployment.modelHash),
+      () => 'record checked',
+    )
     let { record, aigcData } = payload
     if (options.aigcData && options.aigcData !== record.aigcDataMode) {
       aigcData = aigcDataBytes(payload.artifactBytes, options.aigcData)
       record = { ...record, aigcDataMode: options.aigcData, aigcDataHash: keccak256(aigcData) }
     }
-    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
     const result = await withSpinner(
       'minting',
       (progress) =>

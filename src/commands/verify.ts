@@ -9,6 +9,7 @@ interface VerifyOptions {
   metadataDir?: string
   mint?: string
   trustPipeline?: boolean
+  offline?: boolean
   deployment?: string
   rpcUrl?: string
   chainId?: string
@@ -18,7 +19,7 @@ interface VerifyOptions {
 export function verifyCommand(): Command {
   const command = new Command('verify')
     .description(
-      're-check an inference record or a minted token: every hash, the attestation signer and attester, and a bit-exact re-run of the model (exit 9 when a check fails)',
+      're-check an inference record or a minted token: every hash, the attestation signer and attester, and a bit-exact re-run of the model (exit 9 when a check fails, 10 when a deciding check could not run)',
     )
     .argument('[RECORD]', 'record.json or its folder (its mint.json, when present, is checked too)')
     .addOption(new Option('--token <ID>', "verify a minted token of the deployment's collection (decimal or 0x-hex id)"))
@@ -32,10 +33,16 @@ export function verifyCommand(): Command {
         "run the model's imo.pipeline.mjs even when it is not imo's bundled one (it is its author's code)",
       ),
     )
+    .addOption(
+      new Option(
+        '--offline',
+        'accept a record checked without the chain (exit 0 instead of 10): the attester, verify() and token checks are then NOT made, and the output says so',
+      ),
+    )
   addOptionGroups(command, rpcOptions, deploymentOptions)
   command.action(async (recordPath: string | undefined, options: VerifyOptions, cmd: Command) => {
     const { UsageError } = await import('../errors.js')
-    const { ChecksFailedError, renderChecks } = await import('../verify/checks.js')
+    const { ChecksFailedError, UnverifiedError, renderChecks } = await import('../verify/checks.js')
     const { printResult, spinner } = await import('../cli/ui.js')
     if ((recordPath === undefined) === (options.token === undefined)) throw new UsageError('give either RECORD or --token ID')
     // A --model that is not there is the operator's typo (exit 2), not a failed check (exit 9).
@@ -83,12 +90,18 @@ export function verifyCommand(): Command {
     } finally {
       progress.stop()
     }
-    // A failed verification still shows its whole table (stdout), then fails with exit 9; with
-    // --json the table travels as `result` in the error document instead.
-    if (!report.ok) {
+    // A failed (exit 9) or unverified (exit 10) result still shows its whole table (stdout); with
+    // --json the table travels as `result` in the error document instead. --offline accepts an
+    // unverified result with exit 0, and the summary names every check that was not made.
+    if (report.status === 'unverified' && options.offline) {
+      report.offline = true
+      const skipped = report.checks.filter((check) => check.status === 'skip')
+      const { warn } = await import('../cli/ui.js')
+      warn(`--offline: NOT checked: ${skipped.map((check) => `${check.name} (${check.detail})`).join('; ')}`)
+    } else if (report.status !== 'verified') {
       const { uiSettings } = await import('../cli/ui.js')
       if (!uiSettings().json) process.stdout.write(`${renderChecks(report)}\n`)
-      throw new ChecksFailedError(report)
+      throw report.status === 'failed' ? new ChecksFailedError(report) : new UnverifiedError(report)
     }
     printResult(report, renderChecks)
   })
@@ -97,5 +110,6 @@ export function verifyCommand(): Command {
     'imo verify --token 0x5f3a…  --metadata-dir out',
     'imo verify --token 42 --collection 0x5FbDB2315678afecb367f032d93F642f64180aa3 --model ./models/cppn --rpc-url https://sepolia.example --json',
     'imo verify out/run1 --model ./their-model --trust-pipeline',
+    'imo verify out/3fa2b4c1d9e0 --offline   # no chain at hand: says what was not checked',
   ])
 }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Address, Hex } from 'viem'
 import { UsageError } from '../errors.js'
+import { parseJson } from '../util/parseJson.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 
 export interface DeployedContract {
@@ -92,12 +93,7 @@ export function writeDeployment(path: string, deployment: Deployment): void {
  */
 export function readDeploymentFile(path: string): Deployment | undefined {
   if (!existsSync(path)) return undefined
-  let value: Deployment
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8')) as Deployment
-  } catch {
-    throw new UsageError(`${path} is not valid JSON`)
-  }
+  const value = parseJson(readFileSync(path, 'utf8'), path, { expected: 'an imo deployment file' }) as Deployment
   if (value?.format !== 'imo-deployment-v1' || !value.imoToken?.address || !value.aigcCollection?.address)
     throw new UsageError(`${path} is not an imo deployment file`)
   return value

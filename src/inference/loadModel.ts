@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js'
 import { hashModel } from '../model/hashModel.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
 import { defaultInferenceConfig, type GraphOptimizationLevel, type InferenceConfig, sessionOptionsFor } from './config.js'
-import { findPipeline, loadPipeline, PIPELINE_FILE, type Pipeline } from './loadPipeline.js'
+import { findPipeline, loadPipeline, PIPELINE_FILE, type Pipeline, type PipelineGate } from './loadPipeline.js'
 
 /** A tensor input or output the model declares: a type name and a shape (strings are symbolic). */
 export interface ModelValue {
@@ -31,8 +31,11 @@ export interface LoadedModel {
   outputs: ModelValue[]
   /** Absolute path of imo.pipeline.mjs when the model is a folder holding one. */
   pipelinePath: string | undefined
-  /** Imports the pipeline (once). Running it runs the model author's code. */
-  pipeline(): Promise<Pipeline>
+  /**
+   * Imports the pipeline from the bytes the model hash covers. Running it runs the model author's
+   * code: `allow` decides on the SHA-256 of exactly the bytes imported.
+   */
+  pipeline(allow?: PipelineGate): Promise<Pipeline>
 }
 
 export interface LoadModelOptions {
@@ -106,7 +109,6 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
       m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] },
     )
   const pipelinePath = isFolder ? findPipeline(absolutePath) : undefined
-  let pipeline: Promise<Pipeline> | undefined
   const manifest = hashed.manifest
   return {
     path: modelPath,
@@ -120,17 +122,18 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
     inputs: values(session.inputMetadata),
     outputs: values(session.outputMetadata),
     pipelinePath,
-    pipeline() {
+    pipeline(allow) {
       if (!pipelinePath)
         return Promise.reject(
           new UsageError(`model ${modelPath} has no ${PIPELINE_FILE}: give --input files instead of --prompt`),
         )
       const listed = hashed.files.find((file) => file.path === PIPELINE_FILE)
-      pipeline ??= loadPipeline(pipelinePath, listed?.sha256)
-      pipeline.catch(() => {
-        pipeline = undefined
-      })
-      return pipeline
+      if (!listed)
+        return Promise.reject(
+          new UsageError(`${PIPELINE_FILE} of ${modelPath} is not covered by the model hash: it does not run`),
+        )
+      // Read, hashed and imported from the same bytes each time (Node caches the module by its data: URL).
+      return loadPipeline(pipelinePath, { expectedSha256: listed.sha256, ...(allow ? { allow } : {}) })
     },
   }
 }

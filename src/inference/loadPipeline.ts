@@ -13,7 +13,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { UsageError } from '../errors.js'
 import type { TensorSet } from '../tensor/dtypes.js'
 import { toTensorValue } from '../tensor/toTensorValue.js'
@@ -42,27 +41,46 @@ export function findPipeline(modelFolder: string | undefined): string | undefine
 }
 
 /**
+ * Decides whether the pipeline bytes about to be imported may run; throws (e.g. a UsageError asking
+ * for --trust-pipeline) to refuse. Called with the SHA-256 (hex, no 0x) of exactly the bytes imported.
+ */
+export type PipelineGate = (sha256: string, path: string) => void
+
+export interface LoadPipelineOptions {
+  /** When given (hex, 0x optional), the bytes must have this SHA-256: the model manifest's entry. */
+  expectedSha256?: string
+  /** The trust decision, made on the digest of the very bytes that are then imported. */
+  allow?: PipelineGate
+}
+
+/**
  * Imports a pipeline module and wraps its `encode`/`decode` with checks, so a pipeline that throws,
  * lacks an export or returns the wrong shape is a one-line UsageError.
+ *
+ * The file is read once; its SHA-256 is checked against the manifest and handed to `allow`, and the
+ * module is imported from those same bytes (a data: URL), never from the path again: a file swapped
+ * after the check cannot run in its place. So a pipeline is one self-contained module (imports of
+ * node built-ins only; relative imports do not resolve).
  * @param path - absolute path of `imo.pipeline.mjs`.
- * @param expectedSha256 - when given (hex, no 0x), the file must have this SHA-256 (its manifest
- *   entry), so the code that runs is the code the model hash covers.
+ * @param options - the manifest's SHA-256 for the file and the trust gate.
  * @returns the pipeline.
- * @throws UsageError when the module does not load or lacks `encode`/`decode` functions.
+ * @throws UsageError when the file changed, the gate refuses, the module does not load or lacks
+ *   `encode`/`decode` functions.
  * @example
  * import { loadPipeline } from './inference/loadPipeline.js'
  * const pipeline = await loadPipeline('/…/models/cppn/imo.pipeline.mjs')
  * const feeds = await pipeline.encode('a red spiral')
  */
-export async function loadPipeline(path: string, expectedSha256?: string): Promise<Pipeline> {
+export async function loadPipeline(path: string, options: LoadPipelineOptions = {}): Promise<Pipeline> {
   const source = readFileSync(path)
   const digest = createHash('sha256').update(source).digest('hex')
-  if (expectedSha256 !== undefined && digest !== expectedSha256.replace(/^0x/, ''))
+  if (options.expectedSha256 !== undefined && digest !== options.expectedSha256.replace(/^0x/, ''))
     throw new UsageError(`pipeline ${path} changed while imo was running (its SHA-256 no longer matches the model hash)`)
+  options.allow?.(digest, path)
   let module: Record<string, unknown>
   try {
-    // The digest in the URL makes a changed file a new module instead of a stale cached one.
-    module = await import(`${pathToFileURL(path).href}?sha256=${digest}`)
+    // The hashed bytes themselves, not the path: what runs is what was checked.
+    module = await import(`data:text/javascript;base64,${source.toString('base64')}`)
   } catch (error) {
     throw new UsageError(`pipeline ${path} failed to load: ${firstLine(error)}`, { cause: error })
   }

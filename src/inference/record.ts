@@ -32,9 +32,11 @@
  * aigcData = the 32 bytes of `artifact.sha256` (digest) or the bytes of `artifact.file` (inline).
  */
 import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { UsageError } from '../errors.js'
 import { DTYPE_NAMES, isDType } from '../tensor/dtypes.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
+import { parseJson } from '../util/parseJson.js'
 import { GRAPH_OPTIMIZATION_LEVELS, type InferenceConfig } from './config.js'
 import type { AigcDataMode } from './erc7007.js'
 
@@ -69,6 +71,15 @@ export interface InferenceRecord {
 }
 
 /**
+ * The record.json a RECORD argument names: the file itself, or record.json inside the folder.
+ * @example
+ * recordJsonPath('out/3fa2b4c1d9e0') // '/…/out/3fa2b4c1d9e0/record.json'
+ */
+export function recordJsonPath(recordPath: string): string {
+  return resolve(recordPath.endsWith('.json') ? recordPath : join(recordPath, 'record.json'))
+}
+
+/**
  * Reads and validates an inference record.
  * @param path - the record.json file.
  * @returns the record, typed.
@@ -87,13 +98,7 @@ export function readRecord(path: string): InferenceRecord {
     const code = (error as NodeJS.ErrnoException).code
     throw new UsageError(`cannot read inference record ${path}: ${code === 'ENOENT' ? 'no such file' : String(code)}`)
   }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    throw new UsageError(`${path} is not JSON, so not an inference record`)
-  }
-  return validateRecord(parsed, path)
+  return validateRecord(parseJson(text, path, { expected: 'an inference record' }), path)
 }
 
 /**

@@ -1,25 +1,27 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { UsageError } from '../errors.js'
+import { existsSync } from 'node:fs'
 import { decodeTensors } from '../tensor/decodeTensors.js'
 import { type Bytes32, encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
 import { computeCommitment } from './commitment.js'
 import { compareTensorSets, type TensorMismatch } from './compareTensors.js'
 import { computeConfigHash } from './config.js'
 import { loadModel } from './loadModel.js'
+import type { PipelineGate } from './loadPipeline.js'
 import type { InferenceRecord } from './record.js'
 import { runModel } from './runModel.js'
 
 export interface ReexecuteOptions {
-  /** The folder holding the record's files (inputs.imt, outputs.imt...). */
-  recordDir: string
+  /** The record's inputs (the bytes of inputs.file, read once by the caller): what is re-run. */
+  inputEncoding: Uint8Array
+  /** The record's outputs (outputs.file), for the largest difference on a mismatch. */
+  outputEncoding?: Uint8Array
   /** The model to run; default the record's model.absolutePath, else model.path. */
   modelPath?: string
   /**
    * Run the model's pipeline (someone else's code) to check that the prompt gives the committed inputs
-   * and the outputs give the recorded artifact. Without it those two checks are skipped (null).
+   * and the outputs give the recorded artifact; the gate decides on the bytes imported. Without it, or
+   * when the model's hash is not the record's, the pipeline is not loaded and those checks are null.
    */
-  trustPipeline?: boolean
+  allowPipeline?: PipelineGate
 }
 
 export interface ReexecuteResult {
@@ -54,19 +56,17 @@ export interface ReexecuteResult {
  * @param record - from readRecord.
  * @param options - where the record's files and the model are, and whether to run the pipeline.
  * @returns each hash as recomputed and whether it matches.
- * @throws UsageError when the record's inputs file is missing or the model cannot be loaded.
+ * @throws UsageError when the inputs do not decode or the model cannot be loaded.
  * @example
  * import { readRecord } from './inference/record.js'
  * import { reexecute } from './inference/reexecute.js'
- * const result = await reexecute(readRecord('out/x/record.json'), { recordDir: 'out/x', trustPipeline: true })
+ * const result = await reexecute(record, { inputEncoding, allowPipeline: (sha256, path) => pipelineTrust(sha256, path, true) })
  * result.matches // true
  */
 export async function reexecute(record: InferenceRecord, options: ReexecuteOptions): Promise<ReexecuteResult> {
   const modelPath = options.modelPath ?? (existsSync(record.model.absolutePath) ? record.model.absolutePath : record.model.path)
-  const inputFile = join(options.recordDir, record.inputs.file)
-  if (!existsSync(inputFile)) throw new UsageError(`the record's inputs file is missing: ${inputFile}`)
-  const inputEncoding = new Uint8Array(readFileSync(inputFile))
-  const inputs = decodeTensors(inputEncoding, inputFile)
+  const { inputEncoding } = options
+  const inputs = decodeTensors(inputEncoding, record.inputs.file)
   const inputHash = sha256Hex(inputEncoding)
 
   const model = await loadModel(modelPath, { config: record.config })
@@ -77,15 +77,19 @@ export async function reexecute(record: InferenceRecord, options: ReexecuteOptio
   const matches = outputHash === record.outputHash
 
   let comparison: ReturnType<typeof compareTensorSets> | undefined
-  const recordedOutputs = join(options.recordDir, record.outputs.file)
-  if (!matches && existsSync(recordedOutputs))
-    comparison = compareTensorSets(decodeTensors(new Uint8Array(readFileSync(recordedOutputs)), recordedOutputs), outputs)
+  if (!matches && options.outputEncoding)
+    try {
+      comparison = compareTensorSets(decodeTensors(options.outputEncoding, record.outputs.file), outputs)
+    } catch {
+      // recorded outputs that do not decode: the output hash check says so
+    }
 
   let promptMatches: boolean | null = null
   let artifactMatches: boolean | null = null
   if (record.model.pipeline === null) artifactMatches = sha256Hex(outputEncoding) === record.artifact.sha256
-  else if (options.trustPipeline) {
-    const pipeline = await model.pipeline()
+  else if (options.allowPipeline && model.modelHash === record.modelHash) {
+    // Only a model whose hash was just checked may bring code to run.
+    const pipeline = await model.pipeline(options.allowPipeline)
     if (record.prompt !== null)
       promptMatches = sha256Hex(encodeTensors(await pipeline.encode(record.prompt))) === record.inputHash
     const decoded = await pipeline.decode(outputs)

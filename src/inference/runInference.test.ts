@@ -17,10 +17,11 @@ import { hashModel } from '../model/hashModel.js'
 import { decodeTensors } from '../tensor/decodeTensors.js'
 import type { TensorSet } from '../tensor/dtypes.js'
 import { encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
+import { checkInference } from '../verify/checkInference.js'
+import { CheckList } from '../verify/checks.js'
 import { computeCommitment } from './commitment.js'
 import { computeConfigHash, defaultInferenceConfig } from './config.js'
 import { loadModel } from './loadModel.js'
-import { readRecordPayload } from './readRecordPayload.js'
 import { readRecord } from './record.js'
 import { reexecute } from './reexecute.js'
 import { runInference } from './runInference.js'
@@ -183,11 +184,14 @@ describe('inference outputs, records and re-execution', () => {
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'outputs.json'), 'utf8')), {
       y: { type: 'float32', dims: [1, 2], data: [4, 2] },
     })
-    const payload = readRecordPayload(out)
-    assert.deepEqual(payload.promptBytes, new Uint8Array(Buffer.from('abc')))
-    assert.deepEqual(payload.aigcData, result.aigcData)
+    const list = new CheckList()
+    const payload = await checkInference(list, out, { trustPipeline: true })
+    assert.equal(list.status, 'verified', JSON.stringify(list.checks))
+    assert.deepEqual(payload!.promptBytes, new Uint8Array(Buffer.from('abc')))
+    assert.deepEqual(payload!.aigcData, result.aigcData)
 
-    const checked = await reexecute(record, { recordDir: out, trustPipeline: true })
+    const inputEncoding = new Uint8Array(readFileSync(join(out, 'inputs.imt')))
+    const checked = await reexecute(record, { inputEncoding, allowPipeline: () => {} })
     assert.deepEqual(
       [
         checked.matches,
@@ -200,7 +204,7 @@ describe('inference outputs, records and re-execution', () => {
       ],
       [true, true, true, true, true, true, true],
     )
-    const untrusted = await reexecute(record, { recordDir: out })
+    const untrusted = await reexecute(record, { inputEncoding })
     assert.deepEqual([untrusted.matches, untrusted.promptMatches, untrusted.artifactMatches], [true, null, null])
   })
 
@@ -215,13 +219,16 @@ describe('inference outputs, records and re-execution', () => {
     // A record that claims other outputs than the model gives.
     const outputHash = sha256Hex(tampered)
     const record = { ...result.record, outputHash, commitment: computeCommitment({ ...result.record, outputHash }) }
-    const checked = await reexecute(record, { recordDir: out })
+    const inputEncoding = new Uint8Array(readFileSync(join(out, 'inputs.imt')))
+    const checked = await reexecute(record, { inputEncoding, outputEncoding: tampered })
     assert.equal(checked.matches, false)
     assert.equal(checked.outputHash, result.record.outputHash)
     assert.equal(checked.maxAbsDiff, 0.25)
     assert.deepEqual(checked.firstMismatch, { tensor: 'y', index: 5, expected: '7.25', actual: '7' })
     assert.equal(checked.commitmentMatches, false)
-    assert.throws(() => readRecordPayload(out), /outputs\.imt does not match|artifact/)
+    const list = new CheckList()
+    await checkInference(list, out)
+    assert.equal(list.checks.find((c) => c.name === 'output hash')?.status, 'fail')
   })
 
   it('leaves nothing behind when writing fails, and never overwrites a non-empty folder', async () => {
@@ -249,7 +256,7 @@ describe('inference outputs, records and re-execution', () => {
       message: `${file} is not a valid inference record: modelHash must be 0x + 64 lowercase hex digits`,
     })
     writeFileSync(file, 'not json')
-    assert.throws(() => readRecord(file), { message: `${file} is not JSON, so not an inference record` })
+    assert.throws(() => readRecord(file), { message: new RegExp(`^${file} is not valid JSON, so not an inference record: `) })
     assert.throws(() => readRecord(join(dir, 'nope.json')), /cannot read inference record .*nope\.json: no such file/)
   })
 })

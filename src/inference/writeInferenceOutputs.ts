@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs'
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { UsageError } from '../errors.js'
 import { writeNpy } from '../tensor/npy.js'
 import { tensorsToJsonDocument } from '../tensor/tensorToJson.js'
+import { checkOutFolder } from '../util/checkOutFolder.js'
 import { onInterrupt } from '../util/interrupt.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 import type { InferenceResult } from './runInference.js'
@@ -71,15 +72,8 @@ export function writeInferenceOutputs(
  * checkOutDirAvailable('out/spiral')
  */
 export function checkOutDirAvailable(outDir: string): void {
-  let entries: string[]
-  try {
-    if (!statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir} exists and is not a folder`)
-    entries = readdirSync(outDir)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw error
-  }
-  if (entries.length > 0)
+  if (!checkOutFolder(outDir)) return
+  if (readdirSync(outDir).length > 0)
     throw new UsageError(`output folder ${outDir} already exists and is not empty: choose another --out or remove it`)
 }
 

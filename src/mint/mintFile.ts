@@ -4,8 +4,9 @@
  * `imo-mint-record-v1`; every field but `status`, `txHash` and `blockNumber` is fixed before sending.
  */
 import { readFileSync } from 'node:fs'
-import type { Address, Hex } from 'viem'
+import { type Address, type Hex, isAddress } from 'viem'
 import { UsageError } from '../errors.js'
+import { parseJson } from '../util/parseJson.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 import type { ProofScheme } from './encodeProof.js'
 
@@ -66,23 +67,56 @@ export function readMintFile(path: string): MintFile | undefined {
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    throw new UsageError(`cannot read mint record ${path} (${code ?? 'unreadable'})`)
   }
-  let value: MintFile
-  try {
-    value = JSON.parse(text) as MintFile
-  } catch {
-    throw new UsageError(`${path} is not JSON, so not a mint record`)
+  return validateMintFile(parseJson(text, path, { expected: 'a mint record' }), path)
+}
+
+/**
+ * Checks that a parsed value is an `imo-mint-record-v1`, every field of the right shape (addresses
+ * with a valid checksum when mixed-case, 32-byte hashes, decimal integers).
+ * @param value - the parsed JSON.
+ * @param what - the source's name for messages.
+ * @returns the value, typed.
+ * @throws UsageError naming the first field that is missing or malformed.
+ * @example
+ * validateMintFile(JSON.parse(text), 'mint.json').proof
+ */
+export function validateMintFile(value: unknown, what: string): MintFile {
+  const bad = (field: string, expected: string): never => {
+    throw new UsageError(`${what} is not a valid imo mint record (${MINT_FORMAT}): ${field} must be ${expected}`)
   }
-  const hex = (v: unknown) => typeof v === 'string' && /^0x[0-9a-fA-F]*$/.test(v)
-  if (
-    value?.format !== MINT_FORMAT ||
-    !Number.isSafeInteger(value.chainId) ||
-    !hex(value.collection) ||
-    !hex(value.proof) ||
-    !/^\d+$/.test(String(value.tokenId))
-  )
-    throw new UsageError(`${path} is not a valid imo mint record (${MINT_FORMAT})`)
-  return value
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('the top level', 'an object')
+  const m = value as Record<string, unknown>
+  const is = (key: string, test: (v: unknown) => boolean, expected: string, object = m, prefix = '') => {
+    if (!test(object[key])) bad(prefix + key, expected)
+  }
+  const string = (v: unknown) => typeof v === 'string'
+  const bytes32 = (v: unknown) => typeof v === 'string' && /^0x[0-9a-fA-F]{64}$/.test(v)
+  const decimal = (v: unknown) => typeof v === 'string' && /^(0|[1-9]\d{0,77})$/.test(v) && BigInt(v) < 2n ** 256n
+  const address = (v: unknown) => typeof v === 'string' && isAddress(v, { strict: true })
+  if (m.format !== MINT_FORMAT) bad('format', `"${MINT_FORMAT}"`)
+  is('chainId', (v) => Number.isSafeInteger(v) && (v as number) > 0, 'a chain id (a whole number > 0)')
+  for (const key of ['collection', 'to', 'signer', 'attester'])
+    is(key, address, 'an address (0x + 40 hex digits, with a valid checksum when mixed-case)')
+  is('tokenId', decimal, 'a decimal uint256 string')
+  for (const key of ['tokenIdHex', 'modelHash', 'commitment', 'promptHash', 'aigcDataHash'])
+    is(key, bytes32, '0x + 64 hex digits')
+  is('aigcDataMode', (v) => v === 'digest' || v === 'inline', 'digest | inline')
+  is('proof', (v) => typeof v === 'string' && /^0x([0-9a-fA-F]{2})*$/.test(v), '0x-hex bytes')
+  is('proofScheme', (v) => v === 'ecdsa' || v === 'erc1271', 'ecdsa | erc1271')
+  is('tokenUri', string, 'a string')
+  for (const key of ['metadata', 'artifact']) {
+    const part = m[key] as Record<string, unknown> | null
+    if (typeof part !== 'object' || part === null || Array.isArray(part)) bad(key, 'an object')
+    is('file', string, 'a file name', part!, `${key}.`)
+    if (part!.cid !== undefined) is('cid', string, 'a string', part!, `${key}.`)
+  }
+  is('mintFeeWei', decimal, 'a decimal wei amount')
+  is('status', (v) => v === 'pending' || v === 'minted' || v === 'existing', 'pending | minted | existing')
+  if (m.txHash !== undefined) is('txHash', bytes32, '0x + 64 hex digits')
+  if (m.blockNumber !== undefined) is('blockNumber', decimal, 'a decimal block number')
+  return value as MintFile
 }

@@ -99,15 +99,15 @@ export interface MintResult {
 /**
  * Mints records on the deployment's collection, pipelined.
  * @param ctx - chain context with a signer (the attester key).
- * @param items - records with their bytes (from readRecordPayload or runInference).
+ * @param items - records with their bytes (from readCheckedRecord or runInference): the bytes signed and sent.
  * @param options - deployment, recipient, token URI mode, ERC-1271 attester, progress.
  * @returns one outcome per item, in order, plus the fee and the attester.
  * @throws UsageError (2) for a record of another model, a signer that is not an attester, duplicate
  *   prompts; MintConflictError (3) for a prompt minted with other data; chain errors from sendSteps.
  * @example
  * import { mintRecords } from './mint/mintRecords.js'
- * import { readRecordPayload } from './inference/readRecordPayload.js'
- * const payload = readRecordPayload('out/3fa2b4c1d9e0')
+ * import { readCheckedRecord } from './mint/readCheckedRecord.js'
+ * const payload = await readCheckedRecord('out/3fa2b4c1d9e0', deployment.modelHash)
  * const result = await mintRecords(ctx, [{ ...payload, outDir: payload.dir }], { deployment })
  * result.outcomes[0].status // 'minted'
  */

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js'
+import { parseJson } from '../util/parseJson.js'
 import type { TensorSet, TensorValue } from './dtypes.js'
 import { toTensorValue } from './toTensorValue.js'
 
@@ -24,14 +25,7 @@ export interface ParseJsonTensorsOptions {
  * // { x: { type: 'uint8', dims: [2], data: Uint8Array [1, 255] } }
  */
 export function parseJsonTensors(text: string, what: string, options: ParseJsonTensorsOptions = {}): TensorSet {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (error) {
-    // V8 quotes the text in its message (`Unexpected token 'o', "nope\n" is not valid JSON`): keep one line.
-    const reason = (error as Error).message.replace(/, ".*" is not valid JSON$/s, '').replace(/\s+/g, ' ')
-    throw new UsageError(`${what} is not valid JSON: ${reason}`)
-  }
+  const parsed = parseJson(text, what)
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new UsageError(
       `${what} must hold a JSON object of tensors by name, e.g. {"x": {"type": "float32", "dims": [1], "data": [0]}}`,

@@ -1,6 +1,7 @@
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import { type DecodedProof, decodeProof } from '../mint/encodeProof.js'
+import { MINT_FILE } from '../mint/mintFile.js'
 import { attestationDigest, recoverAttester } from '../mint/signAttestation.js'
 import { type CheckList, errorLine } from './checks.js'
 
@@ -19,8 +20,13 @@ export interface CheckAttestationParams {
    */
   aigcData?: Uint8Array
   proof: Hex
-  /** A chain to ask isAttester / verify / ERC-1271 on; without it those checks are skipped. */
+  /**
+   * A chain to ask isAttester / verify / ERC-1271 on; without it those checks cannot run (skip), so
+   * the result is at best "unverified".
+   */
   ctx?: ChainContext
+  /** What mint.json claims: the recovered signer and the attester must be these, the scheme this one. */
+  expected?: { signer: Address; attester: Address; proofScheme: string }
 }
 
 const erc1271Abi = [
@@ -78,8 +84,25 @@ export async function checkAttestation(
     to: decoded!.to,
   }
   let attester: Address | undefined
+  const expected = params.expected
+  if (expected)
+    list.add(
+      'proof scheme',
+      expected.proofScheme === decoded!.scheme,
+      `${decoded!.scheme}, as ${MINT_FILE} says`,
+      `the proof is ${decoded!.scheme}, ${MINT_FILE} says ${expected.proofScheme}`,
+    )
+  // The EOA whose key made the signature (for ERC-1271, the key the contract is asked about).
+  const signer = await recoverAttester(attestation, decoded!.signature)
+  if (expected)
+    list.add(
+      'signer',
+      sameAddress(signer, expected.signer) && sameAddress(decoded!.contractSigner ?? signer, expected.attester),
+      `the signature recovers to ${MINT_FILE}'s signer ${expected.signer}${decoded!.contractSigner ? `, for the ERC-1271 attester ${expected.attester}` : ', its attester'}`,
+      `the signature recovers to ${signer ?? 'no address'}${decoded!.contractSigner ? ` for ${decoded!.contractSigner}` : ''}, but ${MINT_FILE} names signer ${expected.signer} and attester ${expected.attester} (forged, or signed for another chain or collection)`,
+    )
   if (decoded!.scheme === 'ecdsa') {
-    attester = await recoverAttester(attestation, decoded!.signature)
+    attester = signer
     list.add(
       'attestation signature',
       Boolean(attester),
@@ -110,8 +133,13 @@ export async function checkAttestation(
     }
   }
   if (!params.ctx) {
-    list.add('attester', null, 'needs an RPC URL (--rpc-url) to read isAttester')
-    if (params.aigcData) list.add('on-chain verify', null, 'needs an RPC URL (--rpc-url) to call verify')
+    list.add(
+      'attester',
+      null,
+      `whether ${attester ?? 'the signer'} is an attester of ${params.collection} needs an RPC URL (--rpc-url) of chain ${params.chainId}`,
+    )
+    if (params.aigcData)
+      list.add('on-chain verify', null, `the collection's verify() needs an RPC URL (--rpc-url) of chain ${params.chainId}`)
     return { decoded: decoded!, ...(attester ? { attester } : {}) }
   }
   if (attester) {
@@ -167,4 +195,8 @@ async function readCollection<T>(
     const { toImoError } = await import('../chain/toImoError.js')
     throw toImoError(error, { rpcUrl: params.ctx!.rpcUrl, action: `calling ${functionName} on ${params.collection}` })
   }
+}
+
+function sameAddress(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase()
 }

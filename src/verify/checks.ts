@@ -1,11 +1,15 @@
 /**
  * The check list `imo verify` reports: each check has a name, a status and a one-line detail.
- * `pass` and `warn` hold; `fail` fails the verification; `skip` was not checked (said so in the
- * summary, e.g. on-chain checks without an RPC URL).
+ * `pass` and `warn` hold; `fail` fails the verification; `skip` is a deciding check that could not
+ * run (no RPC, another chain, ...), which leaves the result "unverified", never "verified";
+ * `info` says what was not a claim to check (e.g. a record that was never minted).
  */
-import { VerificationFailedError } from '../errors.js'
+import { ExitCode, ImoError, VerificationFailedError } from '../errors.js'
 
-export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip'
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'info'
+
+/** verified: every deciding check ran and held; unverified: none failed, some could not run. */
+export type VerifyStatus = 'verified' | 'unverified' | 'failed'
 
 export interface Check {
   name: string
@@ -18,9 +22,12 @@ export interface VerifyReport {
   kind: 'record' | 'token'
   /** The record path, or `<collection>#<tokenId hex>`. */
   subject: string
-  /** True when no check failed. */
+  /** True only when the result is 'verified' (every deciding check ran and passed). */
   ok: boolean
+  status: VerifyStatus
   checks: Check[]
+  /** Set by `--offline`: the result was accepted although the skipped checks did not run. */
+  offline?: boolean
   [extra: string]: unknown
 }
 
@@ -28,7 +35,7 @@ export interface VerifyReport {
 export class CheckList {
   readonly checks: Check[] = []
 
-  /** Adds a check from a condition: pass when true, fail when false, skip when null. */
+  /** Adds a check from a condition: pass when true, fail when false, skip (could not run) when null. */
   add(name: string, holds: boolean | null, detail: string, failDetail?: string): boolean {
     this.checks.push({
       name,
@@ -42,9 +49,25 @@ export class CheckList {
     this.checks.push(check)
   }
 
-  get ok(): boolean {
-    return this.checks.every((check) => check.status !== 'fail')
+  /** 'failed' when a check failed, else 'unverified' when one could not run, else 'verified'. */
+  get status(): VerifyStatus {
+    return verifyStatus(this.checks)
   }
+
+  /** True when the result is verified. */
+  get ok(): boolean {
+    return this.status === 'verified'
+  }
+}
+
+/**
+ * The status of a set of checks.
+ * @example
+ * verifyStatus([{ name: 'attester', status: 'skip', detail: '' }]) // 'unverified'
+ */
+export function verifyStatus(checks: readonly Check[]): VerifyStatus {
+  if (checks.some((check) => check.status === 'fail')) return 'failed'
+  return checks.some((check) => check.status === 'skip') ? 'unverified' : 'verified'
 }
 
 /** Verification failed: carries the whole report (exit 9). */
@@ -62,8 +85,25 @@ export class ChecksFailedError extends VerificationFailedError {
   }
 }
 
+/** Nothing failed but a deciding check could not run: not verified (exit 10), unless --offline. */
+export class UnverifiedError extends ImoError {
+  override name = 'UnverifiedError'
+  readonly report: VerifyReport
+  constructor(report: VerifyReport) {
+    const skipped = report.checks.filter((check) => check.status === 'skip')
+    super(`unverified: ${skipped.map((check) => `${check.name} (${check.detail})`).join('; ')}`, {
+      details: renderChecks(report),
+      data: report,
+      exitCode: ExitCode.Unverified,
+      hint: 'give an RPC URL of the chain the token is on (--rpc-url), or accept an offline check with --offline',
+    })
+    this.report = report
+  }
+}
+
 /**
- * The human table of checks: status, name, detail, then a summary line.
+ * The human table of checks: status, name, detail, then a summary line that names every check that
+ * could not run.
  * @example
  * renderChecks(report)
  * // 'PASS  model hash        0x5f…\nFAIL  re-execution      …\n…'
@@ -74,12 +114,15 @@ export function renderChecks(report: VerifyReport): string {
     (check) => `${check.status.toUpperCase().padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}`,
   )
   const failed = report.checks.filter((check) => check.status === 'fail').length
-  const skipped = report.checks.filter((check) => check.status === 'skip').length
-  lines.push(
-    failed > 0
-      ? `${report.subject}: ${failed} of ${report.checks.length} checks FAILED`
-      : `${report.subject}: verified (${report.checks.length - skipped} checks passed${skipped ? `, ${skipped} skipped` : ''})`,
-  )
+  const skipped = report.checks.filter((check) => check.status === 'skip')
+  const passed = report.checks.filter((check) => check.status === 'pass' || check.status === 'warn').length
+  const status = verifyStatus(report.checks)
+  if (status === 'failed') lines.push(`${report.subject}: ${failed} of ${report.checks.length} checks FAILED`)
+  else if (status === 'verified') lines.push(`${report.subject}: verified (${passed} checks passed)`)
+  else
+    lines.push(
+      `${report.subject}: ${report.offline ? 'verified OFFLINE only' : 'UNVERIFIED'} (${passed} checks passed; NOT checked: ${skipped.map((check) => check.name).join(', ')})`,
+    )
   return lines.join('\n')
 }
 

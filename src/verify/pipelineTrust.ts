@@ -28,20 +28,31 @@ function bundledPipelineSha256(): string | undefined {
 }
 
 /**
- * Decides whether a pipeline may run, before anything runs it.
- * @param pipelinePath - the model's imo.pipeline.mjs (undefined: none, nothing to decide).
+ * Decides whether a pipeline may run, on the SHA-256 of the exact bytes that will be imported (use it
+ * as the `allow` gate of `model.pipeline()`, which imports those bytes and nothing else).
+ * @param sha256 - hex SHA-256 (0x optional) of the pipeline bytes about to run.
+ * @param pipelinePath - where they were read, for the message.
  * @param trust - --trust-pipeline was given.
- * @returns 'none' (no pipeline), 'bundled' (imo's own) or 'trusted' (the flag).
- * @throws UsageError (exit 2) asking for --trust-pipeline otherwise.
+ * @returns 'bundled' (imo's own) or 'trusted' (the flag).
+ * @throws PipelineNotTrustedError (exit 2) asking for --trust-pipeline otherwise.
  * @example
- * pipelineTrust('/…/models/cppn/imo.pipeline.mjs', false) // 'bundled'
+ * const model = await loadModel('models/cppn')
+ * let trust
+ * await model.pipeline((sha256, path) => { trust = pipelineTrust(sha256, path, false) }) // trust = 'bundled'
  */
-export function pipelineTrust(pipelinePath: string | undefined, trust: boolean): 'none' | 'bundled' | 'trusted' {
-  if (!pipelinePath) return 'none'
-  if (sha256Hex(readFileSync(pipelinePath)) === bundledPipelineSha256()) return 'bundled'
+export function pipelineTrust(sha256: string, pipelinePath: string, trust: boolean): 'bundled' | 'trusted' {
+  if (`0x${sha256.replace(/^0x/, '')}` === bundledPipelineSha256()) return 'bundled'
   if (trust) return 'trusted'
-  throw new UsageError(
-    `verifying this needs to run the model's pipeline ${pipelinePath}, which is not imo's bundled one: running it runs its author's code in this process`,
-    { hint: 'read it, then pass --trust-pipeline to run it' },
-  )
+  throw new PipelineNotTrustedError(pipelinePath)
+}
+
+/** A pipeline that is not imo's own would run without --trust-pipeline (exit 2: the operator decides). */
+export class PipelineNotTrustedError extends UsageError {
+  override name = 'PipelineNotTrustedError'
+  constructor(pipelinePath: string) {
+    super(
+      `verifying this needs to run the model's pipeline ${pipelinePath}, which is not imo's bundled one: running it runs its author's code in this process`,
+      { hint: 'read it, then pass --trust-pipeline to run it' },
+    )
+  }
 }

@@ -1,16 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
+import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import { UsageError } from '../errors.js'
-import { computeCommitment } from '../inference/commitment.js'
-import { computeConfigHash, defaultInferenceConfig } from '../inference/config.js'
-import { aigcDataBytes, erc7007PromptBytes } from '../inference/erc7007.js'
-import { type InferenceRecord, readRecord } from '../inference/record.js'
-import { MINT_FILE, readMintFile } from '../mint/mintFile.js'
-import { sha256Hex } from '../tensor/encodeTensors.js'
+import { aigcDataBytes } from '../inference/erc7007.js'
+import { isPlainFileName, recordJsonPath } from '../inference/record.js'
+import { computeCid } from '../mint/computeCid.js'
+import { MINT_FILE, type MintFile, readMintFile } from '../mint/mintFile.js'
 import { checkAttestation } from './checkAttestation.js'
+import { type CheckedInference, checkInference } from './checkInference.js'
 import { CheckList, errorLine, type VerifyReport } from './checks.js'
-import { pipelineTrust } from './pipelineTrust.js'
 
 export interface VerifyRecordOptions {
   /** The model to re-run; default the record's model.absolutePath, else model.path. */
@@ -27,244 +26,252 @@ export interface VerifyRecordOptions {
  * Verifies an inference record (and, when it was minted, its proof): recomputes every hash from the
  * files, the config hash and the commitment, hashes the model, re-runs it on the committed inputs
  * with the recorded settings and compares the outputs bit for bit (largest difference on mismatch),
- * runs the pipeline to check prompt -> inputs and outputs -> artifact, and checks mint.json's proof
- * (EIP-712 signer, attester on the collection, the collection's verify()).
+ * runs the pipeline to check prompt -> inputs and outputs -> artifact, and checks every field of
+ * mint.json: the proof (the recovered signer is mint.json's signer and attester, the attester is one
+ * of the collection's, the collection's verify()), the token id, and on the chain the token's data,
+ * URI and mint transaction (recipient, fee, block). A check that needs the chain and has none is
+ * skipped, which leaves the report "unverified".
  * @param recordPath - record.json or its folder.
  * @param options - model override, pipeline trust, mint record, chain connection.
- * @returns the report; `ok` is false when a check failed (the command then exits 9).
+ * @returns the report; status 'failed' (exit 9), 'unverified' (exit 10) or 'verified'.
  * @throws UsageError when the record does not exist, or a foreign pipeline would run without trust.
  * @example
  * import { verifyRecord } from './verify/verifyRecord.js'
- * const report = await verifyRecord('out/3fa2b4c1d9e0')
- * report.ok // true
+ * const report = await verifyRecord('out/3fa2b4c1d9e0', { connect })
+ * report.status // 'verified'
  */
 export async function verifyRecord(recordPath: string, options: VerifyRecordOptions = {}): Promise<VerifyReport> {
-  const file = resolve(recordPath.endsWith('.json') ? recordPath : join(recordPath, 'record.json'))
-  if (!existsSync(file)) throw new UsageError(`no inference record at ${recordPath} (expected record.json or its folder)`)
-  const dir = dirname(file)
+  const file = recordJsonPath(recordPath)
   const list = new CheckList()
   const report = (extra: Record<string, unknown> = {}): VerifyReport => ({
     kind: 'record',
     subject: file,
     ok: list.ok,
+    status: list.status,
     checks: list.checks,
     ...extra,
   })
-  let record: InferenceRecord
-  try {
-    record = readRecord(file)
-  } catch (error) {
-    list.add('record format', false, '', errorLine(error))
-    return report()
-  }
-  const { keccak256 } = await import('viem')
+  const checked = await checkInference(list, recordPath, options)
   const ort = await import('onnxruntime-node')
-  const ourVersion = ort.env.versions.common ?? 'unknown'
-
-  // Said first: a different runtime or non-default settings.
-  const defaults = defaultInferenceConfig(record.config.onnxruntimeVersion)
-  const changed = (Object.keys(defaults) as Array<keyof typeof defaults>).filter((key) => defaults[key] !== record.config[key])
-  const settings = changed.length
-    ? `; recorded non-default settings, used for the re-run: ${changed.map((k) => `${k}=${record.config[k]}`).join(', ')}`
-    : ''
-  list.push(
-    record.config.onnxruntimeVersion === ourVersion
-      ? { name: 'runtime', status: 'pass', detail: `onnxruntime ${ourVersion}, as recorded${settings}` }
-      : {
-          name: 'runtime',
-          status: 'warn',
-          detail: `recorded with onnxruntime ${record.config.onnxruntimeVersion}, this imo runs ${ourVersion}: output bits may differ${settings}`,
-        },
-  )
-
-  // Every hash, from the files.
-  const readBytes = (name: string): Uint8Array | undefined => {
-    try {
-      return new Uint8Array(readFileSync(join(dir, name)))
-    } catch {
-      return undefined
-    }
-  }
-  const inputs = readBytes(record.inputs.file)
-  const outputs = readBytes(record.outputs.file)
-  const artifact = readBytes(record.artifact.file)
-  const hashCheck = (name: string, bytes: Uint8Array | undefined, file: string, expected: string) =>
-    bytes === undefined
-      ? list.add(name, false, '', `${file} is missing`)
-      : list.add(
-          name,
-          sha256Hex(bytes) === expected,
-          `sha256(${file}) = ${expected}`,
-          `sha256(${file}) = ${sha256Hex(bytes)}, the record says ${expected}`,
-        )
-  hashCheck('input hash', inputs, record.inputs.file, record.inputHash)
-  hashCheck('output hash', outputs, record.outputs.file, record.outputHash)
-  hashCheck('artifact hash', artifact, record.artifact.file, record.artifact.sha256)
-  const promptBytes = inputs ? erc7007PromptBytes({ prompt: record.prompt, inputEncoding: inputs }) : undefined
-  if (promptBytes) {
-    const h = keccak256(promptBytes)
-    list.add(
-      'prompt hash',
-      h === record.promptHash,
-      `keccak256(prompt) = ${h}`,
-      `keccak256(prompt) = ${h}, the record says ${record.promptHash}`,
-    )
-  }
-  if (artifact) {
-    const h = keccak256(aigcDataBytes(artifact, record.aigcDataMode))
-    list.add(
-      'aigcData hash',
-      h === record.aigcDataHash,
-      `keccak256(aigcData, ${record.aigcDataMode}) = ${h}`,
-      `keccak256(aigcData) = ${h}, the record says ${record.aigcDataHash}`,
-    )
-  }
-  const configHash = computeConfigHash(record.config)
-  list.add(
-    'config hash',
-    configHash === record.configHash,
-    `keccak256(settings) = ${configHash}`,
-    `keccak256(settings) = ${configHash}, the record says ${record.configHash}`,
-  )
-  const commitment = computeCommitment(record)
-  list.add(
-    'commitment',
-    commitment === record.commitment,
-    commitment,
-    `recomputed ${commitment}, the record says ${record.commitment}`,
-  )
-
-  // The model and its re-execution.
-  const modelPath = options.modelPath ?? (existsSync(record.model.absolutePath) ? record.model.absolutePath : record.model.path)
-  const { findPipeline } = await import('../inference/loadPipeline.js')
-  const pipelinePath = record.model.pipeline === null ? undefined : findPipeline(modelPath)
-  const trust = pipelineTrust(pipelinePath, Boolean(options.trustPipeline))
-  const { reexecute } = await import('../inference/reexecute.js')
-  try {
-    const rerun = await reexecute(record, { recordDir: dir, modelPath, trustPipeline: trust !== 'none' })
-    list.add(
-      'model hash',
-      rerun.modelMatches,
-      `${modelPath} hashes to ${rerun.modelHash}`,
-      `${modelPath} hashes to ${rerun.modelHash}, the record says ${record.modelHash}`,
-    )
-    const where = rerun.firstMismatch
-      ? `; first at ${rerun.firstMismatch.tensor}${rerun.firstMismatch.index !== undefined ? `[${rerun.firstMismatch.index}]` : ''}: recorded ${rerun.firstMismatch.expected}, re-run ${rerun.firstMismatch.actual}`
-      : ''
-    list.add(
-      're-execution',
-      rerun.matches,
-      `outputs bit-identical (sha256 ${rerun.outputHash})`,
-      `outputs differ: re-run sha256 ${rerun.outputHash}${rerun.maxAbsDiff !== undefined ? `, largest difference ${rerun.maxAbsDiff}` : ''}${where}`,
-    )
-    if (record.model.pipeline !== null) {
-      if (record.prompt !== null)
-        list.add(
-          'prompt -> inputs',
-          rerun.promptMatches,
-          `the pipeline encodes the prompt into the committed inputs (${trust} pipeline)`,
-          'the pipeline encodes the prompt into other inputs',
-        )
-      list.add(
-        'outputs -> artifact',
-        rerun.artifactMatches,
-        `the pipeline decodes the outputs into the recorded artifact (${trust} pipeline)`,
-        'the pipeline decodes the outputs into another artifact',
-      )
-    } else
-      list.add(
-        'outputs -> artifact',
-        rerun.artifactMatches,
-        "the artifact is the outputs' encoding",
-        "the artifact is not the outputs' encoding",
-      )
-  } catch (error) {
-    if (error instanceof UsageError && /trust-pipeline/.test(error.message)) throw error
-    list.add('re-execution', false, '', `could not re-run ${modelPath}: ${errorLine(error)}`)
-  }
+  const common = (): Record<string, unknown> =>
+    checked
+      ? {
+          commitment: checked.record.commitment,
+          modelPath: resolve(checked.modelPath),
+          onnxruntimeVersion: ort.env.versions.common,
+        }
+      : {}
 
   // The proof, when the record was minted.
-  const mintPath = options.mintFile ? resolve(options.mintFile) : join(dir, MINT_FILE)
-  let mint: ReturnType<typeof readMintFile>
+  const mintPath = options.mintFile ? resolve(options.mintFile) : join(checked?.dir ?? resolve(file, '..'), MINT_FILE)
+  let mint: MintFile | undefined
   try {
     mint = readMintFile(mintPath)
   } catch (error) {
     list.add('mint record', false, '', errorLine(error))
+    return report(common())
   }
   if (mint === undefined) {
     if (options.mintFile) throw new UsageError(`no mint record at ${options.mintFile}`)
-    if (list.checks.every((c) => c.name !== 'mint record'))
-      list.add('attestation', null, `no ${MINT_FILE} beside the record: not minted, so only the inference was checked`)
-    return report({ commitment: record.commitment, modelPath: resolve(modelPath), onnxruntimeVersion: ourVersion })
+    list.push({
+      name: 'attestation',
+      status: 'info',
+      detail: `no ${MINT_FILE} beside the record: not minted, so only the inference was checked`,
+    })
+    return report(common())
   }
-  if (artifact && promptBytes) {
-    const aigcData = aigcDataBytes(artifact, mint.aigcDataMode)
-    const sameData =
-      mint.promptHash === record.promptHash &&
+  if (checked) await checkMint(list, checked, mint, options)
+  return report({ ...common(), mint: mintPath })
+}
+
+/** Every field of mint.json against the record, the proof and (when reachable) the chain. */
+async function checkMint(
+  list: CheckList,
+  checked: CheckedInference,
+  mint: MintFile,
+  options: VerifyRecordOptions,
+): Promise<void> {
+  const { keccak256, toHex } = await import('viem')
+  const { record, promptBytes, artifactBytes } = checked
+  const aigcData = aigcDataBytes(artifactBytes, mint.aigcDataMode)
+  list.add(
+    'proof data',
+    mint.promptHash === record.promptHash &&
       mint.commitment === record.commitment &&
       mint.aigcDataHash === keccak256(aigcData) &&
-      mint.modelHash === record.modelHash
+      mint.modelHash === record.modelHash,
+    `${MINT_FILE} attests this record's model, prompt, aigcData (${mint.aigcDataMode}) and commitment`,
+    `${MINT_FILE} attests other data than this record`,
+  )
+  const tokenId = BigInt(keccak256(promptBytes))
+  list.add(
+    'token id',
+    mint.tokenId === tokenId.toString() && mint.tokenIdHex.toLowerCase() === toHex(tokenId, { size: 32 }),
+    `tokenId = tokenIdHex = uint256(keccak256(prompt))`,
+    `${MINT_FILE}'s tokenId/tokenIdHex is not uint256(keccak256(prompt)) = ${toHex(tokenId, { size: 32 })}`,
+  )
+  checkMetadataFile(list, checked, mint)
+
+  let ctx: ChainContext | undefined
+  try {
+    ctx = await options.connect?.()
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+  }
+  if (ctx && ctx.chainId !== mint.chainId) {
     list.add(
-      'proof data',
-      sameData,
-      `${MINT_FILE} attests this record's prompt, aigcData and commitment`,
-      `${MINT_FILE} attests other data than this record`,
+      'chain',
+      null,
+      `the token is on chain ${mint.chainId}, the RPC serves chain ${ctx.chainId}: its checks could not run`,
     )
-    let ctx: ChainContext | undefined
+    ctx = undefined
+  }
+  const { decoded } = await checkAttestation(list, {
+    chainId: mint.chainId,
+    collection: mint.collection,
+    modelHash: record.modelHash,
+    promptBytes,
+    aigcDataHash: keccak256(aigcData),
+    aigcData,
+    proof: mint.proof,
+    expected: { signer: mint.signer, attester: mint.attester, proofScheme: mint.proofScheme },
+    ...(ctx ? { ctx } : {}),
+  })
+  if (decoded)
+    list.add(
+      'proof recipient',
+      decoded.to.toLowerCase() === String(mint.to).toLowerCase(),
+      `the proof binds the token to ${decoded.to}, the mint's recipient`,
+      `the proof binds the token to ${decoded.to}, the mint record names ${mint.to}`,
+    )
+  if (decoded)
+    list.add(
+      'proof commitment',
+      decoded.commitment === record.commitment,
+      "the proof commits to the record's commitment",
+      `the proof commits to ${decoded.commitment}`,
+    )
+  const noChain = `needs an RPC URL (--rpc-url) of chain ${mint.chainId}`
+  if (!ctx) {
+    list.add('token on chain', null, noChain)
+    list.add('token URI', null, noChain)
+    if (mint.txHash) list.add('mint transaction', null, noChain)
+    return
+  }
+  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
+  const { toImoError } = await import('../chain/toImoError.js')
+  const read = async <T>(functionName: 'aigcDataHash' | 'tokenURI'): Promise<T | undefined> => {
     try {
-      ctx = await options.connect?.()
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error
-    }
-    if (ctx && ctx.chainId !== mint.chainId) {
-      list.add(
-        'chain',
-        null,
-        `the token is on chain ${mint.chainId}, the RPC serves chain ${ctx.chainId}: on-chain checks skipped`,
-      )
-      ctx = undefined
-    }
-    const { decoded } = await checkAttestation(list, {
-      chainId: mint.chainId,
-      collection: mint.collection,
-      modelHash: record.modelHash,
-      promptBytes,
-      aigcDataHash: keccak256(aigcData),
-      aigcData,
-      proof: mint.proof,
-      ...(ctx ? { ctx } : {}),
-    })
-    if (decoded)
-      list.add(
-        'proof recipient',
-        decoded.to.toLowerCase() === String(mint.to).toLowerCase(),
-        `the proof binds the token to ${decoded.to}, the mint's recipient`,
-        `the proof binds the token to ${decoded.to}, the mint record names ${mint.to}`,
-      )
-    if (decoded)
-      list.add(
-        'proof commitment',
-        decoded.commitment === record.commitment,
-        "the proof commits to the record's commitment",
-        `the proof commits to ${decoded.commitment}`,
-      )
-    if (ctx) {
-      const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
-      const onChain = (await ctx.publicClient.readContract({
+      return (await ctx.publicClient.readContract({
         address: mint.collection,
         abi: aigcCollectionAbi,
-        functionName: 'aigcDataHash',
-        args: [BigInt(mint.tokenId)],
-      })) as string
-      list.add(
-        'token on chain',
-        onChain === mint.aigcDataHash,
-        `token ${mint.tokenIdHex.slice(0, 12)}… holds this aigcData`,
-        /^0x0+$/.test(onChain)
-          ? `token ${mint.tokenIdHex} has no aigcData on ${mint.collection} (not minted?)`
-          : `token ${mint.tokenIdHex} holds other aigcData (${onChain})`,
-      )
+        functionName,
+        args: [tokenId],
+      })) as T
+    } catch (error) {
+      if (functionName === 'tokenURI' && /revert|Nonexistent/i.test(String((error as Error)?.message))) return undefined
+      throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: `reading ${functionName} of ${mint.collection}` })
     }
   }
-  return report({ commitment: record.commitment, modelPath: resolve(modelPath), onnxruntimeVersion: ourVersion, mint: mintPath })
+  const onChain = (await read<Hex>('aigcDataHash')) ?? '0x'
+  list.add(
+    'token on chain',
+    onChain === mint.aigcDataHash,
+    `token ${mint.tokenIdHex.slice(0, 12)}… holds this aigcData`,
+    /^0x0*$/.test(onChain)
+      ? `token ${mint.tokenIdHex} has no aigcData on ${mint.collection} (not minted?)`
+      : `token ${mint.tokenIdHex} holds other aigcData (${onChain})`,
+  )
+  const uri = await read<string>('tokenURI')
+  list.add(
+    'token URI',
+    uri === mint.tokenUri,
+    `tokenURI = ${MINT_FILE}'s tokenUri`,
+    `tokenURI is ${JSON.stringify(uri)}, ${MINT_FILE} says ${JSON.stringify(mint.tokenUri)}`,
+  )
+  if (mint.txHash) await checkMintTransaction(list, ctx, mint, tokenId)
+  else
+    list.push({
+      name: 'mint transaction',
+      status: 'info',
+      detail: `${MINT_FILE} records no transaction (status ${mint.status}): to and mintFeeWei are informational`,
+    })
+}
+
+/** The recorded mint transaction: mined, successful, in blockNumber, to the collection, paying mintFeeWei, minting the token to `to`. */
+async function checkMintTransaction(list: CheckList, ctx: ChainContext, mint: MintFile, tokenId: bigint): Promise<void> {
+  const { parseEventLogs } = await import('viem')
+  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
+  const { toImoError } = await import('../chain/toImoError.js')
+  const hash = mint.txHash as Hex
+  const [tx, receipt] = await Promise.all([
+    ctx.publicClient.getTransaction({ hash }).catch(() => undefined),
+    ctx.publicClient.getTransactionReceipt({ hash }).catch((error: unknown) => {
+      if (/not be found|not found/i.test(String((error as Error)?.message))) return undefined
+      throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the mint transaction' })
+    }),
+  ])
+  const problems: string[] = []
+  if (!tx || !receipt) problems.push(`no mined transaction ${hash} on chain ${mint.chainId}`)
+  else {
+    if (receipt.status !== 'success') problems.push('it reverted')
+    if (tx.to?.toLowerCase() !== mint.collection.toLowerCase()) problems.push(`it was sent to ${tx.to}, not the collection`)
+    if (mint.blockNumber !== undefined && receipt.blockNumber.toString() !== mint.blockNumber)
+      problems.push(`it is in block ${receipt.blockNumber}, ${MINT_FILE} says ${mint.blockNumber}`)
+    if (tx.value.toString() !== mint.mintFeeWei)
+      problems.push(`it paid ${tx.value} wei, ${MINT_FILE} says mintFeeWei ${mint.mintFeeWei}`)
+    const transfers = parseEventLogs({
+      abi: aigcCollectionAbi,
+      logs: receipt.logs,
+      eventName: 'Transfer' as never,
+    }) as unknown as {
+      address: Address
+      args: { from: Address; to: Address; tokenId: bigint }
+    }[]
+    const minted = transfers.find(
+      (log) =>
+        log.address.toLowerCase() === mint.collection.toLowerCase() &&
+        log.args.tokenId === tokenId &&
+        /^0x0{40}$/.test(log.args.from),
+    )
+    if (!minted) problems.push(`it did not mint token ${mint.tokenIdHex}`)
+    else if (minted.args.to.toLowerCase() !== mint.to.toLowerCase())
+      problems.push(`it minted to ${minted.args.to}, ${MINT_FILE} says to ${mint.to}`)
+  }
+  list.add(
+    'mint transaction',
+    problems.length === 0,
+    `${hash.slice(0, 12)}… in block ${mint.blockNumber ?? receipt?.blockNumber} minted the token to ${mint.to} for ${mint.mintFeeWei} wei`,
+    `${hash.slice(0, 12)}…: ${problems.join('; ')}`,
+  )
+}
+
+/**
+ * metadata.json beside the record has the CID mint.json names and an ipfs:// token URI points at it;
+ * mint.json's artifact is the record's artifact, with its CID.
+ */
+function checkMetadataFile(list: CheckList, checked: CheckedInference, mint: MintFile): void {
+  const problems: string[] = []
+  const artifactCid = computeCid(checked.artifactBytes)
+  if (mint.artifact.file !== checked.record.artifact.file)
+    problems.push(`artifact.file is ${mint.artifact.file}, the record's is ${checked.record.artifact.file}`)
+  if (mint.artifact.cid !== undefined && mint.artifact.cid !== artifactCid)
+    problems.push(`artifact.cid is ${mint.artifact.cid}, the artifact's is ${artifactCid ?? 'none (larger than one block)'}`)
+  const path = join(checked.dir, mint.metadata.file)
+  const beside = isPlainFileName(mint.metadata.file) && existsSync(path)
+  if (beside) {
+    const cid = computeCid(new Uint8Array(readFileSync(path)))
+    if (mint.metadata.cid !== undefined && mint.metadata.cid !== cid)
+      problems.push(`${mint.metadata.file} has CID ${cid}, ${MINT_FILE} names ${mint.metadata.cid}`)
+    if (mint.tokenUri.startsWith('ipfs://') && mint.tokenUri !== `ipfs://${cid}`)
+      problems.push(`the token URI ${mint.tokenUri} is not ${mint.metadata.file} (ipfs://${cid})`)
+  }
+  list.add(
+    'metadata',
+    problems.length === 0,
+    beside
+      ? `${mint.metadata.file} and the artifact have the CIDs ${MINT_FILE} names${mint.tokenUri.startsWith('ipfs://') ? ', the token URI points at the metadata' : ''}`
+      : `the artifact has the CID ${MINT_FILE} names (${mint.metadata.file} is not beside the record: its content is informational)`,
+    problems.join('; '),
+  )
 }

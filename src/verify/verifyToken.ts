@@ -8,9 +8,10 @@ import { computeConfigHash, defaultInferenceConfig, type InferenceConfig } from 
 import type { AigcMetadata } from '../mint/buildMetadata.js'
 import { computeCid, IPFS_MAX_RAW_BLOCK, parseIpfsUri } from '../mint/computeCid.js'
 import { sha256Hex } from '../tensor/encodeTensors.js'
+import { parseJson } from '../util/parseJson.js'
 import { checkAttestation, checkOnChainVerify } from './checkAttestation.js'
 import { CheckList, errorLine, type VerifyReport } from './checks.js'
-import { pipelineTrust } from './pipelineTrust.js'
+import { PipelineNotTrustedError, pipelineTrust } from './pipelineTrust.js'
 
 export interface VerifyTokenOptions {
   collection: Address
@@ -52,6 +53,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     kind: 'token',
     subject: `${collection}#${tokenIdHex.slice(0, 12)}…`,
     ok: list.ok,
+    status: list.status,
     checks: list.checks,
     ...extra,
   })
@@ -136,7 +138,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     const match = /^data:application\/json(?:;charset=[^;,]+)?(;base64)?,(.*)$/s.exec(tokenUri)
     try {
       const text = match?.[1] ? Buffer.from(match[2]!, 'base64').toString('utf8') : decodeURIComponent(match?.[2] ?? '')
-      metadata = JSON.parse(text) as AigcMetadata
+      metadata = parseJson(text, 'the data: token URI') as AigcMetadata
     } catch {
       list.add('metadata', false, '', 'the data: token URI is not JSON metadata')
     }
@@ -145,12 +147,22 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     if (found) {
       metadataFolder = found.folder
       try {
-        metadata = JSON.parse(readFileSync(found.path, 'utf8')) as AigcMetadata
+        metadata = parseJson(readFileSync(found.path, 'utf8'), found.path) as AigcMetadata
       } catch {
         list.add('metadata', false, '', `${found.path} (CID ${cid}) is not JSON`)
       }
-    } else list.add('metadata', null, `${tokenUri} is not under ${metadataDir} (pass --metadata-dir)`)
-  } else list.add('metadata', null, tokenUri ? `token URI ${tokenUri} is not reachable locally` : 'the token has no URI')
+    } else
+      list.push({
+        name: 'metadata',
+        status: 'info',
+        detail: `${tokenUri} is not under ${metadataDir} (pass --metadata-dir): informational, not checked`,
+      })
+  } else
+    list.push({
+      name: 'metadata',
+      status: 'info',
+      detail: tokenUri ? `token URI ${tokenUri} is not reachable locally: informational, not checked` : 'the token has no URI',
+    })
   if (metadata) {
     const imo = metadata.imo
     const problems: string[] = []
@@ -210,8 +222,10 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
       )
     )
       return report()
-    const trust = pipelineTrust(model.pipelinePath, Boolean(options.trustPipeline))
-    const pipeline = trust === 'none' ? undefined : await model.pipeline()
+    // Loaded only now that the model hash matched, from the bytes that hash covers; trust is decided on them.
+    const pipeline = model.pipelinePath
+      ? await model.pipeline((sha256, path) => pipelineTrust(sha256, path, Boolean(options.trustPipeline)))
+      : undefined
     const inputs = pipeline
       ? await pipeline.encode(Buffer.from(promptBytes).toString('utf8'))
       : decodeTensors(promptBytes, 'the prompt')
@@ -247,7 +261,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
       )
     }
   } catch (error) {
-    if (error instanceof UsageError && /trust-pipeline/.test(error.message)) throw error
+    if (error instanceof PipelineNotTrustedError) throw error
     list.add('re-execution', false, '', `could not re-run ${options.modelPath}: ${errorLine(error)}`)
   }
   return report()
