@@ -75,6 +75,12 @@ contract ImoTokenTest is TokenFixture {
         deploy(SUPPLY, PERCENT, INTERVAL, 0);
     }
 
+    function test_constructor_revertsOnWindowAbove32() public {
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.ClaimWindowTooLong.selector, 33, 32));
+        deploy(SUPPLY, PERCENT, INTERVAL, 33);
+        vm.assertEq(uint256(deploy(SUPPLY, PERCENT, INTERVAL, 32).claimWindow()), 32, "32 is allowed");
+    }
+
     function test_constructor_revertsOnZeroModelHash() public {
         vm.expectRevert(ImoToken.ZeroModelHash.selector);
         new ImoToken("n", "s", SUPPLY, alice, bytes32(0), "", PERCENT, INTERVAL, WINDOW, owner);
@@ -233,6 +239,52 @@ contract ImoTokenTest is TokenFixture {
         vm.expectRevert(abi.encodeWithSelector(ImoToken.AlreadyClaimed.selector, alice, 1));
         vm.prank(alice);
         token.claim(1);
+    }
+
+    /// The claimed flags share the account word with the balance: transfers (which write checkpoints) keep them.
+    function test_claim_flagsSurviveTransfersAndCheckpoints() public {
+        deposit(1 ether);
+        snap();
+        claimAs(alice, 1);
+        send(alice, bob, 1 ether); // first change of the period: writes a checkpoint into alice's word
+        send(bob, alice, 1 ether);
+        vm.assertTrue(token.hasClaimed(alice, 1), "still flagged");
+        vm.assertEq(token.balanceOf(alice), SUPPLY, "balance intact");
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.AlreadyClaimed.selector, alice, 1));
+        vm.prank(alice);
+        token.claim(1);
+    }
+
+    /// With the longest window (32), every live snapshot can be claimed once, in any order.
+    function test_claim_anyOrderAcrossTheLongestWindow() public {
+        token = deploy(SUPPLY, 100, INTERVAL, 32);
+        send(alice, bob, SUPPLY / 2);
+        for (uint256 i = 0; i < 40; ++i) {
+            deposit(1 ether);
+            snap();
+        }
+        // Live: 9..40. Claim 40 first, then 9 (31 below), then the rest from the middle out.
+        // Snapshots 33..40 each carry the unclaimed 1 ether of 1..8, rolled over when those expired.
+        vm.assertEq(claimAs(bob, 40), 1 ether, "latest");
+        vm.assertEq(claimAs(bob, 9), 0.5 ether, "oldest live, 31 below the latest claim");
+        for (uint256 id = 24; id > 9; --id) {
+            claimAs(bob, id);
+        }
+        for (uint256 id = 25; id < 40; ++id) {
+            claimAs(bob, id);
+        }
+        for (uint256 id = 9; id <= 40; ++id) {
+            vm.assertTrue(token.hasClaimed(bob, id), "flagged");
+            vm.assertEq(token.claimableRevenue(bob, id), 0, "nothing left");
+            vm.expectRevert(abi.encodeWithSelector(ImoToken.AlreadyClaimed.selector, bob, id));
+            vm.prank(bob);
+            token.claim(id);
+        }
+        vm.assertFalse(token.hasClaimed(bob, 8), "expired, not recorded");
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.SnapshotExpired.selector, 8, 40));
+        vm.prank(bob);
+        token.claim(8);
+        vm.assertEq(token.outstandingClaims(), 20 ether, "alice's halves of 9..40");
     }
 
     function test_claim_revertsOnUnknownSnapshot() public {
