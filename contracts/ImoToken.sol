@@ -54,23 +54,23 @@ import {SnapshotCheckpoints} from "./utils/SnapshotCheckpoints.sol";
  *
  * Deliberate differences from the EIP-7641 reference implementation (assets/erc-7641 of ethereum/ERCs):
  *
- * | case                                   | reference                                  | ImoToken                                                   |
- * |----------------------------------------|--------------------------------------------|------------------------------------------------------------|
- * | snapshot rate limit                    | 1,000 blocks, require (string)             | `snapshotInterval` seconds, {SnapshotTooEarly}             |
- * | balances held by a snapshot            | at the `snapshot()` call                   | at the end of the snapshot's second (flash-loan safe)      |
- * | claim in the snapshot's own second     | allowed                                    | {ClaimNotOpen}; `claimableRevenue` returns 0               |
- * | `claim` / `claimableRevenue`, unknown id | reverts (ERC20Snapshot: nonexistent id)  | `claim`: {UnknownSnapshot}; `claimableRevenue`: 0           |
- * | `claim` with nothing to claim          | "ERC7641: no claimable ETH"                | {NothingToClaim} or {AlreadyClaimed}                       |
- * | claim window                           | none: unclaimed revenue stays claimable forever | `claimWindow` snapshots (1-32), then {SnapshotExpired}; the remainder rolls into the new snapshot's pool |
- * | `claimBatch([])`                       | succeeds, does nothing                     | {EmptyBatch}                                               |
- * | `claimBatch`                           | one payment per snapshot                   | one payment for all; all or nothing                        |
- * | `burn(0)`                              | succeeds, pays 0                           | {ZeroBurn}                                                 |
- * | burning the whole supply               | pays its redemption share only             | pays the redemption pool and all pending revenue           |
- * | zero supply                            | `snapshot` divides by zero later           | `snapshot` reverts {NoHolders}                              |
- * | revenue                                | `receive()` (balance-based)                 | same, and capped at MAX_BALANCE ({BalanceCapExceeded})     |
- * | reentrancy                             | none                                       | guard on `claim`, `claimBatch`, `burn`                      |
- * | failed payout                          | require(ok) (no message)                   | {PayoutFailed}                                             |
- * | `hasClaimed`, `snapshotInfo`, events   | none                                       | extras                                                     |
+ * | case                           | reference                          | ImoToken                                                  |
+ * |--------------------------------|------------------------------------|-----------------------------------------------------------|
+ * | snapshot rate limit            | 1,000 blocks, require string       | `snapshotInterval` seconds, {SnapshotTooEarly}            |
+ * | balances a snapshot holds      | at the `snapshot()` call           | at the end of its second (flash-loan safe)                |
+ * | claim in the snapshot's second | allowed                            | {ClaimNotOpen}; `claimableRevenue` 0                      |
+ * | unknown snapshot id            | `claim`, `claimableRevenue` revert | `claim` {UnknownSnapshot}; `claimableRevenue` 0           |
+ * | nothing to claim               | "ERC7641: no claimable ETH"        | {NothingToClaim} or {AlreadyClaimed}                      |
+ * | claim window                   | none (claimable forever)           | 1-32 snapshots, then {SnapshotExpired}, rollover          |
+ * | `claimBatch([])`               | succeeds, does nothing             | {EmptyBatch}                                              |
+ * | `claimBatch`                   | one payment per snapshot           | one payment; all or nothing                               |
+ * | `burn(0)`                      | succeeds, pays 0                   | {ZeroBurn}                                                |
+ * | burning the whole supply       | its redemption share               | redemption pool + all pending revenue                     |
+ * | zero supply                    | views divide by zero (panic)       | `snapshot` reverts {NoHolders}                            |
+ * | revenue                        | balance-based, `receive()`         | same, capped at MAX_BALANCE                               |
+ * | reentrancy                     | no guard                           | guard on `claim`, `claimBatch`, `burn`                    |
+ * | failed payout                  | require(ok)                        | {PayoutFailed}                                            |
+ * | extras                         | none                               | `hasClaimed`, `snapshotInfo`, `outstandingClaims`, events |
  *
  * Storage layout (after OpenZeppelin's ERC20, EIP712/Nonces, Ownable; bit layouts in the STORAGE section):
  * the ERC-20 balances and total supply live in this contract's packed words, not in OpenZeppelin's
