@@ -449,6 +449,17 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
         }
     }
 
+    /**
+     * @notice How the next snapshot would split the revenue received so far: `toClaim` to its claim pool
+     * (before any rollover) and `toRedemption` to the redemption pool. They sum to `pendingRevenue()`; after
+     * burns from pending revenue the claim part is still `percentClaimable`% of all revenue received since
+     * the latest snapshot, so `toClaim` can exceed `pendingRevenue() * percentClaimable / 100`.
+     */
+    function pendingSplit() external view returns (uint256 toClaim, uint256 toRedemption) {
+        uint256 pools = _pools;
+        return _splitRevenue(pools, pools & BURNED_FLAG == 0 ? 0 : _snapshots[(_state & MASK_32) + 1] & MASK_112);
+    }
+
     /// @notice Revenue set aside for burners at past snapshots.
     function redemptionPool() external view returns (uint256) {
         return _pools & MASK_112;

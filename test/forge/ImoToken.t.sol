@@ -504,6 +504,24 @@ contract ImoTokenTest is TokenFixture {
         vm.assertEq(token.redeemableOnBurn(0), 0, "zero");
     }
 
+    /// pendingSplit() quotes the next snapshot exactly, also after burns took from pending revenue.
+    function test_pendingSplit_quotesTheNextSnapshot() public {
+        deposit(10 ether);
+        (uint256 toClaim, uint256 toRedemption) = token.pendingSplit();
+        vm.assertEq(toClaim, 6 ether, "claim part");
+        vm.assertEq(toRedemption, 4 ether, "redemption part");
+        vm.prank(alice);
+        token.burn(SUPPLY / 4); // takes a quarter of the 4 ether redemption part
+        vm.assertEq(token.pendingRevenue(), 9 ether, "pending after the burn");
+        (toClaim, toRedemption) = token.pendingSplit();
+        vm.assertEq(toClaim, 6 ether, "claim part untouched");
+        vm.assertEq(toRedemption, 3 ether, "redemption part less the burn");
+        vm.warp(token.nextSnapshotTimestamp());
+        vm.expectEmit(true, false, false, true, address(token));
+        emit SnapshotTaken(1, 6 ether, 3 ether, 0);
+        token.snapshot();
+    }
+
     function test_claimableRevenue_neverReverts() public {
         vm.assertEq(token.claimableRevenue(alice, 0), 0, "id 0");
         vm.assertEq(token.claimableRevenue(alice, 1), 0, "future id");
