@@ -54,23 +54,23 @@ import {SnapshotCheckpoints} from "./utils/SnapshotCheckpoints.sol";
  *
  * Deliberate differences from the EIP-7641 reference implementation (assets/erc-7641 of ethereum/ERCs):
  *
- * | case                           | reference                          | ImoToken                                                  |
- * |--------------------------------|------------------------------------|-----------------------------------------------------------|
- * | snapshot rate limit            | 1,000 blocks, require string       | `snapshotInterval` seconds, {SnapshotTooEarly}            |
- * | balances a snapshot holds      | at the `snapshot()` call           | at the end of its second (flash-loan safe)                |
- * | claim in the snapshot's second | allowed                            | {ClaimNotOpen}; `claimableRevenue` 0                      |
- * | unknown snapshot id            | `claim`, `claimableRevenue` revert | `claim` {UnknownSnapshot}; `claimableRevenue` 0           |
- * | nothing to claim               | "ERC7641: no claimable ETH"        | {NothingToClaim} or {AlreadyClaimed}                      |
- * | claim window                   | none (claimable forever)           | 1-32 snapshots, then {SnapshotExpired}, rollover          |
- * | `claimBatch([])`               | succeeds, does nothing             | {EmptyBatch}                                              |
- * | `claimBatch`                   | one payment per snapshot           | one payment; all or nothing                               |
- * | `burn(0)`                      | succeeds, pays 0                   | {ZeroBurn}                                                |
- * | burning the whole supply       | its redemption share               | redemption pool + all pending revenue                     |
- * | zero supply                    | views divide by zero (panic)       | `snapshot` reverts {NoHolders}                            |
- * | revenue                        | balance-based, `receive()`         | same, capped at MAX_BALANCE                               |
- * | reentrancy                     | no guard                           | guard on `claim`, `claimBatch`, `burn`                    |
- * | failed payout                  | require(ok)                        | {PayoutFailed}                                            |
- * | extras                         | none                               | `hasClaimed`, `snapshotInfo`, `outstandingClaims`, events |
+ * | case                           | reference                          | ImoToken                                                                  |
+ * |--------------------------------|------------------------------------|---------------------------------------------------------------------------|
+ * | snapshot rate limit            | 1,000 blocks, require string       | `snapshotInterval` seconds, {SnapshotTooEarly}                            |
+ * | balances a snapshot holds      | at the `snapshot()` call           | at the end of its second (flash-loan safe)                                |
+ * | claim in the snapshot's second | allowed                            | {ClaimNotOpen}; `claimableRevenue` 0                                      |
+ * | unknown snapshot id            | `claim`, `claimableRevenue` revert | `claim` {UnknownSnapshot}; `claimableRevenue` 0                           |
+ * | nothing to claim               | "ERC7641: no claimable ETH"        | {NothingToClaim} or {AlreadyClaimed}                                      |
+ * | claim window                   | none (claimable forever)           | 1-32 snapshots, then {SnapshotExpired}, rollover                          |
+ * | `claimBatch([])`               | succeeds, does nothing             | {EmptyBatch}                                                              |
+ * | `claimBatch`                   | one payment per snapshot           | one payment; all or nothing                                               |
+ * | `burn(0)`                      | succeeds, pays 0                   | {ZeroBurn}                                                                |
+ * | burning the whole supply       | its redemption share               | redemption pool + all pending revenue                                     |
+ * | zero supply                    | views divide by zero (panic)       | `snapshot` reverts {NoHolders}                                            |
+ * | revenue                        | balance-based, `receive()`         | same, capped at MAX_BALANCE                                               |
+ * | reentrancy                     | no guard                           | guard on `claim`, `claimBatch`, `burn`                                    |
+ * | failed payout                  | require(ok)                        | {PayoutFailed}                                                            |
+ * | extras                         | none                               | `hasClaimed`, `snapshotInfo`, `outstandingClaims`, `pendingSplit`, events |
  *
  * Storage layout (after OpenZeppelin's ERC20, EIP712/Nonces, Ownable; bit layouts in the STORAGE section):
  * the ERC-20 balances and total supply live in this contract's packed words, not in OpenZeppelin's
