@@ -56,7 +56,7 @@ import {SnapshotCheckpoints} from "./utils/SnapshotCheckpoints.sol";
  *
  * | case                           | reference                          | ImoToken                                                                  |
  * |--------------------------------|------------------------------------|---------------------------------------------------------------------------|
- * | snapshot rate limit            | 1,000 blocks, require string       | `snapshotInterval` seconds, {SnapshotTooEarly}                            |
+ * | snapshot rate limit            | 1,000 blocks, `require`            | `snapshotInterval` seconds, {SnapshotTooEarly}                            |
  * | balances a snapshot holds      | at the `snapshot()` call           | at the end of its second (flash-loan safe)                                |
  * | claim in the snapshot's second | allowed                            | {ClaimNotOpen}; `claimableRevenue` 0                                      |
  * | unknown snapshot id            | `claim`, `claimableRevenue` revert | `claim` {UnknownSnapshot}; `claimableRevenue` 0                           |
