@@ -56,6 +56,12 @@ async function main(anvilUrl: string) {
     await test.increaseTime({ seconds: Number(INTERVAL) })
     await test.mine({ blocks: 1 })
   }
+  // A snapshot holds the balances at the end of its second and claims on it open the second after: end it,
+  // so that what follows measures the first transfer/burn/claim after a snapshot.
+  const endSecond = async () => {
+    await test.increaseTime({ seconds: 1 })
+    await test.mine({ blocks: 1 })
+  }
 
   for (const account of [deployer, payer, claimant, attester, batcher, burner]) {
     await test.setBalance({ address: account.address, value: parseEther('1000') })
@@ -111,6 +117,7 @@ async function main(anvilUrl: string) {
   await deposit('10')
   await nextPeriod()
   await record('snapshot() first', await write(payer, 'snapshot'))
+  await endSecond()
 
   const fresh = privateKeyToAccount(keccak256(toBytes('fresh'))).address
   await record(
@@ -131,6 +138,7 @@ async function main(anvilUrl: string) {
   await deposit('5')
   await nextPeriod()
   await record('snapshot() second', await write(payer, 'snapshot'), '66,150-68,150', 60_000n)
+  await endSecond()
   await record('claimBatch over 1 snapshot', await write(batcher, 'claimBatch', [[1n]]))
 
   // Snapshots 3..12: the 11th and 12th expire snapshots 1 and 2 and roll their remainder over.
@@ -141,6 +149,7 @@ async function main(anvilUrl: string) {
     if (id === 12) await record('snapshot() with rollover of an expired one', hash, '66,150-68,150', 60_000n)
     else await receipt(hash)
   }
+  await endSecond()
   await record('claimBatch over 10 snapshots', await write(batcher, 'claimBatch', [[3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n, 11n, 12n]]))
 
   // mint with a 40-character prompt and 32-byte aigcData, fee forwarded to the token.

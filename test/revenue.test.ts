@@ -220,6 +220,9 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     assert.equal(await read('currentSnapshotId'), 1n)
     assert.equal(await read('pendingRevenue'), 0n)
     assert.equal(await read('redemptionPool'), parseEther('1.5005'))
+    // A snapshot holds the balances at the end of its second, and claims on it open the second after:
+    // let that second end (anvil mines blocks of the same second with one timestamp).
+    await warp(1)
     // Right after it, the interval refuses the next one and says exactly when.
     const [, , , takenAt] = (await read('snapshotInfo', [1n])) as unknown as [bigint, bigint, bigint, bigint]
     const early = await imo(['snapshot', '--yes'])
@@ -275,6 +278,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     json(await imo(['revenue', 'deposit', '2', '--json']))
     await warp(61)
     assert.equal(json(await imo(['snapshot', '--yes', '--json'])).snapshotId, 2) // pool 1 ETH: A 0.5, B 0.5
+    await warp(1) // claims on snapshot 2 open once its second has ended
     const beforeExpiry = json(await imo(['claimable', B, '--json']))
     assert.deepEqual(
       beforeExpiry.snapshots.map((s: { id: number; expiresWithSnapshot: number }) => [s.id, s.expiresWithSnapshot]),
@@ -286,6 +290,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     json(await imo(['revenue', 'deposit', '4', '--json']))
     await warp(61)
     const third = json(await imo(['snapshot', '--yes', '--json']))
+    await warp(1)
     assert.equal(third.snapshotId, 3)
     assert.equal(third.rolledOverWei, String(parseEther('0.375125'))) // B's unclaimed share of snapshot 1
     assert.equal(third.claimPoolWei, String(parseEther('2.375125')))
@@ -377,5 +382,23 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     } finally {
       rmSync(empty, { recursive: true, force: true })
     }
+  })
+
+  it('refuses to deposit once the whole supply is burned: the token can no longer refuse ether, which would be locked', async () => {
+    for (const who of ['A', 'B'] as const) {
+      const account = privateKeyToAccount(keyOf(who))
+      const balance = (await read('balanceOf', [account.address])) as bigint
+      const wallet = createWalletClient({ chain: foundry, transport: http(anvil.rpcUrl), account })
+      const hash = await wallet.writeContract({ address: token, abi: imoTokenAbi, functionName: 'burn', args: [balance] })
+      assert.equal((await pub().waitForTransactionReceipt({ hash })).status, 'success')
+    }
+    assert.equal(await read('totalSupply'), 0n)
+    const before = await nonce(A)
+    oneLineError(
+      await imo(['revenue', 'deposit', '1', '--yes']),
+      2,
+      'the token has no holders left (its whole supply was burned): revenue sent to it would be locked',
+    )
+    assert.equal(await nonce(A), before)
   })
 })

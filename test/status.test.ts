@@ -110,6 +110,9 @@ describe('imo status', () => {
     await rpc('evm_increaseTime', [61])
     await rpc('evm_mine', [])
     json(await imo(['snapshot', '--yes', '--json'])) // snapshot 1: 1 ETH -> 0.4 to holders, 0.6 to redemption
+    // Claims on a snapshot open once its second has ended (anvil gives blocks of one second one timestamp).
+    await rpc('evm_increaseTime', [1])
+    await rpc('evm_mine', [])
     json(await imo(['revenue', 'deposit', '0.5', '--json']))
     json(await imo(['claim', '--json'], { IMO_PRIVATE_KEY: anvil.accounts[1].privateKey })) // B claims 0.12
   })

@@ -6,14 +6,17 @@ pragma solidity ^0.8.24;
  * @notice A history of values "as of snapshot N", written at most once per snapshot period.
  *
  * Invariant: for every key k with 1 <= k <= current snapshot id, `lookup(k, ...)` is the value the history
- * had when snapshot k was taken.
+ * had at the end of the second (block timestamp) snapshot k was taken in.
  *
- * How: snapshot k is taken at the end of period k-1, and period k runs until snapshot k+1. The first time
- * a value changes during period k, the value *before* the change (= its value at snapshot k) is pushed
- * with key k. Later changes in the same period write nothing. The value at snapshot k is then the value
- * of the first checkpoint whose key is >= k (no change happened between snapshot k and that checkpoint's
- * snapshot), or the current value if there is none (no change since snapshot k). Changes during period 0
- * (before the first snapshot) need no checkpoint, since key 0 is never queried.
+ * How: the value "at snapshot k" is the value at the END of the second snapshot k was taken in (so a value
+ * changed and changed back within one transaction is never captured). Period k runs from the end of that
+ * second until the end of the second of snapshot k+1. The first time a value changes during period k, the
+ * value *before* the change (= its value at snapshot k) is pushed with key k. Later changes in the same
+ * period write nothing; changes in snapshot k's own second belong to period k-1 and so still count towards
+ * snapshot k. The value at snapshot k is then the value of the first checkpoint whose key is >= k (no change
+ * happened between snapshot k and that checkpoint's snapshot), or the current value if there is none (no
+ * change since snapshot k). Changes during period 0 (before the first snapshot's second ended) need no
+ * checkpoint, since key 0 is never queried. The caller passes the key of the period it is in.
  *
  * Storage: one slot per checkpoint, `entries[i]` = key (bits 0-31) | value (bits 32-159). The caller keeps
  * the header (length, last key) packed into a slot it reads anyway, so that deciding whether a change
@@ -24,9 +27,7 @@ library SnapshotCheckpoints {
     uint256 private constant KEY_MASK = type(uint32).max;
 
     /// @dev Writes checkpoint number `length` (0-based) with `key` and `value`; the caller bumps its length.
-    function push(mapping(uint256 => uint256) storage entries, uint256 length, uint32 key, uint128 value)
-        internal
-    {
+    function push(mapping(uint256 => uint256) storage entries, uint256 length, uint32 key, uint128 value) internal {
         entries[length] = uint256(key) | (uint256(value) << KEY_BITS);
     }
 

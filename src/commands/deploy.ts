@@ -26,7 +26,7 @@ export function deployCommand(): Command {
     .addOption(
       new Option('--snapshot-interval <SECONDS>', 'minimum seconds between snapshots (default 86400; 60 on local chains)'),
     )
-    .addOption(new Option('--claim-window <SNAPSHOTS>', 'snapshots a claim stays open before rolling over (default 12)'))
+    .addOption(new Option('--claim-window <SNAPSHOTS>', 'snapshots a claim stays open before rolling over (1-32, default 12)'))
     .addOption(new Option('--royalty-bps <BPS>', 'ERC-2981 royalty paid to the token, in basis points (default 500 = 5%)'))
     .addOption(new Option('--mint-fee <ETH>', 'fee per mint forwarded to the token, in the native unit (default 0)'))
     .addOption(

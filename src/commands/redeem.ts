@@ -7,8 +7,8 @@ export function redeemCommand(): Command {
   const command = new Command('redeem')
     .summary('burn tokens for their share of the redemption pool')
     .description(
-      "burn AMOUNT of the signer's IMO tokens for their share of the redemption pool (burning the whole supply also " +
-        'pays the pending revenue). Shows the payout first; asks on a terminal, needs --yes otherwise. An interrupted ' +
+      "burn AMOUNT of the signer's IMO tokens for their share of the redemption pool and of the redemption part of " +
+        'the revenue received since the last snapshot (burning the whole supply pays all the pending revenue). Shows the payout first; asks on a terminal, needs --yes otherwise. An interrupted ' +
         'burn is resumed on re-run, never sent twice.',
     )
     .argument('<AMOUNT>', 'tokens to burn, e.g. 100 or 0.5')
@@ -28,7 +28,7 @@ export function redeemCommand(): Command {
         note(
           `Burning ${formatNative(plan.amount, plan.symbol)} of ${formatNative(plan.balance, plan.symbol)} pays ${fmt(plan.payoutWei)} ` +
             `(redemption pool ${fmt(plan.redemptionPoolWei)}, supply ${formatNative(plan.totalSupply, plan.symbol)}` +
-            `${plan.wholeSupply ? `, the whole supply: also the pending ${fmt(plan.pendingRevenueWei)}` : ''})`,
+            `${plan.wholeSupply ? `, the whole supply: also the pending ${fmt(plan.pendingRevenueWei)}` : plan.pendingRevenueWei > 0n ? `, and its share of the redemption part of the pending ${fmt(plan.pendingRevenueWei)}` : ''})`,
         ),
     })
     printResult({ ...result, chainId: ctx.chainId, nativeSymbol: ctx.nativeSymbol }, (r) => {

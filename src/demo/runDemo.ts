@@ -282,6 +282,10 @@ export async function runDemo(
       'claim',
       'claiming for both holders (each with its own key)',
       async () => {
+        // Claims on a snapshot open once its second has ended (the snapshot holds the balances at the end
+        // of its second, so a flash loan cannot be in it); move the clock on by one second.
+        await base.publicClient.request({ method: 'evm_increaseTime', params: [1] } as never)
+        await base.publicClient.request({ method: 'evm_mine', params: [] } as never)
         const { claimRevenue } = await import('../revenue/claimRevenue.js')
         return Promise.all([claimRevenue(deployer, token), claimRevenue(holder, token)])
       },

@@ -96,9 +96,7 @@ export async function runDeploy(
         ...(values.snapshotInterval !== undefined
           ? { snapshotInterval: whole(values.snapshotInterval, '--snapshot-interval', 2n ** 64n - 1n)! }
           : {}),
-        ...(values.claimWindow !== undefined
-          ? { claimWindow: whole(values.claimWindow, '--claim-window', 2n ** 32n - 1n)! }
-          : {}),
+        ...(values.claimWindow !== undefined ? { claimWindow: whole(values.claimWindow, '--claim-window', 32n)! } : {}),
         ...(values.royaltyBps !== undefined ? { royaltyBps: whole(values.royaltyBps, '--royalty-bps', 10_000n)! } : {}),
         ...(values.mintFee !== undefined
           ? { mintFeeWei: parseAmount(values.mintFee, { name: '--mint-fee', allowZero: true }) }

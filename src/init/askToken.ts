@@ -121,7 +121,7 @@ export async function askToken(ask: InitPrompter, context: { modelPath: string; 
   })
   const claimWindow = await ask.input('Claim window (snapshots a claim stays open)', {
     default: String(DEPLOY_DEFAULTS.claimWindow),
-    validate: whole('--claim-window', 0n, 2n ** 32n - 1n),
+    validate: whole('--claim-window', 1n, 32n),
   })
   const royaltyBps = await ask.input('Royalty on resales, paid to the token (basis points, 500 = 5%)', {
     default: String(DEPLOY_DEFAULTS.royaltyBps),

@@ -75,6 +75,8 @@ export async function claimRevenue(ctx: ChainContext, token: Address, options: {
       if (!live)
         reason = `snapshot ${id} expired when snapshot ${id + report.claimWindow} was taken; its unclaimed remainder rolled into that snapshot's pool`
       else if (live.claimed) reason = `${holder} already claimed snapshot ${id}`
+      else if (live.takenAt >= report.now)
+        reason = `snapshot ${id} was taken this second; claims on it open at timestamp ${live.takenAt + 1} (its balances are those at the end of its second)`
       else if ((live.claimableWei ?? 0n) === 0n)
         reason = `${holder} has nothing to claim from snapshot ${id} (no balance at the snapshot, or an empty pool)`
       if (reason) return { ...base, status: 'nothing', snapshots: [], totalWei: 0n, reason }

@@ -50,7 +50,8 @@ export interface DepositResult {
  * @param options - again: skip the same-amount-in-this-period check.
  * @returns the outcome, with the pending revenue after it.
  * @throws UsageError (2) for a repeat without --again and no terminal; InsufficientFundsError (8) when the signer
- *   holds less than the amount; SimulationRevertedError (3) e.g. NoHolders; chain errors from sendStep.
+ *   holds less than the amount; UsageError (2) when the supply is zero (the
+ *   revenue would be locked); SimulationRevertedError (3) e.g. BalanceCapExceeded; chain errors from sendStep.
  * @example
  * import { depositRevenue } from './depositRevenue.js'
  * const result = await depositRevenue(ctx, deployment.imoToken.address, 1_000_000_000_000_000_000n)
@@ -74,7 +75,11 @@ export async function depositRevenue(
   const tokenKey = token.toLowerCase()
   const amountText = formatNative(amountWei, ctx.nativeSymbol)
   const read = callsTo(token, imoTokenAbi)
-  const [snapshotIdBig] = (await readMany(ctx, [read('currentSnapshotId')])) as [bigint]
+  const [snapshotIdBig, supply] = (await readMany(ctx, [read('currentSnapshotId'), read('totalSupply')])) as [bigint, bigint]
+  // receive() cannot refuse within a 2,300-gas stipend, so the token accepts ether with no holders left;
+  // nobody could ever claim or redeem it.
+  if (supply === 0n)
+    throw new UsageError('the token has no holders left (its whole supply was burned): revenue sent to it would be locked')
   const snapshotId = Number(snapshotIdBig)
 
   let stepId: string

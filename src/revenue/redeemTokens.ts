@@ -1,6 +1,7 @@
 /**
- * Burns IMO tokens for their share of the redemption pool (`burn`), after showing the payout and
- * asking to confirm. Burning the whole remaining supply also pays the pending revenue.
+ * Burns IMO tokens for their share of the redemption pool and of the redemption part of the revenue
+ * received since the last snapshot (`burn`, as the EIP-7641 reference), after showing the payout and
+ * asking to confirm. Burning the whole remaining supply pays all the pending revenue.
  *
  * Step id: `redeem:<token>:<amount>:<n>`: an open burn of the same amount in the signer's journal
  * (interrupted before its receipt was recorded) is resumed; otherwise the burn is new and numbered.

@@ -66,18 +66,17 @@ export async function planSnapshot(ctx: Pick<ChainContext, 'publicClient' | 'rpc
   const { callsTo, readMany } = await import('./readMany.js')
   const { chainNow } = await import('./chainNow.js')
   const read = callsTo(token, imoTokenAbi)
-  const [[currentId, next, pending, percent, claimWindow], now] = await Promise.all([
+  const [[currentId, next, pending, [toClaimPoolWei, toRedemptionWei], claimWindow], now] = await Promise.all([
     readMany(ctx, [
       read('currentSnapshotId'),
       read('nextSnapshotTimestamp'),
       read('pendingRevenue'),
-      read('percentClaimable'),
+      read('pendingSplit'),
       read('claimWindow'),
-    ]) as Promise<[bigint, bigint, bigint, number, number]>,
+    ]) as Promise<[bigint, bigint, bigint, readonly [bigint, bigint], number]>,
     chainNow(ctx),
   ])
   const snapshotId = Number(currentId) + 1
-  const toClaimPoolWei = (pending * BigInt(percent)) / 100n
   const expiresSnapshot = snapshotId > claimWindow ? snapshotId - claimWindow : undefined
   let rolledOverWei = 0n
   if (expiresSnapshot !== undefined) {
@@ -91,7 +90,7 @@ export async function planSnapshot(ctx: Pick<ChainContext, 'publicClient' | 'rpc
     snapshotId,
     pendingRevenueWei: pending,
     toClaimPoolWei,
-    toRedemptionWei: pending - toClaimPoolWei,
+    toRedemptionWei,
     rolledOverWei,
     ...(expiresSnapshot !== undefined ? { expiresSnapshot } : {}),
     nextSnapshotTimestamp: Number(next),

@@ -75,6 +75,12 @@ contract ImoTokenTest is TokenFixture {
         deploy(SUPPLY, PERCENT, INTERVAL, 0);
     }
 
+    function test_constructor_revertsOnWindowAbove32() public {
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.ClaimWindowTooLong.selector, 33, 32));
+        deploy(SUPPLY, PERCENT, INTERVAL, 33);
+        vm.assertEq(uint256(deploy(SUPPLY, PERCENT, INTERVAL, 32).claimWindow()), 32, "32 is allowed");
+    }
+
     function test_constructor_revertsOnZeroModelHash() public {
         vm.expectRevert(ImoToken.ZeroModelHash.selector);
         new ImoToken("n", "s", SUPPLY, alice, bytes32(0), "", PERCENT, INTERVAL, WINDOW, owner);
@@ -110,13 +116,17 @@ contract ImoTokenTest is TokenFixture {
         vm.assertEq(ret, abi.encodeWithSelector(ImoToken.BalanceCapExceeded.selector, cap + 1, cap), "error");
     }
 
-    function test_receive_revertsWithZeroSupply() public {
+    /// receive() cannot read storage within a 2,300-gas stipend, so it no longer refuses revenue once the
+    /// supply is zero; such ether stays locked (no holder can claim or redeem it), as the header states.
+    function test_receive_withZeroSupplyIsLocked() public {
         vm.prank(alice);
         token.burn(SUPPLY);
-        vm.prank(payer);
-        (bool ok, bytes memory ret) = address(token).call{value: 1}("");
-        vm.assertFalse(ok, "accepted with no holders");
-        vm.assertEq(ret, abi.encodeWithSelector(ImoToken.NoHolders.selector), "error");
+        deposit(1 ether);
+        vm.assertEq(token.pendingRevenue(), 1 ether, "pending, but nobody can take it");
+        vm.assertEq(token.redeemableOnBurn(1), 0, "no burn can pay it");
+        vm.warp(token.nextSnapshotTimestamp());
+        vm.expectRevert(ImoToken.NoHolders.selector);
+        token.snapshot();
     }
 
     /*////////////////////////////// snapshot //////////////////////////////*/
@@ -149,7 +159,7 @@ contract ImoTokenTest is TokenFixture {
 
     function test_snapshot_secondRespectsInterval() public {
         snap();
-        uint256 t = block.timestamp;
+        uint256 t = token.lastSnapshotTimestamp();
         vm.warp(t + INTERVAL - 1);
         vm.expectRevert(abi.encodeWithSelector(ImoToken.SnapshotTooEarly.selector, t + INTERVAL));
         token.snapshot();
@@ -185,6 +195,7 @@ contract ImoTokenTest is TokenFixture {
         vm.expectEmit(true, false, false, true, address(token));
         emit SnapshotTaken(4, 0.6 ether + 4.5 ether, 0.4 ether, 4.5 ether);
         token.snapshot();
+        vm.warp(block.timestamp + 1);
         vm.assertFalse(token.isClaimable(1), "expired");
         (,,,, bool expired) = token.snapshotInfo(1);
         vm.assertTrue(expired, "info expired");
@@ -228,6 +239,52 @@ contract ImoTokenTest is TokenFixture {
         vm.expectRevert(abi.encodeWithSelector(ImoToken.AlreadyClaimed.selector, alice, 1));
         vm.prank(alice);
         token.claim(1);
+    }
+
+    /// The claimed flags share the account word with the balance: transfers (which write checkpoints) keep them.
+    function test_claim_flagsSurviveTransfersAndCheckpoints() public {
+        deposit(1 ether);
+        snap();
+        claimAs(alice, 1);
+        send(alice, bob, 1 ether); // first change of the period: writes a checkpoint into alice's word
+        send(bob, alice, 1 ether);
+        vm.assertTrue(token.hasClaimed(alice, 1), "still flagged");
+        vm.assertEq(token.balanceOf(alice), SUPPLY, "balance intact");
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.AlreadyClaimed.selector, alice, 1));
+        vm.prank(alice);
+        token.claim(1);
+    }
+
+    /// With the longest window (32), every live snapshot can be claimed once, in any order.
+    function test_claim_anyOrderAcrossTheLongestWindow() public {
+        token = deploy(SUPPLY, 100, INTERVAL, 32);
+        send(alice, bob, SUPPLY / 2);
+        for (uint256 i = 0; i < 40; ++i) {
+            deposit(1 ether);
+            snap();
+        }
+        // Live: 9..40. Claim 40 first, then 9 (31 below), then the rest from the middle out.
+        // Snapshots 33..40 each carry the unclaimed 1 ether of 1..8, rolled over when those expired.
+        vm.assertEq(claimAs(bob, 40), 1 ether, "latest");
+        vm.assertEq(claimAs(bob, 9), 0.5 ether, "oldest live, 31 below the latest claim");
+        for (uint256 id = 24; id > 9; --id) {
+            claimAs(bob, id);
+        }
+        for (uint256 id = 25; id < 40; ++id) {
+            claimAs(bob, id);
+        }
+        for (uint256 id = 9; id <= 40; ++id) {
+            vm.assertTrue(token.hasClaimed(bob, id), "flagged");
+            vm.assertEq(token.claimableRevenue(bob, id), 0, "nothing left");
+            vm.expectRevert(abi.encodeWithSelector(ImoToken.AlreadyClaimed.selector, bob, id));
+            vm.prank(bob);
+            token.claim(id);
+        }
+        vm.assertFalse(token.hasClaimed(bob, 8), "expired, not recorded");
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.SnapshotExpired.selector, 8, 40));
+        vm.prank(bob);
+        token.claim(8);
+        vm.assertEq(token.outstandingClaims(), 20 ether, "alice's halves of 9..40");
     }
 
     function test_claim_revertsOnUnknownSnapshot() public {
@@ -438,12 +495,31 @@ contract ImoTokenTest is TokenFixture {
     function test_redeemableOnBurn_quotes() public {
         vm.assertEq(token.redeemableOnBurn(SUPPLY), 0, "empty pools");
         deposit(10 ether);
-        vm.assertEq(token.redeemableOnBurn(SUPPLY / 2), 0, "pending is not redeemable by partial burns");
+        // As the EIP-7641 reference: the redemption part (40%) of pending revenue is redeemable pro rata.
+        vm.assertEq(token.redeemableOnBurn(SUPPLY / 2), 2 ether, "half of the pending redemption part");
         vm.assertEq(token.redeemableOnBurn(SUPPLY), 10 ether, "whole supply takes pending");
         vm.assertEq(token.redeemableOnBurn(SUPPLY + 1), 10 ether, "more than supply: capped quote");
         snap();
-        vm.assertEq(token.redeemableOnBurn(SUPPLY / 2), 2 ether, "half");
+        vm.assertEq(token.redeemableOnBurn(SUPPLY / 2), 2 ether, "half of the redemption pool");
         vm.assertEq(token.redeemableOnBurn(0), 0, "zero");
+    }
+
+    /// pendingSplit() quotes the next snapshot exactly, also after burns took from pending revenue.
+    function test_pendingSplit_quotesTheNextSnapshot() public {
+        deposit(10 ether);
+        (uint256 toClaim, uint256 toRedemption) = token.pendingSplit();
+        vm.assertEq(toClaim, 6 ether, "claim part");
+        vm.assertEq(toRedemption, 4 ether, "redemption part");
+        vm.prank(alice);
+        token.burn(SUPPLY / 4); // takes a quarter of the 4 ether redemption part
+        vm.assertEq(token.pendingRevenue(), 9 ether, "pending after the burn");
+        (toClaim, toRedemption) = token.pendingSplit();
+        vm.assertEq(toClaim, 6 ether, "claim part untouched");
+        vm.assertEq(toRedemption, 3 ether, "redemption part less the burn");
+        vm.warp(token.nextSnapshotTimestamp());
+        vm.expectEmit(true, false, false, true, address(token));
+        emit SnapshotTaken(1, 6 ether, 3 ether, 0);
+        token.snapshot();
     }
 
     function test_claimableRevenue_neverReverts() public {
@@ -537,7 +613,9 @@ contract ImoTokenTest is TokenFixture {
 
     function test_snapshot_revertsWhenTimestampExceeds32Bits() public {
         vm.warp(uint256(type(uint32).max) + 1);
-        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 32, uint256(type(uint32).max) + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 32, uint256(type(uint32).max) + 1)
+        );
         token.snapshot();
     }
 

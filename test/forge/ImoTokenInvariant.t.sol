@@ -3,13 +3,20 @@ pragma solidity ^0.8.24;
 
 import {ImoToken} from "../../contracts/ImoToken.sol";
 import {TestBase, FuzzSelector} from "./utils/Vm.sol";
+import {FlashLender, FlashBorrower, StipendPayer, ForcedSender} from "./utils/Attackers.sol";
 
-/// @dev Drives random deposits, transfers, snapshots, claims, batch claims, burns and time jumps (which make
-/// snapshots expire and roll over), and keeps ghost records to check against.
+/// @dev Drives random deposits (by call, by 2,300-gas `transfer`, and forced by SELFDESTRUCT), transfers,
+/// snapshots (also taken by a flash borrower holding borrowed tokens), claims, batch claims, burns (also
+/// between a deposit and the next snapshot) and time jumps (which make snapshots expire and roll over), and
+/// keeps ghost records to check against.
 contract ImoTokenHandler is TestBase {
     ImoToken public immutable token;
+    FlashLender public immutable lender;
+    FlashBorrower public immutable borrower;
+    StipendPayer public immutable stipendPayer;
     address[] public actors;
     uint256 public constant WINDOW = 2;
+    uint256 public constant PERCENT = 37;
 
     uint256 public revenueIn;
     uint256 public claimedOut;
@@ -18,23 +25,62 @@ contract ImoTokenHandler is TestBase {
     bool public wrongShare;
     bool public wrongRedemption;
 
-    // Balances and supply recorded at the moment each snapshot was taken.
+    // Balances and supply at the end of the second each snapshot was taken in, recorded by _settle().
     mapping(uint256 id => mapping(address => uint256)) public balanceAtSnap;
     mapping(uint256 id => uint256) public supplyAtSnap;
     mapping(uint256 id => mapping(address => bool)) public ghostClaimed;
+    /// Snapshots up to this id have final (recorded) balances.
+    uint256 public settledId;
+    /// Wei paid to burners out of the revenue received since the latest snapshot (the reference's `_burned`).
+    uint256 public burnedSinceSnapshot;
 
     constructor() {
         actors.push(address(0x1001));
         actors.push(address(0x1002));
         actors.push(address(0x1003));
         actors.push(address(0x1004));
-        token = new ImoToken("I", "I", 1_000_000 ether, actors[0], keccak256("m"), "", 37, 1 hours, uint32(WINDOW), address(this));
+        token = new ImoToken(
+            "I",
+            "I",
+            1_000_000 ether,
+            actors[0],
+            keccak256("m"),
+            "",
+            uint8(PERCENT),
+            1 hours,
+            uint32(WINDOW),
+            address(this)
+        );
+        lender = new FlashLender(token);
+        borrower = new FlashBorrower(token, lender);
+        stipendPayer = new StipendPayer();
+        actors.push(address(lender)); // a holder like the others (its tokens move and are claimable)
         // Spread the supply unevenly before the first snapshot.
         vm.startPrank(actors[0]);
         token.transfer(actors[1], 300_000 ether + 1);
         token.transfer(actors[2], 77_777 ether);
         token.transfer(actors[3], 3);
+        token.transfer(address(lender), 400_000 ether);
         vm.stopPrank();
+    }
+
+    /// @dev Records the balances of the latest snapshot once its second has ended (no action in a later
+    /// second has run yet, so they are those at the end of its second).
+    modifier settles() {
+        _settle();
+        _;
+        _settle();
+    }
+
+    function _settle() private {
+        uint256 current = token.currentSnapshotId();
+        if (current == settledId || block.timestamp == token.lastSnapshotTimestamp()) return;
+        for (uint256 i = 0; i < actors.length; ++i) {
+            balanceAtSnap[current][actors[i]] = token.balanceOf(actors[i]);
+        }
+        balanceAtSnap[current][address(borrower)] = token.balanceOf(address(borrower));
+        supplyAtSnap[current] = token.totalSupply();
+        settledId = current;
     }
 
     function actorCount() external view returns (uint256) {
@@ -45,33 +91,57 @@ contract ImoTokenHandler is TestBase {
         return actors[seed % actors.length];
     }
 
-    function deposit(uint256 amount) external {
+    function deposit(uint256 amount) external settles {
         amount = bound(amount, 0, 1_000 ether);
-        if (token.totalSupply() == 0) return;
         vm.deal(address(this), amount);
         (bool ok,) = address(token).call{value: amount}("");
         require(ok, "deposit");
         revenueIn += amount;
     }
 
-    function transfer(uint256 fromSeed, uint256 toSeed, uint256 amount) external {
+    /// A marketplace paying a royalty with Solidity's `transfer` (2,300 gas).
+    function depositByTransfer(uint256 amount) external settles {
+        amount = bound(amount, 0, 1_000 ether);
+        vm.deal(address(stipendPayer), amount);
+        stipendPayer.payByTransfer(payable(address(token)), amount);
+        revenueIn += amount;
+    }
+
+    /// Ether forced in without a call; it counts as revenue.
+    function forceDeposit(uint256 amount) external settles {
+        amount = bound(amount, 0, 100 ether);
+        vm.deal(address(this), amount);
+        new ForcedSender{value: amount}(payable(address(token)));
+        revenueIn += amount;
+    }
+
+    function transfer(uint256 fromSeed, uint256 toSeed, uint256 amount) external settles {
         address from = _actor(fromSeed);
         amount = bound(amount, 0, token.balanceOf(from));
         vm.prank(from);
         token.transfer(_actor(toSeed), amount);
     }
 
-    function snapshot(uint256 warpBy) external {
+    function snapshot(uint256 warpBy) external settles {
         vm.warp(block.timestamp + bound(warpBy, 0, 3 hours));
+        _settle();
         if (block.timestamp < token.nextSnapshotTimestamp() || token.totalSupply() == 0) return;
-        uint256 id = token.snapshot();
-        for (uint256 i = 0; i < actors.length; ++i) {
-            balanceAtSnap[id][actors[i]] = token.balanceOf(actors[i]);
-        }
-        supplyAtSnap[id] = token.totalSupply();
+        token.snapshot();
+        burnedSinceSnapshot = 0;
     }
 
-    function claim(uint256 actorSeed, uint256 idSeed) external {
+    /// Borrows the lender's tokens, snapshots while holding them and repays, all in one call.
+    function flashSnapshot(uint256 amount) external settles {
+        uint256 next = token.nextSnapshotTimestamp();
+        if (block.timestamp < next) vm.warp(next);
+        _settle();
+        if (token.totalSupply() == 0) return;
+        amount = bound(amount, 0, token.balanceOf(address(lender)));
+        borrower.attack(amount);
+        burnedSinceSnapshot = 0;
+    }
+
+    function claim(uint256 actorSeed, uint256 idSeed) external settles {
         address holder = _actor(actorSeed);
         uint256 current = token.currentSnapshotId();
         if (current == 0) return;
@@ -84,7 +154,17 @@ contract ImoTokenHandler is TestBase {
         _book(holder, id, paid, expected);
     }
 
-    function claimBatch(uint256 actorSeed, uint256 fromSeed, uint256 count) external {
+    /// The flash borrower tries to claim the snapshots it took; it never holds tokens at a second's end.
+    function borrowerClaim(uint256 idSeed) external settles {
+        uint256 current = token.currentSnapshotId();
+        if (current == 0) return;
+        uint256 id = bound(idSeed, 1, current);
+        uint256 before = address(borrower).balance;
+        borrower.claimId(id);
+        if (address(borrower).balance != before) wrongShare = true;
+    }
+
+    function claimBatch(uint256 actorSeed, uint256 fromSeed, uint256 count) external settles {
         address holder = _actor(actorSeed);
         uint256 current = token.currentSnapshotId();
         if (current == 0) return;
@@ -112,27 +192,44 @@ contract ImoTokenHandler is TestBase {
         if (ghostClaimed[id][holder]) doubleClaim = true;
         ghostClaimed[id][holder] = true;
         (uint256 claimPool,,,,) = token.snapshotInfo(id);
+        // Claims open only once the snapshot's second has ended, i.e. on settled snapshots.
+        if (id > settledId) wrongShare = true;
         uint256 share = (claimPool * balanceAtSnap[id][holder]) / supplyAtSnap[id];
         if (paid != share || paid != expected || paid == 0) wrongShare = true;
         claimedOut += paid;
     }
 
-    function burn(uint256 actorSeed, uint256 amount) external {
+    /// Burns at any time, also between a deposit and the next snapshot; checks the payout against the
+    /// EIP-7641 reference formula computed here from the public pools.
+    function burn(uint256 actorSeed, uint256 amount) external settles {
         address holder = _actor(actorSeed);
         uint256 balance = token.balanceOf(holder);
         if (balance == 0) return;
         // Sometimes the whole balance (and, for the last holder, the whole supply).
         amount = amount % 4 == 0 ? balance : bound(amount, 1, balance);
+        uint256 supply = token.totalSupply();
+        uint256 redemption = token.redemptionPool();
+        uint256 pending = token.pendingRevenue();
+        uint256 expected;
+        uint256 fromNew;
+        if (amount == supply) {
+            expected = redemption + pending;
+        } else {
+            uint256 revenue = pending + burnedSinceSnapshot; // the reference's newRevenue
+            fromNew = (amount * (revenue * (100 - PERCENT) - burnedSinceSnapshot * 100)) / 100 / supply;
+            expected = (amount * redemption) / supply + fromNew;
+        }
         uint256 quote = token.redeemableOnBurn(amount);
         uint256 before = holder.balance;
         vm.prank(holder);
         token.burn(amount);
         uint256 paid = holder.balance - before;
-        if (paid != quote) wrongRedemption = true;
+        if (paid != quote || paid != expected) wrongRedemption = true;
+        burnedSinceSnapshot += fromNew;
         redeemedOut += paid;
     }
 
-    function warp(uint256 by) external {
+    function warp(uint256 by) external settles {
         vm.warp(block.timestamp + bound(by, 0, 12 hours));
     }
 
@@ -156,7 +253,7 @@ contract ImoTokenInvariantTest is TestBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](7);
+        bytes4[] memory s = new bytes4[](12);
         s[0] = ImoTokenHandler.deposit.selector;
         s[1] = ImoTokenHandler.transfer.selector;
         s[2] = ImoTokenHandler.snapshot.selector;
@@ -164,13 +261,17 @@ contract ImoTokenInvariantTest is TestBase {
         s[4] = ImoTokenHandler.claimBatch.selector;
         s[5] = ImoTokenHandler.burn.selector;
         s[6] = ImoTokenHandler.warp.selector;
+        s[7] = ImoTokenHandler.depositByTransfer.selector;
+        s[8] = ImoTokenHandler.forceDeposit.selector;
+        s[9] = ImoTokenHandler.flashSnapshot.selector;
+        s[10] = ImoTokenHandler.borrowerClaim.selector;
+        s[11] = ImoTokenHandler.burn.selector; // burns twice as likely: they interleave with deposits
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
 
     /// @dev pending + redemption + unclaimed remainder of every live snapshot.
     function _liabilities() internal view returns (uint256 total) {
-        total = token.pendingRevenue() + token.redemptionPool();
         uint256 current = token.currentSnapshotId();
         uint256 window = token.claimWindow();
         uint256 first = current > window ? current - window + 1 : 1;
@@ -179,11 +280,14 @@ contract ImoTokenInvariantTest is TestBase {
             vm.assertLe(c, p, "claimed exceeds pool");
             total += p - c;
         }
+        vm.assertEq(token.outstandingClaims(), total, "outstanding != sum of live remainders");
+        total += token.pendingRevenue() + token.redemptionPool();
     }
 
     /// The header invariant: the balance covers what is still claimable plus the redemption pool (and pending).
     function invariant_balanceCoversLiabilities() public view {
-        vm.assertGe(address(token).balance, _liabilities(), "balance < liabilities");
+        vm.assertGe(address(token).balance, token.outstandingClaims() + token.redemptionPool(), "balance < liabilities");
+        vm.assertGe(address(token).balance, _liabilities(), "balance < liabilities + pending");
     }
 
     /// Revenue in = claimed + redeemed + still claimable + redemption pool + pending (+ dust kept inside).
@@ -201,12 +305,13 @@ contract ImoTokenInvariantTest is TestBase {
         vm.assertFalse(handler.wrongRedemption(), "a burn paid other than its quote");
     }
 
-    /// Balances and supply at a snapshot never change after later transfers and burns.
+    /// Balances and supply at a snapshot are those at the end of its second and never change after.
     function invariant_snapshotBalancesAreFrozen() public view {
-        uint256 current = token.currentSnapshotId();
+        uint256 settled = handler.settledId();
         uint256 n = handler.actorCount();
         uint256 sum;
-        for (uint256 id = 1; id <= current; ++id) {
+        for (uint256 id = 1; id <= settled; ++id) {
+            vm.assertEq(token.balanceOfAt(address(handler.borrower()), id), 0, "a flash borrower is in a snapshot");
             vm.assertEq(token.totalSupplyAt(id), handler.supplyAtSnap(id), "supply at snapshot changed");
             for (uint256 i = 0; i < n; ++i) {
                 address a = handler.actors(i);
@@ -217,5 +322,7 @@ contract ImoTokenInvariantTest is TestBase {
             sum += token.balanceOf(handler.actors(i));
         }
         vm.assertEq(sum, token.totalSupply(), "sum of balances != total supply");
+        vm.assertEq(token.balanceOf(address(handler.borrower())), 0, "the flash borrower kept tokens");
+        vm.assertEq(address(handler.borrower()).balance, 0, "the flash borrower was paid");
     }
 }

@@ -42,7 +42,10 @@ abstract contract TokenFixture is TestBase {
     }
 
     function deploy(uint256 supply, uint8 percent, uint64 interval, uint32 window) internal returns (ImoToken) {
-        return new ImoToken("IMO Model", "IMO", supply, alice, MODEL_HASH, "ipfs://model", percent, interval, window, owner);
+        return
+            new ImoToken(
+                "IMO Model", "IMO", supply, alice, MODEL_HASH, "ipfs://model", percent, interval, window, owner
+            );
     }
 
     function deposit(uint256 amount) internal {
@@ -51,10 +54,12 @@ abstract contract TokenFixture is TestBase {
         require(ok, "deposit failed");
     }
 
-    /// @dev Warps to the earliest allowed time and snapshots.
-    function snap() internal returns (uint256) {
+    /// @dev Warps to the earliest allowed time, snapshots, and lets that second end (so the snapshot's
+    /// balances are final and claims on it are open).
+    function snap() internal returns (uint256 id) {
         vm.warp(token.nextSnapshotTimestamp());
-        return token.snapshot();
+        id = token.snapshot();
+        vm.warp(block.timestamp + 1);
     }
 
     function send(address from, address to, uint256 amount) internal {
