@@ -154,6 +154,13 @@ describe('imo offer', () => {
     assert.equal(s.sold, parseEther('350').toString())
     assert.equal(s.raisedWei, parseEther('3.5').toString())
     assert.equal(s.phase, 'open')
+    const screen = json(await imo(['status', '--json']))
+    assert.equal(screen.offering.sale, created.record.sale, 'imo status shows the running offering')
+    assert.equal(screen.offering.sold, parseEther('350').toString())
+    assert.match(
+      (await imo(['status'])).stdout,
+      /Offering\n {2}sale +0x\w+\n {2}status +open, ends .*\n {2}price +0\.01 ETH per token \(fixed\)/,
+    )
     await warp(3600)
     oneLineError(await buy(3, ['10']), 2, /^error: the sale ended .*\(\d+ s ago\); nothing was sent$/)
     const sellerBefore = await pub().getBalance({ address: A })

@@ -185,3 +185,28 @@ export async function readOffering(
   }
   return state
 }
+
+/**
+ * The offering recorded beside a deployment, if one is running (recorded and not finalized), for `imo status`.
+ * @param ctx - chain context.
+ * @param deploymentFile - --deployment FILE, if given.
+ * @param account - whose purchase to read.
+ * @returns its state, or undefined when none is recorded or it is finalized.
+ * @example
+ * const offering = await readRunningOffering(ctx, values.deployment, holder)
+ * offering?.phase // 'open'
+ */
+export async function readRunningOffering(
+  ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl' | 'chainId'>,
+  deploymentFile?: string,
+  account?: Address,
+): Promise<OfferingState | undefined> {
+  const found = await resolveSale(ctx, deploymentFile ? { deployment: deploymentFile } : {}).catch(() => undefined)
+  if (!found) return undefined
+  // A stale record (e.g. a restarted devnet) leaves the offering out instead of failing the whole screen.
+  const state = await readOffering(ctx, found.sale, account).catch((error: unknown) => {
+    if (error instanceof UsageError) return undefined
+    throw error
+  })
+  return state === undefined || state.phase === 'finalized' ? undefined : state
+}
