@@ -23,8 +23,8 @@ describe('imo offer', () => {
   let token: Address
   let A: Address
   const pub = () => createPublicClient({ chain: foundry, transport: http(anvil.rpcUrl) })
-  const imo = (args: string[], who: Who = 0) =>
-    runCli(args, { cwd: work, env: { IMO_PRIVATE_KEY: anvil.accounts[who].privateKey, IMO_RPC_URL: anvil.rpcUrl } })
+  const imo = (args: string[], who: Who = 0, env: Record<string, string> = {}) =>
+    runCli(args, { cwd: work, env: { IMO_PRIVATE_KEY: anvil.accounts[who].privateKey, IMO_RPC_URL: anvil.rpcUrl, ...env } })
   const json = (result: CliResult) => {
     assert.equal(result.code, 0, result.stderr)
     return JSON.parse(result.stdout)
@@ -317,5 +317,18 @@ describe('imo offer', () => {
     )
     await warp(300)
     json(await imo(['offer', 'finalize', '--json']))
+  })
+
+  it('a crash right after broadcasting the deployment resumes the same sale, with the same times', async () => {
+    const nonce = await pub().getTransactionCount({ address: A })
+    const args = ['offer', 'create', '--amount', '10', '--price', '0.01', '--start', '+1h', '--duration', '600', '--yes']
+    const crashed = await imo(args, 0, { IMO_TEST_CRASH_AT: 'after-broadcast:offer:' })
+    assert.equal(crashed.signal, 'SIGKILL', crashed.stderr)
+    await warp(30) // "+1h" now means another time: the pending record keeps the first one
+    const resumed = json(await imo([...args, '--json']))
+    assert.equal(resumed.status, 'created')
+    assert.equal(await pub().getTransactionCount({ address: A }), nonce + 3, 'one deploy, one approve, one fund')
+    assert.equal(await balanceOf(resumed.record.sale), parseEther('10'))
+    assert.equal(json(await imo([...args, '--json'])).status, 'existing', 'a third run changes nothing')
   })
 })

@@ -78,11 +78,16 @@ export async function createOffering(
     allowlist: params.allowlist?.map((e) => [e.address, String(e.cap)]),
   })
 
-  const existing = readOfferingFile(paths.record)
-  if (existing && existing.chainId === ctx.chainId && existing.request !== request && existing.sale) {
+  let existing = readOfferingFile(paths.record)
+  if (existing && existing.chainId === ctx.chainId && existing.sale) {
     const { readOffering } = await import('./readOffering.js')
-    const state = await readOffering(ctx, existing.sale).catch(() => undefined)
-    if (state && state.phase !== 'finalized')
+    const state = await readOffering(ctx, existing.sale).catch((error: unknown) => {
+      if (error instanceof UsageError) return undefined // no sale there any more (e.g. a restarted devnet)
+      throw error
+    })
+    // A finalized (or vanished) sale is history: the same flags open a new one.
+    if (!state || state.phase === 'finalized') existing = undefined
+    else if (existing.request !== request)
       throw new UsageError(`an offering that is not finalized is already recorded in ${paths.record} (sale ${existing.sale})`, {
         hint: 'finalize it first (imo offer finalize), or pass --deployment FILE for another deployment',
       })
