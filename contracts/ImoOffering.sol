@@ -184,6 +184,11 @@ contract ImoOffering is ReentrancyGuardTransient {
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice Most snapshot ids one revenue collection looks at, so that many snapshots (a short snapshot
+    /// interval, or someone taking them on purpose) can never make {finalize} run out of gas; {claimRevenue}
+    /// continues from `revenueCursor`.
+    uint256 public constant MAX_SNAPSHOTS_PER_COLLECTION = 256;
+
     uint256 private constant MASK_120 = type(uint120).max;
     uint256 private constant MASK_128 = type(uint128).max;
     uint256 private constant STATUS_SHIFT = 120;
@@ -486,11 +491,13 @@ contract ImoOffering is ReentrancyGuardTransient {
         return state & STATUS_MASK == STATUS_FINALIZED && state >> RAISED_SHIFT < softCap;
     }
 
-    /// @dev Claims every snapshot from `revenueCursor` on that has revenue for this contract; stops at the first
-    /// claim the token refuses (e.g. a snapshot claimable only from the next block) so a later call retries it.
+    /// @dev Claims every snapshot from `revenueCursor` on (at most MAX_SNAPSHOTS_PER_COLLECTION) that has revenue for
+    /// this contract; stops at the first claim the token refuses (e.g. a snapshot claimable only from the next block)
+    /// so a later call retries it.
     function _collectRevenue() private {
         uint256 id = revenueCursor;
         uint256 last = IERC7641Snapshots(address(token)).currentSnapshotId();
+        if (last >= id + MAX_SNAPSHOTS_PER_COLLECTION) last = id + MAX_SNAPSHOTS_PER_COLLECTION - 1;
         uint256 before = address(this).balance;
         for (; id <= last; ++id) {
             if (IERC7641(address(token)).claimableRevenue(address(this), id) == 0) continue;
