@@ -140,6 +140,12 @@ describe('imo offer', () => {
       /^error: the sale opens \d{4}-\d\d-\d\dT[\d:]+[+-]\d\d:\d\d \(in (1|2) min.*\); nothing was sent$/,
     )
     await warp(120)
+    const nonceB = await pub().getTransactionCount({ address: address(1) })
+    const dry = json(await imo(['offer', 'buy', '10', '--dry-run', '--json'], 1))
+    assert.equal(dry.status, 'dry-run')
+    assert.equal(dry.costWei, parseEther('0.1').toString())
+    oneLineError(await imo(['offer', 'buy', '10'], 1), 2, /^error: missing confirmation for buying 10 SAL for 0\.1 ETH: pass --yes/)
+    assert.equal(await pub().getTransactionCount({ address: address(1) }), nonceB, 'nothing sent')
     const b = json(await buy(1, ['100', '--json']))
     assert.equal(b.costWei, parseEther('1').toString())
     const c = json(await buy(2, ['--spend', '2.5', '--json']))

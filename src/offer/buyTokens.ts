@@ -25,7 +25,7 @@ export interface BuyParams {
 }
 
 export interface BuyResult {
-  status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run'
+  status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run' | 'cancelled'
   sale: Address
   buyer: Address
   symbol: string
@@ -133,8 +133,20 @@ export async function buyTokens(ctx: ChainContext, sale: Address, params: BuyPar
     const { confirmAction } = await import('../revenue/confirmAction.js')
     const what = `buying ${formatNative(amount, state.symbol)} for ${formatNative(costWei, ctx.nativeSymbol)}`
     const question = `Buy ${formatNative(amount, state.symbol)} at ${formatNative(state.priceWei, ctx.nativeSymbol)} per token for ${formatNative(costWei, ctx.nativeSymbol)}${state.kind === 'descending' ? ' (or less: the price is falling)' : ''}?`
-    if (!(await confirmAction(question, { skip: Boolean(params.yes), flag: '--yes', what })))
-      throw new UsageError('cancelled: nothing was sent')
+    if (!(await confirmAction(question, { skip: Boolean(params.yes), flag: '--yes', what }))) {
+      const delivered = state.softCapWei === 0n
+      return {
+        status: 'cancelled',
+        sale,
+        buyer: account.address,
+        symbol: state.symbol,
+        amount,
+        priceWei: state.priceWei,
+        costWei,
+        delivered,
+        gas: 0n,
+      }
+    }
   }
   const outcome = await sendStep(ctx, {
     id: stepId,

@@ -31,7 +31,7 @@ export interface CreateOfferingParams {
 }
 
 export interface CreateOfferingResult {
-  status: 'created' | 'existing' | 'dry-run'
+  status: 'created' | 'existing' | 'dry-run' | 'cancelled'
   recordPath: string
   record: OfferingRecord
   allowlistPath?: string
@@ -190,7 +190,7 @@ export async function createOffering(
         : `${formatNative(params.startPriceWei, ctx.nativeSymbol)} falling to ${formatNative(params.floorPriceWei, ctx.nativeSymbol)}`
     const what = `a sale of ${formatNative(params.amount, symbol)} at ${price} per token, ${formatWhen(parameters.startTime, now)} to ${formatWhen(parameters.endTime, now)}`
     if (!(await confirmAction(`Open ${what} and move the tokens into it?`, { skip: Boolean(params.yes), flag: '--yes', what })))
-      throw new UsageError('cancelled: nothing was sent')
+      return { status: 'cancelled', recordPath: paths.record, record, outcomes: [] }
   }
   writeOfferingFile(paths.record, record)
   const deployed = await sendStep(ctx, deployStep)

@@ -76,6 +76,7 @@ export function renderCreated(result: CreateOfferingResult, nativeSymbol = 'ETH'
       ? `${eth(p.startPriceWei)} per token`
       : `${eth(p.startPriceWei)} falling to ${eth(p.floorPriceWei)} per token`
   const terms = `${formatNative(BigInt(p.amount), 'tokens')} at ${price}, ${formatWhen(p.startTime, now)} to ${formatWhen(p.endTime, now)}`
+  if (result.status === 'cancelled') return 'Cancelled: nothing was sent'
   if (result.status === 'dry-run') {
     const deploy = result.outcomes[0]
     return `Dry run: deploying the sale (${terms}) would use ${deploy?.gas ?? 0n} gas (at most ${formatNative(deploy?.costWei ?? 0n, nativeSymbol)}); approving and moving the tokens in follow; nothing was sent`
@@ -99,6 +100,7 @@ export function renderCreated(result: CreateOfferingResult, nativeSymbol = 'ETH'
 export function renderBought(r: BuyResult, nativeSymbol = 'ETH'): string {
   const eth = (wei: bigint) => formatNative(wei, nativeSymbol)
   const what = `${formatNative(r.amount, r.symbol)} at ${eth(r.priceWei)} per token for ${eth(r.costWei)}`
+  if (r.status === 'cancelled') return 'Cancelled: nothing was sent'
   if (r.status === 'dry-run') return `Dry run: buying ${what} would use ${r.gas} gas; nothing was sent`
   return [
     `Bought${r.status === 'sent' ? '' : ' (resumed)'} ${what}${r.delivered ? '' : ' (delivered after the sale if its soft cap is met)'}`,
