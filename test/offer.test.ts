@@ -144,7 +144,11 @@ describe('imo offer', () => {
     const dry = json(await imo(['offer', 'buy', '10', '--dry-run', '--json'], 1))
     assert.equal(dry.status, 'dry-run')
     assert.equal(dry.costWei, parseEther('0.1').toString())
-    oneLineError(await imo(['offer', 'buy', '10'], 1), 2, /^error: missing confirmation for buying 10 SAL for 0\.1 ETH: pass --yes/)
+    oneLineError(
+      await imo(['offer', 'buy', '10'], 1),
+      2,
+      /^error: missing confirmation for buying 10 SAL for 0\.1 ETH: pass --yes/,
+    )
     assert.equal(await pub().getTransactionCount({ address: address(1) }), nonceB, 'nothing sent')
     const b = json(await buy(1, ['100', '--json']))
     assert.equal(b.costWei, parseEther('1').toString())
