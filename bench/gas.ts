@@ -16,7 +16,14 @@ import {
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
-import { aigcCollectionAbi, aigcCollectionBytecode, imoTokenAbi, imoTokenBytecode } from '../contracts-abi/index.js'
+import {
+  aigcCollectionAbi,
+  aigcCollectionBytecode,
+  imoOfferingAbi,
+  imoOfferingBytecode,
+  imoTokenAbi,
+  imoTokenBytecode,
+} from '../contracts-abi/index.js'
 import { startAnvil } from '../src/devnet/startAnvil.js'
 import { encodeProof } from '../src/mint/encodeProof.js'
 import { signAttestation } from '../src/mint/signAttestation.js'
@@ -212,6 +219,93 @@ async function main(anvilUrl: string) {
     'refund: after expiry',
     await wallet(payer).writeContract({ address: collection, abi: aigcCollectionAbi, functionName: 'refund', args: [2n] }),
   )
+
+  // The offering (ImoOffering): sales of a fresh token (no snapshot yet, the usual case right after deploy)
+  // and of the bench token above (12 snapshots: every first balance change in a period writes a checkpoint).
+  const now = async () => Number((await pub.getBlock({ blockTag: 'latest' })).timestamp)
+  const price = parseEther('0.001')
+  const openSale = async (saleToken: Address, softCap: bigint, label?: string) => {
+    const start = BigInt((await now()) + 10)
+    const hash = await wallet(deployer).deployContract({
+      abi: imoOfferingAbi,
+      bytecode: imoOfferingBytecode,
+      args: [
+        saleToken,
+        deployer.address,
+        parseEther('100000'),
+        price,
+        price,
+        start,
+        start + 86_400n,
+        softCap,
+        0n,
+        `0x${'0'.repeat(64)}`,
+      ],
+    })
+    const r = label ? await record(label, hash) : await receipt(hash)
+    const sale = r.contractAddress as Address
+    const tokenWrite = (functionName: string, args: unknown[]) =>
+      wallet(deployer).writeContract({ address: saleToken, abi: imoTokenAbi as Abi, functionName, args } as never)
+    await receipt(await tokenWrite('approve', [sale, parseEther('100000')]))
+    await record(label ? 'offer fund (moves the tokens in)' : 'offer fund', await saleWrite(sale, deployer, 'fund'))
+    await test.increaseTime({ seconds: 10 })
+    await test.mine({ blocks: 1 })
+    return sale
+  }
+  const saleWrite = (sale: Address, account: typeof deployer, functionName: string, args: unknown[] = [], value?: bigint) =>
+    wallet(account).writeContract({ address: sale, abi: imoOfferingAbi as Abi, functionName, args, value } as never)
+  const freshToken = (
+    await receipt(
+      await wallet(deployer).deployContract({
+        abi: imoTokenAbi,
+        bytecode: imoTokenBytecode,
+        args: [
+          'IMO Sale',
+          'IMOS',
+          parseEther('1000000'),
+          deployer.address,
+          MODEL_HASH,
+          '',
+          50,
+          INTERVAL,
+          WINDOW,
+          deployer.address,
+        ],
+      }),
+    )
+  ).contractAddress as Address
+  const fixedSale = await openSale(freshToken, 0n, 'deploy ImoOffering (fixed price)')
+  const max = 2n ** 256n - 1n
+  await record(
+    'offer buy: fixed price, delivered, first buyer (no snapshot yet)',
+    await saleWrite(fixedSale, payer, 'buy', [parseEther('100'), max], parseEther('0.1')),
+    undefined,
+    90_000n,
+  )
+  await record(
+    'offer buy: fixed price, delivered, next buyer (no snapshot yet)',
+    await saleWrite(fixedSale, claimant, 'buy', [parseEther('100'), max], parseEther('0.1')),
+    undefined,
+    90_000n,
+  )
+  const benchSale = await openSale(token, 0n)
+  await record(
+    'offer buy: fixed price, delivered, fresh buyer after 12 snapshots',
+    await saleWrite(benchSale, attester, 'buy', [parseEther('100'), max], parseEther('0.1')),
+    undefined,
+    90_000n,
+  )
+  const capSale = await openSale(freshToken, parseEther('50'))
+  await record(
+    'offer buy: soft cap (delivered at finalize)',
+    await saleWrite(capSale, payer, 'buy', [parseEther('100'), max], parseEther('0.1')),
+  )
+  await test.increaseTime({ seconds: 86_400 })
+  await test.mine({ blocks: 1 })
+  await record('offer finalize: soft cap missed, tokens back', await saleWrite(capSale, payer, 'finalize'))
+  await record('offer refund', await saleWrite(capSale, payer, 'refund'))
+  await record('offer finalize: no soft cap, unsold back', await saleWrite(fixedSale, payer, 'finalize'))
+  await record('offer withdraw', await saleWrite(fixedSale, deployer, 'withdraw'))
 }
 
 function print(): boolean {

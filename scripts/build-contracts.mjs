@@ -32,6 +32,7 @@ export const SETTINGS = {
 export const EXPORTS = [
   ['contracts/ImoToken.sol', 'ImoToken'],
   ['contracts/AigcCollection.sol', 'AigcCollection'],
+  ['contracts/ImoOffering.sol', 'ImoOffering'],
   ['contracts/test-helpers/Erc1271Wallet.sol', 'Erc1271Wallet'],
 ]
 

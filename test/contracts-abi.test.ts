@@ -17,7 +17,7 @@ test('contracts-abi/ is up to date with contracts/', () => {
 
 test('contracts-abi/ exports typed ABIs and bytecode for viem', async () => {
   const abi = await import('../contracts-abi/index.js')
-  for (const name of ['imoToken', 'aigcCollection', 'erc1271Wallet']) {
+  for (const name of ['imoToken', 'aigcCollection', 'imoOffering', 'erc1271Wallet']) {
     assert.ok(Array.isArray(abi[`${name}Abi` as keyof typeof abi]), `${name}Abi`)
     assert.match(String(abi[`${name}Bytecode` as keyof typeof abi]), /^0x[0-9a-f]{100,}$/, `${name}Bytecode`)
   }

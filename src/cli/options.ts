@@ -75,6 +75,14 @@ export const deploymentOptions = {
   ),
 } as const
 
+/** Which sale the `imo offer` commands act on. */
+export const offerOptions = {
+  sale: env(
+    new Option('--sale <ADDRESS>', 'the sale contract (default: the offering imo offer create recorded beside the deployment)'),
+    'IMO_SALE',
+  ),
+} as const
+
 /** Attaches every option of the given groups to a command, in order. */
 export function addOptionGroups<C extends { addOption(option: Option): unknown }>(
   command: C,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formatDuration, formatLocalIso, formatRelative, formatWhen } from './time.js'
+import { formatDuration, formatLocalIso, formatRelative, formatWhen, parseTime } from './time.js'
 
 describe('formatDuration', () => {
   it('uses at most two units, dropping a zero second unit', () => {
@@ -39,5 +39,21 @@ describe('formatLocalIso', () => {
       if (saved === undefined) delete process.env.TZ
       else process.env.TZ = saved
     }
+  })
+})
+
+describe('parseTime', () => {
+  it('takes now, relative offsets and ISO 8601', async () => {
+    assert.equal(await parseTime('now', 1_700_000_000, '--start'), 1_700_000_000)
+    assert.equal(await parseTime('+90s', 1_700_000_000, '--start'), 1_700_000_090)
+    assert.equal(await parseTime('+30m', 1_700_000_000, '--start'), 1_700_001_800)
+    assert.equal(await parseTime('+2h', 1_700_000_000, '--start'), 1_700_007_200)
+    assert.equal(await parseTime('+1d', 1_700_000_000, '--start'), 1_700_086_400)
+    assert.equal(await parseTime('2026-06-01T14:00:00Z', 0, '--start'), 1_780_322_400)
+    assert.equal(await parseTime('2026-06-01T16:00:00+02:00', 0, '--start'), 1_780_322_400)
+  })
+  it('names the flag on bad input', async () => {
+    await assert.rejects(parseTime('tomorrow', 0, '--end'), /--end must be an ISO 8601 date-time .* not "tomorrow"/)
+    await assert.rejects(parseTime('+2 weeks', 0, '--end'), /--end must be/)
   })
 })

@@ -71,3 +71,34 @@ export function formatLocalIso(at: number): string {
 export function formatWhen(at: number, now: number): string {
   return `${formatLocalIso(at)} (${formatRelative(at, now)})`
 }
+
+/**
+ * Parses a moment given on the command line: `now`, a relative `+90s` / `+30m` / `+2h` / `+1d` (from `now`),
+ * or an ISO 8601 date-time (`2026-06-01T14:00:00Z`, `2026-06-01T14:00:00+02:00`; without an offset, local time).
+ * @param text - the value as typed.
+ * @param now - unix seconds taken as now (the chain's time).
+ * @param flag - the flag, named in errors.
+ * @returns unix seconds.
+ * @throws UsageError (exit 2) for anything else.
+ * @example
+ * parseTime('+2h', 1_700_000_000, '--start') // 1700007200
+ */
+export async function parseTime(text: string, now: number, flag: string): Promise<number> {
+  const value = String(text).trim()
+  if (value === 'now') return now
+  const relative = /^\+(\d+)\s*(s|m|min|h|d)$/.exec(value)
+  if (relative) {
+    const unit = { s: 1, m: 60, min: 60, h: 3600, d: 86_400 }[relative[2] as 's' | 'm' | 'min' | 'h' | 'd']
+    return now + Number(relative[1]) * unit
+  }
+  const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value)
+    ? Date.parse(value)
+    : Number.NaN
+  if (Number.isNaN(ms)) {
+    const { UsageError } = await import('../errors.js')
+    throw new UsageError(
+      `${flag} must be an ISO 8601 date-time like 2026-06-01T14:00:00Z, or +30m, +2h, +1d, or now; not "${value}"`,
+    )
+  }
+  return Math.floor(ms / 1000)
+}

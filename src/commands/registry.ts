@@ -13,6 +13,7 @@ import { inferCommand } from './infer.js'
 import { inferAndMintCommand } from './infer-and-mint.js'
 import { initCommand } from './init.js'
 import { mintCommand } from './mint.js'
+import { offerCommand } from './offer.js'
 import { redeemCommand } from './redeem.js'
 import { revenueCommand } from './revenue.js'
 import { snapshotCommand } from './snapshot.js'
@@ -33,6 +34,7 @@ export const commands: Array<() => Command> = [
   claimableCommand,
   claimCommand,
   redeemCommand,
+  offerCommand,
   statusCommand,
   devnetCommand,
 ]

@@ -8,8 +8,8 @@ export function statusCommand(): Command {
     .summary('one screen for a deployment: model, token, pools, collection, your claims')
     .description(
       'one screen for a deployment, read at one block: model, token (supply, holders, snapshot timing), pools ' +
-        "(pending revenue, live snapshots, redemption), collection, and the signer's (or --address's) balance and " +
-        'claimable revenue. Reads only; sends nothing.',
+        "(pending revenue, live snapshots, redemption), collection, the signer's (or --address's) balance and " +
+        'claimable revenue, and the offering while one is running (imo offer). Reads only; sends nothing.',
     )
     .addOption(new Option('--address <ADDRESS>', 'show this account instead of the signer'))
   addOptionGroups(command, rpcOptions, signerOptions, deploymentOptions)
@@ -29,7 +29,12 @@ export function statusCommand(): Command {
     })
     const deployment = await loadDeployment(ctx, values.deployment)
     const status = await readStatus(ctx, deployment, holder ? { holder } : {})
-    printResult({ ...status, rpcUrl: displayUrl(ctx.rpcUrl) }, () => renderStatus(status))
+    const { readRunningOffering } = await import('../offer/readOffering.js')
+    const offering = await readRunningOffering(ctx, values.deployment, holder)
+    const { renderOffering } = await import('../offer/renderOffering.js')
+    printResult({ ...status, ...(offering ? { offering } : {}), rpcUrl: displayUrl(ctx.rpcUrl) }, () =>
+      offering ? `${renderStatus(status)}\n\nOffering\n${renderOffering(offering, ctx.nativeSymbol)}` : renderStatus(status),
+    )
   })
   return withExamples(command, [
     'imo status',

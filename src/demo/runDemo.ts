@@ -1,8 +1,8 @@
 /**
  * `imo demo` behind its command file: the whole loop on a local chain with the bundled model, in
  * process. Starts anvil on a free port, deploys the token and the collection (0.01 ETH mint fee,
- * 1 s snapshot interval), runs and mints three prompts, gives 30% of the supply to a second holder
- * (anvil dev account 1), deposits 1 ETH of revenue, takes a snapshot, claims for both holders (each
+ * 1 s snapshot interval), runs and mints three prompts, sells 30% of the supply in a short fixed-price
+ * sale (`imo offer`) that a second holder (anvil dev account 1) buys out, deposits 1 ETH of revenue, takes a snapshot, claims for both holders (each
  * signing with its own key), verifies one token by re-executing the model, and stops the chain.
  *
  * State never touches the working folder's `.imo/`: the journal lives in `<out>/.imo/` and, without
@@ -24,8 +24,10 @@ export const DEMO_SETTINGS = {
   supply: 1_000_000n,
   mintFee: '0.01',
   snapshotInterval: 1,
-  /** Whole tokens moved to the second holder (30%). */
+  /** Whole tokens the second holder buys in a short sale (30%). */
   transfer: 300_000n,
+  /** Price per token in that sale (ETH). */
+  salePrice: '0.000001',
   deposit: '1',
 } as const
 const MARKER = '.imo-demo'
@@ -167,7 +169,7 @@ export async function runDemo(
     const { connectChain } = await import('../chain/connect.js')
     const { Journal } = await import('../chain/journal.js')
     const { privateKeyToAccount } = await import('viem/accounts')
-    const { encodeFunctionData, getAddress, parseEther } = await import('viem')
+    const { getAddress, parseEther } = await import('viem')
     const { imoTokenAbi } = await import('../../contracts-abi/index.js')
     const { formatNative } = await import('../chain/format.js')
     const base = await connectChain({ rpcUrl: chain.rpcUrl }, { signer: false })
@@ -239,21 +241,40 @@ export async function runDemo(
       }
     })
 
-    const { sendStep } = await import('../chain/sendStep.js')
     const amount = DEMO_SETTINGS.transfer * 10n ** 18n
+    const sale = await step(
+      'offer',
+      `selling ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} in a short sale at ${DEMO_SETTINGS.salePrice} ETH per token`,
+      async () => {
+        const { createOffering } = await import('../offer/createOffering.js')
+        const { record } = await createOffering(deployer, deployment, {
+          amount,
+          startPriceWei: parseEther(DEMO_SETTINGS.salePrice),
+          floorPriceWei: parseEther(DEMO_SETTINGS.salePrice),
+          startText: 'now',
+          durationSeconds: 60,
+          softCapWei: 0n,
+          maxPerAddress: 0n,
+          deploymentFile,
+          yes: true,
+        })
+        return getAddress(record.sale!)
+      },
+      (address) => `opened the sale ${address}`,
+    )
     await step(
-      'transfer',
-      `transferring ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} to a second holder ${holder.account!.address}`,
-      () =>
-        sendStep(deployer, {
-          id: `demo-transfer:${token.toLowerCase()}:${holder.account!.address.toLowerCase()}:${amount}`,
-          label: 'transfer',
-          to: token,
-          data: encodeFunctionData({ abi: imoTokenAbi, functionName: 'transfer', args: [holder.account!.address, amount] }),
-          abi: imoTokenAbi,
-        }),
-      () =>
-        `transferred ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} (${(DEMO_SETTINGS.transfer * 100n) / DEMO_SETTINGS.supply}%) to a second holder ${holder.account!.address}`,
+      'buy',
+      `the second holder ${holder.account!.address} buys ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol}`,
+      async () => {
+        const { buyTokens } = await import('../offer/buyTokens.js')
+        const { settleOffering } = await import('../offer/settleOffering.js')
+        const bought = await buyTokens(holder, sale, { amount, yes: true })
+        // Sold out: the seller finalizes at once and withdraws the proceeds.
+        await settleOffering(deployer, sale, 'finalize')
+        return bought
+      },
+      (b) =>
+        `the second holder ${holder.account!.address} bought ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} (${(DEMO_SETTINGS.transfer * 100n) / DEMO_SETTINGS.supply}%) for ${eth(b.costWei)}; the sale is finalized`,
     )
     const depositWei = parseEther(DEMO_SETTINGS.deposit)
     await step(
