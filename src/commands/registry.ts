@@ -18,6 +18,7 @@ import { revenueCommand } from './revenue.js'
 import { snapshotCommand } from './snapshot.js'
 import { statusCommand } from './status.js'
 import { verifyCommand } from './verify.js'
+import { workerCommand } from './worker.js'
 
 export const commands: Array<() => Command> = [
   demoCommand,
@@ -35,4 +36,5 @@ export const commands: Array<() => Command> = [
   redeemCommand,
   statusCommand,
   devnetCommand,
+  workerCommand,
 ]
