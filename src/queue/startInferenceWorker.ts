@@ -157,6 +157,7 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
     {
       connection,
       prefix: QUEUE_PREFIX,
+      name: identity.id, // recorded on each job it takes (job.processedBy)
       concurrency,
       lockDuration: LOCK_MS,
       stalledInterval: STALLED_CHECK_MS,
