@@ -9,13 +9,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { Option } from 'commander'
-import { deploymentOptions, rpcOptions, signerOptions, txOptions } from '../src/cli/options.js'
+import { deploymentOptions, queueOptions, rpcOptions, signerOptions, txOptions } from '../src/cli/options.js'
 import { buildProgram } from '../src/cli.js'
 import { repoRoot, runCli } from './helpers/runCli.js'
 
 const snapshotFolder = join(repoRoot, 'test', 'snapshots', 'help')
 const program = buildProgram()
-const shared = [rpcOptions, signerOptions, txOptions, deploymentOptions].flatMap((group) => Object.values(group) as Option[])
+const shared = [rpcOptions, signerOptions, txOptions, deploymentOptions, queueOptions].flatMap((group) => Object.values(group) as Option[])
 
 describe('--help', () => {
   it('the program has commands', () => {

@@ -4,8 +4,11 @@ import { addOptionGroups, deploymentOptions, queueOptions } from '../cli/options
 
 /** `imo worker --queue URL`: runs inference jobs for `imo serve --queue` on this machine (DESIGN section 8). */
 export function workerCommand(): Command {
-  const command = new Command('worker')
-    .description('run inference jobs from the queue of `imo serve --queue` until Ctrl-C; holds no key (the dispatcher signs)')
+  const command = new Command('worker').description(
+    'run inference jobs from the queue of `imo serve --queue` until Ctrl-C; holds no key (the dispatcher signs)',
+  )
+  addOptionGroups(command, queueOptions)
+  command
     .addOption(
       new Option(
         '--model <PATH>',
@@ -13,7 +16,7 @@ export function workerCommand(): Command {
       ),
     )
     .addOption(new Option('--concurrency <N>', 'jobs run at the same time in this process (default 1)').env('IMO_CONCURRENCY'))
-  addOptionGroups(command, queueOptions, deploymentOptions)
+  addOptionGroups(command, deploymentOptions)
   command.action(async (_options: unknown, cmd: Command) => {
     const { runWorker } = await import('../queue/runWorker.js')
     const { printResult } = await import('../cli/ui.js')
@@ -26,7 +29,7 @@ export function workerCommand(): Command {
   })
   return withExamples(command, [
     'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn',
-    'imo worker --queue redis://:PASSWORD@10.0.0.5:6379/0 --deployment deployment.json --concurrency 2 --json',
-    'IMO_QUEUE=redis://10.0.0.5:6379/0 imo worker --model ./models/cppn --artifact-dir /mnt/imo-artifacts',
+    'IMO_QUEUE=redis://:PASSWORD@10.0.0.5:6379/0 imo worker --deployment deployment.json --concurrency 2 --json',
+    'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn --artifact-dir /mnt/imo-artifacts',
   ])
 }

@@ -6,6 +6,7 @@
  */
 import type { Redis, RedisOptions } from 'ioredis'
 import { RpcError, UsageError } from '../errors.js'
+import { registerSecret } from '../util/redact.js'
 
 /** A parsed `--queue` URL: what ioredis needs, and the URL to show (password replaced by `***`). */
 export interface QueueUrl {
@@ -53,6 +54,7 @@ export function parseQueueUrl(url: string): QueueUrl {
   if (path !== '' && !/^\d{1,5}$/.test(path)) throw new UsageError(`--queue database "${path}" is not a number: ${form}`)
   if (parsed.search || parsed.hash) throw new UsageError(`--queue takes no query or fragment: ${form}`)
   const port = parsed.port ? Number(parsed.port) : 6379
+  if (parsed.password) registerSecret(decodeURIComponent(parsed.password)) // never printed, whatever quotes it
   return {
     host: parsed.hostname.replace(/^\[|\]$/g, ''),
     port,
