@@ -148,60 +148,69 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
   let closed = false
   const inflight = new Set<string>()
   const seenRefusals = new Set<string>()
+  /** Data of the jobs this process added and has not collected yet. */
+  const known = new Map<string, InferenceJobData>()
 
-  const deliver = async (jobId: string) => {
+  /**
+   * Hands one finished job over. `live` is a completion heard on the event stream for a job this
+   * process added: its data is known and its return value came with the event, so the handler runs
+   * without another round trip to Redis (the sweep path reads the job and checks the collected mark).
+   */
+  const deliver = async (jobId: string, live?: { data: InferenceJobData; returnvalue: unknown }) => {
     if (!handler || closed || inflight.has(jobId)) return
     inflight.add(jobId)
     try {
-      const job = (await queue.getJob(jobId)) as Job<InferenceJobData> | undefined
-      if (!job?.finishedOn) return
-      const requestId = requestIdOf(job.id)
-      if (job.failedReason !== undefined && job.returnvalue == null) {
-        const notified = keyOf('notified', jobId)
-        if ((await client.get(notified)) === String(job.finishedOn)) return
-        await handler({
-          kind: 'failed',
-          requestId,
-          jobId,
-          reason: job.failedReason,
-          attemptsMade: job.attemptsMade,
-          where: 'failed-set',
-          meta: job.data.meta,
-        })
-        await client.set(notified, String(job.finishedOn), 'EX', COLLECTED_TTL_S)
-        return
-      }
-      const collectedKey = keyOf('collected', jobId)
-      if (!(await client.exists(collectedKey))) {
-        let outcome: InferenceOutcome
-        try {
-          const output = checkWorkerResult(job.returnvalue, job.data, options.artifactDir)
-          outcome = {
-            kind: 'completed',
-            requestId,
-            jobId,
-            output,
-            attemptsMade: job.attemptsMade,
-            latencyMs: job.finishedOn - job.data.enqueuedAt,
-            meta: job.data.meta,
-          }
-        } catch (error) {
-          if (!(error instanceof WorkerResultError)) throw error
-          const reason = error.message
-          outcome = {
+      const requestId = requestIdOf(jobId)
+      let data: InferenceJobData
+      let returnvalue: unknown
+      if (live) ({ data, returnvalue } = live)
+      else {
+        const job = (await queue.getJob(jobId)) as Job<InferenceJobData> | undefined
+        if (!job?.finishedOn) return
+        data = job.data
+        returnvalue = job.returnvalue
+        if (job.failedReason !== undefined && job.returnvalue == null) {
+          const notified = keyOf('notified', jobId)
+          if ((await client.get(notified)) === String(job.finishedOn)) return
+          const reason = job.failedReason
+          await handler({
             kind: 'failed',
             requestId,
             jobId,
             reason,
             attemptsMade: job.attemptsMade,
-            where: 'rejected',
-            meta: job.data.meta,
-          }
+            where: 'failed-set',
+            meta: data.meta,
+          })
+          await client.set(notified, String(job.finishedOn), 'EX', COLLECTED_TTL_S)
+          return
         }
-        await handler(outcome)
-        await client.set(collectedKey, outcome.kind, 'EX', COLLECTED_TTL_S)
+        if (await client.exists(keyOf('collected', jobId))) {
+          await job.remove()
+          return
+        }
       }
-      await job.remove()
+      known.delete(jobId)
+      const attemptsMade = (returnvalue as { attempt?: number } | null)?.attempt ?? 1
+      let outcome: InferenceOutcome
+      try {
+        const output = checkWorkerResult(returnvalue, data, options.artifactDir)
+        outcome = {
+          kind: 'completed',
+          requestId,
+          jobId,
+          output,
+          attemptsMade,
+          latencyMs: Date.now() - data.enqueuedAt,
+          meta: data.meta,
+        }
+      } catch (error) {
+        if (!(error instanceof WorkerResultError)) throw error
+        outcome = { kind: 'failed', requestId, jobId, reason: error.message, attemptsMade, where: 'rejected', meta: data.meta }
+      }
+      await handler(outcome)
+      await client.set(keyOf('collected', jobId), outcome.kind, 'EX', COLLECTED_TTL_S)
+      await queue.remove(jobId)
     } catch (error) {
       if (!closed) log(`could not collect ${jobId}: ${(error as Error).message}; will retry`)
     } finally {
@@ -236,8 +245,16 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
 
     async enqueueInference(input) {
       const jobId = jobIdOf(input.requestId)
-      if (!input.again && (await client.exists(keyOf('collected', jobId)))) return { jobId, status: 'collected' }
-      if (input.again) await client.del(keyOf('collected', jobId))
+      const collectedKey = keyOf('collected', jobId)
+      if (input.again) await client.del(collectedKey)
+      // One round trip for both looks: was it collected before, is the job there now?
+      const [collected, exists] = (
+        (await client.pipeline().exists(collectedKey).exists(`${QUEUE_PREFIX}:${QUEUE_NAME}:${jobId}`).exec()) ?? []
+      ).map(([error, value]) => {
+        if (error) throw error
+        return value === 1
+      })
+      if (collected) return { jobId, status: 'collected' }
       const data: InferenceJobData = {
         requestId: String(BigInt(String(input.requestId))),
         prompt: input.prompt,
@@ -247,11 +264,12 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
         enqueuedAt: Date.now(),
         ...(input.meta ? { meta: input.meta } : {}),
       }
-      // Adding a taken job id changes nothing in Redis (BullMQ keeps the existing job), so the add is
-      // idempotent; the look-up before it only tells the caller which case it was.
-      const existing = await queue.getJob(jobId)
+      if (exists) return { jobId, status: 'exists' }
+      // Adding a taken job id changes nothing in Redis (BullMQ keeps the existing job), so a race with
+      // another add is harmless.
+      known.set(jobId, data)
       await queue.add(JOB_NAME, data, { ...JOB_OPTIONS, jobId })
-      return { jobId, status: existing ? 'exists' : 'added' }
+      return { jobId, status: 'added' }
     },
 
     collect(next) {
@@ -259,7 +277,10 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
       handler = next
       events = new QueueEvents(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX })
       watchConnection(events, 'queue events', log)
-      events.on('completed', ({ jobId }) => void deliver(jobId))
+      events.on('completed', ({ jobId, returnvalue }) => {
+        const data = known.get(jobId)
+        void deliver(jobId, data ? { data, returnvalue } : undefined)
+      })
       events.on('failed', ({ jobId }) => void deliver(jobId))
       events.on(REFUSAL_EVENT as 'error', () => void deliverRefusals())
       sweepTimer = setInterval(() => void sweep(), options.sweepIntervalMs ?? 5000)

@@ -145,7 +145,7 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
       started.set(job.id!, performance.now())
       try {
         const result = await runInference({ modelPath: model, prompt: job.data.prompt, aigcDataMode: job.data.aigcDataMode })
-        return packWorkerResult(result, identity, artifactDir)
+        return packWorkerResult(result, { worker: identity, attempt: job.attemptsMade + 1, artifactDir })
       } catch (error) {
         // Bad input (a prompt the pipeline rejects) or an oversized artifact fails the same way on
         // every worker: no retries. Anything else (a crash, a full disk) is retried.

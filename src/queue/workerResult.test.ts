@@ -31,7 +31,7 @@ after(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('worker results through Redis', () => {
   it('a small artifact travels inline and checks out to the bytes runInference made', () => {
-    const wire = JSON.parse(JSON.stringify(packWorkerResult(result, worker)))
+    const wire = JSON.parse(JSON.stringify(packWorkerResult(result, { worker, attempt: 1 })))
     assert.ok('base64' in wire.artifact)
     const output = checkWorkerResult(wire, job)
     assert.deepEqual(output.artifactBytes, result.artifact.bytes)
@@ -47,14 +47,14 @@ describe('worker results through Redis', () => {
     large.artifact = { ...large.artifact, bytes: big }
     large.record.artifact.sha256 = `0x${'ab'.repeat(32)}`
     assert.throws(
-      () => packWorkerResult(large, worker),
+      () => packWorkerResult(large, { worker, attempt: 1 }),
       (error: Error) => {
         assert.ok(error instanceof WorkerResultError)
         assert.match(error.message, /over the 1048576-byte limit for Redis: start the workers with --artifact-dir/)
         return true
       },
     )
-    const wire = packWorkerResult(large, worker, dir)
+    const wire = packWorkerResult(large, { worker, attempt: 1, artifactDir: dir })
     assert.deepEqual(wire.artifact, { file: `${'ab'.repeat(32)}.png` })
     assert.ok(existsSync(join(dir, `${'ab'.repeat(32)}.png`)))
     // The dispatcher without the folder, or with a file that does not match: refused, one line.
@@ -67,7 +67,7 @@ describe('worker results through Redis', () => {
   })
 
   it('the dispatcher re-checks every hash: a tampered result is refused', () => {
-    const good = () => JSON.parse(JSON.stringify(packWorkerResult(result, worker)))
+    const good = () => JSON.parse(JSON.stringify(packWorkerResult(result, { worker, attempt: 1 })))
     const cases: Array<[string, (wire: ReturnType<typeof good>) => void, RegExp]> = [
       ['artifact bytes', (w) => (w.artifact.base64 = Buffer.from('other').toString('base64')), /SHA-256 or size/],
       ['commitment', (w) => (w.record.commitment = `0x${'00'.repeat(32)}`), /commitment/],

@@ -39,6 +39,8 @@ export interface WorkerResultWire {
   /** The artifact: inline base64, or a file name in the shared artifact folder. */
   artifact: { base64: string } | { file: string }
   worker: WorkerIdentity
+  /** Which run of the job this was: 1, then 2... after a failure (a stalled run is not counted). */
+  attempt: number
 }
 
 /** A checked result, ready for a mint or fulfilment (the fields of mintRecords' MintItem). */
@@ -59,22 +61,22 @@ export class WorkerResultError extends Error {
 /**
  * Packs an inference for the return value: inline when small, else into the shared artifact folder.
  * @param result - what runInference returned.
- * @param worker - who ran it.
- * @param artifactDir - the shared folder for large artifacts (absolute), if any.
+ * @param run - who ran it, which attempt, and the shared folder for large artifacts (absolute), if any.
  * @returns the wire value.
  * @throws WorkerResultError when the artifact is too large and there is no artifact folder.
  * @example
- * packWorkerResult(await runInference({ modelPath: model, prompt }), identity, undefined)
+ * packWorkerResult(await runInference({ modelPath: model, prompt }), { worker: identity, attempt: 1 })
  */
-export function packWorkerResult(result: InferenceResult, worker: WorkerIdentity, artifactDir?: string): WorkerResultWire {
+export function packWorkerResult(
+  result: InferenceResult,
+  run: { worker: WorkerIdentity; attempt: number; artifactDir?: string | undefined },
+): WorkerResultWire {
+  const { worker, attempt, artifactDir } = run
   const bytes = result.artifact.bytes
-  if (bytes.byteLength <= INLINE_ARTIFACT_LIMIT)
-    return {
-      format: 'imo-worker-result-v1',
-      record: result.record,
-      artifact: { base64: Buffer.from(bytes).toString('base64') },
-      worker,
-    }
+  if (bytes.byteLength <= INLINE_ARTIFACT_LIMIT) {
+    const artifact = { base64: Buffer.from(bytes).toString('base64') }
+    return { format: 'imo-worker-result-v1', record: result.record, artifact, worker, attempt }
+  }
   if (!artifactDir)
     throw new WorkerResultError(
       `the artifact is ${bytes.byteLength} bytes, over the ${INLINE_ARTIFACT_LIMIT}-byte limit for Redis: start the workers with --artifact-dir on a folder the dispatcher reads too`,
@@ -82,7 +84,7 @@ export function packWorkerResult(result: InferenceResult, worker: WorkerIdentity
   const extension = result.artifact.file.includes('.') ? result.artifact.file.slice(result.artifact.file.lastIndexOf('.')) : ''
   const file = `${result.record.artifact.sha256.slice(2)}${extension}`
   writeFileAtomic(join(artifactDir, file), bytes)
-  return { format: 'imo-worker-result-v1', record: result.record, artifact: { file }, worker }
+  return { format: 'imo-worker-result-v1', record: result.record, artifact: { file }, worker, attempt }
 }
 
 /**
