@@ -11,7 +11,6 @@ import type { LoadedModel } from '../inference/loadModel.js'
 import { checkRedis, loadRedis, parseQueueUrl, redisOptions } from './connectRedis.js'
 import {
   type InferenceJobData,
-  JOB_ATTEMPTS,
   LOCK_MS,
   MAX_STALLED,
   QUEUE_NAME,
@@ -183,7 +182,7 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
   })
   worker.on('failed', (job, error) => {
     if (!job) return
-    const final = job.finishedOn !== undefined || job.attemptsMade >= (job.opts.attempts ?? JOB_ATTEMPTS)
+    const final = job.finishedOn !== undefined // set only when the job moved to the failed set
     if (final) counts.failed++
     options.onJob?.({
       jobId: job.id!,
