@@ -315,7 +315,11 @@ describe('inference queue across a Redis restart (append-only file on)', () => {
       await collected.until(() => collected.seen.size >= 70, 120_000, 'all 70 results')
       await new Promise((resolve) => setTimeout(resolve, 2500))
       assertExactlyOnce(collected.seen, 70)
-      for (const worker of workers) assert.equal(worker.child.exitCode, null, 'the worker rode out the restart')
+      for (const worker of workers) {
+        assert.equal(worker.child.exitCode, null, 'the worker rode out the restart')
+        const said = worker.lines.filter((line) => line.event === 'connection').map((line) => String(line.message))
+        assert.ok(said.some((message) => /lost Redis/.test(message)) && said.includes('worker: Redis is back'), said.join('; '))
+      }
     } finally {
       await Promise.all(workers.map(stopWorker))
       await queue.close()
