@@ -7,6 +7,7 @@
 //    checked result, against the median of runInference in-process on a loaded model (what `imo serve`
 //    does without --queue). Target: overhead <= 15 ms.
 import { spawn } from 'node:child_process'
+import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { hashModel } from '../src/model/hashModel.js'
@@ -83,6 +84,8 @@ async function throughput(redis: TestRedis, db: number, workers: number): Promis
   }
 }
 
+const load = () => `load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`
+console.log(`queue bench: ${jobs} jobs, ${load()} (ratios need an otherwise idle machine)`)
 const redis = await startRedis()
 try {
   const one = await throughput(redis, 1, 1)
@@ -117,7 +120,9 @@ try {
   console.log(
     `latency    in-process median ${median(inProcess).toFixed(1)} ms, through the queue median ${median(queued).toFixed(1)} ms (${samples} each)`,
   )
-  console.log(`overhead   ${overhead.toFixed(1)} ms per request (target <= 15 ms) -> ${overhead <= 15 ? 'OK' : 'OVER'}`)
+  console.log(
+    `overhead   ${overhead.toFixed(1)} ms per request (target <= 15 ms) -> ${overhead <= 15 ? 'OK' : 'OVER'}; ${load()}`,
+  )
 } finally {
   await redis.close()
 }
