@@ -15,7 +15,9 @@ import { repoRoot, runCli } from './helpers/runCli.js'
 
 const snapshotFolder = join(repoRoot, 'test', 'snapshots', 'help')
 const program = buildProgram()
-const shared = [rpcOptions, signerOptions, txOptions, deploymentOptions, queueOptions].flatMap((group) => Object.values(group) as Option[])
+const shared = [rpcOptions, signerOptions, txOptions, deploymentOptions, queueOptions].flatMap(
+  (group) => Object.values(group) as Option[],
+)
 
 describe('--help', () => {
   it('the program has commands', () => {

@@ -231,8 +231,8 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
   const sweep = async () => {
     try {
       for (const state of ['completed', 'failed'] as const) {
-        const jobs = await queue.getJobs([state], 0, 999, true)
-        for (const job of jobs) if (job?.id) await deliver(job.id)
+        // Ids only (oldest first): a job is read once, by deliver, if it is not being handed over already.
+        for (const jobId of await queue.getRanges([state], 0, 999, true)) await deliver(jobId)
       }
       await deliverRefusals()
     } catch (error) {
