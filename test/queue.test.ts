@@ -291,6 +291,41 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
   })
 })
 
+describe('inference queue: the dispatcher goes away and comes back', () => {
+  it('results finished while no dispatcher listened are handed over once by the next one', async () => {
+    const redis = await startRedis()
+    const worker = spawnWorker(redis.url)
+    try {
+      await worker.ready
+      const first = await openInferenceQueue({ url: redis.url, modelHash, sweepIntervalMs: 500 })
+      // This dispatcher adds 20 jobs and stops before collecting any (as after a crash).
+      for (let id = 0; id < 20; id++) await first.enqueueInference({ requestId: id, prompt: `away ${id}`, recipient: RECIPIENT })
+      await first.close()
+      const probe = await openInferenceQueue({ url: redis.url, modelHash })
+      for (let wait = 0; (await probe.counts()).completed < 20 && wait < 600; wait++)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      assert.equal((await probe.counts()).completed, 20)
+      // The event seen again while its result waits: still one job.
+      assert.equal((await probe.enqueueInference({ requestId: 3, prompt: 'away 3', recipient: RECIPIENT })).status, 'exists')
+      await probe.close()
+      const second = await openInferenceQueue({ url: redis.url, modelHash, sweepIntervalMs: 500 })
+      try {
+        const collected = collector(second)
+        await collected.until(() => collected.seen.size >= 20, 30_000, 'the 20 waiting results')
+        await new Promise((resolve) => setTimeout(resolve, 1200))
+        assertExactlyOnce(collected.seen, 20)
+        assert.ok(collected.outcomes.every((o) => o.kind === 'completed' && o.output.record.prompt === `away ${o.requestId}`))
+        assert.equal((await second.counts()).completed, 0, 'collected results are acknowledged (removed)')
+      } finally {
+        await second.close()
+      }
+    } finally {
+      await stopWorker(worker)
+      await redis.close()
+    }
+  })
+})
+
 describe('inference queue across a Redis restart (append-only file on)', () => {
   it('Redis stopped for 5 s mid-run: workers and dispatcher reconnect, no job lost or duplicated', async () => {
     const redis = await startRedis({ persistence: true })
