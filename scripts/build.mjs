@@ -20,7 +20,8 @@ try {
     target: 'node20',
     sourcemap: 'linked',
     // Native addon and the solc compiler stay as packages; everything else is bundled and tree-shaken.
-    external: ['onnxruntime-node', 'solc', 'inquirer', '@inquirer/*'],
+    // bullmq and ioredis too: bullmq has no exports map, so bundling would take its CommonJS build.
+    external: ['onnxruntime-node', 'solc', 'inquirer', '@inquirer/*', 'bullmq', 'ioredis'],
     banner: {
       js: "import { createRequire as __imoCreateRequire } from 'node:module'; const require = __imoCreateRequire(import.meta.url);",
     },

@@ -9,13 +9,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { Option } from 'commander'
-import { deploymentOptions, offerOptions, rpcOptions, signerOptions, txOptions } from '../src/cli/options.js'
+import { deploymentOptions, offerOptions, queueOptions, rpcOptions, signerOptions, txOptions } from '../src/cli/options.js'
 import { buildProgram } from '../src/cli.js'
 import { repoRoot, runCli } from './helpers/runCli.js'
 
 const snapshotFolder = join(repoRoot, 'test', 'snapshots', 'help')
 const program = buildProgram()
-const shared = [rpcOptions, signerOptions, txOptions, deploymentOptions, offerOptions].flatMap(
+const shared = [rpcOptions, signerOptions, txOptions, deploymentOptions, offerOptions, queueOptions].flatMap(
   (group) => Object.values(group) as Option[],
 )
 

@@ -83,6 +83,21 @@ export const offerOptions = {
   ),
 } as const
 
+/** The BullMQ queue between `imo serve --queue` (the dispatcher) and `imo worker` (DESIGN section 8). */
+export const queueOptions = {
+  queue: env(
+    new Option('--queue <URL>', 'Redis of the inference queue, redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS)'),
+    'IMO_QUEUE',
+  ),
+  artifactDir: env(
+    new Option(
+      '--artifact-dir <DIR>',
+      'folder shared by workers and dispatcher for artifacts over 1 MiB (smaller ones go through Redis)',
+    ),
+    'IMO_ARTIFACT_DIR',
+  ),
+} as const
+
 /** Attaches every option of the given groups to a command, in order. */
 export function addOptionGroups<C extends { addOption(option: Option): unknown }>(
   command: C,

@@ -19,6 +19,7 @@ import { revenueCommand } from './revenue.js'
 import { snapshotCommand } from './snapshot.js'
 import { statusCommand } from './status.js'
 import { verifyCommand } from './verify.js'
+import { workerCommand } from './worker.js'
 
 export const commands: Array<() => Command> = [
   demoCommand,
@@ -37,4 +38,5 @@ export const commands: Array<() => Command> = [
   offerCommand,
   statusCommand,
   devnetCommand,
+  workerCommand,
 ]

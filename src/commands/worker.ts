@@ -1,0 +1,35 @@
+import { Command, Option } from 'commander'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, queueOptions } from '../cli/options.js'
+
+/** `imo worker --queue URL`: runs inference jobs for `imo serve --queue` on this machine (DESIGN section 8). */
+export function workerCommand(): Command {
+  const command = new Command('worker').description(
+    'run inference jobs from the queue of `imo serve --queue` until Ctrl-C; holds no key (the dispatcher signs)',
+  )
+  addOptionGroups(command, queueOptions)
+  command
+    .addOption(
+      new Option(
+        '--model <PATH>',
+        "the model (default: the --deployment's recorded model path); jobs for another model hash are refused",
+      ),
+    )
+    .addOption(new Option('--concurrency <N>', 'jobs run at the same time in this process (default 1)').env('IMO_CONCURRENCY'))
+  addOptionGroups(command, deploymentOptions)
+  command.action(async (_options: unknown, cmd: Command) => {
+    const { runWorker } = await import('../queue/runWorker.js')
+    const { printResult } = await import('../cli/ui.js')
+    await runWorker(cmd.opts(), (summary) =>
+      printResult(
+        summary,
+        (s) => `worker ${s.worker} stopped: ${s.completed} completed, ${s.failed} failed, ${s.refused} refused`,
+      ),
+    )
+  })
+  return withExamples(command, [
+    'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn',
+    'IMO_QUEUE=redis://:PASSWORD@10.0.0.5:6379/0 imo worker --deployment deployment.json --concurrency 2 --json',
+    'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn --artifact-dir /mnt/imo-artifacts',
+  ])
+}

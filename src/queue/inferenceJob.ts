@@ -1,0 +1,81 @@
+/**
+ * What travels through Redis between the dispatcher (`imo serve --queue`) and `imo worker`: the
+ * queue's name, the job id of a request, the job's data, and the settings every job is added with.
+ * Nothing here is secret: a job holds a prompt, a recipient and hashes; a worker never sees a key.
+ */
+import type { JobsOptions } from 'bullmq'
+import { UsageError } from '../errors.js'
+import type { AigcDataMode } from '../inference/erc7007.js'
+import type { Bytes32 } from '../tensor/encodeTensors.js'
+
+/**
+ * The BullMQ queue of inference jobs. One deployment per Redis database (`redis://HOST:PORT/DB`):
+ * give each deployment its own DB number. Keys are `imo:inference:*`.
+ */
+export const QUEUE_NAME = 'inference'
+export const QUEUE_PREFIX = 'imo'
+
+/** A job of the queue: one paid request to run the deployment's model on. */
+export interface InferenceJobData {
+  /** The request id on the collection, a decimal string (uint256). */
+  requestId: string
+  prompt: string
+  /** The token's recipient (the attestation is bound to it; the worker only carries it along). */
+  recipient: string
+  /** The deployment's model hash: a worker whose model hashes otherwise refuses the job. */
+  modelHash: Bytes32
+  aigcDataMode: AigcDataMode
+  /** When the dispatcher added the job (ms since the epoch), for latency figures. */
+  enqueuedAt: number
+  /** Anything else the dispatcher wants back with the result (chain id, collection, block...). */
+  meta?: Record<string, string | number | boolean | null>
+}
+
+/** The BullMQ job name of every job (one kind). */
+export const JOB_NAME = 'infer'
+
+/**
+ * Attempts before a job goes to the failed set (a thrown error or a worker that stalled counts), and
+ * the exponential backoff between them: 2 s, 4 s, ...
+ */
+export const JOB_ATTEMPTS = 3
+export const JOB_BACKOFF_MS = 2000
+
+/**
+ * A worker renews its lock on a job every LOCK_MS / 2; a job whose lock lapsed (its worker was
+ * killed, or its event loop blocked for LOCK_MS) is found by a STALLED_CHECK_MS sweep of any live
+ * worker and handed to another worker; after MAX_STALLED times it fails instead.
+ */
+export const LOCK_MS = 10_000
+export const STALLED_CHECK_MS = 5_000
+export const MAX_STALLED = 2
+
+/** Options of every job: one attempt budget, kept in Redis until the dispatcher collects it. */
+export const JOB_OPTIONS: JobsOptions = {
+  attempts: JOB_ATTEMPTS,
+  backoff: { type: 'exponential', delay: JOB_BACKOFF_MS },
+  removeOnComplete: false,
+  removeOnFail: false,
+}
+
+/**
+ * The BullMQ job id of a request: `request-<id>`. BullMQ refuses custom ids that are integers (they
+ * would collide with its own counter), so the request id gets a prefix; an event seen twice is still
+ * one job.
+ * @example
+ * jobIdOf(7n) // 'request-7'
+ */
+export function jobIdOf(requestId: bigint | number | string): string {
+  const text = String(requestId)
+  if (!/^\d{1,78}$/.test(text)) throw new UsageError(`request id ${JSON.stringify(text)} is not a whole number`)
+  return `request-${BigInt(text)}`
+}
+
+/**
+ * The request id of a job id made by jobIdOf, as a decimal string.
+ * @example
+ * requestIdOf('request-7') // '7'
+ */
+export function requestIdOf(jobId: string | undefined): string {
+  return (jobId ?? '').replace(/^request-/, '')
+}

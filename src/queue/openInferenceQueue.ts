@@ -1,0 +1,365 @@
+/**
+ * The dispatcher's side of the inference queue (`imo serve --queue`): add one job per paid request,
+ * collect each result once, list and retry the failed set, and hear about workers that refused work.
+ *
+ * Results: a completed job stays in Redis until the dispatcher has collected it. `collect(handler)`
+ * hands every outcome to the handler, from BullMQ's QueueEvents stream (low latency) and from a sweep
+ * of the completed and failed sets (at start, then every few seconds, so nothing is lost while the
+ * dispatcher or Redis was away). Only after the handler resolved is a completed job acknowledged:
+ * marked collected (for a week) and removed. So each job id is handed over once per run, and again
+ * after a dispatcher crash only if the crash came between the handler and the acknowledgement
+ * (at-least-once across crashes: fulfilment through the journal is idempotent).
+ */
+import type { Job, Queue, QueueEvents } from 'bullmq'
+import type { AigcDataMode } from '../inference/erc7007.js'
+import type { Bytes32 } from '../tensor/encodeTensors.js'
+import { checkRedis, loadRedis, parseQueueUrl, redisOptions } from './connectRedis.js'
+import { type InferenceJobData, JOB_NAME, JOB_OPTIONS, jobIdOf, QUEUE_NAME, QUEUE_PREFIX, requestIdOf } from './inferenceJob.js'
+import { REFUSAL_EVENT, type Refusal, readRefusals } from './refusals.js'
+import { checkWorkerResult, type WorkerOutput, WorkerResultError } from './workerResult.js'
+
+export interface OpenInferenceQueueOptions {
+  /** `redis://HOST:PORT/DB`. */
+  url: string
+  /** The deployment's model hash: every job carries it, workers with another model refuse. */
+  modelHash: Bytes32
+  /** The folder shared with the workers' `--artifact-dir`, for artifacts over the inline limit. */
+  artifactDir?: string
+  /** How often the completed/failed sets and the refusals are swept (default 5000 ms). */
+  sweepIntervalMs?: number
+  /** One line about the queue's connection (lost, back), for the dispatcher's log. */
+  onLog?: (message: string) => void
+}
+
+/** A request to run. */
+export interface EnqueueInferenceInput {
+  requestId: bigint | number | string
+  prompt: string
+  recipient: string
+  /** Default: the queue's model hash (the deployment's). */
+  modelHash?: Bytes32
+  aigcDataMode?: AigcDataMode
+  meta?: InferenceJobData['meta']
+  /** Add the job again even when this request's result was already collected. */
+  again?: boolean
+}
+
+export interface EnqueueInferenceResult {
+  jobId: string
+  /** `added`: a new job; `exists`: the job is already queued, running or awaiting collection (nothing
+   * added); `collected`: its result was collected before (nothing added; pass `again` to re-run). */
+  status: 'added' | 'exists' | 'collected'
+}
+
+/** What collect() hands over. */
+export type InferenceOutcome =
+  | {
+      kind: 'completed'
+      requestId: string
+      jobId: string
+      /** Checked, ready to sign: record, artifactBytes, promptBytes, aigcData, worker. */
+      output: WorkerOutput
+      attemptsMade: number
+      /** From the job's enqueueing to its completion. */
+      latencyMs: number
+      meta: InferenceJobData['meta']
+    }
+  | {
+      kind: 'failed'
+      requestId: string
+      jobId: string
+      reason: string
+      attemptsMade: number
+      /** `failed-set`: attempts used up, the job is in the failed set (retryFailed re-runs it);
+       * `rejected`: the worker's result did not check, the job is gone (enqueue it again to re-run). */
+      where: 'failed-set' | 'rejected'
+      meta: InferenceJobData['meta']
+    }
+  | { kind: 'refused'; refusal: Refusal }
+
+/** A job of the failed set, for `imo requests --open` and `imo status`. */
+export interface FailedInference {
+  requestId: string
+  jobId: string
+  prompt: string
+  reason: string
+  attemptsMade: number
+  failedAt: number | undefined
+}
+
+export type QueueCounts = Record<'waiting' | 'active' | 'delayed' | 'completed' | 'failed', number>
+
+/** The dispatcher's handle on the queue. */
+export interface InferenceQueue {
+  /** The URL with its password hidden. */
+  display: string
+  enqueueInference(input: EnqueueInferenceInput): Promise<EnqueueInferenceResult>
+  /** Starts handing outcomes to `handler` (one handler; call once). Outcomes of one job never overlap. */
+  collect(handler: (outcome: InferenceOutcome) => void | Promise<void>): void
+  listFailed(): Promise<FailedInference[]>
+  /** Moves a failed job (or all, without an id) back to the queue; returns how many. */
+  retryFailed(requestId?: bigint | number | string): Promise<number>
+  /** Workers that refused work because their model's hash was not the job's. */
+  listRefusals(): Promise<Refusal[]>
+  counts(): Promise<QueueCounts>
+  close(): Promise<void>
+}
+
+/** How long a collected job id is remembered (so an event seen again adds no job). */
+const COLLECTED_TTL_S = 7 * 24 * 3600
+/** BullMQ's event stream is only a hint here (the sweep is the record), so it stays short. */
+const EVENTS_MAX_LEN = 500
+
+/**
+ * Checks the Redis at `url` (reachable, Redis, noeviction) and opens the queue for dispatching.
+ * @param options - URL, the deployment's model hash, the shared artifact folder.
+ * @returns the queue handle; close() it when done.
+ * @throws RpcError (exit 6) / UsageError (exit 2) from checkRedis, before anything is opened.
+ * @example
+ * import { openInferenceQueue } from './queue/openInferenceQueue.js'
+ * const queue = await openInferenceQueue({ url: 'redis://10.0.0.5:6379/0', modelHash: deployment.modelHash })
+ * queue.collect(async (outcome) => {
+ *   if (outcome.kind === 'completed') await fulfil(outcome.requestId, outcome.output) // record, artifactBytes, aigcData...
+ *   else if (outcome.kind === 'failed') log(`request ${outcome.requestId} failed: ${outcome.reason}`)
+ *   else log(`worker ${outcome.refusal.worker.id} refused: its model is ${outcome.refusal.workerModelHash}`)
+ * })
+ * await queue.enqueueInference({ requestId: 7n, prompt: 'a red spiral', recipient: '0x…' }) // { jobId: 'request-7', status: 'added' }
+ */
+export async function openInferenceQueue(options: OpenInferenceQueueOptions): Promise<InferenceQueue> {
+  const url = parseQueueUrl(options.url)
+  await checkRedis(url)
+  const { Queue, QueueEvents } = await import('bullmq')
+  const connection = redisOptions(url)
+  const log = options.onLog ?? (() => {})
+  const queue: Queue<InferenceJobData> = new Queue<InferenceJobData>(QUEUE_NAME, {
+    connection,
+    prefix: QUEUE_PREFIX,
+    streams: { events: { maxLen: EVENTS_MAX_LEN } },
+  })
+  watchConnection(queue, 'queue', log)
+  const Redis = await loadRedis()
+  const client = new Redis(connection)
+  client.on('error', () => {}) // reported through the queue's own connection
+  const keyOf = (kind: string, id: string) => `${QUEUE_PREFIX}:${QUEUE_NAME}:imo-${kind}:${id}`
+
+  let handler: ((outcome: InferenceOutcome) => void | Promise<void>) | undefined
+  let events: QueueEvents | undefined
+  let sweepTimer: NodeJS.Timeout | undefined
+  let closed = false
+  const inflight = new Set<string>()
+  const seenRefusals = new Set<string>()
+  /** Data of the jobs this process added and has not collected yet. */
+  const known = new Map<string, InferenceJobData>()
+
+  /**
+   * Hands one finished job over. `live` is a completion heard on the event stream for a job this
+   * process added: its data is known and its return value came with the event, so the handler runs
+   * without another round trip to Redis (the sweep path reads the job and checks the collected mark).
+   */
+  const deliver = async (jobId: string, live?: { data: InferenceJobData; returnvalue: unknown }) => {
+    if (!handler || closed || inflight.has(jobId)) return
+    inflight.add(jobId)
+    try {
+      const requestId = requestIdOf(jobId)
+      let data: InferenceJobData
+      let returnvalue: unknown
+      if (live) ({ data, returnvalue } = live)
+      else {
+        const job = (await queue.getJob(jobId)) as Job<InferenceJobData> | undefined
+        if (!job?.finishedOn) return
+        data = job.data
+        returnvalue = job.returnvalue
+        if (job.failedReason !== undefined && job.returnvalue == null) {
+          const notified = keyOf('notified', jobId)
+          if ((await client.get(notified)) === String(job.finishedOn)) return
+          const reason = job.failedReason
+          await handler({
+            kind: 'failed',
+            requestId,
+            jobId,
+            reason,
+            attemptsMade: job.attemptsMade,
+            where: 'failed-set',
+            meta: data.meta,
+          })
+          await client.set(notified, String(job.finishedOn), 'EX', COLLECTED_TTL_S)
+          return
+        }
+        if (await client.exists(keyOf('collected', jobId))) {
+          await job.remove()
+          return
+        }
+      }
+      known.delete(jobId)
+      const attemptsMade = (returnvalue as { attempt?: number } | null)?.attempt ?? 1
+      let outcome: InferenceOutcome
+      try {
+        const output = checkWorkerResult(returnvalue, data, options.artifactDir)
+        outcome = {
+          kind: 'completed',
+          requestId,
+          jobId,
+          output,
+          attemptsMade,
+          latencyMs: Date.now() - data.enqueuedAt,
+          meta: data.meta,
+        }
+      } catch (error) {
+        if (!(error instanceof WorkerResultError)) throw error
+        outcome = { kind: 'failed', requestId, jobId, reason: error.message, attemptsMade, where: 'rejected', meta: data.meta }
+      }
+      await handler(outcome)
+      await client.set(keyOf('collected', jobId), outcome.kind, 'EX', COLLECTED_TTL_S)
+      await queue.remove(jobId)
+    } catch (error) {
+      if (!closed) log(`could not collect ${jobId}: ${(error as Error).message}; will retry`)
+    } finally {
+      inflight.delete(jobId)
+    }
+  }
+
+  const deliverRefusals = async () => {
+    if (!handler || closed) return
+    for (const refusal of await readRefusals(client)) {
+      const key = `${refusal.worker.id}@${refusal.at}`
+      if (seenRefusals.has(key)) continue
+      seenRefusals.add(key)
+      await handler({ kind: 'refused', refusal })
+    }
+  }
+
+  const sweep = async () => {
+    try {
+      for (const state of ['completed', 'failed'] as const) {
+        // Ids only (oldest first): a job is read once, by deliver, if it is not being handed over already.
+        for (const jobId of await queue.getRanges([state], 0, 999, true)) await deliver(jobId)
+      }
+      await deliverRefusals()
+    } catch (error) {
+      if (!closed) log(`queue sweep failed: ${(error as Error).message}; will retry`)
+    }
+  }
+
+  return {
+    display: url.display,
+
+    async enqueueInference(input) {
+      const jobId = jobIdOf(input.requestId)
+      const collectedKey = keyOf('collected', jobId)
+      if (input.again) await client.del(collectedKey)
+      // One round trip for both looks: was it collected before, is the job there now?
+      const [collected, exists] = (
+        (await client.pipeline().exists(collectedKey).exists(`${QUEUE_PREFIX}:${QUEUE_NAME}:${jobId}`).exec()) ?? []
+      ).map(([error, value]) => {
+        if (error) throw error
+        return value === 1
+      })
+      if (collected) return { jobId, status: 'collected' }
+      const data: InferenceJobData = {
+        requestId: String(BigInt(String(input.requestId))),
+        prompt: input.prompt,
+        recipient: input.recipient,
+        modelHash: input.modelHash ?? options.modelHash,
+        aigcDataMode: input.aigcDataMode ?? 'digest',
+        enqueuedAt: Date.now(),
+        ...(input.meta ? { meta: input.meta } : {}),
+      }
+      if (exists) return { jobId, status: 'exists' }
+      // Adding a taken job id changes nothing in Redis (BullMQ keeps the existing job), so a race with
+      // another add is harmless.
+      known.set(jobId, data)
+      await queue.add(JOB_NAME, data, { ...JOB_OPTIONS, jobId })
+      return { jobId, status: 'added' }
+    },
+
+    collect(next) {
+      if (handler) throw new Error('collect() takes one handler')
+      handler = next
+      events = new QueueEvents(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX })
+      watchConnection(events, 'queue events', log)
+      events.on('completed', ({ jobId, returnvalue }) => {
+        const data = known.get(jobId)
+        void deliver(jobId, data ? { data, returnvalue } : undefined)
+      })
+      events.on('failed', ({ jobId }) => void deliver(jobId))
+      events.on(REFUSAL_EVENT as 'error', () => void deliverRefusals())
+      sweepTimer = setInterval(() => void sweep(), options.sweepIntervalMs ?? 5000)
+      void sweep()
+    },
+
+    async listFailed() {
+      const jobs = await queue.getFailed(0, -1)
+      return jobs
+        .filter((job): job is Job<InferenceJobData> => Boolean(job?.id))
+        .map((job) => ({
+          requestId: requestIdOf(job.id),
+          jobId: job.id!,
+          prompt: job.data.prompt,
+          reason: job.failedReason,
+          attemptsMade: job.attemptsMade,
+          failedAt: job.finishedOn,
+        }))
+    },
+
+    async retryFailed(requestId) {
+      if (requestId === undefined) {
+        const count = (await queue.getJobCounts('failed')).failed ?? 0
+        await queue.retryJobs({ state: 'failed', count: 1000 })
+        return count
+      }
+      const job = await queue.getJob(jobIdOf(requestId))
+      if (!job || !(await job.isFailed())) return 0
+      await job.retry('failed')
+      return 1
+    },
+
+    listRefusals: () => readRefusals(client),
+
+    async counts() {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized')
+      return {
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        completed: counts.completed ?? 0,
+        failed: counts.failed ?? 0,
+      }
+    },
+
+    async close() {
+      closed = true
+      if (sweepTimer) clearInterval(sweepTimer)
+      await Promise.allSettled([events?.close(), queue.close()])
+      client.disconnect()
+    },
+  }
+}
+
+/**
+ * Keeps a BullMQ object's connection errors from crashing the process (ioredis reconnects on its
+ * own) and logs one line when the connection is lost and one when it is back.
+ */
+export function watchConnection(
+  target: {
+    on(event: 'error', listener: (error: Error) => void): unknown
+    client: Promise<{ on(event: string, listener: () => void): unknown }>
+  },
+  what: string,
+  log: (message: string) => void,
+): void {
+  let lost = false
+  target.on('error', (error: Error) => {
+    if (lost) return
+    lost = true
+    log(`${what}: lost Redis (${error.message.split('\n')[0]}); reconnecting`)
+  })
+  void target.client
+    .then((client) =>
+      client.on('ready', () => {
+        if (!lost) return
+        lost = false
+        log(`${what}: Redis is back`)
+      }),
+    )
+    .catch(() => {})
+}

@@ -1,0 +1,88 @@
+/**
+ * `imo worker` behind its command file: reads the flags, starts the inference worker, logs one line
+ * per job on stderr (a JSON line each with --json), and stops cleanly on Ctrl-C / SIGTERM (exit 0,
+ * the summary on stdout). A worker that refuses work (another model than the jobs') exits 2.
+ */
+import { resolve } from 'node:path'
+import { parseWhole } from '../chain/format.js'
+import { note, uiSettings } from '../cli/ui.js'
+import { readDeploymentFile } from '../deployment/deploymentFile.js'
+import { InputNeededError, UsageError } from '../errors.js'
+import { onInterrupt, setInterruptExitCode } from '../util/interrupt.js'
+import { refusalError, startInferenceWorker, type WorkerJobEvent } from './startInferenceWorker.js'
+
+export interface WorkerOptionValues {
+  queue?: string
+  model?: string
+  concurrency?: string
+  deployment?: string
+  artifactDir?: string
+}
+
+/** What `imo worker` prints on stdout when it is stopped. */
+export interface WorkerSummary {
+  worker: string
+  modelHash: string
+  queue: string
+  completed: number
+  failed: number
+  refused: number
+}
+
+/**
+ * Runs the worker until Ctrl-C/SIGTERM (then `done` prints the summary and the process exits 0).
+ * @param values - the command's flags.
+ * @param done - receives the summary once the worker has stopped after an interrupt.
+ * @throws UsageError for missing or bad flags, or when the worker refuses work (exit 2); RpcError
+ *   when Redis cannot be reached (exit 6).
+ * @example
+ * await runWorker({ queue: 'redis://127.0.0.1:6379/0', model: 'models/cppn' }, (summary) => printResult(summary, render))
+ */
+export async function runWorker(values: WorkerOptionValues, done: (summary: WorkerSummary) => void): Promise<void> {
+  if (!values.queue) throw new InputNeededError('--queue', 'queue URL', 'IMO_QUEUE')
+  const concurrency =
+    values.concurrency === undefined ? 1 : Number(parseWhole(values.concurrency, '--concurrency', { min: 1n, max: 256n }))
+  const deployment = values.deployment ? readDeploymentFile(resolve(values.deployment)) : undefined
+  if (values.deployment && !deployment) throw new UsageError(`deployment file ${values.deployment} does not exist`)
+  const modelPath = values.model ?? deployment?.model?.path
+  if (!modelPath) throw new InputNeededError('--model', 'model path')
+  const { json } = uiSettings()
+  const line = (event: Record<string, unknown>, human: string) => {
+    if (json) process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`)
+    else note(human)
+  }
+  const worker = await startInferenceWorker({
+    url: values.queue,
+    modelPath,
+    concurrency,
+    ...(deployment ? { expectedModelHash: deployment.modelHash } : {}),
+    ...(values.artifactDir ? { artifactDir: values.artifactDir } : {}),
+    onJob: (event) => line({ event: 'job', ...event }, describeJob(event)),
+    onLog: (message) => line({ event: 'connection', message }, message),
+  })
+  const { parseQueueUrl } = await import('./connectRedis.js')
+  const queue = parseQueueUrl(values.queue).display
+  line(
+    { event: 'ready', worker: worker.worker.id, modelHash: worker.modelHash, concurrency, queue },
+    `worker ${worker.worker.id} ready: model ${worker.modelHash}, concurrency ${concurrency}, queue ${queue}; Ctrl-C to stop`,
+  )
+  setInterruptExitCode(0)
+  onInterrupt(async () => {
+    await worker.close()
+    done({ worker: worker.worker.id, modelHash: worker.modelHash, queue, ...worker.counts })
+  })
+  const stop = await worker.stopped
+  if (stop.reason === 'refused') {
+    setInterruptExitCode(130)
+    throw refusalError(stop.refusal, modelPath)
+  }
+  // Closed by the interrupt: src/cli.ts exits once the clean-ups are done.
+  await new Promise(() => {})
+}
+
+function describeJob(event: WorkerJobEvent): string {
+  const extra = [`attempt ${event.attempt}`]
+  if (event.artifactBytes !== undefined) extra.push(`${event.artifactBytes} bytes`)
+  const reason = event.reason ? `: ${event.reason}` : ''
+  return `job ${event.jobId} ${event.status} in ${event.ms} ms (${extra.join(', ')})${reason}`
+}

@@ -1,0 +1,364 @@
+/**
+ * The inference queue end to end on a real redis-server and real onnxruntime: `imo worker` processes
+ * (spawned, so one can be SIGKILLed) run the bundled cppn model, the dispatcher API collects.
+ * Exactly once means: the dispatcher's collect handler sees each request id once, and all of them.
+ */
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { Queue, QueueEvents } from 'bullmq'
+import { hashModel } from '../src/model/hashModel.js'
+import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
+import { type InferenceOutcome, type InferenceQueue, openInferenceQueue } from '../src/queue/openInferenceQueue.js'
+import type { Bytes32 } from '../src/tensor/encodeTensors.js'
+import { cleanEnv, imoBin, repoRoot } from './helpers/runCli.js'
+import { startRedis, type TestRedis } from './helpers/startRedis.js'
+
+const CPPN = join(repoRoot, 'models', 'cppn')
+const RECIPIENT = `0x${'11'.repeat(20)}`
+let dir: string
+let modelHash: Bytes32
+
+interface SpawnedWorker {
+  child: ChildProcess
+  pid: number
+  /** stderr lines so far (JSON lines: --json). */
+  lines: Array<Record<string, unknown>>
+  stdout: string
+  exited: Promise<number | null>
+  ready: Promise<void>
+}
+
+/** Starts `imo worker --json` and resolves once it logged its ready line. */
+function spawnWorker(url: string, args: string[] = ['--model', CPPN]): SpawnedWorker {
+  const child = spawn(process.execPath, [imoBin, 'worker', '--queue', url, '--json', ...args], {
+    cwd: repoRoot,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const worker: SpawnedWorker = {
+    child,
+    pid: child.pid ?? 0,
+    lines: [],
+    stdout: '',
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    ready: Promise.resolve(),
+  }
+  let buffer = ''
+  let markReady: () => void = () => {}
+  worker.ready = new Promise((resolve) => {
+    markReady = resolve
+  })
+  child.stdout?.on('data', (chunk) => {
+    worker.stdout += chunk
+  })
+  child.stderr?.on('data', (chunk) => {
+    buffer += chunk
+    let end = buffer.indexOf('\n')
+    while (end >= 0) {
+      const text = buffer.slice(0, end)
+      buffer = buffer.slice(end + 1)
+      end = buffer.indexOf('\n')
+      try {
+        const line = JSON.parse(text) as Record<string, unknown>
+        worker.lines.push(line)
+        if (line.event === 'ready') markReady()
+      } catch {
+        worker.lines.push({ text })
+      }
+    }
+  })
+  void worker.exited.then(() => markReady())
+  return worker
+}
+
+async function stopWorker(worker: SpawnedWorker): Promise<number | null> {
+  if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM')
+  return worker.exited
+}
+
+/** Collects outcomes, counting deliveries per request id. */
+function collector(queue: InferenceQueue) {
+  const seen = new Map<string, number>()
+  const outcomes: InferenceOutcome[] = []
+  let wake: () => void = () => {}
+  queue.collect((outcome) => {
+    outcomes.push(outcome)
+    if (outcome.kind !== 'refused') seen.set(outcome.requestId, (seen.get(outcome.requestId) ?? 0) + 1)
+    wake()
+  })
+  return {
+    seen,
+    outcomes,
+    async until(test: () => boolean, timeoutMs: number, what: string): Promise<void> {
+      const deadline = Date.now() + timeoutMs
+      while (!test()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${seen.size} collected)`)
+        await new Promise<void>((resolve) => {
+          wake = resolve
+          setTimeout(resolve, 200)
+        })
+      }
+    },
+  }
+}
+
+/** Each test on its own Redis database, so one's leftovers cannot bend another's counts. */
+const database = (redis: TestRedis, db: number) => redis.url.replace(/\/0$/, `/${db}`)
+
+const assertExactlyOnce = (seen: Map<string, number>, count: number, from = 0) => {
+  for (let id = from; id < from + count; id++)
+    assert.equal(seen.get(String(id)), 1, `request ${id} collected ${seen.get(String(id)) ?? 0} times`)
+  assert.equal(seen.size, count)
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'imo-queue-'))
+  modelHash = (await hashModel(CPPN)).modelHash as Bytes32
+})
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('inference queue (real Redis, spawned imo worker processes)', () => {
+  let redis: TestRedis
+  before(async () => {
+    redis = await startRedis()
+  })
+  after(() => redis.close())
+
+  it('100 jobs on 3 workers, one SIGKILLed mid-job: the stalled job is re-run elsewhere, each result collected once', async () => {
+    const workers = [spawnWorker(redis.url), spawnWorker(redis.url), spawnWorker(redis.url)]
+    const queue = await openInferenceQueue({ url: redis.url, modelHash, sweepIntervalMs: 1000 })
+    const probe = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port }, prefix: QUEUE_PREFIX })
+    const events = new QueueEvents(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port }, prefix: QUEUE_PREFIX })
+    const stalled: string[] = []
+    events.on('stalled', ({ jobId }) => stalled.push(jobId))
+    try {
+      await Promise.all(workers.map((w) => w.ready))
+      await events.waitUntilReady()
+      const collected = collector(queue)
+      for (let id = 0; id < 100; id++) {
+        const added = await queue.enqueueInference({ requestId: id, prompt: `pattern ${id}`, recipient: RECIPIENT })
+        assert.equal(added.status, 'added')
+      }
+      // An event seen twice is one job (queued, running, or already collected: nothing is added).
+      assert.notEqual((await queue.enqueueInference({ requestId: 5, prompt: 'pattern 5', recipient: RECIPIENT })).status, 'added')
+
+      await collected.until(() => collected.seen.size >= 10, 60_000, '10 results')
+      const victim = workers[0]!
+      const name = `${hostname()}:${victim.pid}`
+      let killedJob: string | undefined
+      for (const deadline = Date.now() + 20_000; !killedJob && Date.now() < deadline; ) {
+        const active = await probe.getActive()
+        const mine = active.find((job) => job.processedBy === name)
+        if (mine) {
+          victim.child.kill('SIGKILL')
+          killedJob = mine.id
+        } else await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      assert.ok(killedJob, 'the victim never held a job')
+      await victim.exited
+
+      await collected.until(() => collected.seen.size >= 100, 120_000, 'all 100 results')
+      await new Promise((resolve) => setTimeout(resolve, 1500)) // two more sweeps: nothing is handed over twice
+      assertExactlyOnce(collected.seen, 100)
+      assert.ok(stalled.includes(killedJob!), `the killed job ${killedJob} was not detected as stalled (${stalled.join(', ')})`)
+      const rerun = collected.outcomes.find((o) => o.kind === 'completed' && o.jobId === killedJob)
+      assert.ok(rerun?.kind === 'completed')
+      assert.notEqual(rerun.output.worker.pid, victim.pid, 'the stalled job was completed by another worker')
+      for (const outcome of collected.outcomes) {
+        assert.equal(outcome.kind, 'completed')
+        if (outcome.kind === 'completed') {
+          assert.equal(outcome.output.record.modelHash, modelHash)
+          assert.equal(outcome.output.record.prompt, `pattern ${outcome.requestId}`)
+          assert.equal(outcome.output.aigcData.length, 32)
+        }
+      }
+      const counts = await queue.counts()
+      assert.deepEqual(counts, { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 })
+      // A request collected before adds no job unless asked to.
+      assert.equal(
+        (await queue.enqueueInference({ requestId: 7, prompt: 'pattern 7', recipient: RECIPIENT })).status,
+        'collected',
+      )
+    } finally {
+      await Promise.all(workers.map(stopWorker))
+      await Promise.allSettled([queue.close(), probe.close(), events.close()])
+    }
+    for (const worker of workers.slice(1)) {
+      assert.equal(await worker.exited, 0, 'SIGTERM stops a worker cleanly')
+      const summary = JSON.parse(worker.stdout) as { completed: number }
+      assert.ok(summary.completed > 0)
+      const jobLines = worker.lines.filter((line) => line.event === 'job')
+      assert.equal(jobLines.length, summary.completed, 'one log line per job')
+    }
+  })
+
+  it('a worker whose model hashes otherwise refuses the job, puts it back, exits 2; the dispatcher reports it', async () => {
+    const url = database(redis, 1)
+    const other = join(dir, 'other-model')
+    cpSync(CPPN, other, { recursive: true })
+    writeFileSync(join(other, 'notes.txt'), 'makes the hash differ\n')
+    const otherHash = (await hashModel(other)).modelHash
+    const queue = await openInferenceQueue({ url: url, modelHash, sweepIntervalMs: 500 })
+    const wrong = spawnWorker(url, ['--model', other])
+    let right: SpawnedWorker | undefined
+    try {
+      await wrong.ready
+      const collected = collector(queue)
+      await queue.enqueueInference({ requestId: 1000, prompt: 'refused first', recipient: RECIPIENT })
+      assert.equal(await wrong.exited, 2)
+      const error = wrong.lines.find((line) => typeof line.text === 'string' && line.text.startsWith('error:'))
+      assert.match(
+        String(error?.text),
+        new RegExp(`^error: refusing work: the model .* hashes to ${otherHash}, but job request-1000 asks for ${modelHash}$`),
+      )
+      await collected.until(() => collected.outcomes.some((o) => o.kind === 'refused'), 10_000, 'the refusal')
+      const refusal = collected.outcomes.find((o) => o.kind === 'refused')
+      assert.ok(refusal?.kind === 'refused')
+      assert.equal(refusal.refusal.workerModelHash, otherHash)
+      assert.equal(refusal.refusal.expectedModelHash, modelHash)
+      assert.equal(refusal.refusal.jobId, 'request-1000')
+      assert.equal(refusal.refusal.worker.pid, wrong.pid)
+      assert.equal((await queue.listRefusals()).length, 1)
+      assert.equal((await queue.counts()).waiting, 1, 'the refused job is back in the queue, untouched')
+
+      // The right model picks it up.
+      right = spawnWorker(url)
+      await collected.until(() => collected.seen.get('1000') === 1, 60_000, 'the job on the right worker')
+      const done = collected.outcomes.find((o) => o.kind === 'completed')
+      assert.ok(done?.kind === 'completed' && done.attemptsMade === 1)
+
+      // With --deployment, a worker refuses at start-up, before taking any job.
+      const deployment = join(dir, 'deployment.json')
+      writeFileSync(
+        deployment,
+        JSON.stringify({
+          format: 'imo-deployment-v1',
+          modelHash,
+          imoToken: { address: RECIPIENT },
+          aigcCollection: { address: RECIPIENT },
+        }),
+      )
+      const early = spawnWorker(url, ['--model', other, '--deployment', deployment])
+      assert.equal(await early.exited, 2)
+      assert.ok(early.lines.some((line) => String(line.text).includes('but the deployment asks for')))
+      await collected.until(
+        () => collected.outcomes.filter((o) => o.kind === 'refused').length === 2,
+        10_000,
+        'the second refusal',
+      )
+    } finally {
+      await Promise.all([stopWorker(wrong), right ? stopWorker(right) : undefined])
+      await queue.close()
+    }
+  })
+
+  it('a job failing on every attempt lands in the failed set: reported once, listed, retried on request', async () => {
+    const url = database(redis, 2)
+    // A model without a pipeline cannot take a prompt: the job fails without retries (bad input).
+    const bare = join(dir, 'bare')
+    mkdirSync(bare)
+    cpSync(join(CPPN, 'model.onnx'), join(bare, 'model.onnx'))
+    const bareHash = (await hashModel(bare)).modelHash as Bytes32
+    const queue = await openInferenceQueue({ url: url, modelHash: bareHash, sweepIntervalMs: 500 })
+    const worker = spawnWorker(url, ['--model', bare])
+    try {
+      await worker.ready
+      const collected = collector(queue)
+      await queue.enqueueInference({ requestId: 2000, prompt: 'no pipeline', recipient: RECIPIENT })
+      await collected.until(() => collected.seen.has('2000'), 30_000, 'the failure')
+      await new Promise((resolve) => setTimeout(resolve, 1200))
+      assert.equal(collected.seen.get('2000'), 1, 'a failure is reported once')
+      const failure = collected.outcomes.find((o) => o.kind === 'failed')
+      assert.ok(failure?.kind === 'failed')
+      assert.equal(failure.where, 'failed-set')
+      assert.match(failure.reason, /has no imo\.pipeline\.mjs/)
+      const failed = await queue.listFailed()
+      assert.equal(failed.length, 1)
+      assert.equal(failed[0]!.requestId, '2000')
+      assert.equal(failed[0]!.prompt, 'no pipeline')
+      assert.equal(await queue.retryFailed(2000), 1)
+      await collected.until(() => collected.seen.get('2000') === 2, 30_000, 'the retried failure')
+      assert.equal(await queue.retryFailed(), 1)
+      assert.equal(await queue.retryFailed(123456), 0)
+    } finally {
+      await stopWorker(worker)
+      await queue.close()
+    }
+  })
+})
+
+describe('inference queue: the dispatcher goes away and comes back', () => {
+  it('results finished while no dispatcher listened are handed over once by the next one', async () => {
+    const redis = await startRedis()
+    const worker = spawnWorker(redis.url)
+    try {
+      await worker.ready
+      const first = await openInferenceQueue({ url: redis.url, modelHash, sweepIntervalMs: 500 })
+      // This dispatcher adds 20 jobs and stops before collecting any (as after a crash).
+      for (let id = 0; id < 20; id++) await first.enqueueInference({ requestId: id, prompt: `away ${id}`, recipient: RECIPIENT })
+      await first.close()
+      const probe = await openInferenceQueue({ url: redis.url, modelHash })
+      for (let wait = 0; (await probe.counts()).completed < 20 && wait < 600; wait++)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      assert.equal((await probe.counts()).completed, 20)
+      // The event seen again while its result waits: still one job.
+      assert.equal((await probe.enqueueInference({ requestId: 3, prompt: 'away 3', recipient: RECIPIENT })).status, 'exists')
+      await probe.close()
+      const second = await openInferenceQueue({ url: redis.url, modelHash, sweepIntervalMs: 500 })
+      try {
+        const collected = collector(second)
+        await collected.until(() => collected.seen.size >= 20, 30_000, 'the 20 waiting results')
+        await new Promise((resolve) => setTimeout(resolve, 1200))
+        assertExactlyOnce(collected.seen, 20)
+        assert.ok(collected.outcomes.every((o) => o.kind === 'completed' && o.output.record.prompt === `away ${o.requestId}`))
+        assert.equal((await second.counts()).completed, 0, 'collected results are acknowledged (removed)')
+      } finally {
+        await second.close()
+      }
+    } finally {
+      await stopWorker(worker)
+      await redis.close()
+    }
+  })
+})
+
+describe('inference queue across a Redis restart (append-only file on)', () => {
+  it('Redis stopped for 5 s mid-run: workers and dispatcher reconnect, no job lost or duplicated', async () => {
+    const redis = await startRedis({ persistence: true })
+    const workers = [spawnWorker(redis.url), spawnWorker(redis.url)]
+    const queue = await openInferenceQueue({ url: redis.url, modelHash, sweepIntervalMs: 1000 })
+    try {
+      await Promise.all(workers.map((w) => w.ready))
+      const collected = collector(queue)
+      for (let id = 0; id < 60; id++)
+        await queue.enqueueInference({ requestId: id, prompt: `restart ${id}`, recipient: RECIPIENT })
+      await collected.until(() => collected.seen.size >= 10, 60_000, '10 results')
+      await redis.stop()
+      // Requests keep arriving while Redis is away: they wait in the client and go in on reconnect.
+      const late = Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          queue.enqueueInference({ requestId: 60 + i, prompt: `restart ${60 + i}`, recipient: RECIPIENT }),
+        ),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 5000))
+      await redis.restart()
+      await late
+      await collected.until(() => collected.seen.size >= 70, 120_000, 'all 70 results')
+      await new Promise((resolve) => setTimeout(resolve, 2500))
+      assertExactlyOnce(collected.seen, 70)
+      for (const worker of workers) {
+        assert.equal(worker.child.exitCode, null, 'the worker rode out the restart')
+        const said = worker.lines.filter((line) => line.event === 'connection').map((line) => String(line.message))
+        assert.ok(said.some((message) => /lost Redis/.test(message)) && said.includes('worker: Redis is back'), said.join('; '))
+      }
+    } finally {
+      await Promise.all(workers.map(stopWorker))
+      await queue.close()
+      await redis.close()
+    }
+  })
+})
