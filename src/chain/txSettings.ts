@@ -7,6 +7,8 @@ import { parseGwei, parseWhole } from './format.js'
 export interface TxSettings {
   dryRun: boolean
   yes: boolean
+  /** Send although a check advises against it (a --gas-limit below the estimate). */
+  force: boolean
   /** Blocks to wait after inclusion (1 = included). */
   confirmations: number
   /** How long to wait for receipts before NotConfirmedError (exit 5). */
@@ -22,6 +24,7 @@ export interface TxSettings {
 export interface TxOptionValues {
   dryRun?: boolean
   yes?: boolean
+  force?: boolean
   confirmations?: string
   timeout?: string
   gasLimit?: string
@@ -42,6 +45,7 @@ export function parseTxSettings(values: TxOptionValues): TxSettings {
   const settings: TxSettings = {
     dryRun: Boolean(values.dryRun),
     yes: Boolean(values.yes),
+    force: Boolean(values.force),
     confirmations:
       values.confirmations === undefined
         ? 1

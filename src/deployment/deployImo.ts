@@ -90,7 +90,7 @@ export async function deployImo(
   const { aigcCollectionAbi, aigcCollectionBytecode, imoTokenAbi, imoTokenBytecode } = await import(
     '../../contracts-abi/index.js'
   )
-  const { sendStep, simulateStep } = await import('../chain/sendStep.js')
+  const { gasLimitFor, sendStep, simulateStep } = await import('../chain/sendStep.js')
   const local = ctx.chainId === 31337 || ctx.chainId === 1337
   const { parseAddress } = await import('../revenue/resolveHolder.js')
   const recipient = await parseAddress(params.recipient ?? account.address, '--recipient')
@@ -229,7 +229,7 @@ export async function deployImo(
           { cause: error },
         )
       })
-    const gas = ctx.tx.gasLimit ?? (gasEstimate * 120n) / 100n
+    const gas = gasLimitFor(ctx, step.label, gasEstimate)
     const collection = { gas, costWei: gas * token.perGas }
     const outcomes: StepOutcome[] = [
       { id: tokenStep.id, label: tokenStep.label, status: 'dry-run', gas: token.gas, costWei: token.costWei },
