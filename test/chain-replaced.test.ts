@@ -7,8 +7,8 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
 import { getAddress, getContractAddress, type PublicClient } from 'viem'
 import { aigcCollectionAbi } from '../contracts-abi/index.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
@@ -102,7 +102,10 @@ describe('a replaced pending transaction', () => {
       await setAutomine(c, true)
       const second = await runCli(deployArgs(anvil.rpcUrl, ['--json']), { cwd: work.dir, env })
       assert.equal(second.code, 0, second.stderr)
-      assert.match(second.stderr, /"deploy ImoToken" \(0x[0-9a-f]{64}\) was replaced by another transaction with nonce 0; sending it again with a new nonce/)
+      assert.match(
+        second.stderr,
+        /"deploy ImoToken" \(0x[0-9a-f]{64}\) was replaced by another transaction with nonce 0; sending it again with a new nonce/,
+      )
       // Exactly once: the other program's transaction at nonce 0, the token at 1, the collection at 2.
       assert.equal(await c.getTransactionCount({ address: account.address }), 3)
       const file = JSON.parse(readFileSync(join(work.dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8'))
@@ -110,7 +113,10 @@ describe('a replaced pending transaction', () => {
       assert.equal(getAddress(file.aigcCollection.address), getContractAddress({ from: account.address, nonce: 2n }))
       const dropped = journalLines(work.dir).filter((line) => line.type === 'dropped')
       assert.equal(dropped.length, 1)
-      assert.match(String(dropped[0]!.reason), /^replaced: nonce 0 was taken by another transaction; sent again with a new nonce$/)
+      assert.match(
+        String(dropped[0]!.reason),
+        /^replaced: nonce 0 was taken by another transaction; sent again with a new nonce$/,
+      )
       // A third run finds everything done.
       const third = await runCli(deployArgs(anvil.rpcUrl, ['--json']), { cwd: work.dir, env })
       assert.equal(third.code, 0, third.stderr)
@@ -129,7 +135,21 @@ describe('a replaced pending transaction', () => {
     const prompts = join(work.dir, 'prompts.txt')
     try {
       const deployed = await runCli(
-        ['deploy', '--model', CPPN, '--name', 'R', '--symbol', 'R', '--supply', '10', '--mint-fee', '0.01', '--rpc-url', anvil.rpcUrl],
+        [
+          'deploy',
+          '--model',
+          CPPN,
+          '--name',
+          'R',
+          '--symbol',
+          'R',
+          '--supply',
+          '10',
+          '--mint-fee',
+          '0.01',
+          '--rpc-url',
+          anvil.rpcUrl,
+        ],
         { cwd: work.dir, env },
       )
       assert.equal(deployed.code, 0, deployed.stderr)

@@ -59,7 +59,7 @@ export const txOptions = {
   confirmations: env(new Option('--confirmations <N>', 'blocks to wait after inclusion (default 1)'), 'IMO_CONFIRMATIONS'),
   timeout: env(new Option('--timeout <SECONDS>', 'how long to wait for a receipt before exiting 5 (default 120)'), 'IMO_TIMEOUT'),
   gasLimit: new Option('--gas-limit <GAS>', 'gas limit instead of the estimate (refused below the estimate unless --force)'),
-  force: new Option('--force', 'send with a --gas-limit below the simulation\'s estimate'),
+  force: new Option('--force', "send with a --gas-limit below the simulation's estimate"),
   maxFeePerGas: env(new Option('--max-fee-per-gas <GWEI>', 'EIP-1559 max fee per gas, in gwei'), 'IMO_MAX_FEE_PER_GAS'),
   maxPriorityFeePerGas: env(
     new Option('--max-priority-fee-per-gas <GWEI>', 'EIP-1559 priority fee per gas, in gwei'),
