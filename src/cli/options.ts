@@ -66,6 +66,13 @@ export const txOptions = {
     'IMO_MAX_PRIORITY_FEE_PER_GAS',
   ),
   gasPrice: env(new Option('--gas-price <GWEI>', 'legacy gas price in gwei (chains without EIP-1559)'), 'IMO_GAS_PRICE'),
+  key: env(
+    new Option(
+      '--key <KEY>',
+      'idempotency key: a deposit, burn, snapshot or claim is done at most once per key; a re-run with it reports the earlier result (e.g. --key "$CI_PIPELINE_ID")',
+    ),
+    'IMO_IDEMPOTENCY_KEY',
+  ),
 } as const
 
 /** Which recorded deployment a command acts on. */
