@@ -8,7 +8,7 @@
  * into the environment first without overriding it (src/cli/settings.ts), and the config file fills
  * what is still unset.
  */
-import { Option } from 'commander'
+import { type Command, Option } from 'commander'
 
 const env = (option: Option, variable: string): Option => option.env(variable)
 
@@ -89,5 +89,49 @@ export function addOptionGroups<C extends { addOption(option: Option): unknown }
   ...groups: Record<string, Option>[]
 ): C {
   for (const group of groups) for (const option of Object.values(group)) command.addOption(option)
+  return command
+}
+
+/** The shared groups a `.env` or a CI script may set for any command. */
+export const sharedOptionGroups: ReadonlyArray<Record<string, Option>> = [rpcOptions, signerOptions, txOptions, deploymentOptions]
+
+/** Hidden copies made by acceptSharedOptions, each mapped to the one shared option it copies. */
+const acceptedCopies = new WeakMap<Option, Option>()
+
+/**
+ * The shared option an option stands for: itself, or the original of a copy made by acceptSharedOptions.
+ * @example
+ * sharedOriginal(verifyCommand.options.find((o) => o.long === '--private-key-file')) === signerOptions.privateKeyFile // true
+ */
+export function sharedOriginal(option: Option): Option {
+  return acceptedCopies.get(option) ?? option
+}
+
+/**
+ * Makes a command accept, hidden and ignored, every shared flag it does not use, so one `.env` or CI
+ * script serves every command (`imo verify --token 1 --private-key-file F` is not an unknown option).
+ * The copies take the flags and description of the one definition above (no environment variable:
+ * an ignored flag reads nothing), and a line in --help says so.
+ * @param command - a command without subcommands.
+ * @returns the command.
+ * @example
+ * acceptSharedOptions(hashCommand()) // `imo hash m --rpc-url URL --yes` parses
+ */
+export function acceptSharedOptions<C extends Command>(command: C): C {
+  const taken = new Set(command.options.map((option) => option.long))
+  let added = false
+  for (const group of sharedOptionGroups)
+    for (const option of Object.values(group)) {
+      if (taken.has(option.long)) continue
+      const copy = new Option(option.flags, option.description).hideHelp()
+      acceptedCopies.set(copy, option)
+      command.addOption(copy)
+      added = true
+    }
+  if (added)
+    command.addHelpText(
+      'after',
+      'The shared chain, signer and transaction flags (--rpc-url, --private-key-file, --yes, --key, ...) are accepted\nand ignored where this command does not need them, so one .env or CI script serves every command.\n',
+    )
   return command
 }
