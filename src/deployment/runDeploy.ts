@@ -3,8 +3,8 @@
  * supply only on a terminal), hashes the model, connects, deploys, and shapes the result for
  * printResult (the same data object for --json and the human rendering).
  */
+import { existsSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import type { Address } from 'viem'
 import type { ChainOptionValues } from '../chain/connect.js'
 import { InputNeededError, UsageError } from '../errors.js'
 
@@ -56,9 +56,28 @@ export async function runDeploy(
   const supply = parseWhole(await ask('--supply', 'initial supply in whole tokens', values.supply), '--supply', { min: 1n })
   const whole = (text: string | undefined, flag: string, max: bigint) =>
     text === undefined ? undefined : Number(parseWhole(text, flag, { max }))
+  // Cheap checks first (every flag, then the RPC and the signer); hashing a large model comes last.
+  const settings = {
+    ...(values.percentClaimable !== undefined
+      ? { percentClaimable: whole(values.percentClaimable, '--percent-claimable', 100n)! }
+      : {}),
+    ...(values.snapshotInterval !== undefined
+      ? { snapshotInterval: whole(values.snapshotInterval, '--snapshot-interval', 2n ** 64n - 1n)! }
+      : {}),
+    ...(values.claimWindow !== undefined ? { claimWindow: whole(values.claimWindow, '--claim-window', 2n ** 32n - 1n)! } : {}),
+    ...(values.royaltyBps !== undefined ? { royaltyBps: whole(values.royaltyBps, '--royalty-bps', 10_000n)! } : {}),
+    ...(values.mintFee !== undefined ? { mintFeeWei: parseAmount(values.mintFee, { name: '--mint-fee', allowZero: true }) } : {}),
+  }
+  const { parseAddress } = await import('../revenue/resolveHolder.js')
+  const recipient = values.recipient ? await parseAddress(values.recipient, '--recipient') : undefined
+  const attesters = values.attester ? await Promise.all(values.attester.map((a) => parseAddress(a, '--attester'))) : undefined
+  if (values.modelHash && !/^0x[0-9a-fA-F]{64}$/.test(values.modelHash))
+    throw new UsageError('--model-hash must be 0x + 64 hex digits')
+  if (values.model && !existsSync(values.model)) throw new UsageError(`--model ${values.model} does not exist`)
   const { connectChain, explorerLink } = await import('../chain/connect.js')
   const { displayUrl } = await import('../chain/toImoError.js')
   const { note, spinner } = await import('../cli/ui.js')
+  const ctx = await connectChain(values, { signer: true }, sources)
   let modelHash = values.modelHash as `0x${string}` | undefined
   let model: { path: string; given: string } | undefined
   if (values.model) {
@@ -66,7 +85,6 @@ export async function runDeploy(
     modelHash = (await hashModel(values.model)).modelHash
     model = { path: isAbsolute(values.model) ? values.model : resolve(values.model), given: values.model }
   }
-  const ctx = await connectChain(values, { signer: true }, sources)
   note(`chain ${ctx.chainName} (${ctx.chainId}) at ${displayUrl(ctx.rpcUrl)}, deployer ${ctx.account!.address}`)
   const { deployImo } = await import('./deployImo.js')
   const spin = await spinner(ctx.tx.dryRun ? 'simulating the deployment' : 'deploying')
@@ -80,21 +98,9 @@ export async function runDeploy(
         name,
         symbol,
         supply,
-        ...(values.recipient ? { recipient: values.recipient as Address } : {}),
-        ...(values.percentClaimable !== undefined
-          ? { percentClaimable: whole(values.percentClaimable, '--percent-claimable', 100n)! }
-          : {}),
-        ...(values.snapshotInterval !== undefined
-          ? { snapshotInterval: whole(values.snapshotInterval, '--snapshot-interval', 2n ** 64n - 1n)! }
-          : {}),
-        ...(values.claimWindow !== undefined
-          ? { claimWindow: whole(values.claimWindow, '--claim-window', 2n ** 32n - 1n)! }
-          : {}),
-        ...(values.royaltyBps !== undefined ? { royaltyBps: whole(values.royaltyBps, '--royalty-bps', 10_000n)! } : {}),
-        ...(values.mintFee !== undefined
-          ? { mintFeeWei: parseAmount(values.mintFee, { name: '--mint-fee', allowZero: true }) }
-          : {}),
-        ...(values.attester ? { attesters: values.attester as Address[] } : {}),
+        ...(recipient ? { recipient } : {}),
+        ...settings,
+        ...(attesters ? { attesters } : {}),
         ...(values.modelUri !== undefined ? { modelUri: values.modelUri } : {}),
         ...(values.deployment ? { deploymentFile: resolve(values.deployment) } : {}),
       },
