@@ -161,24 +161,50 @@ async function resolveFees(ctx: ChainContext): Promise<Fees> {
 }
 
 /**
+ * The intrinsic gas of a transaction (EIP-2028 calldata, EIP-3860 init code): no node accepts a gas
+ * limit below it, whatever --force says.
+ * @example
+ * intrinsicGas({ to: '0x…', data: '0x' }) // 21000n
+ */
+export function intrinsicGas(step: Pick<TxStep, 'to' | 'data'>): bigint {
+  const bytes = (step.data.length - 2) / 2
+  let zeros = 0
+  for (let i = 2; i < step.data.length; i += 2) if (step.data.slice(i, i + 2) === '00') zeros++
+  let gas = 21_000n + BigInt(zeros) * 4n + BigInt(bytes - zeros) * 16n
+  if (!step.to) gas += 32_000n + 2n * BigInt(Math.ceil(bytes / 32))
+  return gas
+}
+
+/**
  * The gas limit to sign with: --gas-limit, else the estimate + 20 %. A --gas-limit below the
  * estimate would run out of gas on chain (a reverted transaction that still costs its fee), so it is
- * refused unless --force.
+ * refused unless --force; below the intrinsic gas it is refused even then (no node would mine it).
  * @param ctx - chain context (its tx settings).
- * @param label - the step, for the message.
+ * @param step - the step (label for the message, to and data for the intrinsic gas).
  * @param estimate - the node's gas estimate.
  * @returns the gas limit.
- * @throws UsageError (2) for a --gas-limit below the estimate without --force.
+ * @throws UsageError (2) for a --gas-limit below the estimate without --force, or below the intrinsic gas.
  * @example
- * gasLimitFor(ctx, 'snapshot', 52_000n) // 62400n (no --gas-limit)
+ * gasLimitFor(ctx, step, 52_000n) // 62400n (no --gas-limit)
  */
-export function gasLimitFor(ctx: Pick<ChainContext, 'tx'>, label: string, estimate: bigint): bigint {
+export function gasLimitFor(
+  ctx: Pick<ChainContext, 'tx'>,
+  step: Pick<TxStep, 'label' | 'to' | 'data'>,
+  estimate: bigint,
+): bigint {
   const limit = ctx.tx.gasLimit
   if (limit === undefined) return (estimate * 120n) / 100n
+  const hint = 'raise --gas-limit or leave it out (the estimate + 20% is used); --force sends with it anyway'
+  const floor = intrinsicGas(step)
+  if (limit < floor)
+    throw new UsageError(
+      `--gas-limit ${limit} is below the intrinsic gas of "${step.label}" (${floor}): no node would mine it; nothing was sent`,
+      { hint: 'raise --gas-limit or leave it out (the estimate + 20% is used)' },
+    )
   if (limit < estimate && !ctx.tx.force)
     throw new UsageError(
-      `--gas-limit ${limit} is below the ${estimate} gas the simulation of "${label}" needs: it would run out of gas and revert; nothing was sent`,
-      { hint: 'raise --gas-limit or leave it out (the estimate + 20% is used); --force sends with it anyway' },
+      `--gas-limit ${limit} is below the ${estimate} gas the simulation of "${step.label}" needs: it would run out of gas and revert; nothing was sent`,
+      { hint },
     )
   return limit
 }
@@ -223,7 +249,7 @@ export async function simulateStep(
     }
     throw converted
   }
-  const gas = gasLimitFor(ctx, step.label, estimate)
+  const gas = gasLimitFor(ctx, step, estimate)
   const resolved = fees ?? (await resolveFees(ctx))
   return { gas, costWei: gas * resolved.perGas + (step.value ?? 0n), perGas: resolved.perGas }
 }

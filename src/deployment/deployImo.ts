@@ -228,7 +228,7 @@ export async function deployImo(
           { cause: error },
         )
       })
-    const gas = gasLimitFor(ctx, step.label, gasEstimate)
+    const gas = gasLimitFor(ctx, step, gasEstimate)
     const collection = { gas, costWei: gas * token.perGas }
     const outcomes: StepOutcome[] = [
       { id: tokenStep.id, label: tokenStep.label, status: 'dry-run', gas: token.gas, costWei: token.costWei },
