@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { getAddress, getContractAddress, type PublicClient } from 'viem'
-import { aigcCollectionAbi } from '../contracts-abi/index.js'
+import { aigcCollectionAbi, imoTokenAbi } from '../contracts-abi/index.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { client, deployArgs, journalLines, tempWorkdir } from './helpers/deployFixture.js'
 import { cleanEnv, imoBin, repoRoot, runCli } from './helpers/runCli.js'
@@ -202,6 +202,46 @@ describe('a replaced pending transaction', () => {
         )
     } finally {
       await setAutomine(c, true)
+      work.cleanup()
+    }
+  })
+
+  it('snapshot: replaced by a transaction that took the snapshot itself, the re-run sends nothing', async () => {
+    const work = tempWorkdir()
+    const account = anvil.accounts[5]!
+    const env = { IMO_PRIVATE_KEY: account.privateKey }
+    try {
+      const deployed = await runCli(deployArgs(anvil.rpcUrl, ['--snapshot-interval', '1']), { cwd: work.dir, env })
+      assert.equal(deployed.code, 0, deployed.stderr)
+      const token = JSON.parse(readFileSync(join(work.dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8')).imoToken
+        .address as `0x${string}`
+      await c.request({ method: 'evm_increaseTime' as never, params: [5] as never })
+      await c.request({ method: 'evm_mine' as never })
+      const nonce = await c.getTransactionCount({ address: account.address })
+      const args = ['snapshot', '--yes', '--rpc-url', anvil.rpcUrl, '--json']
+      const crashed = await runCli(args, { cwd: work.dir, env: { ...env, IMO_TEST_CRASH_AT: 'after-journal:snapshot:' } })
+      assert.equal(crashed.signal, 'SIGKILL')
+      // The same key takes that nonce with its own snapshot() call (cast), which is mined.
+      await promisify(execFile)(cast, [
+        'send',
+        '--rpc-url',
+        anvil.rpcUrl,
+        '--private-key',
+        account.privateKey,
+        '--nonce',
+        String(nonce),
+        token,
+        'snapshot()',
+      ])
+      const r = await runCli(args, { cwd: work.dir, env })
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(JSON.parse(r.stdout).status, 'already-confirmed')
+      assert.match(r.stderr, /was replaced by another transaction with nonce \d+; its effect is on chain anyway, nothing to send/)
+      assert.equal(await c.readContract({ address: token, abi: imoTokenAbi, functionName: 'currentSnapshotId' }), 1n)
+      assert.equal(await c.getTransactionCount({ address: account.address }), nonce + 1)
+      const dropped = journalLines(work.dir).filter((line) => line.type === 'dropped')
+      assert.match(String(dropped[0]?.reason), /the step was done on chain anyway$/)
+    } finally {
       work.cleanup()
     }
   })

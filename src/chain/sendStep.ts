@@ -434,6 +434,16 @@ export async function sendSteps(
             continue
           }
         }
+        // Before sending anything again, make sure ours is really absent: a failed lookup is not "absent".
+        const mined = await client.getTransactionReceipt({ hash: entry.signed.hash }).catch((error: unknown) => {
+          if ((error as { name?: string })?.name === 'TransactionReceiptNotFoundError') return undefined
+          throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: `looking up "${entry.step.label}"` })
+        })
+        if (mined) {
+          entry.receipt = mined
+          entry.known = true
+          continue
+        }
         // Replaced: another transaction took the nonce, so ours can never be mined. If the step's
         // effect is on chain anyway it is done; else it is sent once more with a fresh nonce.
         const done = entry.step.effect ? await entry.step.effect() : false
