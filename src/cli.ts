@@ -4,7 +4,7 @@
  * `imo --help` never loads viem or onnxruntime.
  */
 import { Command, CommanderError } from 'commander'
-import { outputOptions } from './cli/options.js'
+import { acceptSharedOptions, outputOptions } from './cli/options.js'
 import { applyConfig, loadDotenv, readConfigFile } from './cli/settings.js'
 import { color, configureUi, toJson, uiSettings } from './cli/ui.js'
 import { commands } from './commands/registry.js'
@@ -70,6 +70,7 @@ function inheritSettings(command: Command, parent: Command): void {
   const path = []
   for (let at: Command | null = command; at; at = at.parent) path.unshift(at.name())
   command.showHelpAfterError(`hint: run \`${path.join(' ')} --help\` for usage`)
+  if (command.commands.length === 0) acceptSharedOptions(command)
   for (const sub of command.commands) inheritSettings(sub, command)
 }
 

@@ -135,13 +135,13 @@ describe('imo deploy', () => {
       env: { IMO_PRIVATE_KEY: key() },
     })
     assert.equal(recipient.code, 2)
-    assert.match(recipient.stderr, /\nerror: --recipient must be a 0x-prefixed 20-byte address, not "0x1234"\n$/)
+    assert.match(recipient.stderr, /^error: --recipient must be a 0x-prefixed 20-byte address, not "0x1234"\n$/)
     const attester = await runCli(deployArgs(anvil.rpcUrl, ['--attester', 'nobody', '--deployment', 'third.json']), {
       cwd: work.dir,
       env: { IMO_PRIVATE_KEY: key() },
     })
     assert.equal(attester.code, 2)
-    assert.match(attester.stderr, /\nerror: --attester must be a 0x-prefixed 20-byte address, not "nobody"\n$/)
+    assert.match(attester.stderr, /^error: --attester must be a 0x-prefixed 20-byte address, not "nobody"\n$/)
     assert.equal(await client(anvil.rpcUrl).getTransactionCount({ address: deployer() }), before)
   })
 
@@ -155,5 +155,39 @@ describe('imo deploy', () => {
     )
     assert.equal(result.code, 2)
     assert.equal(result.stderr.trim(), 'error: missing token name: pass --name (no terminal to ask on)')
+  })
+})
+
+describe('imo deploy checks flags, RPC and signer before hashing --model', () => {
+  it('a bad flag, a dead RPC and a missing signer are reported before the model is read', async () => {
+    const work = tempWorkdir()
+    try {
+      // A model folder that hashing refuses (a symlink): had it been hashed first, that would be the error.
+      const { symlinkSync } = await import('node:fs')
+      symlinkSync(join(work.model, 'weights.bin'), join(work.model, 'link.bin'))
+      const base = ['deploy', '--model', work.model, '--name', 'T', '--symbol', 'T', '--supply', '1']
+      const env = { IMO_PRIVATE_KEY: `0x${'11'.repeat(32)}` }
+      const flag = await runCli([...base, '--percent-claimable', '150', '--rpc-url', 'http://127.0.0.1:9'], {
+        cwd: work.dir,
+        env,
+      })
+      assert.equal(flag.code, 2)
+      assert.equal(flag.stderr.trim(), 'error: --percent-claimable must be at most 100')
+      const rpc = await runCli([...base, '--rpc-url', 'http://127.0.0.1:9'], { cwd: work.dir, env })
+      assert.equal(rpc.code, 6, rpc.stderr)
+      const anvil = await startAnvil()
+      try {
+        const signer = await runCli([...base, '--rpc-url', anvil.rpcUrl], { cwd: work.dir })
+        assert.equal(signer.code, 2)
+        assert.match(signer.stderr, /^error: .*signer/m)
+        const hashed = await runCli([...base, '--rpc-url', anvil.rpcUrl], { cwd: work.dir, env })
+        assert.equal(hashed.code, 2)
+        assert.match(hashed.stderr, /symlink/)
+      } finally {
+        await anvil.stop()
+      }
+    } finally {
+      work.cleanup()
+    }
   })
 })

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { isProcessAlive } from '../src/util/isProcessAlive.js'
 import { tempWorkdir } from './helpers/deployFixture.js'
 import { cleanEnv, imoBin, runCli } from './helpers/runCli.js'
 
@@ -77,6 +78,34 @@ describe('imo devnet', () => {
       assert.equal(blockTime.stderr, 'error: --block-time must be a whole number, not "1.5"\n')
       assert.equal(existsSync(join(work.dir, '.imo', 'devnet.json')), false)
     } finally {
+      work.cleanup()
+    }
+  })
+
+  it('killed with SIGKILL, it takes its anvil down too (a watchdog sees the pipe close)', async () => {
+    const work = tempWorkdir()
+    const child = spawn(process.execPath, [imoBin, 'devnet', '--json'], {
+      cwd: work.dir,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+    })
+    let anvilPid = 0
+    try {
+      const deadline = Date.now() + 20_000
+      while (!stdout.trim().endsWith('}') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+      anvilPid = JSON.parse(stdout).pid
+      assert.ok(isProcessAlive(anvilPid))
+      child.kill('SIGKILL')
+      const gone = Date.now() + 10_000
+      while (isProcessAlive(anvilPid) && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100))
+      assert.equal(isProcessAlive(anvilPid), false, 'anvil outlived the devnet killed with SIGKILL')
+    } finally {
+      child.kill('SIGKILL')
+      if (anvilPid && isProcessAlive(anvilPid)) process.kill(anvilPid, 'SIGKILL')
       work.cleanup()
     }
   })

@@ -8,16 +8,15 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import type { Option } from 'commander'
-import { deploymentOptions, offerOptions, queueOptions, rpcOptions, signerOptions, txOptions } from '../src/cli/options.js'
+import type { Command, Option } from 'commander'
+import { offerOptions, queueOptions, sharedOptionGroups, sharedOriginal } from '../src/cli/options.js'
 import { buildProgram } from '../src/cli.js'
 import { repoRoot, runCli } from './helpers/runCli.js'
 
 const snapshotFolder = join(repoRoot, 'test', 'snapshots', 'help')
 const program = buildProgram()
-const shared = [rpcOptions, signerOptions, txOptions, deploymentOptions, offerOptions, queueOptions].flatMap(
-  (group) => Object.values(group) as Option[],
-)
+const shared = [...sharedOptionGroups, offerOptions, queueOptions].flatMap((group) => Object.values(group) as Option[])
+const leaves = (command: Command): Command[] => (command.commands.length === 0 ? [command] : command.commands.flatMap(leaves))
 
 describe('--help', () => {
   it('the program has commands', () => {
@@ -45,8 +44,31 @@ describe('--help', () => {
     it(`imo ${path.join(' ')} uses the shared flag objects`, () => {
       for (const option of command.options) {
         const twin = shared.find((candidate) => candidate.long === option.long)
-        if (twin) assert.equal(option, twin, `${command.name()} redefines ${option.long}`)
+        if (twin) assert.equal(sharedOriginal(option), twin, `${command.name()} redefines ${option.long}`)
       }
     })
   }
+})
+
+describe('shared flags on every command', () => {
+  it('every command accepts every shared chain, signer, transaction and deployment flag', () => {
+    const everywhere = sharedOptionGroups.flatMap((group) => Object.values(group) as Option[])
+    for (const command of leaves(program))
+      for (const option of everywhere)
+        assert.ok(
+          command.options.some((own) => own.long === option.long && sharedOriginal(own) === option),
+          `imo ${command.parent?.name() === 'imo' ? '' : `${command.parent?.name()} `}${command.name()} does not accept ${option.long}`,
+        )
+  })
+
+  it('flags a command does not need are accepted and ignored (one .env / CI line for every command)', async () => {
+    const flags = ['--rpc-url', 'http://127.0.0.1:9', '--private-key-file', 'nope.key', '--yes', '--key', 'ci-1', '--dry-run']
+    const hash = await runCli(['hash', join(repoRoot, 'models', 'cppn'), ...flags, '--json'])
+    assert.equal(hash.code, 0, hash.stderr)
+    assert.match(JSON.parse(hash.stdout).modelHash, /^0x[0-9a-f]{64}$/)
+    // verify --token gets past its flags to the RPC (exit 6: nothing listens there), not "unknown option".
+    const verify = await runCli(['verify', '--token', '1', ...flags])
+    assert.doesNotMatch(verify.stderr, /unknown option/)
+    assert.equal(verify.code, 6, verify.stderr)
+  })
 })

@@ -94,7 +94,7 @@ describe('imo init', () => {
       assert.ok(!result.terminal.includes(PASSWORD), 'the password is never echoed')
       const report = JSON.parse(result.stdout)
       assert.equal(report.status, 'written')
-      assert.deepEqual(report.rpc, { kind: 'url', url: anvil.rpcUrl, chainId: 31337, chainName: 'Anvil (local)' })
+      assert.deepEqual(report.rpc, { kind: 'url', url: anvil.rpcUrl, chainId: 31337, chainName: 'Anvil (local)', local: true })
       const address = report.keystore.address as string
       assert.match(address, /^0x[0-9a-fA-F]{40}$/)
 

@@ -150,7 +150,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     assert.equal(await read('currentSnapshotId'), 0n)
   })
 
-  it('deposits revenue; the same amount again in the period needs --again', async () => {
+  it('deposits revenue; the same amount again in the period needs a new --key', async () => {
     const first = json(await imo(['revenue', 'deposit', '1', '--json']))
     assert.equal(first.status, 'sent')
     assert.equal(first.amountWei, String(ETH))
@@ -159,14 +159,16 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     assert.equal(await read('pendingRevenue'), ETH)
 
     const repeat = await imo(['revenue', 'deposit', '1'])
-    oneLineError(
-      repeat,
-      2,
-      /already deposited 1 ETH in this snapshot period \(1x, last 0x[0-9a-f]{64}\); pass --again to deposit it once more$/,
+    oneLineError(repeat, 2, /already deposited 1 ETH in this snapshot period \(1x, last 0x[0-9a-f]{64}\); nothing was sent$/)
+    assert.match(
+      repeat.stderr,
+      /\nhint: a re-run after an interruption resumes by itself; to do it once more on purpose pass a new --key/,
     )
     assert.equal(await read('pendingRevenue'), ETH)
+    // --again is gone: an unknown option.
+    assert.equal((await imo(['revenue', 'deposit', '1', '--again'])).code, 2)
 
-    const again = json(await imo(['revenue', 'deposit', '1', '--again', '--json']))
+    const again = json(await imo(['revenue', 'deposit', '1', '--key', 'second-of-the-day', '--json']))
     assert.equal(again.status, 'sent')
     assert.notEqual(again.stepId, first.stepId)
     assert.equal(again.earlierSameAmount.length, 1)
@@ -189,12 +191,12 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     assert.equal(resumed.status, 'resumed')
     assert.equal(await read('pendingRevenue'), parseEther('2.501'))
 
-    // Killed after journalling the signed transaction, before broadcasting it; even --again resumes it.
+    // Killed after journalling the signed transaction, before broadcasting it; a keyed re-run resumes it too.
     const before = await nonce(A)
-    const crashed2 = await imo(['revenue', 'deposit', '0.5', '--again'], 'A', { IMO_TEST_CRASH_AT: 'after-journal:deposit:' })
+    const crashed2 = await imo(['revenue', 'deposit', '0.5', '--key', 'k2'], 'A', { IMO_TEST_CRASH_AT: 'after-journal:deposit:' })
     assert.equal(crashed2.signal, 'SIGKILL')
     assert.equal(await nonce(A), before)
-    const resumed2 = json(await imo(['revenue', 'deposit', '0.5', '--again', '--json']))
+    const resumed2 = json(await imo(['revenue', 'deposit', '0.5', '--key', 'k2', '--json']))
     assert.equal(resumed2.status, 'resumed')
     assert.notEqual(resumed2.stepId, resumed.stepId)
     assert.equal(await nonce(A), before + 1)
@@ -352,6 +354,45 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     assert.equal(await read('redemptionPool'), parseEther('4.05045'))
   })
 
+  it('re-runs with the same --key (or IMO_IDEMPOTENCY_KEY) never move value twice and exit 0; without a key a repeat is refused', async () => {
+    // Redeem: the same burn again in the period, no key: refused like a deposit (exit 2), nothing burned.
+    const supply = (await read('totalSupply')) as bigint
+    const repeat = await imo(['redeem', '100', '--yes'], 'B')
+    oneLineError(repeat, 2, /already burned 100 REV in this snapshot period \(1x, last 0x[0-9a-f]{64}\); nothing was sent$/)
+    assert.equal(await read('totalSupply'), supply)
+
+    // A retried CI job: every value-moving command run twice with the same key.
+    const env = { IMO_IDEMPOTENCY_KEY: 'pipeline-4711' }
+    const ran = async (args: string[]) => [json(await imo(args, 'B', env)), json(await imo(args, 'B', env))]
+    const [deposit1, deposit2] = await ran(['revenue', 'deposit', '0.2', '--json'])
+    assert.deepEqual([deposit1.status, deposit2.status], ['sent', 'already-confirmed'])
+    assert.equal(deposit2.hash, deposit1.hash)
+    const [burn1, burn2] = await ran(['redeem', '10', '--yes', '--json'])
+    assert.deepEqual([burn1.status, burn2.status], ['sent', 'already-confirmed'])
+    assert.equal(burn2.payoutWei, burn1.payoutWei)
+    assert.equal(await read('totalSupply'), supply - 10n * ETH)
+    await warp(61)
+    const [snap1, snap2] = await ran(['snapshot', '--yes', '--json'])
+    assert.deepEqual([snap1.status, snap2.status], ['sent', 'already-confirmed'])
+    assert.equal(snap2.snapshotId, snap1.snapshotId)
+    const [claim1, claim2] = await ran(['claim', '--json'])
+    assert.deepEqual([claim1.status, claim2.status], ['sent', 'already-confirmed'])
+    assert.equal(claim2.totalWei, claim1.totalWei)
+    assert.equal(await read('currentSnapshotId'), BigInt(snap1.snapshotId))
+
+    // The same key for another amount is refused; a malformed key is a usage error.
+    oneLineError(
+      await imo(['revenue', 'deposit', '0.3'], 'B', env),
+      2,
+      /^error: --key pipeline-4711 already names a deposit of 0\.2 ETH \(0x[0-9a-f]{64}\); nothing was sent$/,
+    )
+    oneLineError(
+      await imo(['revenue', 'deposit', '0.3', '--key', 'has space'], 'B'),
+      2,
+      '--key must be 1-128 characters of letters, digits and . _ : / -, e.g. --key "$CI_PIPELINE_ID"',
+    )
+  })
+
   it('--dry-run simulates, prints the cost, and sends nothing (no confirmation needed)', async () => {
     const before = await nonce(B)
     const deposit = json(await imo(['revenue', 'deposit', '1', '--dry-run', '--json'], 'B'))
@@ -384,10 +425,27 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     }
   })
 
+  it('a burn resumed after a crash reports wholeSupply from the supply just before it', async () => {
+    const whole = (await read('totalSupply')) as bigint
+    // Give B the whole supply, then burn it all; killed after journalling the signed burn, before broadcasting it.
+    await transfer(B, ((await read('balanceOf', [A])) as bigint) / ETH)
+    assert.equal(await read('balanceOf', [B]), whole)
+    const amount = String(whole / ETH)
+    const crashed = await imo(['redeem', amount, '--yes'], 'B', { IMO_TEST_CRASH_AT: 'after-journal:redeem:' })
+    assert.equal(crashed.signal, 'SIGKILL')
+    assert.equal(await read('totalSupply'), whole)
+    const resumed = json(await imo(['redeem', amount, '--yes', '--json'], 'B'))
+    assert.equal(resumed.status, 'resumed')
+    assert.equal(resumed.wholeSupply, true)
+    assert.equal(resumed.totalSupply, String(whole))
+    assert.equal(await read('totalSupply'), 0n)
+  })
+
   it('refuses to deposit once the whole supply is burned: the token can no longer refuse ether, which would be locked', async () => {
     for (const who of ['A', 'B'] as const) {
       const account = privateKeyToAccount(keyOf(who))
       const balance = (await read('balanceOf', [account.address])) as bigint
+      if (balance === 0n) continue // the test before burned the whole supply already
       const wallet = createWalletClient({ chain: foundry, transport: http(anvil.rpcUrl), account })
       const hash = await wallet.writeContract({ address: token, abi: imoTokenAbi, functionName: 'burn', args: [balance] })
       assert.equal((await pub().waitForTransactionReceipt({ hash })).status, 'success')

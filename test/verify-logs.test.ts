@@ -92,4 +92,40 @@ describe('imo verify --token on a range-limited RPC', () => {
       proxy.server.close()
     }
   })
+
+  it('imo status counts holders over the same range-limited RPC, reading the Transfer logs in chunks', async () => {
+    const env = { IMO_PRIVATE_KEY: anvil.accounts[0].privateKey, IMO_RPC_URL: anvil.rpcUrl }
+    const { createWalletClient, http, parseEther } = await import('viem')
+    const { privateKeyToAccount } = await import('viem/accounts')
+    const { imoTokenAbi } = await import('../contracts-abi/index.js')
+    const { readFileSync } = await import('node:fs')
+    const token = JSON.parse(readFileSync(join(cwd, '.imo', 'deployments', '31337', 'default.json'), 'utf8')).imoToken.address
+    const wallet = createWalletClient({
+      account: privateKeyToAccount(anvil.accounts[0].privateKey),
+      transport: http(anvil.rpcUrl),
+    })
+    for (const to of [anvil.accounts[1].address, anvil.accounts[2].address]) {
+      await wallet.writeContract({
+        address: token,
+        abi: imoTokenAbi,
+        functionName: 'transfer',
+        args: [to, parseEther('1')],
+        chain: null,
+      })
+      await fetch(anvil.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_mine', params: ['0x10'] }),
+      })
+    }
+    const proxy = await rangeLimitedProxy(anvil.rpcUrl)
+    try {
+      const status = await runCli(['status', '--rpc-url', proxy.url, '--json'], { cwd, env: { ...env, IMO_RPC_URL: undefined } })
+      assert.equal(status.code, 0, status.stderr)
+      assert.equal(JSON.parse(status.stdout).token.holders, 3)
+      assert.ok(proxy.refused() > 0, 'the proxy never refused a wide eth_getLogs: the limit was not exercised')
+    } finally {
+      proxy.server.close()
+    }
+  })
 })

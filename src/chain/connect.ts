@@ -27,8 +27,10 @@ export interface ChainContext {
   /** The first URL only: nonces, broadcasts, receipts of our sends. */
   sendClient: PublicClient
   chainId: number
-  /** e.g. 'Sepolia', or 'chain 12345' when viem does not know it. */
+  /** e.g. 'Sepolia', 'Anvil (local)', 'Hardhat Network (local)', or 'chain 12345' when viem does not know it. */
   chainName: string
+  /** A local development node (anvil, Hardhat, Ganache by their client version): local defaults apply. */
+  local: boolean
   /** e.g. 'https://sepolia.etherscan.io' (no trailing slash), when known. */
   explorerUrl?: string
   /** Native currency symbol ('ETH' when unknown). */
@@ -46,28 +48,73 @@ export interface ChainContext {
   journal?: Journal
 }
 
-const LOCAL_CHAIN_NAMES: Record<number, string> = { 31337: 'Anvil (local)', 1337: 'local dev chain' }
+/** Development nodes, recognised by their `web3_clientVersion` (e.g. 'anvil/v1.7.1', 'HardhatNetwork/2.22.0/@ethereumjs/vm/…'). */
+const LOCAL_CLIENTS: Array<{ pattern: RegExp; name: string }> = [
+  { pattern: /^anvil\//i, name: 'Anvil' },
+  { pattern: /^hardhat/i, name: 'Hardhat Network' },
+  { pattern: /^ganache/i, name: 'Ganache' },
+  { pattern: /^ethereumjs testrpc/i, name: 'Ganache' },
+]
 
 /**
- * Chain name, explorer and native symbol for a chain id, from viem's chain list (loaded only here).
- * @param chainId - the id read from the node.
- * @returns name ('chain <id>' when unknown), explorer URL and symbol.
+ * Whether a node is a local development node, and its name, from its `web3_clientVersion`.
+ * @param clientVersion - what the node answered (undefined when it did not).
+ * @returns the client's name when it is a known development node.
  * @example
- * await describeChain(11155111) // { name: 'Sepolia', explorerUrl: 'https://sepolia.etherscan.io', nativeSymbol: 'ETH' }
+ * localNodeName('anvil/v1.7.1') // 'Anvil'
+ * localNodeName('Geth/v1.14.0-stable/linux-amd64/go1.22.1') // undefined
  */
-export async function describeChain(chainId: number): Promise<{ name: string; explorerUrl?: string; nativeSymbol: string }> {
-  if (LOCAL_CHAIN_NAMES[chainId]) return { name: LOCAL_CHAIN_NAMES[chainId], nativeSymbol: 'ETH' }
+export function localNodeName(clientVersion: string | undefined): string | undefined {
+  if (!clientVersion) return undefined
+  return LOCAL_CLIENTS.find((client) => client.pattern.test(clientVersion.trim()))?.name
+}
+
+/**
+ * Chain name, explorer and native symbol for a chain id, from viem's chain list (loaded only here);
+ * a local development node (by its client version) is named after its client.
+ * @param chainId - the id read from the node.
+ * @param clientVersion - the node's `web3_clientVersion`, when known.
+ * @returns name ('chain <id>' when unknown), explorer URL, symbol, and whether it is a local development node.
+ * @example
+ * await describeChain(11155111) // { name: 'Sepolia', explorerUrl: 'https://sepolia.etherscan.io', nativeSymbol: 'ETH', local: false }
+ * await describeChain(31337, 'HardhatNetwork/2.22.0') // { name: 'Hardhat Network (local)', nativeSymbol: 'ETH', local: true }
+ */
+export async function describeChain(
+  chainId: number,
+  clientVersion?: string,
+): Promise<{ name: string; explorerUrl?: string; nativeSymbol: string; local: boolean }> {
+  const client = localNodeName(clientVersion)
+  if (client)
+    return { name: `${client} (local${chainId === 31337 ? '' : `, chain ${chainId}`})`, nativeSymbol: 'ETH', local: true }
+  // Without a client version, the conventional development chain ids still count as local.
+  if (clientVersion === undefined && (chainId === 31337 || chainId === 1337))
+    return { name: 'local dev chain', nativeSymbol: 'ETH', local: true }
   const chains = (await import('viem/chains')) as unknown as Record<
     string,
     { id?: number; name?: string; blockExplorers?: { default?: { url?: string } }; nativeCurrency?: { symbol?: string } }
   >
   const known = Object.values(chains).find((chain) => chain && typeof chain === 'object' && chain.id === chainId)
-  if (!known) return { name: `chain ${chainId}`, nativeSymbol: 'ETH' }
+  if (!known || chainId === 31337 || chainId === 1337) return { name: `chain ${chainId}`, nativeSymbol: 'ETH', local: false }
   const explorer = known.blockExplorers?.default?.url?.replace(/\/+$/, '')
   return {
     name: known.name ?? `chain ${chainId}`,
     ...(explorer ? { explorerUrl: explorer } : {}),
     nativeSymbol: known.nativeCurrency?.symbol ?? 'ETH',
+    local: false,
+  }
+}
+
+/**
+ * The node's `web3_clientVersion`, or undefined when it does not answer it (some providers refuse it).
+ * @example
+ * await readClientVersion(ctx.publicClient) // 'anvil/v1.7.1'
+ */
+export async function readClientVersion(client: Pick<PublicClient, 'request'>): Promise<string | undefined> {
+  try {
+    const version = await client.request({ method: 'web3_clientVersion' } as never)
+    return typeof version === 'string' ? version : undefined
+  } catch {
+    return undefined
   }
 }
 
@@ -141,9 +188,11 @@ export async function connectChain(
     urls.length === 1 ? sendClient : (createPublicClient({ transport: fallback(urls.map(transportFor)) }) as PublicClient)
   const { displayUrl, toImoError } = await import('./toImoError.js')
   let chainId: number
+  let clientVersion: string | undefined
   try {
     // Sending needs the first URL; a read-only command is content with any of them (fallback).
-    chainId = await (need.signer ? sendClient : publicClient).getChainId()
+    const node = need.signer ? sendClient : publicClient
+    ;[chainId, clientVersion] = await Promise.all([node.getChainId(), readClientVersion(node)])
   } catch (error) {
     const converted = toImoError(error, { rpcUrl })
     if (fromDevnet && converted instanceof RpcError)
@@ -165,13 +214,14 @@ export async function connectChain(
         `wrong chain: the node at ${displayUrl(rpcUrl)} serves chain ${chainId}, not ${values.chainId} (--chain-id)`,
       )
   }
-  const info = await describeChain(chainId)
-  if (tx.pollingIntervalMs === 1000 && (chainId === 31337 || chainId === 1337)) tx.pollingIntervalMs = 100
+  const info = await describeChain(chainId, clientVersion)
+  if (tx.pollingIntervalMs === 1000 && info.local) tx.pollingIntervalMs = 100
   const ctx: ChainContext = {
     publicClient,
     sendClient,
     chainId,
     chainName: info.name,
+    local: info.local,
     nativeSymbol: info.nativeSymbol,
     rpcUrl,
     rpcUrls: urls,

@@ -87,6 +87,8 @@ export class Journal {
   private records: JournalRecord[] = []
   /** The file ends in a torn line (a crash mid-write): the next append starts a new line first. */
   private tornTail = false
+  /** The torn last line's text, when the file ends in one. */
+  private tornText: string | undefined
   private lockPath: string
   private locked = false
   private releaseOnExit = () => this.unlock()
@@ -102,10 +104,15 @@ export class Journal {
     return new Journal(journalPath(chainId, address, root))
   }
 
-  /** Re-reads the file; a torn last line (crash mid-write) is ignored. */
+  /**
+   * Re-reads the file. A torn last line (crash mid-write) is ignored and reported by tornLine();
+   * so is a torn line that a later append closed (the head of a record, cut short), while any other
+   * unreadable line stops with an error.
+   */
   reload(): void {
     this.records = []
     this.tornTail = false
+    this.tornText = undefined
     if (!existsSync(this.path)) return
     const text = readFileSync(this.path, 'utf8')
     this.tornTail = text.length > 0 && !text.endsWith('\n')
@@ -115,12 +122,25 @@ export class Journal {
       try {
         this.records.push(JSON.parse(line) as JournalRecord)
       } catch (error) {
-        if (index < lines.length - 2)
+        if (index === lines.length - 1) this.tornText = line
+        else if (!line.startsWith('{"type":"'))
           throw new ImoError(`the journal ${this.path} is corrupt at line ${index + 1}; move it aside to start over`, {
             cause: error,
           })
       }
     }
+  }
+
+  /** The torn last line (a write cut short by a crash or a full disk), if the file ends in one. */
+  tornLine(): string | undefined {
+    return this.tornText
+  }
+
+  /** The signed record with the highest nonce, if any. */
+  lastSigned(): SignedRecord | undefined {
+    let last: SignedRecord | undefined
+    for (const record of this.records) if (record.type === 'signed' && (!last || record.nonce > last.nonce)) last = record
+    return last
   }
 
   /** Every record, oldest first. */

@@ -33,7 +33,19 @@ export interface TxStep {
   value?: bigint
   /** ABI used to decode custom errors when the call reverts. */
   abi?: Abi
+  /**
+   * Whether the step's effect is on chain already (token minted, claim done, snapshot taken), asked
+   * when its journalled transaction was replaced by another one with the same nonce: true settles
+   * the step without sending; false (or absent) sends it once more with a fresh nonce.
+   */
+  effect?: () => Promise<boolean>
 }
+
+/**
+ * One step's outcome as a NonceConflictError from sendSteps reports it (`error.data.outcomes`):
+ * 'replaced' when another transaction took its nonce (a re-run recovers), else as StepOutcome.
+ */
+export type ReportedOutcome = Omit<StepOutcome, 'status' | 'receipt'> & { status: StepOutcome['status'] | 'replaced' }
 
 export interface StepOutcome {
   id: string
@@ -149,6 +161,55 @@ async function resolveFees(ctx: ChainContext): Promise<Fees> {
 }
 
 /**
+ * The intrinsic gas of a transaction (EIP-2028 calldata, EIP-3860 init code): no node accepts a gas
+ * limit below it, whatever --force says.
+ * @example
+ * intrinsicGas({ to: '0x…', data: '0x' }) // 21000n
+ */
+export function intrinsicGas(step: Pick<TxStep, 'to' | 'data'>): bigint {
+  const bytes = (step.data.length - 2) / 2
+  let zeros = 0
+  for (let i = 2; i < step.data.length; i += 2) if (step.data.slice(i, i + 2) === '00') zeros++
+  let gas = 21_000n + BigInt(zeros) * 4n + BigInt(bytes - zeros) * 16n
+  if (!step.to) gas += 32_000n + 2n * BigInt(Math.ceil(bytes / 32))
+  return gas
+}
+
+/**
+ * The gas limit to sign with: --gas-limit, else the estimate + 20 %. A --gas-limit below the
+ * estimate would run out of gas on chain (a reverted transaction that still costs its fee), so it is
+ * refused unless --force; below the intrinsic gas it is refused even then (no node would mine it).
+ * @param ctx - chain context (its tx settings).
+ * @param step - the step (label for the message, to and data for the intrinsic gas).
+ * @param estimate - the node's gas estimate.
+ * @returns the gas limit.
+ * @throws UsageError (2) for a --gas-limit below the estimate without --force, or below the intrinsic gas.
+ * @example
+ * gasLimitFor(ctx, step, 52_000n) // 62400n (no --gas-limit)
+ */
+export function gasLimitFor(
+  ctx: Pick<ChainContext, 'tx'>,
+  step: Pick<TxStep, 'label' | 'to' | 'data'>,
+  estimate: bigint,
+): bigint {
+  const limit = ctx.tx.gasLimit
+  if (limit === undefined) return (estimate * 120n) / 100n
+  const hint = 'raise --gas-limit or leave it out (the estimate + 20% is used); --force sends with it anyway'
+  const floor = intrinsicGas(step)
+  if (limit < floor)
+    throw new UsageError(
+      `--gas-limit ${limit} is below the intrinsic gas of "${step.label}" (${floor}): no node would mine it; nothing was sent`,
+      { hint: 'raise --gas-limit or leave it out (the estimate + 20% is used)' },
+    )
+  if (limit < estimate && !ctx.tx.force)
+    throw new UsageError(
+      `--gas-limit ${limit} is below the ${estimate} gas the simulation of "${step.label}" needs: it would run out of gas and revert; nothing was sent`,
+      { hint },
+    )
+  return limit
+}
+
+/**
  * Simulates a step (eth_call, then estimateGas) without sending anything.
  * @param ctx - chain context (needs an account for `from`, else the zero address).
  * @param step - the step.
@@ -188,7 +249,7 @@ export async function simulateStep(
     }
     throw converted
   }
-  const gas = ctx.tx.gasLimit ?? (estimate * 120n) / 100n
+  const gas = gasLimitFor(ctx, step, estimate)
   const resolved = fees ?? (await resolveFees(ctx))
   return { gas, costWei: gas * resolved.perGas + (step.value ?? 0n), perGas: resolved.perGas }
 }
@@ -227,6 +288,8 @@ interface Pending {
   known: boolean
   lastBroadcast: number
   codeOnly?: boolean
+  /** Another transaction took its nonce. */
+  replaced?: boolean
 }
 
 /**
@@ -275,6 +338,23 @@ export async function sendSteps(
     let latestNonce: number | undefined
     const getLatestNonce = async () =>
       client.getTransactionCount({ address: account.address, blockTag: 'latest' }).catch(rpc('reading the nonce'))
+
+    // 0. A torn last line may be a record this journal lost: sign nothing while the chain is ahead of it.
+    const torn = journal.tornLine()
+    if (torn !== undefined) {
+      const chainNonce = await client
+        .getTransactionCount({ address: account.address, blockTag: 'pending' })
+        .catch(rpc('reading the nonce'))
+      const last = journal.lastSigned()
+      const expected = last ? last.nonce + 1 : undefined
+      if (expected === undefined ? /"type":"signed"/.test(torn) : chainNonce !== expected)
+        throw new NonceConflictError(
+          `the journal ${journal.path} ends in a torn line, and ${account.address} has sent ${chainNonce} transaction(s) on chain while the journal's last signed nonce is ${last ? last.nonce : 'none'}: a transaction it does not fully record may have been sent; nothing was signed`,
+          {
+            hint: "check the signer's recent transactions (an explorer, or `cast nonce`); if none of them is an unfinished imo step, remove the torn last line of the journal and re-run",
+          },
+        )
+    }
 
     // 1. What the journal already knows.
     const fresh: TxStep[] = []
@@ -354,14 +434,42 @@ export async function sendSteps(
             continue
           }
         }
-        throw new NonceConflictError(
-          `nonce ${entry.signed.nonce} of ${account.address} was taken by another transaction; "${entry.step.label}" (${entry.signed.hash}) was never mined`,
-          {
-            hint: `the journal ${journal.path} keeps the record; re-run to send the step with a new nonce after removing its lines, or check the signer's other activity`,
-          },
+        // Before sending anything again, make sure ours is really absent: a failed lookup is not "absent".
+        const mined = await client.getTransactionReceipt({ hash: entry.signed.hash }).catch((error: unknown) => {
+          if ((error as { name?: string })?.name === 'TransactionReceiptNotFoundError') return undefined
+          throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: `looking up "${entry.step.label}"` })
+        })
+        if (mined) {
+          entry.receipt = mined
+          entry.known = true
+          continue
+        }
+        // Replaced: another transaction took the nonce, so ours can never be mined. If the step's
+        // effect is on chain anyway it is done; else it is sent once more with a fresh nonce.
+        const done = entry.step.effect ? await entry.step.effect() : false
+        const { note } = await import('../cli/ui.js')
+        journal.append({
+          type: 'dropped',
+          id: entry.step.id,
+          hash: entry.signed.hash,
+          reason: `replaced: nonce ${entry.signed.nonce} was taken by another transaction; ${done ? 'the step was done on chain anyway' : 'sent again with a new nonce'}`,
+          at: new Date().toISOString(),
+        })
+        note(
+          `"${entry.step.label}" (${entry.signed.hash}) was replaced by another transaction with nonce ${entry.signed.nonce}; ${done ? 'its effect is on chain anyway, nothing to send' : 'sending it again with a new nonce'}`,
         )
+        entry.replaced = true
+        if (done)
+          outcomes.set(entry.step.id, {
+            id: entry.step.id,
+            label: entry.step.label,
+            status: 'already-confirmed',
+            gas: BigInt(entry.signed.gas),
+          })
+        else fresh.push(entry.step)
       }
     }
+    for (let index = pending.length - 1; index >= 0; index--) if (pending[index]!.replaced) pending.splice(index, 1)
 
     // 3. Fresh steps: simulate, check funds, allocate consecutive nonces, sign, journal.
     if (fresh.length > 0) {
@@ -464,7 +572,7 @@ export async function sendSteps(
     // 5. Wait for every receipt (and the confirmations asked for).
     const deadline = Date.now() + ctx.tx.timeoutMs
     const total = steps.length
-    const doneCount = () => outcomes.size
+    const doneCount = () => outcomes.size + pending.filter((entry) => entry.replaced).length
     options.onProgress?.(doneCount(), total)
     const reverted: Array<{ entry: Pending; receipt: TransactionReceipt }> = []
     let waiting = pending.filter((entry) => !entry.codeOnly)
@@ -553,10 +661,12 @@ export async function sendSteps(
             const nonceNow = await latestNonceThisRound()
             if (nonceNow !== undefined && nonceNow > entry.signed.nonce) {
               const again = await client.getTransactionReceipt({ hash: entry.signed.hash }).catch(() => undefined)
-              if (!again)
-                throw new NonceConflictError(
-                  `nonce ${entry.signed.nonce} of ${account.address} was taken by another transaction; "${entry.step.label}" (${entry.signed.hash}) was replaced`,
-                )
+              if (!again) {
+                // Replaced. The others are still awaited, so the error reports every step's outcome.
+                entry.replaced = true
+                options.onProgress?.(doneCount(), total)
+                continue
+              }
               entry.receipt = again
             }
           }
@@ -574,6 +684,29 @@ export async function sendSteps(
         )
       }
       await sleep(ctx.tx.pollingIntervalMs)
+    }
+    const replaced = pending.filter((entry) => entry.replaced)
+    if (replaced.length > 0) {
+      const list = replaced.map((entry) => `"${entry.step.label}" (${entry.signed.hash})`).join(', ')
+      throw new NonceConflictError(
+        `${replaced.length === 1 ? 'a transaction was' : `${replaced.length} transactions were`} replaced: another transaction from ${account.address} took the nonce of ${list}`,
+        {
+          hint: 're-run the same command: it checks whether each replaced step happened anyway and otherwise sends it once more with a new nonce',
+          data: {
+            outcomes: steps.flatMap((step): ReportedOutcome[] => {
+              const outcome = outcomes.get(step.id)
+              if (outcome) {
+                const { receipt: _receipt, ...rest } = outcome
+                return [rest]
+              }
+              const entry = replaced.find((e) => e.step.id === step.id)
+              return entry
+                ? [{ id: step.id, label: step.label, status: 'replaced', hash: entry.signed.hash, gas: BigInt(entry.signed.gas) }]
+                : []
+            }),
+          },
+        },
+      )
     }
     if (reverted.length > 0) {
       const { entry, receipt } = reverted[0]!

@@ -7,6 +7,10 @@ import { parseGwei, parseWhole } from './format.js'
 export interface TxSettings {
   dryRun: boolean
   yes: boolean
+  /** Send although a check advises against it (a --gas-limit below the estimate). */
+  force: boolean
+  /** Idempotency key (--key, IMO_IDEMPOTENCY_KEY): a value-moving action is done at most once per key. */
+  key?: string
   /** Blocks to wait after inclusion (1 = included). */
   confirmations: number
   /** How long to wait for receipts before NotConfirmedError (exit 5). */
@@ -22,6 +26,8 @@ export interface TxSettings {
 export interface TxOptionValues {
   dryRun?: boolean
   yes?: boolean
+  force?: boolean
+  key?: string
   confirmations?: string
   timeout?: string
   gasLimit?: string
@@ -42,6 +48,7 @@ export function parseTxSettings(values: TxOptionValues): TxSettings {
   const settings: TxSettings = {
     dryRun: Boolean(values.dryRun),
     yes: Boolean(values.yes),
+    force: Boolean(values.force),
     confirmations:
       values.confirmations === undefined
         ? 1
@@ -49,6 +56,11 @@ export function parseTxSettings(values: TxOptionValues): TxSettings {
     timeoutMs:
       values.timeout === undefined ? 120_000 : Number(parseWhole(values.timeout, '--timeout', { min: 1n, max: 86_400n })) * 1000,
     pollingIntervalMs: 1000,
+  }
+  if (values.key !== undefined) {
+    if (!/^[A-Za-z0-9._:/-]{1,128}$/.test(values.key))
+      throw new UsageError('--key must be 1-128 characters of letters, digits and . _ : / -, e.g. --key "$CI_PIPELINE_ID"')
+    settings.key = values.key
   }
   if (values.gasLimit !== undefined) settings.gasLimit = parseWhole(values.gasLimit, '--gas-limit', { min: 21_000n })
   if (values.maxFeePerGas !== undefined) settings.maxFeePerGas = parseGwei(values.maxFeePerGas, '--max-fee-per-gas')

@@ -8,7 +8,7 @@
  * into the environment first without overriding it (src/cli/settings.ts), and the config file fills
  * what is still unset.
  */
-import { Option } from 'commander'
+import { type Command, Option } from 'commander'
 
 const env = (option: Option, variable: string): Option => option.env(variable)
 
@@ -58,13 +58,21 @@ export const txOptions = {
   yes: new Option('-y, --yes', 'skip confirmations (needed without a terminal for actions that cannot be undone)'),
   confirmations: env(new Option('--confirmations <N>', 'blocks to wait after inclusion (default 1)'), 'IMO_CONFIRMATIONS'),
   timeout: env(new Option('--timeout <SECONDS>', 'how long to wait for a receipt before exiting 5 (default 120)'), 'IMO_TIMEOUT'),
-  gasLimit: new Option('--gas-limit <GAS>', 'gas limit instead of the estimate'),
+  gasLimit: new Option('--gas-limit <GAS>', 'gas limit instead of the estimate (refused below the estimate unless --force)'),
+  force: new Option('--force', "send with a --gas-limit below the simulation's estimate"),
   maxFeePerGas: env(new Option('--max-fee-per-gas <GWEI>', 'EIP-1559 max fee per gas, in gwei'), 'IMO_MAX_FEE_PER_GAS'),
   maxPriorityFeePerGas: env(
     new Option('--max-priority-fee-per-gas <GWEI>', 'EIP-1559 priority fee per gas, in gwei'),
     'IMO_MAX_PRIORITY_FEE_PER_GAS',
   ),
   gasPrice: env(new Option('--gas-price <GWEI>', 'legacy gas price in gwei (chains without EIP-1559)'), 'IMO_GAS_PRICE'),
+  key: env(
+    new Option(
+      '--key <KEY>',
+      'idempotency key: a deposit, burn, snapshot or claim is done at most once per key; a re-run with it reports the earlier result (e.g. --key "$CI_PIPELINE_ID")',
+    ),
+    'IMO_IDEMPOTENCY_KEY',
+  ),
 } as const
 
 /** Which recorded deployment a command acts on. */
@@ -104,5 +112,49 @@ export function addOptionGroups<C extends { addOption(option: Option): unknown }
   ...groups: Record<string, Option>[]
 ): C {
   for (const group of groups) for (const option of Object.values(group)) command.addOption(option)
+  return command
+}
+
+/** The shared groups a `.env` or a CI script may set for any command. */
+export const sharedOptionGroups: ReadonlyArray<Record<string, Option>> = [rpcOptions, signerOptions, txOptions, deploymentOptions]
+
+/** Hidden copies made by acceptSharedOptions, each mapped to the one shared option it copies. */
+const acceptedCopies = new WeakMap<Option, Option>()
+
+/**
+ * The shared option an option stands for: itself, or the original of a copy made by acceptSharedOptions.
+ * @example
+ * sharedOriginal(verifyCommand.options.find((o) => o.long === '--private-key-file')) === signerOptions.privateKeyFile // true
+ */
+export function sharedOriginal(option: Option): Option {
+  return acceptedCopies.get(option) ?? option
+}
+
+/**
+ * Makes a command accept, hidden and ignored, every shared flag it does not use, so one `.env` or CI
+ * script serves every command (`imo verify --token 1 --private-key-file F` is not an unknown option).
+ * The copies take the flags and description of the one definition above (no environment variable:
+ * an ignored flag reads nothing), and a line in --help says so.
+ * @param command - a command without subcommands.
+ * @returns the command.
+ * @example
+ * acceptSharedOptions(hashCommand()) // `imo hash m --rpc-url URL --yes` parses
+ */
+export function acceptSharedOptions<C extends Command>(command: C): C {
+  const taken = new Set(command.options.map((option) => option.long))
+  let added = false
+  for (const group of sharedOptionGroups)
+    for (const option of Object.values(group)) {
+      if (taken.has(option.long)) continue
+      const copy = new Option(option.flags, option.description).hideHelp()
+      acceptedCopies.set(copy, option)
+      command.addOption(copy)
+      added = true
+    }
+  if (added)
+    command.addHelpText(
+      'after',
+      'The shared chain, signer and transaction flags (--rpc-url, --private-key-file, --yes, --key, ...) are accepted\nand ignored where this command does not need them, so one .env or CI script serves every command.\n',
+    )
   return command
 }

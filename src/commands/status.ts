@@ -21,14 +21,18 @@ export function statusCommand(): Command {
     const { readStatus } = await import('../revenue/readStatus.js')
     const { renderStatus } = await import('../revenue/renderStatus.js')
     const { displayUrl } = await import('../chain/toImoError.js')
-    const { printResult } = await import('../cli/ui.js')
+    const { printResult, withSpinner } = await import('../cli/ui.js')
     const ctx = await connectChain(values, { signer: false })
     const holder = await resolveHolder(ctx, values, values.address, {
       name: '--address',
       sources: (key) => cmd.getOptionValueSource(key),
     })
     const deployment = await loadDeployment(ctx, values.deployment)
-    const status = await readStatus(ctx, deployment, holder ? { holder } : {})
+    const status = await withSpinner(
+      'reading the deployment',
+      (progress) => readStatus(ctx, deployment, { ...(holder ? { holder } : {}), onProgress: (text) => progress.update(text) }),
+      () => 'read',
+    )
     const { readRunningOffering } = await import('../offer/readOffering.js')
     const offering = await readRunningOffering(ctx, values.deployment, holder)
     const { renderOffering } = await import('../offer/renderOffering.js')

@@ -46,7 +46,7 @@ export interface DeployImoParams {
 /** Defaults, documented in `imo deploy --help`. */
 export const DEPLOY_DEFAULTS = {
   percentClaimable: 50,
-  /** A day; 60 s on local dev chains (31337, 1337) so demos can snapshot. */
+  /** A day; 60 s on local development nodes (anvil, Hardhat, Ganache, whatever their chain id) so demos can snapshot. */
   snapshotInterval: 86_400,
   localSnapshotInterval: 60,
   claimWindow: 12,
@@ -103,8 +103,7 @@ export async function deployImo(
   const { aigcCollectionAbi, aigcCollectionBytecode, imoTokenAbi, imoTokenBytecode } = await import(
     '../../contracts-abi/index.js'
   )
-  const { sendStep, simulateStep } = await import('../chain/sendStep.js')
-  const local = ctx.chainId === 31337 || ctx.chainId === 1337
+  const { gasLimitFor, sendStep, simulateStep } = await import('../chain/sendStep.js')
   const { parseAddress } = await import('../revenue/resolveHolder.js')
   const recipient = await parseAddress(params.recipient ?? account.address, '--recipient')
   const attesters = await Promise.all(
@@ -120,7 +119,7 @@ export async function deployImo(
     recipient,
     percentClaimable: params.percentClaimable ?? DEPLOY_DEFAULTS.percentClaimable,
     snapshotInterval:
-      params.snapshotInterval ?? (local ? DEPLOY_DEFAULTS.localSnapshotInterval : DEPLOY_DEFAULTS.snapshotInterval),
+      params.snapshotInterval ?? (ctx.local ? DEPLOY_DEFAULTS.localSnapshotInterval : DEPLOY_DEFAULTS.snapshotInterval),
     claimWindow: params.claimWindow ?? DEPLOY_DEFAULTS.claimWindow,
     modelUri: params.modelUri ?? '',
     collectionName: params.collectionName ?? `${params.name} AIGC`,
@@ -253,7 +252,7 @@ export async function deployImo(
           { cause: error },
         )
       })
-    const gas = ctx.tx.gasLimit ?? (gasEstimate * 120n) / 100n
+    const gas = gasLimitFor(ctx, step, gasEstimate)
     const collection = { gas, costWei: gas * token.perGas }
     const outcomes: StepOutcome[] = [
       { id: tokenStep.id, label: tokenStep.label, status: 'dry-run', gas: token.gas, costWei: token.costWei },

@@ -3,8 +3,8 @@
  * supply only on a terminal), hashes the model, connects, deploys, and shapes the result for
  * printResult (the same data object for --json and the human rendering).
  */
+import { existsSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import type { Address } from 'viem'
 import type { ChainOptionValues } from '../chain/connect.js'
 import { InputNeededError, UsageError } from '../errors.js'
 
@@ -65,9 +65,30 @@ export async function runDeploy(
     values.requestTimeout === undefined
       ? undefined
       : Number(parseWhole(values.requestTimeout, '--request-timeout', { min: 1n, max: BigInt(MAX_REQUEST_TIMEOUT) }))
+  // Cheap checks first (every flag, then the RPC and the signer); hashing a large model comes last.
+  const settings = {
+    ...(values.percentClaimable !== undefined
+      ? { percentClaimable: whole(values.percentClaimable, '--percent-claimable', 100n)! }
+      : {}),
+    ...(values.snapshotInterval !== undefined
+      ? { snapshotInterval: whole(values.snapshotInterval, '--snapshot-interval', 2n ** 64n - 1n)! }
+      : {}),
+    ...(values.claimWindow !== undefined ? { claimWindow: whole(values.claimWindow, '--claim-window', 32n)! } : {}),
+    ...(values.royaltyBps !== undefined ? { royaltyBps: whole(values.royaltyBps, '--royalty-bps', 10_000n)! } : {}),
+    ...(values.mintFee !== undefined ? { mintFeeWei: parseAmount(values.mintFee, { name: '--mint-fee', allowZero: true }) } : {}),
+    ...(requestFeeWei !== undefined ? { requestFeeWei } : {}),
+    ...(requestTimeout !== undefined ? { requestTimeout } : {}),
+  }
+  const { parseAddress } = await import('../revenue/resolveHolder.js')
+  const recipient = values.recipient ? await parseAddress(values.recipient, '--recipient') : undefined
+  const attesters = values.attester ? await Promise.all(values.attester.map((a) => parseAddress(a, '--attester'))) : undefined
+  if (values.modelHash && !/^0x[0-9a-fA-F]{64}$/.test(values.modelHash))
+    throw new UsageError('--model-hash must be 0x + 64 hex digits')
+  if (values.model && !existsSync(values.model)) throw new UsageError(`--model ${values.model} does not exist`)
   const { connectChain, explorerLink } = await import('../chain/connect.js')
   const { displayUrl } = await import('../chain/toImoError.js')
   const { note, spinner } = await import('../cli/ui.js')
+  const ctx = await connectChain(values, { signer: true }, sources)
   let modelHash = values.modelHash as `0x${string}` | undefined
   let model: { path: string; given: string } | undefined
   if (values.model) {
@@ -75,7 +96,6 @@ export async function runDeploy(
     modelHash = (await hashModel(values.model)).modelHash
     model = { path: isAbsolute(values.model) ? values.model : resolve(values.model), given: values.model }
   }
-  const ctx = await connectChain(values, { signer: true }, sources)
   note(`chain ${ctx.chainName} (${ctx.chainId}) at ${displayUrl(ctx.rpcUrl)}, deployer ${ctx.account!.address}`)
   const { deployImo } = await import('./deployImo.js')
   const spin = await spinner(ctx.tx.dryRun ? 'simulating the deployment' : 'deploying')
@@ -89,21 +109,9 @@ export async function runDeploy(
         name,
         symbol,
         supply,
-        ...(values.recipient ? { recipient: values.recipient as Address } : {}),
-        ...(values.percentClaimable !== undefined
-          ? { percentClaimable: whole(values.percentClaimable, '--percent-claimable', 100n)! }
-          : {}),
-        ...(values.snapshotInterval !== undefined
-          ? { snapshotInterval: whole(values.snapshotInterval, '--snapshot-interval', 2n ** 64n - 1n)! }
-          : {}),
-        ...(values.claimWindow !== undefined ? { claimWindow: whole(values.claimWindow, '--claim-window', 32n)! } : {}),
-        ...(values.royaltyBps !== undefined ? { royaltyBps: whole(values.royaltyBps, '--royalty-bps', 10_000n)! } : {}),
-        ...(values.mintFee !== undefined
-          ? { mintFeeWei: parseAmount(values.mintFee, { name: '--mint-fee', allowZero: true }) }
-          : {}),
-        ...(requestFeeWei !== undefined ? { requestFeeWei } : {}),
-        ...(requestTimeout !== undefined ? { requestTimeout } : {}),
-        ...(values.attester ? { attesters: values.attester as Address[] } : {}),
+        ...(recipient ? { recipient } : {}),
+        ...settings,
+        ...(attesters ? { attesters } : {}),
         ...(values.modelUri !== undefined ? { modelUri: values.modelUri } : {}),
         ...(values.deployment ? { deploymentFile: resolve(values.deployment) } : {}),
       },

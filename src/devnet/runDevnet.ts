@@ -39,7 +39,12 @@ export async function runDevnet(
     throw new UsageError(`a devnet already runs for this folder at ${running.rpcUrl} (pid ${running.pid})`, {
       hint: `other commands use it as it is; to start afresh, stop it with \`kill ${running.pid}\``,
     })
-  const anvil = await startAnvil({ ...(port !== undefined ? { port } : {}), ...(blockTime !== undefined ? { blockTime } : {}) })
+  // dieWithParent: an imo killed with SIGKILL (no handler runs) must not leave its anvil running.
+  const anvil = await startAnvil({
+    ...(port !== undefined ? { port } : {}),
+    ...(blockTime !== undefined ? { blockTime } : {}),
+    dieWithParent: true,
+  })
   setInterruptExitCode(0)
   onInterrupt(async () => {
     removeDevnetFile(anvil.pid)

@@ -67,6 +67,11 @@ export interface StartAnvilOptions {
   silent?: boolean
   /** Extra command-line arguments for anvil. */
   args?: string[]
+  /**
+   * Stop anvil when this process dies, even by SIGKILL (no handler runs then): a watchdog child
+   * holds a pipe from this process and kills anvil when the pipe closes.
+   */
+  dieWithParent?: boolean
 }
 
 export interface Anvil {
@@ -171,10 +176,13 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     child.stdout?.resume()
     child.stderr?.resume()
   }
+  const watchdog = options.dieWithParent && child.pid ? startWatchdog(child.pid) : undefined
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve()
     else child.once('exit', () => resolve())
   })
+  // anvil gone (stopped or crashed): the watchdog must not outlive it (nor kill a reused pid).
+  void exited.then(() => watchdog?.kill('SIGKILL'))
   let stopping: Promise<void> | undefined
   return {
     rpcUrl: `http://127.0.0.1:${port}`,
@@ -185,6 +193,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     process: child,
     stop() {
       stopping ??= (async () => {
+        watchdog?.kill('SIGKILL')
         if (child.exitCode !== null || child.signalCode !== null) return
         child.kill('SIGTERM')
         const timer = setTimeout(() => child.kill('SIGKILL'), 2000)
@@ -194,4 +203,23 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
       return stopping
     },
   }
+}
+
+/**
+ * A small process that reads a pipe from this one and, when the pipe closes (this process exited or
+ * was killed, even by SIGKILL), terminates `pid`. It is unref'd so it never keeps this process alive.
+ */
+function startWatchdog(pid: number): ChildProcess {
+  const script =
+    "process.stdin.on('data', () => {}); process.stdin.on('close', () => { try { process.kill(Number(process.argv[1]), 'SIGTERM') } catch {} process.exit(0) })"
+  const watchdog =
+    process.platform === 'win32'
+      ? spawn(process.execPath, ['-e', script, String(pid)], { stdio: ['pipe', 'ignore', 'ignore'] })
+      : spawn('/bin/sh', ['-c', 'cat >/dev/null; kill -TERM "$0" 2>/dev/null', String(pid)], {
+          stdio: ['pipe', 'ignore', 'ignore'],
+        })
+  watchdog.on('error', () => {}) // no watchdog (no /bin/sh): the node still stops on Ctrl-C
+  watchdog.unref()
+  ;(watchdog.stdin as unknown as { unref?(): void } | null)?.unref?.()
+  return watchdog
 }

@@ -4,7 +4,7 @@
  */
 import type { InitPrompter } from './prompter.js'
 
-export type RpcPlan = { kind: 'devnet' } | { kind: 'url'; url: string; chainId?: number; chainName?: string }
+export type RpcPlan = { kind: 'devnet' } | { kind: 'url'; url: string; chainId?: number; chainName?: string; local?: boolean }
 
 /**
  * Asks which chain to use and tests a typed URL (chain id and name shown; an unreachable URL can be kept anyway).

@@ -7,6 +7,8 @@ import { RpcError, UsageError } from '../errors.js'
 export interface RpcCheck {
   chainId: number
   chainName: string
+  /** A local development node (anvil, Hardhat, Ganache), by its client version. */
+  local: boolean
 }
 
 /**
@@ -17,7 +19,7 @@ export interface RpcCheck {
  * @throws UsageError for a malformed URL; RpcError (exit 6) when the node does not answer.
  * @example
  * import { checkRpcUrl } from './checkRpcUrl.js'
- * await checkRpcUrl('http://127.0.0.1:8545') // { chainId: 31337, chainName: 'Anvil (local)' }
+ * await checkRpcUrl('http://127.0.0.1:8545') // { chainId: 31337, chainName: 'Anvil (local)', local: true }
  */
 export async function checkRpcUrl(url: string, timeoutMs = 8000): Promise<RpcCheck> {
   let parsed: URL
@@ -29,16 +31,18 @@ export async function checkRpcUrl(url: string, timeoutMs = 8000): Promise<RpcChe
   if (!/^(https?|wss?):$/.test(parsed.protocol)) throw new UsageError('the RPC URL must be an http(s) or ws(s) URL')
   const { createPublicClient, http, webSocket } = await import('viem')
   const { displayUrl } = await import('../chain/toImoError.js')
-  const { describeChain } = await import('../chain/connect.js')
+  const { describeChain, readClientVersion } = await import('../chain/connect.js')
   const transport = url.startsWith('ws')
     ? webSocket(url, { timeout: timeoutMs })
     : http(url, { timeout: timeoutMs, retryCount: 0 })
   const client = createPublicClient({ transport })
   let chainId: number
+  let clientVersion: string | undefined
   try {
-    chainId = await client.getChainId()
+    ;[chainId, clientVersion] = await Promise.all([client.getChainId(), readClientVersion(client)])
   } catch (error) {
     throw new RpcError(`no answer from ${displayUrl(url)}`, { cause: error })
   }
-  return { chainId, chainName: (await describeChain(chainId)).name }
+  const chain = await describeChain(chainId, clientVersion)
+  return { chainId, chainName: chain.name, local: chain.local }
 }

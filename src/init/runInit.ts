@@ -14,7 +14,7 @@ import { type ConfigValues, type InitPlan, planSettings, type WriteInitResult, w
 
 export interface InitResult {
   status: 'written' | 'cancelled'
-  rpc: { kind: 'devnet' } | { kind: 'url'; url: string; chainId?: number; chainName?: string }
+  rpc: { kind: 'devnet' } | { kind: 'url'; url: string; chainId?: number; chainName?: string; local?: boolean }
   signer: { kind: string; address?: string; reference?: string }
   model: { path: string; modelHash: string }
   token: InitPlan['token']
@@ -56,7 +56,7 @@ export async function runInit(
   const { displayUrl } = await import('../chain/toImoError.js')
   note(color.bold('imo init: settings for this folder (.env and imo.config.json). Ctrl-C leaves everything as it was.'))
   const rpc = await askRpc(ask)
-  const local = rpc.kind === 'devnet' || rpc.chainId === 31337 || rpc.chainId === 1337
+  const local = rpc.kind === 'devnet' || Boolean(rpc.local)
   // The dev-account fallback only applies to a chain found through .imo/devnet.json, not to a typed URL.
   const signer = await askSigner(ask, {
     cwd: context.cwd,

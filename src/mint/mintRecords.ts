@@ -15,9 +15,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
-import type { StepOutcome, TxStep } from '../chain/sendStep.js'
+import type { ReportedOutcome, StepOutcome, TxStep } from '../chain/sendStep.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
-import { ExitCode, ImoError, UsageError } from '../errors.js'
+import { ExitCode, ImoError, NonceConflictError, UsageError } from '../errors.js'
 import type { InferenceRecord } from '../inference/record.js'
 import { mapConcurrent } from '../util/mapConcurrent.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
@@ -114,7 +114,8 @@ export interface MintResult {
 export async function mintRecords(ctx: ChainContext, items: MintItem[], options: MintOptions): Promise<MintResult> {
   const account = ctx.account
   if (!account) throw new ImoError('mintRecords needs a chain context with a signer')
-  const { encodeFunctionData, getAddress, isAddress, keccak256, toHex } = await import('viem')
+  const { encodeFunctionData, getAddress, keccak256, toHex } = await import('viem')
+  const { parseAddress } = await import('../revenue/resolveHolder.js')
   const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
   const { sendSteps } = await import('../chain/sendStep.js')
   const { toImoError } = await import('../chain/toImoError.js')
@@ -129,13 +130,10 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       .catch(rpc(`reading ${functionName} of the collection`)) as Promise<T>
   if (options.tokenUri !== undefined && items.length !== 1)
     throw new UsageError('--token-uri applies to one mint only, not to --prompts')
-  const checkAddress = (value: string, flag: string): Address => {
-    if (!isAddress(value, { strict: false }))
-      throw new UsageError(`${flag} must be an address (0x + 40 hex digits), not "${value}"`)
-    return getAddress(value)
-  }
-  const to = options.to ? checkAddress(options.to, '--to') : account.address
-  const attester = options.attesterContract ? checkAddress(options.attesterContract, '--attester-contract') : account.address
+  const to = options.to ? await parseAddress(options.to, '--to') : account.address
+  const attester = options.attesterContract
+    ? await parseAddress(options.attesterContract, '--attester-contract')
+    : account.address
   const proofScheme: ProofScheme = options.attesterContract ? 'erc1271' : 'ecdsa'
   const notes: string[] = []
 
@@ -276,6 +274,8 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       data,
       value: mintFeeWei,
       abi: aigcCollectionAbi as never,
+      // Replaced by another transaction: done if the token exists anyway.
+      effect: async () => (await tokenState(ctx, collection, aigcCollectionAbi, tokenId)) !== undefined,
     }
     built.push({ item, tokenId, tokenIdHex, tokenUri, metadataCid, artifactCid, proof, mintFile, step })
   }
@@ -300,11 +300,15 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
   let outcomes: StepOutcome[] = []
   if (toSend.length > 0) {
     progress(`minting 0/${toSend.length}`)
-    outcomes = await sendSteps(
-      ctx,
-      toSend.map((b) => b.step),
-      { onProgress: (done, total) => progress(`minting ${done}/${total}`) },
-    )
+    try {
+      outcomes = await sendSteps(
+        ctx,
+        toSend.map((b) => b.step),
+        { onProgress: (done, total) => progress(`minting ${done}/${total}`) },
+      )
+    } catch (error) {
+      throw withMintOutcomes(error, built, existing)
+    }
   }
   lap('sendMs')
   const byId = new Map(outcomes.map((o) => [o.id, o]))
@@ -361,6 +365,42 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     notes,
     phases,
   }
+}
+
+/**
+ * A replaced mint (exit 7) reported per prompt: sendSteps' error carries each step's outcome; the
+ * --json error document then shows what was minted, what was replaced and what already existed.
+ */
+function withMintOutcomes(
+  error: unknown,
+  built: Array<{ item: MintItem; tokenIdHex: Hex; step: TxStep }>,
+  existing: Array<unknown>,
+): unknown {
+  const reported = (error as ImoError)?.data as { outcomes?: ReportedOutcome[] } | undefined
+  if (!(error instanceof NonceConflictError) || !Array.isArray(reported?.outcomes)) return error
+  const byId = new Map(reported.outcomes.map((outcome) => [outcome.id, outcome]))
+  const outcomes = built.map((b, index) => {
+    const outcome = byId.get(b.step.id)
+    const status = existing[index]
+      ? 'existing'
+      : outcome?.status === 'sent'
+        ? 'minted'
+        : outcome?.status === 'already-confirmed'
+          ? 'existing'
+          : (outcome?.status ?? 'not-sent')
+    return {
+      prompt: b.item.record.prompt,
+      tokenIdHex: b.tokenIdHex,
+      status,
+      ...(outcome?.hash ? { txHash: outcome.hash } : {}),
+      ...(outcome?.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
+    }
+  })
+  return new NonceConflictError(error.shortMessage, {
+    cause: error,
+    ...(error.hint ? { hint: error.hint } : {}),
+    data: { outcomes },
+  })
 }
 
 function describe(record: InferenceRecord): string {

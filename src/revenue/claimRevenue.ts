@@ -3,8 +3,9 @@
  * `claimBatch` transaction (one `claim` when there is one), or the snapshot asked for. The contract
  * pays the holder (msg.sender), so there is no recipient to choose.
  *
- * Step id: `claim:<token>:<holder>:<ids, comma-separated>`. A claim cannot be repeated (the contract
- * refuses AlreadyClaimed), and an open claim step in the journal is resumed before anything else.
+ * Step id: `claim:<token>:<holder>:<ids, comma-separated>[@key:<KEY>]`. A claim cannot be repeated (the
+ * contract refuses AlreadyClaimed), and an open claim step in the journal is resumed before anything
+ * else; with `--key K` a re-run reports the claim made under K (exit 0).
  */
 import type { Address, Hex } from 'viem'
 import { imoTokenAbi } from '../../contracts-abi/index.js'
@@ -44,7 +45,7 @@ export async function claimRevenue(ctx: ChainContext, token: Address, options: {
   const account = ctx.account
   if (!account) throw new ImoError('claimRevenue needs a chain context with a signer')
   const holder = account.address
-  const { findOpenStep } = await import('./journalSteps.js')
+  const { findKeyedStep, findOpenStep, keySuffix } = await import('./journalSteps.js')
   const { readClaimable } = await import('./readClaimable.js')
   const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { encodeFunctionData, parseEventLogs } = await import('viem')
@@ -53,12 +54,18 @@ export async function claimRevenue(ctx: ChainContext, token: Address, options: {
 
   let ids: number[]
   let expected = new Map<number, bigint>()
-  const open = ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined
+  const key = ctx.tx.key
+  const keyed = ctx.journal && key ? findKeyedStep(ctx.journal, prefix, key) : undefined
+  const open = keyed ?? (ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined)
+  let stepId: string | undefined
   if (open) {
-    ids = open.id.slice(prefix.length).split(',').map(Number)
+    stepId = open.id
+    ids = open.id.slice(prefix.length).split('@')[0]!.split(',').map(Number)
     const { note } = await import('../cli/ui.js')
     note(
-      `resuming the interrupted claim of snapshot(s) ${ids.join(', ')} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
+      keyed
+        ? `--key ${key}: the claim of snapshot(s) ${ids.join(', ')} made under this key is reported; nothing new is sent`
+        : `resuming the interrupted claim of snapshot(s) ${ids.join(', ')} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
     )
   } else {
     const report = await readClaimable(ctx, token, holder)
@@ -102,16 +109,32 @@ export async function claimRevenue(ctx: ChainContext, token: Address, options: {
     ids.length === 1
       ? encodeFunctionData({ abi: imoTokenAbi, functionName: 'claim', args: [BigInt(ids[0]!)] })
       : encodeFunctionData({ abi: imoTokenAbi, functionName: 'claimBatch', args: [ids.map(BigInt)] })
-  const stepId = `${prefix}${ids.join(',')}`
+  stepId ??= `${prefix}${ids.join(',')}${key ? keySuffix(key) : ''}`
   const outcome = await sendStep(ctx, {
     id: stepId,
     label: ids.length === 1 ? `claim snapshot ${ids[0]}` : `claim snapshots ${ids.join(', ')}`,
     to: token,
     data,
     abi: imoTokenAbi,
+    // Replaced by another transaction: done if every snapshot is claimed anyway.
+    effect: async () => {
+      const { callsTo, readMany } = await import('./readMany.js')
+      const read = callsTo(token, imoTokenAbi)
+      const claimed = (await readMany(
+        ctx,
+        ids.map((id) => read('hasClaimed', [holder, BigInt(id)])),
+      )) as boolean[]
+      return claimed.every(Boolean)
+    },
   })
-  if (outcome.receipt) {
-    for (const log of parseEventLogs({ abi: imoTokenAbi, logs: outcome.receipt.logs, eventName: 'RevenueClaimed' }))
+  // A claim reported from the journal (--key re-run) has no receipt in hand: fetch it for the amounts.
+  const receipt =
+    outcome.receipt ??
+    (keyed && outcome.hash
+      ? await ctx.publicClient.getTransactionReceipt({ hash: outcome.hash }).catch(() => undefined)
+      : undefined)
+  if (receipt) {
+    for (const log of parseEventLogs({ abi: imoTokenAbi, logs: receipt.logs, eventName: 'RevenueClaimed' }))
       expected.set(Number(log.args.snapshotId), log.args.amount)
   }
   const snapshots = ids.map((id) => ({ id, amountWei: expected.get(id) ?? 0n }))

@@ -2,25 +2,22 @@
  * Sends revenue (native currency) to an IMO token, as a model's earnings do: a plain transfer to the
  * token's `receive()`, through the journal.
  *
- * Step ids, and why: `deposit:<token>:<wei>:s<snapshot id>#<n>`. Depositing the same amount twice is
- * legitimate, so the id cannot be the inputs alone; but a re-run after an interruption must not send a
- * second deposit. So:
+ * Step ids, and why: `deposit:<token>:<wei>:s<snapshot id>#<n>[@key:<KEY>]`. Depositing the same amount
+ * twice is legitimate, so the id cannot be the inputs alone; but a re-run must not send a second
+ * deposit. The rules (src/revenue/repeatGuard.ts, the same for every value-moving command):
  * - an open deposit of the same amount to the same token in the signer's journal (intent recorded, no
  *   receipt: crashed, interrupted, timed out) is RESUMED: the identical signed transaction is looked up
  *   and re-broadcast if needed, never a new one;
- * - a confirmed deposit of the same amount in the current snapshot period makes a new one ask first
- *   (terminal) or require `--again` (no terminal), since it is most likely a re-run of a run that did finish;
+ * - with `--key K`, one deposit per key: a re-run with K reports the deposit made under K (nothing
+ *   sent, exit 0); K with another amount is exit 2;
+ * - without a key, a confirmed deposit of the same amount in the current snapshot period makes a new
+ *   one ask first (terminal) or stop with exit 2 (no terminal): a new --key makes it deliberate;
  * - otherwise the deposit is new and gets the next number `n` for that amount and period.
  */
 import type { Address, Hex } from 'viem'
 import { imoTokenAbi } from '../../contracts-abi/index.js'
 import type { ChainContext } from '../chain/connect.js'
 import { ImoError, InsufficientFundsError, UsageError } from '../errors.js'
-
-export interface DepositOptions {
-  /** Deposit again although the same amount was deposited in this snapshot period. */
-  again?: boolean
-}
 
 export interface DepositResult {
   status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run' | 'cancelled'
@@ -38,7 +35,7 @@ export interface DepositResult {
   pendingRevenueWei: bigint
   /** The snapshot period (latest snapshot id) the deposit was made in. */
   snapshotId: number
-  /** Earlier confirmed deposits of the same amount in this period (why --again was needed). */
+  /** Earlier confirmed deposits of the same amount in this period (why a repeat needs a new --key). */
   earlierSameAmount: Array<{ id: string; hash?: Hex }>
 }
 
@@ -47,29 +44,26 @@ export interface DepositResult {
  * @param ctx - chain context with a signer (and its journal unless --dry-run).
  * @param token - the IMO token address.
  * @param amountWei - the amount, > 0.
- * @param options - again: skip the same-amount-in-this-period check.
  * @returns the outcome, with the pending revenue after it.
- * @throws UsageError (2) for a repeat without --again and no terminal; InsufficientFundsError (8) when the signer
- *   holds less than the amount; UsageError (2) when the supply is zero (the
- *   revenue would be locked); SimulationRevertedError (3) e.g. BalanceCapExceeded; chain errors from sendStep.
+ * @throws UsageError (2) for a repeat without a new --key and no terminal, or a --key used for another
+ *   amount; InsufficientFundsError (8) when the signer holds less than the amount; UsageError (2) when
+ *   the supply is zero (the revenue would be locked); SimulationRevertedError (3) e.g. BalanceCapExceeded;
+ *   chain errors from sendStep.
  * @example
  * import { depositRevenue } from './depositRevenue.js'
  * const result = await depositRevenue(ctx, deployment.imoToken.address, 1_000_000_000_000_000_000n)
  * result.status // 'sent'
  * result.pendingRevenueWei // 1000000000000000000n
  */
-export async function depositRevenue(
-  ctx: ChainContext,
-  token: Address,
-  amountWei: bigint,
-  options: DepositOptions = {},
-): Promise<DepositResult> {
+export async function depositRevenue(ctx: ChainContext, token: Address, amountWei: bigint): Promise<DepositResult> {
   if (amountWei <= 0n) throw new UsageError('AMOUNT must be greater than zero')
   const account = ctx.account
   if (!account) throw new ImoError('depositRevenue needs a chain context with a signer')
   const { toImoError } = await import('../chain/toImoError.js')
   const { formatNative } = await import('../chain/format.js')
-  const { findOpenStep, listSteps } = await import('./journalSteps.js')
+  const { findKeyedStep, findOpenStep, keySuffix, listSteps } = await import('./journalSteps.js')
+  const { guardRepeat, keyedStepId } = await import('./repeatGuard.js')
+  const { note } = await import('../cli/ui.js')
   const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { callsTo, readMany } = await import('./readMany.js')
   const tokenKey = token.toLowerCase()
@@ -84,10 +78,18 @@ export async function depositRevenue(
 
   let stepId: string
   let earlierSameAmount: DepositResult['earlierSameAmount'] = []
+  const key = ctx.tx.key
+  const earlierKeyed = ctx.journal && key ? findKeyedStep(ctx.journal, `deposit:${tokenKey}:`, key) : undefined
+  const keyedAmount = earlierKeyed ? BigInt(earlierKeyed.id.split(':')[2]!) : undefined
+  const keyed = earlierKeyed
+    ? keyedStepId(earlierKeyed, keyedAmount === amountWei, `a deposit of ${formatNative(keyedAmount!, ctx.nativeSymbol)}`, key!)
+    : undefined
   const open = ctx.journal ? findOpenStep(ctx.journal, `deposit:${tokenKey}:${amountWei}:`) : undefined
-  if (open) {
+  if (keyed) {
+    stepId = keyed
+    note(`--key ${key}: the deposit of ${amountText} made under this key is reported; nothing new is sent`)
+  } else if (open) {
     stepId = open.id
-    const { note } = await import('../cli/ui.js')
     note(`resuming the interrupted deposit of ${amountText} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`)
   } else {
     const prefix = `deposit:${tokenKey}:${amountWei}:s${snapshotId}#`
@@ -95,17 +97,13 @@ export async function depositRevenue(
     earlierSameAmount = earlier
       .filter((step) => step.state === 'confirmed')
       .map((step) => ({ id: step.id, ...(step.hash ? { hash: step.hash } : {}) }))
-    if (earlierSameAmount.length > 0 && !options.again && !ctx.tx.dryRun) {
-      const last = earlierSameAmount[earlierSameAmount.length - 1]!
-      const { confirmAction } = await import('./confirmAction.js')
-      const what = `another deposit of ${amountText}`
-      const already = `${account.address} already deposited ${amountText} in this snapshot period (${earlierSameAmount.length}x, last ${last.hash ?? last.id})`
-      const { isInteractive } = await import('../cli/ui.js')
-      if (!isInteractive())
-        throw new UsageError(`${already}; pass --again to deposit it once more`, {
-          hint: 'a re-run after an interruption resumes by itself; --again is only for a deliberate second deposit',
-        })
-      if (!(await confirmAction(`${already}. Deposit ${amountText} again?`, { skip: false, flag: '--again', what })))
+    if (!key && !ctx.tx.dryRun) {
+      const go = await guardRepeat(
+        earlier,
+        `${account.address} already deposited ${amountText} in this snapshot period`,
+        `Deposit ${amountText} again?`,
+      )
+      if (!go)
         return {
           status: 'cancelled',
           token,
@@ -118,7 +116,7 @@ export async function depositRevenue(
           earlierSameAmount,
         }
     }
-    stepId = ctx.tx.dryRun ? `${prefix}dry-run` : `${prefix}${earlier.length + 1}`
+    stepId = ctx.tx.dryRun ? `${prefix}dry-run` : `${prefix}${earlier.length + 1}${key ? keySuffix(key) : ''}`
     const balance = await ctx.publicClient.getBalance({ address: account.address }).catch((error: unknown) => {
       throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the balance' })
     })

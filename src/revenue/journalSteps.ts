@@ -61,3 +61,30 @@ export function listSteps(journal: Pick<Journal, 'reload' | 'all' | 'state'>, pr
 export function findOpenStep(journal: Pick<Journal, 'reload' | 'all' | 'state'>, prefix: string): JournalStepSummary | undefined {
   return listSteps(journal, prefix).find((step) => step.state === 'open')
 }
+
+/**
+ * The journal-id suffix that carries an idempotency key (`--key`, IMO_IDEMPOTENCY_KEY): a step id
+ * ending in it names the one action done under that key.
+ * @example
+ * keySuffix('pipeline-4711') // '@key:pipeline-4711'
+ */
+export function keySuffix(key: string): string {
+  return `@key:${key}`
+}
+
+/**
+ * The step of an action (its id prefix, e.g. `deposit:<token>:`) done under an idempotency key, if any.
+ * @example
+ * import { findKeyedStep } from './journalSteps.js'
+ * findKeyedStep(ctx.journal, `deposit:${token}:`, 'pipeline-4711')?.state // 'confirmed'
+ */
+export function findKeyedStep(
+  journal: Pick<Journal, 'reload' | 'all' | 'state'>,
+  prefix: string,
+  key: string,
+): JournalStepSummary | undefined {
+  const suffix = keySuffix(key)
+  return listSteps(journal, prefix)
+    .filter((step) => step.id.endsWith(suffix))
+    .pop()
+}

@@ -73,8 +73,10 @@ export interface StatusReport {
 export interface ReadStatusOptions {
   /** Whose balance and claims to show. */
   holder?: Address
-  /** Count holders from Transfer logs only when the token's history spans at most this many blocks (default 10,000). */
+  /** Count holders from Transfer logs only when the token's history spans at most this many blocks (default 1,000,000). */
   maxLogBlocks?: bigint
+  /** Progress of a long Transfer-log scan (read in chunks when the node limits eth_getLogs ranges). */
+  onProgress?(text: string): void
 }
 
 const transferEvent = {
@@ -88,11 +90,13 @@ const transferEvent = {
 } as const
 
 /**
- * Counts accounts with a non-zero balance by replaying the token's Transfer logs (one eth_getLogs).
+ * Counts accounts with a non-zero balance by replaying the token's Transfer logs (one eth_getLogs, or
+ * chunks of the range when the node refuses it: src/chain/findLatestLogs.ts readAllLogs).
  * @param ctx - chain context.
  * @param token - the token.
  * @param fromBlock - its deployment block.
  * @param toBlock - the block to count at.
+ * @param onProgress - called after each chunk of a chunked scan.
  * @returns the number of holders.
  * @example
  * await countHolders(ctx, token, 1n, 42n) // 3
@@ -102,8 +106,13 @@ export async function countHolders(
   token: Address,
   fromBlock: bigint,
   toBlock: bigint,
+  onProgress?: (blocksDone: bigint, blocksTotal: bigint) => void,
 ): Promise<number> {
-  const logs = await ctx.publicClient.getLogs({ address: token, event: transferEvent, fromBlock, toBlock, strict: true })
+  const { readAllLogs } = await import('../chain/findLatestLogs.js')
+  const logs = await readAllLogs(
+    (range) => ctx.publicClient.getLogs({ address: token, event: transferEvent, ...range, strict: true }),
+    { fromBlock, toBlock, ...(onProgress ? { onProgress } : {}) },
+  )
   const balances = new Map<string, bigint>()
   const zero = '0x0000000000000000000000000000000000000000'
   for (const log of logs) {
@@ -146,7 +155,7 @@ export async function readStatus(
   const t = callsTo(token, imoTokenAbi)
   const c = callsTo(collection, aigcCollectionAbi)
   const fromBlock = deployment.imoToken.blockNumber ? BigInt(deployment.imoToken.blockNumber) : undefined
-  const maxLogBlocks = options.maxLogBlocks ?? 10_000n
+  const maxLogBlocks = options.maxLogBlocks ?? 1_000_000n
   const holdersPromise: Promise<{ holders: number | null; holdersNote?: string }> =
     fromBlock === undefined
       ? Promise.resolve({ holders: null, holdersNote: 'deployment block unknown' })
@@ -155,7 +164,9 @@ export async function readStatus(
             holders: null,
             holdersNote: `not counted: ${blockNumber - fromBlock} blocks of Transfer logs (more than ${maxLogBlocks})`,
           })
-        : countHolders(ctx, token, fromBlock, blockNumber).then(
+        : countHolders(ctx, token, fromBlock, blockNumber, (done, total) =>
+            options.onProgress?.(`counting holders: ${done} of ${total} blocks of Transfer logs`),
+          ).then(
             (holders) => ({ holders }),
             () => ({ holders: null, holdersNote: 'the node refused the Transfer log query' }),
           )

@@ -3,9 +3,12 @@
  * received since the last snapshot (`burn`, as the EIP-7641 reference), after showing the payout and
  * asking to confirm. Burning the whole remaining supply pays all the pending revenue.
  *
- * Step id: `redeem:<token>:<amount>:<n>`: an open burn of the same amount in the signer's journal
- * (interrupted before its receipt was recorded) is resumed; otherwise the burn is new and numbered.
- * Every new burn is confirmed (terminal) or needs --yes, so a repeat is always deliberate.
+ * Step id: `redeem:<token>:<amount>:s<snapshot id>#<n>[@key:<KEY>]`, with the rules of every value-moving
+ * command (src/revenue/repeatGuard.ts): an open burn of the same amount in the signer's journal
+ * (interrupted before its receipt was recorded) is resumed; with `--key K` one burn per key (a re-run
+ * reports it, nothing sent); without a key a finished burn of the same amount in the same snapshot
+ * period is not repeated without a terminal (exit 2) or a new key. Every new burn is also confirmed
+ * (terminal) or needs --yes.
  */
 import type { Address, Hex } from 'viem'
 import { imoTokenAbi } from '../../contracts-abi/index.js'
@@ -26,6 +29,8 @@ export interface RedeemPlan {
   pendingRevenueWei: bigint
   /** Burning the whole supply also pays the pending revenue. */
   wholeSupply: boolean
+  /** The snapshot period (latest snapshot id) the plan was made in. */
+  snapshotId: number
 }
 
 export interface RedeemResult extends RedeemPlan {
@@ -58,14 +63,15 @@ export async function planRedeem(
   const { callsTo, readMany } = await import('./readMany.js')
   const { formatNative } = await import('../chain/format.js')
   const read = callsTo(token, imoTokenAbi)
-  const [symbol, balance, totalSupply, payoutWei, redemptionPoolWei, pendingRevenueWei] = (await readMany(ctx, [
+  const [symbol, balance, totalSupply, payoutWei, redemptionPoolWei, pendingRevenueWei, snapshotId] = (await readMany(ctx, [
     read('symbol'),
     read('balanceOf', [holder]),
     read('totalSupply'),
     read('redeemableOnBurn', [amount]),
     read('redemptionPool'),
     read('pendingRevenue'),
-  ])) as [string, bigint, bigint, bigint, bigint, bigint]
+    read('currentSnapshotId'),
+  ])) as [string, bigint, bigint, bigint, bigint, bigint, bigint]
   if (amount > balance)
     throw new UsageError(
       `AMOUNT ${formatNative(amount, symbol)} is more than the ${formatNative(balance, symbol)} that ${holder} holds`,
@@ -81,6 +87,7 @@ export async function planRedeem(
     redemptionPoolWei,
     pendingRevenueWei,
     wholeSupply: amount >= totalSupply,
+    snapshotId: Number(snapshotId),
   }
 }
 
@@ -109,30 +116,51 @@ export async function redeemTokens(
   const account = ctx.account
   if (!account) throw new ImoError('redeemTokens needs a chain context with a signer')
   const { formatNative } = await import('../chain/format.js')
-  const { findOpenStep, listSteps } = await import('./journalSteps.js')
+  const { findKeyedStep, findOpenStep, keySuffix, listSteps } = await import('./journalSteps.js')
+  const { guardRepeat, keyedStepId } = await import('./repeatGuard.js')
   const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { encodeFunctionData, parseEventLogs } = await import('viem')
-  const prefix = `redeem:${token.toLowerCase()}:${amount}:`
+  const tokenPrefix = `redeem:${token.toLowerCase()}:`
+  const prefix = `${tokenPrefix}${amount}:`
+  const key = ctx.tx.key
+  const earlierKeyed = ctx.journal && key ? findKeyedStep(ctx.journal, tokenPrefix, key) : undefined
   const open = ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined
   let plan: RedeemPlan
   let stepId: string
-  if (open) {
+  let resumed = false
+  if (earlierKeyed || open) {
     // The plan's reads include the symbol: one batched read, not a separate one for the note.
     plan = await planRedeem(ctx, token, account.address, 0n)
     plan.amount = amount
     const { note } = await import('../cli/ui.js')
-    note(
-      `resuming the interrupted burn of ${formatNative(amount, plan.symbol)} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
-    )
-    stepId = open.id
+    if (earlierKeyed) {
+      const keyedAmount = BigInt(earlierKeyed.id.split(':')[2]!)
+      stepId = keyedStepId(earlierKeyed, keyedAmount === amount, `a burn of ${formatNative(keyedAmount, plan.symbol)}`, key!)!
+      note(`--key ${key}: the burn of ${formatNative(amount, plan.symbol)} made under this key is reported; nothing new is sent`)
+    } else {
+      stepId = open!.id
+      note(
+        `resuming the interrupted burn of ${formatNative(amount, plan.symbol)} recorded in the journal${open!.hash ? ` (${open!.hash})` : ''}`,
+      )
+    }
+    resumed = true
   } else {
     plan = await planRedeem(ctx, token, account.address, amount)
     options.onPlan?.(plan)
-    const n = ctx.journal ? listSteps(ctx.journal, prefix).length + 1 : 0
-    stepId = ctx.tx.dryRun ? `${prefix}dry-run` : `${prefix}${n}`
+    const period = `${prefix}s${plan.snapshotId}#`
+    const earlier = ctx.journal ? listSteps(ctx.journal, period) : []
+    stepId = ctx.tx.dryRun ? `${period}dry-run` : `${period}${earlier.length + 1}${key ? keySuffix(key) : ''}`
     if (!ctx.tx.dryRun) {
-      const { confirmAction } = await import('./confirmAction.js')
       const burn = `burning ${formatNative(amount, plan.symbol)} for ${formatNative(plan.payoutWei, ctx.nativeSymbol)}`
+      const again =
+        key ||
+        (await guardRepeat(
+          earlier,
+          `${account.address} already burned ${formatNative(amount, plan.symbol)} in this snapshot period`,
+          `Burn ${formatNative(amount, plan.symbol)} again?`,
+        ))
+      if (!again) return { ...plan, status: 'cancelled', stepId, gas: 0n }
+      const { confirmAction } = await import('./confirmAction.js')
       const ok = await confirmAction(
         `Burn ${formatNative(amount, plan.symbol)} for ${formatNative(plan.payoutWei, ctx.nativeSymbol)} from the redemption pool? It cannot be undone.`,
         { skip: Boolean(options.yes), flag: '--yes', what: burn },
@@ -152,9 +180,26 @@ export async function redeemTokens(
     ...summarizeOutcome(outcome),
     stepId,
   }
-  if (outcome.receipt) {
-    const [redeemed] = parseEventLogs({ abi: imoTokenAbi, logs: outcome.receipt.logs, eventName: 'Redeemed' })
+  // A burn reported from the journal (--key re-run) has no receipt in hand: fetch it for the payout.
+  const receipt =
+    outcome.receipt ??
+    (resumed && outcome.hash
+      ? await ctx.publicClient.getTransactionReceipt({ hash: outcome.hash }).catch(() => undefined)
+      : undefined)
+  if (receipt) {
+    const [redeemed] = parseEventLogs({ abi: imoTokenAbi, logs: receipt.logs, eventName: 'Redeemed' })
     if (redeemed) result.payoutWei = redeemed.args.payout
   }
+  if (resumed && outcome.blockNumber !== undefined) {
+    // The plan was read after the burn: whether it took the whole supply is told by the supply just before it.
+    const { toImoError } = await import('../chain/toImoError.js')
+    const supplyBefore = (await ctx.publicClient
+      .readContract({ address: token, abi: imoTokenAbi, functionName: 'totalSupply', blockNumber: outcome.blockNumber - 1n })
+      .catch((error: unknown) => {
+        throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the supply before the burn' })
+      })) as bigint
+    result.totalSupply = supplyBefore
+    result.wholeSupply = amount >= supplyBefore
+  } else if (resumed) result.wholeSupply = amount >= plan.totalSupply
   return result
 }

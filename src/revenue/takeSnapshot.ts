@@ -3,8 +3,9 @@
  * and the redemption pool, and expires the snapshot that leaves the claim window (its remainder rolls
  * into the new pool). Refused before the interval allows it, with the date and the time left.
  *
- * Step id: `snapshot:<token>:<new snapshot id>`. An open snapshot step in the journal (interrupted
- * before its receipt was recorded) is resumed instead of sending another.
+ * Step id: `snapshot:<token>:<new snapshot id>[@key:<KEY>]`. An open snapshot step in the journal
+ * (interrupted before its receipt was recorded) is resumed instead of sending another; with `--key K`
+ * a re-run reports the snapshot taken under K (exit 0) instead of refusing it as too early.
  */
 import type { Address, Hex } from 'viem'
 import { imoTokenAbi } from '../../contracts-abi/index.js'
@@ -115,26 +116,33 @@ export async function takeSnapshot(ctx: ChainContext, token: Address, options: {
   if (!ctx.account) throw new ImoError('takeSnapshot needs a chain context with a signer')
   const { formatNative } = await import('../chain/format.js')
   const { formatWhen } = await import('../cli/time.js')
-  const { findOpenStep } = await import('./journalSteps.js')
+  const { findKeyedStep, findOpenStep, keySuffix } = await import('./journalSteps.js')
   const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { callsTo, readMany } = await import('./readMany.js')
   const tokenKey = token.toLowerCase()
   const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
   const plan = await planSnapshot(ctx, token)
   let stepId: string
-  const open = ctx.journal ? findOpenStep(ctx.journal, `snapshot:${tokenKey}:`) : undefined
+  const prefix = `snapshot:${tokenKey}:`
+  const key = ctx.tx.key
+  const keyed = ctx.journal && key ? findKeyedStep(ctx.journal, prefix, key) : undefined
+  const open = keyed ?? (ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined)
   if (open) {
     stepId = open.id
-    plan.snapshotId = Number(open.id.split(':').pop())
+    plan.snapshotId = Number(open.id.slice(prefix.length).split('@')[0])
     const { note } = await import('../cli/ui.js')
-    note(`resuming the interrupted snapshot ${plan.snapshotId} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`)
+    note(
+      keyed
+        ? `--key ${key}: snapshot ${plan.snapshotId}, taken under this key, is reported; nothing new is sent`
+        : `resuming the interrupted snapshot ${plan.snapshotId} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
+    )
   } else {
     if (plan.now < plan.nextSnapshotTimestamp)
       throw new SnapshotTooEarlyError(
         `too early for snapshot ${plan.snapshotId}: the interval allows it from ${formatWhen(plan.nextSnapshotTimestamp, plan.now)}; nothing was sent`,
         plan.nextSnapshotTimestamp,
       )
-    stepId = `snapshot:${tokenKey}:${plan.snapshotId}`
+    stepId = `${prefix}${plan.snapshotId}${key ? keySuffix(key) : ''}`
     if (!ctx.tx.dryRun) {
       const { confirmAction } = await import('./confirmAction.js')
       const rolled =
@@ -154,6 +162,10 @@ export async function takeSnapshot(ctx: ChainContext, token: Address, options: {
       to: token,
       data: (await import('viem')).encodeFunctionData({ abi: imoTokenAbi, functionName: 'snapshot' }),
       abi: imoTokenAbi,
+      // Replaced by another transaction: done if the snapshot exists anyway (anyone may take it).
+      effect: async () =>
+        (((await readMany(ctx, [callsTo(token, imoTokenAbi)('currentSnapshotId')])) as [bigint])[0] ?? 0n) >=
+        BigInt(plan.snapshotId),
     })
   } catch (error) {
     // The interval has passed by the clock, but the node simulates at its latest block, which is older
