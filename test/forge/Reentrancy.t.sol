@@ -90,7 +90,11 @@ contract ReentrancyTest is TokenFixture {
     }
 
     function test_claimBatch_reenterClaimBatch() public {
-        _check(abi.encodeCall(ImoToken.claimBatch, (_ids(1, 2))), abi.encodeCall(ImoToken.claimBatch, (_ids(1, 2))), 6 ether);
+        _check(
+            abi.encodeCall(ImoToken.claimBatch, (_ids(1, 2))),
+            abi.encodeCall(ImoToken.claimBatch, (_ids(1, 2))),
+            6 ether
+        );
     }
 
     function test_claimBatch_reenterClaim() public {
