@@ -52,6 +52,7 @@ const runtimeClass: Record<DType, unknown> = {
  */
 export function toTensorValue(name: string, spec: unknown, what = 'input'): TensorValue {
   const where = `${what}: tensor "${name}"`
+  if (loneSurrogate.test(name)) throw new UsageError(`${what}: a tensor name holds a lone UTF-16 surrogate (not valid Unicode)`)
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
     throw new UsageError(`${where} must be an object { "type", "dims", "data" }`)
   const { type, dims, data } = spec as Partial<TensorSpec>
@@ -70,7 +71,7 @@ export function toTensorValue(name: string, spec: unknown, what = 'input'): Tens
       throw new UsageError(`${where} has ${typed.length} values but dims [${shape.join(', ')}] need ${count}`)
     return { type, dims: shape, data: typed }
   }
-  const values = flatten(data, where)
+  const values = flatten(data, shape, where)
   if (values.length !== count)
     throw new UsageError(`${where} has ${values.length} values but dims [${shape.join(', ')}] need ${count}`)
   const out = allocateData(type, count)
@@ -83,6 +84,8 @@ function convert(type: DType, value: unknown, where: string): unknown {
   switch (type) {
     case 'string':
       if (typeof value !== 'string') throw new UsageError(`${where} (${shown}) is not a string`)
+      if (loneSurrogate.test(value))
+        throw new UsageError(`${where} holds a lone UTF-16 surrogate, which is not valid Unicode text`)
       return value
     case 'bool':
       if (value === true || value === 1) return 1
@@ -128,15 +131,36 @@ function integerOf(value: unknown): bigint | undefined {
   return undefined
 }
 
-function flatten(data: unknown, where: string): unknown[] {
+/** A lone UTF-16 surrogate: text that has no UTF-8 encoding (it would silently become U+FFFD). */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+const isList = (value: unknown): value is ArrayLike<unknown> => Array.isArray(value) || isArrayLike(value)
+
+/**
+ * The values of `data` in row-major order: a scalar, a flat list (its count is checked by the caller),
+ * or nested lists that must match `shape` exactly at every level (a ragged array is refused even when
+ * its element count happens to match). Nesting deeper than the shape is refused without recursing.
+ */
+function flatten(data: unknown, shape: readonly number[], where: string): unknown[] {
   if (data === undefined) throw new UsageError(`${where} needs "data"`)
-  if (!Array.isArray(data) && !isArrayLike(data)) return [data]
+  if (!isList(data)) return [data]
+  const top = Array.from(data)
+  if (!top.some(isList)) return top
   const out: unknown[] = []
-  const walk = (value: unknown) => {
-    if (Array.isArray(value) || isArrayLike(value)) for (const item of Array.from(value as ArrayLike<unknown>)) walk(item)
-    else out.push(value)
+  const dims = `[${shape.join(', ')}]`
+  const walk = (value: unknown, depth: number, path: string) => {
+    if (depth === shape.length) {
+      if (isList(value)) throw new UsageError(`${where} is ragged: ${path} is a list, deeper than dims ${dims}`)
+      out.push(value)
+      return
+    }
+    if (!isList(value))
+      throw new UsageError(`${where} is ragged: ${path} is a single value where dims ${dims} need a list of ${shape[depth]}`)
+    if (value.length !== shape[depth])
+      throw new UsageError(`${where} is ragged: ${path} has ${value.length} entries where dims ${dims} need ${shape[depth]}`)
+    for (let index = 0; index < value.length; index++) walk(value[index], depth + 1, `${path}[${index}]`)
   }
-  walk(data)
+  walk(data, 0, 'data')
   return out
 }
 

@@ -30,3 +30,30 @@ export function redact(text: string): string {
   }
   return out
 }
+
+/**
+ * Registers the parts of an RPC URL that may hold an API key (user name, password, path, query) as
+ * secrets, so an error that quotes the whole URL (viem puts it in its messages) prints only the
+ * scheme, host and port. Call it as soon as a URL is read.
+ * @example
+ * registerUrlSecrets('https://mainnet.infura.io/v3/KEY')
+ * redact('POST https://mainnet.infura.io/v3/KEY failed') // 'POST https://mainnet.infura.io*** failed'
+ */
+export function registerUrlSecrets(url: string): void {
+  let parsed: URL
+  try {
+    parsed = new URL(url.trim())
+  } catch {
+    return
+  }
+  if (parsed.username || parsed.password) {
+    secrets.add(`${parsed.username}${parsed.password ? `:${parsed.password}` : ''}@`)
+    if (parsed.password.length >= 6) secrets.add(parsed.password)
+    if (parsed.username.length >= 12) secrets.add(parsed.username)
+  }
+  for (const text of [url.trim(), parsed.href]) {
+    const at = text.indexOf(parsed.host)
+    const rest = at >= 0 ? text.slice(at + parsed.host.length) : ''
+    if (rest.length > 1) secrets.add(rest)
+  }
+}
