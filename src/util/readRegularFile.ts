@@ -62,6 +62,7 @@ export function readRegularFile(path: string, label: string, options: ReadRegula
   }
   try {
     const stat = fstatSync(fd)
+    if (stat.isDirectory()) throw new UsageError(`cannot read ${label} ${path}: it is a folder`)
     if (!stat.isFile()) throw new UsageError(`cannot read ${label} ${path}: it is ${fileKind(stat)}, not a regular file`)
     const cap = options.maxBytes
     if (cap !== undefined && stat.size > cap)

@@ -16,6 +16,8 @@ export function registerSecret(secret: string): void {
   const value = secret.trim()
   if (value.length < 6) return // too short to redact without mangling ordinary text
   secrets.add(value)
+  // Key material in other notations too (viem prints an invalid key in decimal).
+  if (/^(0x)?[0-9a-fA-F]{64}$/.test(value)) secrets.add(BigInt(`0x${value.replace(/^0x/, '')}`).toString())
   if (/^0x[0-9a-fA-F]+$/.test(value)) secrets.add(value.slice(2))
   else if (/^[0-9a-fA-F]{32,}$/.test(value)) secrets.add(`0x${value}`)
   for (const word of value.split(/\s+/)) if (word.length >= 12) secrets.add(word)
