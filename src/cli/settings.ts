@@ -2,7 +2,7 @@
  * Loads `.env` (quietly, never overriding the environment) and `imo.config.json` (values for
  * options still unset after flags and environment). See src/cli/options.ts for the precedence.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { UsageError } from '../errors.js'
@@ -20,7 +20,7 @@ export async function loadDotenv(cwd = process.cwd()): Promise<void> {
   if (!existsSync(path)) return
   // dotenv is CommonJS: its API is the default export under both Node's ESM loader and the bundle.
   const { default: dotenv } = await import('dotenv')
-  const parsed = dotenv.parse(readFileSync(path))
+  const parsed = dotenv.parse(readRegularFile(path, '.env', { maxBytes: 1024 * 1024 }))
   for (const [key, value] of Object.entries(parsed)) if (process.env[key] === undefined) process.env[key] = value
 }
 
