@@ -239,6 +239,21 @@ describe('on a real chain', () => {
     assert.equal(await rpc.getTransactionCount({ address: anvil.accounts[5].address }), 0)
   })
 
+  it('a FIFO as --deployment, --prompts or keystore is refused, never waited on', async () => {
+    const fifo = join(work.dir, 'chain.fifo')
+    execFileSync('mkfifo', [fifo])
+    const env = { IMO_PRIVATE_KEY: anvil.accounts[6].privateKey }
+    for (const args of [
+      ['status', '--deployment', fifo, '--rpc-url', anvil.rpcUrl],
+      ['infer-and-mint', '--prompts', fifo, '--deployment', fifo, '--rpc-url', anvil.rpcUrl],
+      ['claimable', '--keystore', fifo, '--rpc-url', anvil.rpcUrl],
+    ]) {
+      const r = await runCli(args, { cwd: work.dir, env, timeoutMs: 30_000 })
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(errorText(r), /it is a FIFO \(named pipe\), not a regular file/, args.join(' '))
+    }
+  })
+
   it('a keystore holding an invalid key: no key-derived value in plain, --verbose or --json output', async () => {
     const order = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
     const keystore = await encryptKeystore(`0x${'22'.repeat(32)}`, 'pw', { n: 2 ** 12 })

@@ -2,10 +2,11 @@
  * The deployment file `.imo/deployments/<chainId>/<name>.json` that `imo deploy` writes (atomically)
  * and every later command reads by default (`--deployment FILE` picks another).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Address, Hex } from 'viem'
 import { UsageError } from '../errors.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 
 export interface DeployedContract {
@@ -88,9 +89,10 @@ export function writeDeployment(path: string, deployment: Deployment): void {
  */
 export function readDeploymentFile(path: string): Deployment | undefined {
   if (!existsSync(path)) return undefined
+  const text = readRegularFile(path, 'deployment file', { maxBytes: 1024 * 1024 }).toString('utf8')
   let value: Deployment
   try {
-    value = JSON.parse(readFileSync(path, 'utf8')) as Deployment
+    value = JSON.parse(text) as Deployment
   } catch {
     throw new UsageError(`${path} is not valid JSON`)
   }

@@ -4,7 +4,7 @@
  * --account NAME (~/.foundry/keystores/NAME), --mnemonic-file with --mnemonic-index. Every secret
  * is registered for redaction the moment it is read, before it is validated, so no error can echo it.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { LocalAccount } from 'viem'
@@ -166,7 +166,8 @@ export function keystoreAddressOf(values: SignerOptionValues, env?: NodeJS.Proce
   const file = keystoreFileOf(values, env)
   if (!file) return undefined
   try {
-    const address = (JSON.parse(readFileSync(file, 'utf8')) as { address?: unknown }).address
+    const text = readRegularFile(file, 'the keystore', { maxBytes: 1024 * 1024 }).toString('utf8')
+    const address = (JSON.parse(text) as { address?: unknown }).address
     if (typeof address !== 'string') return undefined
     const hex = address.startsWith('0x') ? address.slice(2) : address
     return /^[0-9a-fA-F]{40}$/.test(hex) ? `0x${hex}` : undefined
