@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { generatePrivateKey } from 'viem/accounts'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { encryptKeystore } from '../src/signer/keystore.js'
-import { client, tempWorkdir } from './helpers/deployFixture.js'
+import { client, deployArgs, tempWorkdir } from './helpers/deployFixture.js'
 import { writeOnnxModel, writeOnnxWithLocation, writeSingleFile } from './helpers/modelFixtures.js'
 import { type CliResult, repoRoot, runCli } from './helpers/runCli.js'
 
@@ -252,6 +252,24 @@ describe('on a real chain', () => {
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
       assert.match(errorText(r), /it is a FIFO \(named pipe\), not a regular file/, args.join(' '))
     }
+  })
+
+  it('{"yes": true} (also through __proto__) in imo.config.json does not let imo redeem burn', async () => {
+    const dir = join(work.dir, 'redeem-config')
+    mkdirSync(dir)
+    const deployer = anvil.accounts[7]
+    const env = { IMO_PRIVATE_KEY: deployer.privateKey }
+    const deployed = await runCli(deployArgs(anvil.rpcUrl, ['--json']), { cwd: dir, env })
+    assert.equal(deployed.code, 0, deployed.stderr)
+    const rpc = client(anvil.rpcUrl)
+    const nonce = await rpc.getTransactionCount({ address: deployer.address })
+    for (const text of ['{"yes": true}', '{"__proto__": {"yes": true}}', '{"redeem": {"yes": true}}']) {
+      writeFileSync(join(dir, 'imo.config.json'), text)
+      const r = await runCli(['redeem', '1', '--rpc-url', anvil.rpcUrl], { cwd: dir, env })
+      assert.equal(r.code, 2, r.stderr)
+      assert.match(errorText(r), /^error: imo\.config\.json: /)
+    }
+    assert.equal(await rpc.getTransactionCount({ address: deployer.address }), nonce, 'nothing was sent')
   })
 
   it('a keystore holding an invalid key: no key-derived value in plain, --verbose or --json output', async () => {
