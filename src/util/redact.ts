@@ -56,6 +56,6 @@ export function registerUrlSecrets(url: string): void {
   for (const text of [url.trim(), parsed.href]) {
     const at = text.indexOf(parsed.host)
     const rest = at >= 0 ? text.slice(at + parsed.host.length) : ''
-    if (rest.length > 1) secrets.add(rest)
+    if (rest.length >= 6) secrets.add(rest) // shorter paths (`/rpc`) hold no key, and would mangle ordinary text
   }
 }
