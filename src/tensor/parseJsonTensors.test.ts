@@ -122,9 +122,7 @@ describe('JSON tensors', () => {
     // Nesting far deeper than any shape is refused at the first level too deep, without recursing.
     const deep = (n: number) => `{"x": {"type": "int32", "dims": [1], "data": [${'['.repeat(n)}1${']'.repeat(n)}]}}`
     assert.throws(() => parseJsonTensors(deep(1000), 'in.json'), /data\[0\] is a list, deeper than dims \[1\]/)
-    assert.throws(() => parseJsonTensors(deep(200_000), 'in.json'), {
-      message: 'in.json is nested too deeply to be a tensor file',
-    })
+    assert.throws(() => parseJsonTensors(deep(200_000), 'in.json'), /data\[0\] is a list, deeper than dims \[1\]/)
     // Flat data and exactly nested data are both fine.
     assert.deepEqual(
       [...(parseJsonTensors(json([1, 2, 3, 4, 5, 6], [2, 3]), 'in.json').x!.data as Int32Array)],
@@ -149,7 +147,7 @@ describe('JSON tensors', () => {
 
   it('refuses numbers beyond float64, lone surrogates and invalid UTF-8', () => {
     assert.throws(() => parseJsonTensors('{"x": {"type": "float64", "dims": [1], "data": [1e400]}}', 'in.json'), {
-      message: 'in.json holds a number beyond the range of a 64-bit float (such as 1e400)',
+      message: 'in.json: tensor "x", value 0 is beyond the range of a 64-bit float (such as 1e400)',
     })
     assert.throws(
       () => parseJsonTensors('{"x": {"type": "float32", "dims": [1], "data": [-1e400]}}', 'in.json'),

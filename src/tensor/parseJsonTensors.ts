@@ -36,16 +36,8 @@ export function parseJsonTensors(text: string | Uint8Array, what: string, option
   }
   let parsed: unknown
   try {
-    // JSON has no Infinity: a non-finite number here is a literal out of range (1e400), refused.
-    parsed = JSON.parse(source, (_key, value: unknown) => {
-      if (typeof value === 'number' && !Number.isFinite(value)) throw new OutOfRange()
-      return value
-    })
+    parsed = JSON.parse(source)
   } catch (error) {
-    if (error instanceof OutOfRange)
-      throw new UsageError(`${what} holds a number beyond the range of a 64-bit float (such as 1e400)`, {
-        hint: 'write "Infinity" or "-Infinity" (as strings) if that is what you mean',
-      })
     if (error instanceof RangeError) throw new UsageError(`${what} is nested too deeply to be a tensor file`)
     // V8 quotes the text in its message (`Unexpected token 'o', "nope\n" is not valid JSON`): keep one line.
     const reason = (error as Error).message.replace(/, ".*" is not valid JSON$/s, '').replace(/\s+/g, ' ')
@@ -62,12 +54,9 @@ export function parseJsonTensors(text: string | Uint8Array, what: string, option
     if (typeof file === 'string' && (spec as { data?: unknown }).data === undefined) {
       if (!options.loadNpy) throw new UsageError(`${what}: tensor "${name}" refers to ${file}, which cannot be loaded here`)
       set[name] = options.loadNpy(file, name)
-    } else set[name] = toTensorValue(name, spec, what)
+    } else set[name] = toTensorValue(name, spec, what, { fromJson: true })
   }
   return set
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
-
-/** Thrown by the JSON reviver for a number JSON.parse rounded to Infinity. */
-class OutOfRange extends Error {}
