@@ -11,6 +11,7 @@
 import type { LocalAccount, PublicClient } from 'viem'
 import { RpcError, UsageError } from '../errors.js'
 import type { SignerOptionValues } from '../signer/resolveSigner.js'
+import { registerUrlSecrets } from '../util/redact.js'
 import type { Journal } from './journal.js'
 import type { TxOptionValues, TxSettings } from './txSettings.js'
 
@@ -180,6 +181,7 @@ export async function connectChain(
     })
   const urls = splitUrls(urlText)
   if (urls.length === 0) throw new UsageError('--rpc-url is empty')
+  for (const url of urls) registerUrlSecrets(url)
   const rpcUrl = urls[0]!
   const { createPublicClient, fallback, http, webSocket } = await import('viem')
   const transportFor = (url: string) => (url.startsWith('ws') ? webSocket(url) : http(url, { timeout: 15_000, retryCount: 2 }))

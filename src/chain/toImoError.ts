@@ -6,20 +6,17 @@
 import { ExitCode, ImoError, InsufficientFundsError, NonceConflictError, RpcError } from '../errors.js'
 
 /**
- * An RPC URL safe to print: no user:password, no query string, and long path segments (API keys) masked.
+ * An RPC URL safe to print or record: scheme, host and port only. User names, passwords, paths and
+ * query strings are dropped, since providers put API keys in any of them (`/v3/KEY`, `?apikey=`).
  * @param url - the URL as configured.
- * @returns e.g. 'https://eth-mainnet.g.alchemy.com/v2/***'.
+ * @returns e.g. 'https://eth-mainnet.g.alchemy.com' or 'http://127.0.0.1:8545'.
  * @example
- * displayUrl('https://user:pw@host/v2/abcdefabcdefabcdefabcdef?key=1') // 'https://host/v2/***'
+ * displayUrl('https://user:pw@host:8545/v2/KEY?key=1') // 'https://host:8545'
  */
 export function displayUrl(url: string): string {
   try {
     const parsed = new URL(url)
-    const path = parsed.pathname
-      .split('/')
-      .map((segment) => (segment.length >= 16 && /[0-9]/.test(segment) ? '***' : segment))
-      .join('/')
-    return `${parsed.protocol}//${parsed.host}${path === '/' ? '' : path}`
+    return `${parsed.protocol}//${parsed.host}`
   } catch {
     return '(invalid URL)'
   }

@@ -2,11 +2,12 @@
  * The deployment file `.imo/deployments/<chainId>/<name>.json` that `imo deploy` writes (atomically)
  * and every later command reads by default (`--deployment FILE` picks another).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Address, Hex } from 'viem'
 import { UsageError } from '../errors.js'
 import { parseJson } from '../util/parseJson.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 
 export interface DeployedContract {
@@ -93,7 +94,8 @@ export function writeDeployment(path: string, deployment: Deployment): void {
  */
 export function readDeploymentFile(path: string): Deployment | undefined {
   if (!existsSync(path)) return undefined
-  const value = parseJson(readFileSync(path, 'utf8'), path, { expected: 'an imo deployment file' }) as Deployment
+  const text = readRegularFile(path, 'deployment file', { maxBytes: 1024 * 1024 }).toString('utf8')
+  const value = parseJson(text, path, { expected: 'an imo deployment file' }) as Deployment
   if (value?.format !== 'imo-deployment-v1' || !value.imoToken?.address || !value.aigcCollection?.address)
     throw new UsageError(`${path} is not an imo deployment file`)
   return value

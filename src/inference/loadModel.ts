@@ -1,8 +1,9 @@
-import { readdirSync, statSync } from 'node:fs'
-import { basename, join, relative, resolve, sep } from 'node:path'
+import { existsSync } from 'node:fs'
+import { basename, relative, resolve, sep } from 'node:path'
 import type { InferenceSession } from 'onnxruntime-node'
 import { UsageError } from '../errors.js'
 import { hashModel } from '../model/hashModel.js'
+import { listModelFiles, runnableOnnx } from '../model/listModelFiles.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
 import { defaultInferenceConfig, type GraphOptimizationLevel, type InferenceConfig, sessionOptionsFor } from './config.js'
 import { findPipeline, loadPipeline, PIPELINE_FILE, type Pipeline, type PipelineGate } from './loadPipeline.js'
@@ -80,16 +81,13 @@ export function loadModel(modelPath: string, options: LoadModelOptions = {}): Pr
 
 async function load(modelPath: string, options: LoadModelOptions): Promise<LoadedModel> {
   const absolutePath = resolve(modelPath)
-  let isFolder: boolean
-  try {
-    isFolder = statSync(absolutePath).isDirectory()
-  } catch {
-    throw new UsageError(`model not found: ${modelPath}`)
-  }
-  const onnxPath = isFolder ? findOnnx(absolutePath, modelPath) : absolutePath
-  if (!isFolder && !onnxPath.endsWith('.onnx'))
-    throw new UsageError(`model ${modelPath} is not a .onnx file or a folder holding one`)
-  const hashed = await hashModel(modelPath)
+  if (!existsSync(absolutePath)) throw new UsageError(`model not found: ${modelPath}`)
+  // One listing decides both what is hashed and which ONNX file runs (and checks every ONNX file's
+  // external data), so the session never opens a file the hash did not cover.
+  const listing = listModelFiles(modelPath)
+  const onnxPath = runnableOnnx(listing, modelPath)
+  const isFolder = listing.root === absolutePath
+  const hashed = await hashModel(listing)
   const ort = await import('onnxruntime-node')
   const config: InferenceConfig = {
     ...defaultInferenceConfig(ort.env.versions.common ?? 'unknown'),
@@ -136,13 +134,6 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
       return loadPipeline(pipelinePath, { expectedSha256: listed.sha256, ...(allow ? { allow } : {}) })
     },
   }
-}
-
-function findOnnx(folder: string, given: string): string {
-  const found = readdirSync(folder).filter((name) => name.endsWith('.onnx') && !name.startsWith('.'))
-  if (found.length === 1) return join(folder, found[0]!)
-  if (found.length === 0) throw new UsageError(`model folder ${given} holds no .onnx file at its top level`)
-  throw new UsageError(`model folder ${given} holds several .onnx files (${found.join(', ')}): give the .onnx file's path`)
 }
 
 function pick(config: InferenceConfig): Partial<InferenceConfig> {

@@ -31,12 +31,12 @@
  * The ERC-7007 bytes follow from the files: prompt = UTF-8 of `prompt`, or the bytes of `inputs.file`;
  * aigcData = the 32 bytes of `artifact.sha256` (digest) or the bytes of `artifact.file` (inline).
  */
-import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { UsageError } from '../errors.js'
 import { DTYPE_NAMES, isDType } from '../tensor/dtypes.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
 import { parseJson } from '../util/parseJson.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { GRAPH_OPTIMIZATION_LEVELS, type InferenceConfig } from './config.js'
 import type { AigcDataMode } from './erc7007.js'
 
@@ -91,13 +91,7 @@ export function recordJsonPath(recordPath: string): string {
  * record.commitment // '0x…'
  */
 export function readRecord(path: string): InferenceRecord {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError(`cannot read inference record ${path}: ${code === 'ENOENT' ? 'no such file' : String(code)}`)
-  }
+  const text = readRegularFile(path, 'inference record', { maxBytes: 16 * 1024 * 1024 }).toString('utf8')
   return validateRecord(parseJson(text, path, { expected: 'an inference record' }), path)
 }
 

@@ -4,9 +4,10 @@
  * written anywhere except inside a new encrypted keystore; `.env` gets a reference (a keystore
  * path, a Foundry account name, a key or mnemonic file path), never a key or a password.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { registerSecret } from '../util/redact.js'
 import type { InitPrompter } from './prompter.js'
 
@@ -36,11 +37,16 @@ export function foundryKeystoreFolder(env: NodeJS.ProcessEnv = process.env): str
 
 function keystoreAddress(path: string): string | true {
   let value: { version?: unknown; crypto?: unknown; Crypto?: unknown; address?: unknown }
+  let text: string
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'))
+    text = readRegularFile(path, 'keystore', { maxBytes: 1024 * 1024 }).toString('utf8')
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    return code ? `cannot read ${path} (${code})` : `${path} is not JSON`
+    return (error as Error).message
+  }
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return `${path} is not JSON`
   }
   if ((value?.version !== 3 && value?.version !== '3') || !(value.crypto || value.Crypto))
     return `${path} is not an Ethereum V3 keystore`
@@ -189,15 +195,14 @@ export async function askSigner(
       const check = (value: string): true | string => {
         const path = resolve(context.cwd, value.trim())
         try {
-          parsePrivateKey(readFileSync(path, 'utf8'), path)
+          parsePrivateKey(readRegularFile(path, 'private key file', { maxBytes: 64 * 1024 }).toString('utf8'), path)
           return true
         } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code
-          return code ? `cannot read ${path} (${code})` : (error as Error).message
+          return (error as Error).message
         }
       }
       const path = resolve(context.cwd, await ask.input('Private key file', { validate: check }))
-      const key = parsePrivateKey(readFileSync(path, 'utf8'), path)
+      const key = parsePrivateKey(readRegularFile(path, 'private key file', { maxBytes: 64 * 1024 }).toString('utf8'), path)
       if ((statSync(path).mode & 0o077) !== 0) {
         const { warn } = await import('../cli/ui.js')
         warn(`${path} is readable by other users; run: chmod 600 ${path}`)

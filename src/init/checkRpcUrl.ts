@@ -31,6 +31,8 @@ export async function checkRpcUrl(url: string, timeoutMs = 8000): Promise<RpcChe
   if (!/^(https?|wss?):$/.test(parsed.protocol)) throw new UsageError('the RPC URL must be an http(s) or ws(s) URL')
   const { createPublicClient, http, webSocket } = await import('viem')
   const { displayUrl } = await import('../chain/toImoError.js')
+  const { registerUrlSecrets } = await import('../util/redact.js')
+  registerUrlSecrets(url)
   const { describeChain, readClientVersion } = await import('../chain/connect.js')
   const transport = url.startsWith('ws')
     ? webSocket(url, { timeout: timeoutMs })

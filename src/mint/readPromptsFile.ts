@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { UsageError } from '../errors.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 
 /**
  * Reads a prompts file for `imo infer-and-mint --prompts`: one prompt per line (UTF-8, CRLF
@@ -13,13 +13,7 @@ import { UsageError } from '../errors.js'
  * readPromptsFile('prompts.txt') // ['a red spiral', 'a blue wave']
  */
 export function readPromptsFile(path: string): string[] {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError(`cannot read --prompts ${path}: ${code === 'ENOENT' ? 'no such file' : String(code)}`)
-  }
+  const text = readRegularFile(path, '--prompts', { maxBytes: 16 * 1024 * 1024 }).toString('utf8')
   return parsePrompts(text, path)
 }
 

@@ -8,7 +8,7 @@
  * from the TypeScript sources under tsx.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { UsageError } from '../errors.js'
@@ -43,7 +43,7 @@ const DEFAULT_INLINE_BELOW = 64 * 1024 * 1024
 // read to its own slot of a shared array, which the main thread sums for progress.
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads')
-const { openSync, readSync, closeSync } = require('node:fs')
+const { openSync, readSync, closeSync, fstatSync, constants } = require('node:fs')
 const { createHash } = require('node:crypto')
 const progress = new Float64Array(workerData.progress)
 const slot = workerData.slot
@@ -51,7 +51,9 @@ const buffer = Buffer.allocUnsafe(workerData.chunkSize)
 parentPort.on('message', (job) => {
   let fd
   try {
-    fd = openSync(job.path, 'r')
+    fd = openSync(job.path, constants.O_RDONLY | constants.O_NONBLOCK)
+    const before = fstatSync(fd, { bigint: true })
+    if (!before.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' })
     const hash = createHash('sha256')
     let size = 0
     for (;;) {
@@ -61,17 +63,35 @@ parentPort.on('message', (job) => {
       size += n
       progress[slot] += n
     }
+    const after = fstatSync(fd, { bigint: true })
+    if (BigInt(size) !== before.size || after.size !== before.size || after.mtimeNs !== before.mtimeNs)
+      throw Object.assign(new Error('changed while hashed'), { code: 'ECHANGED', before: Number(before.size), read: size })
     parentPort.postMessage({ id: job.id, sha256: hash.digest('hex'), size })
   } catch (error) {
-    parentPort.postMessage({ id: job.id, error: { code: error && error.code, message: String(error && error.message) } })
+    parentPort.postMessage({ id: job.id, error: { code: error && error.code, message: String(error && error.message), before: error && error.before, read: error && error.read } })
   } finally {
     if (fd !== undefined) closeSync(fd)
   }
 })
 `
 
-function readError(path: string, code: string | undefined, message: string, cause?: unknown): UsageError {
+function readError(
+  path: string,
+  code: string | undefined,
+  message: string,
+  cause?: unknown,
+  sizes?: { before?: number; read?: number },
+): UsageError {
+  if (code === 'ECHANGED') return changedError(path, sizes?.before, sizes?.read)
+  if (code === 'ENOTREG') return new UsageError(`cannot hash ${path}: it is no longer a regular file`)
   return new UsageError(`cannot read ${path} (${code ?? message})`, { cause })
+}
+
+/** A file that changed while (or since it was listed and before) it was hashed: its hash is of neither version. */
+function changedError(path: string, expected?: number, read?: number): UsageError {
+  const sizes =
+    expected !== undefined && read !== undefined && expected !== read ? ` (${read} bytes read, ${expected} expected)` : ''
+  return new UsageError(`${path} changed while it was hashed${sizes}; hash it again when nothing is writing to it`)
 }
 
 /**
@@ -81,7 +101,9 @@ function readError(path: string, code: string | undefined, message: string, caus
 function* hashChunks(path: string, buffer: Buffer, onBytes?: (n: number) => void): Generator<void, FileDigest> {
   let fd: number | undefined
   try {
-    fd = openSync(path, 'r')
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+    const before = fstatSync(fd, { bigint: true })
+    if (!before.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' })
     const hash = createHash('sha256')
     let size = 0
     for (;;) {
@@ -92,8 +114,13 @@ function* hashChunks(path: string, buffer: Buffer, onBytes?: (n: number) => void
       onBytes?.(n)
       if (n === buffer.length) yield
     }
+    // Truncated, grown or rewritten meanwhile: the digest is of neither version.
+    const after = fstatSync(fd, { bigint: true })
+    if (BigInt(size) !== before.size || after.size !== before.size || after.mtimeNs !== before.mtimeNs)
+      throw changedError(path, Number(before.size), size)
     return { sha256: hash.digest('hex'), size }
   } catch (error) {
+    if (error instanceof UsageError) throw error
     const e = error as NodeJS.ErrnoException
     throw readError(path, e.code, e.message, error)
   } finally {
@@ -218,7 +245,9 @@ export async function hashFiles(files: readonly FileToHash[], options: HashFiles
         worker.once('online', () => feed(worker))
         worker.on('message', (message: WorkerReply) => {
           outstanding--
-          if (message.error) fail(readError(files[message.id]!.absolute, message.error.code, message.error.message))
+          const file = files[message.id]!
+          if (message.error) fail(readError(file.absolute, message.error.code, message.error.message, undefined, message.error))
+          else if (message.size !== file.size) fail(changedError(file.absolute, file.size, message.size))
           else {
             digests[message.id] = { sha256: message.sha256!, size: message.size! }
             feed(worker)
@@ -233,7 +262,9 @@ export async function hashFiles(files: readonly FileToHash[], options: HashFiles
         void (async () => {
           const buffer = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(total, 64 * 1024)))
           for (let id = queue.shift(); id !== undefined && !stop.aborted; id = queue.shift()) {
-            const digest = await hashFileYielding(files[id]!.absolute, buffer, (n) => (progress[0]! += n), stop)
+            const file = files[id]!
+            const digest = await hashFileYielding(file.absolute, buffer, (n) => (progress[0]! += n), stop)
+            if (digest && digest.size !== file.size) throw changedError(file.absolute, file.size, digest.size)
             if (digest) digests[id] = digest
           }
           mainBusy = false
@@ -257,5 +288,5 @@ interface WorkerReply {
   id: number
   sha256?: string
   size?: number
-  error?: { code?: string; message: string }
+  error?: { code?: string; message: string; before?: number; read?: number }
 }

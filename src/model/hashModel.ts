@@ -5,7 +5,7 @@
 import type { ModelInfo } from '../onnx/readModelInfo.js'
 import { buildManifest } from './buildManifest.js'
 import { type HashFilesOptions, hashFiles } from './hashFiles.js'
-import { listModelFiles } from './listModelFiles.js'
+import { listModelFiles, type ModelFileList } from './listModelFiles.js'
 
 /** Progress callback (about ten times a second and at the end) and parallelism, see {@link HashFilesOptions}. */
 export type HashModelOptions = Pick<HashFilesOptions, 'onProgress' | 'concurrency' | 'inlineBelow'>
@@ -24,7 +24,8 @@ export interface HashModelResult {
 
 /**
  * Computes a model's manifest and model hash.
- * @param path - a .onnx file (with the external-data files it names), another single file, or a model folder.
+ * @param path - a .onnx file (with the external-data files it names), another single file, or a model folder;
+ *   or what listModelFiles returned for one (so a caller that checked the listing hashes exactly it).
  * @param options - progress callback and parallelism.
  * @returns the model hash (`0x` + 64 hex), the manifest text, the root folder, each file's path, size and SHA-256, and the ONNX facts.
  * @throws UsageError (exit 2) for a missing path, an empty folder, a symlink or a newline in a path,
@@ -34,8 +35,8 @@ export interface HashModelResult {
  * const { modelHash, manifest } = await hashModel('models/cppn')
  * // modelHash: '0x5f…', manifest: 'imo-model-v1\n<sha256>  model.onnx\n…'
  */
-export async function hashModel(path: string, options: HashModelOptions = {}): Promise<HashModelResult> {
-  const listing = listModelFiles(path)
+export async function hashModel(path: string | ModelFileList, options: HashModelOptions = {}): Promise<HashModelResult> {
+  const listing = typeof path === 'string' ? listModelFiles(path) : path
   const digests = await hashFiles(listing.files, options)
   const files = listing.files.map((file, index) => ({
     path: file.path,

@@ -136,26 +136,36 @@ export function listModelFiles(input: string): ModelFileList {
     walk(root, '', files)
     if (files.length === 0) throw new UsageError(`empty model folder: ${input} (no files, names starting with '.' are skipped)`)
     files.sort((a, b) => comparePathBytes(a.path, b.path))
-    const topOnnx = files.filter((file) => !file.path.includes('/') && file.path.toLowerCase().endsWith('.onnx'))
-    if (topOnnx.length !== 1) return { root, files }
-    const onnxPath = topOnnx[0]!.absolute
-    const onnx = readModelInfo(onnxPath)
     const listed = new Set(files.map((file) => file.path))
     const realRoot = realpathSync(root)
-    for (const location of onnx.externalDataLocations) {
-      const path = normaliseLocation(location, onnxPath)
-      externalFile(root, realRoot, path, onnxPath)
-      if (!listed.has(path))
-        throw new UsageError(`external data file is skipped by the folder walk: ${path} (names starting with '.' are skipped)`)
+    // The escape check covers every ONNX file in the folder, whatever the case of its extension and
+    // wherever it sits: whichever one a runtime or a pipeline later opens, its external data is inside.
+    let onnx: ModelInfo | undefined
+    const onnxFiles = files.filter((file) => isOnnxName(file.path))
+    for (const file of onnxFiles) {
+      const info = readModelInfo(file.absolute)
+      const folder = posix.dirname(file.path)
+      for (const location of info.externalDataLocations) {
+        const normal = normaliseLocation(location, file.absolute)
+        const path = folder === '.' ? normal : posix.normalize(`${folder}/${normal}`)
+        if (path === '..' || path.startsWith('../'))
+          throw new UsageError(`external data location escapes the model folder: ${location} (in ${file.absolute})`)
+        externalFile(root, realRoot, path, file.absolute)
+        if (!listed.has(path))
+          throw new UsageError(`external data file is skipped by the folder walk: ${path} (names starting with '.' are skipped)`)
+      }
+      if (!file.path.includes('/')) onnx = onnx ? undefined : info
     }
-    return { root, files, onnx, onnxPath }
+    const top = onnxFiles.filter((file) => !file.path.includes('/'))
+    if (top.length !== 1 || !onnx) return { root, files }
+    return { root, files, onnx, onnxPath: top[0]!.absolute }
   }
   if (!stat.isFile()) throw new UsageError(`not a regular file or folder: ${input}`)
   const root = dirname(absolute)
   const name = basename(absolute)
   checkName(name, root)
   const own: ModelFile = { path: name, absolute, size: stat.size }
-  if (!name.toLowerCase().endsWith('.onnx')) return { root, files: [own] }
+  if (!isOnnxName(name)) return { root, files: [own] }
   const onnx = readModelInfo(input)
   const realRoot = realpathSync(root)
   const byPath = new Map<string, ModelFile>([[name, own]])
@@ -165,4 +175,34 @@ export function listModelFiles(input: string): ModelFileList {
   }
   const files = [...byPath.values()].sort((a, b) => comparePathBytes(a.path, b.path))
   return { root, files, onnx, onnxPath: absolute }
+}
+
+/**
+ * The one rule for what an ONNX file is, used everywhere imo looks for one: a name ending in `.onnx`
+ * in any case (`model.ONNX` is as loadable as `model.onnx`).
+ * @example
+ * isOnnxName('model.ONNX') // true
+ */
+export function isOnnxName(name: string): boolean {
+  return name.toLowerCase().endsWith('.onnx')
+}
+
+/**
+ * The ONNX file a model runs: the file itself, or a folder's only top-level ONNX file (see isOnnxName).
+ * @param listing - what listModelFiles returned for `given`.
+ * @param given - the path as the user gave it, for messages.
+ * @returns the absolute path of the ONNX file.
+ * @throws UsageError when the path is not an ONNX file, or the folder holds none or several at its top level.
+ * @example
+ * runnableOnnx(listModelFiles('models/cppn'), 'models/cppn') // '/…/models/cppn/model.onnx'
+ */
+export function runnableOnnx(listing: ModelFileList, given: string): string {
+  if (listing.onnxPath) return listing.onnxPath
+  const top = listing.files.filter((file) => !file.path.includes('/') && isOnnxName(file.path))
+  if (top.length === 0 && listing.files.length === 1 && listing.files[0]!.absolute === resolve(given))
+    throw new UsageError(`model ${given} is not a .onnx file or a folder holding one`)
+  if (top.length === 0) throw new UsageError(`model folder ${given} holds no .onnx file at its top level`)
+  throw new UsageError(
+    `model folder ${given} holds several .onnx files (${top.map((file) => file.path).join(', ')}): give the .onnx file's path`,
+  )
 }

@@ -4,7 +4,7 @@
  * `raw_data` and the like are skipped by moving a cursor. Files above 64 MiB are read through a
  * 64 KiB window with positioned reads, so memory stays flat whatever the model's size.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { UsageError } from '../errors.js'
 import { type ByteSource, type FieldKey, memorySource, ProtoReader, WireFormatError, WireType } from './wire.js'
 import type { OnnxValueInfo } from './writeModel.js'
@@ -272,7 +272,7 @@ export function parseModelInfo(bytes: Uint8Array, label = '<bytes>'): ModelInfo 
 export function readModelInfo(path: string): ModelInfo {
   let fd: number
   try {
-    fd = openSync(path, 'r')
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK) // a FIFO must not block the open
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     throw new UsageError(code === 'ENOENT' ? `no such file: ${path}` : `cannot read ${path} (${code ?? String(error)})`, {
@@ -282,6 +282,7 @@ export function readModelInfo(path: string): ModelInfo {
   try {
     const stat = fstatSync(fd)
     if (stat.isDirectory()) throw new UsageError(`not an ONNX model: ${path} (a folder)`)
+    if (!stat.isFile()) throw new UsageError(`not an ONNX model: ${path} (not a regular file)`)
     if (stat.size <= READ_WHOLE_LIMIT) return parse(memorySource(readFileSync(fd)), path)
     const source: ByteSource = {
       size: stat.size,

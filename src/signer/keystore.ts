@@ -7,14 +7,37 @@ import { createCipheriv, createDecipheriv, pbkdf2, randomBytes, randomUUID, scry
 import { UsageError } from '../errors.js'
 import { registerSecret } from '../util/redact.js'
 
-/** Largest scrypt cost accepted (2^20, 1 GiB with r = 8). */
-export const MAX_SCRYPT_N = 2 ** 20
-/** Largest scrypt r * p accepted. */
-export const MAX_SCRYPT_RP = 64
-/** Largest memory scrypt may use (128 * n * r bytes). */
-export const MAX_SCRYPT_MEMORY = 1024 * 1024 * 1024 + 1024 * 1024
-/** Largest PBKDF2 iteration count accepted. */
-export const MAX_PBKDF2_ITERATIONS = 10_000_000
+/**
+ * KDF caps: the largest parameters real wallets write, so a hostile keystore cannot take minutes of
+ * CPU or gigabytes of memory. geth's standard scrypt is n=2^18, r=8, p=1 (256 MiB) and its light
+ * setting n=2^12, r=8, p=6; ethers and MetaMask's exports write n=2^17 or 2^18 with r=8, p=1;
+ * Foundry (eth-keystore) n=2^13, r=8, p=1; the Web3 Secret Storage vector n=2^18, r=1, p=8.
+ */
+export const MAX_SCRYPT_N = 2 ** 18
+/** Largest scrypt block size r accepted. */
+export const MAX_SCRYPT_R = 8
+/** Largest scrypt parallelism p accepted. */
+export const MAX_SCRYPT_P = 8
+/** Largest scrypt work n * r * p accepted (geth's standard and the spec vector both sit at 2^21). */
+export const MAX_SCRYPT_WORK = 2 ** 21
+/** Largest memory scrypt may use (128 * n * r bytes): 256 MiB, geth's standard. */
+export const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024
+/** Largest PBKDF2 iteration count accepted (the spec vector and geth use 262144; MetaMask's vault 900000). */
+export const MAX_PBKDF2_ITERATIONS = 1_000_000
+
+const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+
+/**
+ * True when `hex` (32 bytes, 0x optional) is a usable secp256k1 private key: from 1 to the curve order - 1.
+ * @example
+ * isValidPrivateKey('0x' + '00'.repeat(32)) // false
+ */
+export function isValidPrivateKey(hex: string): boolean {
+  const digits = hex.replace(/^0x/i, '')
+  if (!/^[0-9a-fA-F]{64}$/.test(digits)) return false
+  const value = BigInt(`0x${digits}`)
+  return value > 0n && value < SECP256K1_ORDER
+}
 
 export interface KeystoreV3 {
   version: 3
@@ -31,6 +54,8 @@ export interface KeystoreV3 {
 }
 
 const hexPattern = /^(0x)?[0-9a-fA-F]*$/
+
+const formatMiB = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`
 
 function hexField(value: unknown, name: string, source: string, bytes?: number): Buffer {
   if (typeof value !== 'string' || !hexPattern.test(value) || value.replace(/^0x/, '').length % 2 !== 0)
@@ -61,10 +86,20 @@ async function deriveKey(
     const n = intField(params.n, 'n', source)
     const r = intField(params.r, 'r', source)
     const p = intField(params.p, 'p', source)
-    if ((n & (n - 1)) !== 0 || n < 2) throw new UsageError(`keystore ${source}: scrypt n must be a power of two`)
-    if (n > MAX_SCRYPT_N || r * p > MAX_SCRYPT_RP || 128 * n * r > MAX_SCRYPT_MEMORY)
+    if (!Number.isInteger(Math.log2(n)) || n < 2) throw new UsageError(`keystore ${source}: scrypt n must be a power of two`)
+    const refused = [
+      n > MAX_SCRYPT_N && `n above 2^${Math.log2(MAX_SCRYPT_N)}`,
+      r > MAX_SCRYPT_R && `r above ${MAX_SCRYPT_R}`,
+      p > MAX_SCRYPT_P && `p above ${MAX_SCRYPT_P}`,
+      n * r * p > MAX_SCRYPT_WORK && `work n*r*p above 2^${Math.log2(MAX_SCRYPT_WORK)}`,
+      128 * n * r > MAX_SCRYPT_MEMORY && `memory ${formatMiB(128 * n * r)} above ${formatMiB(MAX_SCRYPT_MEMORY)}`,
+    ].filter(Boolean)
+    if (refused.length > 0)
       throw new UsageError(
-        `keystore ${source} asks for scrypt n=${n} r=${r} p=${p}, beyond the accepted maximum (n <= 2^20, r*p <= ${MAX_SCRYPT_RP}, 1 GiB); re-encrypt it with smaller parameters`,
+        `keystore ${source} asks for scrypt n=2^${Math.log2(n)} r=${r} p=${p}, refused: ${refused.join(', ')}`,
+        {
+          hint: "real wallets write at most geth's standard n=2^18 r=8 p=1; re-encrypt the key with those (e.g. `cast wallet import`)",
+        },
       )
     // OpenSSL (node:crypto) enforces RFC 7914's n < 2^(16 r); V3 keystores in the wild (the spec's own
     // vector: n = 2^18, r = 1) break it, so those go to @noble/hashes' audited scrypt (viem's dependency).
@@ -86,7 +121,9 @@ async function deriveKey(
     if (params.prf !== 'hmac-sha256') throw new UsageError(`keystore ${source}: unsupported pbkdf2 prf (need hmac-sha256)`)
     const c = intField(params.c, 'c', source)
     if (c > MAX_PBKDF2_ITERATIONS)
-      throw new UsageError(`keystore ${source} asks for ${c} pbkdf2 iterations, beyond the accepted ${MAX_PBKDF2_ITERATIONS}`)
+      throw new UsageError(`keystore ${source} asks for pbkdf2 c=${c}, refused: more than ${MAX_PBKDF2_ITERATIONS} iterations`, {
+        hint: "real wallets write at most a few hundred thousand; re-encrypt the key (e.g. with geth's standard scrypt)",
+      })
     const key = await new Promise<Buffer>((resolve, reject) =>
       pbkdf2(pass, salt, c, dklen, 'sha256', (error, derived) => (error ? reject(error) : resolve(derived))),
     )
@@ -132,7 +169,10 @@ export async function decryptKeystore(json: string | object, password: string, s
   const privateKey = Buffer.concat([decipher.update(ciphertext), decipher.final()])
   const hex = `0x${privateKey.toString('hex')}` as const
   registerSecret(hex)
+  // Never quote the value: it is key material, whatever its format (viem's own check prints it in decimal).
   if (privateKey.length !== 32) throw new UsageError(`keystore ${source} does not hold a 32-byte private key`)
+  if (!isValidPrivateKey(hex))
+    throw new UsageError(`keystore ${source} decrypts to a value that is not a valid secp256k1 private key`)
   return hex
 }
 

@@ -4,12 +4,14 @@
  * --account NAME (~/.foundry/keystores/NAME), --mnemonic-file with --mnemonic-index. Every secret
  * is registered for redaction the moment it is read, before it is validated, so no error can echo it.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { LocalAccount } from 'viem'
 import { InputNeededError, UsageError } from '../errors.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { registerSecret } from '../util/redact.js'
+import { isValidPrivateKey } from './keystore.js'
 
 export interface SignerOptionValues {
   privateKey?: string
@@ -47,23 +49,10 @@ const flagOf: Record<SignerSource, [keyof SignerOptionValues, string]> = {
 const rank = (source: string | undefined): number =>
   source === 'cli' ? 0 : source === 'env' ? 1 : source === 'config' ? 2 : source === 'implied' ? 3 : 1
 
-/** A file-read failure in plain words (never the raw errno code alone). */
-function readFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') return 'no such file'
-  if (code === 'EISDIR') return 'it is a folder'
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
-  return code ?? 'error'
-}
-
 /** Reads a secret file and registers its value for redaction; `clean` trims it (a password keeps its inner spaces). */
 function readSecretFile(path: string, what: string, clean = (text: string) => text.trim()): string {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new UsageError(`cannot read the ${what} file ${path}: ${readFailure(error)}`)
-  }
+  const text = readRegularFile(path, `the ${what} file`, { maxBytes: 64 * 1024 }).toString('utf8')
+  registerSecret(text)
   const value = clean(text)
   registerSecret(value)
   return value
@@ -82,10 +71,21 @@ export function parsePrivateKey(key: string, where: string): `0x${string}` {
   const hex = key.trim().replace(/^0x/i, '')
   if (!/^[0-9a-fA-F]{64}$/.test(hex))
     throw new UsageError(`the private key from ${where} is malformed: expected 32 bytes as 64 hex digits`)
-  const value = BigInt(`0x${hex}`)
-  const order = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
-  if (value === 0n || value >= order) throw new UsageError(`the private key from ${where} is not a valid secp256k1 key`)
+  if (!isValidPrivateKey(hex)) throw new UsageError(`the private key from ${where} is not a valid secp256k1 key`)
   return `0x${hex.toLowerCase()}`
+}
+
+/**
+ * viem's account for a key, with any error replaced at the source: viem's messages quote the key
+ * (in decimal, which redaction of the hex form would miss), and no cause is kept for --verbose.
+ */
+async function accountOf(key: `0x${string}`, where: string): Promise<LocalAccount> {
+  const { privateKeyToAccount } = await import('viem/accounts')
+  try {
+    return privateKeyToAccount(key)
+  } catch {
+    throw new UsageError(`the private key from ${where} is not usable`)
+  }
 }
 
 async function readPassword(values: SignerOptionValues, options: ResolveSignerOptions, file: string): Promise<string> {
@@ -110,27 +110,25 @@ async function fromMnemonic(values: SignerOptionValues): Promise<LocalAccount> {
   const file = values.mnemonicFile as string
   const phrase = readSecretFile(file, 'mnemonic').normalize('NFKD').split(/\s+/).filter(Boolean).join(' ')
   registerSecret(phrase)
-  const { english, mnemonicToAccount } = await import('viem/accounts')
+  const [{ validateMnemonic }, { wordlist }, { mnemonicToAccount }] = await Promise.all([
+    import('@scure/bip39'),
+    import('@scure/bip39/wordlists/english'),
+    import('viem/accounts'),
+  ])
   const words = phrase.split(' ')
-  const known = new Set(english)
+  const known = new Set(wordlist)
   if (![12, 15, 18, 21, 24].includes(words.length) || words.some((word) => !known.has(word)))
     throw new UsageError(`the mnemonic in ${file} is malformed: expected 12-24 words of the BIP-39 English list`)
-  // BIP-39 checksum: the last CS bits of the word indices equal the first CS bits of sha256(entropy).
-  const { createHash } = await import('node:crypto')
-  const bits = words.map((word) => english.indexOf(word).toString(2).padStart(11, '0')).join('')
-  const cs = words.length / 3
-  const entropyBits = bits.slice(0, bits.length - cs)
-  const entropy = Buffer.from(entropyBits.match(/.{8}/g)!.map((byte) => Number.parseInt(byte, 2)))
-  const hash = createHash('sha256').update(entropy).digest()
-  const expected = [...hash]
-    .map((byte) => byte.toString(2).padStart(8, '0'))
-    .join('')
-    .slice(0, cs)
-  if (expected !== bits.slice(bits.length - cs)) throw new UsageError(`the mnemonic in ${file} has a bad checksum`)
+  // Words and count are right here, so a false is the BIP-39 checksum (last word).
+  if (!validateMnemonic(phrase, wordlist)) throw new UsageError(`the mnemonic in ${file} has a bad checksum`)
   const indexText = values.mnemonicIndex ?? '0'
   if (!/^\d+$/.test(indexText) || Number(indexText) > 2 ** 31 - 1)
     throw new UsageError(`--mnemonic-index must be a whole number from 0 to 2147483647, not "${indexText}"`)
-  return mnemonicToAccount(phrase, { addressIndex: Number(indexText) })
+  try {
+    return mnemonicToAccount(phrase, { addressIndex: Number(indexText) })
+  } catch {
+    throw new UsageError(`the mnemonic in ${file} gives no usable key at index ${indexText}`)
+  }
 }
 
 /**
@@ -168,7 +166,8 @@ export function keystoreAddressOf(values: SignerOptionValues, env?: NodeJS.Proce
   const file = keystoreFileOf(values, env)
   if (!file) return undefined
   try {
-    const address = (JSON.parse(readFileSync(file, 'utf8')) as { address?: unknown }).address
+    const text = readRegularFile(file, 'the keystore', { maxBytes: 1024 * 1024 }).toString('utf8')
+    const address = (JSON.parse(text) as { address?: unknown }).address
     if (typeof address !== 'string') return undefined
     const hex = address.startsWith('0x') ? address.slice(2) : address
     return /^[0-9a-fA-F]{40}$/.test(hex) ? `0x${hex}` : undefined
@@ -207,7 +206,6 @@ export async function resolveSigner(
       throw new UsageError(`several signers given (${top.map((entry) => flagOf[entry.source][1]).join(', ')}): pass only one`)
     chosen = top[0]!.source
   }
-  const { privateKeyToAccount } = await import('viem/accounts')
   switch (chosen) {
     case 'private-key': {
       const source = options.sources?.('privateKey')
@@ -216,21 +214,21 @@ export async function resolveSigner(
         options.warn?.(
           'a private key on the command line is visible to other users (process list, shell history); prefer IMO_PRIVATE_KEY, --private-key-file or a keystore',
         )
-      return { account: privateKeyToAccount(parsePrivateKey(values.privateKey as string, where)), source: chosen }
+      return { account: await accountOf(parsePrivateKey(values.privateKey as string, where), where), source: chosen }
     }
     case 'private-key-file': {
       const file = values.privateKeyFile as string
       const key = readSecretFile(file, 'private key')
-      return { account: privateKeyToAccount(parsePrivateKey(key, file)), source: chosen }
+      return { account: await accountOf(parsePrivateKey(key, file), file), source: chosen }
     }
     case 'keystore':
     case 'account': {
       const file = keystoreFileOf(values, options.env, chosen)!
-      const text = readFileSync(file, 'utf8')
+      const text = readRegularFile(file, 'the keystore', { maxBytes: 1024 * 1024 }).toString('utf8')
       const password = await readPassword(values, options, file)
       const { decryptKeystore } = await import('./keystore.js')
       const key = await decryptKeystore(text, password, file)
-      return { account: privateKeyToAccount(key), source: chosen }
+      return { account: await accountOf(key, file), source: chosen }
     }
     case 'mnemonic-file':
       return { account: await fromMnemonic(values), source: chosen }
@@ -244,7 +242,7 @@ export async function resolveSigner(
         { type: 'password', name: 'key', message: 'Private key (hidden; better: --keystore or --account):', mask: '*' },
       ])
       registerSecret(answer.key)
-      return { account: privateKeyToAccount(parsePrivateKey(answer.key, 'the prompt')), source: 'prompt' }
+      return { account: await accountOf(parsePrivateKey(answer.key, 'the prompt'), 'the prompt'), source: 'prompt' }
     }
   }
 }

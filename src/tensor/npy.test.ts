@@ -62,4 +62,29 @@ describe('.npy files', () => {
       /data is 11 bytes, shape \(3\) of <i4 needs 12/,
     )
   })
+
+  it('parses the header as the Python literal it is: duplicate keys, extra keys and strings cannot fool it', () => {
+    const npy = (dict: string) => Buffer.from(`${header(dict)}010000000200000003000000`, 'hex')
+    // A string value that contains "'fortran_order': False" (a regular expression took it for the key).
+    const sneaky = npy("{'descr': '<i4', 'x': \"'fortran_order': False\", 'fortran_order': True, 'shape': (3,), }")
+    assert.throws(
+      () => readNpy(sneaky, 's.npy'),
+      /must hold exactly 'descr', 'fortran_order' and 'shape' \(it holds: descr, fortran_order, shape, x\)/,
+    )
+    const twice = npy("{'descr': '<i4', 'fortran_order': False, 'fortran_order': True, 'shape': (3,), }")
+    assert.throws(() => readNpy(twice, 'd.npy'), /duplicate key 'fortran_order'/)
+    assert.throws(
+      () => readNpy(npy("{'descr': '<i4', 'fortran_order': False, 'shape': (3), }"), 'p.npy'),
+      /'shape' is not a tuple/,
+    )
+    assert.throws(() => readNpy(npy("{'descr': '<i4', 'fortran_order': 0, 'shape': (3,), }"), 'z.npy'), /not True or False/)
+    assert.throws(() => readNpy(npy("{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (3,), }"), 'r.npy'), /structured/)
+    assert.throws(
+      () => readNpy(npy("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), } x"), 't.npy'),
+      /text after the dict/,
+    )
+    // Double quotes, no trailing comma, the other key order: still the same literal.
+    const plain = readNpy(npy('{"shape": (3,), "fortran_order": False, "descr": "<i4"}'), 'q.npy')
+    assert.deepEqual([...(plain.data as Int32Array)], [1, 2, 3])
+  })
 })

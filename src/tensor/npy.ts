@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../errors.js'
 import { bytesOfData, DTYPES, type DType, dataFromBytes, elementCount, type TensorData, type TensorValue } from './dtypes.js'
+import { type NpyHeader, parseNpyHeader } from './parseNpyHeader.js'
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]) // \x93NUMPY
 
@@ -42,16 +43,14 @@ export function readNpy(bytes: Uint8Array, what: string): TensorValue {
   } else return fail(`unknown format version ${major}`)
   if (headerStart + headerLength > buffer.length) fail('truncated header')
   const header = buffer.toString(major === 3 ? 'utf8' : 'latin1', headerStart, headerStart + headerLength)
-  const descr =
-    /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header)?.[1] ?? fail(`no simple 'descr' in its header: ${header.trim()}`)
-  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1] ?? fail("no 'fortran_order' in its header")
-  if (fortran === 'True') fail('Fortran (column-major) order is not supported; save it with np.ascontiguousarray first')
-  const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1] ?? fail("no 'shape' in its header")
-  const dims = shapeText
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part !== '')
-    .map((part) => (/^\d+L?$/.test(part) ? Number.parseInt(part, 10) : fail(`bad shape (${shapeText})`)))
+  let parsed: NpyHeader
+  try {
+    parsed = parseNpyHeader(header)
+  } catch (error) {
+    return fail((error as Error).message)
+  }
+  const { descr, shape: dims } = parsed
+  if (parsed.fortranOrder) fail('Fortran (column-major) order is not supported; save it with np.ascontiguousarray first')
   const data = buffer.subarray(headerStart + headerLength)
   const count = elementCount(dims)
   const order = descr[0]

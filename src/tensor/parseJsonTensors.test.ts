@@ -71,6 +71,108 @@ describe('JSON tensors', () => {
     assert.throws(() => parseJsonTensors('{"x": 5}', 'in.json'), /tensor "x" must be an object/)
   })
 
+  it('refuses ragged arrays even when the element count matches the dims', () => {
+    const json = (data: unknown, dims: number[]) => JSON.stringify({ x: { type: 'int32', dims, data } })
+    assert.throws(
+      () =>
+        parseJsonTensors(
+          json(
+            [
+              [1, 2],
+              [3, 4],
+              [5, 6],
+            ],
+            [2, 3],
+          ),
+          'in.json',
+        ),
+      {
+        message: 'in.json: tensor "x" is ragged: data has 3 entries where dims [2, 3] need 2',
+      },
+    )
+    assert.throws(
+      () =>
+        parseJsonTensors(
+          json(
+            [
+              [1, 2, 3],
+              [4, [5, 6]],
+            ],
+            [2, 3],
+          ),
+          'in.json',
+        ),
+      /is ragged: data\[1\] has 2 entries/,
+    )
+    assert.throws(
+      () =>
+        parseJsonTensors(
+          json(
+            [
+              [1, 2, 3],
+              [4, 5, [6]],
+            ],
+            [2, 3],
+          ),
+          'in.json',
+        ),
+      /data\[1\]\[2\] is a list, deeper/,
+    )
+    assert.throws(() => parseJsonTensors(json([1, [2], 3], [3]), 'in.json'), /data\[1\] is a list/)
+    // Nesting far deeper than any shape is refused at the first level too deep, without recursing.
+    const deep = (n: number) => `{"x": {"type": "int32", "dims": [1], "data": [${'['.repeat(n)}1${']'.repeat(n)}]}}`
+    assert.throws(() => parseJsonTensors(deep(1000), 'in.json'), /data\[0\] is a list, deeper than dims \[1\]/)
+    assert.throws(() => parseJsonTensors(deep(200_000), 'in.json'), /data\[0\] is a list, deeper than dims \[1\]/)
+    // Flat data and exactly nested data are both fine.
+    assert.deepEqual(
+      [...(parseJsonTensors(json([1, 2, 3, 4, 5, 6], [2, 3]), 'in.json').x!.data as Int32Array)],
+      [1, 2, 3, 4, 5, 6],
+    )
+    assert.deepEqual(
+      [
+        ...(parseJsonTensors(
+          json(
+            [
+              [1, 2, 3],
+              [4, 5, 6],
+            ],
+            [2, 3],
+          ),
+          'in.json',
+        ).x!.data as Int32Array),
+      ],
+      [1, 2, 3, 4, 5, 6],
+    )
+  })
+
+  it('refuses numbers beyond float64, lone surrogates and invalid UTF-8', () => {
+    assert.throws(() => parseJsonTensors('{"x": {"type": "float64", "dims": [1], "data": [1e400]}}', 'in.json'), {
+      message: 'in.json: tensor "x", value 0 is beyond the range of a 64-bit float (such as 1e400)',
+    })
+    assert.throws(
+      () => parseJsonTensors('{"x": {"type": "float32", "dims": [1], "data": [-1e400]}}', 'in.json'),
+      /beyond the range/,
+    )
+    assert.throws(
+      () => parseJsonTensors('{"s": {"type": "string", "dims": [1], "data": ["a\\ud800b"]}}', 'in.json'),
+      /tensor "s", value 0 holds a lone UTF-16 surrogate/,
+    )
+    assert.throws(
+      () => parseJsonTensors('{"\\udc00": {"type": "string", "dims": [1], "data": ["a"]}}', 'in.json'),
+      /lone UTF-16 surrogate/,
+    )
+    const bytes = Buffer.concat([
+      Buffer.from('{"s": {"type": "string", "dims": [1], "data": ["'),
+      Buffer.from([0xff]),
+      Buffer.from('"]}}'),
+    ])
+    assert.throws(() => parseJsonTensors(bytes, 'in.json'), { message: 'in.json is not valid UTF-8 text' })
+    // A proper pair is fine.
+    assert.deepEqual(parseJsonTensors('{"s": {"type": "string", "dims": [1], "data": ["\\ud83d\\ude00"]}}', 'in.json').s!.data, [
+      '😀',
+    ])
+  })
+
   it('writes JSON that parses back to the same tensors', () => {
     const set = parseJsonTensors(
       JSON.stringify({

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { basename, dirname, extname, resolve } from 'node:path'
 import { UsageError } from '../errors.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { decodeTensors } from './decodeTensors.js'
 import type { TensorSet, TensorValue } from './dtypes.js'
 import { readNpy } from './npy.js'
@@ -33,7 +34,7 @@ export function readTensorFiles(args: readonly string[]): TensorSet {
       file = arg.slice(equals + 1)
     }
     const extension = extname(file).toLowerCase()
-    const bytes = readInputFile(file)
+    const bytes = readInputFile(file, extension === '.json')
     if (extension === '.npy') {
       add(name ?? basename(file, extname(file)), readNpy(bytes, file), file)
     } else if (extension === '.json' || extension === '.imt') {
@@ -42,7 +43,7 @@ export function readTensorFiles(args: readonly string[]): TensorSet {
       const tensors =
         extension === '.imt'
           ? decodeTensors(bytes, file)
-          : parseJsonTensors(Buffer.from(bytes).toString('utf8'), file, {
+          : parseJsonTensors(bytes, file, {
               loadNpy: (npyFile) => readNpy(readInputFile(resolve(dirname(file), npyFile)), npyFile),
             })
       for (const [tensorName, tensor] of Object.entries(tensors)) add(tensorName, tensor, file)
@@ -51,13 +52,17 @@ export function readTensorFiles(args: readonly string[]): TensorSet {
   return set
 }
 
-function readInputFile(file: string): Uint8Array {
+/** JSON tensor files above this size are refused before parsing (JSON costs ~25x its size in memory). */
+export const MAX_JSON_INPUT_BYTES = 16 * 1024 * 1024
+/** Binary tensor files (.npy, .imt) above this size are refused before reading. */
+const MAX_BINARY_INPUT_BYTES = 2 * 1024 * 1024 * 1024 - 1
+
+function readInputFile(file: string, json = false): Uint8Array {
   try {
-    return readFileSync(file)
+    return readRegularFile(file, 'input file', { maxBytes: json ? MAX_JSON_INPUT_BYTES : MAX_BINARY_INPUT_BYTES })
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError(
-      `cannot read input file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : String(code)}`,
-    )
+    if (json && error instanceof UsageError && /too large/.test(error.shortMessage))
+      throw new UsageError(error.shortMessage, { hint: 'give large tensors as .npy files (NAME=FILE.npy) instead of JSON' })
+    throw error
   }
 }

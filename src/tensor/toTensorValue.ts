@@ -43,6 +43,8 @@ const runtimeClass: Record<DType, unknown> = {
  * @param name - the tensor's name, for messages.
  * @param spec - the tensor as written.
  * @param what - where it came from, for messages (e.g. `inputs.json`).
+ * @param options - `fromJson`: the data was parsed from JSON, so a non-finite number is a literal
+ *   beyond float64 (1e400) and refused.
  * @returns the tensor ready for the runtime and for imo-tensor-v1.
  * @throws UsageError naming the tensor, the index and the reason.
  * @example
@@ -50,8 +52,10 @@ const runtimeClass: Record<DType, unknown> = {
  * toTensorValue('x', { type: 'int64', dims: [2], data: ['9007199254740993', 2] })
  * // { type: 'int64', dims: [2], data: BigInt64Array [9007199254740993n, 2n] }
  */
-export function toTensorValue(name: string, spec: unknown, what = 'input'): TensorValue {
+export function toTensorValue(name: string, spec: unknown, what = 'input', options: { fromJson?: boolean } = {}): TensorValue {
   const where = `${what}: tensor "${name}"`
+  const finite = options.fromJson === true
+  if (loneSurrogate.test(name)) throw new UsageError(`${what}: a tensor name holds a lone UTF-16 surrogate (not valid Unicode)`)
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
     throw new UsageError(`${where} must be an object { "type", "dims", "data" }`)
   const { type, dims, data } = spec as Partial<TensorSpec>
@@ -70,33 +74,45 @@ export function toTensorValue(name: string, spec: unknown, what = 'input'): Tens
       throw new UsageError(`${where} has ${typed.length} values but dims [${shape.join(', ')}] need ${count}`)
     return { type, dims: shape, data: typed }
   }
-  const values = flatten(data, where)
+  const values = flatten(data, shape, where)
   if (values.length !== count)
     throw new UsageError(`${where} has ${values.length} values but dims [${shape.join(', ')}] need ${count}`)
   const out = allocateData(type, count)
-  for (let index = 0; index < count; index++) (out as unknown[])[index] = convert(type, values[index], `${where}, value ${index}`)
+  for (let index = 0; index < count; index++) (out as unknown[])[index] = convert(type, values[index], where, index, finite)
   return { type, dims: shape, data: out }
 }
 
-function convert(type: DType, value: unknown, where: string): unknown {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value)
+/**
+ * One element converted and range checked; `finite` refuses a non-finite number (JSON has no
+ * Infinity, so one there is a literal out of range such as 1e400). The message's place
+ * (`where, value index`) is only built on error: a tensor can have millions of elements.
+ */
+function convert(type: DType, value: unknown, where: string, index: number, finite: boolean): unknown {
+  const shown = () => (typeof value === 'string' ? JSON.stringify(value) : String(value))
   switch (type) {
     case 'string':
-      if (typeof value !== 'string') throw new UsageError(`${where} (${shown}) is not a string`)
+      if (typeof value !== 'string') throw new UsageError(`${where}, value ${index} (${shown()}) is not a string`)
+      if (loneSurrogate.test(value))
+        throw new UsageError(`${where}, value ${index} holds a lone UTF-16 surrogate, which is not valid Unicode text`)
       return value
     case 'bool':
       if (value === true || value === 1) return 1
       if (value === false || value === 0) return 0
-      throw new UsageError(`${where} (${shown}) is not a bool (true, false, 1 or 0)`)
+      throw new UsageError(`${where}, value ${index} (${shown()}) is not a bool (true, false, 1 or 0)`)
     case 'float32':
     case 'float64':
     case 'float16': {
       const number = floatOf(value)
-      if (number === undefined) throw new UsageError(`${where} (${shown}) is not a number`)
+      if (number === undefined) throw new UsageError(`${where}, value ${index} (${shown()}) is not a number`)
+      if (finite && typeof value === 'number' && !Number.isFinite(value))
+        throw new UsageError(`${where}, value ${index} is beyond the range of a 64-bit float (such as 1e400)`, {
+          hint: 'write "Infinity" or "-Infinity" (as strings) if that is what you mean',
+        })
       if (type === 'float64') return number
       const rounded = type === 'float32' ? Math.fround(number) : float16Bits(number)
       const overflowed = type === 'float32' ? !Number.isFinite(rounded as number) : ((rounded as number) & 0x7fff) === 0x7c00
-      if (Number.isFinite(number) && overflowed) throw new UsageError(`${where} (${shown}) is out of range for ${type}`)
+      if (Number.isFinite(number) && overflowed)
+        throw new UsageError(`${where}, value ${index} (${shown()}) is out of range for ${type}`)
       return rounded
     }
     default: {
@@ -104,10 +120,13 @@ function convert(type: DType, value: unknown, where: string): unknown {
       const integer = integerOf(value)
       if (integer === undefined) {
         if (typeof value === 'number' && Number.isInteger(value))
-          throw new UsageError(`${where} (${shown}) cannot be held exactly by a JSON number; give it as a string`)
-        throw new UsageError(`${where} (${shown}) is not a whole number, as ${type} needs`)
+          throw new UsageError(
+            `${where}, value ${index} (${shown()}) cannot be held exactly by a JSON number; give it as a string`,
+          )
+        throw new UsageError(`${where}, value ${index} (${shown()}) is not a whole number, as ${type} needs`)
       }
-      if (integer < min || integer > max) throw new UsageError(`${where} (${shown}) is out of range for ${type} (${min}..${max})`)
+      if (integer < min || integer > max)
+        throw new UsageError(`${where}, value ${index} (${shown()}) is out of range for ${type} (${min}..${max})`)
       return type === 'int64' || type === 'uint64' ? integer : Number(integer)
     }
   }
@@ -128,15 +147,37 @@ function integerOf(value: unknown): bigint | undefined {
   return undefined
 }
 
-function flatten(data: unknown, where: string): unknown[] {
+/** A lone UTF-16 surrogate: text that has no UTF-8 encoding (it would silently become U+FFFD). */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+const isList = (value: unknown): value is ArrayLike<unknown> => Array.isArray(value) || isArrayLike(value)
+
+/**
+ * The values of `data` in row-major order: a scalar, a flat list (its count is checked by the caller),
+ * or nested lists that must match `shape` exactly at every level (a ragged array is refused even when
+ * its element count happens to match). Nesting deeper than the shape is refused without recursing.
+ */
+function flatten(data: unknown, shape: readonly number[], where: string): unknown[] {
   if (data === undefined) throw new UsageError(`${where} needs "data"`)
-  if (!Array.isArray(data) && !isArrayLike(data)) return [data]
+  if (!isList(data)) return [data]
+  if (Array.isArray(data) && !data.some(isList)) return data
+  const top = Array.from(data)
+  if (!top.some(isList)) return top
   const out: unknown[] = []
-  const walk = (value: unknown) => {
-    if (Array.isArray(value) || isArrayLike(value)) for (const item of Array.from(value as ArrayLike<unknown>)) walk(item)
-    else out.push(value)
+  const dims = `[${shape.join(', ')}]`
+  const walk = (value: unknown, depth: number, path: string) => {
+    if (depth === shape.length) {
+      if (isList(value)) throw new UsageError(`${where} is ragged: ${path} is a list, deeper than dims ${dims}`)
+      out.push(value)
+      return
+    }
+    if (!isList(value))
+      throw new UsageError(`${where} is ragged: ${path} is a single value where dims ${dims} need a list of ${shape[depth]}`)
+    if (value.length !== shape[depth])
+      throw new UsageError(`${where} is ragged: ${path} has ${value.length} entries where dims ${dims} need ${shape[depth]}`)
+    for (let index = 0; index < value.length; index++) walk(value[index], depth + 1, `${path}[${index}]`)
   }
-  walk(data)
+  walk(data, 0, 'data')
   return out
 }
 
