@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { UsageError } from '../errors.js'
+import { LM_PIPELINE_FILE } from '../generate/loadCausalLm.js'
+import { reexecuteGeneration } from '../generate/reexecuteGeneration.js'
 import { decodeTensors } from '../tensor/decodeTensors.js'
 import { type Bytes32, encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
 import { computeCommitment } from './commitment.js'
@@ -42,6 +44,8 @@ export interface ReexecuteResult {
   firstMismatch?: TensorMismatch
   /** The artifact re-made from the outputs has the recorded SHA-256; null when not checked. */
   artifactMatches: boolean | null
+  /** On an artifact mismatch, where the bytes first differ (causal-lm text). */
+  artifactDifference?: string
   /** The commitment recomputed from the re-run's hashes, and whether it equals the record's. */
   commitment: Bytes32
   commitmentMatches: boolean
@@ -62,6 +66,7 @@ export interface ReexecuteResult {
  * result.matches // true
  */
 export async function reexecute(record: InferenceRecord, options: ReexecuteOptions): Promise<ReexecuteResult> {
+  if (record.model.pipeline === LM_PIPELINE_FILE) return reexecuteGeneration(record, options)
   const modelPath = options.modelPath ?? (existsSync(record.model.absolutePath) ? record.model.absolutePath : record.model.path)
   const inputFile = join(options.recordDir, record.inputs.file)
   if (!existsSync(inputFile)) throw new UsageError(`the record's inputs file is missing: ${inputFile}`)

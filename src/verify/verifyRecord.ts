@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { ChainContext } from '../chain/connect.js'
 import { UsageError } from '../errors.js'
+import { LM_PIPELINE_FILE } from '../generate/loadCausalLm.js'
 import { computeCommitment } from '../inference/commitment.js'
 import { computeConfigHash, defaultInferenceConfig } from '../inference/config.js'
 import { aigcDataBytes, erc7007PromptBytes } from '../inference/erc7007.js'
@@ -138,7 +139,8 @@ export async function verifyRecord(recordPath: string, options: VerifyRecordOpti
   const modelPath = options.modelPath ?? (existsSync(record.model.absolutePath) ? record.model.absolutePath : record.model.path)
   const { findPipeline } = await import('../inference/loadPipeline.js')
   const pipelinePath = record.model.pipeline === null ? undefined : findPipeline(modelPath)
-  const trust = pipelineTrust(pipelinePath, Boolean(options.trustPipeline))
+  const builtIn = record.model.pipeline === LM_PIPELINE_FILE
+  const trust = builtIn ? 'built-in causal-lm' : pipelineTrust(pipelinePath, Boolean(options.trustPipeline))
   const { reexecute } = await import('../inference/reexecute.js')
   try {
     const rerun = await reexecute(record, { recordDir: dir, modelPath, trustPipeline: trust !== 'none' })
@@ -169,7 +171,7 @@ export async function verifyRecord(recordPath: string, options: VerifyRecordOpti
         'outputs -> artifact',
         rerun.artifactMatches,
         `the pipeline decodes the outputs into the recorded artifact (${trust} pipeline)`,
-        'the pipeline decodes the outputs into another artifact',
+        `the pipeline decodes the outputs into another artifact${rerun.artifactDifference ? ` (${rerun.artifactDifference})` : ''}`,
       )
     } else
       list.add(
