@@ -27,7 +27,12 @@ export function inferCommand(): Command {
         'inputs: FILE.json ({"name": {"type", "dims", "data"}}), NAME=FILE.npy, or FILE.imt; repeatable',
       ),
     )
-    .addOption(new Option('--prompt <TEXT>', "text for the model's pipeline (imo.pipeline.mjs encodes it into the inputs)"))
+    .addOption(
+      new Option(
+        '--prompt <TEXT>',
+        "text for the model's pipeline (imo.pipeline.mjs, or the built-in causal-lm of imo.pipeline.json)",
+      ),
+    )
     .addOption(
       new Option('--out <DIR>', 'output folder, created whole or not at all (default: out/<first 12 hex of the commitment>)'),
     )

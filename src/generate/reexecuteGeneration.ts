@@ -55,11 +55,11 @@ export async function reexecuteGeneration(record: InferenceRecord, options: Reex
     record.prompt === null
       ? null
       : sha256Hex(encodeTensors({ input_ids: idsTensor(lm.tokenizer.encode(record.prompt)) })) === inputHash
-  let artifactDifference: string | undefined
+  // The re-made text against the recorded hash and against the artifact file, naming the first differing byte.
   const artifactFile = join(options.recordDir, record.artifact.file)
-  const artifactMatches = sha256Hex(run.artifact.bytes) === record.artifact.sha256 && run.artifact.mime === record.artifact.mime
-  if (!artifactMatches && existsSync(artifactFile))
-    artifactDifference = byteDifference(readFileSync(artifactFile), run.artifact.bytes)
+  const artifactDifference = existsSync(artifactFile) ? byteDifference(readFileSync(artifactFile), run.artifact.bytes) : ''
+  const artifactMatches =
+    sha256Hex(run.artifact.bytes) === record.artifact.sha256 && run.artifact.mime === record.artifact.mime && !artifactDifference
 
   const commitment = computeCommitment({ modelHash: model.modelHash, inputHash, outputHash, configHash })
   return {

@@ -92,7 +92,7 @@ export async function runGeneration(
 export function idsOf(set: TensorSet, name: string): number[] {
   const tensor = set[name]
   const names = Object.keys(set).join(', ') || 'none'
-  if (!tensor || tensor.type !== 'int64' || tensor.dims.length !== 2 || tensor.dims[0] !== 1)
+  if (tensor?.type !== 'int64' || tensor.dims.length !== 2 || tensor.dims[0] !== 1)
     throw new UsageError(
       `a causal-lm ${name === PROMPT_IDS ? 'input' : 'output'} is one tensor ${name} int64[1,n] (got: ${names})`,
     )

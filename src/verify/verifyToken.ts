@@ -207,16 +207,21 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
       )
     )
       return report()
-    const trust = pipelineTrust(model.pipelinePath, Boolean(options.trustPipeline))
+    // A causal-lm model re-generates with imo's own loop and the settings the metadata commits.
+    const { regenerateFromPrompt } = await import('../generate/regenerateFromPrompt.js')
+    const generated = await regenerateFromPrompt(model, promptBytes, config)
+    const trust = generated ? 'none' : pipelineTrust(model.pipelinePath, Boolean(options.trustPipeline))
     const pipeline = trust === 'none' ? undefined : await model.pipeline()
-    const inputs = pipeline
-      ? await pipeline.encode(Buffer.from(promptBytes).toString('utf8'))
-      : decodeTensors(promptBytes, 'the prompt')
+    const inputs = generated
+      ? generated.inputs
+      : pipeline
+        ? await pipeline.encode(Buffer.from(promptBytes).toString('utf8'))
+        : decodeTensors(promptBytes, 'the prompt')
     const inputHash = sha256Hex(encodeTensors(inputs))
-    const outputs = await runModel(model, inputs)
+    const outputs = generated ? generated.outputs : await runModel(model, inputs)
     const outputEncoding = encodeTensors(outputs)
     const outputHash = sha256Hex(outputEncoding)
-    const artifact = pipeline ? (await pipeline.decode(outputs)).bytes : outputEncoding
+    const artifact = generated ? generated.artifact.bytes : pipeline ? (await pipeline.decode(outputs)).bytes : outputEncoding
     const digest = hexToBytes(sha256Hex(artifact))
     const mode = Buffer.from(aigcData).equals(Buffer.from(digest))
       ? 'digest'
