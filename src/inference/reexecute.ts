@@ -9,6 +9,7 @@ import { computeCommitment } from './commitment.js'
 import { compareTensorSets, type TensorMismatch } from './compareTensors.js'
 import { computeConfigHash } from './config.js'
 import { loadModel } from './loadModel.js'
+import { PIPELINE_FILE } from './loadPipeline.js'
 import type { InferenceRecord } from './record.js'
 import { runModel } from './runModel.js'
 
@@ -75,7 +76,12 @@ export async function reexecute(record: InferenceRecord, options: ReexecuteOptio
   const inputHash = sha256Hex(inputEncoding)
 
   const model = await loadModel(modelPath, { config: record.config })
-  const outputs = await runModel(model, inputs)
+  // A pipeline with generate(prompt, run) made inputs and outputs in a loop of its own: re-run it.
+  const looped =
+    options.trustPipeline && record.prompt !== null && record.model.pipeline === PIPELINE_FILE
+      ? await model.pipeline().then((p) => p.generate?.(record.prompt!, (feeds) => runModel(model, feeds)))
+      : undefined
+  const outputs = looped ? looped.outputs : await runModel(model, inputs)
   const outputEncoding = encodeTensors(outputs)
   const outputHash = sha256Hex(outputEncoding)
   const configHash = computeConfigHash(model.config)
@@ -89,7 +95,10 @@ export async function reexecute(record: InferenceRecord, options: ReexecuteOptio
   let promptMatches: boolean | null = null
   let artifactMatches: boolean | null = null
   if (record.model.pipeline === null) artifactMatches = sha256Hex(outputEncoding) === record.artifact.sha256
-  else if (options.trustPipeline) {
+  else if (looped) {
+    promptMatches = sha256Hex(encodeTensors(looped.inputs)) === record.inputHash
+    artifactMatches = sha256Hex(looped.bytes) === record.artifact.sha256 && looped.mime === record.artifact.mime
+  } else if (options.trustPipeline) {
     const pipeline = await model.pipeline()
     if (record.prompt !== null)
       promptMatches = sha256Hex(encodeTensors(await pipeline.encode(record.prompt))) === record.inputHash

@@ -101,7 +101,7 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
   const pipeline = !lm && (options.prompt !== undefined || model.pipelinePath) ? await model.pipeline() : undefined
 
   let inputs: TensorSet
-  let generated: GenerationRun | undefined
+  let generated: (Pick<GenerationRun, 'inputs' | 'outputs' | 'artifact'> & { settings?: GenerationRun['settings'] }) | undefined
   if (lm && (options.prompt !== undefined || givenInputs)) {
     progress('generating')
     const source = options.prompt !== undefined ? { prompt: options.prompt } : { inputs: { ...fileInputs, ...options.inputs } }
@@ -114,6 +114,11 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
         ...(options.onText ? { onText: options.onText } : {}),
       },
     )
+    inputs = generated.inputs
+  } else if (options.prompt !== undefined && pipeline?.generate) {
+    progress('generating')
+    const { bytes, mime, ...tensors } = await pipeline.generate(options.prompt, (feeds) => runModel(model, feeds))
+    generated = { ...tensors, artifact: { bytes, mime } }
     inputs = generated.inputs
   } else if (options.prompt !== undefined) {
     progress('encoding the prompt')
@@ -147,7 +152,7 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
   const prompt = options.prompt ?? null
   const promptBytes = erc7007PromptBytes({ prompt, inputEncoding })
   const aigcData = aigcDataBytes(artifact.bytes, aigcDataMode)
-  const config = generated ? { ...model.config, generation: generated.settings } : { ...model.config }
+  const config = generated?.settings ? { ...model.config, generation: generated.settings } : { ...model.config }
   const configHash = computeConfigHash(config)
   const commitment = computeCommitment({ modelHash: model.modelHash, inputHash, outputHash, configHash })
   const npy = npyFileNames(outputs, artifact.file)
@@ -165,7 +170,7 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
       path: model.path,
       absolutePath: model.absolutePath,
       onnxFile: model.onnxFile,
-      pipeline: generated ? LM_PIPELINE_FILE : pipeline ? PIPELINE_FILE : null,
+      pipeline: lm ? LM_PIPELINE_FILE : pipeline ? PIPELINE_FILE : null,
     },
     prompt,
     promptHash: keccak256(promptBytes) as Bytes32,
