@@ -25,7 +25,10 @@ export function generationProgress(progress: Spinner, options: { stream: boolean
   const out = options.json ? process.stderr : process.stdout
   return {
     onToken(_id, index) {
-      if (index === 0) started = performance.now()
+      if (index === 0) {
+        started = performance.now()
+        if (streamed) out.write('\n') // the next prompt's text (infer-and-mint --prompts) on a line of its own
+      }
       const seconds = (performance.now() - started) / 1000
       const rate = index > 0 && seconds > 0 ? `, ${(index / seconds).toFixed(1)} tokens/s` : ''
       if (!options.stream) progress.update(`generating: ${index + 1} tokens${rate}`)
