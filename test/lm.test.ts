@@ -22,7 +22,7 @@ const infer = (args: string[], out?: string) =>
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'imo-lm-cli-'))
   genuine = join(dir, 'genuine')
-  const result = await infer(['--prompt', 'The river ran', '--max-new-tokens', '24'], genuine)
+  const result = await infer(['--prompt', 'The river ran', '--max-new-tokens', '24', '--temperature', '0'], genuine)
   assert.equal(result.code, 0, result.stderr)
 })
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -35,7 +35,7 @@ describe('imo infer on a causal-lm model', () => {
       kind: 'causal-lm',
       maxNewTokens: 24,
       temperature: 0,
-      topK: 0,
+      topK: 40,
       topP: 1,
       seed: 0,
       stopIds: [256],
@@ -55,7 +55,7 @@ describe('imo infer on a causal-lm model', () => {
   })
 
   it('streams the text to stderr with --json and gives the same record', async () => {
-    const result = await infer(['--prompt', 'The river ran', '--max-new-tokens', '24', '--stream'])
+    const result = await infer(['--prompt', 'The river ran', '--max-new-tokens', '24', '--temperature', '0', '--stream'])
     assert.equal(result.code, 0, result.stderr)
     const text = readFileSync(join(genuine, 'text.txt'), 'utf8')
     assert.ok(result.stderr.includes(text), result.stderr)
@@ -69,6 +69,16 @@ describe('imo verify on a causal-lm record', () => {
     assert.equal(result.code, 0, result.stdout + result.stderr)
     assert.match(result.stdout, /PASS {2}re-execution/)
     assert.match(result.stdout, /built-in causal-lm pipeline/)
+  })
+
+  it("passes on a sampled record (tinylm's imo.pipeline.json samples: temperature 0.8, top-k 40, seed 0)", async () => {
+    const sampled = join(dir, 'sampled')
+    const made = await infer(['--prompt', 'A small robot', '--max-new-tokens', '32', '--seed', '11'], sampled)
+    assert.equal(made.code, 0, made.stderr)
+    const { generation } = JSON.parse(readFileSync(join(sampled, 'record.json'), 'utf8')).config
+    assert.deepEqual([generation.temperature, generation.topK, generation.seed], [0.8, 40, 11])
+    const result = await runCli(['verify', sampled], { cwd: dir })
+    assert.equal(result.code, 0, result.stdout + result.stderr)
   })
 
   it('fails (exit 9) naming the first differing position and both tokens when one generated id is changed', async () => {
