@@ -63,6 +63,27 @@ describe('imo infer on a causal-lm model', () => {
   })
 })
 
+describe('imo hash on an Optimum-layout folder', () => {
+  it('covers the tokenizer, configs and pipeline settings, not only model.onnx', async () => {
+    const result = await runCli(['hash', TINYLM, '--json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stderr)
+    const files = (JSON.parse(result.stdout).manifest as string)
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.slice(66))
+    assert.deepEqual(files, [
+      'config.json',
+      'generation_config.json',
+      'imo.pipeline.json',
+      'model.onnx',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ])
+  })
+})
+
 describe('imo verify on a causal-lm record', () => {
   it('passes on a genuine record without --trust-pipeline', async () => {
     const result = await runCli(['verify', genuine], { cwd: dir })
