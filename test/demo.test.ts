@@ -138,4 +138,27 @@ describe('imo demo', () => {
       rmSync(dir, { recursive: true, force: true })
     }
   })
+  it('--model tinylm runs the loop with the text model: 3 texts minted and one verified by re-generating it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imo-demo-lm-'))
+    try {
+      const result = await runCli(['demo', '--model', 'tinylm', '--json'], { cwd: dir, timeoutMs: 90_000 })
+      assert.equal(result.code, 0, result.stderr)
+      const report = JSON.parse(result.stdout)
+      assert.equal(report.ok, true)
+      assert.ok(report.model.path.endsWith(join('models', 'tinylm')))
+      assert.deepEqual(
+        report.mints.map((m: { prompt: string }) => m.prompt),
+        ['The river', 'The market opened at', 'A small robot'],
+      )
+      for (const mint of report.mints) {
+        assert.ok(mint.image.endsWith('text.txt'))
+        assert.equal(readFileSync(mint.image, 'utf8'), mint.text)
+        assert.ok(mint.text.length > 0)
+      }
+      const reexecution = report.verification.checks.find((c: { name: string }) => c.name === 're-execution')
+      assert.equal(reexecution.status, 'pass')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })

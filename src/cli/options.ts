@@ -106,6 +106,19 @@ export const queueOptions = {
   ),
 } as const
 
+/** Text generation, for causal-lm models (imo.pipeline.json; DESIGN section 3). Committed with the output. */
+export const generationOptions = {
+  maxNewTokens: new Option(
+    '--max-new-tokens <N>',
+    'causal-lm: generate at most N tokens (default: imo.pipeline.json, else generation_config.json, else 64)',
+  ),
+  temperature: new Option('--temperature <T>', 'causal-lm: sampling temperature; 0 = greedy, the default'),
+  topK: new Option('--top-k <K>', 'causal-lm: sample among the K most likely tokens (0 = all, the default)'),
+  topP: new Option('--top-p <P>', 'causal-lm: sample among the most likely tokens up to probability P, 0 < P <= 1 (default 1)'),
+  seed: new Option('--seed <N>', 'causal-lm: sampling seed, 0 to 2^53-1 (default 0); a re-run with it gives the same tokens'),
+  stream: new Option('--stream', 'causal-lm: print the text as it is generated (to stderr with --json)'),
+} as const
+
 /** Attaches every option of the given groups to a command, in order. */
 export function addOptionGroups<C extends { addOption(option: Option): unknown }>(
   command: C,

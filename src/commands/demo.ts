@@ -14,14 +14,19 @@ export function demoCommand(): Command {
       ).default('imo-demo'),
     )
     .addOption(
+      new Option('--model <NAME>', 'the bundled model: cppn (prompt -> image) or tinylm (a tiny language model, prompt -> text)')
+        .choices(['cppn', 'tinylm'])
+        .default('cppn'),
+    )
+    .addOption(
       new Option('--keep', 'leave the devnet running with the demo state, recorded in .imo/ here, so other commands act on it'),
     )
   command.action(async (_args, cmd: Command) => {
     const { runDemo } = await import('../demo/runDemo.js')
     const { renderDemo } = await import('../demo/renderDemo.js')
     const { printResult, spinner } = await import('../cli/ui.js')
-    const options = cmd.opts() as { out: string; keep?: boolean }
-    const report = await runDemo({ out: options.out, keep: Boolean(options.keep) }, spinner)
+    const options = cmd.opts() as { out: string; keep?: boolean; model: 'cppn' | 'tinylm' }
+    const report = await runDemo({ out: options.out, keep: Boolean(options.keep), model: options.model }, spinner)
     printResult(report, renderDemo)
     if (!report.ok) {
       const { VerificationFailedError } = await import('../errors.js')
@@ -31,6 +36,7 @@ export function demoCommand(): Command {
   return withExamples(command, [
     'imo demo',
     'imo demo --keep   # then: imo status, imo claimable',
+    'imo demo --model tinylm   # the same loop with a tiny language model: text instead of images',
     'imo demo --out /tmp/demo --json',
   ])
 }

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander'
 import type { ChainOptionValues } from '../chain/connect.js'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import { addOptionGroups, deploymentOptions, generationOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import type { GenerationFlags } from '../generate/generationSettings.js'
 import { type MintOptionValues, mintOptions, mintSettingsFrom } from '../mint/options.js'
 
 /** `imo infer-and-mint PROMPT | --prompts FILE`: inference on the deployment's model, then mint (pipelined). */
@@ -16,9 +17,11 @@ export function inferAndMintCommand(): Command {
         "the model (default: the deployment's recorded model path); its hash must equal the deployment's",
       ),
     )
-  addOptionGroups(command, mintOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  addOptionGroups(command, mintOptions, generationOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (prompt: string | undefined, _options: unknown, cmd: Command) => {
-    const options = cmd.opts() as MintOptionValues & ChainOptionValues & { prompts?: string; model?: string }
+    const options = cmd.opts() as MintOptionValues &
+      ChainOptionValues &
+      GenerationFlags & { prompts?: string; model?: string; stream?: boolean }
     const settings = mintSettingsFrom(options) // malformed flags fail before any inference or RPC
     const { InputNeededError, UsageError } = await import('../errors.js')
     if (prompt !== undefined && options.prompts) throw new UsageError('give either PROMPT or --prompts FILE, not both')
@@ -28,15 +31,18 @@ export function inferAndMintCommand(): Command {
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { inferAndMint } = await import('../mint/inferAndMint.js')
     const { printMint } = await import('../mint/renderMint.js')
-    const { withSpinner } = await import('../cli/ui.js')
+    const { uiSettings, withSpinner } = await import('../cli/ui.js')
+    const { generationProgress } = await import('../generate/generationProgress.js')
+    const { maxNewTokens, temperature, topK, topP, seed } = options
     const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
     const modelPath = options.model ?? deployment.model?.path
     if (!modelPath) throw new InputNeededError('--model', 'model path (the deployment records none)')
     const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
     const result = await withSpinner(
       'loading the model',
-      (progress) =>
-        inferAndMint(ctx, {
+      async (progress) => {
+        const hooks = generationProgress(progress, { stream: Boolean(options.stream), json: uiSettings().json })
+        const minted = await inferAndMint(ctx, {
           prompts,
           modelPath,
           deployment,
@@ -44,8 +50,14 @@ export function inferAndMintCommand(): Command {
           ...(options.out !== undefined ? { out: options.out } : {}),
           ...(options.aigcData ? { aigcDataMode: options.aigcData } : {}),
           ...settings,
+          generation: { maxNewTokens, temperature, topK, topP, seed },
+          onToken: hooks.onToken,
+          ...(hooks.onText ? { onText: hooks.onText } : {}),
           onProgress: (text) => progress.update(text),
-        }),
+        })
+        hooks.finish()
+        return minted
+      },
       ({ timings: t }) =>
         `${prompts.length} done in ${seconds(t.totalMs)} (inference ${seconds(t.inferenceMs)}, chain ${seconds(t.chainMs)})`,
     )

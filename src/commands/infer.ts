@@ -1,7 +1,10 @@
 import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
+import { addOptionGroups, generationOptions } from '../cli/options.js'
+import type { GenerationFlags } from '../generate/generationSettings.js'
 
-interface InferOptions {
+interface InferOptions extends GenerationFlags {
+  stream?: boolean
   model?: string
   input?: string[]
   prompt?: string
@@ -24,7 +27,12 @@ export function inferCommand(): Command {
         'inputs: FILE.json ({"name": {"type", "dims", "data"}}), NAME=FILE.npy, or FILE.imt; repeatable',
       ),
     )
-    .addOption(new Option('--prompt <TEXT>', "text for the model's pipeline (imo.pipeline.mjs encodes it into the inputs)"))
+    .addOption(
+      new Option(
+        '--prompt <TEXT>',
+        "text for the model's pipeline (imo.pipeline.mjs, or the built-in causal-lm of imo.pipeline.json)",
+      ),
+    )
     .addOption(
       new Option('--out <DIR>', 'output folder, created whole or not at all (default: out/<first 12 hex of the commitment>)'),
     )
@@ -36,9 +44,11 @@ export function inferCommand(): Command {
         .choices(['digest', 'inline'])
         .default('digest'),
     )
+  addOptionGroups(command, generationOptions)
   command.action(async (options: InferOptions) => {
     const { InputNeededError } = await import('../errors.js')
-    const { formatBytes, printResult, withSpinner } = await import('../cli/ui.js')
+    const { formatBytes, printResult, uiSettings, withSpinner } = await import('../cli/ui.js')
+    const { generationProgress } = await import('../generate/generationProgress.js')
     const { runInference } = await import('../inference/runInference.js')
     const { writeInferenceOutputs } = await import('../inference/writeInferenceOutputs.js')
     const { join, relative } = await import('node:path')
@@ -47,7 +57,12 @@ export function inferCommand(): Command {
     const { result, outDir } = await withSpinner(
       'loading the model',
       async (progress) => {
+        const hooks = generationProgress(progress, { stream: Boolean(options.stream), json: uiSettings().json })
+        const { maxNewTokens, temperature, topK, topP, seed } = options
         const inference = await runInference({
+          generation: { maxNewTokens, temperature, topK, topP, seed },
+          onToken: hooks.onToken,
+          ...(hooks.onText ? { onText: hooks.onText } : {}),
           modelPath,
           ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
           ...(options.input ? { inputFiles: options.input } : {}),
@@ -55,6 +70,7 @@ export function inferCommand(): Command {
           ...(options.out !== undefined ? { outDir: options.out } : {}),
           onProgress: (stage) => progress.update(stage),
         })
+        hooks.finish()
         const written =
           inference.outDir ??
           writeInferenceOutputs(inference, join('out', inference.record.commitment.slice(2, 14)), { replace: true })
@@ -78,6 +94,8 @@ export function inferCommand(): Command {
   })
   return withExamples(command, [
     'imo infer --model ./models/cppn --prompt "a red spiral"',
+    'imo infer --model ./models/tinylm --prompt "The river" --max-new-tokens 48 --stream',
+    'imo infer --model ./models/tinylm --prompt "The river" --temperature 0.8 --top-p 0.9 --seed 7',
     'imo infer --model model.onnx --input inputs.json --out out/run1',
     'imo infer --model model.onnx --input x=x.npy --input mask=mask.npy --json | jq -r .commitment',
     'imo infer --model model.onnx --input out/run1/inputs.imt   # re-run the exact committed inputs',

@@ -33,15 +33,15 @@ export function imoPackageRoot(): string {
 }
 
 /**
- * The bundled generative model folder.
- * @returns the absolute path of `models/cppn` in the imo package.
+ * A bundled model folder: `cppn` (prompt -> PNG, the default) or `tinylm` (a tiny text model).
+ * @returns the absolute path of `models/<name>` in the imo package.
  * @throws ImoError when the installation lacks it.
  * @example
  * import { bundledModelPath } from './bundledModel.js'
  * bundledModelPath() // '/…/imo/models/cppn'
  */
-export function bundledModelPath(): string {
-  const path = join(imoPackageRoot(), 'models', 'cppn')
+export function bundledModelPath(name: 'cppn' | 'tinylm' = 'cppn'): string {
+  const path = join(imoPackageRoot(), 'models', name)
   if (!existsSync(join(path, 'model.onnx'))) throw new ImoError(`the bundled model is missing: ${path}/model.onnx`)
   return path
 }

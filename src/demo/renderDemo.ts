@@ -27,7 +27,11 @@ export function renderDemo(report: DemoReport): string {
     `  IMO token      ${report.imoToken}  (ERC-7641, revenue sharing)`,
     `  collection     ${report.aigcCollection}  (ERC-7007, verifiable AI content)`,
     `  minted ${report.mints.length} tokens, ${formatNative(report.mintFeeWei)} fee each (${formatNative(report.feesToTokenWei)} went to the token):`,
-    ...report.mints.map((m) => `    "${m.prompt}"  ${path(m.image)}`),
+    ...report.mints.map((m) =>
+      m.text === undefined
+        ? `    "${m.prompt}"  ${path(m.image)}`
+        : `    "${m.prompt}" -> ${JSON.stringify(m.text)}  ${path(m.image)}`,
+    ),
     `  revenue        ${formatNative(report.revenue.depositWei)} deposited + the fees; snapshot ${report.revenue.snapshotId} put ${formatNative(report.revenue.claimPoolWei)} in the holders' pool, ${formatNative(report.revenue.toRedemptionWei)} in the redemption pool`,
     ...report.holders.map(
       (h) => `  ${h.role.padEnd(14)} ${h.address} holds ${share(h.balanceWei, supply)}%, claimed ${formatNative(h.claimedWei)}`,

@@ -10,7 +10,7 @@
  * chain keeps running in the background and the deployment and `.imo/devnet.json` are recorded in
  * the working folder, so the other commands act on it.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
@@ -18,6 +18,11 @@ import { ImoError, UsageError } from '../errors.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 
 export const DEMO_PROMPTS = ['a red spiral', 'ocean waves at dusk', 'a field of neon stars'] as const
+/** The prompts of `imo demo --model tinylm`, the bundled text model. */
+export const DEMO_TEXT_PROMPTS = ['The river', 'The market opened at', 'A small robot'] as const
+/** The bundled models the demo can run. */
+export const DEMO_MODELS = ['cppn', 'tinylm'] as const
+export type DemoModel = (typeof DEMO_MODELS)[number]
 export const DEMO_SETTINGS = {
   name: 'Pattern Model',
   symbol: 'PAT',
@@ -38,6 +43,8 @@ export interface DemoOptions {
   /** Leave the devnet running with the state, recorded in the working folder. */
   keep?: boolean
   cwd?: string
+  /** The bundled model: `cppn` (images, default) or `tinylm` (text). */
+  model?: DemoModel
 }
 
 export interface DemoReport {
@@ -51,7 +58,8 @@ export interface DemoReport {
   aigcCollection: Address
   deploymentFile?: string
   mintFeeWei: bigint
-  mints: Array<{ prompt: string; tokenId: Hex; txHash?: Hex; feeWei: bigint; image: string; record: string }>
+  /** `image` is the artifact's path (the PNG, or text.txt for tinylm, whose text is in `text`). */
+  mints: Array<{ prompt: string; tokenId: Hex; txHash?: Hex; feeWei: bigint; image: string; record: string; text?: string }>
   /** Native currency the token received from the three mint fees. */
   feesToTokenWei: bigint
   revenue: { depositWei: bigint; snapshotId: number; claimPoolWei: bigint; toRedemptionWei: bigint }
@@ -182,7 +190,8 @@ export async function runDemo(
     const eth = (wei: bigint) => formatNative(wei, base.nativeSymbol)
 
     const { bundledModelPath } = await import('./bundledModel.js')
-    const modelPath = bundledModelPath()
+    const modelPath = bundledModelPath(options.model)
+    const prompts: readonly string[] = options.model === 'tinylm' ? DEMO_TEXT_PROMPTS : DEMO_PROMPTS
     const mintFeeWei = parseEther(DEMO_SETTINGS.mintFee)
     const { deployment, path: deploymentFile } = await step(
       'deploy',
@@ -218,10 +227,10 @@ export async function runDemo(
     const before = await base.publicClient.getBalance({ address: token })
     const minted = await step(
       'mint',
-      `running the model on ${DEMO_PROMPTS.length} prompts and minting them (fee ${DEMO_SETTINGS.mintFee} ETH each)`,
+      `running the model on ${prompts.length} prompts and minting them (fee ${DEMO_SETTINGS.mintFee} ETH each)`,
       async () => {
         const { inferAndMint } = await import('../mint/inferAndMint.js')
-        return inferAndMint(deployer, { prompts: [...DEMO_PROMPTS], modelPath, deployment, batch: true, out: outDir })
+        return inferAndMint(deployer, { prompts: [...prompts], modelPath, deployment, batch: true, out: outDir })
       },
       (r) => `minted ${r.outcomes.length} tokens`,
     )
@@ -238,6 +247,7 @@ export async function runDemo(
         feeWei: o.feeWei,
         image: join(o.outDir, record.artifact.file),
         record: recordPath,
+        ...(record.artifact.mime.startsWith('text/') ? { text: readFileSync(join(o.outDir, record.artifact.file), 'utf8') } : {}),
       }
     })
 

@@ -12,6 +12,7 @@
  * speed on large models; for the bundled model it is within noise.
  */
 import { keccak256, toHex } from 'viem'
+import type { GenerationSettings } from '../generate/generationSettings.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'layout' | 'all'
@@ -24,6 +25,8 @@ export interface InferenceConfig {
   intraOpNumThreads: number
   interOpNumThreads: number
   executionMode: 'sequential' | 'parallel'
+  /** A causal-lm generation's settings (DESIGN section 3); absent for one-run models. */
+  generation?: GenerationSettings
 }
 
 /** imo's default optimisation level (see the module comment for why). */
@@ -53,15 +56,18 @@ export function defaultInferenceConfig(onnxruntimeVersion: string): InferenceCon
 }
 
 /**
- * The canonical JSON of the settings: compact, keys sorted by code unit, UTF-8.
+ * The canonical JSON of the settings: compact, keys sorted by code unit at every level, UTF-8.
  * @example
  * canonicalConfigJson(defaultInferenceConfig('1.30.0'))
  * // '{"executionMode":"sequential","executionProvider":"cpu","graphOptimizationLevel":"disabled","interOpNumThreads":1,"intraOpNumThreads":1,"onnxruntimeVersion":"1.30.0"}'
  */
 export function canonicalConfigJson(config: InferenceConfig): string {
-  const sorted: Record<string, unknown> = {}
-  for (const key of Object.keys(config).sort()) sorted[key] = (config as unknown as Record<string, unknown>)[key]
-  return JSON.stringify(sorted)
+  return JSON.stringify(config, (_key, value: unknown) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value
+    const sorted: Record<string, unknown> = {}
+    for (const key of Object.keys(value).sort()) sorted[key] = (value as Record<string, unknown>)[key]
+    return sorted
+  })
 }
 
 /**

@@ -9,6 +9,14 @@
  *     onnxruntime `Tensor` has this very shape and is accepted too.
  *   export function decode(outputs: Record<string, { type, dims, data }>): { bytes: Uint8Array, mime: string }
  *     (may be async) `outputs` hold the runtime's typed arrays (float16 as raw bit patterns).
+ *   or, for a loop of runs (a generation of its own):
+ *   export function generate(prompt: string, run: (feeds) => Promise<outputs>):
+ *     { inputs, outputs, bytes: Uint8Array, mime: string }   (may be async)
+ *     `run(feeds)` is one onnxruntime run of the model (feeds and outputs as above); `inputs` and
+ *     `outputs` are the tensors to commit (say the prompt's token ids and the generated ids), `bytes`
+ *     and `mime` the artifact. Whatever decides the output must be in them or in the (hashed) code.
+ *     With generate, encode and decode are optional. Language models in the Hugging Face Optimum
+ *     layout need none of this: imo.pipeline.json selects the built-in causal-lm loop.
  */
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
@@ -26,6 +34,16 @@ export interface Pipeline {
   path: string
   encode(prompt: string): Promise<TensorSet>
   decode(outputs: TensorSet): Promise<{ bytes: Uint8Array; mime: string }>
+  /** Present when the module exports generate(prompt, run). */
+  generate?(prompt: string, run: (feeds: TensorSet) => Promise<TensorSet>): Promise<GeneratedOutput>
+}
+
+/** What a pipeline's generate() returns: the tensors to commit and the artifact. */
+export interface GeneratedOutput {
+  inputs: TensorSet
+  outputs: TensorSet
+  bytes: Uint8Array
+  mime: string
 }
 
 /**
@@ -84,15 +102,18 @@ export async function loadPipeline(path: string, options: LoadPipelineOptions = 
   } catch (error) {
     throw new UsageError(`pipeline ${path} failed to load: ${firstLine(error)}`, { cause: error })
   }
-  const { encode, decode } = module
-  for (const [name, fn] of [
-    ['encode', encode],
-    ['decode', decode],
-  ] as const)
-    if (typeof fn !== 'function') throw new UsageError(`pipeline ${path} does not export a function ${name}()`)
+  const { encode, decode, generate } = module
+  if (typeof generate !== 'function')
+    for (const [name, fn] of [
+      ['encode', encode],
+      ['decode', decode],
+    ] as const)
+      if (typeof fn !== 'function') throw new UsageError(`pipeline ${path} does not export a function ${name}()`)
   return {
     path,
+    ...(typeof generate === 'function' ? { generate: checkedGenerate(generate as GenerateFunction) } : {}),
     async encode(prompt) {
+      if (typeof encode !== 'function') throw new UsageError(`pipeline ${path} does not export a function encode()`)
       let feeds: unknown
       try {
         feeds = await (encode as (prompt: string) => unknown)(prompt)
@@ -106,6 +127,7 @@ export async function loadPipeline(path: string, options: LoadPipelineOptions = 
       return set
     },
     async decode(outputs) {
+      if (typeof decode !== 'function') throw new UsageError(`pipeline ${path} does not export a function decode()`)
       let result: unknown
       try {
         result = await (decode as (outputs: TensorSet) => unknown)(outputs)
@@ -117,6 +139,31 @@ export async function loadPipeline(path: string, options: LoadPipelineOptions = 
         throw new UsageError('pipeline decode() must return { bytes: Uint8Array, mime: "type/subtype" }')
       return { bytes, mime }
     },
+  }
+}
+
+type GenerateFunction = (prompt: string, run: (feeds: TensorSet) => Promise<TensorSet>) => unknown
+
+function checkedGenerate(generate: GenerateFunction): NonNullable<Pipeline['generate']> {
+  return async (prompt, run) => {
+    let result: unknown
+    try {
+      result = await generate(prompt, run)
+    } catch (error) {
+      if (error instanceof UsageError) throw error
+      throw new UsageError(`pipeline generate() failed: ${firstLine(error)}`, { cause: error })
+    }
+    const { inputs, outputs, bytes, mime } = (result ?? {}) as Record<string, unknown>
+    const tensors = (value: unknown, what: string): TensorSet => {
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new UsageError(`pipeline generate() must return ${what} as an object of tensors by name`)
+      const set: TensorSet = {}
+      for (const [name, spec] of Object.entries(value)) set[name] = toTensorValue(name, spec, `pipeline generate() ${what}`)
+      return set
+    }
+    if (!(bytes instanceof Uint8Array) || typeof mime !== 'string' || !/^[\w.+-]+\/[\w.+-]+(;.*)?$/.test(mime))
+      throw new UsageError('pipeline generate() must return { inputs, outputs, bytes: Uint8Array, mime: "type/subtype" }')
+    return { inputs: tensors(inputs, 'inputs'), outputs: tensors(outputs, 'outputs'), bytes, mime }
   }
 }
 

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs'
+import { LM_PIPELINE_FILE } from '../generate/loadCausalLm.js'
+import { reexecuteGeneration } from '../generate/reexecuteGeneration.js'
 import { decodeTensors } from '../tensor/decodeTensors.js'
 import { type Bytes32, encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
 import { computeCommitment } from './commitment.js'
 import { compareTensorSets, type TensorMismatch } from './compareTensors.js'
 import { computeConfigHash } from './config.js'
 import { loadModel } from './loadModel.js'
-import type { PipelineGate } from './loadPipeline.js'
+import { PIPELINE_FILE, type PipelineGate } from './loadPipeline.js'
 import type { InferenceRecord } from './record.js'
 import { runModel } from './runModel.js'
 
@@ -14,6 +16,8 @@ export interface ReexecuteOptions {
   inputEncoding: Uint8Array
   /** The record's outputs (outputs.file), for the largest difference on a mismatch. */
   outputEncoding?: Uint8Array
+  /** The record's artifact (artifact.file), for the first differing byte of a causal-lm text. */
+  artifactBytes?: Uint8Array
   /** The model to run; default the record's model.absolutePath, else model.path. */
   modelPath?: string
   /**
@@ -47,6 +51,8 @@ export interface ReexecuteResult {
   /** The commitment recomputed from the re-run's hashes, and whether it equals the record's. */
   commitment: Bytes32
   commitmentMatches: boolean
+  /** On an artifact mismatch, where the bytes first differ (causal-lm text). */
+  artifactDifference?: string
 }
 
 /**
@@ -64,13 +70,24 @@ export interface ReexecuteResult {
  * result.matches // true
  */
 export async function reexecute(record: InferenceRecord, options: ReexecuteOptions): Promise<ReexecuteResult> {
+  // imo's own generation loop: no code from the model folder runs, so no gate is asked.
+  if (record.model.pipeline === LM_PIPELINE_FILE) return reexecuteGeneration(record, options)
   const modelPath = options.modelPath ?? (existsSync(record.model.absolutePath) ? record.model.absolutePath : record.model.path)
   const { inputEncoding } = options
   const inputs = decodeTensors(inputEncoding, record.inputs.file)
   const inputHash = sha256Hex(inputEncoding)
 
   const model = await loadModel(modelPath, { config: record.config })
-  const outputs = await runModel(model, inputs)
+  // A pipeline with generate(prompt, run) made inputs and outputs in a loop of its own: re-run it, but
+  // only for a model whose hash was just checked, and through the gate (which decides on the bytes).
+  const looped =
+    options.allowPipeline &&
+    model.modelHash === record.modelHash &&
+    record.prompt !== null &&
+    record.model.pipeline === PIPELINE_FILE
+      ? await model.pipeline(options.allowPipeline).then((p) => p.generate?.(record.prompt!, (feeds) => runModel(model, feeds)))
+      : undefined
+  const outputs = looped ? looped.outputs : await runModel(model, inputs)
   const outputEncoding = encodeTensors(outputs)
   const outputHash = sha256Hex(outputEncoding)
   const configHash = computeConfigHash(model.config)
@@ -87,7 +104,10 @@ export async function reexecute(record: InferenceRecord, options: ReexecuteOptio
   let promptMatches: boolean | null = null
   let artifactMatches: boolean | null = null
   if (record.model.pipeline === null) artifactMatches = sha256Hex(outputEncoding) === record.artifact.sha256
-  else if (options.allowPipeline && model.modelHash === record.modelHash) {
+  else if (looped) {
+    promptMatches = sha256Hex(encodeTensors(looped.inputs)) === record.inputHash
+    artifactMatches = sha256Hex(looped.bytes) === record.artifact.sha256 && looped.mime === record.artifact.mime
+  } else if (options.allowPipeline && model.modelHash === record.modelHash) {
     // Only a model whose hash was just checked may bring code to run.
     const pipeline = await model.pipeline(options.allowPipeline)
     if (record.prompt !== null)

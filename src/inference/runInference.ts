@@ -1,5 +1,9 @@
 import { keccak256 } from 'viem'
 import { UsageError } from '../errors.js'
+import type { GenerateOptions } from '../generate/generateTokens.js'
+import type { GenerationFlags } from '../generate/generationSettings.js'
+import { LM_PIPELINE_FILE, loadCausalLm } from '../generate/loadCausalLm.js'
+import { type GenerationRun, runGeneration } from '../generate/runGeneration.js'
 import { DTYPES, elementCount, type TensorSet } from '../tensor/dtypes.js'
 import { type Bytes32, compareUtf8, encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
 import { readTensorFiles } from '../tensor/readTensorFiles.js'
@@ -38,6 +42,10 @@ export interface RunInferenceOptions {
   outDir?: string
   /** Called with a short description of each stage, for a spinner. */
   onProgress?: (stage: string) => void
+  /** causal-lm models (imo.pipeline.json): generation flags, and hooks for progress and --stream. */
+  generation?: GenerationFlags
+  onToken?: GenerateOptions['onToken']
+  onText?: (delta: string) => void
 }
 
 /** Everything an inference produced, for `imo infer` and for minting. */
@@ -84,10 +92,35 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
     typeof options.modelPath === 'string'
       ? await loadModel(options.modelPath, { graphOptimizationLevel: options.graphOptimizationLevel })
       : options.modelPath
-  const pipeline = options.prompt !== undefined || model.pipelinePath ? await model.pipeline() : undefined
+  const lm = await loadCausalLm(model)
+  const flagsGiven = Object.entries(options.generation ?? {}).filter(([, value]) => value !== undefined)
+  if (!lm && flagsGiven.length)
+    throw new UsageError(
+      `generation settings (${flagsGiven.map(([key]) => key).join(', ')}) apply only to causal-lm models (a folder with ${LM_PIPELINE_FILE})`,
+    )
+  const pipeline = !lm && (options.prompt !== undefined || model.pipelinePath) ? await model.pipeline() : undefined
 
   let inputs: TensorSet
-  if (options.prompt !== undefined) {
+  let generated: (Pick<GenerationRun, 'inputs' | 'outputs' | 'artifact'> & { settings?: GenerationRun['settings'] }) | undefined
+  if (lm && (options.prompt !== undefined || givenInputs)) {
+    progress('generating')
+    const source = options.prompt !== undefined ? { prompt: options.prompt } : { inputs: { ...fileInputs, ...options.inputs } }
+    generated = await runGeneration(
+      lm,
+      source,
+      { flags: options.generation ?? {} },
+      {
+        ...(options.onToken ? { onToken: options.onToken } : {}),
+        ...(options.onText ? { onText: options.onText } : {}),
+      },
+    )
+    inputs = generated.inputs
+  } else if (options.prompt !== undefined && pipeline?.generate) {
+    progress('generating')
+    const { bytes, mime, ...tensors } = await pipeline.generate(options.prompt, (feeds) => runModel(model, feeds))
+    generated = { ...tensors, artifact: { bytes, mime } }
+    inputs = generated.inputs
+  } else if (options.prompt !== undefined) {
     progress('encoding the prompt')
     inputs = await pipeline!.encode(options.prompt)
   } else if (givenInputs) {
@@ -96,19 +129,20 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
       for (const name of Object.keys(options.inputs))
         if (Object.hasOwn(fileInputs, name)) throw new UsageError(`input "${name}" is given twice`)
   } else {
-    const how = model.pipelinePath ? '--prompt TEXT or --input FILE' : '--input FILE'
+    const how = model.pipelinePath || lm ? '--prompt TEXT or --input FILE' : '--input FILE'
     throw new UsageError(`no input given: pass ${how}; the model expects ${describeValues(model.inputs)}`)
   }
 
-  progress('running the model')
-  const outputs = await runModel(model, inputs)
+  if (!generated) progress('running the model')
+  const outputs = generated ? generated.outputs : await runModel(model, inputs)
   const inputEncoding = encodeTensors(inputs)
   const outputEncoding = encodeTensors(outputs)
   const inputHash = sha256Hex(inputEncoding)
   const outputHash = sha256Hex(outputEncoding)
 
   let artifact: InferenceResult['artifact']
-  if (pipeline) {
+  if (generated) artifact = { ...generated.artifact, file: artifactFileName(generated.artifact.mime) }
+  else if (pipeline) {
     progress('decoding the outputs')
     const decoded = await pipeline.decode(outputs)
     artifact = { bytes: decoded.bytes, mime: decoded.mime, file: artifactFileName(decoded.mime) }
@@ -118,7 +152,8 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
   const prompt = options.prompt ?? null
   const promptBytes = erc7007PromptBytes({ prompt, inputEncoding })
   const aigcData = aigcDataBytes(artifact.bytes, aigcDataMode)
-  const configHash = computeConfigHash(model.config)
+  const config = generated?.settings ? { ...model.config, generation: generated.settings } : { ...model.config }
+  const configHash = computeConfigHash(config)
   const commitment = computeCommitment({ modelHash: model.modelHash, inputHash, outputHash, configHash })
   const npy = npyFileNames(outputs, artifact.file)
   const finished = new Date()
@@ -130,12 +165,12 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
     outputHash,
     configHash,
     commitment,
-    config: { ...model.config },
+    config,
     model: {
       path: model.path,
       absolutePath: model.absolutePath,
       onnxFile: model.onnxFile,
-      pipeline: pipeline ? PIPELINE_FILE : null,
+      pipeline: lm ? LM_PIPELINE_FILE : pipeline ? PIPELINE_FILE : null,
     },
     prompt,
     promptHash: keccak256(promptBytes) as Bytes32,
@@ -191,7 +226,7 @@ const EXTENSIONS: Record<string, string> = {
 function artifactFileName(mime: string): string {
   const kind = mime.split('/')[0] ?? ''
   const base = ['image', 'audio', 'video', 'text'].includes(kind) ? kind : 'artifact'
-  return `${base}.${EXTENSIONS[mime] ?? 'bin'}`
+  return `${base}.${EXTENSIONS[mime.split(';')[0]!.trim()] ?? 'bin'}`
 }
 
 /** `.npy` file names for the outputs too large for outputs.json (strings always stay in JSON). */

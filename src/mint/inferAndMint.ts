@@ -6,6 +6,7 @@ import type { Deployment } from '../deployment/deploymentFile.js'
 import { UsageError } from '../errors.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
 import { readRecord } from '../inference/record.js'
+import type { RunInferenceOptions } from '../inference/runInference.js'
 import { type MintItem, type MintResult, mintRecords, type TokenUriMode } from './mintRecords.js'
 
 export interface InferAndMintParams {
@@ -22,6 +23,10 @@ export interface InferAndMintParams {
   tokenUri?: string
   attesterContract?: Address
   onProgress?(text: string): void
+  /** causal-lm models: generation flags and per-token hooks (see runInference). */
+  generation?: RunInferenceOptions['generation']
+  onToken?: RunInferenceOptions['onToken']
+  onText?: RunInferenceOptions['onText']
 }
 
 export interface InferAndMintResult extends MintResult {
@@ -59,7 +64,14 @@ export async function inferAndMint(ctx: ChainContext, params: InferAndMintParams
   const dryRun = ctx.tx.dryRun
   for (const [index, prompt] of params.prompts.entries()) {
     progress(`inference ${index + 1}/${params.prompts.length}`)
-    const result = await runInference({ modelPath: model, prompt, aigcDataMode: params.aigcDataMode ?? 'digest' })
+    const result = await runInference({
+      modelPath: model,
+      prompt,
+      aigcDataMode: params.aigcDataMode ?? 'digest',
+      ...(params.generation ? { generation: params.generation } : {}),
+      ...(params.onToken ? { onToken: params.onToken } : {}),
+      ...(params.onText ? { onText: params.onText } : {}),
+    })
     const folderName = result.record.commitment.slice(2, 14)
     const outDir = params.batch ? join(params.out ?? 'out', folderName) : (params.out ?? join('out', folderName))
     items.push({

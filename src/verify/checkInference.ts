@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Hex } from 'viem'
 import { UsageError } from '../errors.js'
+import { LM_PIPELINE_FILE } from '../generate/loadCausalLm.js'
 import { computeCommitment } from '../inference/commitment.js'
 import { computeConfigHash, defaultInferenceConfig } from '../inference/config.js'
 import { aigcDataBytes, erc7007PromptBytes } from '../inference/erc7007.js'
@@ -159,7 +160,8 @@ export async function checkInference(
 
   // The model and its re-execution.
   const modelPath = options.modelPath ?? (existsSync(record.model.absolutePath) ? record.model.absolutePath : record.model.path)
-  let trust: string | undefined
+  // The built-in causal-lm loop runs no code from the model folder: it needs no trust.
+  let trust: string | undefined = record.model.pipeline === LM_PIPELINE_FILE ? 'built-in causal-lm' : undefined
   const allowPipeline: PipelineGate = (sha256, path) => {
     trust =
       options.trustedModelHash !== undefined && options.trustedModelHash.toLowerCase() === record.modelHash
@@ -172,6 +174,7 @@ export async function checkInference(
     const rerun = await reexecute(record, {
       inputEncoding: inputs,
       ...(outputs ? { outputEncoding: outputs } : {}),
+      ...(artifact ? { artifactBytes: artifact } : {}),
       modelPath,
       allowPipeline,
     })
@@ -207,7 +210,9 @@ export async function checkInference(
         rerun.artifactMatches === null
           ? `pipeline ${notRun}`
           : `the pipeline decodes the outputs into the recorded artifact (${trust} pipeline)`,
-        rerun.artifactMatches === null ? `pipeline ${notRun}` : 'the pipeline decodes the outputs into another artifact',
+        rerun.artifactMatches === null
+          ? `pipeline ${notRun}`
+          : `the pipeline decodes the outputs into another artifact${rerun.artifactDifference ? ` (${rerun.artifactDifference})` : ''}`,
       )
     } else
       list.add(

@@ -222,18 +222,25 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
       )
     )
       return report()
-    // Loaded only now that the model hash matched, from the bytes that hash covers; trust is decided on them.
-    const pipeline = model.pipelinePath
-      ? await model.pipeline((sha256, path) => pipelineTrust(sha256, path, Boolean(options.trustPipeline)))
-      : undefined
-    const inputs = pipeline
-      ? await pipeline.encode(Buffer.from(promptBytes).toString('utf8'))
-      : decodeTensors(promptBytes, 'the prompt')
+    // A causal-lm model re-generates with imo's own loop and the settings the metadata commits.
+    const { regenerateFromPrompt } = await import('../generate/regenerateFromPrompt.js')
+    const generated = await regenerateFromPrompt(model, promptBytes, config)
+    // Otherwise a pipeline is loaded only now that the model hash matched, from the bytes that hash
+    // covers; trust is decided on them.
+    const pipeline =
+      !generated && model.pipelinePath
+        ? await model.pipeline((sha256, path) => pipelineTrust(sha256, path, Boolean(options.trustPipeline)))
+        : undefined
+    const inputs = generated
+      ? generated.inputs
+      : pipeline
+        ? await pipeline.encode(Buffer.from(promptBytes).toString('utf8'))
+        : decodeTensors(promptBytes, 'the prompt')
     const inputHash = sha256Hex(encodeTensors(inputs))
-    const outputs = await runModel(model, inputs)
+    const outputs = generated ? generated.outputs : await runModel(model, inputs)
     const outputEncoding = encodeTensors(outputs)
     const outputHash = sha256Hex(outputEncoding)
-    const artifact = pipeline ? (await pipeline.decode(outputs)).bytes : outputEncoding
+    const artifact = generated ? generated.artifact.bytes : pipeline ? (await pipeline.decode(outputs)).bytes : outputEncoding
     const digest = hexToBytes(sha256Hex(artifact))
     // The on-chain aigcData is known by its keccak256 only: the re-computed bytes must hash to it.
     const mode = keccak256(digest) === aigcDataTopic ? 'digest' : keccak256(artifact) === aigcDataTopic ? 'inline' : undefined

@@ -1,0 +1,198 @@
+/**
+ * The built-in `causal-lm` pipeline's view of a model folder (DESIGN section 3): `imo.pipeline.json`
+ * (`{"kind": "causal-lm", ...settings}`) beside a decoder exported in the Hugging Face Optimum layout,
+ * `tokenizer.json` (read with @huggingface/tokenizers), and optional `tokenizer_config.json`,
+ * `config.json` and `generation_config.json`. The model's input and output names, types and cache
+ * shapes are read from the model itself.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { UsageError } from '../errors.js'
+import type { LoadedModel, ModelValue } from '../inference/loadModel.js'
+import { describeValues } from '../inference/runModel.js'
+
+/** The pipeline description file of a generation model. */
+export const LM_PIPELINE_FILE = 'imo.pipeline.json'
+
+/** The pipeline kinds imo knows. */
+export const PIPELINE_KINDS = ['causal-lm'] as const
+
+/** One cache entry: the past input and the present output that feeds it at the next step. */
+export interface CacheSlot {
+  past: string
+  present: string
+  type: 'float32' | 'float16'
+  /** [heads, headSize]; the full shape is [1, heads, pastLength, headSize]. */
+  heads: number
+  headSize: number
+}
+
+/** A tokenizer: text -> ids, ids -> text. */
+export interface TextTokenizer {
+  encode(text: string): number[]
+  decode(ids: readonly number[]): string
+}
+
+/** A model folder ready for causal-lm generation. */
+export interface CausalLm {
+  model: LoadedModel
+  tokenizer: TextTokenizer
+  /** imo.pipeline.json and generation_config.json, parsed. */
+  pipelineJson: Record<string, unknown>
+  generationConfig: Record<string, unknown>
+  /** config.json's eos_token_id(s), the stop ids when no other file names any. */
+  configEosIds: number[]
+  idsType: 'int64' | 'int32'
+  maskType: 'int64' | 'int32'
+  /** Names of the optional inputs, when the model has them. */
+  positionIds: boolean
+  cache: CacheSlot[]
+  logitsType: 'float32' | 'float16'
+  /** Positions the model can attend to, when config.json or imo.pipeline.json says. */
+  contextSize: number | undefined
+}
+
+const loaded = new WeakMap<LoadedModel, Promise<CausalLm | undefined>>()
+
+/**
+ * Whether a model folder selects a built-in pipeline (holds imo.pipeline.json).
+ * @example
+ * hasLmPipeline('models/tinylm') // true
+ */
+export function hasLmPipeline(folder: string): boolean {
+  return existsSync(join(folder, LM_PIPELINE_FILE))
+}
+
+/**
+ * Reads a loaded model's causal-lm pipeline, once per model.
+ * @param model - from loadModel.
+ * @returns the generation view, or undefined when the folder holds no imo.pipeline.json.
+ * @throws UsageError (one line) for an unknown kind, a missing tokenizer.json, or a model that is not
+ *   a decoder in the Optimum layout (no logits output, unknown inputs, a cache input without output).
+ * @example
+ * import { loadModel } from './inference/loadModel.js'
+ * import { loadCausalLm } from './generate/loadCausalLm.js'
+ * const lm = await loadCausalLm(await loadModel('models/tinylm'))
+ * lm?.cache.length // 6 (3 layers, key and value)
+ */
+export function loadCausalLm(model: LoadedModel): Promise<CausalLm | undefined> {
+  let loading = loaded.get(model)
+  if (!loading) {
+    loading = read(model)
+    loaded.set(model, loading)
+    loading.catch(() => loaded.delete(model))
+  }
+  return loading
+}
+
+async function read(model: LoadedModel): Promise<CausalLm | undefined> {
+  const folder = model.absolutePath
+  if (model.onnxPath === folder || !hasLmPipeline(folder)) return undefined
+  const pipelineJson = readJson(join(folder, LM_PIPELINE_FILE), LM_PIPELINE_FILE, true)!
+  if (!PIPELINE_KINDS.includes(pipelineJson.kind as never))
+    throw new UsageError(
+      `${LM_PIPELINE_FILE}: unknown pipeline kind ${JSON.stringify(pipelineJson.kind)} (imo knows: ${PIPELINE_KINDS.join(', ')})`,
+    )
+  const config = readJson(join(folder, 'config.json'), 'config.json') ?? {}
+  const generationConfig = readJson(join(folder, 'generation_config.json'), 'generation_config.json') ?? {}
+  const shape = describeDecoder(model, config)
+  const tokenizer = await loadTokenizer(folder)
+  const eos = config.eos_token_id
+  const configEosIds = (Array.isArray(eos) ? eos : eos === undefined || eos === null ? [] : [eos]) as number[]
+  const context = pipelineJson.contextSize ?? config.max_position_embeddings ?? config.n_positions ?? config.n_ctx
+  return {
+    model,
+    tokenizer,
+    pipelineJson,
+    generationConfig,
+    configEosIds,
+    ...shape,
+    contextSize: Number.isSafeInteger(context) && (context as number) > 0 ? (context as number) : undefined,
+  }
+}
+
+function readJson(path: string, name: string, required = false): Record<string, unknown> | undefined {
+  if (!existsSync(path)) {
+    if (required) throw new UsageError(`${name} is missing`)
+    return undefined
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw new UsageError(`${name} is not valid JSON: ${(error as Error).message.split('\n')[0]}`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${name} must hold a JSON object`)
+  return value as Record<string, unknown>
+}
+
+async function loadTokenizer(folder: string): Promise<TextTokenizer> {
+  const path = join(folder, 'tokenizer.json')
+  if (!existsSync(path))
+    throw new UsageError(`the causal-lm pipeline needs tokenizer.json in ${folder} (the Hugging Face tokenizer of the model)`)
+  const json = readJson(path, 'tokenizer.json')!
+  const tokenizerConfig = readJson(join(folder, 'tokenizer_config.json'), 'tokenizer_config.json') ?? {}
+  const { Tokenizer } = await import('@huggingface/tokenizers')
+  let tokenizer: InstanceType<typeof Tokenizer>
+  try {
+    tokenizer = new Tokenizer(json, tokenizerConfig)
+  } catch (error) {
+    throw new UsageError(`tokenizer.json cannot be loaded: ${(error as Error).message.split('\n')[0]}`, { cause: error })
+  }
+  return {
+    encode: (text) => tokenizer.encode(text).ids,
+    decode: (ids) => tokenizer.decode([...ids], { skip_special_tokens: true }),
+  }
+}
+
+function describeDecoder(model: LoadedModel, config: Record<string, unknown>) {
+  const expects = `a causal-lm model has inputs input_ids, attention_mask, optional position_ids and past_key_values.N.key|value, and outputs logits and optional present.N.key|value; this one has inputs ${describeValues(model.inputs)} and outputs ${describeValues(model.outputs)}`
+  const input = (name: string) => model.inputs.find((v) => v.name === name)
+  const output = (name: string) => model.outputs.find((v) => v.name === name)
+  const integer = (value: ModelValue | undefined, name: string) => {
+    if (!value) throw new UsageError(`the model has no input ${name}: ${expects}`)
+    if (value.type !== 'int64' && value.type !== 'int32')
+      throw new UsageError(`input ${name} is ${value.type}, not int64 or int32: ${expects}`)
+    return value.type
+  }
+  const idsType = integer(input('input_ids'), 'input_ids')
+  const maskType = integer(input('attention_mask'), 'attention_mask')
+  const position = input('position_ids')
+  if (position && position.type !== idsType) throw new UsageError(`input position_ids is ${position.type}, not ${idsType}`)
+  const logits = output('logits')
+  if (!logits) throw new UsageError(`the model has no output logits: ${expects}`)
+  if (logits.type !== 'float32' && logits.type !== 'float16')
+    throw new UsageError(`output logits is ${logits.type}, not float32 or float16`)
+  const cache: CacheSlot[] = []
+  for (const value of model.inputs) {
+    if (['input_ids', 'attention_mask', 'position_ids'].includes(value.name)) continue
+    const match = /^past_key_values\.(\d+)\.(key|value)$/.exec(value.name)
+    if (!match) throw new UsageError(`the model has an input ${value.name} that imo cannot fill: ${expects}`)
+    const present = `present.${match[1]}.${match[2]}`
+    if (!output(present)) throw new UsageError(`the model has ${value.name} but no output ${present}: ${expects}`)
+    if (value.type !== 'float32' && value.type !== 'float16')
+      throw new UsageError(`cache input ${value.name} is ${value.type}, not float32 or float16`)
+    if (value.shape.length !== 4)
+      throw new UsageError(`cache input ${value.name} must have 4 dimensions [batch, heads, past, size]`)
+    const heads = dimension(value.shape[1], config, ['num_key_value_heads', 'num_attention_heads', 'n_head'])
+    const hidden = dimension(undefined, config, ['hidden_size', 'n_embd'])
+    const headSize =
+      typeof value.shape[3] === 'number' && value.shape[3] > 0
+        ? value.shape[3]
+        : dimension(undefined, config, ['head_dim']) ||
+          (hidden && heads ? hidden / dimension(undefined, config, ['num_attention_heads', 'n_head']) : 0)
+    if (!heads || !headSize || !Number.isSafeInteger(headSize))
+      throw new UsageError(
+        `cannot tell the heads and head size of ${value.name}: its shape is symbolic and config.json does not say`,
+      )
+    cache.push({ past: value.name, present, type: value.type, heads, headSize })
+  }
+  cache.sort((a, b) => (a.past < b.past ? -1 : a.past > b.past ? 1 : 0))
+  return { idsType, maskType, positionIds: Boolean(position), cache, logitsType: logits.type } as const
+}
+
+function dimension(fixed: number | string | undefined, config: Record<string, unknown>, keys: string[]): number {
+  if (typeof fixed === 'number' && fixed > 0) return fixed
+  for (const key of keys) if (Number.isSafeInteger(config[key])) return config[key] as number
+  return 0
+}
