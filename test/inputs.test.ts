@@ -146,6 +146,22 @@ describe('tensor inputs (imo infer --input)', () => {
   })
 })
 
+describe('record files that are not regular files (imo verify)', () => {
+  it('a FIFO as mint.json or as the artifact is refused or reported, never waited on', async () => {
+    const { onnx } = writeOnnxModel(join(work.dir, 'onnx-verify'))
+    const input = join(work.dir, 'verify-in.json')
+    writeFileSync(input, JSON.stringify({ x: { type: 'float32', dims: [1, 4], data: [1, 2, 3, 4] } }))
+    const out = join(work.dir, 'verify-out')
+    assert.equal((await runCli(['infer', '--model', onnx, '--input', input, '--out', out])).code, 0)
+    execFileSync('mkfifo', [join(out, 'mint.json')])
+    const started = Date.now()
+    const r = await runCli(['verify', out], { timeoutMs: 30_000 })
+    assert.equal(r.code, 9, r.stderr) // the mint record check fails; nothing hangs
+    assert.match(errorText(r), /^error: verification failed: mint record: cannot read mint record .*mint\.json: it is a FIFO \(named pipe\), not a regular file$/)
+    assert.ok(Date.now() - started < 25_000)
+  })
+})
+
 describe('API keys in RPC URLs', () => {
   it('prints scheme, host and port only, in plain, --verbose and --json output', async () => {
     const key = 'd41d8cd98f00b204e9800998ecf8427e'

@@ -78,14 +78,16 @@ export async function reexecute(record: InferenceRecord, options: ReexecuteOptio
   const inputHash = sha256Hex(inputEncoding)
 
   const model = await loadModel(modelPath, { config: record.config })
-  // A pipeline with generate(prompt, run) made inputs and outputs in a loop of its own: re-run it, but
-  // only for a model whose hash was just checked, and through the gate (which decides on the bytes).
+  // Someone else's pipeline is loaded once, only for a model whose hash was just checked, and through
+  // the gate (which decides on the bytes imported). One with generate(prompt, run) made inputs and
+  // outputs in a loop of its own: re-run that loop.
+  const pipeline =
+    options.allowPipeline && model.modelHash === record.modelHash && record.model.pipeline === PIPELINE_FILE
+      ? await model.pipeline(options.allowPipeline)
+      : undefined
   const looped =
-    options.allowPipeline &&
-    model.modelHash === record.modelHash &&
-    record.prompt !== null &&
-    record.model.pipeline === PIPELINE_FILE
-      ? await model.pipeline(options.allowPipeline).then((p) => p.generate?.(record.prompt!, (feeds) => runModel(model, feeds)))
+    pipeline?.generate && record.prompt !== null
+      ? await pipeline.generate(record.prompt, (feeds) => runModel(model, feeds))
       : undefined
   const outputs = looped ? looped.outputs : await runModel(model, inputs)
   const outputEncoding = encodeTensors(outputs)
@@ -107,9 +109,7 @@ export async function reexecute(record: InferenceRecord, options: ReexecuteOptio
   else if (looped) {
     promptMatches = sha256Hex(encodeTensors(looped.inputs)) === record.inputHash
     artifactMatches = sha256Hex(looped.bytes) === record.artifact.sha256 && looped.mime === record.artifact.mime
-  } else if (options.allowPipeline && model.modelHash === record.modelHash) {
-    // Only a model whose hash was just checked may bring code to run.
-    const pipeline = await model.pipeline(options.allowPipeline)
+  } else if (pipeline) {
     if (record.prompt !== null)
       promptMatches = sha256Hex(encodeTensors(await pipeline.encode(record.prompt))) === record.inputHash
     const decoded = await pipeline.decode(outputs)

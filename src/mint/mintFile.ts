@@ -3,10 +3,12 @@
  * exact proof sent, so `imo verify RECORD` can check the attestation without reading logs. Format
  * `imo-mint-record-v1`; every field but `status`, `txHash` and `blockNumber` is fixed before sending.
  */
-import { readFileSync } from 'node:fs'
+
+import { existsSync } from 'node:fs'
 import { type Address, type Hex, isAddress } from 'viem'
 import { UsageError } from '../errors.js'
 import { parseJson } from '../util/parseJson.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 import type { ProofScheme } from './encodeProof.js'
 
@@ -63,14 +65,9 @@ export function writeMintFile(path: string, mint: MintFile): void {
  * readMintFile('out/3fa2b4c1d9e0/mint.json')?.proof
  */
 export function readMintFile(path: string): MintFile | undefined {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return undefined
-    throw new UsageError(`cannot read mint record ${path} (${code ?? 'unreadable'})`)
-  }
+  if (!existsSync(path)) return undefined
+  // Read as a regular file only: a FIFO or device named mint.json is refused, never waited on.
+  const text = readRegularFile(path, 'mint record', { maxBytes: 16 * 1024 * 1024 }).toString('utf8')
   return validateMintFile(parseJson(text, path, { expected: 'a mint record' }), path)
 }
 

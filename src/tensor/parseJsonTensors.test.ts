@@ -119,10 +119,12 @@ describe('JSON tensors', () => {
       /data\[1\]\[2\] is a list, deeper/,
     )
     assert.throws(() => parseJsonTensors(json([1, [2], 3], [3]), 'in.json'), /data\[1\] is a list/)
-    // Nesting far deeper than any shape is refused at the first level too deep, without recursing.
+    // Nesting deeper than the shape is refused at the first level too deep, without recursing; nesting
+    // deeper than any imo format is refused by the JSON reader before it parses (util/parseJson.ts).
     const deep = (n: number) => `{"x": {"type": "int32", "dims": [1], "data": [${'['.repeat(n)}1${']'.repeat(n)}]}}`
-    assert.throws(() => parseJsonTensors(deep(1000), 'in.json'), /data\[0\] is a list, deeper than dims \[1\]/)
-    assert.throws(() => parseJsonTensors(deep(200_000), 'in.json'), /data\[0\] is a list, deeper than dims \[1\]/)
+    assert.throws(() => parseJsonTensors(deep(20), 'in.json'), /data\[0\] is a list, deeper than dims \[1\]/)
+    assert.throws(() => parseJsonTensors(deep(1000), 'in.json'), /in\.json nests deeper than 64 levels/)
+    assert.throws(() => parseJsonTensors(deep(200_000), 'in.json'), /in\.json nests deeper than 64 levels/)
     // Flat data and exactly nested data are both fine.
     assert.deepEqual(
       [...(parseJsonTensors(json([1, 2, 3, 4, 5, 6], [2, 3]), 'in.json').x!.data as Int32Array)],

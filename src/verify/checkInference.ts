@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Hex } from 'viem'
 import { UsageError } from '../errors.js'
@@ -13,6 +13,7 @@ import type { TensorSet } from '../tensor/dtypes.js'
 import { sha256Hex } from '../tensor/encodeTensors.js'
 import { writeNpy } from '../tensor/npy.js'
 import { tensorsToJsonDocument } from '../tensor/tensorToJson.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { type CheckList, errorLine } from './checks.js'
 import { PipelineNotTrustedError, pipelineTrust } from './pipelineTrust.js'
 
@@ -102,7 +103,7 @@ export async function checkInference(
   // Every hash, from the files, each read once.
   const readBytes = (name: string): Uint8Array | undefined => {
     try {
-      return new Uint8Array(readFileSync(join(dir, name)))
+      return new Uint8Array(readRegularFile(join(dir, name), 'file'))
     } catch {
       return undefined
     }
@@ -279,7 +280,7 @@ function checkTensorFiles(
   const problems: string[] = []
   const readOr = (name: string) => {
     try {
-      return readFileSync(join(dir, name))
+      return readRegularFile(join(dir, name), 'file')
     } catch {
       problems.push(`${name} is missing`)
       return undefined

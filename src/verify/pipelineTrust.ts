@@ -4,11 +4,12 @@
  * `--trust-pipeline`, unless its SHA-256 equals that of the pipeline of the model bundled with imo
  * (`models/cppn/imo.pipeline.mjs` of this installation), which is imo's own code.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { imoPackageRoot } from '../demo/bundledModel.js'
 import { UsageError } from '../errors.js'
 import { sha256Hex } from '../tensor/encodeTensors.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 
 /**
  * The SHA-256 (0x-hex) of the bundled model's pipeline, in the imo package root; undefined when
@@ -24,7 +25,7 @@ function bundledPipelineSha256(): string | undefined {
     return undefined
   }
   const candidate = join(root, 'models', 'cppn', 'imo.pipeline.mjs')
-  return existsSync(candidate) ? sha256Hex(readFileSync(candidate)) : undefined
+  return existsSync(candidate) ? sha256Hex(readRegularFile(candidate, 'file')) : undefined
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
@@ -7,6 +7,7 @@ import { aigcDataBytes } from '../inference/erc7007.js'
 import { isPlainFileName, recordJsonPath } from '../inference/record.js'
 import { computeCid } from '../mint/computeCid.js'
 import { MINT_FILE, type MintFile, readMintFile } from '../mint/mintFile.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { checkAttestation } from './checkAttestation.js'
 import { type CheckedInference, checkInference } from './checkInference.js'
 import { CheckList, errorLine, type VerifyReport } from './checks.js'
@@ -260,7 +261,7 @@ function checkMetadataFile(list: CheckList, checked: CheckedInference, mint: Min
   const path = join(checked.dir, mint.metadata.file)
   const beside = isPlainFileName(mint.metadata.file) && existsSync(path)
   if (beside) {
-    const cid = computeCid(new Uint8Array(readFileSync(path)))
+    const cid = computeCid(new Uint8Array(readRegularFile(path, 'file')))
     if (mint.metadata.cid !== undefined && mint.metadata.cid !== cid)
       problems.push(`${mint.metadata.file} has CID ${cid}, ${MINT_FILE} names ${mint.metadata.cid}`)
     if (mint.tokenUri.startsWith('ipfs://') && mint.tokenUri !== `ipfs://${cid}`)

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
@@ -9,6 +9,7 @@ import type { AigcMetadata } from '../mint/buildMetadata.js'
 import { computeCid, IPFS_MAX_RAW_BLOCK, parseIpfsUri } from '../mint/computeCid.js'
 import { sha256Hex } from '../tensor/encodeTensors.js'
 import { parseJson } from '../util/parseJson.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { checkAttestation, checkOnChainVerify } from './checkAttestation.js'
 import { CheckList, errorLine, type VerifyReport } from './checks.js'
 import { PipelineNotTrustedError, pipelineTrust } from './pipelineTrust.js'
@@ -147,7 +148,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     if (found) {
       metadataFolder = found.folder
       try {
-        metadata = parseJson(readFileSync(found.path, 'utf8'), found.path) as AigcMetadata
+        metadata = parseJson(readRegularFile(found.path, 'file').toString('utf8'), found.path) as AigcMetadata
       } catch {
         list.add('metadata', false, '', `${found.path} (CID ${cid}) is not JSON`)
       }
@@ -172,7 +173,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     if (promptText !== undefined && metadata.prompt !== promptText) problems.push('prompt differs from prompt(tokenId)')
     if (imo?.artifact && metadataFolder && imo.artifact.cid) {
       try {
-        const artifactBytes = new Uint8Array(readFileSync(join(metadataFolder, imo.artifact.file)))
+        const artifactBytes = new Uint8Array(readRegularFile(join(metadataFolder, imo.artifact.file), 'file'))
         if (computeCid(artifactBytes) !== imo.artifact.cid) problems.push(`the artifact file's CID is not ${imo.artifact.cid}`)
       } catch {
         // the artifact is not beside the metadata: its CID is checked by the re-execution below
@@ -292,7 +293,7 @@ function findByCid(root: string, cid: string): { path: string; folder: string } 
         const found = walk(path, depth - 1)
         if (found) return found
       } else if (stat.isFile() && stat.size <= IPFS_MAX_RAW_BLOCK && name.endsWith('.json')) {
-        if (computeCid(new Uint8Array(readFileSync(path))) === cid) return { path, folder }
+        if (computeCid(new Uint8Array(readRegularFile(path, 'file'))) === cid) return { path, folder }
       }
     }
     return undefined
@@ -305,7 +306,7 @@ async function largestDifference(folder: string, outputs: import('../tensor/dtyp
   try {
     const { compareTensorSets } = await import('../inference/compareTensors.js')
     const { decodeTensors } = await import('../tensor/decodeTensors.js')
-    const recorded = decodeTensors(new Uint8Array(readFileSync(join(folder, 'outputs.imt'))), 'outputs.imt')
+    const recorded = decodeTensors(new Uint8Array(readRegularFile(join(folder, 'outputs.imt'), 'file')), 'outputs.imt')
     const comparison = compareTensorSets(recorded, outputs)
     return comparison.maxAbsDiff !== undefined ? `; largest difference from the recorded outputs ${comparison.maxAbsDiff}` : ''
   } catch {
