@@ -14,7 +14,11 @@ import { inferAndMintCommand } from './infer-and-mint.js'
 import { initCommand } from './init.js'
 import { mintCommand } from './mint.js'
 import { redeemCommand } from './redeem.js'
+import { refundCommand } from './refund.js'
+import { requestCommand } from './request.js'
+import { requestsCommand } from './requests.js'
 import { revenueCommand } from './revenue.js'
+import { serveCommand } from './serve.js'
 import { snapshotCommand } from './snapshot.js'
 import { statusCommand } from './status.js'
 import { verifyCommand } from './verify.js'
@@ -33,6 +37,10 @@ export const commands: Array<() => Command> = [
   claimableCommand,
   claimCommand,
   redeemCommand,
+  requestCommand,
+  requestsCommand,
+  refundCommand,
+  serveCommand,
   statusCommand,
   devnetCommand,
 ]
