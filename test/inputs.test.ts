@@ -157,7 +157,10 @@ describe('record files that are not regular files (imo verify)', () => {
     const started = Date.now()
     const r = await runCli(['verify', out], { timeoutMs: 30_000 })
     assert.equal(r.code, 9, r.stderr) // the mint record check fails; nothing hangs
-    assert.match(errorText(r), /^error: verification failed: mint record: cannot read mint record .*mint\.json: it is a FIFO \(named pipe\), not a regular file$/)
+    assert.match(
+      errorText(r),
+      /^error: verification failed: mint record: cannot read mint record .*mint\.json: it is a FIFO \(named pipe\), not a regular file$/,
+    )
     assert.ok(Date.now() - started < 25_000)
   })
 })

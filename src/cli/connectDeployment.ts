@@ -22,9 +22,15 @@ export async function connectDeployment(
   cmd: Command,
   need: { signer: boolean },
 ): Promise<{ ctx: ChainContext; deployment: Deployment }> {
-  const values = cmd.opts() as ChainOptionValues & { deployment?: string }
+  // A parent that defines the same flags (`imo requests --rpc-url U set-fee 1`, or the flag after the
+  // subcommand, which commander gives to the parent) passes its values down: the subcommand's own win.
+  const values = { ...cmd.parent?.opts(), ...definedOnly(cmd.opts()) } as ChainOptionValues & { deployment?: string }
   const { connectChain } = await import('../chain/connect.js')
   const { loadDeployment } = await import('../deployment/deploymentFile.js')
-  const ctx = await connectChain(values, need, (key) => cmd.getOptionValueSource(key))
+  const ctx = await connectChain(values, need, (key) => cmd.getOptionValueSource(key) ?? cmd.parent?.getOptionValueSource(key))
   return { ctx, deployment: await loadDeployment(ctx, values.deployment) }
+}
+
+function definedOnly(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined))
 }

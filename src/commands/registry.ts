@@ -15,7 +15,11 @@ import { initCommand } from './init.js'
 import { mintCommand } from './mint.js'
 import { offerCommand } from './offer.js'
 import { redeemCommand } from './redeem.js'
+import { refundCommand } from './refund.js'
+import { requestCommand } from './request.js'
+import { requestsCommand } from './requests.js'
 import { revenueCommand } from './revenue.js'
+import { serveCommand } from './serve.js'
 import { snapshotCommand } from './snapshot.js'
 import { statusCommand } from './status.js'
 import { verifyCommand } from './verify.js'
@@ -35,6 +39,10 @@ export const commands: Array<() => Command> = [
   claimableCommand,
   claimCommand,
   redeemCommand,
+  requestCommand,
+  requestsCommand,
+  refundCommand,
+  serveCommand,
   offerCommand,
   statusCommand,
   devnetCommand,

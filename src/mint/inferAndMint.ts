@@ -6,7 +6,7 @@ import type { Deployment } from '../deployment/deploymentFile.js'
 import { UsageError } from '../errors.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
 import { readRecord } from '../inference/record.js'
-import type { RunInferenceOptions } from '../inference/runInference.js'
+import type { InferenceResult, RunInferenceOptions } from '../inference/runInference.js'
 import { type MintItem, type MintResult, mintRecords, type TokenUriMode } from './mintRecords.js'
 
 export interface InferAndMintParams {
@@ -52,7 +52,6 @@ export async function inferAndMint(ctx: ChainContext, params: InferAndMintParams
   const progress = params.onProgress ?? (() => {})
   const { loadModel } = await import('../inference/loadModel.js')
   const { runInference } = await import('../inference/runInference.js')
-  const { writeInferenceOutputs } = await import('../inference/writeInferenceOutputs.js')
   progress('loading the model')
   const model = await loadModel(params.modelPath)
   if (model.modelHash.toLowerCase() !== params.deployment.modelHash.toLowerCase())
@@ -74,21 +73,7 @@ export async function inferAndMint(ctx: ChainContext, params: InferAndMintParams
     })
     const folderName = result.record.commitment.slice(2, 14)
     const outDir = params.batch ? join(params.out ?? 'out', folderName) : (params.out ?? join('out', folderName))
-    items.push({
-      record: result.record,
-      artifactBytes: result.artifact.bytes,
-      promptBytes: result.promptBytes,
-      aigcData: result.aigcData,
-      ...(dryRun
-        ? {}
-        : {
-            outDir: resolve(outDir),
-            writeInference: () => {
-              if (!holdsSameInference(outDir, result.record.commitment)) writeInferenceOutputs(result, outDir)
-            },
-          }),
-    })
-    if (!dryRun) holdsSameInference(outDir, result.record.commitment) // throws now, before any send, on a folder of other files
+    items.push(await toMintItem(result, dryRun ? undefined : outDir))
   }
   const inferenceMs = performance.now() - started
   const mintStarted = performance.now()
@@ -102,6 +87,32 @@ export async function inferAndMint(ctx: ChainContext, params: InferAndMintParams
   })
   const chainMs = performance.now() - mintStarted
   return { ...minted, modelPath: model.absolutePath, timings: { inferenceMs, chainMs, totalMs: performance.now() - started } }
+}
+
+/**
+ * The mint item of one inference: its bytes, and (unless `outDir` is undefined: a dry run) the folder
+ * its files go to, written only after every check passed.
+ * @throws UsageError now, before any send, when `outDir` holds other files.
+ * @example
+ * const item = await toMintItem(await runInference({ modelPath: model, prompt }), 'out/3fa2b4c1d9e0')
+ */
+export async function toMintItem(result: InferenceResult, outDir: string | undefined): Promise<MintItem> {
+  const item: MintItem = {
+    record: result.record,
+    artifactBytes: result.artifact.bytes,
+    promptBytes: result.promptBytes,
+    aigcData: result.aigcData,
+  }
+  if (outDir === undefined) return item
+  const { writeInferenceOutputs } = await import('../inference/writeInferenceOutputs.js')
+  holdsSameInference(outDir, result.record.commitment)
+  return {
+    ...item,
+    outDir: resolve(outDir),
+    writeInference: () => {
+      if (!holdsSameInference(outDir, result.record.commitment)) writeInferenceOutputs(result, outDir)
+    },
+  }
 }
 
 /** True when `dir` already holds this inference (a re-run); false when missing or empty; else an error. */

@@ -45,6 +45,12 @@ export interface MintItem {
   outDir?: string
   /** Writes the inference's own files into outDir; called after every check passed, before sending. */
   writeInference?: () => void
+  /**
+   * A paid request to fulfil instead of a direct mint (`imo serve`): the attestation and the token go
+   * to the request's recipient, the call is `fulfill(id, …)` without a mint fee, and the journal step
+   * id is `fulfill:<collection>:<request id>`.
+   */
+  request?: { id: bigint; recipient: Address }
 }
 
 export type TokenUriMode = 'ipfs' | 'data'
@@ -219,6 +225,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       throw new UsageError(
         `the metadata of ${describe(record)} is larger than one IPFS block (${IPFS_MAX_RAW_BLOCK} bytes): pin it yourself and pass --token-uri, or use --token-uri-mode data`,
       )
+    const itemTo = item.request ? getAddress(item.request.recipient) : to
     const signature = await signAttestation(account, {
       chainId: ctx.chainId,
       collection,
@@ -226,26 +233,33 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       promptHash: keccak256(item.promptBytes),
       aigcDataHash: keccak256(item.aigcData),
       commitment: record.commitment,
-      to,
+      to: itemTo,
     })
     const proof = encodeProof({
       commitment: record.commitment,
-      to,
+      to: itemTo,
       signature,
       ...(options.attesterContract ? { contractSigner: attester } : {}),
     })
-    const data = encodeFunctionData({
-      abi: aigcCollectionAbi,
-      functionName: 'mint',
-      args: [to, toHex(item.promptBytes), toHex(item.aigcData), tokenUri, proof],
-    })
+    const data = item.request
+      ? encodeFunctionData({
+          abi: aigcCollectionAbi,
+          functionName: 'fulfill',
+          args: [item.request.id, toHex(item.aigcData), proof, tokenUri],
+        })
+      : encodeFunctionData({
+          abi: aigcCollectionAbi,
+          functionName: 'mint',
+          args: [to, toHex(item.promptBytes), toHex(item.aigcData), tokenUri, proof],
+        })
+    const itemFeeWei = item.request ? 0n : mintFeeWei
     const mintFile: MintFile = {
       format: MINT_FORMAT,
       chainId: ctx.chainId,
       collection,
       tokenId: tokenId.toString(),
       tokenIdHex,
-      to,
+      to: itemTo,
       modelHash,
       commitment: record.commitment,
       promptHash: keccak256(item.promptBytes),
@@ -258,7 +272,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       tokenUri,
       metadata: { file: METADATA_FILE, ...(metadataCid ? { cid: metadataCid } : {}) },
       artifact: { file: record.artifact.file, ...(artifactCid ? { cid: artifactCid } : {}) },
-      mintFeeWei: mintFeeWei.toString(),
+      mintFeeWei: itemFeeWei.toString(),
       status: existing[index] ? 'existing' : 'pending',
     }
     lap('prepareMs')
@@ -268,16 +282,18 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     }
     lap('writeMs')
     const step: TxStep = {
-      id: `mint:${collection.toLowerCase()}:${tokenIdHex}`,
-      label: `mint ${describe(record)}`,
+      id: item.request
+        ? `fulfill:${collection.toLowerCase()}:${item.request.id}`
+        : `mint:${collection.toLowerCase()}:${tokenIdHex}`,
+      label: item.request ? `fulfil request #${item.request.id} ${describe(record)}` : `mint ${describe(record)}`,
       to: collection,
       data,
-      value: mintFeeWei,
+      value: itemFeeWei,
       abi: aigcCollectionAbi as never,
       // Replaced by another transaction: done if the token exists anyway.
       effect: async () => (await tokenState(ctx, collection, aigcCollectionAbi, tokenId)) !== undefined,
     }
-    built.push({ item, tokenId, tokenIdHex, tokenUri, metadataCid, artifactCid, proof, mintFile, step })
+    built.push({ item, tokenId, tokenIdHex, tokenUri, metadataCid, artifactCid, proof, mintFile, step, itemTo, itemFeeWei })
   }
 
   // 4. The journal: an interrupted mint of the same prompt must be completed with the same inputs.
@@ -337,12 +353,12 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     results.push({
       ...base,
       status,
-      feeWei: outcome.status === 'dry-run' || outcome.status === 'already-confirmed' ? 0n : mintFeeWei,
+      feeWei: outcome.status === 'dry-run' || outcome.status === 'already-confirmed' ? 0n : b.itemFeeWei,
       gas: outcome.gas,
       ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
       ...(outcome.hash ? { txHash: outcome.hash } : {}),
       ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
-      ...(outcome.status !== 'dry-run' ? { owner: to } : {}),
+      ...(outcome.status !== 'dry-run' ? { owner: b.itemTo } : {}),
     })
     if (b.item.outDir !== undefined && outcome.status !== 'dry-run')
       writeMintFile(join(b.item.outDir, MINT_FILE), {

@@ -100,7 +100,7 @@ export async function readOffering(
   const code = await ctx.publicClient.getCode({ address: sale }).catch(() => undefined)
   if (!code || code === '0x') throw new UsageError(`no sale contract at ${sale} on chain ${ctx.chainId}`)
   const read = callsTo(sale, imoOfferingAbi)
-  const latest = await ctx.publicClient.getBlockNumber()
+  const latest = await ctx.publicClient.getBlockNumber({ cacheTime: 0 })
   const now = await chainNow(ctx, latest)
   const names = [
     'token',

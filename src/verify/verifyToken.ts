@@ -88,7 +88,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
   // data holds the proof. The aigcData bytes themselves are re-computed by re-execution below.
   const { findLatestLogs } = await import('../chain/findLatestLogs.js')
   const logs = await ctx.publicClient
-    .getBlockNumber()
+    .getBlockNumber({ cacheTime: 0 }) // the head now: viem caches it for a polling interval
     .then((head) =>
       findLatestLogs(
         (range) =>

@@ -1,0 +1,104 @@
+import { Command, Option } from 'commander'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+
+/** `imo requests set-fee ETH` / `set-timeout SECONDS`: the owner changes the terms of new requests. */
+function setTermCommand(term: 'fee' | 'timeout'): Command {
+  const command = new Command(`set-${term}`)
+    .summary(term === 'fee' ? 'owner: set the request fee of new requests' : 'owner: set how long new requests stay fulfillable')
+    .description(
+      term === 'fee'
+        ? 'owner: set the fee (native currency) that new paid requests must pay; open requests keep theirs'
+        : 'owner: set how many seconds new paid requests stay fulfillable before they can be refunded (1 s to a year); open requests keep theirs',
+    )
+    .argument(
+      term === 'fee' ? '<ETH>' : '<SECONDS>',
+      term === 'fee' ? 'fee in the native unit, e.g. 0.001 (0 = free)' : 'seconds',
+    )
+  addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  command.action(async (text: string, _options: unknown, cmd: Command) => {
+    const { parseAmount, parseWhole, formatNative } = await import('../chain/format.js')
+    const value =
+      term === 'fee'
+        ? parseAmount(text, { name: 'ETH', allowZero: true })
+        : parseWhole(text, 'SECONDS', { min: 1n, max: 365n * 24n * 3600n })
+    const { connectDeployment } = await import('../cli/connectDeployment.js')
+    const { setRequestTerm } = await import('../requests/setRequestTerms.js')
+    const { printResult } = await import('../cli/ui.js')
+    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
+    const result = await setRequestTerm(ctx, deployment.aigcCollection.address, term, value)
+    const show = (v: bigint) => (term === 'fee' ? formatNative(v, ctx.nativeSymbol) : `${v} s`)
+    printResult(result, (r) => {
+      if (r.status === 'unchanged') return `The request ${term} is already ${show(r.value)}; nothing was sent`
+      if (r.status === 'dry-run')
+        return `Dry run: the request ${term} would change from ${show(r.previous)} to ${show(r.value)}; nothing was sent`
+      return `Request ${term} set to ${show(r.value)} (was ${show(r.previous)}) for new requests\n  transaction  ${r.hash}`
+    })
+  })
+  return withExamples(
+    command,
+    term === 'fee' ? ['imo requests set-fee 0.002', 'imo requests set-fee 0 --json'] : ['imo requests set-timeout 7200'],
+  )
+}
+
+/** `imo requests [--open] [--mine]`: the collection's paid requests, newest first. */
+export function requestsCommand(): Command {
+  const command = new Command('requests')
+    .summary('list paid requests (and, for the owner, set their fee and timeout)')
+    .description(
+      "list the collection's paid requests, newest first: id, status, fee, requester, recipient, expiry, prompt. " +
+        'Subcommands set-fee and set-timeout change the terms of new requests (owner only).',
+    )
+    .addOption(new Option('--open', 'only open requests (not yet fulfilled or refunded)'))
+    .addOption(new Option('--mine', 'only requests made by the signer (or --address)'))
+    .addOption(new Option('--address <ADDRESS>', 'with --mine: this requester instead of the signer'))
+    .addOption(new Option('--limit <N>', 'at most N requests, newest first (default 1000)'))
+  addOptionGroups(command, rpcOptions, signerOptions, deploymentOptions)
+  command.action(async (_options: unknown, cmd: Command) => {
+    const values = cmd.opts()
+    const { parseWhole, formatNative } = await import('../chain/format.js')
+    const limit = values.limit !== undefined ? Number(parseWhole(values.limit, '--limit', { min: 1n, max: 100_000n })) : undefined
+    const { connectChain } = await import('../chain/connect.js')
+    const { loadDeployment } = await import('../deployment/deploymentFile.js')
+    const { resolveHolder } = await import('../revenue/resolveHolder.js')
+    const { UsageError } = await import('../errors.js')
+    const ctx = await connectChain(values, { signer: false }, (key) => cmd.getOptionValueSource(key))
+    const requester = values.mine
+      ? await resolveHolder(ctx, values, values.address, { name: '--address', sources: (key) => cmd.getOptionValueSource(key) })
+      : undefined
+    if (values.mine && !requester) throw new UsageError('--mine needs a signer or --address')
+    const deployment = await loadDeployment(ctx, values.deployment)
+    const { listRequests } = await import('../requests/listRequests.js')
+    const { renderTable } = await import('../cli/table.js')
+    const { printResult } = await import('../cli/ui.js')
+    const list = await listRequests(ctx, deployment.aigcCollection.address, {
+      open: Boolean(values.open),
+      ...(requester ? { requester } : {}),
+      ...(limit ? { limit } : {}),
+    })
+    const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+    printResult(list, (l) => {
+      const head = `request fee ${fmt(l.terms.feeWei)}, timeout ${l.terms.timeoutSeconds} s; ${l.terms.requestCount} requests, ${fmt(l.terms.openEscrowWei)} escrowed`
+      if (l.requests.length === 0)
+        return `${head}\n(no requests${values.open ? ' open' : ''}${requester ? ` by ${requester}` : ''})`
+      const rows = l.requests.map((r) => [
+        String(r.id),
+        r.expired ? 'expired' : r.status,
+        fmt(r.fee),
+        `${r.requester.slice(0, 10)}…`,
+        `${r.recipient.slice(0, 10)}…`,
+        new Date(r.expiresAt * 1000).toISOString().replace('.000Z', 'Z'),
+        r.prompt.length > 40 ? `${r.prompt.slice(0, 39)}…` : r.prompt,
+      ])
+      return `${head}\n${renderTable(rows, { header: ['id', 'status', 'fee', 'requester', 'recipient', 'expires', 'prompt'], align: ['right'] })}`
+    })
+  })
+  command.addCommand(setTermCommand('fee'))
+  command.addCommand(setTermCommand('timeout'))
+  return withExamples(command, [
+    'imo requests --open',
+    'imo requests --mine --json',
+    'imo requests set-fee 0.002',
+    'imo requests set-timeout 7200',
+  ])
+}

@@ -1,0 +1,80 @@
+import { Command, Option } from 'commander'
+import type { ChainOptionValues } from '../chain/connect.js'
+import { withExamples } from '../cli/help.js'
+import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import { mintOptions } from '../mint/options.js'
+
+/** `imo serve`: the operator's node, fulfilling paid requests until Ctrl-C / SIGTERM. */
+export function serveCommand(): Command {
+  const command = new Command('serve')
+    .summary("the operator's node: follow paid requests, run the model, fulfil them (until Ctrl-C)")
+    .description(
+      "follow the collection's Requested events (from the deployment's block, or the saved cursor, or --from-block), wait " +
+        "--confirmations, run the deployment's model on each prompt and fulfil the request with a proof bound to its " +
+        'recipient (pipelined, through the journal). Resumes after a crash with nothing fulfilled twice or skipped; skips ' +
+        'expired or unservable requests and says why; waits out RPC failures; survives reorgs. One log line per event on ' +
+        'stderr (JSON lines with --json; the summary is the one JSON document on stdout at the end). Ctrl-C / SIGTERM stop ' +
+        'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise).',
+    )
+    .addOption(new Option('--from-block <N>', 'first block to scan (default: the saved cursor, else the deployment block)'))
+    .addOption(new Option('--metrics-port <PORT>', 'serve /metrics (Prometheus) and /healthz on 127.0.0.1:PORT'))
+    .addOption(
+      new Option(
+        '--model <PATH>',
+        "the model (default: the deployment's recorded model path); its hash must equal the deployment's",
+      ),
+    )
+    .addOption(new Option('--until-idle', 'exit 0 once every open request is served or skipped (for scripts and cron)'))
+    .addOption(mintOptions.out)
+    .addOption(mintOptions.aigcData)
+  addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  command.action(async (_options: unknown, cmd: Command) => {
+    const values = cmd.opts() as ChainOptionValues & {
+      fromBlock?: string
+      metricsPort?: string
+      model?: string
+      untilIdle?: boolean
+      out?: string
+      aigcData?: 'digest' | 'inline'
+    }
+    const { parseWhole } = await import('../chain/format.js')
+    const fromBlock = values.fromBlock !== undefined ? parseWhole(values.fromBlock, '--from-block') : undefined
+    const metricsPort =
+      values.metricsPort !== undefined
+        ? Number(parseWhole(values.metricsPort, '--metrics-port', { min: 0n, max: 65_535n }))
+        : undefined
+    const { connectDeployment } = await import('../cli/connectDeployment.js')
+    const { startServe } = await import('../serve/startServe.js')
+    const { printResult } = await import('../cli/ui.js')
+    const { onInterrupt, setInterruptExitCode } = await import('../util/interrupt.js')
+    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
+    const serving = await startServe(ctx, deployment, {
+      ...(values.model ? { modelPath: values.model } : {}),
+      ...(fromBlock !== undefined ? { fromBlock } : {}),
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
+      ...(values.out ? { out: values.out } : {}),
+      ...(values.aigcData ? { aigcDataMode: values.aigcData } : {}),
+      untilIdle: Boolean(values.untilIdle),
+    })
+    let printed = false
+    const finish = async () => {
+      const summary = await serving.stop()
+      if (printed) return
+      printed = true
+      printResult(
+        summary,
+        (s) => `served: ${s.fulfilled} fulfilled, ${s.skipped} skipped, ${s.failed} failed; cursor at block ${s.nextBlock}`,
+      )
+    }
+    setInterruptExitCode(0)
+    onInterrupt(finish)
+    await serving.done
+    await finish()
+  })
+  return withExamples(command, [
+    'imo serve',
+    'imo serve --confirmations 3 --metrics-port 9464 --json 2>serve.log',
+    'imo serve --from-block 1200 --rpc-url https://sepolia.example --account operator',
+    'imo serve --until-idle',
+  ])
+}

@@ -1,0 +1,154 @@
+/**
+ * `imo request`: pays the collection's request fee for the model's output on a prompt, to be minted to
+ * a recipient (docs/formats.md "Paid requests"), through the journal.
+ *
+ * Step ids: `request:<collection>:<promptHash>:<recipient>#<n>`. Requesting the same prompt twice is
+ * legitimate (the second becomes refundable once the first is fulfilled), so the id cannot be the
+ * inputs alone; but a re-run after an interruption must not pay twice. So an open step with the same
+ * prompt and recipient (intent journalled, no receipt) is RESUMED, and a confirmed one whose request is
+ * still Open on chain is reported as `existing` (nothing sent: the re-run of `--wait` waits for it);
+ * otherwise the request is new and gets the next number.
+ */
+import type { Address, Hex } from 'viem'
+import type { ChainContext } from '../chain/connect.js'
+import { ImoError, UsageError } from '../errors.js'
+
+/** At most this many prompt bytes (the collection's MAX_REQUEST_PROMPT_BYTES). */
+export const MAX_REQUEST_PROMPT_BYTES = 4096
+
+export interface SendRequestParams {
+  prompt: string
+  /** Recipient of the token (default: the signer). */
+  to?: Address
+  /** The fee the caller agreed to pay (wei); refused when the collection asks another. */
+  expectedFeeWei?: bigint
+}
+
+export interface SendRequestResult {
+  status: 'sent' | 'resumed' | 'existing' | 'dry-run'
+  collection: Address
+  requester: Address
+  recipient: Address
+  prompt: string
+  promptHash: Hex
+  /** The token a fulfilment mints: uint256(promptHash). */
+  tokenId: bigint
+  feeWei: bigint
+  /** Undefined for a dry run. */
+  requestId?: bigint
+  /** Unix seconds: fulfillable before, refundable from then on. */
+  expiresAt?: number
+  hash?: Hex
+  blockNumber?: bigint
+  gas?: bigint
+  costWei?: bigint
+  stepId: string
+}
+
+/**
+ * Checks a prompt for a paid request: 1 to 4096 UTF-8 bytes.
+ * @returns the prompt's bytes.
+ * @throws UsageError (exit 2) for an empty or oversized prompt.
+ * @example
+ * checkRequestPrompt('a red spiral').length // 12
+ */
+export function checkRequestPrompt(prompt: string): Uint8Array {
+  const bytes = new TextEncoder().encode(prompt)
+  if (bytes.length === 0) throw new UsageError('PROMPT is empty: a request needs 1 to 4096 bytes of prompt')
+  if (bytes.length > MAX_REQUEST_PROMPT_BYTES)
+    throw new UsageError(`PROMPT is ${bytes.length} bytes; a request takes at most ${MAX_REQUEST_PROMPT_BYTES} bytes`)
+  return bytes
+}
+
+/**
+ * Pays the request fee for `prompt` (or resumes / reuses the same request, see the header).
+ * @param ctx - chain context with the requester's signer.
+ * @param collection - the AigcCollection.
+ * @param params - prompt, recipient, the fee agreed to.
+ * @returns the request: id, fee, expiry, transaction.
+ * @throws UsageError (2) for a bad prompt or a wrong --fee (naming the collection's fee); chain errors
+ *   from sendStep (3 simulation, e.g. PromptAlreadyMinted; 8 funds; 5 not confirmed; ...).
+ * @example
+ * import { sendRequest } from './requests/sendRequest.js'
+ * const r = await sendRequest(ctx, collection, { prompt: 'a red spiral' })
+ * r.requestId // 1n
+ */
+export async function sendRequest(ctx: ChainContext, collection: Address, params: SendRequestParams): Promise<SendRequestResult> {
+  const account = ctx.account
+  if (!account) throw new ImoError('sendRequest needs a chain context with a signer')
+  const promptBytes = checkRequestPrompt(params.prompt)
+  const { encodeFunctionData, getAddress, keccak256, toHex } = await import('viem')
+  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
+  const { formatNative } = await import('../chain/format.js')
+  const { readRequest, readRequestTerms, decodeRequestedLogs } = await import('./readRequest.js')
+  const { listSteps } = await import('../revenue/journalSteps.js')
+  const { sendStep } = await import('../chain/sendStep.js')
+  const recipient = getAddress(params.to ?? account.address)
+  const promptHash = keccak256(promptBytes)
+  const tokenId = BigInt(promptHash)
+  const terms = await readRequestTerms(ctx, collection)
+  const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+  if (params.expectedFeeWei !== undefined && params.expectedFeeWei !== terms.feeWei)
+    throw new UsageError(
+      `wrong fee: the collection's request fee is ${fmt(terms.feeWei)} (${terms.feeWei} wei), not ${fmt(params.expectedFeeWei)}; nothing was sent`,
+      { hint: `pass --fee ${fmt(terms.feeWei).split(' ')[0]} or leave --fee out to pay the current fee` },
+    )
+  const base = {
+    collection,
+    requester: account.address,
+    recipient,
+    prompt: params.prompt,
+    promptHash,
+    tokenId,
+    feeWei: terms.feeWei,
+  }
+  const prefix = `request:${collection.toLowerCase()}:${promptHash}:${recipient.toLowerCase()}#`
+  const earlier = ctx.journal ? listSteps(ctx.journal, prefix) : []
+  const open = earlier.find((step) => step.state === 'open')
+  // A confirmed earlier request of the same prompt and recipient that is still open: reuse it.
+  if (!open && !ctx.tx.dryRun) {
+    for (const step of earlier.filter((s) => s.state === 'confirmed' && s.hash).reverse()) {
+      const receipt = await ctx.publicClient.getTransactionReceipt({ hash: step.hash! }).catch(() => undefined)
+      const [event] = receipt ? await decodeRequestedLogs(receipt.logs as never) : []
+      if (!event) continue
+      const onChain = await readRequest(ctx, collection, event.requestId)
+      if (onChain.status !== 'open' || onChain.promptHash !== promptHash) continue
+      return {
+        ...base,
+        status: 'existing',
+        feeWei: event.fee,
+        requestId: event.requestId,
+        expiresAt: onChain.expiresAt,
+        hash: step.hash!,
+        ...(step.blockNumber !== undefined ? { blockNumber: step.blockNumber } : {}),
+        stepId: step.id,
+      }
+    }
+  }
+  const stepId = open ? open.id : ctx.tx.dryRun ? `${prefix}dry-run` : `${prefix}${earlier.length + 1}`
+  // A resumed step keeps the value it was signed with.
+  const value = open ? open.value : terms.feeWei
+  const outcome = await sendStep(ctx, {
+    id: stepId,
+    label: `request ${JSON.stringify(params.prompt.length > 40 ? `${params.prompt.slice(0, 39)}…` : params.prompt)}`,
+    to: collection,
+    data: encodeFunctionData({ abi: aigcCollectionAbi, functionName: 'request', args: [toHex(promptBytes), recipient] }),
+    value,
+    abi: aigcCollectionAbi as never,
+  })
+  const result: SendRequestResult = {
+    ...base,
+    feeWei: value,
+    status: outcome.status === 'already-confirmed' ? 'existing' : outcome.status,
+    gas: outcome.gas,
+    ...(outcome.hash ? { hash: outcome.hash } : {}),
+    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
+    ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
+    stepId,
+  }
+  if (outcome.status === 'dry-run') return result
+  const receipt = outcome.receipt ?? (await ctx.publicClient.getTransactionReceipt({ hash: outcome.hash! }))
+  const [event] = await decodeRequestedLogs(receipt.logs as never)
+  if (!event) throw new ImoError(`the request transaction ${outcome.hash} emitted no Requested event`)
+  return { ...result, requestId: event.requestId, expiresAt: event.expiresAt }
+}

@@ -1,0 +1,67 @@
+/**
+ * "Get an inference result for a request" behind one small interface, so that `imo serve` does not
+ * care where the model runs: in this process (createLocalInference, the default) or, later, on
+ * BullMQ workers behind `--queue redis://…` (job id = request id; src/queue/). Whatever the source,
+ * the result is a MintItem: the record and the bytes the chain gets, with the folder its files go to.
+ */
+import type { Hex } from 'viem'
+import type { AigcDataMode } from '../inference/erc7007.js'
+import type { MintItem } from '../mint/mintRecords.js'
+
+/** One request's prompt to run the model on. */
+export interface InferenceJob {
+  requestId: bigint
+  /** The prompt as UTF-8 text (requests with other bytes are skipped before they get here). */
+  prompt: string
+  promptHash: Hex
+}
+
+/** The model's output for a job, ready for mintRecords (without its `request`, which serve adds). */
+export interface InferenceOutcome {
+  item: MintItem
+  /** Time the model took (wall clock, this process or the worker). */
+  inferenceMs: number
+}
+
+/** Where inference happens. */
+export interface InferenceSource {
+  /** The model hash every result is made with (checked against the collection at start). */
+  readonly modelHash: Hex
+  /** Runs (or obtains) the model's output on one job's prompt. */
+  infer(job: InferenceJob): Promise<InferenceOutcome>
+  /** Releases what the source holds. */
+  close(): Promise<void>
+}
+
+export interface LocalInferenceOptions {
+  modelPath: string
+  /** Folder whose `<first 12 hex of the commitment>` subfolders receive each inference's files (as infer-and-mint --prompts). */
+  outRoot: string
+  aigcDataMode?: AigcDataMode
+}
+
+/**
+ * The in-process source: one cached onnxruntime session, the same path as `imo infer-and-mint --prompts`.
+ * @example
+ * import { createLocalInference } from './serve/inferenceSource.js'
+ * const source = await createLocalInference({ modelPath: 'models/cppn', outRoot: 'out' })
+ * const { item } = await source.infer({ requestId: 1n, prompt: 'a red spiral', promptHash })
+ */
+export async function createLocalInference(options: LocalInferenceOptions): Promise<InferenceSource> {
+  const { join } = await import('node:path')
+  const { loadModel } = await import('../inference/loadModel.js')
+  const { runInference } = await import('../inference/runInference.js')
+  const { toMintItem } = await import('../mint/inferAndMint.js')
+  const model = await loadModel(options.modelPath)
+  return {
+    modelHash: model.modelHash as Hex,
+    async infer(job) {
+      const started = performance.now()
+      const result = await runInference({ modelPath: model, prompt: job.prompt, aigcDataMode: options.aigcDataMode ?? 'digest' })
+      const inferenceMs = performance.now() - started
+      const item = await toMintItem(result, join(options.outRoot, result.record.commitment.slice(2, 14)))
+      return { item, inferenceMs }
+    },
+    async close() {},
+  }
+}

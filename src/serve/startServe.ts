@@ -1,0 +1,150 @@
+/**
+ * The opening of `imo serve` (and of the demo's in-process serve): checks that the signer is an
+ * attester (else exit 2) and that the model is the collection's, warns when the request fee does not
+ * cover a fulfilment's gas at the current price, starts the metrics server when asked, and runs the
+ * loop with one log line per event on stderr (JSON lines with --json).
+ */
+import type { Address } from 'viem'
+import type { ChainContext } from '../chain/connect.js'
+import type { Deployment } from '../deployment/deploymentFile.js'
+import type { AigcDataMode } from '../inference/erc7007.js'
+import type { ServeEvent, ServeSummary } from './runServe.js'
+
+/** Gas of a fulfilment with a digest aigcData, rounded up from `npm run gas` (fulfill row). */
+export const FULFIL_GAS_ESTIMATE = 250_000n
+
+export interface StartServeOptions {
+  modelPath?: string
+  fromBlock?: bigint
+  metricsPort?: number
+  /** Output folder for each inference's files (default `out`, as infer-and-mint --prompts). */
+  out?: string
+  aigcDataMode?: AigcDataMode
+  untilIdle?: boolean
+  /** Default: one line per event on stderr. */
+  log?: (event: ServeEvent) => void
+  pollMs?: number
+  stateRoot?: string
+}
+
+export interface Serving {
+  /** Resolves when the loop ends (untilIdle, or after stop()). */
+  done: Promise<ServeSummary>
+  /** The metrics port, when serving metrics. */
+  metricsPort?: number
+  /** Stops the loop (what is in flight is journalled already), saves the cursor, closes the metrics server. */
+  stop(): Promise<ServeSummary>
+}
+
+/**
+ * Checks and starts serving.
+ * @throws UsageError (2) for a signer that is not an attester, a model that is not the collection's, no model.
+ * @example
+ * import { startServe } from './serve/startServe.js'
+ * const serving = await startServe(ctx, deployment, { metricsPort: 9464 })
+ * process.on('SIGTERM', () => serving.stop())
+ */
+export async function startServe(ctx: ChainContext, deployment: Deployment, options: StartServeOptions = {}): Promise<Serving> {
+  const { UsageError, ImoError } = await import('../errors.js')
+  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
+  const { getAddress } = await import('viem')
+  const { toImoError } = await import('../chain/toImoError.js')
+  const { formatNative } = await import('../chain/format.js')
+  const account = ctx.account
+  if (!account) throw new ImoError('startServe needs a signer')
+  const collection = getAddress(deployment.aigcCollection.address) as Address
+  const log = options.log ?? (await consoleLog())
+  const read = (functionName: string, args: readonly unknown[] = []) =>
+    ctx.publicClient
+      .readContract({ address: collection, abi: aigcCollectionAbi, functionName: functionName as never, args: args as never })
+      .catch((error: unknown) => {
+        throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: `reading ${functionName} of the collection` })
+      })
+  const [isAttester, feeWei] = (await Promise.all([read('isAttester', [account.address]), read('requestFee')])) as [
+    boolean,
+    bigint,
+  ]
+  if (!isAttester)
+    throw new UsageError(
+      `${account.address} is not an attester of the collection ${collection}: serve cannot fulfil requests with its key`,
+      {
+        hint: `sign with an attester key, or have the collection's owner call addAttester(${account.address})`,
+      },
+    )
+  const modelPath = options.modelPath ?? deployment.model?.path
+  if (!modelPath) throw new UsageError('no model to serve: pass --model PATH (the deployment records none)')
+  const { createLocalInference } = await import('./inferenceSource.js')
+  const source = await createLocalInference({
+    modelPath,
+    outRoot: options.out ?? 'out',
+    ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+  })
+  if (source.modelHash.toLowerCase() !== deployment.modelHash.toLowerCase())
+    throw new UsageError(
+      `the model ${modelPath} hashes to ${source.modelHash}, but the collection is bound to ${deployment.modelHash}`,
+      {
+        hint: "pass the deployment's model with --model PATH",
+      },
+    )
+  const gasPrice = await ctx.publicClient.getGasPrice().catch(() => undefined)
+  if (gasPrice !== undefined && feeWei < gasPrice * FULFIL_GAS_ESTIMATE)
+    log({
+      event: 'warning',
+      message: `the request fee (${formatNative(feeWei, ctx.nativeSymbol)}) does not cover a fulfilment's gas at the current price (about ${formatNative(gasPrice * FULFIL_GAS_ESTIMATE, ctx.nativeSymbol)}): serving costs more than it earns`,
+    })
+  const { createServeMetrics, startMetricsServer } = await import('./serveMetrics.js')
+  const metrics = await createServeMetrics(() => ctx.publicClient.getBalance({ address: account.address }))
+  const server = options.metricsPort !== undefined ? await startMetricsServer(metrics, options.metricsPort) : undefined
+  if (server)
+    log({
+      event: 'start',
+      message: `metrics on http://127.0.0.1:${server.port}/metrics, health on /healthz`,
+      metricsPort: server.port,
+    })
+  const { runServe } = await import('./runServe.js')
+  const controller = new AbortController()
+  const done = runServe(ctx, deployment, {
+    source,
+    confirmations: ctx.tx.confirmations,
+    ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+    ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
+    log,
+    metrics,
+    untilIdle: Boolean(options.untilIdle),
+    signal: controller.signal,
+  }).finally(async () => {
+    await server?.close()
+    await source.close()
+  })
+  return {
+    done,
+    ...(server ? { metricsPort: server.port } : {}),
+    stop: () => {
+      controller.abort()
+      return done
+    },
+  }
+}
+
+/** One line per event on stderr: JSON lines with --json, else `time  text`. */
+async function consoleLog(): Promise<(event: ServeEvent) => void> {
+  const { uiSettings, color } = await import('../cli/ui.js')
+  const { redact } = await import('../util/redact.js')
+  const { toJson } = await import('../cli/ui.js')
+  return (event) => {
+    const at = new Date().toISOString()
+    if (uiSettings().json) {
+      process.stderr.write(`${redact(JSON.stringify(JSON.parse(toJson({ at, ...event }))))}\n`)
+      return
+    }
+    if (uiSettings().quiet && event.event !== 'failed' && event.event !== 'warning') return
+    const tint =
+      event.event === 'failed' || event.event === 'rpc-error'
+        ? color.red
+        : event.event === 'skipped' || event.event === 'warning' || event.event === 'reorg'
+          ? color.yellow
+          : (s: string) => s
+    process.stderr.write(`${redact(`${color.dim(at)} ${tint(event.message)}`)}\n`)
+  }
+}
