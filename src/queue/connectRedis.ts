@@ -178,7 +178,7 @@ function toRedisError(url: QueueUrl, error: unknown): Error {
         ? 'unknown host'
         : code === 'ETIMEDOUT' || /timed? ?out/i.test(message)
           ? `no answer within ${CHECK_TIMEOUT_MS / 1000} s (not Redis, or a firewall)`
-          : /Connection is closed|ECONNRESET|EPIPE/i.test(message)
+          : /Connection is closed|ECONNRESET|EPIPE|Stream isn't writeable/i.test(message)
             ? 'the connection was closed (is it a Redis server?)'
             : message.split('\n')[0]
   return new RpcError(`cannot reach Redis at ${url.display}: ${reason}`, { cause: error })
