@@ -150,13 +150,20 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
       const victim = workers[0]!
       const name = `${hostname()}:${victim.pid}`
       let killedJob: string | undefined
+      // Freeze the victim before looking: a job it holds while stopped cannot complete under our eyes
+      // (a job seen active and then killed a moment later may already be done). Between jobs: thaw, retry.
       for (const deadline = Date.now() + 20_000; !killedJob && Date.now() < deadline; ) {
+        victim.child.kill('SIGSTOP')
+        await new Promise((resolve) => setTimeout(resolve, 50)) // let a command already sent land
         const active = await probe.getActive()
         const mine = active.find((job) => job.processedBy === name)
         if (mine) {
           victim.child.kill('SIGKILL')
           killedJob = mine.id
-        } else await new Promise((resolve) => setTimeout(resolve, 5))
+        } else {
+          victim.child.kill('SIGCONT')
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
+        }
       }
       assert.ok(killedJob, 'the victim never held a job')
       await victim.exited
