@@ -37,6 +37,9 @@ const requestStatus = async (id: bigint) =>
     }
   ).status
 
+/** Serve processes started here, killed at the end whatever a test left running (a held lock cascades). */
+const children: ChildProcess[] = []
+
 /** `imo serve` as a long-running child: JSON log lines collected from stderr. */
 function startServe(extra: string[] = []): {
   child: ChildProcess
@@ -49,6 +52,7 @@ function startServe(extra: string[] = []): {
     env: cleanEnv({ IMO_PRIVATE_KEY: key(0) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  children.push(child)
   const lines: Array<Record<string, unknown>> = []
   let out = ''
   let buffer = ''
@@ -59,7 +63,15 @@ function startServe(extra: string[] = []): {
     buffer += chunk
     const parts = buffer.split('\n')
     buffer = parts.pop()!
-    for (const line of parts) if (line.trim()) lines.push(JSON.parse(line))
+    // A line that is not JSON (a Node warning, say) is kept as text: the first test refuses any.
+    for (const line of parts)
+      if (line.trim()) {
+        try {
+          lines.push(JSON.parse(line))
+        } catch {
+          lines.push({ notJson: line })
+        }
+      }
   })
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
   return { child, lines, stdout: () => out, exited }
@@ -99,6 +111,7 @@ before(async () => {
   collection = deployment.aigcCollection.address
 })
 after(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   await anvil?.stop()
   rmSync(dir, { recursive: true, force: true })
 })
@@ -142,6 +155,11 @@ describe('imo request + imo serve', () => {
     serve.child.kill('SIGTERM')
     assert.equal(await serve.exited, 0)
     assert.equal(JSON.parse(serve.stdout()).fulfilled, 1)
+    assert.deepEqual(
+      serve.lines.filter((l) => l.notJson),
+      [],
+      'every stderr line is a JSON log line (no Node warnings)',
+    )
     assert.ok(existsSync(join(dir, '.imo', 'serve', '31337', `${collection.toLowerCase()}.json`)))
   })
 

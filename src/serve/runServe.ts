@@ -84,17 +84,16 @@ interface Tracked {
   solo: boolean
 }
 
+/** Waits `ms`, or less when `signal` aborts; the abort listener goes with the wait (one per round would pile up). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        resolve()
-      },
-      { once: true },
-    )
+    const wake = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', wake)
+      resolve()
+    }
+    const timer = setTimeout(wake, ms)
+    signal?.addEventListener('abort', wake, { once: true })
   })
 
 /** Errors worth waiting out: RPC down (6), not confirmed in time (5), nonce trouble (7). */
