@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { basename, relative, resolve, sep } from 'node:path'
 import type { InferenceSession } from 'onnxruntime-node'
@@ -5,6 +6,7 @@ import { UsageError } from '../errors.js'
 import { hashModel } from '../model/hashModel.js'
 import { listModelFiles, runnableOnnx } from '../model/listModelFiles.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import { defaultInferenceConfig, type GraphOptimizationLevel, type InferenceConfig, sessionOptionsFor } from './config.js'
 import { findPipeline, loadPipeline, PIPELINE_FILE, type Pipeline, type PipelineGate } from './loadPipeline.js'
 
@@ -95,12 +97,22 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
     ...(options.graphOptimizationLevel ? { graphOptimizationLevel: options.graphOptimizationLevel } : {}),
   }
   config.onnxruntimeVersion = ort.env.versions.common ?? 'unknown'
-  let session: InferenceSession
-  try {
-    session = await ort.InferenceSession.create(onnxPath, sessionOptionsFor(config) as InferenceSession.SessionOptions)
-  } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]
-    throw new UsageError(`onnxruntime cannot load model ${modelPath}: ${reason}`, { cause: error })
+  const onnxEntry = hashed.files.find((file) => resolve(hashed.root, file.path) === onnxPath)
+  const hasExternalData = (listing.onnx?.externalDataLocations.length ?? 0) > 0
+  const session = await openHashedSession(ort, {
+    modelPath,
+    onnxPath,
+    ...(onnxEntry ? { sha256: onnxEntry.sha256 } : {}),
+    hasExternalData,
+    options: sessionOptionsFor(config) as InferenceSession.SessionOptions,
+  })
+  if (hasExternalData) {
+    // onnxruntime-node opens external data by path only: the next best thing is to hash again after
+    // the session is built, so a file swapped while it loaded is caught (a swap and a swap back within
+    // the load is not; models with external data say so in the README).
+    const again = await hashModel(listModelFiles(modelPath))
+    if (again.modelHash !== hashed.modelHash)
+      throw new UsageError(`model ${modelPath} changed while it was loaded (its hash moved); try again`)
   }
   const values = (metadata: readonly InferenceSession.ValueMetadata[]): ModelValue[] =>
     metadata.map((m) =>
@@ -133,6 +145,45 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
       // Read, hashed and imported from the same bytes each time (Node caches the module by its data: URL).
       return loadPipeline(pipelinePath, { expectedSha256: listed.sha256, ...(allow ? { allow } : {}) })
     },
+  }
+}
+
+/**
+ * Opens the session on the very bytes whose SHA-256 the model hash covers: the .onnx file is read once,
+ * its digest compared with the hashed one, and the session built from that buffer (opening it again by
+ * path would trust whatever the file holds by then). A model with external data must be opened by
+ * path (onnxruntime resolves those files itself); `load` re-hashes after that.
+ * @throws UsageError when the file changed since it was hashed, or onnxruntime cannot load it.
+ * @example
+ * const session = await openHashedSession(ort, { modelPath, onnxPath, sha256, hasExternalData: false, options })
+ */
+export async function openHashedSession(
+  ort: typeof import('onnxruntime-node'),
+  target: {
+    modelPath: string
+    onnxPath: string
+    /** Hex SHA-256 the model hash recorded for the file (undefined: not covered, refused). */
+    sha256?: string
+    hasExternalData: boolean
+    options: InferenceSession.SessionOptions
+  },
+): Promise<InferenceSession> {
+  const { modelPath, onnxPath, sha256 } = target
+  if (!sha256) throw new UsageError(`the ONNX file ${onnxPath} is not covered by the model hash of ${modelPath}`)
+  let source: string | Uint8Array = onnxPath
+  if (!target.hasExternalData) {
+    const bytes = readRegularFile(onnxPath, 'model file')
+    if (createHash('sha256').update(bytes).digest('hex') !== sha256.replace(/^0x/, ''))
+      throw new UsageError(`model file ${onnxPath} changed after it was hashed; try again`)
+    source = bytes
+  }
+  try {
+    return await (typeof source === 'string'
+      ? ort.InferenceSession.create(source, target.options)
+      : ort.InferenceSession.create(source, target.options))
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+    throw new UsageError(`onnxruntime cannot load model ${modelPath}: ${reason}`, { cause: error })
   }
 }
 

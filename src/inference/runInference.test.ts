@@ -21,7 +21,7 @@ import { checkInference } from '../verify/checkInference.js'
 import { CheckList } from '../verify/checks.js'
 import { computeCommitment } from './commitment.js'
 import { computeConfigHash, defaultInferenceConfig } from './config.js'
-import { loadModel } from './loadModel.js'
+import { loadModel, openHashedSession } from './loadModel.js'
 import { readRecord } from './record.js'
 import { reexecute } from './reexecute.js'
 import { runInference } from './runInference.js'
@@ -148,6 +148,20 @@ describe('runInference', () => {
     const b = await loadModel(multi, { config: defaultInferenceConfig('9.9.9') })
     assert.equal(a, b)
     assert.notEqual(await loadModel(multi, { config: { ...defaultInferenceConfig('1.0.0'), intraOpNumThreads: 2 } }), a)
+  })
+
+  it('opens the session on the bytes that were hashed: a model file swapped after hashing is refused', async () => {
+    const ort = await import('onnxruntime-node')
+    const folder = join(dir, 'swapped')
+    const onnxPath = writeMultiModel(folder)
+    const hashed = await hashModel(folder)
+    const sha256 = hashed.files.find((file) => join(folder, file.path) === onnxPath)!.sha256
+    const target = { modelPath: folder, onnxPath, sha256, hasExternalData: false, options: {} }
+    const session = await openHashedSession(ort, target)
+    assert.ok(session.inputNames.length > 0)
+    // Another valid model under the same name: opening by path would run it; the digest refuses it.
+    writeFileSync(onnxPath, readFileSync(writeAllTypesModel(join(dir, 'other'))))
+    await assert.rejects(openHashedSession(ort, target), /changed after it was hashed/)
   })
 
   it('rejects feeds that do not fit, with one line naming the inputs', async () => {
