@@ -17,6 +17,7 @@ import {
   createWalletClient,
   type Hex,
   http,
+  keccak256,
   type PublicClient,
   parseAbiItem,
   toHex,
@@ -60,7 +61,14 @@ interface Chain {
 }
 
 const chains: Chain[] = []
+const children = new Set<ChildProcess>()
 after(async () => {
+  // A failed test leaves its serve running (maybe stopped): end it, or the runner waits for it.
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGCONT')
+      child.kill('SIGKILL')
+    }
   for (const chain of chains) await chain.cleanup()
 })
 
@@ -171,7 +179,9 @@ function spawnServe(
     env: cleanEnv({ IMO_PRIVATE_KEY: chain.anvil.accounts[0]!.privateKey, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  children.add(child)
   const lines: Line[] = []
+  const waiters = new Set<() => void>()
   let out = ''
   let err = ''
   let buffer = ''
@@ -190,12 +200,14 @@ function spawnServe(
         lines.push({ raw: part })
       }
     }
+    for (const waiter of waiters) waiter()
   })
   let exitCode: number | null | undefined
   const exited = new Promise<number | null>((resolve) =>
     child.on('close', (code) => {
       exitCode = code
       resolve(code)
+      for (const waiter of waiters) waiter()
     }),
   )
   return {
@@ -204,17 +216,24 @@ function spawnServe(
     stdout: () => out,
     stderr: () => err,
     exited,
+    // Resolved from the data handler itself, so the test can act (SIGSTOP) within milliseconds of the line.
     line: (what, match, timeoutMs = 60_000) =>
-      until(
-        what,
-        () => {
+      new Promise<Line>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(look)
+          reject(new Error(`timed out waiting for ${what}:\n${err.slice(-3000)}`))
+        }, timeoutMs)
+        const look = () => {
           const found = lines.find(match)
-          if (found) return found
-          if (exitCode !== undefined) throw new Error(`serve exited (${exitCode}) before ${what}:\n${err.slice(-3000)}`)
-          return undefined
-        },
-        timeoutMs,
-      ),
+          if (!found && exitCode === undefined) return
+          clearTimeout(timer)
+          waiters.delete(look)
+          if (found) resolve(found)
+          else reject(new Error(`serve exited (${exitCode}) before ${what}:\n${err.slice(-3000)}`))
+        }
+        waiters.add(look)
+        look()
+      }),
   }
 }
 
@@ -282,7 +301,11 @@ describe('imo serve: crash safety', () => {
       if (cursor)
         for (const { id, block } of await chain.requested())
           if (block < cursor.nextBlock)
-            assert.equal(await chain.status(id), STATUS.fulfilled, `cursor ${cursor.nextBlock} is past open request ${id} (block ${block})`)
+            assert.equal(
+              await chain.status(id),
+              STATUS.fulfilled,
+              `cursor ${cursor.nextBlock} is past open request ${id} (block ${block})`,
+            )
     }
     await requesting
     // A last, undisturbed run finishes the work; then a clean stop.
@@ -308,5 +331,104 @@ describe('imo serve: crash safety', () => {
     process.stderr.write(
       `# crash test: ${kills} SIGKILLs (${killedMidWork} mid-work), ${total} requests, ${Math.round((Date.now() - started) / 1000)} s\n`,
     )
+  })
+})
+
+describe('imo serve: reorgs', () => {
+  /** The signer's transactions waiting in anvil's pool (serve's fulfilments when mining is off). */
+  const pendingFrom = async (chain: Chain, address: Address) =>
+    (await chain.client.getTransactionCount({ address, blockTag: 'pending' })) -
+    (await chain.client.getTransactionCount({ address, blockTag: 'latest' }))
+  const tokenOf = (chain: Chain, prompt: string) =>
+    chain.client
+      .readContract({
+        address: chain.collection,
+        abi: aigcCollectionAbi,
+        functionName: 'ownerOf',
+        args: [BigInt(keccak256(toHex(new TextEncoder().encode(prompt))))],
+      })
+      .then(
+        (owner) => owner as Address,
+        () => undefined,
+      )
+
+  it('a fulfilment reorganised away (request open again) is sent again and ends fulfilled once', async () => {
+    const chain = await startChain()
+    const serve = spawnServe(chain)
+    await serve.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined)
+    // Twice: reorganised right after the fulfilment (before serve scanned its block), and later.
+    for (const [round, settleMs] of [0, 1500].entries()) {
+      serve.child.kill('SIGSTOP')
+      const { id } = await chain.request(1, `reorg undoes the fulfilment ${round}`)
+      const snapshot = await chain.rpc('evm_snapshot')
+      serve.child.kill('SIGCONT')
+      const isFulfilment = (l: Line) => l.event === 'fulfilled' && l.requestId === String(id)
+      await serve.line(`request ${id} fulfilled`, isFulfilment)
+      if (settleMs === 0) serve.child.kill('SIGSTOP')
+      else await sleep(settleMs)
+      assert.equal(await chain.status(id), STATUS.fulfilled)
+      assert.equal(await chain.rpc('evm_revert', [snapshot]), true)
+      assert.equal(await chain.status(id), STATUS.open, 'the reorg undid the fulfilment')
+      serve.child.kill('SIGCONT')
+      await until(`request ${id} fulfilled again`, async () => (await chain.status(id)) === STATUS.fulfilled || undefined, 30_000)
+      await serve.line(
+        `request ${id} fulfilled again (log)`,
+        (l) => isFulfilment(l) && serve.lines.filter(isFulfilment).length >= 2,
+      )
+      assert.ok(
+        serve.lines.some((l) => l.event === 'reorg'),
+        'the reorg is logged',
+      )
+    }
+    const requests = await chain.requested()
+    await assertFulfilledOnce(
+      chain,
+      requests.map((r) => r.id),
+    )
+    assert.ok(!serve.lines.some((l) => l.event === 'failed'), serve.stderr())
+    serve.child.kill('SIGTERM')
+    assert.equal(await serve.exited, 0, serve.stderr())
+  })
+
+  it('a request reorganised away is not fulfilled (logged as gone); the next request, which reuses its id, is', async () => {
+    const chain = await startChain()
+    const serve = spawnServe(chain)
+    await serve.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined)
+    const signer = chain.anvil.accounts[0]!.address
+    // The request is mined; serve sees it and sends its fulfilment, which waits in the pool (no mining).
+    serve.child.kill('SIGSTOP')
+    const snapshot = await chain.rpc('evm_snapshot')
+    await chain.rpc('evm_setAutomine', [false])
+    const gonePrompt = 'a request the reorg removes'
+    await chain.requestPending(2, gonePrompt)
+    await chain.rpc('evm_mine')
+    const [gone] = await chain.requested()
+    assert.equal(gone?.id, 1n)
+    serve.child.kill('SIGCONT')
+    await serve.line('request 1 seen', (l) => l.event === 'seen' && l.requestId === '1')
+    await until('the fulfilment in the pool', async () => ((await pendingFrom(chain, signer)) === 1 ? true : undefined))
+    // The reorg removes the request; the fulfilment left in the pool is mined and reverts.
+    assert.equal(await chain.rpc('evm_revert', [snapshot]), true)
+    assert.equal(await chain.status(1n), STATUS.none)
+    await chain.rpc('evm_mine')
+    await chain.rpc('evm_setAutomine', [true])
+    const skipped = await serve.line('request 1 gone', (l) => l.event === 'skipped' && l.requestId === '1', 30_000)
+    assert.equal(skipped.reason, 'gone')
+    assert.match(String(skipped.message), /no longer on chain/)
+    assert.equal(await tokenOf(chain, gonePrompt), undefined, 'the removed request was not fulfilled')
+    // The next request takes id 1 again (ids are a counter): it is served, with its own prompt and recipient.
+    const next = await chain.request(3, 'the request that reuses id 1')
+    assert.equal(next.id, 1n)
+    await until(
+      'request 1 (again) fulfilled',
+      async () => ((await chain.status(1n)) === STATUS.fulfilled ? true : undefined),
+      30_000,
+    )
+    assert.equal(await tokenOf(chain, 'the request that reuses id 1'), chain.anvil.accounts[3]!.address)
+    assert.equal(await tokenOf(chain, gonePrompt), undefined)
+    await assertFulfilledOnce(chain, [1n])
+    assert.ok(!serve.lines.some((l) => l.event === 'failed'), serve.stderr())
+    serve.child.kill('SIGTERM')
+    assert.equal(await serve.exited, 0, serve.stderr())
   })
 })

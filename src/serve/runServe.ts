@@ -82,6 +82,8 @@ interface Tracked {
   retryAt: number
   /** Send alone (after a batch that failed as a whole). */
   solo: boolean
+  /** Why its last fulfilment failed (simulation or revert): it is re-checked, then failed unless gone. */
+  lastError?: string
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -187,14 +189,19 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     return timestamps.get(number)
   }
 
-  /** A reorg below scannedTo: rewind to the last block whose hash still matches. */
+  /**
+   * A reorg: the newest block serve knows (scanned, or holding one of its fulfilments) changed or is
+   * gone. Rewinds the scan to the last known block whose hash still matches, and re-checks on chain
+   * every settled request and every request of the rewound blocks that is not being sent (a request
+   * that is gone is skipped as such; one whose fulfilment vanished is served again).
+   */
   const checkReorg = async (): Promise<void> => {
-    const known = hashes.get(scannedTo)
-    if (known === undefined) return
-    const block = scannedTo <= head ? await client.getBlock({ blockNumber: scannedTo }).catch(rpc('reading a block')) : undefined
-    if (block && block.hash === known) return
-    let ancestor = -1n
     const numbers = [...hashes.keys()].sort((a, b) => (a < b ? 1 : -1))
+    const top = numbers[0]
+    if (top === undefined) return
+    const block = top <= head ? await client.getBlock({ blockNumber: top }).catch(rpc('reading a block')) : undefined
+    if (block && block.hash === hashes.get(top)) return
+    let ancestor: bigint | undefined
     for (const number of numbers) {
       if (number > head) continue
       const candidate = await client.getBlock({ blockNumber: number }).catch(rpc('reading a block'))
@@ -203,20 +210,24 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         break
       }
     }
-    if (ancestor < 0n) ancestor = (numbers[numbers.length - 1] ?? scannedTo) - WATCH_DEPTH - 1n
+    // Deeper than what serve remembers: rewind the watch depth below it, never before the deployment.
+    if (ancestor === undefined) ancestor = numbers[numbers.length - 1]! - WATCH_DEPTH - 1n
+    if (ancestor < deployedAt - 1n) ancestor = deployedAt - 1n
+    if (ancestor < -1n) ancestor = -1n
     for (const number of numbers) if (number > ancestor) hashes.delete(number)
     const from = scannedTo
-    scannedTo = ancestor
+    if (ancestor < scannedTo) scannedTo = ancestor
     for (const t of tracked.values()) {
-      if (t.blockNumber > ancestor && (t.phase === 'settled' || t.phase === 'new')) tracked.delete(t.id)
-      else if (t.phase === 'settled') {
+      const rewound = t.blockNumber > ancestor && t.phase !== 'sending'
+      if (t.phase === 'settled' || t.phase === 'new' || rewound) {
         t.phase = 'new'
         t.retryAt = 0
+        t.item = undefined
       }
     }
     log({
       event: 'reorg',
-      message: `chain reorganised below block ${from}: rescanning from block ${ancestor + 1n}`,
+      message: `chain reorganised below block ${top}: rescanning from block ${scannedTo + 1n}, re-checking recent requests`,
       from: String(from),
     })
   }
@@ -285,10 +296,26 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           message: `request ${id} is no longer on chain (reorganised away): not served`,
           reason: 'gone',
         })
+        if (request.status !== 'none') {
+          // Its id now belongs to another request (ids are a counter; the reorg freed it). That one's
+          // event may have been scanned while this one was in flight: track it here (from the old
+          // block, which keeps the cursor before it).
+          tracked.set(t.id, {
+            id: t.id,
+            blockNumber: t.blockNumber,
+            promptHash: request.promptHash,
+            phase: 'new',
+            retryAt: 0,
+            solo: false,
+          })
+          summary.seen++
+          metrics?.seen.inc()
+          log({ event: 'seen', requestId: id, message: `request ${id} seen again: another request took its id` })
+        }
         continue
       }
       if (request.status === 'fulfilled') {
-        const ours = journal.state(`fulfill:${collection.toLowerCase()}:${t.id}`).signed !== undefined
+        const ours = journal.state(stepId(t)).signed !== undefined
         if (!ours) {
           metrics?.skipped.inc({ reason: 'fulfilled-elsewhere' })
           settle(t, 'skipped', `request ${id} was fulfilled by someone else`, { reason: 'fulfilled-elsewhere' })
@@ -310,6 +337,11 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           `request ${id} expired (or expires within ${margin} s) at ${new Date(request.expiresAt * 1000).toISOString()}: not served; its requester can refund it`,
           { reason: 'expired' },
         )
+        continue
+      }
+      if (t.lastError !== undefined) {
+        metrics?.failed.inc()
+        settle(t, 'failed', `request ${id} not fulfilled: ${t.lastError}`)
         continue
       }
       if (busyPrompts.has(request.promptHash)) {
@@ -364,6 +396,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
   /** Fulfils the ready requests, pipelined (a request that failed in a batch goes alone next time). */
   const send = async (batch: Tracked[]): Promise<void> => {
     for (const t of batch) t.phase = 'sending'
+    for (const t of batch) dropReverted(t)
     try {
       const result = await mintRecords(
         sendCtx,
@@ -381,6 +414,10 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         const requestedAt = await blockTime(t.blockNumber)
         const latency = requestedAt !== undefined ? Date.now() / 1000 - requestedAt : undefined
         if (latency !== undefined) metrics?.endToEndSeconds.observe(latency)
+        // Its block is watched like a scanned one: a reorg that removes the fulfilment is noticed even
+        // when it happens before the next scan reaches that block.
+        const receipt = journal.state(stepId(t)).receipt
+        if (receipt && !hashes.has(BigInt(receipt.blockNumber))) hashes.set(BigInt(receipt.blockNumber), receipt.blockHash)
         summary.fulfilled++
         metrics?.fulfilled.inc()
         settle(
@@ -410,18 +447,21 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         })
         return
       }
-      if (error instanceof ImoError && (error.exitCode === 3 || error.exitCode === 4) && batch.length > 1) {
+      if (error instanceof ImoError && (error.exitCode === 3 || error.exitCode === 4)) {
         // One bad request fails the whole batch's simulation: re-check each, then send them one by one.
+        // Alone, it is re-checked before it counts as failed: a request reorganised away is skipped as gone.
         for (const t of batch) {
           t.phase = 'new'
           t.retryAt = 0
+          if (batch.length === 1) t.lastError = error.shortMessage
           t.solo = true
           t.item = undefined
         }
-        log({
-          event: 'retry',
-          message: `a batch of ${batch.length} failed (${error.shortMessage}); re-checking and sending them one by one`,
-        })
+        if (batch.length > 1)
+          log({
+            event: 'retry',
+            message: `a batch of ${batch.length} failed (${error.shortMessage}); re-checking and sending them one by one`,
+          })
         return
       }
       if (error instanceof ImoError && error.exitCode !== 1) {
@@ -437,6 +477,25 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     }
   }
 
+  const stepId = (t: Tracked) => `fulfill:${collection.toLowerCase()}:${t.id}`
+
+  /**
+   * A journalled fulfilment that was mined and reverted (its request was reorganised away) no longer
+   * counts: marked dropped, so the request id (maybe another request's now) is signed afresh, with its
+   * own inputs, instead of the journal refusing a step recorded with other inputs.
+   */
+  const dropReverted = (t: Tracked): void => {
+    const state = journal.state(stepId(t))
+    if (!state.signed || state.receipt?.status !== 'reverted') return
+    journal.append({
+      type: 'dropped',
+      id: stepId(t),
+      hash: state.signed.hash,
+      reason: 'reverted (request reorganised away or not open); signed afresh',
+      at: new Date().toISOString(),
+    })
+  }
+
   /**
    * After a reorg a journalled fulfilment can lose its nonce to a newer transaction: it can never be
    * mined, so it is marked dropped (never re-used) and the request is signed afresh next time.
@@ -445,7 +504,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     const mined = await client.getTransactionCount({ address: account.address, blockTag: 'latest' }).catch(() => undefined)
     if (mined === undefined) return
     for (const t of batch) {
-      const id = `fulfill:${collection.toLowerCase()}:${t.id}`
+      const id = stepId(t)
       const state = journal.state(id)
       if (!state.signed || state.signed.nonce >= mined) continue
       const receipt = await client.getTransactionReceipt({ hash: state.signed.hash }).catch(() => undefined)

@@ -13,7 +13,7 @@
  * await proxy.setMode('pass')
  * await proxy.close()
  */
-import { createServer, type Server, type Socket, connect } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 
 export type ProxyMode = 'pass' | 'refuse' | 'drop' | 'hang'
 
