@@ -432,3 +432,151 @@ describe('imo serve: reorgs', () => {
     assert.equal(await serve.exited, 0, serve.stderr())
   })
 })
+
+describe('imo serve: RPC trouble', () => {
+  it('rides out an RPC that refuses, drops and stalls: rpc-error lines with growing backoff, then every request fulfilled once; metrics', async () => {
+    const chain = await startChain()
+    const proxy = await startTcpProxy(chain.anvil.port)
+    try {
+      const serve = spawnServe(chain, ['--metrics-port', '0'], proxy.url)
+      const port = Number((await serve.line('the metrics port', (l) => l.metricsPort !== undefined)).metricsPort)
+      await serve.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined)
+      const ids: bigint[] = []
+      for (const account of [1, 2, 3]) ids.push((await chain.request(account, `before the outage ${account}`)).id)
+      await until('the first requests fulfilled', async () => {
+        for (const id of ids) if ((await chain.status(id)) !== STATUS.fulfilled) return undefined
+        return true
+      })
+      // The outage: refused, then dropped, then stalled; requests keep arriving (straight to anvil).
+      await proxy.setMode('refuse')
+      for (const account of [1, 2, 3]) ids.push((await chain.request(account, `during the outage ${account}`)).id)
+      await sleep(2500)
+      await proxy.setMode('drop')
+      await sleep(2500)
+      await proxy.setMode('hang')
+      await sleep(2000)
+      await proxy.setMode('pass')
+      await until('every request fulfilled', async () => {
+        for (const id of ids) if ((await chain.status(id)) !== STATUS.fulfilled) return undefined
+        return true
+      })
+      const errors = serve.lines.filter((l) => l.event === 'rpc-error')
+      assert.ok(errors.length >= 3, `rpc-error lines: ${errors.length}\n${serve.stderr()}`)
+      const waits = errors.map((l) => Number(/retrying in ([\d.]+) s/.exec(String(l.message))?.[1]))
+      for (const [index, wait] of waits.entries()) {
+        assert.ok(Number.isFinite(wait), String(errors[index]!.message))
+        if (index > 0) assert.ok(wait >= waits[index - 1]!, `backoff shrank during the outage: ${waits.join(', ')}`)
+      }
+      assert.ok(waits[waits.length - 1]! >= 4, `backoff did not grow: ${waits.join(', ')}`)
+      assert.equal(serve.child.exitCode, null, 'serve is still running')
+      await assertFulfilledOnce(chain, ids)
+      assert.ok(!serve.lines.some((l) => l.event === 'failed'), serve.stderr())
+      // It is serving again, promptly (the backoff was reset).
+      const late = await chain.request(1, 'after the outage')
+      await serve.line(
+        'the request after the outage fulfilled',
+        (l) => l.event === 'fulfilled' && l.requestId === String(late.id),
+        20_000,
+      )
+      ids.push(late.id)
+      // /metrics: counters, histograms, the signer's balance; /healthz.
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      assert.match(metrics, new RegExp(`^imo_serve_requests_seen_total ${ids.length}$`, 'm'))
+      assert.match(metrics, new RegExp(`^imo_serve_requests_fulfilled_total ${ids.length}$`, 'm'))
+      assert.match(metrics, /^imo_serve_requests_failed_total 0$/m)
+      assert.match(metrics, new RegExp(`^imo_serve_inference_seconds_count ${ids.length}$`, 'm'))
+      assert.match(metrics, /^imo_serve_inference_seconds_bucket\{le="\+Inf"\} \d+$/m)
+      assert.match(metrics, new RegExp(`^imo_serve_end_to_end_seconds_count ${ids.length}$`, 'm'))
+      assert.match(metrics, /^imo_serve_end_to_end_seconds_sum [\d.e+-]+$/m)
+      const balance = Number(/^imo_serve_signer_balance_wei ([\d.e+]+)$/m.exec(metrics)?.[1])
+      const onChain = Number(await chain.client.getBalance({ address: chain.anvil.accounts[0]!.address }))
+      assert.ok(Math.abs(balance - onChain) / onChain < 1e-6, `balance gauge ${balance}, on chain ${onChain}`)
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`)
+      assert.equal(health.status, 200)
+      assert.equal(await health.text(), 'ok\n')
+      serve.child.kill('SIGTERM')
+      assert.equal(await serve.exited, 0, serve.stderr())
+    } finally {
+      await proxy.close()
+    }
+  })
+})
+
+describe('imo serve: stopping and warnings', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    it(`${signal} with a fulfilment in flight: exit 0 promptly, the summary on stdout, the cursor saved; the next run completes it once`, async () => {
+      const chain = await startChain()
+      const signer = chain.anvil.accounts[0]!.address
+      const serve = spawnServe(chain)
+      await serve.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined)
+      const first = await chain.request(1, `${signal}: served before the stop`)
+      await serve.line('the first request fulfilled', (l) => l.event === 'fulfilled' && l.requestId === String(first.id))
+      // The second request's fulfilment waits in the pool: mining is off.
+      await chain.rpc('evm_setAutomine', [false])
+      await chain.requestPending(2, `${signal}: in flight at the stop`)
+      await chain.rpc('evm_mine')
+      const second = (await chain.requested()).find((r) => r.id === 2n)!
+      await until('the fulfilment in the pool', async () =>
+        (await chain.client.getTransactionCount({ address: signer, blockTag: 'pending' })) >
+        (await chain.client.getTransactionCount({ address: signer, blockTag: 'latest' }))
+          ? true
+          : undefined,
+      )
+      const stopping = Date.now()
+      serve.child.kill(signal)
+      assert.equal(await serve.exited, 0, serve.stderr())
+      assert.ok(Date.now() - stopping < 10_000, `stopped after ${Date.now() - stopping} ms`)
+      const summary = JSON.parse(serve.stdout())
+      assert.equal(summary.fulfilled, 1)
+      assert.ok(
+        BigInt(summary.nextBlock) <= second.block,
+        `cursor ${summary.nextBlock} past the request in flight (${second.block})`,
+      )
+      assert.equal(chain.cursor()?.nextBlock, BigInt(summary.nextBlock), 'the cursor file holds the summary cursor')
+      assert.ok(serve.lines.some((l) => l.event === 'stop'))
+      assert.doesNotMatch(serve.stderr(), /interrupted/)
+      // What was in flight is journalled; the next run completes it with that very transaction.
+      const signed = () => journalRecords(chain).filter((r) => r.type === 'signed' && String(r.id).endsWith(':2'))
+      assert.equal(signed().length, 1)
+      await chain.rpc('evm_setAutomine', [true])
+      await chain.rpc('evm_mine')
+      const next = spawnServe(chain)
+      await until('request 2 fulfilled', async () => ((await chain.status(2n)) === STATUS.fulfilled ? true : undefined))
+      await next.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined)
+      next.child.kill(signal)
+      assert.equal(await next.exited, 0, next.stderr())
+      assert.equal(signed().length, 1, 'signed once')
+      await assertFulfilledOnce(chain, [1n, 2n])
+    })
+
+  it('warns when the request fee does not cover the gas of a fulfilment (and not when it does)', async () => {
+    const chain = await startChain()
+    const covered = await chain.imo(['serve', '--until-idle', '--json'])
+    assert.equal(covered.code, 0, covered.stderr)
+    assert.doesNotMatch(covered.stderr, /"event":"warning"/)
+    assert.equal((await chain.imo(['requests', 'set-fee', '0.000001'])).code, 0)
+    const cheap = await chain.imo(['serve', '--until-idle', '--json'])
+    assert.equal(cheap.code, 0, cheap.stderr)
+    const warning = cheap.stderr
+      .split('\n')
+      .filter((l) => l.includes('"event":"warning"'))
+      .map((l) => JSON.parse(l))
+    assert.equal(warning.length, 1, cheap.stderr)
+    assert.match(
+      warning[0].message,
+      /^the request fee \(0\.000001 ETH\) does not cover a fulfilment's gas at the current price \(about [\d.]+ ETH\): serving costs more than it earns$/,
+    )
+    const human = await chain.imo(['serve', '--until-idle'])
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stderr, /does not cover a fulfilment's gas/)
+  })
+})
+
+/** The signer's journal records (serve's signer, dev account 0). */
+function journalRecords(chain: Chain): Array<Record<string, unknown>> {
+  const path = join(chain.dir, '.imo', 'journal', '31337', `${chain.anvil.accounts[0]!.address.toLowerCase()}.jsonl`)
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line))
+}

@@ -10,12 +10,17 @@
  *   fulfilment anyway (RequestNotOpen).
  * - Never skipped: the cursor (serveCursor.ts) only moves past a block when all its requests are
  *   settled; after a restart every request from the cursor on is re-read from the chain.
- * - Reorgs: the hash of the last scanned block is checked each round; on a change the scan rewinds to
- *   the last block whose hash still matches, requests of the rewound blocks are forgotten (re-read if
- *   still there), and every recent request is re-checked on chain. A request that is gone is never
- *   fulfilled (status None); a fulfilment that vanished (request Open again) is sent again, the
- *   journal re-broadcasting the same signed transaction. Requests stay watched WATCH_DEPTH blocks.
+ * - Reorgs: the hash of the newest block serve knows (the last scanned one, or the block of one of its
+ *   fulfilments, which may be newer) is checked each round; on a change the scan rewinds to the last
+ *   block whose hash still matches (never below the deployment), and every recent request, and every
+ *   request of the rewound blocks that is not being sent, is re-checked on chain. A request that is
+ *   gone is never fulfilled (status None: skipped as `gone`); a fulfilment that vanished (request Open
+ *   again) is sent again, the journal re-broadcasting the same signed transaction; a fulfilment mined
+ *   after its request vanished reverts, and is re-checked (gone) rather than failed. Requests stay
+ *   watched WATCH_DEPTH blocks.
  * - RPC trouble (exit 5/6/7 errors): logged, then retried with backoff (1 s doubling to 30 s).
+ * - Stop (signal aborted): what is in flight gets STOP_GRACE_MS to finish; a fulfilment still awaiting
+ *   its receipt is journalled already and completed by the next run. The cursor is saved last.
  * - Before acting, every request's status, expiry and prompt are read from the chain, not the log.
  */
 import type { Address, Hex } from 'viem'
@@ -28,6 +33,14 @@ import type { ServeMetrics } from './serveMetrics.js'
 
 /** Blocks a settled request stays watched for reorgs (and the cursor lags behind it). */
 export const WATCH_DEPTH = 12n
+
+/**
+ * On stop, how long serve waits for what is in flight (a fulfilment awaiting its receipt, an
+ * inference) before it returns: a signed fulfilment is journalled before broadcast, so the next run
+ * resumes that very transaction; waiting for a receipt that may take minutes would only delay the
+ * stop past the CLI's clean-up allowance (3 s), losing the summary.
+ */
+export const STOP_GRACE_MS = 1500
 
 /** One log line's worth: what happened to which request. */
 export interface ServeEvent {
@@ -578,8 +591,15 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
       if (options.untilIdle && !active && !sending && !inferring && scannedTo >= head - BigInt(options.confirmations) + 1n) break
       await sleep(backoffMs > 0 ? backoffMs : pollMs, options.signal)
     }
-    await sending
-    await inferring
+    if (options.signal?.aborted) {
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
+      await Promise.race([Promise.all([sending, inferring]), grace])
+      if (sending || inferring)
+        log({ event: 'stop', message: 'stopping with a fulfilment in flight: it is journalled, the next run completes it' })
+    } else {
+      await sending
+      await inferring
+    }
     if (fatal) throw fatal
   } finally {
     saveCursor()
