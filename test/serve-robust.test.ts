@@ -314,6 +314,7 @@ describe('imo serve: crash safety', () => {
       for (const id of ids) if ((await chain.status(id)) !== STATUS.fulfilled) return undefined
       return true
     })
+    await last.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined) // its signal handlers are set
     last.child.kill('SIGTERM')
     assert.equal(await last.exited, 0, last.stderr())
     all.push(...last.lines)
