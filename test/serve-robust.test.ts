@@ -466,7 +466,8 @@ describe('imo serve: RPC trouble', () => {
       const waits = errors.map((l) => Number(/retrying in ([\d.]+) s/.exec(String(l.message))?.[1]))
       for (const [index, wait] of waits.entries()) {
         assert.ok(Number.isFinite(wait), String(errors[index]!.message))
-        if (index > 0) assert.ok(wait >= waits[index - 1]!, `backoff shrank during the outage: ${waits.join(', ')}`)
+        if (index > 0)
+          assert.ok(wait >= waits[index - 1]!, `backoff shrank during the outage: ${waits.join(', ')}\n${serve.stderr()}`)
       }
       assert.ok(waits[waits.length - 1]! >= 4, `backoff did not grow: ${waits.join(', ')}`)
       assert.equal(serve.child.exitCode, null, 'serve is still running')

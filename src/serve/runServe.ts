@@ -379,6 +379,8 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         settle(t, 'skipped', `request ${id} cannot be served: its prompt is not UTF-8 text`, { reason: 'not-text' })
         continue
       }
+      // The request block's time, for the end-to-end latency, read now while the RPC answers (cached).
+      await blockTime(t.blockNumber)
       busyPrompts.add(request.promptHash)
       t.phase = 'queued'
       t.recipient = request.recipient
@@ -448,7 +450,8 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         )
         t.settledBlock = block
       }
-      backoffMs = 0
+      // The backoff is not reset here: receipts that came just before an outage say nothing of the
+      // RPC now; the next round that gets through resets it.
     } catch (error) {
       if (isTransient(error)) {
         if (error instanceof ImoError && error.exitCode === 7) await dropStale(batch)
