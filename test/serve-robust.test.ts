@@ -590,6 +590,32 @@ describe('imo serve: stopping and warnings', () => {
     assert.equal(human.code, 0, human.stderr)
     assert.match(human.stderr, /does not cover a fulfilment's gas/)
   })
+
+  it('refuses to start without an attester key: exit 2, a one-line error (and a hint), nothing written', async () => {
+    const chain = await startChain()
+    const cases: Array<[Record<string, string | undefined>, RegExp]> = [
+      [
+        { IMO_PRIVATE_KEY: undefined },
+        /^error: missing signer: pass --private-key-file, --keystore, --account or --mnemonic-file or set IMO_PRIVATE_KEY/,
+      ],
+      [
+        { IMO_PRIVATE_KEY: chain.anvil.accounts[3]!.privateKey },
+        new RegExp(
+          `^error: ${chain.anvil.accounts[3]!.address} is not an attester of the collection ${chain.collection}: serve cannot fulfil requests with its key$`,
+        ),
+      ],
+    ]
+    for (const [env, message] of cases) {
+      const result = await runCli(['serve', '--rpc-url', chain.anvil.rpcUrl], { cwd: chain.dir, env })
+      assert.equal(result.code, 2, result.stderr)
+      const lines = result.stderr.trimEnd().split('\n')
+      assert.match(lines[0]!, message)
+      assert.ok(lines.length === 1 || (lines.length === 2 && lines[1]!.startsWith('hint: ')), result.stderr)
+      assert.equal(result.stdout, '')
+      assert.equal(chain.cursor(), undefined, 'no cursor written')
+      assert.ok(!existsSync(join(chain.dir, '.imo', 'serve')), 'nothing under .imo/serve')
+    }
+  })
 })
 
 /** The signer's journal records (serve's signer, dev account 0); a line torn by a SIGKILL is left out. */
