@@ -466,7 +466,14 @@ describe('imo serve: RPC trouble', () => {
         for (const id of ids) if ((await chain.status(id)) !== STATUS.fulfilled) return undefined
         return true
       })
-      // The outage: refused, then dropped, then stalled; requests keep arriving (straight to anvil).
+      // The outage starts just as serve has seen two more requests (their fulfilment is cut mid-way);
+      // refused, then dropped, then stalled; requests keep arriving (straight to anvil).
+      const cut = [
+        await chain.request(1, 'seen just before the outage 1'),
+        await chain.request(2, 'seen just before the outage 2'),
+      ]
+      ids.push(...cut.map((r) => r.id))
+      await serve.line('the last request before the outage seen', (l) => l.event === 'seen' && l.requestId === String(cut[1]!.id))
       await proxy.setMode('refuse')
       for (const account of [1, 2, 3]) ids.push((await chain.request(account, `during the outage ${account}`)).id)
       await sleep(2500)
