@@ -192,6 +192,13 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     if (next !== summary.nextBlock || !saved) writeCursor(path, { chainId: ctx.chainId, collection, nextBlock: next })
     summary.nextBlock = next
   }
+  /** A block's hash, for the reorg check; the newest 256 are kept. */
+  const remember = (number: bigint, hash: Hex) => {
+    hashes.set(number, hash)
+    if (hashes.size <= 256) return
+    const oldest = [...hashes.keys()].sort((a, b) => (a < b ? -1 : 1))
+    for (const number of oldest.slice(0, hashes.size - 256)) hashes.delete(number)
+  }
   const blockTime = async (number: bigint): Promise<number | undefined> => {
     if (!timestamps.has(number)) {
       const block = await client.getBlock({ blockNumber: number }).catch(() => undefined)
@@ -278,8 +285,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           block: String(event.blockNumber),
         })
       }
-      hashes.set(to, block.hash!)
-      if (hashes.size > 256) hashes.delete([...hashes.keys()].sort((a, b) => (a < b ? -1 : 1))[0]!)
+      remember(to, block.hash!)
       scannedTo = to
     }
   }
@@ -291,6 +297,8 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     if (due.length === 0) return
     const chainNow = Number((await client.getBlock({ blockTag: 'latest' }).catch(rpc('reading the latest block'))).timestamp)
     const states = await mapConcurrent(due, 8, (t) => readRequest(ctx, collection, t.id))
+    // The request blocks' times, for the end-to-end latency, read now while the RPC answers (cached).
+    await mapConcurrent([...new Set(due.map((t) => t.blockNumber))], 8, blockTime)
     const busyPrompts = new Set(
       [...tracked.values()].filter((t) => ['queued', 'inferring', 'ready', 'sending'].includes(t.phase)).map((t) => t.promptHash),
     )
@@ -379,8 +387,6 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         settle(t, 'skipped', `request ${id} cannot be served: its prompt is not UTF-8 text`, { reason: 'not-text' })
         continue
       }
-      // The request block's time, for the end-to-end latency, read now while the RPC answers (cached).
-      await blockTime(t.blockNumber)
       busyPrompts.add(request.promptHash)
       t.phase = 'queued'
       t.recipient = request.recipient
@@ -432,7 +438,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         // Its block is watched like a scanned one: a reorg that removes the fulfilment is noticed even
         // when it happens before the next scan reaches that block.
         const receipt = journal.state(stepId(t)).receipt
-        if (receipt && !hashes.has(BigInt(receipt.blockNumber))) hashes.set(BigInt(receipt.blockNumber), receipt.blockHash)
+        if (receipt && !hashes.has(BigInt(receipt.blockNumber))) remember(BigInt(receipt.blockNumber), receipt.blockHash)
         summary.fulfilled++
         metrics?.fulfilled.inc()
         settle(
@@ -597,7 +603,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     if (options.signal?.aborted) {
       const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
       await Promise.race([Promise.all([sending, inferring]), grace])
-      if (sending || inferring)
+      if (sending)
         log({ event: 'stop', message: 'stopping with a fulfilment in flight: it is journalled, the next run completes it' })
     } else {
       await sending
