@@ -398,6 +398,15 @@ describe('imo serve: reorgs', () => {
         serve.lines.some((l) => l.event === 'reorg'),
         'the reorg is logged',
       )
+      // Re-sent as the very transaction the journal holds (same nonce after the reorg), not signed again.
+      const signed = journalRecords(chain).filter((r) => r.type === 'signed' && String(r.id).endsWith(`:${id}`))
+      assert.equal(signed.length, 1)
+      const fulfilments = await chain.client.getLogs({
+        address: chain.collection,
+        event: fulfilledEvent,
+        args: { requestId: id },
+      })
+      assert.equal(fulfilments[0]?.transactionHash, signed[0]!.hash)
     }
     const requests = await chain.requested()
     await assertFulfilledOnce(
