@@ -302,7 +302,7 @@ describe('imo serve: crash safety', () => {
       const point = kills % 4 === 3 ? (kills % 8 === 3 ? 'after-journal' : 'after-broadcast') : undefined
       const serve = spawnServe(chain, [], undefined, point ? { IMO_TEST_CRASH_AT: `${point}:fulfill:` } : {})
       // A quarter of the kills land during start-up, the rest at a random moment of the follow loop.
-      if (point) await Promise.race([sleep(3000), serve.exited])
+      if (point) await Promise.race([sleep(6000), serve.exited])
       else if (Math.random() < 0.25) await Promise.race([sleep(Math.random() * 1500), serve.exited])
       else {
         await Promise.race([serve.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined), serve.exited])
