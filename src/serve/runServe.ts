@@ -10,12 +10,17 @@
  *   fulfilment anyway (RequestNotOpen).
  * - Never skipped: the cursor (serveCursor.ts) only moves past a block when all its requests are
  *   settled; after a restart every request from the cursor on is re-read from the chain.
- * - Reorgs: the hash of the last scanned block is checked each round; on a change the scan rewinds to
- *   the last block whose hash still matches, requests of the rewound blocks are forgotten (re-read if
- *   still there), and every recent request is re-checked on chain. A request that is gone is never
- *   fulfilled (status None); a fulfilment that vanished (request Open again) is sent again, the
- *   journal re-broadcasting the same signed transaction. Requests stay watched WATCH_DEPTH blocks.
+ * - Reorgs: the hash of the newest block serve knows (the last scanned one, or the block of one of its
+ *   fulfilments, which may be newer) is checked each round; on a change the scan rewinds to the last
+ *   block whose hash still matches (never below the deployment), and every recent request, and every
+ *   request of the rewound blocks that is not being sent, is re-checked on chain. A request that is
+ *   gone is never fulfilled (status None: skipped as `gone`); a fulfilment that vanished (request Open
+ *   again) is sent again, the journal re-broadcasting the same signed transaction; a fulfilment mined
+ *   after its request vanished reverts, and is re-checked (gone) rather than failed. Requests stay
+ *   watched WATCH_DEPTH blocks.
  * - RPC trouble (exit 5/6/7 errors): logged, then retried with backoff (1 s doubling to 30 s).
+ * - Stop (signal aborted): what is in flight gets STOP_GRACE_MS to finish; a fulfilment still awaiting
+ *   its receipt is journalled already and completed by the next run. The cursor is saved last.
  * - Before acting, every request's status, expiry and prompt are read from the chain, not the log.
  */
 import type { Address, Hex } from 'viem'
@@ -28,6 +33,14 @@ import type { ServeMetrics } from './serveMetrics.js'
 
 /** Blocks a settled request stays watched for reorgs (and the cursor lags behind it). */
 export const WATCH_DEPTH = 12n
+
+/**
+ * On stop, how long serve waits for what is in flight (a fulfilment awaiting its receipt, an
+ * inference) before it returns: a signed fulfilment is journalled before broadcast, so the next run
+ * resumes that very transaction; waiting for a receipt that may take minutes would only delay the
+ * stop past the CLI's clean-up allowance (3 s), losing the summary.
+ */
+export const STOP_GRACE_MS = 1500
 
 /** One log line's worth: what happened to which request. */
 export interface ServeEvent {
@@ -82,6 +95,8 @@ interface Tracked {
   retryAt: number
   /** Send alone (after a batch that failed as a whole). */
   solo: boolean
+  /** Why its last fulfilment failed (simulation or revert): it is re-checked, then failed unless gone. */
+  lastError?: string
 }
 
 /** Waits `ms`, or less when `signal` aborts; the abort listener goes with the wait (one per round would pile up). */
@@ -176,6 +191,13 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     if (next !== summary.nextBlock || !saved) writeCursor(path, { chainId: ctx.chainId, collection, nextBlock: next })
     summary.nextBlock = next
   }
+  /** A block's hash, for the reorg check; the newest 256 are kept. */
+  const remember = (number: bigint, hash: Hex) => {
+    hashes.set(number, hash)
+    if (hashes.size <= 256) return
+    const oldest = [...hashes.keys()].sort((a, b) => (a < b ? -1 : 1))
+    for (const number of oldest.slice(0, hashes.size - 256)) hashes.delete(number)
+  }
   const blockTime = async (number: bigint): Promise<number | undefined> => {
     if (!timestamps.has(number)) {
       const block = await client.getBlock({ blockNumber: number }).catch(() => undefined)
@@ -186,14 +208,19 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     return timestamps.get(number)
   }
 
-  /** A reorg below scannedTo: rewind to the last block whose hash still matches. */
+  /**
+   * A reorg: the newest block serve knows (scanned, or holding one of its fulfilments) changed or is
+   * gone. Rewinds the scan to the last known block whose hash still matches, and re-checks on chain
+   * every settled request and every request of the rewound blocks that is not being sent (a request
+   * that is gone is skipped as such; one whose fulfilment vanished is served again).
+   */
   const checkReorg = async (): Promise<void> => {
-    const known = hashes.get(scannedTo)
-    if (known === undefined) return
-    const block = scannedTo <= head ? await client.getBlock({ blockNumber: scannedTo }).catch(rpc('reading a block')) : undefined
-    if (block && block.hash === known) return
-    let ancestor = -1n
     const numbers = [...hashes.keys()].sort((a, b) => (a < b ? 1 : -1))
+    const top = numbers[0]
+    if (top === undefined) return
+    const block = top <= head ? await client.getBlock({ blockNumber: top }).catch(rpc('reading a block')) : undefined
+    if (block && block.hash === hashes.get(top)) return
+    let ancestor: bigint | undefined
     for (const number of numbers) {
       if (number > head) continue
       const candidate = await client.getBlock({ blockNumber: number }).catch(rpc('reading a block'))
@@ -202,20 +229,24 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         break
       }
     }
-    if (ancestor < 0n) ancestor = (numbers[numbers.length - 1] ?? scannedTo) - WATCH_DEPTH - 1n
+    // Deeper than what serve remembers: rewind the watch depth below it, never before the deployment.
+    if (ancestor === undefined) ancestor = numbers[numbers.length - 1]! - WATCH_DEPTH - 1n
+    if (ancestor < deployedAt - 1n) ancestor = deployedAt - 1n
+    if (ancestor < -1n) ancestor = -1n
     for (const number of numbers) if (number > ancestor) hashes.delete(number)
     const from = scannedTo
-    scannedTo = ancestor
+    if (ancestor < scannedTo) scannedTo = ancestor
     for (const t of tracked.values()) {
-      if (t.blockNumber > ancestor && (t.phase === 'settled' || t.phase === 'new')) tracked.delete(t.id)
-      else if (t.phase === 'settled') {
+      const rewound = t.blockNumber > ancestor && t.phase !== 'sending'
+      if (t.phase === 'settled' || t.phase === 'new' || rewound) {
         t.phase = 'new'
         t.retryAt = 0
+        t.item = undefined
       }
     }
     log({
       event: 'reorg',
-      message: `chain reorganised below block ${from}: rescanning from block ${ancestor + 1n}`,
+      message: `chain reorganised below block ${top}: rescanning from block ${scannedTo + 1n}, re-checking recent requests`,
       from: String(from),
     })
   }
@@ -253,8 +284,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           block: String(event.blockNumber),
         })
       }
-      hashes.set(to, block.hash!)
-      if (hashes.size > 256) hashes.delete([...hashes.keys()].sort((a, b) => (a < b ? -1 : 1))[0]!)
+      remember(to, block.hash!)
       scannedTo = to
     }
   }
@@ -266,6 +296,8 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     if (due.length === 0) return
     const chainNow = Number((await client.getBlock({ blockTag: 'latest' }).catch(rpc('reading the latest block'))).timestamp)
     const states = await mapConcurrent(due, 8, (t) => readRequest(ctx, collection, t.id))
+    // The request blocks' times, for the end-to-end latency, read now while the RPC answers (cached).
+    await mapConcurrent([...new Set(due.map((t) => t.blockNumber))], 8, blockTime)
     const busyPrompts = new Set(
       [...tracked.values()].filter((t) => ['queued', 'inferring', 'ready', 'sending'].includes(t.phase)).map((t) => t.promptHash),
     )
@@ -284,10 +316,26 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           message: `request ${id} is no longer on chain (reorganised away): not served`,
           reason: 'gone',
         })
+        if (request.status !== 'none') {
+          // Its id now belongs to another request (ids are a counter; the reorg freed it). That one's
+          // event may have been scanned while this one was in flight: track it here (from the old
+          // block, which keeps the cursor before it).
+          tracked.set(t.id, {
+            id: t.id,
+            blockNumber: t.blockNumber,
+            promptHash: request.promptHash,
+            phase: 'new',
+            retryAt: 0,
+            solo: false,
+          })
+          summary.seen++
+          metrics?.seen.inc()
+          log({ event: 'seen', requestId: id, message: `request ${id} seen again: another request took its id` })
+        }
         continue
       }
       if (request.status === 'fulfilled') {
-        const ours = journal.state(`fulfill:${collection.toLowerCase()}:${t.id}`).signed !== undefined
+        const ours = journal.state(stepId(t)).signed !== undefined
         if (!ours) {
           metrics?.skipped.inc({ reason: 'fulfilled-elsewhere' })
           settle(t, 'skipped', `request ${id} was fulfilled by someone else`, { reason: 'fulfilled-elsewhere' })
@@ -309,6 +357,11 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           `request ${id} expired (or expires within ${margin} s) at ${new Date(request.expiresAt * 1000).toISOString()}: not served; its requester can refund it`,
           { reason: 'expired' },
         )
+        continue
+      }
+      if (t.lastError !== undefined) {
+        metrics?.failed.inc()
+        settle(t, 'failed', `request ${id} not fulfilled: ${t.lastError}`)
         continue
       }
       if (busyPrompts.has(request.promptHash)) {
@@ -363,6 +416,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
   /** Fulfils the ready requests, pipelined (a request that failed in a batch goes alone next time). */
   const send = async (batch: Tracked[]): Promise<void> => {
     for (const t of batch) t.phase = 'sending'
+    for (const t of batch) dropReverted(t)
     try {
       const result = await mintRecords(
         sendCtx,
@@ -380,6 +434,10 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         const requestedAt = await blockTime(t.blockNumber)
         const latency = requestedAt !== undefined ? Date.now() / 1000 - requestedAt : undefined
         if (latency !== undefined) metrics?.endToEndSeconds.observe(latency)
+        // Its block is watched like a scanned one: a reorg that removes the fulfilment is noticed even
+        // when it happens before the next scan reaches that block.
+        const receipt = journal.state(stepId(t)).receipt
+        if (receipt && !hashes.has(BigInt(receipt.blockNumber))) remember(BigInt(receipt.blockNumber), receipt.blockHash)
         summary.fulfilled++
         metrics?.fulfilled.inc()
         settle(
@@ -397,7 +455,8 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         )
         t.settledBlock = block
       }
-      backoffMs = 0
+      // The backoff is not reset here: receipts that came just before an outage say nothing of the
+      // RPC now; the next round that gets through resets it.
     } catch (error) {
       if (isTransient(error)) {
         if (error instanceof ImoError && error.exitCode === 7) await dropStale(batch)
@@ -409,18 +468,21 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         })
         return
       }
-      if (error instanceof ImoError && (error.exitCode === 3 || error.exitCode === 4) && batch.length > 1) {
+      if (error instanceof ImoError && (error.exitCode === 3 || error.exitCode === 4)) {
         // One bad request fails the whole batch's simulation: re-check each, then send them one by one.
+        // Alone, it is re-checked before it counts as failed: a request reorganised away is skipped as gone.
         for (const t of batch) {
           t.phase = 'new'
           t.retryAt = 0
+          if (batch.length === 1) t.lastError = error.shortMessage
           t.solo = true
           t.item = undefined
         }
-        log({
-          event: 'retry',
-          message: `a batch of ${batch.length} failed (${error.shortMessage}); re-checking and sending them one by one`,
-        })
+        if (batch.length > 1)
+          log({
+            event: 'retry',
+            message: `a batch of ${batch.length} failed (${error.shortMessage}); re-checking and sending them one by one`,
+          })
         return
       }
       if (error instanceof ImoError && error.exitCode !== 1) {
@@ -436,6 +498,25 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     }
   }
 
+  const stepId = (t: Tracked) => `fulfill:${collection.toLowerCase()}:${t.id}`
+
+  /**
+   * A journalled fulfilment that was mined and reverted (its request was reorganised away) no longer
+   * counts: marked dropped, so the request id (maybe another request's now) is signed afresh, with its
+   * own inputs, instead of the journal refusing a step recorded with other inputs.
+   */
+  const dropReverted = (t: Tracked): void => {
+    const state = journal.state(stepId(t))
+    if (!state.signed || state.receipt?.status !== 'reverted') return
+    journal.append({
+      type: 'dropped',
+      id: stepId(t),
+      hash: state.signed.hash,
+      reason: 'reverted (request reorganised away or not open); signed afresh',
+      at: new Date().toISOString(),
+    })
+  }
+
   /**
    * After a reorg a journalled fulfilment can lose its nonce to a newer transaction: it can never be
    * mined, so it is marked dropped (never re-used) and the request is signed afresh next time.
@@ -444,7 +525,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     const mined = await client.getTransactionCount({ address: account.address, blockTag: 'latest' }).catch(() => undefined)
     if (mined === undefined) return
     for (const t of batch) {
-      const id = `fulfill:${collection.toLowerCase()}:${t.id}`
+      const id = stepId(t)
       const state = journal.state(id)
       if (!state.signed || state.signed.nonce >= mined) continue
       const receipt = await client.getTransactionReceipt({ hash: state.signed.hash }).catch(() => undefined)
@@ -518,8 +599,15 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
       if (options.untilIdle && !active && !sending && !inferring && scannedTo >= head - BigInt(options.confirmations) + 1n) break
       await sleep(backoffMs > 0 ? backoffMs : pollMs, options.signal)
     }
-    await sending
-    await inferring
+    if (options.signal?.aborted) {
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
+      await Promise.race([Promise.all([sending, inferring]), grace])
+      if (sending)
+        log({ event: 'stop', message: 'stopping with a fulfilment in flight: it is journalled, the next run completes it' })
+    } else {
+      await sending
+      await inferring
+    }
     if (fatal) throw fatal
   } finally {
     saveCursor()
