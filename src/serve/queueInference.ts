@@ -15,7 +15,7 @@
  */
 import type { Hex } from 'viem'
 import type { AigcDataMode } from '../inference/erc7007.js'
-import type { InferenceOutcome as QueueOutcome, InferenceQueue } from '../queue/openInferenceQueue.js'
+import type { InferenceQueue, InferenceOutcome as QueueOutcome } from '../queue/openInferenceQueue.js'
 import type { WorkerOutput } from '../queue/workerResult.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
 import { type InferenceJob, type InferenceSource, ParkedInferenceError } from './inferenceSource.js'
@@ -127,7 +127,8 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
     if (record.modelHash.toLowerCase() !== options.modelHash.toLowerCase())
       fail(`model ${record.modelHash} is not the deployment's ${options.modelHash}`)
     if (record.prompt !== job.prompt) fail("its prompt is not the request's")
-    if (keccak256(output.promptBytes) !== job.promptHash.toLowerCase()) fail("its prompt bytes do not hash to the request's promptHash")
+    if (keccak256(output.promptBytes) !== job.promptHash.toLowerCase())
+      fail("its prompt bytes do not hash to the request's promptHash")
     if (record.aigcDataMode !== aigcDataMode) fail(`aigcData mode ${record.aigcDataMode}, not ${aigcDataMode}`)
   }
 
@@ -179,11 +180,13 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
         })
         if (added.status === 'exists' && (await queue.stateOf(job.requestId)) === 'failed') {
           const failed = (await queue.listFailed()).find((f) => f.requestId === id)
-          waiters.get(id)?.reject(
-            new ParkedInferenceError(
-              `its job failed ${failed?.attemptsMade ?? '?'} times (${failed?.reason ?? 'see imo requests --open --queue URL'}); it waits in the failed set: imo requests retry ${id} --queue URL runs it again`,
-            ),
-          )
+          waiters
+            .get(id)
+            ?.reject(
+              new ParkedInferenceError(
+                `its job failed ${failed?.attemptsMade ?? '?'} times (${failed?.reason ?? 'see imo requests --open --queue URL'}); it waits in the failed set: imo requests retry ${id} --queue URL runs it again`,
+              ),
+            )
           waiters.delete(id)
         }
       } catch (error) {
