@@ -27,20 +27,28 @@ let root: string
 interface Deployed {
   dir: string
   collection: Address
+  /** The anvil account that deployed it (owner and attester: serve signs with it). */
+  signer: number
 }
 
 const key = (index: number) => anvil.accounts[index]!.privateKey as `0x${string}`
 const imo = (dir: string, args: string[], env: Record<string, string | undefined> = {}) =>
   runCli([...args, '--rpc-url', anvil.rpcUrl], { cwd: dir, env: { IMO_PRIVATE_KEY: key(0), ...env } })
 
-/** A deployment of `model` in its own working folder (own .imo: journal, cursor, deployment file). */
-async function deploy(model: string): Promise<Deployed> {
+/** The environment of a command signed by the deployment's own account. */
+const signedBy = (d: Deployed) => ({ IMO_PRIVATE_KEY: key(d.signer) })
+
+/**
+ * A deployment of `model` in its own working folder (own .imo: journal, cursor, deployment file), by
+ * its own account (each folder's journal owns its signer's nonces).
+ */
+async function deploy(model: string, signer: number): Promise<Deployed> {
   const dir = mkdtempSync(join(root, 'deploy-'))
   const args = ['deploy', '--model', model, '--name', 'Q', '--symbol', 'Q', '--supply', '1000', '--request-timeout', '3600']
-  const result = await imo(dir, [...args, '--json'])
+  const result = await imo(dir, [...args, '--json'], { IMO_PRIVATE_KEY: key(signer) })
   assert.equal(result.code, 0, result.stderr)
   const file = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8'))
-  return { dir, collection: file.aigcCollection.address }
+  return { dir, collection: file.aigcCollection.address, signer }
 }
 
 /** Sends `count` requests from accounts 1..3 (round robin, pipelined per account); their ids. */
@@ -120,7 +128,7 @@ const worker = (url: string, args: string[] = ['--model', CPPN], env: Record<str
 const serve = (d: Deployed, url: string, extra: string[] = []) =>
   spawnImo(['serve', '--queue', url, '--rpc-url', anvil.rpcUrl, ...extra], {
     cwd: d.dir,
-    env: { IMO_PRIVATE_KEY: key(0) },
+    env: { IMO_PRIVATE_KEY: key(d.signer) },
     readyEvent: 'start',
   })
 const database = (redis: TestRedis, db: number) => redis.url.replace(/\/0$/, `/${db}`)
@@ -141,7 +149,7 @@ describe('imo serve --queue (real anvil, real Redis, spawned workers)', () => {
   let cppn: Deployed
   before(async () => {
     redis = await startRedis({ persistence: true })
-    cppn = await deploy(CPPN)
+    cppn = await deploy(CPPN, 0)
   })
   after(() => redis.close())
 
@@ -283,7 +291,7 @@ describe('imo serve --queue: the failed set', () => {
       ),
     )
     assert.match(readFileSync(pipeline, 'utf8'), /IMO_TEST_FAIL/)
-    const d = await deploy(flaky)
+    const d = await deploy(flaky, 5)
     const failing = worker(redis.url, ['--model', flaky], { IMO_TEST_FAIL: '1' })
     const dispatcher = serve(d, redis.url)
     let healthy: SpawnedImo | undefined
@@ -308,7 +316,9 @@ describe('imo serve --queue: the failed set', () => {
       const status = await imo(d.dir, ['status', '--queue', redis.url, '--json'])
       assert.equal(status.code, 0, status.stderr)
       assert.equal(JSON.parse(status.stdout).queue.counts.failed, 1)
-      assert.equal((await imo(d.dir, ['requests', 'retry', '999', '--queue', redis.url])).code, 2)
+      const none = await imo(d.dir, ['requests', 'retry', '999', '--queue', redis.url])
+      assert.equal(none.code, 2, none.stderr)
+      assert.match(none.stderr, /^error: request 999 has no job in the failed set of redis:/)
 
       await stopImo(failing)
       healthy = worker(redis.url, ['--model', flaky])
@@ -330,7 +340,7 @@ describe('imo serve --queue: bad queues give one-line errors', () => {
   let d: Deployed
   let lru: TestRedis
   before(async () => {
-    d = await deploy(CPPN)
+    d = await deploy(CPPN, 6)
     lru = await startRedis({ args: ['--maxmemory-policy', 'allkeys-lru'] })
   })
   after(() => lru.close())
@@ -342,12 +352,12 @@ describe('imo serve --queue: bad queues give one-line errors', () => {
 
   it('an unreachable URL (exit 6), a non-Redis server (exit 6), Redis without noeviction (exit 2), not a URL (exit 2)', async () => {
     const port = await freePort()
-    const unreachable = await imo(d.dir, ['serve', '--queue', `redis://127.0.0.1:${port}/0`])
+    const unreachable = await imo(d.dir, ['serve', '--queue', `redis://127.0.0.1:${port}/0`], signedBy(d))
     assert.equal(unreachable.code, 6, unreachable.stderr)
     assert.deepEqual(oneLine(unreachable), [`error: cannot reach Redis at redis://127.0.0.1:${port}/0: connection refused`])
 
     // anvil's port: an HTTP server, not Redis.
-    const notRedis = await imo(d.dir, ['serve', '--queue', `redis://127.0.0.1:${anvil.port}/0`])
+    const notRedis = await imo(d.dir, ['serve', '--queue', `redis://127.0.0.1:${anvil.port}/0`], signedBy(d))
     assert.equal(notRedis.code, 6, notRedis.stderr)
     assert.equal(oneLine(notRedis).length, 1)
     assert.match(
@@ -355,19 +365,21 @@ describe('imo serve --queue: bad queues give one-line errors', () => {
       /^error: (redis:\/\/127\.0\.0\.1:\d+\/0 is not a Redis server|cannot reach Redis at .*: the connection was closed)/,
     )
 
-    const evicting = await imo(d.dir, ['serve', '--queue', lru.url])
+    const evicting = await imo(d.dir, ['serve', '--queue', lru.url], signedBy(d))
     assert.equal(evicting.code, 2, evicting.stderr)
     assert.equal(
       oneLine(evicting)[0],
       `error: ${lru.url} runs with maxmemory-policy allkeys-lru; the queue needs maxmemory-policy noeviction (else Redis may evict jobs)`,
     )
 
-    const notUrl = await imo(d.dir, ['serve', '--queue', 'localhost:6379'])
+    const notUrl = await imo(d.dir, ['serve', '--queue', 'localhost:6379'], signedBy(d))
     assert.equal(notUrl.code, 2, notUrl.stderr)
     assert.match(oneLine(notUrl)[0]!, /^error: --queue "localhost:6379" is not a Redis URL/)
 
-    const retry = await imo(d.dir, ['requests', 'retry', '--queue', `redis://127.0.0.1:${port}/0`])
-    assert.equal(retry.code, 6, retry.stderr)
-    assert.equal(oneLine(retry).length, 1)
+    for (const args of [['requests', 'retry'], ['requests', '--open'], ['status']]) {
+      const result = await imo(d.dir, [...args, '--queue', `redis://127.0.0.1:${port}/0`], signedBy(d))
+      assert.equal(result.code, 6, `${args.join(' ')}: ${result.stderr}`)
+      assert.deepEqual(oneLine(result), [`error: cannot reach Redis at redis://127.0.0.1:${port}/0: connection refused`])
+    }
   })
 })

@@ -53,7 +53,8 @@ function retryCommand(): Command {
     .argument('[REQUEST_ID]', 'the request whose failed job to retry (default: all failed jobs)')
   addOptionGroups(command, { queue: queueOptions.queue })
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
-    const values = cmd.opts() as { queue?: string }
+    // `--queue` after `retry` may be parsed by the parent (`imo requests` takes --queue too).
+    const values = cmd.optsWithGlobals() as { queue?: string }
     const { InputNeededError, UsageError } = await import('../errors.js')
     const { parseWhole } = await import('../chain/format.js')
     if (!values.queue) throw new InputNeededError('--queue', 'queue URL', 'IMO_QUEUE')
