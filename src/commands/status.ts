@@ -29,6 +29,8 @@ export function statusCommand(): Command {
       sources: (key) => cmd.getOptionValueSource(key),
     })
     const deployment = await loadDeployment(ctx, values.deployment)
+    const { readQueueState, renderQueueState } = await import('../queue/readQueueState.js')
+    const queue = values.queue ? await readQueueState(values.queue) : undefined // a bad queue fails before the long read
     const status = await withSpinner(
       'reading the deployment',
       (progress) => readStatus(ctx, deployment, { ...(holder ? { holder } : {}), onProgress: (text) => progress.update(text) }),
@@ -37,8 +39,6 @@ export function statusCommand(): Command {
     const { readRunningOffering } = await import('../offer/readOffering.js')
     const offering = await readRunningOffering(ctx, values.deployment, holder)
     const { renderOffering } = await import('../offer/renderOffering.js')
-    const { readQueueState, renderQueueState } = await import('../queue/readQueueState.js')
-    const queue = values.queue ? await readQueueState(values.queue) : undefined
     printResult(
       { ...status, ...(offering ? { offering } : {}), ...(queue ? { queue } : {}), rpcUrl: displayUrl(ctx.rpcUrl) },
       () =>

@@ -132,7 +132,8 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
     if (record.aigcDataMode !== aigcDataMode) fail(`aigcData mode ${record.aigcDataMode}, not ${aigcDataMode}`)
   }
 
-  const toOutcome = async (job: InferenceJob, outcome: QueueOutcome & { kind: 'completed' }) => {
+  /** The MintItem of a bound result; `inferenceMs`: from infer() to the checked result (enqueue, queue, worker, collection). */
+  const toOutcome = async (job: InferenceJob, outcome: QueueOutcome & { kind: 'completed' }, inferenceMs: number) => {
     bind(job, outcome.output)
     const { record, artifactBytes, promptBytes, aigcData } = outcome.output
     const outDir = join(options.outRoot, record.commitment.slice(2, 14))
@@ -146,7 +147,7 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
         outDir,
         writeInference: () => writeQueuedInference(outDir, record, artifactBytes),
       },
-      inferenceMs: outcome.latencyMs,
+      inferenceMs,
     }
   }
 
@@ -157,11 +158,12 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
       availableListener = listener
     },
     async infer(job) {
+      const started = performance.now()
       const id = String(job.requestId)
       const ready = held.get(id)
       if (ready) {
         held.delete(id)
-        return toOutcome(job, ready.outcome)
+        return toOutcome(job, ready.outcome, 0)
       }
       if (waiters.has(id)) throw new Error(`request ${id} is being inferred already`)
       const result = new Promise<QueueOutcome & { kind: 'completed' }>((resolve, reject) => {
@@ -193,7 +195,8 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
         waiters.delete(id)
         throw error
       }
-      return toOutcome(job, await result)
+      const outcome = await result
+      return toOutcome(job, outcome, performance.now() - started)
     },
     async close() {
       for (const waiter of waiters.values()) waiter.reject(new Error('serve stopped'))

@@ -97,6 +97,8 @@ interface Tracked {
   retryAt: number
   /** Send alone (after a batch that failed as a whole). */
   solo: boolean
+  /** How long its inference took, as the source measured it (logged with the fulfilment). */
+  inferenceMs?: number
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -371,6 +373,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
       })
       metrics?.inferenceSeconds.observe(inferenceMs / 1000)
       if (t.phase !== 'inferring' || tracked.get(t.id) !== t) return // reorganised away meanwhile
+      t.inferenceMs = Math.round(inferenceMs * 10) / 10
       t.item = { ...item, request: { id: t.id, recipient: t.recipient! } }
       t.phase = 'ready'
     } catch (error) {
@@ -442,6 +445,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
             ...(outcome.txHash ? { tx: outcome.txHash } : {}),
             block: String(block),
             status: outcome.status,
+            ...(t.inferenceMs !== undefined ? { inferenceMs: t.inferenceMs } : {}),
           },
         )
         t.settledBlock = block
