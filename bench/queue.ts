@@ -206,7 +206,10 @@ try {
       buffer += chunk
       const parts = buffer.split('\n')
       buffer = parts.pop()!
-      for (const part of parts) if (part.trim()) lines.push({ ...JSON.parse(part), t: performance.now() })
+      for (const part of parts) {
+        if (!part.trim().startsWith('{')) continue // a Node warning, not serve's
+        lines.push({ ...JSON.parse(part), t: performance.now() })
+      }
     })
     return { child, lines }
   }
