@@ -1,4 +1,4 @@
-// Benchmark of the inference queue (not a test; run `npm run build` first): npx tsx bench/queue.ts [jobs=200]
+// Benchmark of the inference queue (not a test; run `npm run build` first): npx tsx bench/queue.ts [jobs=200] [serveRequests=200]
 // A real redis-server (throw-away, loopback) and `imo worker` processes on the bundled cppn model.
 // 1. Throughput: `jobs` requests with 2 workers vs 1 worker (each concurrency 1), from the first
 //    enqueue to the last result collected. Target: >= 1.6x on 2 cores (the ratio is printed as measured;
@@ -129,7 +129,7 @@ try {
 
 // 3. Through `imo serve --queue` on a real anvil (automine): the whole dispatcher (chain follow, enqueue,
 //    collect, re-check, fulfil pipelined through the journal). The model is a copy of models/tinylm set
-//    to generate exactly 64 tokens (stopIds emptied): its inference (~0.1-0.2 s, one thread) dominates a
+//    to generate exactly 256 tokens (stopIds emptied): its inference (~0.2 s, one thread) dominates a
 //    job's fixed costs (Redis round trips, the fulfilment), as a real model's does; cppn's ~10 ms render is
 //    about the size of those fixed costs, so with it the ratio measures the queue, not the workers.
 //    a) throughput: `serveJobs` requests sent up front, workers ready, then serve starts; time from serve's
@@ -146,9 +146,9 @@ try {
   const serveJobs = Number(process.argv[3] ?? 200)
   const anvil = await startAnvil()
   const scratch = mkdtempSync(join(tmpdir(), 'imo-bench-serve-queue-'))
-  const lm = join(scratch, 'tinylm64')
+  const lm = join(scratch, 'tinylm256')
   cpSync(join(repo, 'models', 'tinylm'), lm, { recursive: true })
-  writeFileSync(join(lm, 'imo.pipeline.json'), '{"kind": "causal-lm", "stopIds": [], "maxNewTokens": 64}\n')
+  writeFileSync(join(lm, 'imo.pipeline.json'), '{"kind": "causal-lm", "stopIds": [], "maxNewTokens": 256}\n')
   const client = createPublicClient({ transport: http(anvil.rpcUrl) })
   const env = (extra: Record<string, string> = {}) => ({ ...process.env, CI: 'true', NO_COLOR: '1', ...extra })
   const imo = (args: string[], cwd: string) =>
