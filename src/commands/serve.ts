@@ -17,7 +17,7 @@ export function serveCommand(): Command {
         'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise). With --queue it is ' +
         'the dispatcher: each request becomes a job (job id = request id) on a BullMQ queue in Redis, `imo worker` ' +
         'processes on any machine run the model, and serve re-checks every result before it signs (it alone holds the ' +
-        'key). Jobs that failed 3 times wait in the failed set: `imo requests --open --queue URL` lists them, ' +
+        'key). Jobs that used up their attempts wait in the failed set: `imo requests --open --queue URL` lists them, ' +
         '`imo requests retry [ID] --queue URL` runs them again.',
     )
     .addOption(new Option('--from-block <N>', 'first block to scan (default: the saved cursor, else the deployment block)'))
