@@ -1,4 +1,4 @@
-// Benchmark of the inference queue (not a test; run `npm run build` first): npx tsx bench/queue.ts [jobs=200]
+// Benchmark of the inference queue (not a test; run `npm run build` first): npx tsx bench/queue.ts [jobs=200] [serveRequests=200]
 // A real redis-server (throw-away, loopback) and `imo worker` processes on the bundled cppn model.
 // 1. Throughput: `jobs` requests with 2 workers vs 1 worker (each concurrency 1), from the first
 //    enqueue to the last result collected. Target: >= 1.6x on 2 cores (the ratio is printed as measured;
@@ -125,4 +125,182 @@ try {
   )
 } finally {
   await redis.close()
+}
+
+// 3. Through `imo serve --queue` on a real anvil (automine): the whole dispatcher (chain follow, enqueue,
+//    collect, re-check, fulfil pipelined through the journal). The model is a copy of models/tinylm set
+//    to generate exactly 256 tokens (stopIds emptied): its inference (~0.2 s, one thread) dominates a
+//    job's fixed costs (Redis round trips, the fulfilment), as a real model's does; cppn's ~10 ms render is
+//    about the size of those fixed costs, so with it the ratio measures the queue, not the workers.
+//    a) throughput: `serveJobs` requests sent up front, workers ready, then serve starts; time from serve's
+//       start line to its last fulfilment, 2 workers vs 1 (fresh deployment each).
+//    b) latency: one request at a time, the inference time serve logs with each fulfilment (local: the
+//       model run; queue: enqueue -> worker -> collected, checked result), median, 1 worker vs in-process.
+{
+  const { startAnvil } = await import('../src/devnet/startAnvil.js')
+  const { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { createPublicClient, createWalletClient, http, toHex } = await import('viem')
+  const { privateKeyToAccount } = await import('viem/accounts')
+  const { aigcCollectionAbi } = await import('../contracts-abi/index.js')
+  const serveJobs = Number(process.argv[3] ?? 200)
+  const anvil = await startAnvil()
+  const scratch = mkdtempSync(join(tmpdir(), 'imo-bench-serve-queue-'))
+  const lm = join(scratch, 'tinylm256')
+  cpSync(join(repo, 'models', 'tinylm'), lm, { recursive: true })
+  writeFileSync(join(lm, 'imo.pipeline.json'), '{"kind": "causal-lm", "stopIds": [], "maxNewTokens": 256}\n')
+  const client = createPublicClient({ transport: http(anvil.rpcUrl) })
+  const env = (extra: Record<string, string> = {}) => ({ ...process.env, CI: 'true', NO_COLOR: '1', ...extra })
+  const imo = (args: string[], cwd: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(repo, 'bin/imo.mjs'), ...args, '--rpc-url', anvil.rpcUrl], {
+        cwd,
+        env: env({ IMO_PRIVATE_KEY: anvil.accounts[0]!.privateKey }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let out = ''
+      child.stdout.on('data', (c) => (out += c))
+      child.stderr.resume()
+      child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`imo ${args[0]} exited ${code}`))))
+    })
+  const deploy = async () => {
+    const dir = mkdtempSync(join(scratch, 'd-'))
+    await imo(['deploy', '--model', lm, '--name', 'B', '--symbol', 'B', '--supply', '1000', '--request-timeout', '3600'], dir)
+    const file = JSON.parse(readFileSync(join(dir, '.imo/deployments/31337/default.json'), 'utf8'))
+    return { dir, collection: file.aigcCollection.address as `0x${string}` }
+  }
+  const senders = [1, 2, 3].map((i) =>
+    createWalletClient({
+      account: privateKeyToAccount(anvil.accounts[i]!.privateKey as `0x${string}`),
+      transport: http(anvil.rpcUrl),
+    }),
+  )
+  const send = async (collection: `0x${string}`, prompts: string[]) => {
+    const nonces = await Promise.all(senders.map((s) => client.getTransactionCount({ address: s.account.address })))
+    const hashes = await Promise.all(
+      prompts.map((prompt, i) =>
+        senders[i % 3]!.writeContract({
+          address: collection,
+          abi: aigcCollectionAbi,
+          functionName: 'request',
+          args: [toHex(new TextEncoder().encode(prompt)), senders[0]!.account.address],
+          value: 1_000_000_000_000_000n,
+          nonce: nonces[i % 3]! + Math.floor(i / 3),
+          gas: 500_000n,
+          chain: null,
+        } as never),
+      ),
+    )
+    for (const hash of hashes) await client.waitForTransactionReceipt({ hash })
+  }
+  /** `imo serve` (with --queue when `url`), its JSON lines as they come. */
+  const startServing = (dir: string, url?: string) => {
+    const child = spawn(
+      process.execPath,
+      [join(repo, 'bin/imo.mjs'), 'serve', '--json', '--rpc-url', anvil.rpcUrl, ...(url ? ['--queue', url] : [])],
+      { cwd: dir, env: env({ IMO_PRIVATE_KEY: anvil.accounts[0]!.privateKey }), stdio: ['ignore', 'ignore', 'pipe'] },
+    )
+    const lines: Array<Record<string, unknown> & { t: number }> = []
+    let buffer = ''
+    child.stderr.on('data', (chunk) => {
+      buffer += chunk
+      const parts = buffer.split('\n')
+      buffer = parts.pop()!
+      for (const part of parts) {
+        if (!part.trim().startsWith('{')) continue // a Node warning, not serve's
+        lines.push({ ...JSON.parse(part), t: performance.now() })
+      }
+    })
+    return { child, lines }
+  }
+  const waitFor = async (test: () => boolean, what: string, timeoutMs = 600_000) => {
+    for (const deadline = Date.now() + timeoutMs; !test(); ) {
+      if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+  const lmWorkers = (url: string, count: number) =>
+    Promise.all(
+      Array.from({ length: count }, async () => {
+        const child = spawn(process.execPath, [join(repo, 'bin/imo.mjs'), 'worker', '--queue', url, '--model', lm, '--json'], {
+          cwd: repo,
+          env: env(),
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+        await new Promise<void>((resolve, reject) => {
+          let text = ''
+          child.stderr.on('data', (chunk) => {
+            text += chunk
+            if (text.includes('"event":"ready"')) resolve()
+          })
+          child.once('exit', (code) => reject(new Error(`worker exited ${code}: ${text}`)))
+        })
+        return child
+      }),
+    )
+  const serveThroughput = async (workers: number, db: number) => {
+    const d = await deploy()
+    await send(
+      d.collection,
+      Array.from({ length: serveJobs }, (_, i) => `the ${workers}-worker lighthouse ${i}`),
+    )
+    const url = redis.url.replace(/\/0$/, `/${db}`)
+    const children = await lmWorkers(url, workers)
+    const serving = startServing(d.dir, url)
+    try {
+      const fulfilled = () => serving.lines.filter((l) => l.event === 'fulfilled')
+      await waitFor(() => serving.lines.some((l) => l.event === 'start' && l.fromBlock), 'serve to start')
+      const started = serving.lines.find((l) => l.event === 'start' && l.fromBlock)!.t
+      await waitFor(() => fulfilled().length >= serveJobs, `${serveJobs} fulfilments`)
+      const ms = fulfilled()[serveJobs - 1]!.t - started
+      console.log(
+        `serve --queue, ${workers} worker${workers > 1 ? 's' : ' '}  ${serveJobs} requests in ${ms.toFixed(0)} ms = ${((serveJobs / ms) * 1000).toFixed(1)} req/s`,
+      )
+      return ms
+    } finally {
+      serving.child.kill('SIGTERM')
+      for (const child of children) child.kill('SIGTERM')
+    }
+  }
+  const serveLatency = async (url: string | undefined, samples: number) => {
+    const d = await deploy()
+    const children = url ? await lmWorkers(url, 1) : []
+    const serving = startServing(d.dir, url)
+    try {
+      await waitFor(() => serving.lines.some((l) => l.event === 'start' && l.fromBlock), 'serve to start')
+      const values: number[] = []
+      for (let i = 0; i < samples + 3; i++) {
+        await send(d.collection, [`one at a time ${url ? 'queued' : 'local'} ${i}`])
+        await waitFor(() => serving.lines.filter((l) => l.event === 'fulfilled').length > i, `fulfilment ${i}`, 60_000)
+        const line = serving.lines.filter((l) => l.event === 'fulfilled')[i]!
+        if (i >= 3) values.push(Number(line.inferenceMs))
+      }
+      return values
+    } finally {
+      serving.child.kill('SIGTERM')
+      for (const child of children) child.kill('SIGTERM')
+    }
+  }
+  const redis = await startRedis()
+  try {
+    const one = await serveThroughput(1, 4)
+    const two = await serveThroughput(2, 5)
+    const ratio = one / two
+    console.log(
+      `serve --queue throughput 2 workers / 1 worker = ${ratio.toFixed(2)}x (target >= 1.6x) -> ${ratio >= 1.6 ? 'PASS' : 'FAIL'}`,
+    )
+    const local = await serveLatency(undefined, 20)
+    const queued = await serveLatency(redis.url.replace(/\/0$/, '/6'), 20)
+    const overhead = median(queued) - median(local)
+    console.log(
+      `serve latency  in-process median ${median(local).toFixed(1)} ms, --queue (1 worker) median ${median(queued).toFixed(1)} ms (20 each)`,
+    )
+    console.log(
+      `serve --queue overhead ${overhead.toFixed(1)} ms per request (target <= 15 ms) -> ${overhead <= 15 ? 'PASS' : 'FAIL'}; ${load()}`,
+    )
+  } finally {
+    await redis.close()
+    await anvil.stop()
+    rmSync(scratch, { recursive: true, force: true })
+  }
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import { addOptionGroups, deploymentOptions, queueOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
 
 /** `imo requests set-fee ETH` / `set-timeout SECONDS`: the owner changes the terms of new requests. */
 function setTermCommand(term: 'fee' | 'timeout'): Command {
@@ -41,19 +41,58 @@ function setTermCommand(term: 'fee' | 'timeout'): Command {
   )
 }
 
+/** `imo requests retry [REQUEST_ID] --queue URL`: failed inference jobs back to the queue. */
+function retryCommand(): Command {
+  const command = new Command('retry')
+    .summary('run failed inference jobs of `imo serve --queue` again')
+    .description(
+      "move the job of REQUEST_ID (or, without it, every job) from the inference queue's failed set back to the " +
+        'queue: a worker runs it again and `imo serve --queue` fulfils the request when it completes. The failed set ' +
+        'is listed by `imo requests --open --queue URL` and `imo status --queue URL`. Exit 2 when REQUEST_ID has no failed job.',
+    )
+    .argument('[REQUEST_ID]', 'the request whose failed job to retry (default: all failed jobs)')
+  addOptionGroups(command, { queue: queueOptions.queue })
+  command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
+    // `--queue` after `retry` may be parsed by the parent (`imo requests` takes --queue too).
+    const values = cmd.optsWithGlobals() as { queue?: string }
+    const { InputNeededError, UsageError } = await import('../errors.js')
+    const { parseWhole } = await import('../chain/format.js')
+    if (!values.queue) throw new InputNeededError('--queue', 'queue URL', 'IMO_QUEUE')
+    const requestId = id === undefined ? undefined : parseWhole(id, 'REQUEST_ID')
+    const { retryFailedJobs } = await import('../queue/readQueueState.js')
+    const { printResult } = await import('../cli/ui.js')
+    const result = await retryFailedJobs(values.queue, requestId)
+    if (requestId !== undefined && result.retried === 0)
+      throw new UsageError(`request ${requestId} has no job in the failed set of ${result.queue}`, {
+        hint: 'imo requests --open --queue URL lists the failed set',
+      })
+    printResult({ ...result, ...(requestId !== undefined ? { requestId: String(requestId) } : {}) }, (r) =>
+      r.retried === 0
+        ? `the failed set of ${r.queue} is empty; nothing to retry`
+        : `${r.retried} failed job${r.retried === 1 ? '' : 's'} back in the queue of ${r.queue}`,
+    )
+  })
+  return withExamples(command, [
+    'imo requests retry 12 --queue redis://10.0.0.5:6379/0',
+    'IMO_QUEUE=redis://10.0.0.5:6379/0 imo requests retry --json',
+  ])
+}
+
 /** `imo requests [--open] [--mine]`: the collection's paid requests, newest first. */
 export function requestsCommand(): Command {
   const command = new Command('requests')
     .summary('list paid requests (and, for the owner, set their fee and timeout)')
     .description(
       "list the collection's paid requests, newest first: id, status, fee, requester, recipient, expiry, prompt. " +
+        'With --queue (the Redis of `imo serve --queue`), also the inference queue: job counts, the failed set ' +
+        '(retry with `imo requests retry`) and workers that refused work. ' +
         'Subcommands set-fee and set-timeout change the terms of new requests (owner only).',
     )
     .addOption(new Option('--open', 'only open requests (not yet fulfilled or refunded)'))
     .addOption(new Option('--mine', 'only requests made by the signer (or --address)'))
     .addOption(new Option('--address <ADDRESS>', 'with --mine: this requester instead of the signer'))
     .addOption(new Option('--limit <N>', 'at most N requests, newest first (default 1000)'))
-  addOptionGroups(command, rpcOptions, signerOptions, deploymentOptions)
+  addOptionGroups(command, { queue: queueOptions.queue }, rpcOptions, signerOptions, deploymentOptions)
   command.action(async (_options: unknown, cmd: Command) => {
     const values = cmd.opts()
     const { parseWhole, formatNative } = await import('../chain/format.js')
@@ -77,28 +116,38 @@ export function requestsCommand(): Command {
       ...(limit ? { limit } : {}),
     })
     const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
-    printResult(list, (l) => {
-      const head = `request fee ${fmt(l.terms.feeWei)}, timeout ${l.terms.timeoutSeconds} s; ${l.terms.requestCount} requests, ${fmt(l.terms.openEscrowWei)} escrowed`
-      if (l.requests.length === 0)
-        return `${head}\n(no requests${values.open ? ' open' : ''}${requester ? ` by ${requester}` : ''})`
-      const rows = l.requests.map((r) => [
-        String(r.id),
-        r.expired ? 'expired' : r.status,
-        fmt(r.fee),
-        `${r.requester.slice(0, 10)}…`,
-        `${r.recipient.slice(0, 10)}…`,
-        new Date(r.expiresAt * 1000).toISOString().replace('.000Z', 'Z'),
-        r.prompt.length > 40 ? `${r.prompt.slice(0, 39)}…` : r.prompt,
-      ])
-      return `${head}\n${renderTable(rows, { header: ['id', 'status', 'fee', 'requester', 'recipient', 'expires', 'prompt'], align: ['right'] })}`
-    })
+    const queueState = values.queue ? await (await import('../queue/readQueueState.js')).readQueueState(values.queue) : undefined
+    const { renderQueueState } = await import('../queue/readQueueState.js')
+    const withQueue = (text: string) => (queueState ? `${text}\n${renderQueueState(queueState)}` : text)
+    printResult(queueState ? { ...list, queue: queueState } : list, (l) =>
+      withQueue(
+        (() => {
+          const head = `request fee ${fmt(l.terms.feeWei)}, timeout ${l.terms.timeoutSeconds} s; ${l.terms.requestCount} requests, ${fmt(l.terms.openEscrowWei)} escrowed`
+          if (l.requests.length === 0)
+            return `${head}\n(no requests${values.open ? ' open' : ''}${requester ? ` by ${requester}` : ''})`
+          const rows = l.requests.map((r) => [
+            String(r.id),
+            r.expired ? 'expired' : r.status,
+            fmt(r.fee),
+            `${r.requester.slice(0, 10)}…`,
+            `${r.recipient.slice(0, 10)}…`,
+            new Date(r.expiresAt * 1000).toISOString().replace('.000Z', 'Z'),
+            r.prompt.length > 40 ? `${r.prompt.slice(0, 39)}…` : r.prompt,
+          ])
+          return `${head}\n${renderTable(rows, { header: ['id', 'status', 'fee', 'requester', 'recipient', 'expires', 'prompt'], align: ['right'] })}`
+        })(),
+      ),
+    )
   })
   command.addCommand(setTermCommand('fee'))
   command.addCommand(setTermCommand('timeout'))
+  command.addCommand(retryCommand())
   return withExamples(command, [
     'imo requests --open',
     'imo requests --mine --json',
     'imo requests set-fee 0.002',
     'imo requests set-timeout 7200',
+    'imo requests --open --queue redis://10.0.0.5:6379/0',
+    'imo requests retry 12 --queue redis://10.0.0.5:6379/0',
   ])
 }

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import type { ChainOptionValues } from '../chain/connect.js'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import { addOptionGroups, deploymentOptions, queueOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
 import { mintOptions } from '../mint/options.js'
 
 /** `imo serve`: the operator's node, fulfilling paid requests until Ctrl-C / SIGTERM. */
@@ -14,20 +14,24 @@ export function serveCommand(): Command {
         'recipient (pipelined, through the journal). Resumes after a crash with nothing fulfilled twice or skipped; skips ' +
         'expired or unservable requests and says why; waits out RPC failures; survives reorgs. One log line per event on ' +
         'stderr (JSON lines with --json; the summary is the one JSON document on stdout at the end). Ctrl-C / SIGTERM stop ' +
-        'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise).',
+        'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise). With --queue it is ' +
+        'the dispatcher: each request becomes a job (job id = request id) on a BullMQ queue in Redis, `imo worker` ' +
+        'processes on any machine run the model, and serve re-checks every result before it signs (it alone holds the ' +
+        'key). Jobs that used up their attempts wait in the failed set: `imo requests --open --queue URL` lists them, ' +
+        '`imo requests retry [ID] --queue URL` runs them again.',
     )
     .addOption(new Option('--from-block <N>', 'first block to scan (default: the saved cursor, else the deployment block)'))
     .addOption(new Option('--metrics-port <PORT>', 'serve /metrics (Prometheus) and /healthz on 127.0.0.1:PORT'))
     .addOption(
       new Option(
         '--model <PATH>',
-        "the model (default: the deployment's recorded model path); its hash must equal the deployment's",
+        "the model (default: the deployment's recorded model path); its hash must equal the deployment's (not used with --queue: the workers load it)",
       ),
     )
     .addOption(new Option('--until-idle', 'exit 0 once every open request is served or skipped (for scripts and cron)'))
     .addOption(mintOptions.out)
     .addOption(mintOptions.aigcData)
-  addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  addOptionGroups(command, queueOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (_options: unknown, cmd: Command) => {
     const values = cmd.opts() as ChainOptionValues & {
       fromBlock?: string
@@ -36,6 +40,8 @@ export function serveCommand(): Command {
       untilIdle?: boolean
       out?: string
       aigcData?: 'digest' | 'inline'
+      queue?: string
+      artifactDir?: string
     }
     const { parseWhole } = await import('../chain/format.js')
     const fromBlock = values.fromBlock !== undefined ? parseWhole(values.fromBlock, '--from-block') : undefined
@@ -43,6 +49,7 @@ export function serveCommand(): Command {
       values.metricsPort !== undefined
         ? Number(parseWhole(values.metricsPort, '--metrics-port', { min: 0n, max: 65_535n }))
         : undefined
+    if (values.queue) (await import('../queue/connectRedis.js')).parseQueueUrl(values.queue) // a bad URL fails before the chain is read
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { startServe } = await import('../serve/startServe.js')
     const { printResult } = await import('../cli/ui.js')
@@ -54,6 +61,8 @@ export function serveCommand(): Command {
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       ...(values.out ? { out: values.out } : {}),
       ...(values.aigcData ? { aigcDataMode: values.aigcData } : {}),
+      ...(values.queue ? { queue: values.queue } : {}),
+      ...(values.artifactDir ? { artifactDir: values.artifactDir } : {}),
       untilIdle: Boolean(values.untilIdle),
     })
     let printed = false
@@ -76,5 +85,7 @@ export function serveCommand(): Command {
     'imo serve --confirmations 3 --metrics-port 9464 --json 2>serve.log',
     'imo serve --from-block 1200 --rpc-url https://sepolia.example --account operator',
     'imo serve --until-idle',
+    'imo serve --queue redis://:PASSWORD@10.0.0.5:6379/0 --json 2>serve.log',
+    'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --artifact-dir /mnt/imo-artifacts --metrics-port 9464',
   ])
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions } from '../cli/options.js'
+import { addOptionGroups, deploymentOptions, queueOptions, rpcOptions, signerOptions } from '../cli/options.js'
 
 /** `imo status`: one screen for a deployment. */
 export function statusCommand(): Command {
@@ -9,10 +9,11 @@ export function statusCommand(): Command {
     .description(
       'one screen for a deployment, read at one block: model, token (supply, holders, snapshot timing), pools ' +
         "(pending revenue, live snapshots, redemption), collection, the signer's (or --address's) balance and " +
-        'claimable revenue, and the offering while one is running (imo offer). Reads only; sends nothing.',
+        'claimable revenue, and the offering while one is running (imo offer); with --queue, the inference queue of ' +
+        '`imo serve --queue` (job counts, failed set, refusing workers). Reads only; sends nothing.',
     )
     .addOption(new Option('--address <ADDRESS>', 'show this account instead of the signer'))
-  addOptionGroups(command, rpcOptions, signerOptions, deploymentOptions)
+  addOptionGroups(command, { queue: queueOptions.queue }, rpcOptions, signerOptions, deploymentOptions)
   command.action(async (_options, cmd: Command) => {
     const values = cmd.opts()
     const { connectChain } = await import('../chain/connect.js')
@@ -28,6 +29,8 @@ export function statusCommand(): Command {
       sources: (key) => cmd.getOptionValueSource(key),
     })
     const deployment = await loadDeployment(ctx, values.deployment)
+    const { readQueueState, renderQueueState } = await import('../queue/readQueueState.js')
+    const queue = values.queue ? await readQueueState(values.queue) : undefined // a bad queue fails before the long read
     const status = await withSpinner(
       'reading the deployment',
       (progress) => readStatus(ctx, deployment, { ...(holder ? { holder } : {}), onProgress: (text) => progress.update(text) }),
@@ -36,13 +39,20 @@ export function statusCommand(): Command {
     const { readRunningOffering } = await import('../offer/readOffering.js')
     const offering = await readRunningOffering(ctx, values.deployment, holder)
     const { renderOffering } = await import('../offer/renderOffering.js')
-    printResult({ ...status, ...(offering ? { offering } : {}), rpcUrl: displayUrl(ctx.rpcUrl) }, () =>
-      offering ? `${renderStatus(status)}\n\nOffering\n${renderOffering(offering, ctx.nativeSymbol)}` : renderStatus(status),
+    printResult(
+      { ...status, ...(offering ? { offering } : {}), ...(queue ? { queue } : {}), rpcUrl: displayUrl(ctx.rpcUrl) },
+      () =>
+        [
+          renderStatus(status),
+          ...(offering ? [`\nOffering\n${renderOffering(offering, ctx.nativeSymbol)}`] : []),
+          ...(queue ? [`\nQueue\n${renderQueueState(queue)}`] : []),
+        ].join('\n'),
     )
   })
   return withExamples(command, [
     'imo status',
     'imo status --address 0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+    'imo status --queue redis://10.0.0.5:6379/0',
     'imo status --json --rpc-url https://sepolia.example --deployment .imo/deployments/11155111/default.json',
   ])
 }

@@ -21,8 +21,9 @@ import { checkWorkerResult, type WorkerOutput, WorkerResultError } from './worke
 export interface OpenInferenceQueueOptions {
   /** `redis://HOST:PORT/DB`. */
   url: string
-  /** The deployment's model hash: every job carries it, workers with another model refuse. */
-  modelHash: Bytes32
+  /** The deployment's model hash: every job carries it, workers with another model refuse. Needed to
+   * enqueue; a handle that only lists or retries (`imo requests --queue`) may leave it out. */
+  modelHash?: Bytes32
   /** The folder shared with the workers' `--artifact-dir`, for artifacts over the inline limit. */
   artifactDir?: string
   /** How often the completed/failed sets and the refusals are swept (default 5000 ms). */
@@ -97,6 +98,8 @@ export interface InferenceQueue {
   /** Starts handing outcomes to `handler` (one handler; call once). Outcomes of one job never overlap. */
   collect(handler: (outcome: InferenceOutcome) => void | Promise<void>): void
   listFailed(): Promise<FailedInference[]>
+  /** Where a request's job is (BullMQ's state: waiting, active, delayed, completed, failed...), or `unknown`. */
+  stateOf(requestId: bigint | number | string): Promise<string>
   /** Moves a failed job (or all, without an id) back to the queue; returns how many. */
   retryFailed(requestId?: bigint | number | string): Promise<number>
   /** Workers that refused work because their model's hash was not the job's. */
@@ -255,11 +258,13 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
         return value === 1
       })
       if (collected) return { jobId, status: 'collected' }
+      const modelHash = input.modelHash ?? options.modelHash
+      if (!modelHash) throw new Error('enqueueInference needs a model hash (openInferenceQueue without modelHash)')
       const data: InferenceJobData = {
         requestId: String(BigInt(String(input.requestId))),
         prompt: input.prompt,
         recipient: input.recipient,
-        modelHash: input.modelHash ?? options.modelHash,
+        modelHash,
         aigcDataMode: input.aigcDataMode ?? 'digest',
         enqueuedAt: Date.now(),
         ...(input.meta ? { meta: input.meta } : {}),
@@ -299,6 +304,10 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
           attemptsMade: job.attemptsMade,
           failedAt: job.finishedOn,
         }))
+    },
+
+    async stateOf(requestId) {
+      return queue.getJobState(jobIdOf(requestId))
     },
 
     async retryFailed(requestId) {

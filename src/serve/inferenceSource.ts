@@ -1,8 +1,9 @@
 /**
  * "Get an inference result for a request" behind one small interface, so that `imo serve` does not
- * care where the model runs: in this process (createLocalInference, the default) or, later, on
- * BullMQ workers behind `--queue redis://…` (job id = request id; src/queue/). Whatever the source,
- * the result is a MintItem: the record and the bytes the chain gets, with the folder its files go to.
+ * care where the model runs: in this process (createLocalInference, the default, one inference at a
+ * time) or on BullMQ workers behind `--queue redis://…` (createQueueInference in queueInference.ts:
+ * job id = request id, many jobs in flight). Whatever the source, the result is a MintItem: the record
+ * and the bytes the chain gets, with the folder its files go to.
  */
 import type { Hex } from 'viem'
 import type { AigcDataMode } from '../inference/erc7007.js'
@@ -14,6 +15,16 @@ export interface InferenceJob {
   /** The prompt as UTF-8 text (requests with other bytes are skipped before they get here). */
   prompt: string
   promptHash: Hex
+  /** The request's recipient (a queued job carries it along; the attestation is bound to it). */
+  recipient?: Hex
+}
+
+/**
+ * infer() rejects with this when the job has used up its attempts and waits in the queue's failed set:
+ * serve reports the request as failed but keeps it (and its cursor block) until a retry brings a result.
+ */
+export class ParkedInferenceError extends Error {
+  override name = 'ParkedInferenceError'
 }
 
 /** The model's output for a job, ready for mintRecords (without its `request`, which serve adds). */
@@ -27,6 +38,13 @@ export interface InferenceOutcome {
 export interface InferenceSource {
   /** The model hash every result is made with (checked against the collection at start). */
   readonly modelHash: Hex
+  /** How many infer() calls serve may have running at once (default 1: the local source). */
+  readonly capacity?: number
+  /**
+   * Registers the one listener for results that arrive when nobody waits for them (a job of the failed
+   * set retried by the operator, `imo requests retry`): serve then re-checks that request and asks again.
+   */
+  onAvailable?(listener: (requestId: bigint) => void): void
   /** Runs (or obtains) the model's output on one job's prompt. */
   infer(job: InferenceJob): Promise<InferenceOutcome>
   /** Releases what the source holds. */

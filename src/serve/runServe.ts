@@ -28,7 +28,7 @@ import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import { ImoError } from '../errors.js'
 import type { MintItem } from '../mint/mintRecords.js'
-import type { InferenceSource } from './inferenceSource.js'
+import { type InferenceSource, ParkedInferenceError } from './inferenceSource.js'
 import type { ServeMetrics } from './serveMetrics.js'
 
 /** Blocks a settled request stays watched for reorgs (and the cursor lags behind it). */
@@ -44,7 +44,21 @@ export const STOP_GRACE_MS = 1500
 
 /** One log line's worth: what happened to which request. */
 export interface ServeEvent {
-  event: 'start' | 'seen' | 'fulfilled' | 'skipped' | 'failed' | 'reorg' | 'rpc-error' | 'retry' | 'stop' | 'warning'
+  event:
+    | 'start'
+    | 'seen'
+    | 'fulfilled'
+    | 'skipped'
+    | 'failed'
+    | 'reorg'
+    | 'rpc-error'
+    | 'retry'
+    | 'stop'
+    | 'warning'
+    /** `--queue`: Redis lost or back. */
+    | 'queue'
+    /** `--queue`: a worker refused work (its model is not the deployment's). */
+    | 'refused'
   requestId?: string
   message: string
   [key: string]: unknown
@@ -80,7 +94,8 @@ export interface ServeSummary {
   nextBlock: bigint
 }
 
-type Phase = 'new' | 'queued' | 'inferring' | 'ready' | 'sending' | 'settled'
+/** `parked`: its queued job used up its attempts (failed set); it waits for `imo requests retry`. */
+type Phase = 'new' | 'queued' | 'inferring' | 'parked' | 'ready' | 'sending' | 'settled'
 
 interface Tracked {
   id: bigint
@@ -97,6 +112,8 @@ interface Tracked {
   solo: boolean
   /** Why its last fulfilment failed (simulation or revert): it is re-checked, then failed unless gone. */
   lastError?: string
+  /** How long its inference took, as the source measured it (logged with the fulfilment). */
+  inferenceMs?: number
 }
 
 /** Waits `ms`, or less when `signal` aborts; the abort listener goes with the wait (one per round would pile up). */
@@ -168,7 +185,6 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
   let head = 0n
   let backoffMs = 0
   let sending: Promise<void> | undefined
-  let inferring: Promise<void> | undefined
   let fatal: unknown
 
   const settle = (
@@ -393,25 +409,60 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     }
   }
 
-  // Inference runs beside the follow loop: one job at a time (the source decides its own parallelism).
+  // Inference runs beside the follow loop: up to the source's capacity at once (the local source: one;
+  // a queue: many jobs in flight, the workers decide the parallelism).
   const queue: Array<{ t: Tracked; prompt: string }> = []
-  const pumpInference = async (): Promise<void> => {
-    while (queue.length > 0 && !options.signal?.aborted) {
-      const { t, prompt } = queue.shift()!
-      if (t.phase !== 'queued' || tracked.get(t.id) !== t) continue
-      t.phase = 'inferring'
-      try {
-        const { item, inferenceMs } = await options.source.infer({ requestId: t.id, prompt, promptHash: t.promptHash })
-        metrics?.inferenceSeconds.observe(inferenceMs / 1000)
-        if (t.phase !== 'inferring') continue // reorganised away meanwhile
-        t.item = { ...item, request: { id: t.id, recipient: t.recipient! } }
-        t.phase = 'ready'
-      } catch (error) {
-        metrics?.failed.inc()
-        settle(t, 'failed', `request ${t.id}: inference failed: ${(error as ImoError).shortMessage ?? (error as Error).message}`)
+  const capacity = Math.max(1, options.source.capacity ?? 1)
+  const running = new Set<Promise<void>>()
+  const inferOne = async (t: Tracked, prompt: string): Promise<void> => {
+    t.phase = 'inferring'
+    try {
+      const { item, inferenceMs } = await options.source.infer({
+        requestId: t.id,
+        prompt,
+        promptHash: t.promptHash,
+        ...(t.recipient ? { recipient: t.recipient } : {}),
+      })
+      metrics?.inferenceSeconds.observe(inferenceMs / 1000)
+      if (t.phase !== 'inferring' || tracked.get(t.id) !== t) return // reorganised away meanwhile
+      t.inferenceMs = Math.round(inferenceMs * 10) / 10
+      t.item = { ...item, request: { id: t.id, recipient: t.recipient! } }
+      t.phase = 'ready'
+    } catch (error) {
+      if (options.signal?.aborted || t.phase !== 'inferring' || tracked.get(t.id) !== t) return
+      metrics?.failed.inc()
+      const reason = (error as ImoError).shortMessage ?? (error as Error).message
+      if (error instanceof ParkedInferenceError) {
+        // Kept (the cursor stays at its block) until a retry of its job brings a result.
+        t.phase = 'parked'
+        summary.failed++
+        log({ event: 'failed', requestId: String(t.id), message: `request ${t.id}: inference failed: ${reason}`, parked: true })
+        return
       }
+      settle(t, 'failed', `request ${t.id}: inference failed: ${reason}`)
     }
   }
+  /** Starts queued inferences while there is room; true when any is running. */
+  const pumpInference = (): boolean => {
+    while (queue.length > 0 && running.size < capacity && !options.signal?.aborted) {
+      const { t, prompt } = queue.shift()!
+      if (t.phase !== 'queued' || tracked.get(t.id) !== t) continue
+      const run: Promise<void> = inferOne(t, prompt)
+        .catch((error: unknown) => {
+          fatal = error
+        })
+        .finally(() => running.delete(run))
+      running.add(run)
+    }
+    return running.size > 0
+  }
+  options.source.onAvailable?.((id) => {
+    const t = tracked.get(id)
+    if (t?.phase !== 'parked') return
+    t.phase = 'new' // re-checked on chain, then asked again: the source hands over the result it holds
+    t.retryAt = 0
+    log({ event: 'retry', requestId: String(id), message: `request ${id}: its retried job has a result; re-checking it` })
+  })
 
   /** Fulfils the ready requests, pipelined (a request that failed in a batch goes alone next time). */
   const send = async (batch: Tracked[]): Promise<void> => {
@@ -451,6 +502,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
             ...(outcome.txHash ? { tx: outcome.txHash } : {}),
             block: String(block),
             status: outcome.status,
+            ...(t.inferenceMs !== undefined ? { inferenceMs: t.inferenceMs } : {}),
           },
         )
         t.settledBlock = block
@@ -574,14 +626,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         await sleep(backoffMs, options.signal)
         continue
       }
-      if (!inferring && queue.length > 0)
-        inferring = pumpInference()
-          .catch((error: unknown) => {
-            fatal = error
-          })
-          .finally(() => {
-            inferring = undefined
-          })
+      const inferring = pumpInference()
       if (!sending) {
         const ready = [...tracked.values()].filter((t) => t.phase === 'ready').sort((a, b) => (a.id < b.id ? -1 : 1))
         const solo = ready.find((t) => t.solo)
@@ -595,18 +640,21 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
               sending = undefined
             })
       }
-      const active = [...tracked.values()].some((t) => t.phase !== 'settled')
+      const active = [...tracked.values()].some((t) => t.phase !== 'settled' && t.phase !== 'parked')
       if (options.untilIdle && !active && !sending && !inferring && scannedTo >= head - BigInt(options.confirmations) + 1n) break
       await sleep(backoffMs > 0 ? backoffMs : pollMs, options.signal)
     }
+    // A local inference ends soon; a queued one may wait for a worker: the job stays in the queue and
+    // the next run collects it, so a stop does not wait for it.
+    const inferences = capacity === 1 ? Promise.allSettled(running) : undefined
     if (options.signal?.aborted) {
       const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
-      await Promise.race([Promise.all([sending, inferring]), grace])
+      await Promise.race([Promise.all([sending, inferences]), grace])
       if (sending)
         log({ event: 'stop', message: 'stopping with a fulfilment in flight: it is journalled, the next run completes it' })
     } else {
       await sending
-      await inferring
+      await inferences
     }
     if (fatal) throw fatal
   } finally {

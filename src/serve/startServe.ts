@@ -1,10 +1,11 @@
 /**
  * The opening of `imo serve` (and of the demo's in-process serve): checks that the signer is an
- * attester (else exit 2) and that the model is the collection's, warns when the request fee does not
+ * attester (else exit 2) and that the model is the collection's (or, with `queue`, that the Redis is
+ * usable: the workers check their model), warns when the request fee does not
  * cover a fulfilment's gas at the current price, starts the metrics server when asked, and runs the
  * loop with one log line per event on stderr (JSON lines with --json).
  */
-import type { Address } from 'viem'
+import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
@@ -25,6 +26,12 @@ export interface StartServeOptions {
   log?: (event: ServeEvent) => void
   pollMs?: number
   stateRoot?: string
+  /** `redis://HOST:PORT/DB`: dispatch inference to `imo worker` processes through this queue. */
+  queue?: string
+  /** With `queue`: the folder shared with the workers' --artifact-dir. */
+  artifactDir?: string
+  /** With `queue`: how often the queue's completed and failed sets are swept (default 5000 ms). */
+  queueSweepMs?: number
 }
 
 export interface Serving {
@@ -71,21 +78,17 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
         hint: `sign with an attester key, or have the collection's owner call addAttester(${account.address})`,
       },
     )
-  const modelPath = options.modelPath ?? deployment.model?.path
-  if (!modelPath) throw new UsageError('no model to serve: pass --model PATH (the deployment records none)')
-  const { createLocalInference } = await import('./inferenceSource.js')
-  const source = await createLocalInference({
-    modelPath,
-    outRoot: options.out ?? 'out',
-    ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
-  })
-  if (source.modelHash.toLowerCase() !== deployment.modelHash.toLowerCase())
-    throw new UsageError(
-      `the model ${modelPath} hashes to ${source.modelHash}, but the collection is bound to ${deployment.modelHash}`,
-      {
-        hint: "pass the deployment's model with --model PATH",
-      },
-    )
+  const source = options.queue
+    ? await (await import('./queueInference.js')).createQueueInference({
+        url: options.queue,
+        modelHash: deployment.modelHash as Hex,
+        outRoot: options.out ?? 'out',
+        ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+        ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
+        ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
+        log,
+      })
+    : await localSource(deployment, options)
   const gasPrice = await ctx.publicClient.getGasPrice().catch(() => undefined)
   if (gasPrice !== undefined && feeWei < gasPrice * FULFIL_GAS_ESTIMATE)
     log({
@@ -127,6 +130,27 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
   }
 }
 
+/** The in-process source: the model at --model (or the deployment's), which must hash to the deployment's. */
+async function localSource(deployment: Deployment, options: StartServeOptions) {
+  const { UsageError } = await import('../errors.js')
+  const modelPath = options.modelPath ?? deployment.model?.path
+  if (!modelPath) throw new UsageError('no model to serve: pass --model PATH (the deployment records none)')
+  const { createLocalInference } = await import('./inferenceSource.js')
+  const source = await createLocalInference({
+    modelPath,
+    outRoot: options.out ?? 'out',
+    ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+  })
+  if (source.modelHash.toLowerCase() !== deployment.modelHash.toLowerCase())
+    throw new UsageError(
+      `the model ${modelPath} hashes to ${source.modelHash}, but the collection is bound to ${deployment.modelHash}`,
+      {
+        hint: "pass the deployment's model with --model PATH",
+      },
+    )
+  return source
+}
+
 /** One line per event on stderr: JSON lines with --json, else `time  text`. */
 async function consoleLog(): Promise<(event: ServeEvent) => void> {
   const { uiSettings, color } = await import('../cli/ui.js')
@@ -138,11 +162,11 @@ async function consoleLog(): Promise<(event: ServeEvent) => void> {
       process.stderr.write(`${redact(JSON.stringify(JSON.parse(toJson({ at, ...event }))))}\n`)
       return
     }
-    if (uiSettings().quiet && event.event !== 'failed' && event.event !== 'warning') return
+    if (uiSettings().quiet && event.event !== 'failed' && event.event !== 'warning' && event.event !== 'refused') return
     const tint =
       event.event === 'failed' || event.event === 'rpc-error'
         ? color.red
-        : event.event === 'skipped' || event.event === 'warning' || event.event === 'reorg'
+        : event.event === 'skipped' || event.event === 'warning' || event.event === 'reorg' || event.event === 'refused'
           ? color.yellow
           : (s: string) => s
     process.stderr.write(`${redact(`${color.dim(at)} ${tint(event.message)}`)}\n`)

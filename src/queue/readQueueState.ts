@@ -1,0 +1,70 @@
+/**
+ * What `imo requests --open --queue URL` and `imo status --queue URL` show of the inference queue: job
+ * counts, the failed set (jobs that used up their attempts, waiting for `imo requests retry`), and the
+ * workers that refused work. Reads only.
+ */
+import { type FailedInference, openInferenceQueue, type QueueCounts } from './openInferenceQueue.js'
+import type { Refusal } from './refusals.js'
+
+export interface QueueState {
+  /** The URL, password hidden. */
+  queue: string
+  counts: QueueCounts
+  failed: FailedInference[]
+  refusals: Refusal[]
+}
+
+/**
+ * Checks the Redis and reads the queue's state.
+ * @throws RpcError (6) / UsageError (2) when the Redis cannot be used (checkRedis).
+ * @example
+ * import { readQueueState } from './queue/readQueueState.js'
+ * const state = await readQueueState('redis://10.0.0.5:6379/0')
+ * state.failed[0] // { requestId: '12', reason: '…', attemptsMade: 3, … }
+ */
+export async function readQueueState(url: string): Promise<QueueState> {
+  const queue = await openInferenceQueue({ url })
+  try {
+    const [counts, failed, refusals] = await Promise.all([queue.counts(), queue.listFailed(), queue.listRefusals()])
+    return { queue: queue.display, counts, failed, refusals }
+  } finally {
+    await queue.close()
+  }
+}
+
+/**
+ * Moves a failed job (or, without an id, every failed job) back to the queue: a worker runs it again
+ * and the dispatcher (`imo serve --queue`) fulfils the request when it completes.
+ * @returns how many jobs went back.
+ * @example
+ * await retryFailedJobs('redis://10.0.0.5:6379/0', 12n) // 1
+ */
+export async function retryFailedJobs(url: string, requestId?: bigint): Promise<{ queue: string; retried: number }> {
+  const queue = await openInferenceQueue({ url })
+  try {
+    return { queue: queue.display, retried: await queue.retryFailed(requestId) }
+  } finally {
+    await queue.close()
+  }
+}
+
+/**
+ * The queue's state as text lines (for the human output of requests and status).
+ * @example
+ * renderQueueState(state) // 'queue redis://10.0.0.5:6379/0: 3 waiting, 2 active, 0 delayed, 1 failed\n  failed request 12 …'
+ */
+export function renderQueueState(state: QueueState): string {
+  const c = state.counts
+  const lines = [
+    `queue ${state.queue}: ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed, ${c.completed} awaiting collection, ${c.failed} failed`,
+  ]
+  for (const f of state.failed)
+    lines.push(
+      `  failed  request ${f.requestId} after ${f.attemptsMade} attempt${f.attemptsMade === 1 ? '' : 's'}: ${f.reason} (imo requests retry ${f.requestId})`,
+    )
+  for (const r of state.refusals)
+    lines.push(
+      `  refused worker ${r.worker.id} at ${new Date(r.at).toISOString()}: its model hashes to ${r.workerModelHash}, not ${r.expectedModelHash}`,
+    )
+  return lines.join('\n')
+}

@@ -1,0 +1,385 @@
+/**
+ * `imo serve --queue` end to end: a real anvil, a real redis-server, spawned `imo worker` processes on
+ * the bundled cppn model (real onnxruntime) and a spawned `imo serve --queue` dispatcher. Requests are
+ * sent straight from test accounts; "exactly once" is counted on chain (Fulfilled events per request).
+ */
+import assert from 'node:assert/strict'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { Queue } from 'bullmq'
+import { type Address, createPublicClient, createWalletClient, http, type PublicClient, parseAbiItem, toHex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { aigcCollectionAbi } from '../contracts-abi/index.js'
+import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
+import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
+import { type CliResult, repoRoot, runCli } from './helpers/runCli.js'
+import { type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
+import { freePort, startRedis, type TestRedis } from './helpers/startRedis.js'
+
+const CPPN = join(repoRoot, 'models', 'cppn')
+const FEE = 1_000_000_000_000_000n
+let anvil: Anvil
+let client: PublicClient
+let root: string
+
+interface Deployed {
+  dir: string
+  collection: Address
+  /** The anvil account that deployed it (owner and attester: serve signs with it). */
+  signer: number
+}
+
+const key = (index: number) => anvil.accounts[index]!.privateKey as `0x${string}`
+const imo = (dir: string, args: string[], env: Record<string, string | undefined> = {}) =>
+  runCli([...args, '--rpc-url', anvil.rpcUrl], { cwd: dir, env: { IMO_PRIVATE_KEY: key(0), ...env } })
+
+/** The environment of a command signed by the deployment's own account. */
+const signedBy = (d: Deployed) => ({ IMO_PRIVATE_KEY: key(d.signer) })
+
+/**
+ * A deployment of `model` in its own working folder (own .imo: journal, cursor, deployment file), by
+ * its own account (each folder's journal owns its signer's nonces).
+ */
+async function deploy(model: string, signer: number): Promise<Deployed> {
+  const dir = mkdtempSync(join(root, 'deploy-'))
+  const args = ['deploy', '--model', model, '--name', 'Q', '--symbol', 'Q', '--supply', '1000', '--request-timeout', '3600']
+  const result = await imo(dir, [...args, '--json'], { IMO_PRIVATE_KEY: key(signer) })
+  assert.equal(result.code, 0, result.stderr)
+  const file = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8'))
+  return { dir, collection: file.aigcCollection.address, signer }
+}
+
+/** Sends `count` requests from accounts 1..3 (round robin, pipelined per account); their ids. */
+async function request(collection: Address, prompts: string[]): Promise<bigint[]> {
+  const senders = [1, 2, 3].map((i) =>
+    createWalletClient({ account: privateKeyToAccount(key(i)), transport: http(anvil.rpcUrl) }),
+  )
+  const nonces = await Promise.all(senders.map((s) => client.getTransactionCount({ address: s.account.address })))
+  const hashes = await Promise.all(
+    prompts.map((prompt, i) => {
+      const sender = senders[i % 3]!
+      return sender.writeContract({
+        address: collection,
+        abi: aigcCollectionAbi,
+        functionName: 'request',
+        args: [toHex(new TextEncoder().encode(prompt)), anvil.accounts[4]!.address],
+        value: FEE,
+        nonce: nonces[i % 3]! + Math.floor(i / 3),
+        gas: 500_000n,
+        chain: null,
+      } as never)
+    }),
+  )
+  const ids: bigint[] = []
+  for (const hash of hashes) {
+    const receipt = await client.waitForTransactionReceipt({ hash })
+    assert.equal(receipt.status, 'success')
+    const log = receipt.logs.find((l) => l.address.toLowerCase() === collection.toLowerCase())!
+    ids.push(BigInt(log.topics[1]!))
+  }
+  return ids
+}
+
+const fulfilledEvent = parseAbiItem('event Fulfilled(uint256 indexed requestId, uint256 indexed tokenId)')
+/** Fulfilled events on chain per request id. */
+async function fulfilments(collection: Address): Promise<Map<bigint, number>> {
+  const logs = await client.getLogs({ address: collection, event: fulfilledEvent, fromBlock: 0n })
+  const counts = new Map<bigint, number>()
+  for (const log of logs) counts.set(log.args.requestId!, (counts.get(log.args.requestId!) ?? 0) + 1)
+  return counts
+}
+
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await fn()
+    if (value !== undefined && value !== false) return value as T
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+const allFulfilledOnce = async (collection: Address, ids: bigint[]) => {
+  const counts = await fulfilments(collection)
+  return ids.every((id) => counts.get(id) === 1)
+}
+const assertExactlyOnce = async (collection: Address, ids: bigint[]) => {
+  const counts = await fulfilments(collection)
+  for (const id of ids) assert.equal(counts.get(id), 1, `request ${id} fulfilled ${counts.get(id) ?? 0} times`)
+  for (const id of ids) {
+    const request = (await client.readContract({
+      address: collection,
+      abi: aigcCollectionAbi,
+      functionName: 'getRequest',
+      args: [id],
+    })) as { status: number }
+    assert.equal(request.status, 2, `request ${id} is fulfilled`)
+  }
+}
+
+const worker = (url: string, args: string[] = ['--model', CPPN], env: Record<string, string | undefined> = {}) =>
+  spawnImo(['worker', '--queue', url, ...args], { readyEvent: 'ready', env })
+const serve = (d: Deployed, url: string, extra: string[] = []) =>
+  spawnImo(['serve', '--queue', url, '--rpc-url', anvil.rpcUrl, ...extra], {
+    cwd: d.dir,
+    env: { IMO_PRIVATE_KEY: key(d.signer) },
+    readyEvent: 'start',
+  })
+const database = (redis: TestRedis, db: number) => redis.url.replace(/\/0$/, `/${db}`)
+const said = (s: SpawnedImo, event: string) => s.lines.filter((l) => l.event === event).map((l) => String(l.message))
+
+before(async () => {
+  anvil = await startAnvil()
+  client = createPublicClient({ transport: http(anvil.rpcUrl) }) as PublicClient
+  root = mkdtempSync(join(tmpdir(), 'imo-serve-queue-'))
+})
+after(async () => {
+  await anvil?.stop()
+  rmSync(root, { recursive: true, force: true })
+})
+
+describe('imo serve --queue (real anvil, real Redis, spawned workers)', () => {
+  let redis: TestRedis
+  let cppn: Deployed
+  before(async () => {
+    redis = await startRedis({ persistence: true })
+    cppn = await deploy(CPPN, 0)
+  })
+  after(() => redis.close())
+
+  it('100 requests, 3 workers, one SIGKILLed mid-job: every request fulfilled exactly once on chain', async () => {
+    const url = database(redis, 1)
+    const workers = [worker(url), worker(url), worker(url)]
+    const dispatcher = serve(cppn, url)
+    const probe = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port, db: 1 }, prefix: QUEUE_PREFIX })
+    try {
+      await Promise.all([...workers.map((w) => w.ready), dispatcher.ready])
+      const ids = await request(
+        cppn.collection,
+        Array.from({ length: 100 }, (_, i) => `queued pattern ${i}`),
+      )
+      await until('10 fulfilments', async () => (await fulfilments(cppn.collection)).size >= 10, 120_000)
+      // Freeze the victim before looking: a job it holds while stopped cannot complete under our eyes.
+      const victim = workers[0]!
+      const name = `${hostname()}:${victim.pid}`
+      let killedJob: string | undefined
+      for (const deadline = Date.now() + 30_000; !killedJob && Date.now() < deadline; ) {
+        victim.child.kill('SIGSTOP')
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        const mine = (await probe.getActive()).find((job) => job.processedBy === name)
+        if (mine) {
+          victim.child.kill('SIGKILL')
+          killedJob = mine.id
+        } else {
+          victim.child.kill('SIGCONT')
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
+        }
+      }
+      assert.ok(killedJob, 'the victim never held a job')
+      await victim.exited
+      await until('all 100 fulfilled', () => allFulfilledOnce(cppn.collection, ids), 240_000)
+      await new Promise((resolve) => setTimeout(resolve, 2500)) // more sweeps and rounds: nothing sent twice
+      await assertExactlyOnce(cppn.collection, ids)
+      const killedId = killedJob!.replace('request-', '')
+      assert.ok(
+        dispatcher.lines.some((l) => l.event === 'fulfilled' && l.requestId === killedId),
+        'the killed job was fulfilled by the dispatcher',
+      )
+      assert.equal(dispatcher.lines.filter((l) => l.event === 'fulfilled').length, 100)
+      assert.equal(dispatcher.lines.filter((l) => l.event === 'failed').length, 0, said(dispatcher, 'failed').join('; '))
+      // The dispatcher holds the key: it never reaches a worker (nor their logs).
+      for (const w of workers) assert.ok(!JSON.stringify(w.lines).includes(key(0).slice(2)))
+      assert.equal(await stopImo(dispatcher), 0)
+      assert.equal(JSON.parse(dispatcher.stdout).fulfilled, 100)
+    } finally {
+      await Promise.all([...workers.map(stopImo), stopImo(dispatcher)])
+      await probe.close()
+    }
+  })
+
+  it('Redis stopped for 5 s mid-run, then the dispatcher SIGKILLed and restarted: nothing lost or fulfilled twice', async () => {
+    const url = database(redis, 2)
+    const workers = [worker(url), worker(url)]
+    let dispatcher = serve(cppn, url)
+    try {
+      await Promise.all([...workers.map((w) => w.ready), dispatcher.ready])
+      const ids = await request(
+        cppn.collection,
+        Array.from({ length: 40 }, (_, i) => `restart pattern ${i}`),
+      )
+      await until(
+        '5 fulfilments',
+        async () =>
+          ids.filter((id) => dispatcher.lines.some((l) => l.requestId === String(id) && l.event === 'fulfilled')).length >= 5,
+        120_000,
+      )
+      await redis.stop()
+      await new Promise((resolve) => setTimeout(resolve, 5000))
+      await redis.restart()
+      await until(
+        'the dispatcher to see Redis back',
+        () => said(dispatcher, 'queue').some((m) => /Redis is back/.test(m)),
+        60_000,
+      )
+      assert.ok(
+        said(dispatcher, 'queue').some((m) => /lost Redis/.test(m)),
+        said(dispatcher, 'queue').join('; '),
+      )
+      // The dispatcher dies mid-run; a new one resumes from the chain, its cursor and its journal.
+      dispatcher.child.kill('SIGKILL')
+      await dispatcher.exited
+      dispatcher = serve(cppn, url)
+      await dispatcher.ready
+      await until('all 40 fulfilled', () => allFulfilledOnce(cppn.collection, ids), 240_000)
+      await new Promise((resolve) => setTimeout(resolve, 2500))
+      await assertExactlyOnce(cppn.collection, ids)
+      for (const w of workers) {
+        assert.equal(w.child.exitCode, null, 'the worker rode out the restart')
+        assert.ok(said(w, 'connection').includes('worker: Redis is back'), said(w, 'connection').join('; '))
+      }
+      assert.equal(dispatcher.lines.filter((l) => l.event === 'failed').length, 0, said(dispatcher, 'failed').join('; '))
+    } finally {
+      await Promise.all([...workers.map(stopImo), stopImo(dispatcher)])
+    }
+  })
+
+  it("a worker with another model refuses; serve reports it; the right worker's result is fulfilled", async () => {
+    const url = database(redis, 3)
+    const other = join(root, 'other-model')
+    cpSync(CPPN, other, { recursive: true })
+    writeFileSync(join(other, 'notes.txt'), 'makes the hash differ\n')
+    const wrong = worker(url, ['--model', other])
+    const dispatcher = serve(cppn, url)
+    let right: SpawnedImo | undefined
+    try {
+      await Promise.all([wrong.ready, dispatcher.ready])
+      const [id] = await request(cppn.collection, ['refused at first'])
+      assert.equal(await wrong.exited, 2)
+      const refused = await until('the refusal in serve', () => dispatcher.lines.find((l) => l.event === 'refused'), 30_000)
+      assert.match(
+        String(refused.message),
+        new RegExp(
+          `^worker .*:${wrong.pid} refuses work: its model hashes to 0x[0-9a-f]{64}, not the deployment's 0x[0-9a-f]{64} \\(job request-${id} put back\\)$`,
+        ),
+      )
+      right = worker(url)
+      await until('the fulfilment', () => allFulfilledOnce(cppn.collection, [id!]), 60_000)
+    } finally {
+      await Promise.all([stopImo(wrong), right ? stopImo(right) : undefined, stopImo(dispatcher)])
+    }
+  })
+})
+
+describe('imo serve --queue: the failed set', () => {
+  it('a job failing every attempt is reported, listed by requests --open and status, retried and then fulfilled', async () => {
+    const redis = await startRedis()
+    // A copy of cppn whose pipeline fails while IMO_TEST_FAIL is set in the worker's environment.
+    const flaky = join(root, 'flaky')
+    cpSync(CPPN, flaky, { recursive: true })
+    const pipeline = join(flaky, 'imo.pipeline.mjs')
+    writeFileSync(
+      pipeline,
+      readFileSync(pipeline, 'utf8').replace(
+        /export (async )?function encode\(([^)]*)\) \{/,
+        (head) => `${head}\n  if (process.env.IMO_TEST_FAIL) throw new Error('the test asks this worker to fail')`,
+      ),
+    )
+    assert.match(readFileSync(pipeline, 'utf8'), /IMO_TEST_FAIL/)
+    const d = await deploy(flaky, 5)
+    const failing = worker(redis.url, ['--model', flaky], { IMO_TEST_FAIL: '1' })
+    const dispatcher = serve(d, redis.url)
+    let healthy: SpawnedImo | undefined
+    try {
+      await Promise.all([failing.ready, dispatcher.ready])
+      const [id] = await request(d.collection, ['fails until retried'])
+      const failed = await until('the failure in serve', () => dispatcher.lines.find((l) => l.event === 'failed'), 60_000)
+      assert.match(
+        String(failed.message),
+        new RegExp(
+          `^request ${id}: inference failed: its job failed 1 time \\(.*the test asks this worker to fail\\); it waits in the failed set: imo requests retry ${id} --queue URL runs it again$`,
+        ),
+      )
+      const listed = await imo(d.dir, ['requests', '--open', '--queue', redis.url, '--json'])
+      assert.equal(listed.code, 0, listed.stderr)
+      const list = JSON.parse(listed.stdout)
+      assert.equal(list.queue.failed.length, 1)
+      assert.equal(list.queue.failed[0].requestId, String(id))
+      assert.equal(list.queue.failed[0].attemptsMade, 1) // a pipeline error is bad input: not retried by BullMQ
+      const human = await imo(d.dir, ['requests', '--open', '--queue', redis.url])
+      assert.match(human.stdout, new RegExp(`failed  request ${id} after 1 attempt: .*\\(imo requests retry ${id}\\)`))
+      const status = await imo(d.dir, ['status', '--queue', redis.url, '--json'])
+      assert.equal(status.code, 0, status.stderr)
+      assert.equal(JSON.parse(status.stdout).queue.counts.failed, 1)
+      const none = await imo(d.dir, ['requests', 'retry', '999', '--queue', redis.url])
+      assert.equal(none.code, 2, none.stderr)
+      assert.match(none.stderr, /^error: request 999 has no job in the failed set of redis:/)
+
+      await stopImo(failing)
+      healthy = worker(redis.url, ['--model', flaky])
+      await healthy.ready
+      const retried = await imo(d.dir, ['requests', 'retry', String(id), '--queue', redis.url, '--json'])
+      assert.equal(retried.code, 0, retried.stderr)
+      assert.equal(JSON.parse(retried.stdout).retried, 1)
+      await until('the retried request fulfilled', () => allFulfilledOnce(d.collection, [id!]), 60_000)
+      const after = JSON.parse((await imo(d.dir, ['status', '--queue', redis.url, '--json'])).stdout)
+      assert.equal(after.queue.counts.failed, 0)
+    } finally {
+      await Promise.all([stopImo(failing), healthy ? stopImo(healthy) : undefined, stopImo(dispatcher)])
+      await redis.close()
+    }
+  })
+})
+
+describe('imo serve --queue: bad queues give one-line errors', () => {
+  let d: Deployed
+  let lru: TestRedis
+  before(async () => {
+    d = await deploy(CPPN, 6)
+    lru = await startRedis({ args: ['--maxmemory-policy', 'allkeys-lru'] })
+  })
+  after(() => lru.close())
+
+  const oneLine = (result: CliResult) => {
+    assert.ok(!/\bat .*\.(js|ts):\d+/.test(result.stderr), `no stack trace: ${result.stderr}`)
+    return result.stderr.trim().split('\n')
+  }
+
+  it('an unreachable URL (exit 6), a non-Redis server (exit 6), Redis without noeviction (exit 2), not a URL (exit 2)', async () => {
+    const port = await freePort()
+    const unreachable = await imo(d.dir, ['serve', '--queue', `redis://127.0.0.1:${port}/0`], signedBy(d))
+    assert.equal(unreachable.code, 6, unreachable.stderr)
+    assert.deepEqual(oneLine(unreachable), [`error: cannot reach Redis at redis://127.0.0.1:${port}/0: connection refused`])
+
+    // anvil's port: an HTTP server, not Redis.
+    const notRedis = await imo(d.dir, ['serve', '--queue', `redis://127.0.0.1:${anvil.port}/0`], signedBy(d))
+    assert.equal(notRedis.code, 6, notRedis.stderr)
+    assert.equal(oneLine(notRedis).length, 1)
+    assert.match(
+      notRedis.stderr,
+      /^error: (redis:\/\/127\.0\.0\.1:\d+\/0 is not a Redis server|cannot reach Redis at .*: the connection was closed)/,
+    )
+
+    const evicting = await imo(d.dir, ['serve', '--queue', lru.url], signedBy(d))
+    assert.equal(evicting.code, 2, evicting.stderr)
+    assert.equal(
+      oneLine(evicting)[0],
+      `error: ${lru.url} runs with maxmemory-policy allkeys-lru; the queue needs maxmemory-policy noeviction (else Redis may evict jobs)`,
+    )
+
+    const notUrl = await imo(d.dir, ['serve', '--queue', 'localhost:6379'], signedBy(d))
+    assert.equal(notUrl.code, 2, notUrl.stderr)
+    assert.match(oneLine(notUrl)[0]!, /^error: --queue "localhost:6379" is not a Redis URL/)
+
+    for (const args of [['requests', 'retry'], ['requests', '--open'], ['status']]) {
+      const result = await imo(d.dir, [...args, '--queue', `redis://127.0.0.1:${port}/0`], signedBy(d))
+      assert.equal(result.code, 6, `${args.join(' ')}: ${result.stderr}`)
+      assert.deepEqual(oneLine(result), [`error: cannot reach Redis at redis://127.0.0.1:${port}/0: connection refused`])
+    }
+  })
+})
