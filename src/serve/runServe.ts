@@ -84,17 +84,16 @@ interface Tracked {
   solo: boolean
 }
 
+/** Waits `ms`, or less when `signal` aborts; the abort listener goes with the wait (serve waits forever). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        resolve()
-      },
-      { once: true },
-    )
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
   })
 
 /** Errors worth waiting out: RPC down (6), not confirmed in time (5), nonce trouble (7). */
