@@ -284,6 +284,8 @@ const rows: Row[] = []
       await new Promise((resolve) => setTimeout(resolve, 2000))
       return vmRssKiB(pid)
     }
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const atStart = vmRssKiB(pid)
     const warmUp = Math.min(100, RSS_COUNT)
     await sendRequests(chain, prompts('R', 0, warmUp))
     const afterWarmUp = await idle(warmUp)
@@ -299,7 +301,7 @@ const rows: Row[] = []
     clearInterval(sampler)
     const ratio = atEnd / afterWarmUp
     console.log(
-      `memory                    serve VmRSS ${(afterWarmUp / 1024).toFixed(1)} MiB after ${warmUp} requests, ${(atEnd / 1024).toFixed(1)} MiB after ${RSS_COUNT} (peak sampled ${(peak / 1024).toFixed(1)} MiB); ratio ${ratio.toFixed(3)}`,
+      `memory                    serve VmRSS ${(atStart / 1024).toFixed(1)} MiB idle at start, ${(afterWarmUp / 1024).toFixed(1)} MiB after ${warmUp} requests, ${(atEnd / 1024).toFixed(1)} MiB after ${RSS_COUNT} (peak sampled ${(peak / 1024).toFixed(1)} MiB); ratio ${ratio.toFixed(3)}`,
     )
     rows.push({
       figure: `serve RSS after ${RSS_COUNT} / after ${warmUp} requests`,
