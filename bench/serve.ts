@@ -1,5 +1,5 @@
 // Benchmark of `imo serve`, the operator's node for paid requests (not a test; run `npm run build`
-// first): npx tsx bench/serve.ts [requests=200] [rssRequests=1000] [latencyRequests=40]
+// first): npx tsx bench/serve.ts [requests=200] [rssRequests=1000] [latencyRequests=40] (0 skips a part)
 // Through the built CLI on local anvil chains with the bundled cppn model (real onnxruntime).
 // 1. Throughput: `requests` requests from 4 accounts (dev accounts 1-4), all on chain first, served by
 //    `imo serve --until-idle` (process start to exit), against `imo infer-and-mint --prompts` of as many
@@ -164,7 +164,7 @@ function startServe(chain: Chain, extra: string[] = []) {
   return { child, lines, exited, count }
 }
 
-async function until(what: string, fn: () => boolean, timeoutMs = 600_000): Promise<void> {
+async function until(what: string, fn: () => boolean, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!fn()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
@@ -188,7 +188,7 @@ console.log(`serve bench: ${COUNT} requests (throughput), ${LATENCY_COUNT} (late
 const rows: Row[] = []
 
 // 1. Throughput, both sides on one chain.
-{
+if (COUNT > 0) {
   const chain = await setUp()
   try {
     writeFileSync(join(chain.dir, 'prompts.txt'), `${prompts('A', 0, COUNT).join('\n')}\n`)
@@ -218,7 +218,7 @@ const rows: Row[] = []
 }
 
 // 2. Latency with one-second blocks.
-{
+if (LATENCY_COUNT > 0) {
   const { loadModel } = await import('../src/inference/loadModel.js')
   const { runInference } = await import('../src/inference/runInference.js')
   const loaded = await loadModel(MODEL)
@@ -273,7 +273,7 @@ const rows: Row[] = []
 }
 
 // 3. Memory over RSS_COUNT requests.
-{
+if (RSS_COUNT > 0) {
   const chain = await setUp()
   const serve = startServe(chain)
   try {
@@ -295,7 +295,8 @@ const rows: Row[] = []
     }, 500)
     for (let from = warmUp; from < RSS_COUNT; from += 100) {
       await sendRequests(chain, prompts('R', from, Math.min(100, RSS_COUNT - from)))
-      await until(`${from} fulfilled`, () => serve.count('fulfilled') >= from)
+      await until(`${from} fulfilled (${serve.count('fulfilled')} so far)`, () => serve.count('fulfilled') >= from)
+      console.log(`  ${serve.count('fulfilled')} fulfilled, VmRSS ${(vmRssKiB(pid) / 1024).toFixed(1)} MiB`)
     }
     const atEnd = await idle(RSS_COUNT)
     clearInterval(sampler)

@@ -340,10 +340,18 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     }
   }
 
-  // Inference runs beside the follow loop: one job at a time (the source decides its own parallelism).
+  // Inference runs beside the follow loop: one job at a time (the source decides its own parallelism),
+  // at most one batch ahead of the sends. A result waiting to be sent holds its whole inference (the
+  // output tensors and files to write, megabytes with the bundled model): unbounded, a burst of requests
+  // grew serve's memory with the backlog (350 MiB after 100 requests, 500 MiB after 300).
   const queue: Array<{ t: Tracked; prompt: string }> = []
+  const readyCount = () => {
+    let count = 0
+    for (const t of tracked.values()) if (t.phase === 'ready') count++
+    return count
+  }
   const pumpInference = async (): Promise<void> => {
-    while (queue.length > 0 && !options.signal?.aborted) {
+    while (queue.length > 0 && !options.signal?.aborted && readyCount() < batchSize) {
       const { t, prompt } = queue.shift()!
       if (t.phase !== 'queued' || tracked.get(t.id) !== t) continue
       t.phase = 'inferring'
@@ -493,7 +501,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         await sleep(backoffMs, options.signal)
         continue
       }
-      if (!inferring && queue.length > 0)
+      if (!inferring && queue.length > 0 && readyCount() < batchSize)
         inferring = pumpInference()
           .catch((error: unknown) => {
             fatal = error
