@@ -90,8 +90,8 @@ const prompts = (side: 'A' | 'R', from: number, count: number) =>
   Array.from({ length: count }, (_, i) => `bench ${side} ${String(from + i).padStart(5, '0')}: a spiral of colour`)
 
 /**
- * Pays the request fee for each prompt, round robin over dev accounts 1-4 (each with its own nonces,
- * sent without waiting, the accounts in parallel); resolves once every request is mined.
+ * Pays the request fee for each prompt, round robin over dev accounts 1-4 (the accounts in parallel, or
+ * one every ~spacingMs); resolves once every request is mined.
  */
 async function sendRequests(chain: Chain, list: string[], spacingMs = 0): Promise<void> {
   const wallets = REQUESTERS.map((index) =>
@@ -124,8 +124,11 @@ async function sendRequests(chain: Chain, list: string[], spacingMs = 0): Promis
       await new Promise((resolve) => setTimeout(resolve, spacingMs * (0.5 + Math.random())))
     }
   } else {
+    // Each account waits for its request's receipt before the next (automine: at once), so a request
+    // never waits behind a nonce gap.
     const lanes = wallets.map(async (_, slot) => {
-      for (let i = slot; i < list.length; i += wallets.length) hashes.push(await send(i))
+      for (let i = slot; i < list.length; i += wallets.length)
+        await chain.client.waitForTransactionReceipt({ hash: await send(i), pollingInterval: 20 })
     })
     await Promise.all(lanes)
   }
@@ -312,6 +315,11 @@ if (RSS_COUNT > 0) {
       target: '0.90-1.10',
       pass: ratio >= 0.9 && ratio <= 1.1,
     })
+  } catch (error) {
+    const other = serve.lines.filter((l) => l.event !== 'seen' && l.event !== 'fulfilled')
+    console.log(`serve: ${serve.count('seen')} seen, ${serve.count('fulfilled')} fulfilled; other lines:`)
+    for (const line of other.slice(-20)) console.log(`  ${JSON.stringify(line)}`)
+    throw error
   } finally {
     serve.child.kill('SIGTERM')
     await serve.exited
