@@ -51,7 +51,7 @@ async function imo(chain: Chain, args: string[]): Promise<{ out: Record<string, 
 
 /** A fresh anvil and folder with the token and collection deployed for the cppn model. */
 async function setUp(blockTime?: number): Promise<Chain> {
-  const anvil = await startAnvil(blockTime !== undefined ? { blockTime } : {})
+  const anvil = await startAnvil({ dieWithParent: true, ...(blockTime !== undefined ? { blockTime } : {}) })
   const dir = mkdtempSync(join(tmpdir(), 'imo-bench-serve-'))
   const env = {
     ...process.env,
