@@ -133,11 +133,13 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     void runCleanups().then((code) => {
       if (code !== 0)
         process.stderr.write(`\n${color.yellow('interrupted')} (${signal}); the journal is intact, re-run to resume\n`)
-      process.exit(code)
+      void flushStdio().then(() => process.exit(code))
     })
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // A reader that went away (`| head`) leaves the rest of the output nowhere to go; not a crash.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
   let exitCode = 0
   try {
     configureUi({ json: wantsJson(argv) })
@@ -146,5 +148,23 @@ export async function main(argv: string[] = process.argv): Promise<never> {
   } catch (error) {
     exitCode = reportError(error)
   }
+  await flushStdio()
   process.exit(exitCode)
+}
+
+/**
+ * Resolves once everything written to stdout and stderr has left the process. Writes to a pipe are
+ * asynchronous, and process.exit drops what is still queued: a --json document over 64 KiB read by a
+ * slow reader (`| jq`, a parent process) was cut short.
+ * @example
+ * await flushStdio()
+ * process.exit(0)
+ */
+function flushStdio(): Promise<void> {
+  const flush = (stream: NodeJS.WriteStream) =>
+    new Promise<void>((resolve) => {
+      if (stream.destroyed || stream.writableLength === 0) return resolve()
+      stream.write('', () => resolve())
+    })
+  return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => undefined)
 }

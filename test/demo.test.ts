@@ -26,7 +26,7 @@ async function waitGone(pid: number, ms = 5000): Promise<boolean> {
 }
 
 describe('imo demo', () => {
-  it('runs the whole loop in under 60 s: 3 mints with fees, 2 proportional claims, a verified token, and stops its devnet', async () => {
+  it('runs the whole loop in under 60 s: 3 mints with fees, a paid request served, 2 proportional claims, a verified token, and stops its devnet', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imo-demo-'))
     try {
       // A real .imo/ of the user's: the demo must neither read nor touch it.
@@ -58,9 +58,24 @@ describe('imo demo', () => {
       }
       assert.equal(BigInt(report.feesToTokenWei), 3n * fee)
 
-      // Revenue: 1 ETH + the fees, half to the holders' pool, shared by balance at the snapshot.
+      // The paid request: dev account 2 pays the request fee, the in-process imo serve fulfils it to them.
+      const request = report.request
+      assert.equal(request.prompt, 'a violet lattice at noon')
+      assert.equal(request.requester, '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC')
+      assert.equal(request.recipient, request.requester)
+      assert.equal(request.requestId, '1')
+      const requestFee = BigInt(request.feeWei)
+      assert.equal(requestFee, 5n * 10n ** 15n)
+      assert.match(request.requestTx, /^0x[0-9a-f]{64}$/)
+      assert.match(request.fulfilTx, /^0x[0-9a-f]{64}$/)
+      assert.notEqual(request.fulfilTx, request.requestTx)
+      assert.ok(!report.mints.some((m: { tokenId: string }) => m.tokenId === request.tokenId))
+      assert.ok(request.image.startsWith(report.outDir))
+      assert.deepEqual(readFileSync(request.image).subarray(0, 8), PNG)
+
+      // Revenue: 1 ETH + the mint fees + the request fee, half to the holders' pool, shared by balance.
       assert.equal(BigInt(report.revenue.depositWei), 10n ** 18n)
-      assert.equal(BigInt(report.revenue.claimPoolWei), (10n ** 18n + 3n * fee) / 2n)
+      assert.equal(BigInt(report.revenue.claimPoolWei), (10n ** 18n + 3n * fee + requestFee) / 2n)
       const [a, b] = report.holders as Array<{ address: string; balanceWei: string; claimedWei: string }>
       assert.notEqual(a!.address, b!.address)
       const [balA, balB, claimA, claimB] = [a!.balanceWei, b!.balanceWei, a!.claimedWei, b!.claimedWei].map(BigInt)
@@ -155,6 +170,9 @@ describe('imo demo', () => {
         assert.equal(readFileSync(mint.image, 'utf8'), mint.text)
         assert.ok(mint.text.length > 0)
       }
+      assert.equal(report.request.prompt, 'The old lighthouse')
+      assert.ok(report.request.image.endsWith('text.txt'))
+      assert.equal(readFileSync(report.request.image, 'utf8'), report.request.text)
       const reexecution = report.verification.checks.find((c: { name: string }) => c.name === 're-execution')
       assert.equal(reexecution.status, 'pass')
     } finally {

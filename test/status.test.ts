@@ -224,7 +224,70 @@ describe('imo status', () => {
     const deployment = readDeploymentFile(join(work, '.imo', 'deployments', '31337', 'default.json'))!
     const status = await readStatus(ctx, deployment, { holder: C })
     assert.equal(status.account?.claimableWei, parseEther('0.04'))
-    assert.ok(calls <= 4, `${calls} eth_calls`)
+    // 4 for the token, pools, collection and account, 1 for the request terms (and 1 more per 500
+    // requests to count the open ones; none here).
+    assert.ok(calls <= 5, `${calls} eth_calls`)
+  })
+
+  it('shows the request fee, the timeout and the open requests (count, escrow, the oldest expiry)', async () => {
+    const before = json(await imo(['status', '--json'])).requests
+    assert.deepEqual(before, {
+      feeWei: String(await c('requestFee')),
+      timeoutSeconds: 3600,
+      total: '0',
+      openEscrowWei: '0',
+      open: 0,
+      expired: 0,
+      oldestOpen: null,
+    })
+    assert.equal(before.feeWei, String(parseEther('0.001')))
+    const fee = parseEther('0.001')
+    const request = (index: number, prompt: string) =>
+      wallet(index).writeContract({
+        address: collection,
+        abi: aigcCollectionAbi,
+        functionName: 'request',
+        args: [toHex(prompt), anvil.accounts[index]!.address],
+        value: fee,
+      })
+    // Request 1 for an hour; then a 10 s timeout: request 2 expires unserved, request 3 is refunded.
+    await mined(await request(1, 'a status request'))
+    await mined(
+      await wallet(0).writeContract({
+        address: collection,
+        abi: aigcCollectionAbi,
+        functionName: 'setRequestTimeout',
+        args: [10n],
+      }),
+    )
+    await mined(await request(2, 'a second status request'))
+    await mined(await request(1, 'a third status request'))
+    await rpc('evm_increaseTime', [20])
+    await rpc('evm_mine', [])
+    await mined(
+      await wallet(1).writeContract({ address: collection, abi: aigcCollectionAbi, functionName: 'refund', args: [3n] }),
+    )
+    const first = (await c('getRequest', [1n])) as unknown as { expiresAt: number }
+    const requests = json(await imo(['status', '--json'])).requests
+    assert.deepEqual(requests, {
+      feeWei: String(fee),
+      timeoutSeconds: 10,
+      total: '3',
+      openEscrowWei: String(await c('openEscrow')),
+      open: 2,
+      expired: 1,
+      oldestOpen: { id: '1', expiresAt: Number(first.expiresAt) },
+    })
+    assert.equal(requests.openEscrowWei, String(2n * fee))
+    assert.equal(requests.openEscrowWei, String(await pub().getBalance({ address: collection })))
+    const { code, stdout, stderr } = await imo(['status'], { IMO_PRIVATE_KEY: anvil.accounts[0].privateKey, TZ: 'UTC' })
+    assert.equal(code, 0, stderr)
+    assert.match(stdout, /^Requests$/m)
+    assert.match(stdout, /^ {2}fee {14}0\.001 ETH per request, escrowed until fulfilled \(then revenue\) or refunded$/m)
+    assert.match(stdout, /^ {2}timeout {10}10 s \(refundable after\)$/m)
+    assert.match(stdout, /^ {2}open {13}2 \(0\.002 ETH escrowed\), 1 expired \(refundable\)$/m)
+    assert.match(stdout, /^ {2}oldest open {6}request 1, expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 \(in 59 min \d+ s\)$/m)
+    assert.match(stdout, /^ {2}requests so far {2}3$/m)
   })
 
   it('refuses a deployment file that points at a chain with no code there (exit 2)', async () => {

@@ -5,7 +5,8 @@ import { withExamples } from '../cli/help.js'
 export function demoCommand(): Command {
   const command = new Command('demo')
     .description(
-      'the whole loop on a local chain with the bundled model, in seconds: deploy, mint 3 images, sell 30 % of the tokens in a short sale, share revenue, claim, verify',
+      'the whole loop on a local chain with the bundled model, in seconds: deploy, mint 3 images, sell 30 % of the tokens in a short sale, ' +
+        'a model user pays for a prompt and imo serve fulfils it, share revenue (the fees included), claim, verify',
     )
     .addOption(
       new Option(

@@ -5,10 +5,11 @@ import { addOptionGroups, deploymentOptions, queueOptions, rpcOptions, signerOpt
 /** `imo status`: one screen for a deployment. */
 export function statusCommand(): Command {
   const command = new Command('status')
-    .summary('one screen for a deployment: model, token, pools, collection, your claims')
+    .summary('one screen for a deployment: model, token, pools, collection, paid requests, your claims')
     .description(
       'one screen for a deployment, read at one block: model, token (supply, holders, snapshot timing), pools ' +
-        "(pending revenue, live snapshots, redemption), collection, the signer's (or --address's) balance and " +
+        '(pending revenue, live snapshots, redemption), collection, paid requests (fee, timeout, open requests with ' +
+        "their escrow and the oldest one's expiry), the signer's (or --address's) balance and " +
         'claimable revenue, and the offering while one is running (imo offer); with --queue, the inference queue of ' +
         '`imo serve --queue` (job counts, failed set, refusing workers). Reads only; sends nothing.',
     )

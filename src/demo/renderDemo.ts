@@ -1,6 +1,6 @@
 /**
- * The human rendering of `imo demo`'s report (stdout): addresses, model hash, the images, each
- * holder's claim, the verification, and with --keep the commands to try next.
+ * The human rendering of `imo demo`'s report (stdout): addresses, model hash, the images, the paid
+ * request and its fulfilment, each holder's claim, the verification, and with --keep the commands to try next.
  */
 import { relative } from 'node:path'
 import { formatNative } from '../chain/format.js'
@@ -32,7 +32,11 @@ export function renderDemo(report: DemoReport): string {
         ? `    "${m.prompt}"  ${path(m.image)}`
         : `    "${m.prompt}" -> ${JSON.stringify(m.text)}  ${path(m.image)}`,
     ),
-    `  revenue        ${formatNative(report.revenue.depositWei)} deposited + the fees; snapshot ${report.revenue.snapshotId} put ${formatNative(report.revenue.claimPoolWei)} in the holders' pool, ${formatNative(report.revenue.toRedemptionWei)} in the redemption pool`,
+    `  paid request   a model user ${report.request.requester} paid ${formatNative(report.request.feeWei)} for "${report.request.prompt}"; imo serve fulfilled request ${report.request.requestId}:`,
+    report.request.text === undefined
+      ? `    token ${report.request.tokenId.slice(0, 12)}… to the user  ${path(report.request.image)}`
+      : `    token ${report.request.tokenId.slice(0, 12)}… to the user -> ${JSON.stringify(report.request.text)}  ${path(report.request.image)}`,
+    `  revenue        ${formatNative(report.revenue.depositWei)} deposited + the mint and request fees; snapshot ${report.revenue.snapshotId} put ${formatNative(report.revenue.claimPoolWei)} in the holders' pool, ${formatNative(report.revenue.toRedemptionWei)} in the redemption pool`,
     ...report.holders.map(
       (h) => `  ${h.role.padEnd(14)} ${h.address} holds ${share(h.balanceWei, supply)}%, claimed ${formatNative(h.claimedWei)}`,
     ),

@@ -1,9 +1,12 @@
 /**
  * `imo demo` behind its command file: the whole loop on a local chain with the bundled model, in
  * process. Starts anvil on a free port, deploys the token and the collection (0.01 ETH mint fee,
- * 1 s snapshot interval), runs and mints three prompts, sells 30% of the supply in a short fixed-price
- * sale (`imo offer`) that a second holder (anvil dev account 1) buys out, deposits 1 ETH of revenue, takes a snapshot, claims for both holders (each
- * signing with its own key), verifies one token by re-executing the model, and stops the chain.
+ * 0.005 ETH request fee, 1 s snapshot interval), runs and mints three prompts, sells 30% of the supply in
+ * a short fixed-price sale (`imo offer`) that a second holder (anvil dev account 1) buys out, has a model
+ * user (anvil dev account 2) pay for a prompt with `request` and the operator's node (`imo serve`, in
+ * process, until idle) fulfil it, deposits 1 ETH of revenue, takes a snapshot (the mint and request fees
+ * are in it), claims for both holders (each signing with its own key), verifies one token by re-executing
+ * the model, and stops the chain.
  *
  * State never touches the working folder's `.imo/`: the journal lives in `<out>/.imo/` and, without
  * --keep, the deployment file too (both removed at the end, the chain being gone). With --keep, the
@@ -20,6 +23,8 @@ import { writeFileAtomic } from '../util/writeFileAtomic.js'
 export const DEMO_PROMPTS = ['a red spiral', 'ocean waves at dusk', 'a field of neon stars'] as const
 /** The prompts of `imo demo --model tinylm`, the bundled text model. */
 export const DEMO_TEXT_PROMPTS = ['The river', 'The market opened at', 'A small robot'] as const
+/** The prompt the model user pays for (cppn, tinylm). */
+export const DEMO_REQUEST_PROMPTS = { cppn: 'a violet lattice at noon', tinylm: 'The old lighthouse' } as const
 /** The bundled models the demo can run. */
 export const DEMO_MODELS = ['cppn', 'tinylm'] as const
 export type DemoModel = (typeof DEMO_MODELS)[number]
@@ -28,6 +33,8 @@ export const DEMO_SETTINGS = {
   symbol: 'PAT',
   supply: 1_000_000n,
   mintFee: '0.01',
+  /** Fee of a paid request (`imo request`), escrowed until `imo serve` fulfils it. */
+  requestFee: '0.005',
   snapshotInterval: 1,
   /** Whole tokens the second holder buys in a short sale (30%). */
   transfer: 300_000n,
@@ -62,11 +69,39 @@ export interface DemoReport {
   mints: Array<{ prompt: string; tokenId: Hex; txHash?: Hex; feeWei: bigint; image: string; record: string; text?: string }>
   /** Native currency the token received from the three mint fees. */
   feesToTokenWei: bigint
+  /** The paid request: a model user's fee, fulfilled by the in-process `imo serve`; the fee is in the snapshot. */
+  request: {
+    prompt: string
+    requester: Address
+    recipient: Address
+    requestId: bigint
+    feeWei: bigint
+    requestTx?: Hex
+    tokenId: Hex
+    fulfilTx?: Hex
+    /** The artifact's path (PNG, or text.txt for tinylm, whose text is in `text`). */
+    image: string
+    text?: string
+    /** From paying the fee to the fulfilment's receipt (serve's start-up included). */
+    servedMs: number
+  }
   revenue: { depositWei: bigint; snapshotId: number; claimPoolWei: bigint; toRedemptionWei: bigint }
   holders: Array<{ role: 'deployer' | 'second holder'; address: Address; balanceWei: bigint; claimedWei: bigint; claimTx?: Hex }>
   verification: { tokenId: Hex; ok: boolean; checks: Array<{ name: string; status: string; detail: string }> }
   timings: Record<string, number>
   next?: string[]
+}
+
+/** The inference folder under `outDir` whose record is for `promptHash` (serve writes one per request). */
+function findOutputFolder(outDir: string, promptHash: Hex): string {
+  for (const entry of readdirSync(outDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue
+    const file = join(outDir, entry.name, 'record.json')
+    if (!existsSync(file)) continue
+    const record = JSON.parse(readFileSync(file, 'utf8')) as { promptHash?: string }
+    if (record.promptHash?.toLowerCase() === promptHash.toLowerCase()) return join(outDir, entry.name)
+  }
+  throw new ImoError(`imo serve wrote no inference folder for the prompt ${promptHash} under ${outDir}`)
 }
 
 function prepareOutDir(outDir: string): void {
@@ -91,7 +126,7 @@ function prepareOutDir(outDir: string): void {
  * @example
  * import { runDemo } from './demo/runDemo.js'
  * const report = await runDemo({ out: 'imo-demo' })
- * report.holders.map((h) => h.claimedWei) // [360500000000000000n, 154500000000000000n]
+ * report.holders.map((h) => h.claimedWei) // [362250000000000000n, 155250000000000000n]
  */
 export async function runDemo(
   options: DemoOptions = {},
@@ -181,18 +216,20 @@ export async function runDemo(
     const { imoTokenAbi } = await import('../../contracts-abi/index.js')
     const { formatNative } = await import('../chain/format.js')
     const base = await connectChain({ rpcUrl: chain.rpcUrl }, { signer: false })
-    const signer = (index: 0 | 1): ChainContext => {
+    const signer = (index: 0 | 1 | 2): ChainContext => {
       const account = privateKeyToAccount(ANVIL_DEV_ACCOUNTS[index].privateKey)
       return { ...base, account, journal: Journal.open(base.chainId, account.address, stateRoot) }
     }
     const deployer = signer(0)
     const holder = signer(1)
+    const user = signer(2)
     const eth = (wei: bigint) => formatNative(wei, base.nativeSymbol)
 
     const { bundledModelPath } = await import('./bundledModel.js')
     const modelPath = bundledModelPath(options.model)
     const prompts: readonly string[] = options.model === 'tinylm' ? DEMO_TEXT_PROMPTS : DEMO_PROMPTS
     const mintFeeWei = parseEther(DEMO_SETTINGS.mintFee)
+    const requestFeeWei = parseEther(DEMO_SETTINGS.requestFee)
     const { deployment, path: deploymentFile } = await step(
       'deploy',
       'deploying the token (ERC-7641) and the collection (ERC-7007)',
@@ -208,6 +245,7 @@ export async function runDemo(
           supply: DEMO_SETTINGS.supply,
           snapshotInterval: DEMO_SETTINGS.snapshotInterval,
           mintFeeWei,
+          requestFeeWei,
           deploymentFile: keep ? keptDeployment : join(stateRoot, 'deployments', '31337', 'default.json'),
         })
       },
@@ -286,6 +324,50 @@ export async function runDemo(
       (b) =>
         `the second holder ${holder.account!.address} bought ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} (${(DEMO_SETTINGS.transfer * 100n) / DEMO_SETTINGS.supply}%) for ${eth(b.costWei)}; the sale is finalized`,
     )
+    const requestPrompt = DEMO_REQUEST_PROMPTS[options.model ?? 'cppn']
+    const request = await step(
+      'request',
+      `a model user ${user.account!.address} pays ${DEMO_SETTINGS.requestFee} ETH for "${requestPrompt}"; imo serve fulfils it`,
+      async () => {
+        const t0 = performance.now()
+        const { sendRequest } = await import('../requests/sendRequest.js')
+        const sent = await sendRequest(user, collection, { prompt: requestPrompt, expectedFeeWei: requestFeeWei })
+        const { startServe } = await import('../serve/startServe.js')
+        const events: Array<Record<string, unknown>> = []
+        const serving = await startServe(deployer, deployment, {
+          modelPath,
+          out: outDir,
+          stateRoot,
+          untilIdle: true,
+          pollMs: 100,
+          log: (event) => events.push(event),
+        })
+        const summary = await serving.done
+        const fulfilled = events.find((e) => e.event === 'fulfilled' && e.requestId === String(sent.requestId))
+        if (summary.fulfilled !== 1 || !fulfilled)
+          throw new ImoError(
+            `imo serve did not fulfil the demo's request ${sent.requestId}: ${events.map((e) => e.message).join('; ')}`,
+          )
+        const folder = findOutputFolder(outDir, sent.promptHash)
+        const record = readRecord(join(folder, 'record.json'))
+        const image = join(folder, record.artifact.file)
+        return {
+          prompt: requestPrompt,
+          requester: user.account!.address,
+          recipient: sent.recipient,
+          requestId: sent.requestId!,
+          feeWei: sent.feeWei,
+          ...(sent.hash ? { requestTx: sent.hash } : {}),
+          tokenId: fulfilled.tokenId as Hex,
+          ...(fulfilled.tx ? { fulfilTx: fulfilled.tx as Hex } : {}),
+          image,
+          ...(record.artifact.mime.startsWith('text/') ? { text: readFileSync(image, 'utf8') } : {}),
+          servedMs: Math.round(performance.now() - t0),
+        }
+      },
+      (r) =>
+        `the model user ${r.requester} paid ${eth(r.feeWei)} for "${r.prompt}"; imo serve fulfilled request ${r.requestId} with token ${r.tokenId.slice(0, 12)}…`,
+    )
     const depositWei = parseEther(DEMO_SETTINGS.deposit)
     await step(
       'deposit',
@@ -340,7 +422,7 @@ export async function runDemo(
 
     const reportFile = join(outDir, 'demo.json')
     const report: DemoReport = {
-      ok: verification.ok && claims.every((c) => c.totalWei > 0n),
+      ok: verification.ok && claims.every((c) => c.totalWei > 0n) && snapshot.toClaimPoolWei > 0n,
       durationMs: 0,
       outDir,
       reportFile,
@@ -352,6 +434,7 @@ export async function runDemo(
       mintFeeWei,
       mints,
       feesToTokenWei,
+      request,
       revenue: {
         depositWei,
         snapshotId: snapshot.snapshotId,
@@ -378,6 +461,8 @@ export async function runDemo(
         'imo status',
         'imo claimable',
         'imo infer-and-mint "a blue square"',
+        'imo requests',
+        'imo serve --until-idle   # fulfils the open paid requests (imo request PROMPT, from another account)',
         'imo revenue deposit 0.5',
         'imo snapshot --yes',
         'imo claim',

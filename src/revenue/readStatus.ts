@@ -8,6 +8,7 @@ import type { Address, Hex } from 'viem'
 import { aigcCollectionAbi, imoTokenAbi } from '../../contracts-abi/index.js'
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
+import type { RequestsStatus } from '../requests/readRequestsStatus.js'
 import type { LiveSnapshot } from './readClaimable.js'
 
 export interface StatusReport {
@@ -56,6 +57,8 @@ export interface StatusReport {
     royaltyReceiver: Address
     attesters: Address[]
   }
+  /** Paid requests: the terms, and the open requests with their escrow. */
+  requests: RequestsStatus
   account?: {
     address: Address
     /** Token balance in base units. */
@@ -143,6 +146,7 @@ export async function readStatus(
 ): Promise<StatusReport> {
   const { callsTo, readMany } = await import('./readMany.js')
   const { readClaimable } = await import('./readClaimable.js')
+  const { readRequestsStatus } = await import('../requests/readRequestsStatus.js')
   const { toImoError } = await import('../chain/toImoError.js')
   const rpc = (action: string) => (error: unknown) => {
     throw toImoError(error, { rpcUrl: ctx.rpcUrl, action })
@@ -170,7 +174,9 @@ export async function readStatus(
             (holders) => ({ holders }),
             () => ({ holders: null, holdersNote: 'the node refused the Transfer log query' }),
           )
-  const [values, live, balanceWei, nativeBalanceWei, holders] = await Promise.all([
+  // readClaimable reads the chain's now at the same block; its report carries it.
+  const claimable = readClaimable(ctx, token, holder, at)
+  const [values, live, balanceWei, nativeBalanceWei, holders, requests] = await Promise.all([
     readMany(
       ctx,
       [
@@ -194,11 +200,11 @@ export async function readStatus(
       ],
       at,
     ),
-    // readClaimable reads the chain's now at the same block; its report carries it.
-    readClaimable(ctx, token, holder, at),
+    claimable,
     ctx.publicClient.getBalance({ address: token, blockNumber }).catch(rpc('reading the token balance')),
     holder ? ctx.publicClient.getBalance({ address: holder, blockNumber }).catch(rpc('reading the balance')) : 0n,
     holdersPromise,
+    claimable.then((read) => readRequestsStatus(ctx, collection, { ...at, now: read.now })),
   ])
   const [
     name,
@@ -274,6 +280,7 @@ export async function readStatus(
       royaltyReceiver: royalty[0],
       attesters: [...attesters],
     },
+    requests,
   }
   if (holder && holderBalance !== undefined) {
     const [redeemableWei] = (await readMany(ctx, [t('redeemableOnBurn', [holderBalance])], at)) as [bigint]

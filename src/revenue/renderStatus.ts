@@ -81,6 +81,7 @@ export function renderStatus(status: StatusReport): string {
       ['attesters', collection.attesters.length === 0 ? '(none)' : collection.attesters.join(', ')],
     ]),
   )
+  lines.push('', renderRequests(status))
   if (account) {
     lines.push('', `Account ${account.address}`)
     lines.push(
@@ -104,4 +105,36 @@ export function renderStatus(status: StatusReport): string {
       )
   }
   return lines.join('\n')
+}
+
+/**
+ * The "Requests" section: the request fee and timeout, and the open requests with their escrow.
+ * @param status - the report from readStatus.
+ * @returns the section's lines (heading included).
+ * @example
+ * renderRequests(status)
+ * // 'Requests\n  fee       0.001 ETH per request, escrowed until fulfilled (then revenue) or refunded\n  …'
+ */
+export function renderRequests(status: StatusReport): string {
+  const fmt = (wei: bigint) => formatNative(wei, status.chain.nativeSymbol)
+  const r = status.requests
+  const open =
+    r.open === null
+      ? `${fmt(r.openEscrowWei)} escrowed; ${r.note}`
+      : r.open === 0
+        ? 'none'
+        : `${r.open} (${fmt(r.openEscrowWei)} escrowed)${r.expired ? `, ${r.expired} expired (refundable)` : ''}`
+  return [
+    'Requests',
+    renderFields([
+      ['fee', `${fmt(r.feeWei)} per request, escrowed until fulfilled (then revenue) or refunded`],
+      ['timeout', `${formatDuration(r.timeoutSeconds)} (refundable after)`],
+      ['open', open],
+      [
+        'oldest open',
+        r.oldestOpen ? `request ${r.oldestOpen.id}, expires ${formatWhen(r.oldestOpen.expiresAt, status.now)}` : undefined,
+      ],
+      ['requests so far', String(r.total)],
+    ]),
+  ].join('\n')
 }

@@ -59,7 +59,8 @@ export interface LocalInferenceOptions {
 }
 
 /**
- * The in-process source: one cached onnxruntime session, the same path as `imo infer-and-mint --prompts`.
+ * The in-process source: one cached onnxruntime session, the same path as `imo infer-and-mint --prompts`;
+ * each inference's files are in its output folder when infer() resolves.
  * @example
  * import { createLocalInference } from './serve/inferenceSource.js'
  * const source = await createLocalInference({ modelPath: 'models/cppn', outRoot: 'out' })
@@ -77,7 +78,11 @@ export async function createLocalInference(options: LocalInferenceOptions): Prom
       const started = performance.now()
       const result = await runInference({ modelPath: model, prompt: job.prompt, aigcDataMode: options.aigcDataMode ?? 'digest' })
       const inferenceMs = performance.now() - started
-      const item = await toMintItem(result, join(options.outRoot, result.record.commitment.slice(2, 14)))
+      // The inference's files are written now rather than just before the send (as infer-and-mint
+      // does, to write nothing for a batch that fails its checks): the item waiting to be sent then
+      // holds the record and the artifact only, not the output tensors (megabytes each).
+      const { writeInference, ...item } = await toMintItem(result, join(options.outRoot, result.record.commitment.slice(2, 14)))
+      writeInference?.()
       return { item, inferenceMs }
     },
     async close() {},
