@@ -334,6 +334,36 @@ describe('inference queue: the dispatcher goes away and comes back', () => {
 })
 
 describe('inference queue across a Redis restart (append-only file on)', () => {
+  it('Redis down: SIGTERM stops a busy worker within seconds, and the dispatcher closes in seconds (it waited for a reconnection for ever)', async () => {
+    const redis = await startRedis()
+    const worker = spawnWorker(redis.url)
+    const queue = await openInferenceQueue({ url: redis.url, modelHash, sweepIntervalMs: 1000 })
+    try {
+      await worker.ready
+      // Busy when Redis goes: a job finishing then cannot be recorded, and waits for Redis.
+      const collected = collector(queue)
+      for (let id = 0; id < 200; id++) await queue.enqueueInference({ requestId: id, prompt: `busy ${id}`, recipient: RECIPIENT })
+      await collected.until(() => collected.seen.size >= 5, 60_000, '5 results')
+      await redis.stop()
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      const started = Date.now()
+      worker.child.kill('SIGTERM')
+      const code = await Promise.race([
+        worker.exited,
+        new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 15_000)),
+      ])
+      assert.equal(code, 0, `the worker ${code === 'hung' ? 'was still running 15 s after SIGTERM' : `exited ${code}`}`)
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
+      const closing = Date.now()
+      await queue.close()
+      assert.ok(Date.now() - closing < 5000, `the dispatcher's close took ${Date.now() - closing} ms`)
+    } finally {
+      worker.child.kill('SIGKILL')
+      await queue.close().catch(() => {})
+      await redis.close()
+    }
+  })
+
   it('Redis stopped for 5 s mid-run: workers and dispatcher reconnect, no job lost or duplicated', async () => {
     const redis = await startRedis({ persistence: true })
     const workers = [spawnWorker(redis.url), spawnWorker(redis.url)]

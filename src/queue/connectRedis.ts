@@ -183,3 +183,20 @@ function toRedisError(url: QueueUrl, error: unknown): Error {
             : message.split('\n')[0]
   return new RpcError(`cannot reach Redis at ${url.display}: ${reason}`, { cause: error })
 }
+
+/**
+ * Whether `work` settles (either way) within `ms`. A BullMQ close waits for the commands it has in
+ * flight, and with Redis gone those wait for a reconnection that may never come: every close is
+ * bounded with this, then the connection is dropped.
+ * @example
+ * if (!(await settlesWithin(worker.close(), 2500))) await settlesWithin(worker.disconnect(), 500)
+ */
+export function settlesWithin(work: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  return Promise.race([
+    Promise.resolve(work).then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), ms).unref()),
+  ])
+}

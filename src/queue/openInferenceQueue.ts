@@ -13,7 +13,7 @@
 import type { Job, Queue, QueueEvents } from 'bullmq'
 import type { AigcDataMode } from '../inference/erc7007.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
-import { checkRedis, loadRedis, parseQueueUrl, redisOptions } from './connectRedis.js'
+import { checkRedis, loadRedis, parseQueueUrl, redisOptions, settlesWithin } from './connectRedis.js'
 import { type InferenceJobData, JOB_NAME, JOB_OPTIONS, jobIdOf, QUEUE_NAME, QUEUE_PREFIX, requestIdOf } from './inferenceJob.js'
 import { REFUSAL_EVENT, type Refusal, readRefusals } from './refusals.js'
 import { checkWorkerResult, type WorkerOutput, WorkerResultError } from './workerResult.js'
@@ -338,7 +338,9 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
     async close() {
       closed = true
       if (sweepTimer) clearInterval(sweepTimer)
-      await Promise.allSettled([events?.close(), queue.close()])
+      // Bounded: with Redis gone a close waits for a reconnection (serve --queue stopping, say).
+      if (!(await settlesWithin(Promise.allSettled([events?.close(), queue.close()]), 2000)))
+        await settlesWithin(Promise.allSettled([events?.disconnect(), queue.disconnect()]), 500)
       client.disconnect()
     },
   }

@@ -8,7 +8,7 @@ import { resolve } from 'node:path'
 import type { Job, Worker } from 'bullmq'
 import { UsageError } from '../errors.js'
 import type { LoadedModel } from '../inference/loadModel.js'
-import { checkRedis, loadRedis, parseQueueUrl, redisOptions } from './connectRedis.js'
+import { checkRedis, loadRedis, parseQueueUrl, redisOptions, settlesWithin } from './connectRedis.js'
 import {
   type InferenceJobData,
   LOCK_MS,
@@ -198,9 +198,10 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
   let closing: Promise<void> | undefined
   const close = (graceMs = 2500) => {
     closing ??= (async () => {
-      const graceful = worker!.close()
-      const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), graceMs).unref())
-      if ((await Promise.race([graceful.then(() => 'done' as const), timer])) === 'late') await worker!.close(true)
+      // Graceful (the running job finishes), then forced, then the connection dropped: with Redis gone
+      // each close waits for a reconnection that never comes, and a stopped worker lingered for minutes.
+      if (!(await settlesWithin(worker!.close(), graceMs)) && !(await settlesWithin(worker!.close(true), 1000)))
+        await settlesWithin(worker!.disconnect(), 500)
       stop({ reason: 'closed' })
     })()
     return closing

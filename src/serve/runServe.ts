@@ -311,7 +311,18 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     const due = [...tracked.values()].filter((t) => t.phase === 'new' && t.retryAt <= now)
     if (due.length === 0) return
     const chainNow = Number((await client.getBlock({ blockTag: 'latest' }).catch(rpc('reading the latest block'))).timestamp)
-    const states = await mapConcurrent(due, 8, (t) => readRequest(ctx, collection, t.id))
+    const isRefundable = (t: Tracked) =>
+      client.readContract({
+        address: collection,
+        abi: aigcCollectionAbi,
+        functionName: 'isRefundable',
+        args: [t.id],
+      }) as Promise<boolean>
+    // Status and refundability read side by side, 8 requests at a time (refundability was read one request
+    // after another: a round trip each); a refundability that could not be read is asked again below.
+    const states = await mapConcurrent(due, 8, (t) =>
+      Promise.all([readRequest(ctx, collection, t.id), isRefundable(t).catch(() => undefined)]),
+    )
     // The request blocks' times, for the end-to-end latency, read now while the RPC answers (cached).
     await mapConcurrent([...new Set(due.map((t) => t.blockNumber))], 8, blockTime)
     const busyPrompts = new Set(
@@ -319,7 +330,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     )
     const decoder = new TextDecoder('utf-8', { fatal: true })
     for (const [index, t] of due.entries()) {
-      const request = states[index]!
+      const [request, prefetchedRefundable] = states[index]!
       const id = String(t.id)
       if (request.status === 'none' || request.promptHash !== t.promptHash) {
         if (t.settledBlock === undefined) summary.skipped++
@@ -384,9 +395,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         t.retryAt = now + 1000 // another request of the same prompt is in flight; re-check after it
         continue
       }
-      const refundable = (await client
-        .readContract({ address: collection, abi: aigcCollectionAbi, functionName: 'isRefundable', args: [t.id] })
-        .catch(rpc('reading isRefundable'))) as boolean
+      const refundable = prefetchedRefundable ?? (await isRefundable(t).catch(rpc('reading isRefundable')))
       if (refundable) {
         metrics?.skipped.inc({ reason: 'prompt-minted' })
         settle(t, 'skipped', `request ${id} cannot be served: its prompt is minted already; its requester can refund it now`, {
