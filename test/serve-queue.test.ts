@@ -160,16 +160,17 @@ describe('imo serve --queue (real anvil, real Redis, spawned workers)', () => {
     const probe = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port, db: 1 }, prefix: QUEUE_PREFIX })
     try {
       await Promise.all([...workers.map((w) => w.ready), dispatcher.ready])
-      const ids = await request(
+      // The hunt for a job on the victim starts while the requests go in: cppn jobs take milliseconds,
+      // so waiting for some fulfilments first could leave no job to kill.
+      const sent = request(
         cppn.collection,
         Array.from({ length: 100 }, (_, i) => `queued pattern ${i}`),
       )
-      await until('10 fulfilments', async () => (await fulfilments(cppn.collection)).size >= 10, 120_000)
       // Freeze the victim before looking: a job it holds while stopped cannot complete under our eyes.
       const victim = workers[0]!
       const name = `${hostname()}:${victim.pid}`
       let killedJob: string | undefined
-      for (const deadline = Date.now() + 30_000; !killedJob && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 60_000; !killedJob && Date.now() < deadline; ) {
         victim.child.kill('SIGSTOP')
         await new Promise((resolve) => setTimeout(resolve, 50))
         const mine = (await probe.getActive()).find((job) => job.processedBy === name)
@@ -181,6 +182,7 @@ describe('imo serve --queue (real anvil, real Redis, spawned workers)', () => {
           await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
         }
       }
+      const ids = await sent
       assert.ok(killedJob, 'the victim never held a job')
       await victim.exited
       await until('all 100 fulfilled', () => allFulfilledOnce(cppn.collection, ids), 240_000)
