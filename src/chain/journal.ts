@@ -85,6 +85,10 @@ export function journalPath(chainId: number, address: string, root = resolve(pro
 export class Journal {
   readonly path: string
   private records: JournalRecord[] = []
+  /** The records of each step id, oldest first: state() is asked per step, and scanning every record
+   * each time made a long-running `imo serve` quadratic in the requests it had fulfilled. */
+  private byId = new Map<string, JournalRecord[]>()
+  private highestSigned: SignedRecord | undefined
   /** The file ends in a torn line (a crash mid-write): the next append starts a new line first. */
   private tornTail = false
   /** The torn last line's text, when the file ends in one. */
@@ -111,6 +115,8 @@ export class Journal {
    */
   reload(): void {
     this.records = []
+    this.byId = new Map()
+    this.highestSigned = undefined
     this.tornTail = false
     this.tornText = undefined
     if (!existsSync(this.path)) return
@@ -120,7 +126,7 @@ export class Journal {
     for (const [index, line] of lines.entries()) {
       if (!line.trim()) continue
       try {
-        this.records.push(JSON.parse(line) as JournalRecord)
+        this.remember(JSON.parse(line) as JournalRecord)
       } catch (error) {
         if (index === lines.length - 1) this.tornText = line
         else if (!line.startsWith('{"type":"'))
@@ -138,9 +144,7 @@ export class Journal {
 
   /** The signed record with the highest nonce, if any. */
   lastSigned(): SignedRecord | undefined {
-    let last: SignedRecord | undefined
-    for (const record of this.records) if (record.type === 'signed' && (!last || record.nonce > last.nonce)) last = record
-    return last
+    return this.highestSigned
   }
 
   /** Every record, oldest first. */
@@ -163,16 +167,24 @@ export class Journal {
       closeSync(fd)
     }
     this.tornTail = false
+    this.remember(record)
+  }
+
+  private remember(record: JournalRecord): void {
     this.records.push(record)
+    if (record.type === 'signed' && (!this.highestSigned || record.nonce > this.highestSigned.nonce)) this.highestSigned = record
+    const list = this.byId.get(record.id)
+    if (list) list.push(record)
+    else this.byId.set(record.id, [record])
   }
 
   /** What the journal knows about one step. */
   state(id: string): StepState {
     const state: StepState = {}
     const dropped = new Set<string>()
-    for (const record of this.records) if (record.type === 'dropped' && record.id === id) dropped.add(record.hash)
-    for (const record of this.records) {
-      if (record.id !== id) continue
+    const records = this.byId.get(id) ?? []
+    for (const record of records) if (record.type === 'dropped') dropped.add(record.hash)
+    for (const record of records) {
       if (record.type === 'intent') state.intent = record
       else if (record.type === 'signed' && !dropped.has(record.hash)) {
         state.signed = record
