@@ -128,7 +128,24 @@ async function startChain(deployExtra: string[] = []): Promise<Chain> {
     async request(index, prompt) {
       const hash = await requestPending(index, prompt)
       const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 })
-      assert.equal(receipt.status, 'success')
+      if (receipt.status !== 'success') {
+        // Say why: the same call replayed on the state before its block.
+        const tx = await client.getTransaction({ hash })
+        const why = await client
+          .call({
+            account: tx.from,
+            to: tx.to!,
+            data: tx.input,
+            value: tx.value,
+            gas: tx.gas,
+            blockNumber: receipt.blockNumber - 1n,
+          })
+          .then(
+            () => `replays fine before its block (gas limit ${tx.gas}, used ${receipt.gasUsed})`,
+            (error: Error) => error.message.split('\n').slice(0, 3).join(' '),
+          )
+        assert.fail(`request ${JSON.stringify(prompt)} from account ${index} reverted in block ${receipt.blockNumber}: ${why}`)
+      }
       const log = receipt.logs.find((l) => l.address.toLowerCase() === collection.toLowerCase())!
       return { id: BigInt(log.topics[1]!), block: receipt.blockNumber, hash }
     },
