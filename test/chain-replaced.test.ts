@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { createServer, request as httpRequest, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -242,6 +244,71 @@ describe('a replaced pending transaction', () => {
       const dropped = journalLines(work.dir).filter((line) => line.type === 'dropped')
       assert.match(String(dropped[0]?.reason), /the step was done on chain anyway$/)
     } finally {
+      work.cleanup()
+    }
+  })
+})
+
+/**
+ * A JSON-RPC proxy in front of `target` that answers "no receipt yet" (null) to every receipt lookup
+ * for `lagMs` after each eth_sendRawTransaction, while the nonce and the transaction itself are
+ * already served: what anvil does for a few milliseconds after it mines a block.
+ */
+function receiptLagProxy(target: string, lagMs: number): Promise<{ url: string; server: Server; hidden: () => number }> {
+  let lastSend = 0
+  let hidden = 0
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk) => chunks.push(chunk))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const call = JSON.parse(body.toString('utf8')) as { id: number; method: string }
+      if (call.method === 'eth_getTransactionReceipt' && Date.now() - lastSend < lagMs) {
+        hidden++
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: call.id, result: null }))
+        return
+      }
+      const upstream = httpRequest(target, { method: 'POST', headers: { 'content-type': 'application/json' } }, (up) => {
+        const out: Buffer[] = []
+        up.on('data', (c) => out.push(c))
+        up.on('end', () => {
+          if (call.method === 'eth_sendRawTransaction') lastSend = Date.now()
+          res.writeHead(up.statusCode ?? 200, { 'content-type': 'application/json' }).end(Buffer.concat(out))
+        })
+      })
+      upstream.on('error', () => res.destroy())
+      upstream.end(body)
+    })
+  })
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hidden: () => hidden }),
+    ),
+  )
+}
+
+describe('a node that counts a mined nonce before it serves the receipt', () => {
+  let anvil: Anvil
+  before(async () => {
+    anvil = await startAnvil()
+  })
+  after(async () => {
+    await anvil.stop()
+  })
+
+  it('a mined deploy is not misread as replaced (no exit 7, nothing dropped, nothing sent twice)', async () => {
+    const work = tempWorkdir()
+    const account = anvil.accounts[5]!
+    const proxy = await receiptLagProxy(anvil.rpcUrl, 2500)
+    try {
+      const r = await runCli(deployArgs(proxy.url, ['--json']), { cwd: work.dir, env: { IMO_PRIVATE_KEY: account.privateKey } })
+      assert.equal(r.code, 0, r.stderr)
+      assert.ok(proxy.hidden() > 0, 'the proxy hid receipts while the nonce was already counted')
+      assert.doesNotMatch(r.stderr, /replaced/)
+      assert.equal(journalLines(work.dir).filter((line) => line.type === 'dropped').length, 0)
+      assert.equal(await client(anvil.rpcUrl).getTransactionCount({ address: account.address }), 2)
+    } finally {
+      proxy.server.close()
       work.cleanup()
     }
   })

@@ -109,6 +109,24 @@ const allFulfilledOnce = async (collection: Address, ids: bigint[]) => {
   const counts = await fulfilments(collection)
   return ids.every((id) => counts.get(id) === 1)
 }
+/**
+ * Waits until every request is fulfilled once on chain; on timeout the error names the requests that
+ * are not, with what the dispatcher said of them and of the RPC (a CI run only keeps the message).
+ */
+const untilAllFulfilled = async (dispatcher: SpawnedImo, collection: Address, ids: bigint[], timeoutMs: number) => {
+  try {
+    await until(`all ${ids.length} fulfilled`, () => allFulfilledOnce(collection, ids), timeoutMs)
+  } catch (error) {
+    const counts = await fulfilments(collection)
+    const missing = ids.filter((id) => counts.get(id) !== 1)
+    const about = dispatcher.lines
+      .filter((l) => missing.some((id) => l.requestId === String(id)) || ['rpc-error', 'retry', 'queue', 'reorg'].includes(String(l.event)))
+      .map((l) => `${l.event}: ${l.message}`)
+    throw new Error(
+      `${(error as Error).message}: ${missing.map((id) => `#${id} x${counts.get(id) ?? 0}`).join(', ')}; the dispatcher said: ${about.slice(-30).join(' | ')}`,
+    )
+  }
+}
 const assertExactlyOnce = async (collection: Address, ids: bigint[]) => {
   const counts = await fulfilments(collection)
   for (const id of ids) assert.equal(counts.get(id), 1, `request ${id} fulfilled ${counts.get(id) ?? 0} times`)
@@ -185,7 +203,7 @@ describe('imo serve --queue (real anvil, real Redis, spawned workers)', () => {
       const ids = await sent
       assert.ok(killedJob, 'the victim never held a job')
       await victim.exited
-      await until('all 100 fulfilled', () => allFulfilledOnce(cppn.collection, ids), 240_000)
+      await untilAllFulfilled(dispatcher, cppn.collection, ids, 240_000)
       await new Promise((resolve) => setTimeout(resolve, 2500)) // more sweeps and rounds: nothing sent twice
       await assertExactlyOnce(cppn.collection, ids)
       const killedId = killedJob!.replace('request-', '')
@@ -238,7 +256,7 @@ describe('imo serve --queue (real anvil, real Redis, spawned workers)', () => {
       await dispatcher.exited
       dispatcher = serve(cppn, url)
       await dispatcher.ready
-      await until('all 40 fulfilled', () => allFulfilledOnce(cppn.collection, ids), 240_000)
+      await untilAllFulfilled(dispatcher, cppn.collection, ids, 240_000)
       await new Promise((resolve) => setTimeout(resolve, 2500))
       await assertExactlyOnce(cppn.collection, ids)
       for (const w of workers) {

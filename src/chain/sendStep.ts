@@ -279,6 +279,9 @@ export async function sendStep(ctx: ChainContext, step: TxStep): Promise<StepOut
   }
 }
 
+/** How long a transaction must stay absent, with its nonce used, before it counts as replaced. */
+const ABSENT_CONFIRM_MS = 1000
+
 interface Pending {
   step: TxStep
   signed: SignedRecord
@@ -290,6 +293,8 @@ interface Pending {
   codeOnly?: boolean
   /** Another transaction took its nonce. */
   replaced?: boolean
+  /** When the node first said it had neither this transaction nor its receipt while its nonce was used. */
+  absentSince?: number
 }
 
 /**
@@ -338,6 +343,8 @@ export async function sendSteps(
     let latestNonce: number | undefined
     const getLatestNonce = async () =>
       client.getTransactionCount({ address: account.address, blockTag: 'latest' }).catch(rpc('reading the nonce'))
+    const { isTransactionAbsent } = await import('./isTransactionAbsent.js')
+    const isAbsent = (hash: Hex) => isTransactionAbsent(client, hash)
 
     // 0. A torn last line may be a record this journal lost: sign nothing while the chain is ahead of it.
     const torn = journal.tornLine()
@@ -434,13 +441,9 @@ export async function sendSteps(
             continue
           }
         }
-        // Before sending anything again, make sure ours is really absent: a failed lookup is not "absent".
-        const mined = await client.getTransactionReceipt({ hash: entry.signed.hash }).catch((error: unknown) => {
-          if ((error as { name?: string })?.name === 'TransactionReceiptNotFoundError') return undefined
-          throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: `looking up "${entry.step.label}"` })
-        })
-        if (mined) {
-          entry.receipt = mined
+        // Before sending anything again, make sure ours is really absent: a failed lookup is not "absent"
+        // (it is awaited below like any sent transaction, and judged again there).
+        if (!(await isAbsent(entry.signed.hash))) {
           entry.known = true
           continue
         }
@@ -659,16 +662,18 @@ export async function sendSteps(
           // Not mined: was the nonce taken by something else? Else re-broadcast now and then.
           if (entry.known || Date.now() - entry.lastBroadcast > 5000) {
             const nonceNow = await latestNonceThisRound()
-            if (nonceNow !== undefined && nonceNow > entry.signed.nonce) {
-              const again = await client.getTransactionReceipt({ hash: entry.signed.hash }).catch(() => undefined)
-              if (!again) {
-                // Replaced. The others are still awaited, so the error reports every step's outcome.
+            if (nonceNow !== undefined && nonceNow > entry.signed.nonce && (await isAbsent(entry.signed.hash))) {
+              // Replaced, if the node still says so a round later: the nonce read came after this round's
+              // receipt read, and a node can count a mined nonce before it serves the receipt (a fulfilment
+              // misread as replaced was sent again and then found the request fulfilled).
+              if (entry.absentSince !== undefined && Date.now() - entry.absentSince >= ABSENT_CONFIRM_MS) {
+                // The others are still awaited, so the error reports every step's outcome.
                 entry.replaced = true
                 options.onProgress?.(doneCount(), total)
                 continue
               }
-              entry.receipt = again
-            }
+              entry.absentSince ??= Date.now()
+            } else entry.absentSince = undefined
           }
           if (Date.now() - entry.lastBroadcast > (entry.known ? 30_000 : 3000)) await broadcast(entry)
         }

@@ -155,6 +155,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
   const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
   const { readRequest, decodeRequestedLogs } = await import('../requests/readRequest.js')
   const { mintRecords } = await import('../mint/mintRecords.js')
+  const { isTransactionAbsent } = await import('../chain/isTransactionAbsent.js')
   const { mapConcurrent } = await import('../util/mapConcurrent.js')
   const { toImoError } = await import('../chain/toImoError.js')
   const { cursorPath, readCursor, writeCursor } = await import('./serveCursor.js')
@@ -362,12 +363,21 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         continue
       }
       if (request.status === 'fulfilled') {
-        const ours = journal.state(stepId(t)).signed !== undefined
-        if (!ours) {
+        const tx = await ourFulfilment(t)
+        if (tx) {
+          // Ours, found here rather than by the send that made it (a send interrupted by an error or a
+          // stop, or an earlier run): reported like any other fulfilment.
+          summary.fulfilled++
+          metrics?.fulfilled.inc()
+          settle(t, 'fulfilled', `request ${id} fulfilled (tx ${tx}, found on chain)`, {
+            recipient: request.recipient,
+            tx,
+            status: 'existing',
+          })
+        } else {
           metrics?.skipped.inc({ reason: 'fulfilled-elsewhere' })
           settle(t, 'skipped', `request ${id} was fulfilled by someone else`, { reason: 'fulfilled-elsewhere' })
-        } else t.phase = 'settled'
-        t.settledBlock ??= head
+        }
         continue
       }
       if (request.status === 'refunded') {
@@ -575,6 +585,22 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
   const stepId = (t: Tracked) => `fulfill:${collection.toLowerCase()}:${t.id}`
 
   /**
+   * The hash of our journalled fulfilment of `t` when it was mined and succeeded (the journal's receipt,
+   * else the chain's: a send can end before it journals the receipt); undefined when it is not ours.
+   */
+  const ourFulfilment = async (t: Tracked): Promise<Hex | undefined> => {
+    const state = journal.state(stepId(t))
+    if (!state.signed) return undefined
+    if (state.receipt) return state.receipt.status === 'success' ? state.signed.hash : undefined
+    // Not found means not mined (another transaction fulfilled it); a failed lookup is retried next round.
+    const receipt = await client.getTransactionReceipt({ hash: state.signed.hash }).catch((error: unknown) => {
+      if ((error as { name?: string })?.name === 'TransactionReceiptNotFoundError') return undefined
+      return rpc('looking up our fulfilment')(error)
+    })
+    return receipt?.status === 'success' ? state.signed.hash : undefined
+  }
+
+  /**
    * A journalled fulfilment that was mined and reverted (its request was reorganised away) no longer
    * counts: marked dropped, so the request id (maybe another request's now) is signed afresh, with its
    * own inputs, instead of the journal refusing a step recorded with other inputs.
@@ -602,8 +628,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
       const id = stepId(t)
       const state = journal.state(id)
       if (!state.signed || state.signed.nonce >= mined) continue
-      const receipt = await client.getTransactionReceipt({ hash: state.signed.hash }).catch(() => undefined)
-      if (receipt) continue
+      if (!(await isTransactionAbsent(client, state.signed.hash))) continue // mined after all, or unknown yet
       journal.append({
         type: 'dropped',
         id,
