@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer, request as httpRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
@@ -265,7 +265,9 @@ function receiptLagProxy(target: string, lagMs: number): Promise<{ url: string; 
       const call = JSON.parse(body.toString('utf8')) as { id: number; method: string }
       if (call.method === 'eth_getTransactionReceipt' && Date.now() - lastSend < lagMs) {
         hidden++
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: call.id, result: null }))
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ jsonrpc: '2.0', id: call.id, result: null }))
         return
       }
       const upstream = httpRequest(target, { method: 'POST', headers: { 'content-type': 'application/json' } }, (up) => {

@@ -120,7 +120,10 @@ const untilAllFulfilled = async (dispatcher: SpawnedImo, collection: Address, id
     const counts = await fulfilments(collection)
     const missing = ids.filter((id) => counts.get(id) !== 1)
     const about = dispatcher.lines
-      .filter((l) => missing.some((id) => l.requestId === String(id)) || ['rpc-error', 'retry', 'queue', 'reorg'].includes(String(l.event)))
+      .filter(
+        (l) =>
+          missing.some((id) => l.requestId === String(id)) || ['rpc-error', 'retry', 'queue', 'reorg'].includes(String(l.event)),
+      )
       .map((l) => `${l.event}: ${l.message}`)
     throw new Error(
       `${(error as Error).message}: ${missing.map((id) => `#${id} x${counts.get(id) ?? 0}`).join(', ')}; the dispatcher said: ${about.slice(-30).join(' | ')}`,
