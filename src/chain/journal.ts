@@ -95,6 +95,8 @@ export class Journal {
   private tornText: string | undefined
   private lockPath: string
   private locked = false
+  /** Read (or written) while this process held the lock without a break since: memory is the file. */
+  private current = false
   private releaseOnExit = () => this.unlock()
 
   constructor(path: string) {
@@ -109,11 +111,15 @@ export class Journal {
   }
 
   /**
-   * Re-reads the file. A torn last line (crash mid-write) is ignored and reported by tornLine();
-   * so is a torn line that a later append closed (the head of a record, cut short), while any other
-   * unreadable line stops with an error.
+   * Re-reads the file, unless this process has held the lock since it last read it (only the lock
+   * holder appends, so memory is the file: a long-running `imo serve` re-read its whole journal twice
+   * per batch). A torn last line (crash mid-write) is ignored and reported by tornLine(); so is a torn
+   * line that a later append closed (the head of a record, cut short), while any other unreadable line
+   * stops with an error.
    */
   reload(): void {
+    if (this.locked && this.current) return
+    this.current = this.locked
     this.records = []
     this.byId = new Map()
     this.highestSigned = undefined
@@ -204,6 +210,7 @@ export class Journal {
         writeSync(fd, String(process.pid))
         closeSync(fd)
         this.locked = true
+        this.current = false // another process may have appended while we did not hold it
         process.once('exit', this.releaseOnExit)
         return
       } catch (error) {
@@ -220,10 +227,16 @@ export class Journal {
     throw new ImoError(`could not take the journal lock ${this.lockPath}`)
   }
 
+  /** Whether this process holds the signer's lock. */
+  isLocked(): boolean {
+    return this.locked
+  }
+
   /** Releases the lock. */
   unlock(): void {
     if (!this.locked) return
     this.locked = false
+    this.current = false
     process.removeListener('exit', this.releaseOnExit)
     rmSync(this.lockPath, { force: true })
   }

@@ -335,6 +335,9 @@ export async function sendSteps(
   const client = ctx.sendClient
   const account = ctx.account
   const { getContractAddress, keccak256 } = await import('viem')
+  // A caller that holds the lock already (`imo serve`, for its whole run) keeps it: released here only
+  // when taken here.
+  const lockedHere = !journal.isLocked()
   journal.lock()
   try {
     journal.reload()
@@ -733,7 +736,7 @@ export async function sendSteps(
     }
     return steps.map((step) => outcomes.get(step.id)!)
   } finally {
-    journal.unlock()
+    if (lockedHere) journal.unlock()
   }
 }
 

@@ -577,8 +577,6 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         return
       }
       throw error
-    } finally {
-      journal.lock() // sendSteps releases the signer's lock when done; serve holds it for its whole run
     }
   }
 
