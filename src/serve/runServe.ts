@@ -428,6 +428,14 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     }
   }
 
+  // The loop waits pollMs between rounds, unless work it would start is ready: a finished send or a
+  // result while nothing is sending wakes it at once (waiting out the round: 200 requests in 13.1 s,
+  // woken: 10.9 s, bench/serve.ts). Never during a backoff.
+  let wakeLoop: (() => void) | undefined
+  const nudge = () => {
+    if (backoffMs === 0) wakeLoop?.()
+  }
+
   // Inference runs beside the follow loop: up to the source's capacity at once (the local source: one;
   // a queue: many jobs in flight, the workers decide the parallelism).
   // Results wait for the sends at most one batch ahead: a result waiting to be sent holds its whole
@@ -455,6 +463,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
       t.inferenceMs = Math.round(inferenceMs * 10) / 10
       t.item = { ...item, request: { id: t.id, recipient: t.recipient! } }
       t.phase = 'ready'
+      if (!sending) nudge()
     } catch (error) {
       if (options.signal?.aborted || t.phase !== 'inferring' || tracked.get(t.id) !== t) return
       metrics?.failed.inc()
@@ -683,11 +692,16 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
             })
             .finally(() => {
               sending = undefined
+              nudge()
             })
       }
       const active = [...tracked.values()].some((t) => t.phase !== 'settled' && t.phase !== 'parked')
       if (options.untilIdle && !active && !sending && !inferring && scannedTo >= head - BigInt(options.confirmations) + 1n) break
-      await sleep(backoffMs > 0 ? backoffMs : pollMs, options.signal)
+      await new Promise<void>((resolve) => {
+        wakeLoop = resolve
+        void sleep(backoffMs > 0 ? backoffMs : pollMs, options.signal).then(resolve)
+      })
+      wakeLoop = undefined
     }
     // A local inference ends soon; a queued one may wait for a worker: the job stays in the queue and
     // the next run collects it, so a stop does not wait for it.
