@@ -20,3 +20,60 @@ describe('Journal.open', () => {
     }
   })
 })
+
+describe('Journal memory', () => {
+  const signer = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+  const withJournal = (fn: (journal: Journal, root: string) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), 'imo-journal-'))
+    try {
+      const root = join(dir, '.imo')
+      fn(Journal.open(31337, signer, root), root)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  const intent = (id: string) => ({ type: 'intent', id, label: id, at: '2026-01-01T00:00:00.000Z' }) as never
+  const signed = (id: string, nonce: number) =>
+    ({ type: 'signed', id, nonce, hash: `0x${String(nonce).padStart(64, '0')}`, raw: '0x00', gas: '21000', at: '' }) as never
+
+  it('re-reads the file after the lock was taken, not while it is held (only the holder appends)', () => {
+    withJournal((journal, root) => {
+      const other = Journal.open(31337, signer, root)
+      other.append(intent('a'))
+      journal.lock()
+      journal.reload()
+      assert.ok(journal.state('a').intent, 'read after taking the lock')
+      journal.append(intent('b'))
+      other.append(intent('rogue')) // what no imo does while another holds the lock
+      journal.reload()
+      assert.ok(journal.state('b').intent)
+      assert.equal(journal.state('rogue').intent, undefined, 'no re-read while the lock is held')
+      journal.unlock()
+      other.append(intent('c')) // another process, once the lock is free
+      journal.lock()
+      journal.reload()
+      assert.ok(journal.state('c').intent, 'a lock taken again means a fresh read')
+      journal.unlock()
+    })
+  })
+
+  it('forget() drops steps from memory but keeps the file and the highest signed nonce', () => {
+    withJournal((journal) => {
+      journal.lock()
+      journal.append(intent('x'))
+      journal.append(signed('x', 7))
+      journal.append(intent('y'))
+      journal.forget(['x'])
+      assert.deepEqual(journal.state('x'), {})
+      assert.deepEqual(
+        journal.all().map((r) => r.id),
+        ['y'],
+      )
+      assert.equal(journal.lastSigned()?.nonce, 7)
+      assert.equal(readFileSync(journal.path, 'utf8').split('\n').filter(Boolean).length, 3)
+      journal.unlock()
+      journal.reload()
+      assert.equal(journal.state('x').signed?.nonce, 7, 'a reload brings it back')
+    })
+  })
+})

@@ -184,6 +184,20 @@ export class Journal {
     else this.byId.set(record.id, [record])
   }
 
+  /**
+   * Drops steps' records from memory (the file keeps them): a long-running `imo serve` forgets
+   * the fulfilments it no longer watches, so its memory does not grow with every request it served.
+   * The highest signed nonce is kept; a reload() brings everything back.
+   */
+  forget(ids: Iterable<string>): void {
+    const gone = new Set<JournalRecord>()
+    for (const id of ids) {
+      for (const record of this.byId.get(id) ?? []) gone.add(record)
+      this.byId.delete(id)
+    }
+    if (gone.size > 0) this.records = this.records.filter((record) => !gone.has(record))
+  }
+
   /** What the journal knows about one step. */
   state(id: string): StepState {
     const state: StepState = {}

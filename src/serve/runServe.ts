@@ -665,8 +665,11 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         await checkReorg()
         await scan()
         await check()
-        for (const t of tracked.values())
-          if (t.phase === 'settled' && t.settledBlock !== undefined && head - t.settledBlock >= WATCH_DEPTH) tracked.delete(t.id)
+        const unwatched = [...tracked.values()].filter(
+          (t) => t.phase === 'settled' && t.settledBlock !== undefined && head - t.settledBlock >= WATCH_DEPTH,
+        )
+        for (const t of unwatched) tracked.delete(t.id)
+        journal.forget(unwatched.map(stepId)) // no longer watched: their records stay in the file, not in memory
         saveCursor()
         metrics?.alive()
         if (backoffMs > 0 && !sending) backoffMs = 0
