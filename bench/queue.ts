@@ -1,4 +1,4 @@
-// Benchmark of the inference queue (not a test; run `npm run build` first): npx tsx bench/queue.ts [jobs=200] [serveRequests=60]
+// Benchmark of the inference queue (not a test; run `npm run build` first): npx tsx bench/queue.ts [jobs=200] [serveRequests=200]
 // A real redis-server (throw-away, loopback) and `imo worker` processes on the bundled cppn model.
 // 1. Throughput: `jobs` requests with 2 workers vs 1 worker (each concurrency 1), from the first
 //    enqueue to the last result collected. Target: >= 1.6x on 2 cores (the ratio is printed as measured;
@@ -143,8 +143,7 @@ try {
   const { createPublicClient, createWalletClient, http, toHex } = await import('viem')
   const { privateKeyToAccount } = await import('viem/accounts')
   const { aigcCollectionAbi } = await import('../contracts-abi/index.js')
-  // 60 by default: at 200, serve --queue stalls on a misread nonce replacement (open; see the README figures).
-  const serveJobs = Number(process.argv[3] ?? 60)
+  const serveJobs = Number(process.argv[3] ?? 200)
   const anvil = await startAnvil()
   const scratch = mkdtempSync(join(tmpdir(), 'imo-bench-serve-queue-'))
   const lm = join(scratch, 'tinylm256')

@@ -115,6 +115,10 @@ async function startChain(deployExtra: string[] = []): Promise<Chain> {
       functionName: 'request',
       args: [toHex(new TextEncoder().encode(prompt)), anvil.accounts[index]!.address],
       value: fee,
+      // A fixed limit, as serve-queue's requests use: an estimate made on the state before a concurrent
+      // fulfilment or reorg can be short on the state the request is mined on (a request reverted once
+      // in block 5 under a full-suite load, and its replay could not say why).
+      gas: 500_000n,
     } as never)
   const cursorFile = join(dir, '.imo', 'serve', '31337', `${collection.toLowerCase()}.json`)
   const chain: Chain = {
