@@ -13,6 +13,7 @@ import { computeCommitment } from '../src/inference/commitment.js'
 import { aigcDataBytes } from '../src/inference/erc7007.js'
 import { computeCid } from '../src/mint/computeCid.js'
 import { sha256Hex } from '../src/tensor/encodeTensors.js'
+import { journalLines } from './helpers/deployFixture.js'
 import { type CliResult, repoRoot, runCli } from './helpers/runCli.js'
 
 const CPPN = join(repoRoot, 'models', 'cppn')
@@ -201,6 +202,19 @@ describe('imo infer-and-mint', () => {
     const again = await imo(['infer-and-mint', 'interrupted prompt', '--json'])
     assert.equal(JSON.parse(again.stdout).outcomes[0].status, 'existing')
     assert.equal(await tokenBalance(), balance + FEE)
+  })
+
+  it('a mint whose run ended before its receipt was journalled is reported existing with its transaction', async () => {
+    const crashed = await imo(['infer-and-mint', 'broadcast then killed'], { IMO_TEST_CRASH_AT: 'after-broadcast:mint:' })
+    assert.equal(crashed.signal, 'SIGKILL')
+    const signed = journalLines(dir)
+      .filter((r) => r.type === 'signed')
+      .at(-1)!
+    const again = await imo(['infer-and-mint', 'broadcast then killed', '--json'])
+    assert.equal(again.code, 0, again.stderr)
+    const outcome = JSON.parse(again.stdout).outcomes[0]
+    assert.equal(outcome.status, 'existing')
+    assert.equal(outcome.txHash, signed.hash, 'the journalled transaction, found on chain')
   })
 
   it("refuses a model whose hash is not the deployment's before anything is sent (exit 2)", async () => {

@@ -344,7 +344,13 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     const state = existing[index]
     if (state) {
       const confirmed = journal?.state(b.step.id)
-      const txHash = confirmed?.receipt?.status === 'success' ? confirmed.signed?.hash : undefined
+      // Ours when the journalled transaction succeeded: as the journal says, or (a run that ended
+      // before it journalled the receipt) as the chain says.
+      let txHash = confirmed?.receipt?.status === 'success' ? confirmed.signed?.hash : undefined
+      if (confirmed?.signed && !confirmed.receipt) {
+        const receipt = await ctx.publicClient.getTransactionReceipt({ hash: confirmed.signed.hash }).catch(() => undefined)
+        if (receipt?.status === 'success') txHash = confirmed.signed.hash
+      }
       results.push({ ...base, status: 'existing', feeWei: 0n, owner: state.owner, ...(txHash ? { txHash } : {}) })
       continue
     }
