@@ -434,6 +434,14 @@ describe('imo serve: reorgs', () => {
       chain,
       requests.map((r) => r.id),
     )
+    // One line per fulfilment that happened: before and after its reorg, and not again when a later
+    // reorg re-checks it (still fulfilled, by the same transaction).
+    for (const r of requests)
+      assert.equal(
+        serve.lines.filter((l) => l.event === 'fulfilled' && l.requestId === String(r.id)).length,
+        2,
+        `request ${r.id}: ${serve.stderr()}`,
+      )
     assert.ok(!serve.lines.some((l) => l.event === 'failed'), serve.stderr())
     serve.child.kill('SIGTERM')
     assert.equal(await serve.exited, 0, serve.stderr())

@@ -114,6 +114,8 @@ interface Tracked {
   lastError?: string
   /** How long its inference took, as the source measured it (logged with the fulfilment). */
   inferenceMs?: number
+  /** A `fulfilled` line was logged for it in this run (a reorg's re-check does not log it again). */
+  reported?: boolean
 }
 
 /** Waits `ms`, or less when `signal` aborts; the abort listener goes with the wait (one per round would pile up). */
@@ -364,9 +366,13 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
       }
       if (request.status === 'fulfilled') {
         const tx = await ourFulfilment(t)
-        if (tx) {
+        if (tx && t.reported) {
+          t.phase = 'settled' // re-checked after a reorg: still ours, said already
+          t.settledBlock ??= head
+        } else if (tx) {
           // Ours, found here rather than by the send that made it (a send interrupted by an error or a
           // stop, or an earlier run): reported like any other fulfilment.
+          t.reported = true
           summary.fulfilled++
           metrics?.fulfilled.inc()
           settle(t, 'fulfilled', `request ${id} fulfilled (tx ${tx}, found on chain)`, {
@@ -532,6 +538,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         if (receipt && !hashes.has(BigInt(receipt.blockNumber))) remember(BigInt(receipt.blockNumber), receipt.blockHash)
         summary.fulfilled++
         metrics?.fulfilled.inc()
+        t.reported = true
         settle(
           t,
           'fulfilled',
