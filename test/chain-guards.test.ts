@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, request as httpRequest } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { client, deployArgs, journalLines, tempWorkdir } from './helpers/deployFixture.js'
+import { startRpcProxy } from './helpers/rpcProxy.js'
 import { runCli } from './helpers/runCli.js'
 
 describe('--gas-limit below the estimate', () => {
@@ -146,29 +145,11 @@ describe('local development nodes by client', () => {
   it('a node that answers web3_clientVersion as Hardhat on 31337 is not called anvil', async () => {
     const anvil = await startAnvil()
     // anvil behind a proxy that answers web3_clientVersion as Hardhat's node does (everything else is anvil's).
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (chunk) => chunks.push(chunk))
-      req.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString())
-        const answer = (one: { id: number; method: string }) =>
-          one.method === 'web3_clientVersion'
-            ? { jsonrpc: '2.0', id: one.id, result: 'HardhatNetwork/2.22.17/@ethereumjs/vm/5.9.3' }
-            : undefined
-        const direct = Array.isArray(body) ? undefined : answer(body)
-        if (direct) {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(direct))
-          return
-        }
-        const upstream = httpRequest(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' } }, (up) => {
-          res.writeHead(up.statusCode ?? 200, { 'content-type': 'application/json' })
-          up.pipe(res)
-        })
-        upstream.end(JSON.stringify(body))
-      })
+    const proxy = await startRpcProxy(anvil.rpcUrl, {
+      answer: (call) =>
+        call.method === 'web3_clientVersion' ? { result: 'HardhatNetwork/2.22.17/@ethereumjs/vm/5.9.3' } : undefined,
     })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const url = proxy.url
     const work = tempWorkdir()
     try {
       const r = await runCli(deployArgs(url, ['--dry-run', '--json']), {
@@ -181,7 +162,7 @@ describe('local development nodes by client', () => {
       assert.equal(doc.parameters.snapshotInterval, 60)
     } finally {
       work.cleanup()
-      server.close()
+      await proxy.close()
       await anvil.stop()
     }
   })

@@ -6,8 +6,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { createServer, request as httpRequest, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
@@ -15,6 +13,7 @@ import { getAddress, getContractAddress, type PublicClient } from 'viem'
 import { aigcCollectionAbi, imoTokenAbi } from '../contracts-abi/index.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { client, deployArgs, journalLines, tempWorkdir } from './helpers/deployFixture.js'
+import { startRpcProxy } from './helpers/rpcProxy.js'
 import { cleanEnv, imoBin, repoRoot, runCli } from './helpers/runCli.js'
 
 const cast = join(repoRoot, 'node_modules', '.bin', 'cast')
@@ -250,43 +249,24 @@ describe('a replaced pending transaction', () => {
 })
 
 /**
- * A JSON-RPC proxy in front of `target` that answers "no receipt yet" (null) to every receipt lookup
- * for `lagMs` after each eth_sendRawTransaction, while the nonce and the transaction itself are
- * already served: what anvil does for a few milliseconds after it mines a block.
+ * anvil behind a proxy that answers "no receipt yet" (null) to every receipt lookup for `lagMs` after
+ * each eth_sendRawTransaction, while the nonce and the transaction itself are already served: what
+ * anvil itself does for a few milliseconds after it mines a block.
  */
-function receiptLagProxy(target: string, lagMs: number): Promise<{ url: string; server: Server; hidden: () => number }> {
+async function receiptLagProxy(target: string, lagMs: number) {
   let lastSend = 0
   let hidden = 0
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const call = JSON.parse(body.toString('utf8')) as { id: number; method: string }
-      if (call.method === 'eth_getTransactionReceipt' && Date.now() - lastSend < lagMs) {
-        hidden++
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ jsonrpc: '2.0', id: call.id, result: null }))
-        return
-      }
-      const upstream = httpRequest(target, { method: 'POST', headers: { 'content-type': 'application/json' } }, (up) => {
-        const out: Buffer[] = []
-        up.on('data', (c) => out.push(c))
-        up.on('end', () => {
-          if (call.method === 'eth_sendRawTransaction') lastSend = Date.now()
-          res.writeHead(up.statusCode ?? 200, { 'content-type': 'application/json' }).end(Buffer.concat(out))
-        })
-      })
-      upstream.on('error', () => res.destroy())
-      upstream.end(body)
-    })
+  const proxy = await startRpcProxy(target, {
+    answer: (call) => {
+      if (call.method !== 'eth_getTransactionReceipt' || Date.now() - lastSend >= lagMs) return undefined
+      hidden++
+      return { result: null }
+    },
+    forwarded: (call) => {
+      if (call.method === 'eth_sendRawTransaction') lastSend = Date.now()
+    },
   })
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hidden: () => hidden }),
-    ),
-  )
+  return { ...proxy, hidden: () => hidden }
 }
 
 describe('a node that counts a mined nonce before it serves the receipt', () => {
@@ -310,7 +290,7 @@ describe('a node that counts a mined nonce before it serves the receipt', () => 
       assert.equal(journalLines(work.dir).filter((line) => line.type === 'dropped').length, 0)
       assert.equal(await client(anvil.rpcUrl).getTransactionCount({ address: account.address }), 2)
     } finally {
-      proxy.server.close()
+      await proxy.close()
       work.cleanup()
     }
   })

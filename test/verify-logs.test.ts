@@ -5,49 +5,30 @@
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, request as httpRequest, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
+import { startRpcProxy } from './helpers/rpcProxy.js'
 import { repoRoot, runCli } from './helpers/runCli.js'
 
 const MAX_RANGE = 4n
 
-/** A JSON-RPC proxy that refuses eth_getLogs over more than MAX_RANGE + 1 blocks, like a public RPC. */
-function rangeLimitedProxy(target: string): Promise<{ url: string; server: Server; refused: () => number }> {
+/** anvil behind a proxy that refuses eth_getLogs over more than MAX_RANGE + 1 blocks, like a public RPC. */
+async function rangeLimitedProxy(target: string) {
   let refused = 0
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const call = JSON.parse(body.toString()) as { id: number; method: string; params: Array<Record<string, string>> }
-      if (!Array.isArray(call) && call.method === 'eth_getLogs') {
-        const filter = call.params[0]!
-        const block = (tag: string | undefined) => (tag?.startsWith('0x') ? BigInt(tag) : undefined)
-        const [from, to] = [block(filter.fromBlock) ?? 0n, block(filter.toBlock)] // 'latest' or absent: open-ended
-        if (to === undefined || to - from > MAX_RANGE) {
-          refused++
-          const error = { code: -32005, message: `query exceeds max block range ${MAX_RANGE + 1n}` }
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: call.id, error }))
-          return
-        }
-      }
-      const upstream = httpRequest(target, { method: 'POST', headers: { 'content-type': 'application/json' } }, (up) => {
-        res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/json' })
-        up.pipe(res)
-      })
-      upstream.on('error', () => res.writeHead(502).end())
-      upstream.end(body)
-    })
+  const block = (tag: string | undefined) => (tag?.startsWith('0x') ? BigInt(tag) : undefined)
+  const proxy = await startRpcProxy(target, {
+    answer: (call) => {
+      if (call.method !== 'eth_getLogs') return undefined
+      const filter = (call.params as Array<Record<string, string>>)[0]!
+      const [from, to] = [block(filter.fromBlock) ?? 0n, block(filter.toBlock)] // 'latest' or absent: open-ended
+      if (to !== undefined && to - from <= MAX_RANGE) return undefined
+      refused++
+      return { error: { code: -32005, message: `query exceeds max block range ${MAX_RANGE + 1n}` } }
+    },
   })
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, refused: () => refused }),
-    ),
-  )
+  return { ...proxy, refused: () => refused }
 }
 
 describe('imo verify --token on a range-limited RPC', () => {
@@ -89,7 +70,7 @@ describe('imo verify --token on a range-limited RPC', () => {
       assert.equal(report.checks[0].status, 'pass')
       assert.ok(proxy.refused() > 0, 'the proxy never refused a wide eth_getLogs: the limit was not exercised')
     } finally {
-      proxy.server.close()
+      await proxy.close()
     }
   })
 
@@ -125,7 +106,7 @@ describe('imo verify --token on a range-limited RPC', () => {
       assert.equal(JSON.parse(status.stdout).token.holders, 3)
       assert.ok(proxy.refused() > 0, 'the proxy never refused a wide eth_getLogs: the limit was not exercised')
     } finally {
-      proxy.server.close()
+      await proxy.close()
     }
   })
 })
