@@ -315,7 +315,7 @@ if (RSS_COUNT > 0) {
     const windows = Array.from({ length: Math.ceil(RSS_COUNT / 100) }, (_, i) => window(i * 100))
     const first = windows[0]!
     const last = windows.at(-1)!
-    const peak = Math.max(...samples.map((s) => s.kib), 0.5)
+    const peak = Math.max(...samples.map((s) => s.kib))
     const ratio = last / first
     console.log(
       `memory                    serve VmRSS ${(atStart / 1024).toFixed(1)} MiB idle at start, ${(afterWarmUp / 1024).toFixed(1)} MiB after a warm-up of ${WARM_UP} requests; median per 100 requests: ${windows.map((kib) => (kib / 1024).toFixed(0)).join(' ')} MiB (peak ${(peak / 1024).toFixed(1)} MiB)`,

@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
+import { journalledSuccess } from '../chain/journalledSuccess.js'
 import type { ReportedOutcome, StepOutcome, TxStep } from '../chain/sendStep.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import { ExitCode, ImoError, NonceConflictError, UsageError } from '../errors.js'
@@ -343,14 +344,10 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     }
     const state = existing[index]
     if (state) {
-      const confirmed = journal?.state(b.step.id)
-      // Ours when the journalled transaction succeeded: as the journal says, or (a run that ended
-      // before it journalled the receipt) as the chain says.
-      let txHash = confirmed?.receipt?.status === 'success' ? confirmed.signed?.hash : undefined
-      if (confirmed?.signed && !confirmed.receipt) {
-        const receipt = await ctx.publicClient.getTransactionReceipt({ hash: confirmed.signed.hash }).catch(() => undefined)
-        if (receipt?.status === 'success') txHash = confirmed.signed.hash
-      }
+      // Ours when the journalled transaction succeeded; the hash is only reported, so a failed lookup omits it.
+      const txHash = journal
+        ? await journalledSuccess(ctx.publicClient, journal.state(b.step.id)).catch(() => undefined)
+        : undefined
       results.push({ ...base, status: 'existing', feeWei: 0n, owner: state.owner, ...(txHash ? { txHash } : {}) })
       continue
     }

@@ -158,6 +158,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
   const { readRequest, decodeRequestedLogs } = await import('../requests/readRequest.js')
   const { mintRecords } = await import('../mint/mintRecords.js')
   const { isTransactionAbsent } = await import('../chain/isTransactionAbsent.js')
+  const { journalledSuccess } = await import('../chain/journalledSuccess.js')
   const { mapConcurrent } = await import('../util/mapConcurrent.js')
   const { toImoError } = await import('../chain/toImoError.js')
   const { cursorPath, readCursor, writeCursor } = await import('./serveCursor.js')
@@ -598,21 +599,9 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
 
   const stepId = (t: Tracked) => `fulfill:${collection.toLowerCase()}:${t.id}`
 
-  /**
-   * The hash of our journalled fulfilment of `t` when it was mined and succeeded (the journal's receipt,
-   * else the chain's: a send can end before it journals the receipt); undefined when it is not ours.
-   */
-  const ourFulfilment = async (t: Tracked): Promise<Hex | undefined> => {
-    const state = journal.state(stepId(t))
-    if (!state.signed) return undefined
-    if (state.receipt) return state.receipt.status === 'success' ? state.signed.hash : undefined
-    // Not found means not mined (another transaction fulfilled it); a failed lookup is retried next round.
-    const receipt = await client.getTransactionReceipt({ hash: state.signed.hash }).catch((error: unknown) => {
-      if ((error as { name?: string })?.name === 'TransactionReceiptNotFoundError') return undefined
-      return rpc('looking up our fulfilment')(error)
-    })
-    return receipt?.status === 'success' ? state.signed.hash : undefined
-  }
+  /** Our fulfilment of `t` when it succeeded on chain (undefined: not ours); a failed lookup is retried next round. */
+  const ourFulfilment = (t: Tracked): Promise<Hex | undefined> =>
+    journalledSuccess(client, journal.state(stepId(t))).catch(rpc('looking up our fulfilment'))
 
   /**
    * A journalled fulfilment that was mined and reverted (its request was reorganised away) no longer
