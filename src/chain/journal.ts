@@ -6,7 +6,7 @@
  * receipt. A lock file keeps two imo processes from allocating the same signer's nonces at once.
  * The journal holds no secret: a signed transaction is public once broadcast.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ImoError, NonceConflictError } from '../errors.js'
 import { isProcessAlive } from '../util/isProcessAlive.js'
@@ -97,6 +97,8 @@ export class Journal {
   private locked = false
   /** Read (or written) while this process held the lock without a break since: memory is the file. */
   private current = false
+  /** The file's size as last read or written here (another Journal object of this process could append). */
+  private knownSize = 0
   private releaseOnExit = () => this.unlock()
 
   constructor(path: string) {
@@ -111,15 +113,16 @@ export class Journal {
   }
 
   /**
-   * Re-reads the file, unless this process has held the lock since it last read it (only the lock
-   * holder appends, so memory is the file: a long-running `imo serve` re-read its whole journal twice
-   * per batch). A torn last line (crash mid-write) is ignored and reported by tornLine(); so is a torn
+   * Re-reads the file, unless this object has held the lock since it last read it and the file has the
+   * size it read or wrote (only the lock holder appends; the size catches another Journal object of this
+   * process, which shares the lock: a long-running `imo serve` re-read its whole journal twice per batch). A torn last line (crash mid-write) is ignored and reported by tornLine(); so is a torn
    * line that a later append closed (the head of a record, cut short), while any other unreadable line
    * stops with an error.
    */
   reload(): void {
-    if (this.locked && this.current) return
+    if (this.locked && this.current && this.sizeOnDisk() === this.knownSize) return
     this.current = this.locked
+    this.knownSize = 0
     this.records = []
     this.byId = new Map()
     this.highestSigned = undefined
@@ -127,6 +130,7 @@ export class Journal {
     this.tornText = undefined
     if (!existsSync(this.path)) return
     const text = readFileSync(this.path, 'utf8')
+    this.knownSize = Buffer.byteLength(text, 'utf8')
     this.tornTail = text.length > 0 && !text.endsWith('\n')
     const lines = text.split('\n')
     for (const [index, line] of lines.entries()) {
@@ -164,8 +168,8 @@ export class Journal {
     const prefix = this.tornTail ? '\n' : ''
     mkdirSync(dirname(this.path), { recursive: true })
     const fd = openSync(this.path, 'a', 0o600)
+    const bytes = Buffer.from(`${prefix}${JSON.stringify(record)}\n`, 'utf8')
     try {
-      const bytes = Buffer.from(`${prefix}${JSON.stringify(record)}\n`, 'utf8')
       let written = 0
       while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written)
       fsyncSync(fd)
@@ -173,7 +177,16 @@ export class Journal {
       closeSync(fd)
     }
     this.tornTail = false
+    this.knownSize += bytes.length
     this.remember(record)
+  }
+
+  private sizeOnDisk(): number {
+    try {
+      return statSync(this.path).size
+    } catch {
+      return 0
+    }
   }
 
   private remember(record: JournalRecord): void {
