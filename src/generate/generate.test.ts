@@ -10,7 +10,7 @@ import { loadModel } from '../inference/loadModel.js'
 import { generateTokens } from './generateTokens.js'
 import { type GenerationSettings, resolveGenerationSettings } from './generationSettings.js'
 import { type CausalLm, loadCausalLm } from './loadCausalLm.js'
-import { pickToken, sampleUniform } from './sampleToken.js'
+import { candidates, pickToken, sampleUniform } from './sampleToken.js'
 
 const TINYLM = join(repoRoot, 'models', 'tinylm')
 const NOCACHE = join(repoRoot, 'test', 'fixtures', 'lm-nocache')
@@ -263,3 +263,34 @@ describe('loadCausalLm errors', () => {
 })
 
 const GOLDEN_UNIFORM = [0.8353772775031794, 0.8136237350448035, 0.12886199014833166]
+
+describe('top-k candidates', () => {
+  /** The order of imo-sample-v1 as first written: every id sorted by logit, ties by the lower id. */
+  const fullOrder = (logits: Float32Array, k: number) =>
+    Array.from({ length: logits.length }, (_, i) => i)
+      .sort((a, b) => logits[b]! - logits[a]! || a - b)
+      .slice(0, k > 0 && k < logits.length ? k : logits.length)
+
+  it('selects exactly what the full sort keeps, ties, infinities and signed zeros included', () => {
+    let state = 7
+    const random = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0
+      return state / 2 ** 32
+    }
+    const pool = [0, -0, 1.5, -1.5, 3, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]
+    for (let round = 0; round < 400; round++) {
+      const n = 1 + Math.floor(random() * 60)
+      // Half the rounds draw from a few values, so ties at the k-th logit are common.
+      const logits = Float32Array.from({ length: n }, () =>
+        round % 2 ? pool[Math.floor(random() * pool.length)]! : (random() - 0.5) * 20,
+      )
+      for (const k of [0, 1, 2, Math.floor(n / 2), n - 1, n, n + 3])
+        assert.deepEqual(candidates(logits, k), fullOrder(logits, k), `n ${n} k ${k} logits ${Array.from(logits)}`)
+    }
+  })
+
+  it('keeps the full sort for logits holding NaN', () => {
+    const logits = new Float32Array([0.5, Number.NaN, 2, 1, Number.NaN, 2])
+    for (const k of [1, 2, 3, 6]) assert.deepEqual(candidates(logits, k), fullOrder(logits, k))
+  })
+})

@@ -55,9 +55,7 @@ export function pickToken(logits: ArrayLike<number>, settings: SamplingSettings,
     for (let i = 1; i < n; i++) if (logits[i]! > logits[best]!) best = i
     return best
   }
-  // Candidates by logit, highest first, ties by the lower id.
-  let order = Array.from({ length: n }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]! || a - b)
-  if (settings.topK > 0 && settings.topK < n) order = order.slice(0, settings.topK)
+  const order = candidates(logits, settings.topK)
   const top = logits[order[0]!]! / settings.temperature
   const weights = order.map((id) => Math.exp(logits[id]! / settings.temperature - top))
   let total = 0
@@ -82,4 +80,30 @@ export function pickToken(logits: ArrayLike<number>, settings: SamplingSettings,
     if (target < cumulative) return order[i]!
   }
   return order[kept - 1]!
+}
+
+/**
+ * The candidate ids by logit, highest first, ties by the lower id; only the first `topK` when
+ * 0 < topK < n. With top-k the k-th highest logit is found first by a numeric sort (no comparator
+ * calls) and only the k ids at or above it are ordered: sorting a whole 257-id vocabulary with a
+ * comparator took a fifth of a tinylm step. Logits holding NaN take the full sort, whose order for
+ * them is the one recorded generations were made with.
+ * @example
+ * candidates(new Float32Array([0.1, 2, 0.3, 2]), 2) // [1, 3]
+ */
+export function candidates(logits: ArrayLike<number>, topK: number): number[] {
+  const n = logits.length
+  const byLogit = (a: number, b: number) => logits[b]! - logits[a]! || a - b
+  const values = Float64Array.from(logits)
+  if (topK <= 0 || topK >= n || values.some(Number.isNaN))
+    return Array.from({ length: n }, (_, i) => i)
+      .sort(byLogit)
+      .slice(0, topK > 0 ? topK : n)
+  const threshold = values.sort()[n - topK]!
+  // Fewer than topK ids are above the threshold; ties at it are taken by the lower id, as the full
+  // order would.
+  const picked: number[] = []
+  for (let i = 0; i < n; i++) if (logits[i]! > threshold) picked.push(i)
+  for (let i = 0; i < n && picked.length < topK; i++) if (logits[i] === threshold) picked.push(i)
+  return picked.sort(byLogit)
 }
