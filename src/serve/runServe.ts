@@ -327,8 +327,9 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     const states = await mapConcurrent(due, 8, (t) =>
       Promise.all([readRequest(ctx, collection, t.id), isRefundable(t).catch(() => undefined)]),
     )
-    // The request blocks' times, for the end-to-end latency, read now while the RPC answers (cached).
-    await mapConcurrent([...new Set(due.map((t) => t.blockNumber))], 8, blockTime)
+    // The request blocks' times, for the end-to-end latency metric, read now while the RPC answers
+    // (cached). Only with --metrics: without it they were a block read per request for nothing.
+    if (metrics) await mapConcurrent([...new Set(due.map((t) => t.blockNumber))], 8, blockTime)
     const busyPrompts = new Set(
       [...tracked.values()].filter((t) => ['queued', 'inferring', 'ready', 'sending'].includes(t.phase)).map((t) => t.promptHash),
     )
@@ -530,9 +531,8 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           continue
         }
         const block = outcome.blockNumber ?? head
-        const requestedAt = await blockTime(t.blockNumber)
-        const latency = requestedAt !== undefined ? Date.now() / 1000 - requestedAt : undefined
-        if (latency !== undefined) metrics?.endToEndSeconds.observe(latency)
+        const requestedAt = metrics ? await blockTime(t.blockNumber) : undefined
+        if (requestedAt !== undefined) metrics?.endToEndSeconds.observe(Date.now() / 1000 - requestedAt)
         // Its block is watched like a scanned one: a reorg that removes the fulfilment is noticed even
         // when it happens before the next scan reaches that block.
         const receipt = journal.state(stepId(t)).receipt
