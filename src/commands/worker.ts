@@ -31,5 +31,6 @@ export function workerCommand(): Command {
     'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn',
     'IMO_QUEUE=redis://:PASSWORD@10.0.0.5:6379/0 imo worker --deployment deployment.json --concurrency 2 --json',
     'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn --artifact-dir /mnt/imo-artifacts',
+    'node --single-threaded-gc node_modules/.bin/imo worker --queue redis://10.0.0.5:6379/0 --model ./models/tinylm',
   ])
 }
