@@ -22,7 +22,7 @@ const model = join(repo, 'models/cppn')
 const jobs = Number(process.argv[2] ?? 200)
 const recipient = `0x${'11'.repeat(20)}`
 const modelHash = (await hashModel(model)).modelHash as Bytes32
-/** Node flags of the spawned workers: V8's helper threads cost a worker ~25 % more CPU per job (README). */
+/** Node flags of the spawned workers: V8's helper threads cost a worker about half as much CPU again per job (README). */
 const workerFlags = process.env.WORKER_GC === 'concurrent' ? [] : ['--single-threaded-gc']
 
 function startWorkers(url: string, count: number) {

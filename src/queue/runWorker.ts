@@ -63,14 +63,14 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
   const { parseQueueUrl } = await import('./connectRedis.js')
   const queue = parseQueueUrl(values.queue).display
   // V8's concurrent garbage collector runs on helper threads: with onnxruntime's outputs arriving as
-  // fresh buffers every run, they cost a busy worker about a quarter more CPU per job (README,
+  // fresh buffers every run, they cost a busy worker about half as much CPU again per job (README,
   // "Several machines"). Node takes --single-threaded-gc only on its command line, so say it here.
   const gc = process.execArgv.includes('--single-threaded-gc') ? 'single-threaded' : 'concurrent'
   line(
     { event: 'ready', worker: worker.worker.id, modelHash: worker.modelHash, concurrency, queue, gc },
     `worker ${worker.worker.id} ready: model ${worker.modelHash}, concurrency ${concurrency}, queue ${queue}; Ctrl-C to stop${
       gc === 'concurrent'
-        ? '\n  tip: `node --single-threaded-gc node_modules/.bin/imo worker ...` uses about 25 % less CPU per job'
+        ? '\n  tip: `node --single-threaded-gc node_modules/.bin/imo worker ...` uses about a third less CPU per job'
         : ''
     }`,
   )
