@@ -87,7 +87,10 @@ describe('paid requests (contract API from TypeScript)', () => {
     assert.equal(request.tokenId, BigInt(keccak256(prompt)))
     assert.equal(request.expiresAt, event!.expiresAt)
     assert.equal(request.callbackGasLimit, 100_000)
+    assert.equal(request.refundable, undefined, 'refundability is read only when asked')
     assert.equal((await readRequest(ctx, collection, 9n)).status, 'none')
+    // Open, not expired, its prompt not minted: not refundable yet (read with the request, one eth_call).
+    assert.equal((await readRequest(ctx, collection, 2n, { refundable: true })).refundable, false)
 
     const aigcData = keccak256(toHex('artifact'))
     const commitment = keccak256(toHex('commitment'))
@@ -122,6 +125,7 @@ describe('paid requests (contract API from TypeScript)', () => {
     })
     assert.equal(owner, user.address)
     // The thief's request can now be refunded at once (its prompt is minted).
+    assert.equal((await readRequest(ctx, collection, 2n, { refundable: true })).refundable, true)
     await send(thief, 'refund', [2n])
     assert.equal((await readRequest(ctx, collection, 2n)).status, 'refunded')
     assert.equal((await readRequestTerms(ctx, collection)).openEscrowWei, 0n)

@@ -154,7 +154,6 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
   const journal = ctx.journal
   if (!account || !journal) throw new ImoError('runServe needs a chain context with a signer and its journal')
   const { getAddress, hexToBytes } = await import('viem')
-  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
   const { readRequest, decodeRequestedLogs } = await import('../requests/readRequest.js')
   const { mintRecords } = await import('../mint/mintRecords.js')
   const { isTransactionAbsent } = await import('../chain/isTransactionAbsent.js')
@@ -315,18 +314,9 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     const due = [...tracked.values()].filter((t) => t.phase === 'new' && t.retryAt <= now)
     if (due.length === 0) return
     const chainNow = Number((await client.getBlock({ blockTag: 'latest' }).catch(rpc('reading the latest block'))).timestamp)
-    const isRefundable = (t: Tracked) =>
-      client.readContract({
-        address: collection,
-        abi: aigcCollectionAbi,
-        functionName: 'isRefundable',
-        args: [t.id],
-      }) as Promise<boolean>
-    // Status and refundability read side by side, 8 requests at a time (refundability was read one request
-    // after another: a round trip each); a refundability that could not be read is asked again below.
-    const states = await mapConcurrent(due, 8, (t) =>
-      Promise.all([readRequest(ctx, collection, t.id), isRefundable(t).catch(() => undefined)]),
-    )
+    // Status, prompt and refundability in one eth_call per request, 8 requests at a time (they were two
+    // calls, and before that refundability was read one request after another).
+    const states = await mapConcurrent(due, 8, (t) => readRequest(ctx, collection, t.id, { refundable: true }))
     // The request blocks' times, for the end-to-end latency metric, read now while the RPC answers
     // (cached). Only with --metrics: without it they were a block read per request for nothing.
     if (metrics) await mapConcurrent([...new Set(due.map((t) => t.blockNumber))], 8, blockTime)
@@ -335,7 +325,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     )
     const decoder = new TextDecoder('utf-8', { fatal: true })
     for (const [index, t] of due.entries()) {
-      const [request, prefetchedRefundable] = states[index]!
+      const request = states[index]!
       const id = String(t.id)
       if (request.status === 'none' || request.promptHash !== t.promptHash) {
         if (t.settledBlock === undefined) summary.skipped++
@@ -413,8 +403,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         t.retryAt = now + 1000 // another request of the same prompt is in flight; re-check after it
         continue
       }
-      const refundable = prefetchedRefundable ?? (await isRefundable(t).catch(rpc('reading isRefundable')))
-      if (refundable) {
+      if (request.refundable) {
         metrics?.skipped.inc({ reason: 'prompt-minted' })
         settle(t, 'skipped', `request ${id} cannot be served: its prompt is minted already; its requester can refund it now`, {
           reason: 'prompt-minted',
