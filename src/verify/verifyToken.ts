@@ -249,22 +249,38 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     if (!mode && metadata?.imo && outputHash !== metadata.imo.output_hash)
       difference = `; outputs differ from the recorded output hash ${metadata.imo.output_hash}`
     if (!mode && metadataFolder) difference += await largestDifference(metadataFolder, outputs)
-    list.add(
-      're-execution',
-      mode !== undefined,
-      `re-running the model on the prompt gives the on-chain aigcData (${mode}, artifact sha256 ${sha256Hex(artifact)})`,
-      `re-running the model on the prompt gives another artifact (sha256 ${sha256Hex(artifact)})${difference}`,
-    )
+    // Settings assumed (no metadata recorded them): another text says only that other settings were
+    // used, so the check could not run; it is not evidence against the token.
+    const assumed = generated?.assumedSettings === true
+    if (!mode && assumed)
+      list.add(
+        're-execution',
+        null,
+        `re-generating with the model's own settings (${JSON.stringify(generated.settings)}) gives another text (sha256 ${sha256Hex(artifact)}); the token's metadata, which records the settings it was generated with, is not available${options.metadataDir ? ` under ${metadataDir}` : ' (pass --metadata-dir with the folder that holds it)'}`,
+      )
+    else
+      list.add(
+        're-execution',
+        mode !== undefined,
+        `re-running the model on the prompt gives the on-chain aigcData (${mode}, artifact sha256 ${sha256Hex(artifact)})${assumed ? `, with the model's own settings (${JSON.stringify(generated.settings)})` : ''}`,
+        `re-running the model on the prompt gives another artifact (sha256 ${sha256Hex(artifact)})${difference}`,
+      )
     if (mode)
       await checkOnChainVerify(list, { collection, promptBytes, aigcData: mode === 'digest' ? digest : artifact, proof, ctx })
     else list.add('on-chain verify', null, 'needs the aigcData bytes, which the re-execution did not reproduce')
-    if (decoded) {
-      const configHash = computeConfigHash(config)
+    if (decoded && !mode && assumed)
+      list.add('commitment', null, 'needs the settings the token was generated with, which the re-generation did not find')
+    else if (decoded) {
+      const configHash = computeConfigHash(assumed ? { ...config, generation: generated.settings } : config)
       const commitment = computeCommitment({ modelHash: model.modelHash, inputHash, outputHash, configHash })
+      // With assumed settings the same text can come from settings that differ where it did not
+      // matter (a larger --max-new-tokens than the text needed): the configuration hash is then unknown.
       list.add(
         'commitment',
-        commitment === decoded.commitment,
-        `keccak256(tag, model, input, output, config hashes) = the proof's ${commitment}`,
+        commitment === decoded.commitment ? true : assumed ? null : false,
+        commitment === decoded.commitment
+          ? `keccak256(tag, model, input, output, config hashes) = the proof's ${commitment}`
+          : `the text matches, but with the model's own settings the commitment is ${commitment}, not the proof's ${decoded.commitment}: the settings it was generated with are in its metadata, which is not available`,
         `recomputed ${commitment}, the proof commits to ${decoded.commitment}`,
       )
     }
