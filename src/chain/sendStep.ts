@@ -1,6 +1,6 @@
 /**
- * Sending through the journal (DESIGN section 6). Each step is simulated (eth_call + estimateGas,
- * reverts decoded into the contract's custom errors), signed with a journal-allocated nonce,
+ * Sending through the journal (DESIGN section 6). Each step is simulated (eth_estimateGas at 'pending',
+ * a revert explained by eth_call and decoded into the contract's custom errors), signed with a journal-allocated nonce,
  * journalled (raw transaction and hash, flushed) BEFORE broadcast, broadcast, and waited for; the
  * receipt is journalled too. A re-run resumes from the journal instead of sending twice.
  *
@@ -210,7 +210,7 @@ export function gasLimitFor(
 }
 
 /**
- * Simulates a step (eth_call, then estimateGas) without sending anything.
+ * Simulates a step (eth_estimateGas at 'pending'; eth_call for the reason when it fails) without sending anything.
  * @param ctx - chain context (needs an account for `from`, else the zero address).
  * @param step - the step.
  * @returns the gas limit to use (estimate + 20 %, or --gas-limit) and the cost bound in wei.
@@ -233,12 +233,26 @@ export async function simulateStep(
   }
   let estimate: bigint
   try {
-    // At 'pending', not 'latest': on an idle chain the latest block can be minutes old, so a call
-    // guarded by block.timestamp (snapshot()) would fail a simulation that the next block passes.
-    await ctx.publicClient.call({ ...request, blockTag: 'pending' })
-    estimate = await ctx.publicClient.estimateGas(request as Parameters<ChainContext['publicClient']['estimateGas']>[0])
-  } catch (error) {
-    const converted = toImoError(error, { rpcUrl: ctx.rpcUrl, action: `simulating "${step.label}"` })
+    // eth_estimateGas executes the transaction: it is the simulation (a revert fails it). At 'pending',
+    // not 'latest': on an idle chain the latest block can be minutes old, so a call guarded by
+    // block.timestamp (snapshot(), a request's expiry) would be judged at the wrong time.
+    estimate = await ctx.publicClient.estimateGas({
+      ...request,
+      blockTag: 'pending',
+    } as Parameters<ChainContext['publicClient']['estimateGas']>[0])
+  } catch (estimateError) {
+    let error = estimateError
+    const action = `simulating "${step.label}"`
+    if (![6, 8].includes(toImoError(error, { rpcUrl: ctx.rpcUrl, action }).exitCode)) {
+      // The reason comes from eth_call: some nodes' estimateGas errors carry no revert data. (Both were
+      // sent for every transaction before; the call now runs only when the estimate failed.)
+      try {
+        await ctx.publicClient.call({ ...request, blockTag: 'pending' })
+      } catch (callError) {
+        error = callError
+      }
+    }
+    const converted = toImoError(error, { rpcUrl: ctx.rpcUrl, action })
     if (converted.exitCode === 6 || converted.exitCode === 8) throw converted
     if (isRevert(error) || converted.exitCode === 1) {
       const reason = (await describeRevert(error, step.abi)) ?? converted.shortMessage
@@ -604,6 +618,9 @@ export async function sendSteps(
       let nonceThisRound: Promise<number | undefined> | undefined
       const latestNonceThisRound = () => (nonceThisRound ??= getLatestNonce().catch(() => undefined))
       // Receipts of a pipelined batch are fetched side by side, and each block once per round.
+      // A receipt read in an earlier round may have been reorganised away since: its block is re-read
+      // before it counts. One read this round came from the node's canonical chain just now.
+      const earlier = new Set(waiting.filter((entry) => entry.receipt))
       const receipts = await mapConcurrent(waiting, 8, async (entry) => {
         if (entry.receipt) return entry.receipt
         try {
@@ -627,7 +644,7 @@ export async function sendSteps(
         const receipt = receipts[index]
         if (receipt && head !== undefined && head - receipt.blockNumber + 1n >= BigInt(ctx.tx.confirmations)) {
           // Confirmed deep enough; make sure the block still holds it.
-          const block = await blockAt(receipt.blockNumber)
+          const block = earlier.has(entry) ? await blockAt(receipt.blockNumber) : undefined
           if (block && block.hash !== receipt.blockHash) {
             entry.receipt = undefined
             still.push(entry)
