@@ -8,7 +8,7 @@
 // 2. Queue overhead: one request at a time with 1 worker, median time from enqueue to the collected,
 //    checked result, against the median of runInference in-process on a loaded model (what `imo serve`
 //    does without --queue). Target: overhead <= 15 ms.
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,12 +25,13 @@ const modelHash = (await hashModel(model)).modelHash as Bytes32
 /** Node flags of the spawned workers: V8's helper threads cost a worker about half as much CPU again per job (README). */
 const workerFlags = process.env.WORKER_GC === 'concurrent' ? [] : ['--single-threaded-gc']
 
-function startWorkers(url: string, count: number) {
+/** `count` `imo worker` processes on `modelPath`, resolved once each says it is ready. */
+function startWorkers(url: string, count: number, modelPath = model) {
   return Promise.all(
     Array.from({ length: count }, async () => {
       const child = spawn(
         process.execPath,
-        [...workerFlags, join(repo, 'bin/imo.mjs'), 'worker', '--queue', url, '--model', model, '--json'],
+        [...workerFlags, join(repo, 'bin/imo.mjs'), 'worker', '--queue', url, '--model', modelPath, '--json'],
         {
           cwd: repo,
           env: { ...process.env, CI: 'true', NO_COLOR: '1' },
@@ -47,6 +48,19 @@ function startWorkers(url: string, count: number) {
       })
       child.stderr.resume()
       return child
+    }),
+  )
+}
+
+/** Stops the processes (SIGTERM) and waits until they have exited, so none still writes to a folder about to be removed. */
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map((child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return undefined
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGCONT') // a paused (SIGSTOP) process handles SIGTERM only once continued
+      child.kill('SIGTERM')
+      return exited
     }),
   )
 }
@@ -87,7 +101,7 @@ async function throughput(redis: TestRedis, db: number, workers: number): Promis
     )
     return ms
   } finally {
-    for (const child of children) child.kill('SIGTERM')
+    await stopAll(children)
     await queue.close()
   }
 }
@@ -123,7 +137,7 @@ try {
       if (i >= 3) queued.push(performance.now() - started)
     }
   } finally {
-    for (const child of children) child.kill('SIGTERM')
+    await stopAll(children)
     await queue.close()
   }
   const overhead = median(queued) - median(inProcess)
@@ -144,8 +158,11 @@ try {
 //    (dispatcher, anvil, Redis) on the same 2 cores, so the 2-vs-1 ratio grows with the job's size
 //    toward 2; both sizes are printed. (cppn's ~10 ms render is smaller than those fixed costs, so with
 //    it the ratio measures the dispatcher, not the workers.)
-//    a) throughput: `serveJobs` requests sent up front, workers ready, then serve starts; time from serve's
-//       start line to its last fulfilment, 2 workers vs 1 (fresh deployment each).
+//    a) throughput: serve and its workers first fulfil WARM_UP requests (their JIT compiles: a cold
+//       dispatcher spent a quarter more CPU per request over its first 200), then serve is paused
+//       (SIGSTOP), `serveJobs` requests are sent, and the time runs from its SIGCONT to the last of
+//       them fulfilled, 2 workers vs 1 (fresh deployment each). The CPU each process used in that
+//       window is printed per request (/proc/PID/stat), which shows where the 2 cores went.
 //    b) latency: one request at a time, the inference time serve logs with each fulfilment (local: the
 //       model run; queue: enqueue -> worker -> collected, checked result), median, 1 worker vs in-process.
 {
@@ -157,7 +174,9 @@ try {
   const { aigcCollectionAbi } = await import('../contracts-abi/index.js')
   const serveJobs = Number(process.argv[3] ?? 200)
   const serveTokens = (process.argv[4] ?? '256,480').split(',').map(Number)
-  const anvil = await startAnvil()
+  /** Requests fulfilled before the throughput is timed. */
+  const WARM_UP = 50
+  let anvil = await startAnvil()
   const scratch = mkdtempSync(join(tmpdir(), 'imo-bench-serve-queue-'))
   /** A copy of models/tinylm that generates exactly `tokens` tokens. */
   const lmOf = (tokens: number) => {
@@ -167,7 +186,7 @@ try {
     return folder
   }
   let lm = lmOf(serveTokens[0]!)
-  const client = createPublicClient({ transport: http(anvil.rpcUrl) })
+  let client = createPublicClient({ transport: http(anvil.rpcUrl) })
   const env = (extra: Record<string, string> = {}) => ({ ...process.env, CI: 'true', NO_COLOR: '1', ...extra })
   const imo = (args: string[], cwd: string) =>
     new Promise<string>((resolve, reject) => {
@@ -187,12 +206,24 @@ try {
     const file = JSON.parse(readFileSync(join(dir, '.imo/deployments/31337/default.json'), 'utf8'))
     return { dir, collection: file.aigcCollection.address as `0x${string}` }
   }
-  const senders = [1, 2, 3].map((i) =>
-    createWalletClient({
-      account: privateKeyToAccount(anvil.accounts[i]!.privateKey as `0x${string}`),
-      transport: http(anvil.rpcUrl),
-    }),
-  )
+  const requesters = () =>
+    [1, 2, 3].map((i) =>
+      createWalletClient({
+        account: privateKeyToAccount(anvil.accounts[i]!.privateKey as `0x${string}`),
+        transport: http(anvil.rpcUrl),
+      }),
+    )
+  let senders = requesters()
+  /**
+   * A new anvil for each measurement: one anvil through all runs grew slower as its history grew (its
+   * CPU per request 7 ms in the first run, 23-28 ms in the fourth), which penalised the later runs.
+   */
+  const freshChain = async () => {
+    await anvil.stop()
+    anvil = await startAnvil()
+    client = createPublicClient({ transport: http(anvil.rpcUrl) })
+    senders = requesters()
+  }
   const send = async (collection: `0x${string}`, prompts: string[]) => {
     const nonces = await Promise.all(senders.map((s) => client.getTransactionCount({ address: s.account.address })))
     const hashes = await Promise.all(
@@ -237,56 +268,54 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
   }
-  const lmWorkers = (url: string, count: number) =>
-    Promise.all(
-      Array.from({ length: count }, async () => {
-        const child = spawn(
-          process.execPath,
-          [...workerFlags, join(repo, 'bin/imo.mjs'), 'worker', '--queue', url, '--model', lm, '--json'],
-          {
-            cwd: repo,
-            env: env(),
-            stdio: ['ignore', 'ignore', 'pipe'],
-          },
-        )
-        await new Promise<void>((resolve, reject) => {
-          let text = ''
-          child.stderr.on('data', (chunk) => {
-            text += chunk
-            if (text.includes('"event":"ready"')) resolve()
-          })
-          child.once('exit', (code) => reject(new Error(`worker exited ${code}: ${text}`)))
-        })
-        return child
-      }),
-    )
+  /** CPU time (user + system, ms) a process has used, from /proc/PID/stat. */
+  const cpuMs = (pid: number) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100) // clock ticks: 100 per second on Linux
+  }
   const serveThroughput = async (workers: number, db: number) => {
+    await freshChain()
     const d = await deploy()
     await send(
       d.collection,
-      Array.from({ length: serveJobs }, (_, i) => `the ${workers}-worker lighthouse ${i}`),
+      Array.from({ length: WARM_UP }, (_, i) => `warming ${workers} ${i}`),
     )
     const url = redis.url.replace(/\/0$/, `/${db}`)
-    const children = await lmWorkers(url, workers)
+    const children = await startWorkers(url, workers, lm)
     const serving = startServing(d.dir, url)
+    const usage = () => ({
+      serve: cpuMs(serving.child.pid!),
+      anvil: cpuMs(anvil.pid),
+      redis: cpuMs(redis.pid),
+      workers: children.reduce((sum, child) => sum + cpuMs(child.pid!), 0),
+    })
     try {
       const fulfilled = () => serving.lines.filter((l) => l.event === 'fulfilled')
-      await waitFor(() => serving.lines.some((l) => l.event === 'start' && l.fromBlock), 'serve to start')
-      const started = serving.lines.find((l) => l.event === 'start' && l.fromBlock)!.t
-      await waitFor(() => fulfilled().length >= serveJobs, `${serveJobs} fulfilments`)
-      const ms = fulfilled()[serveJobs - 1]!.t - started
+      await waitFor(() => fulfilled().length >= WARM_UP, `${WARM_UP} warm-up fulfilments`)
+      serving.child.kill('SIGSTOP')
+      await send(
+        d.collection,
+        Array.from({ length: serveJobs }, (_, i) => `the ${workers}-worker lighthouse ${i}`),
+      )
+      const before = usage()
+      const started = performance.now()
+      serving.child.kill('SIGCONT')
+      await waitFor(() => fulfilled().length >= WARM_UP + serveJobs, `${serveJobs} fulfilments`)
+      const ms = fulfilled()[WARM_UP + serveJobs - 1]!.t - started
+      const after = usage()
+      const per = (key: keyof typeof before) => ((after[key] - before[key]) / serveJobs).toFixed(1)
       console.log(
-        `serve --queue, ${workers} worker${workers > 1 ? 's' : ' '}  ${serveJobs} requests in ${ms.toFixed(0)} ms = ${((serveJobs / ms) * 1000).toFixed(1)} req/s`,
+        `serve --queue, ${workers} worker${workers > 1 ? 's' : ' '}  ${serveJobs} requests in ${ms.toFixed(0)} ms = ${((serveJobs / ms) * 1000).toFixed(1)} req/s; CPU ms per request: workers ${per('workers')}, serve ${per('serve')}, anvil ${per('anvil')}, redis ${per('redis')}`,
       )
       return ms
     } finally {
-      serving.child.kill('SIGTERM')
-      for (const child of children) child.kill('SIGTERM')
+      await stopAll([serving.child, ...children])
     }
   }
   const serveLatency = async (url: string | undefined, samples: number) => {
+    await freshChain()
     const d = await deploy()
-    const children = url ? await lmWorkers(url, 1) : []
+    const children = url ? await startWorkers(url, 1, lm) : []
     const serving = startServing(d.dir, url)
     try {
       await waitFor(() => serving.lines.some((l) => l.event === 'start' && l.fromBlock), 'serve to start')
@@ -299,8 +328,7 @@ try {
       }
       return values
     } finally {
-      serving.child.kill('SIGTERM')
-      for (const child of children) child.kill('SIGTERM')
+      await stopAll([serving.child, ...children])
     }
   }
   const redis = await startRedis()

@@ -25,7 +25,12 @@ export function verifyCommand(): Command {
     .addOption(new Option('--token <ID>', "verify a minted token of the deployment's collection (decimal or 0x-hex id)"))
     .addOption(new Option('--collection <ADDRESS>', "the collection holding --token (default: the deployment's)"))
     .addOption(new Option('--model <PATH>', "the model to re-run (default: the record's model, or the deployment's for --token)"))
-    .addOption(new Option('--metadata-dir <DIR>', 'where to find files named by ipfs:// token URIs (default: out)'))
+    .addOption(
+      new Option(
+        '--metadata-dir <DIR>',
+        'where to find files named by ipfs:// token URIs (default: out); a text token is re-generated with the settings its metadata there records',
+      ),
+    )
     .addOption(new Option('--mint <FILE>', 'the mint record to check with RECORD (default: mint.json beside it)'))
     .addOption(
       new Option(

@@ -15,6 +15,8 @@ export interface TestRedis {
   url: string
   port: number
   dir: string
+  /** The running server's process id (0 while stopped; another one after restart()). */
+  readonly pid: number
   /** Stops the server (SIGTERM: Redis flushes its append-only file first). */
   stop(): Promise<void>
   /** Starts it again on the same port and folder. */
@@ -98,6 +100,9 @@ export async function startRedis(options: { persistence?: boolean; args?: string
     url: `redis://127.0.0.1:${port}/0`,
     port,
     dir,
+    get pid() {
+      return child?.pid ?? 0
+    },
     stop,
     restart: launch,
     async close() {
