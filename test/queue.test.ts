@@ -32,9 +32,9 @@ interface SpawnedWorker {
   ready: Promise<void>
 }
 
-/** Starts `imo worker --json` and resolves once it logged its ready line. */
-function spawnWorker(url: string, args: string[] = ['--model', CPPN]): SpawnedWorker {
-  const child = spawn(process.execPath, [imoBin, 'worker', '--queue', url, '--json', ...args], {
+/** Starts `imo worker --json` (under `node ...nodeFlags`) and resolves once it logged its ready line. */
+function spawnWorker(url: string, args: string[] = ['--model', CPPN], nodeFlags: string[] = []): SpawnedWorker {
+  const child = spawn(process.execPath, [...nodeFlags, imoBin, 'worker', '--queue', url, '--json', ...args], {
     cwd: repoRoot,
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -127,6 +127,32 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
     redis = await startRedis()
   })
   after(() => redis.close())
+
+  it('says which garbage collector it runs; under the default one, a tip naming the script it runs', async () => {
+    const url = database(redis, 9)
+    const tuned = spawnWorker(url, ['--model', CPPN], ['--single-threaded-gc'])
+    await tuned.ready
+    assert.equal(tuned.lines.find((l) => l.event === 'ready')?.gc, 'single-threaded', JSON.stringify(tuned.lines))
+    assert.equal(await stopWorker(tuned), 0)
+    // Human output (no --json): the ready line and its tip, with this checkout's bin/imo.mjs.
+    const child = spawn(process.execPath, [imoBin, 'worker', '--queue', url, '--model', CPPN], {
+      cwd: repoRoot,
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let text = ''
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (chunk) => {
+        text += chunk
+        if (/uses about a third less CPU per job/.test(text)) resolve()
+      })
+      child.once('exit', (code) => reject(new Error(`worker exited ${code}: ${text}`)))
+    })
+    assert.match(text, /^ {2}tip: `node --single-threaded-gc bin\/imo\.mjs worker \.\.\.` uses about a third less CPU per job$/m)
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    await exited
+  })
 
   it('100 jobs on 3 workers, one SIGKILLed mid-job: the stalled job is re-run elsewhere, each result collected once', async () => {
     const workers = [spawnWorker(redis.url), spawnWorker(redis.url), spawnWorker(redis.url)]

@@ -297,6 +297,45 @@ describe('imo serve --queue (real anvil, real Redis, spawned workers)', () => {
       await Promise.all([stopImo(wrong), right ? stopImo(right) : undefined, stopImo(dispatcher)])
     }
   })
+
+  it('a prompt minted directly while its job waits for a worker: the request is skipped (prompt-minted), not failed, and stays refundable', async () => {
+    const url = database(redis, 4)
+    const dispatcher = serve(cppn, url)
+    let late: SpawnedImo | undefined
+    try {
+      await dispatcher.ready
+      const prompt = 'minted while it waits'
+      const [id] = await request(cppn.collection, [prompt])
+      // Enqueued (no worker yet); meanwhile the operator mints the same prompt itself.
+      await until(
+        'the job in the queue',
+        () => dispatcher.lines.find((l) => l.event === 'seen' && l.requestId === String(id)),
+        30_000,
+      )
+      // From another folder (serve holds this one's journal): the same key, its own journal.
+      const elsewhere = mkdtempSync(join(root, 'elsewhere-'))
+      cpSync(join(cppn.dir, '.imo', 'deployments'), join(elsewhere, '.imo', 'deployments'), { recursive: true })
+      const minted = await imo(elsewhere, ['infer-and-mint', prompt, '--json'], signedBy(cppn))
+      assert.equal(minted.code, 0, minted.stderr)
+      late = worker(url)
+      const skipped = await until(
+        'the skip',
+        () => dispatcher.lines.find((l) => l.event === 'skipped' && l.requestId === String(id)),
+        60_000,
+      )
+      assert.equal(skipped.reason, 'prompt-minted', JSON.stringify(dispatcher.lines))
+      assert.ok(!dispatcher.lines.some((l) => l.event === 'failed'), JSON.stringify(dispatcher.lines))
+      const { status } = (await client.readContract({
+        address: cppn.collection,
+        abi: aigcCollectionAbi,
+        functionName: 'getRequest',
+        args: [id!],
+      })) as { status: number }
+      assert.equal(status, 1, 'still open: its requester can refund it')
+    } finally {
+      await Promise.all([late ? stopImo(late) : undefined, stopImo(dispatcher)])
+    }
+  })
 })
 
 describe('imo serve --queue: the failed set', () => {

@@ -607,12 +607,18 @@ export async function sendSteps(
       })
     }
     while (waiting.length > 0) {
+      // With one confirmation a receipt is enough (its block is the head or below it): the head is read
+      // only when more are asked for (a call per round saved: serve fulfils one batch after another).
+      const confirmations = BigInt(ctx.tx.confirmations)
       let head: bigint | undefined
-      try {
-        head = await client.getBlockNumber({ cacheTime: 0 })
-      } catch (error) {
-        lastRpcError = toImoError(error, { rpcUrl: ctx.rpcUrl })
-      }
+      if (confirmations > 1n)
+        try {
+          head = await client.getBlockNumber({ cacheTime: 0 })
+        } catch (error) {
+          lastRpcError = toImoError(error, { rpcUrl: ctx.rpcUrl })
+        }
+      const deepEnough = (receipt: TransactionReceipt) =>
+        confirmations <= 1n || (head !== undefined && head - receipt.blockNumber + 1n >= confirmations)
       const still: Pending[] = []
       // The signer's mined nonce, read at most once per round however many steps are still waiting.
       let nonceThisRound: Promise<number | undefined> | undefined
@@ -642,7 +648,7 @@ export async function sendSteps(
       }
       for (const [index, entry] of waiting.entries()) {
         const receipt = receipts[index]
-        if (receipt && head !== undefined && head - receipt.blockNumber + 1n >= BigInt(ctx.tx.confirmations)) {
+        if (receipt && deepEnough(receipt)) {
           // Confirmed deep enough; make sure the block still holds it.
           const block = earlier.has(entry) ? await blockAt(receipt.blockNumber) : undefined
           if (block && block.hash !== receipt.blockHash) {

@@ -177,7 +177,12 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     seen.set(id, index)
   }
   progress('checking for minted prompts')
-  const existing = await mapConcurrent(tokenIds, 8, (id) => tokenState(ctx, collection, aigcCollectionAbi, id))
+  // A request's fulfilment is not looked up: serve has just read the request open and its prompt not
+  // minted (isRefundable, in the same eth_call), and a token minted since makes the simulation revert,
+  // which serve re-checks (one eth_call per fulfilment saved).
+  const existing = await mapConcurrent(tokenIds, 8, async (id, index) =>
+    items[index]!.request ? undefined : tokenState(ctx, collection, aigcCollectionAbi, id),
+  )
   const conflicts = items
     .map((item, index) => ({ item, index, state: existing[index] }))
     .filter(({ item, state }) => state && state.dataHash.toLowerCase() !== keccak256(item.aigcData).toLowerCase())

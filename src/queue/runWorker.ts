@@ -66,12 +66,16 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
   // fresh buffers every run, they cost a busy worker about half as much CPU again per job (README,
   // "Several machines"). Node takes --single-threaded-gc only on its command line, so say it here.
   const gc = process.execArgv.includes('--single-threaded-gc') ? 'single-threaded' : 'concurrent'
+  // The tip names the script this process runs (a local node_modules/.bin/imo, a global install, a
+  // checkout's bin/imo.mjs), relative when it is under the working folder.
+  const { isAbsolute, relative } = await import('node:path')
+  const script = process.argv[1] ?? 'imo'
+  const shown = relative(process.cwd(), script)
+  const command = `node --single-threaded-gc ${shown.startsWith('..') || isAbsolute(shown) ? script : shown} worker ...`
   line(
     { event: 'ready', worker: worker.worker.id, modelHash: worker.modelHash, concurrency, queue, gc },
     `worker ${worker.worker.id} ready: model ${worker.modelHash}, concurrency ${concurrency}, queue ${queue}; Ctrl-C to stop${
-      gc === 'concurrent'
-        ? '\n  tip: `node --single-threaded-gc node_modules/.bin/imo worker ...` uses about a third less CPU per job'
-        : ''
+      gc === 'concurrent' ? `\n  tip: \`${command}\` uses about a third less CPU per job` : ''
     }`,
   )
   setInterruptExitCode(0)
