@@ -4,9 +4,9 @@
  * Exactly once means: the dispatcher's collect handler sees each request id once, and all of them.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Queue, QueueEvents } from 'bullmq'
@@ -15,6 +15,7 @@ import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
 import { type InferenceOutcome, type InferenceQueue, openInferenceQueue } from '../src/queue/openInferenceQueue.js'
 import type { Bytes32 } from '../src/tensor/encodeTensors.js'
 import { cleanEnv, imoBin, repoRoot } from './helpers/runCli.js'
+import { killMidJob, type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
 import { startRedis, type TestRedis } from './helpers/startRedis.js'
 
 const CPPN = join(repoRoot, 'models', 'cppn')
@@ -22,63 +23,10 @@ const RECIPIENT = `0x${'11'.repeat(20)}`
 let dir: string
 let modelHash: Bytes32
 
-interface SpawnedWorker {
-  child: ChildProcess
-  pid: number
-  /** stderr lines so far (JSON lines: --json). */
-  lines: Array<Record<string, unknown>>
-  stdout: string
-  exited: Promise<number | null>
-  ready: Promise<void>
-}
-
 /** Starts `imo worker --json` (under `node ...nodeFlags`) and resolves once it logged its ready line. */
-function spawnWorker(url: string, args: string[] = ['--model', CPPN], nodeFlags: string[] = []): SpawnedWorker {
-  const child = spawn(process.execPath, [...nodeFlags, imoBin, 'worker', '--queue', url, '--json', ...args], {
-    cwd: repoRoot,
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const worker: SpawnedWorker = {
-    child,
-    pid: child.pid ?? 0,
-    lines: [],
-    stdout: '',
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-    ready: Promise.resolve(),
-  }
-  let buffer = ''
-  let markReady: () => void = () => {}
-  worker.ready = new Promise((resolve) => {
-    markReady = resolve
-  })
-  child.stdout?.on('data', (chunk) => {
-    worker.stdout += chunk
-  })
-  child.stderr?.on('data', (chunk) => {
-    buffer += chunk
-    let end = buffer.indexOf('\n')
-    while (end >= 0) {
-      const text = buffer.slice(0, end)
-      buffer = buffer.slice(end + 1)
-      end = buffer.indexOf('\n')
-      try {
-        const line = JSON.parse(text) as Record<string, unknown>
-        worker.lines.push(line)
-        if (line.event === 'ready') markReady()
-      } catch {
-        worker.lines.push({ text })
-      }
-    }
-  })
-  void worker.exited.then(() => markReady())
-  return worker
-}
-
-async function stopWorker(worker: SpawnedWorker): Promise<number | null> {
-  if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM')
-  return worker.exited
-}
+const spawnWorker = (url: string, args: string[] = ['--model', CPPN], nodeFlags: string[] = []): SpawnedImo =>
+  spawnImo(['worker', '--queue', url, ...args], { readyEvent: 'ready', nodeFlags })
+const stopWorker = stopImo
 
 /** Collects outcomes, counting deliveries per request id. */
 function collector(queue: InferenceQueue) {
@@ -174,23 +122,7 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
 
       await collected.until(() => collected.seen.size >= 10, 60_000, '10 results')
       const victim = workers[0]!
-      const name = `${hostname()}:${victim.pid}`
-      let killedJob: string | undefined
-      // Freeze the victim before looking: a job it holds while stopped cannot complete under our eyes
-      // (a job seen active and then killed a moment later may already be done). Between jobs: thaw, retry.
-      for (const deadline = Date.now() + 20_000; !killedJob && Date.now() < deadline; ) {
-        victim.child.kill('SIGSTOP')
-        await new Promise((resolve) => setTimeout(resolve, 50)) // let a command already sent land
-        const active = await probe.getActive()
-        const mine = active.find((job) => job.processedBy === name)
-        if (mine) {
-          victim.child.kill('SIGKILL')
-          killedJob = mine.id
-        } else {
-          victim.child.kill('SIGCONT')
-          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
-        }
-      }
+      const killedJob = await killMidJob(victim, () => probe.getActive(), 20_000)
       assert.ok(killedJob, 'the victim never held a job')
       await victim.exited
 
@@ -237,7 +169,7 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
     const otherHash = (await hashModel(other)).modelHash
     const queue = await openInferenceQueue({ url: url, modelHash, sweepIntervalMs: 500 })
     const wrong = spawnWorker(url, ['--model', other])
-    let right: SpawnedWorker | undefined
+    let right: SpawnedImo | undefined
     try {
       await wrong.ready
       const collected = collector(queue)

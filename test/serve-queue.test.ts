@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Queue } from 'bullmq'
@@ -15,7 +15,7 @@ import { aigcCollectionAbi } from '../contracts-abi/index.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
 import { type CliResult, repoRoot, runCli } from './helpers/runCli.js'
-import { type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
+import { killMidJob, type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
 import { freePort, startRedis, type TestRedis } from './helpers/startRedis.js'
 
 const CPPN = join(repoRoot, 'models', 'cppn')
@@ -187,22 +187,8 @@ describe('imo serve --queue (real anvil, real Redis, spawned workers)', () => {
         cppn.collection,
         Array.from({ length: 100 }, (_, i) => `queued pattern ${i}`),
       )
-      // Freeze the victim before looking: a job it holds while stopped cannot complete under our eyes.
       const victim = workers[0]!
-      const name = `${hostname()}:${victim.pid}`
-      let killedJob: string | undefined
-      for (const deadline = Date.now() + 60_000; !killedJob && Date.now() < deadline; ) {
-        victim.child.kill('SIGSTOP')
-        await new Promise((resolve) => setTimeout(resolve, 50))
-        const mine = (await probe.getActive()).find((job) => job.processedBy === name)
-        if (mine) {
-          victim.child.kill('SIGKILL')
-          killedJob = mine.id
-        } else {
-          victim.child.kill('SIGCONT')
-          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
-        }
-      }
+      const killedJob = await killMidJob(victim, () => probe.getActive(), 60_000)
       const ids = await sent
       assert.ok(killedJob, 'the victim never held a job')
       await victim.exited

@@ -18,16 +18,16 @@ export interface SpawnedImo {
 }
 
 /**
- * Starts `imo ...args --json` in `cwd`.
+ * Starts `imo ...args --json` in `cwd` (under `node ...nodeFlags`).
  * @example
  * const worker = spawnImo(['worker', '--queue', redis.url, '--model', CPPN], { readyEvent: 'ready' })
  * await worker.ready
  */
 export function spawnImo(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; readyEvent?: string } = {},
+  options: { cwd?: string; env?: Record<string, string | undefined>; readyEvent?: string; nodeFlags?: string[] } = {},
 ): SpawnedImo {
-  const child = spawn(process.execPath, [imoBin, ...args, '--json'], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), imoBin, ...args, '--json'], {
     cwd: options.cwd ?? repoRoot,
     env: cleanEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,4 +72,32 @@ export function spawnImo(
 export async function stopImo(spawned: SpawnedImo): Promise<number | null> {
   if (spawned.child.exitCode === null && spawned.child.signalCode === null) spawned.child.kill('SIGTERM')
   return spawned.exited
+}
+
+/**
+ * SIGKILLs `worker` while it holds a job (BullMQ's `processedBy` is `<hostname>:<pid>`), and returns
+ * that job's id, or undefined when it never held one before the deadline. The worker is frozen
+ * (SIGSTOP) before each look, so a job seen active cannot complete under our eyes (a job seen and
+ * killed a moment later may already be done); between jobs it is thawed and tried again.
+ * @param activeJobs - the queue's active jobs (e.g. a bullmq `Queue`'s getActive()).
+ */
+export async function killMidJob(
+  worker: SpawnedImo,
+  activeJobs: () => Promise<Array<{ id?: string; processedBy?: string }>>,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const { hostname } = await import('node:os')
+  const name = `${hostname()}:${worker.pid}`
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    worker.child.kill('SIGSTOP')
+    await new Promise((resolve) => setTimeout(resolve, 50)) // let a command already sent land
+    const mine = (await activeJobs()).find((job) => job.processedBy === name)
+    if (mine) {
+      worker.child.kill('SIGKILL')
+      return mine.id
+    }
+    worker.child.kill('SIGCONT')
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
+  }
+  return undefined
 }
