@@ -329,6 +329,61 @@ describe('imo offer', () => {
     json(await imo(['offer', 'finalize', '--json']))
   })
 
+  it("the sale's own revenue: shown waiting, collected by anyone once (claim-revenue), the rest collected by the seller's withdraw", async () => {
+    const created = json(
+      await create(['--amount', '100000', '--price', '0.0001', '--start', 'now', '--duration', '3000', '--json']),
+    )
+    const sale = created.record.sale as Address
+    json(await buy(1, ['10000', '--json'])) // no soft cap: delivered at once, 0.0001 * 10,000 = 1 ETH raised
+    /** Revenue in, a snapshot, its claims open (from the second after it): the sale's share of it. */
+    const snapshotRevenue = async () => {
+      json(await imo(['revenue', 'deposit', '10', '--json'], 3))
+      await warp(60)
+      json(await imo(['snapshot', '--yes', '--json'], 3))
+      await warp(1)
+      const id = await pub().readContract({ address: token, abi: imoTokenAbi, functionName: 'currentSnapshotId' })
+      return (await pub().readContract({
+        address: token,
+        abi: imoTokenAbi,
+        functionName: 'claimableRevenue',
+        args: [sale, id],
+      })) as bigint
+    }
+    const share = await snapshotRevenue()
+    assert.ok(share > 0n, 'the sale holds 90,000 tokens: it has a share')
+    const before = json(await imo(['offer', 'status', '--sale', sale, '--json']))
+    assert.equal(BigInt(before.pendingRevenueWei), share)
+    assert.match(
+      (await imo(['offer', 'status', '--sale', sale])).stdout,
+      /revenue waiting .* imo offer claim-revenue collects it/,
+    )
+
+    const collected = json(await imo(['offer', 'claim-revenue', '--sale', sale, '--json'], 3)) // anyone
+    assert.deepEqual(
+      collected.steps.map((step: { action: string }) => step.action),
+      ['claimRevenue'],
+    )
+    assert.equal(BigInt(collected.collectedWei), share)
+    assert.equal(BigInt(collected.state.pendingRevenueWei), 0n)
+    assert.equal(BigInt(collected.state.revenueCollectedWei), share)
+    const again = await imo(['offer', 'claim-revenue', '--sale', sale], 3)
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, /^nothing to collect: no revenue of the sale's tokens is waiting in the token$/m)
+
+    // Another snapshot's share is still waiting when the seller withdraws: it is collected first.
+    const second = await snapshotRevenue()
+    assert.ok(second > 0n)
+    const withdrawn = json(await imo(['offer', 'withdraw', '--sale', sale, '--json']))
+    assert.deepEqual(
+      withdrawn.steps.map((step: { action: string }) => step.action),
+      ['claimRevenue', 'withdraw'],
+    )
+    assert.equal(BigInt(withdrawn.paidWei), parseEther('1') + share + second, 'proceeds and both shares')
+    assert.equal(await pub().getBalance({ address: sale }), 0n)
+    await warp(3000)
+    json(await imo(['offer', 'finalize', '--sale', sale, '--json']))
+  })
+
   it('a crash right after broadcasting the deployment resumes the same sale, with the same times', async () => {
     const nonce = await pub().getTransactionCount({ address: A })
     const args = ['offer', 'create', '--amount', '10', '--price', '0.01', '--start', '+1h', '--duration', '600', '--yes']

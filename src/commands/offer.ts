@@ -118,14 +118,15 @@ function buyCommand(): Command {
   ])
 }
 
-/** `imo offer finalize|refund|withdraw`. */
+/** `imo offer finalize|refund|withdraw|claim-revenue`. */
 function settleCommand(
-  action: 'finalize' | 'refund' | 'withdraw',
+  action: 'finalize' | 'refund' | 'withdraw' | 'claimRevenue',
   summary: string,
   description: string,
   examples: string[],
 ): Command {
-  const command = new Command(action).summary(summary).description(description)
+  const name = action === 'claimRevenue' ? 'claim-revenue' : action
+  const command = new Command(name).summary(summary).description(description)
   addOptionGroups(command, ...sending)
   command.action(async (_options, cmd: Command) => {
     const { ctx, sale } = await openSale(cmd, true)
@@ -141,7 +142,7 @@ function settleCommand(
 /** `imo offer`: the sale of the IMO token to investors. */
 export function offerCommand(): Command {
   const command = new Command('offer')
-    .summary('sell the IMO token to investors: create, status, buy, finalize, refund, withdraw')
+    .summary('sell the IMO token to investors: create, status, buy, finalize, refund, withdraw, claim-revenue')
     .description(
       'the offering: a sale of the IMO token for the native currency at a fixed or falling price, with an optional soft ' +
         'cap, per-address cap and allowlist (DESIGN section 9)',
@@ -171,9 +172,21 @@ export function offerCommand(): Command {
       settleCommand(
         'withdraw',
         "take what is yours: the seller's proceeds and revenue, or a buyer's tokens",
-        'the seller withdraws the proceeds and the revenue collected (any time without a soft cap, after finalize with one); ' +
-          'a buyer takes delivery of its tokens after a sale that met its soft cap.',
+        'the seller withdraws the proceeds and the revenue collected, collecting the revenue still waiting in the token ' +
+          'first (any time without a soft cap, after finalize with one); a buyer takes delivery of its tokens after a sale ' +
+          'that met its soft cap.',
         ['imo offer withdraw', 'imo offer withdraw --dry-run'],
+      ),
+    )
+    .addCommand(
+      settleCommand(
+        'claimRevenue',
+        "collect the revenue the sale's own tokens earned, before it expires",
+        'while tokens sit in the sale (unsold, or waiting for delivery), the sale is a holder: its share of each snapshot ' +
+          "waits in the token and expires after the token's claim window (then it goes to the other holders). This moves " +
+          'it into the sale, for the seller to withdraw. Anyone may run it; with nothing waiting it sends nothing (exit 0), ' +
+          'so it can run on a schedule.',
+        ['imo offer claim-revenue', 'imo offer claim-revenue --sale 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512 --json'],
       ),
     )
   return withExamples(command, [

@@ -38,6 +38,12 @@ export interface OfferingState {
   refundedWei: bigint
   withdrawnWei: bigint
   revenueCollectedWei: bigint
+  /**
+   * Revenue the token holds for the sale's own tokens and nobody collected yet (the live snapshots'
+   * claimable shares): `claimRevenue()` moves it into the sale for the seller. Uncollected, a share
+   * expires after the token's claim window and rolls over to the other holders.
+   */
+  pendingRevenueWei: bigint
   owedWei: bigint
   owedTokens: bigint
   /** Ether in the sale. */
@@ -132,9 +138,10 @@ export async function readOffering(
   const [sold, raisedWei, funded, finalized] = v.progress as [bigint, bigint, boolean, boolean]
   const priceWei = values[names.length] as bigint
   const token = v.token as Address
-  const [symbol, balanceWei] = await Promise.all([
+  const [symbol, balanceWei, pendingRevenueWei] = await Promise.all([
     ctx.publicClient.readContract({ address: token, abi: imoTokenAbi, functionName: 'symbol' }),
     ctx.publicClient.getBalance({ address: sale, blockNumber: latest }),
+    pendingRevenue(ctx, token, sale, latest),
   ])
   const startTime = Number(v.startTime as bigint)
   const endTime = Number(v.endTime as bigint)
@@ -174,6 +181,7 @@ export async function readOffering(
     refundedWei: v.refunded as bigint,
     withdrawnWei: v.withdrawn as bigint,
     revenueCollectedWei: v.revenueCollected as bigint,
+    pendingRevenueWei,
     owedWei,
     owedTokens: v.owedTokens as bigint,
     balanceWei,
@@ -184,6 +192,33 @@ export async function readOffering(
     state.account = { address: account, tokens, paidWei, isSeller: account.toLowerCase() === state.seller.toLowerCase() }
   }
   return state
+}
+
+/**
+ * What `holder` could claim now from the token's live snapshots: the newest `claimWindow` ids (older
+ * ones have expired; claimableRevenue is 0 for an expired, claimed or not yet open snapshot).
+ */
+async function pendingRevenue(
+  ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl' | 'chainId'>,
+  token: Address,
+  holder: Address,
+  blockNumber: bigint,
+): Promise<bigint> {
+  const { callsTo, readMany } = await import('../revenue/readMany.js')
+  const read = callsTo(token, imoTokenAbi)
+  const [current, claimWindow] = (await readMany(ctx, [read('currentSnapshotId'), read('claimWindow')], {
+    blockNumber,
+  })) as [bigint, number] // uint32: viem gives a number
+  const window = BigInt(claimWindow)
+  const ids: bigint[] = []
+  for (let id = current; id >= 1n && id > current - window; id--) ids.push(id)
+  if (ids.length === 0) return 0n
+  const shares = (await readMany(
+    ctx,
+    ids.map((id) => read('claimableRevenue', [holder, id])),
+    { blockNumber },
+  )) as bigint[]
+  return shares.reduce((sum, share) => sum + share, 0n)
 }
 
 /**

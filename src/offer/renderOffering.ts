@@ -50,6 +50,11 @@ export function renderOffering(state: OfferingState, nativeSymbol = 'ETH'): stri
   if (BigInt(state.merkleRoot) !== 0n) fields.push(['allowlist', `root ${state.merkleRoot}`])
   fields.push(['seller', state.seller])
   if (state.revenueCollectedWei > 0n) fields.push(['revenue collected', `${eth(state.revenueCollectedWei)} (for the seller)`])
+  if (state.pendingRevenueWei > 0n)
+    fields.push([
+      'revenue waiting',
+      `${eth(state.pendingRevenueWei)} in the token for the sale's tokens: imo offer claim-revenue collects it (uncollected, a snapshot's share expires after the token's claim window)`,
+    ])
   if (state.account) {
     const you = state.account
     if (you.isSeller) fields.push(['you (seller)', `can withdraw ${eth(state.withdrawableWei)}`])
@@ -121,8 +126,10 @@ export function renderSettled(r: SettleResult, nativeSymbol = 'ETH'): string {
   for (const s of r.steps) {
     const verb =
       s.status === 'dry-run' ? 'would succeed (dry run; nothing was sent)' : `done${s.status === 'sent' ? '' : ` (${s.status})`}`
-    lines.push(`${s.action}: ${verb}${s.hash ? `  ${s.hash}` : ''}`)
+    lines.push(`${s.action === 'claimRevenue' ? 'claim-revenue' : s.action}: ${verb}${s.hash ? `  ${s.hash}` : ''}`)
   }
+  if (r.steps.length === 0) lines.push("nothing to collect: no revenue of the sale's tokens is waiting in the token")
+  if (r.collectedWei > 0n) lines.push(`  ${eth(r.collectedWei)} of revenue collected into the sale (for the seller)`)
   if (r.returned > 0n) lines.push(`  ${formatNative(r.returned, r.symbol)} returned to the seller`)
   if (r.paidWei > 0n) lines.push(`  ${eth(r.paidWei)} paid to you`)
   if (r.tokens > 0n) lines.push(`  ${formatNative(r.tokens, r.symbol)} delivered to you`)

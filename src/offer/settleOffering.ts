@@ -1,8 +1,10 @@
 /**
  * The end of an offering, each through the journal with a step id that names what it settles:
  * `finalize` (then, for the seller, the withdrawal of what is theirs: proceeds and revenue),
- * `refund` (finalizing first when the sale ended and nobody did), and `withdraw` (the seller's ether,
- * or a buyer's tokens after a met soft cap).
+ * `refund` (finalizing first when the sale ended and nobody did), `withdraw` (the seller's ether,
+ * collecting the sale's pending revenue first, or a buyer's tokens after a met soft cap), and
+ * `claimRevenue` (anyone: moves the revenue of the sale's own tokens from the token into the sale
+ * before the token's claim window expires it).
  */
 import type { Address, Hex } from 'viem'
 import { imoOfferingAbi } from '../../contracts-abi/index.js'
@@ -11,7 +13,7 @@ import type { TxStep } from '../chain/sendStep.js'
 import { ImoError, UsageError } from '../errors.js'
 import type { OfferingState } from './readOffering.js'
 
-export type SettleAction = 'finalize' | 'refund' | 'withdraw' | 'deliver'
+export type SettleAction = 'finalize' | 'refund' | 'withdraw' | 'deliver' | 'claimRevenue'
 
 export interface SettleResult {
   sale: Address
@@ -24,6 +26,8 @@ export interface SettleResult {
   tokens: bigint
   /** Tokens returned to the seller at finalize. */
   returned: bigint
+  /** Revenue moved from the token into the sale (claimRevenue, or finalize), wei. */
+  collectedWei: bigint
   softCapMet: boolean
   state: OfferingState
 }
@@ -32,7 +36,8 @@ export interface SettleResult {
  * Finalizes, refunds or withdraws as the signer.
  * @param ctx - chain context with a signer.
  * @param sale - the sale contract.
- * @param action - 'finalize' (the seller also withdraws), 'refund', or 'withdraw' (seller: ether; buyer: tokens).
+ * @param action - 'finalize' (the seller also withdraws), 'refund', 'withdraw' (seller: ether, the pending
+ *   revenue collected first; buyer: tokens), or 'claimRevenue' (anyone; nothing sent when nothing is pending).
  * @returns the steps and what the signer received.
  * @throws UsageError (2) when there is nothing to do, in plain words (e.g. the sale ends in 3 h); chain errors.
  * @example
@@ -43,7 +48,7 @@ export interface SettleResult {
 export async function settleOffering(
   ctx: ChainContext,
   sale: Address,
-  action: 'finalize' | 'refund' | 'withdraw',
+  action: 'finalize' | 'refund' | 'withdraw' | 'claimRevenue',
 ): Promise<SettleResult> {
   const account = ctx.account
   if (!account) throw new ImoError('settleOffering needs a signer')
@@ -55,7 +60,8 @@ export async function settleOffering(
     const open = action === 'withdraw' && ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined
     return {
       id: open?.id ?? `${prefix}${id}`,
-      label: action === 'deliver' ? 'take delivery of the tokens' : action,
+      label:
+        action === 'deliver' ? 'take delivery of the tokens' : action === 'claimRevenue' ? "collect the sale's revenue" : action,
       to: sale,
       data: viem.encodeFunctionData({ abi: imoOfferingAbi, functionName: action, args } as Parameters<
         typeof viem.encodeFunctionData
@@ -75,6 +81,7 @@ export async function settleOffering(
     paidWei: 0n,
     tokens: 0n,
     returned: 0n,
+    collectedWei: 0n,
     softCapMet: state.softCapMet,
     state,
   }
@@ -92,6 +99,7 @@ export async function settleOffering(
       if (log.eventName === 'Refunded') result.paidWei += log.args.amount
       if (log.eventName === 'Withdrawn') result.paidWei += log.args.amount
       if (log.eventName === 'Delivered') result.tokens += log.args.amount
+      if (log.eventName === 'RevenueCollected') result.collectedWei += log.args.amount
     }
   }
   const finalizeIfNeeded = async (required: boolean) => {
@@ -108,7 +116,27 @@ export async function settleOffering(
     if (!ctx.tx.dryRun) state = await readOffering(ctx, sale, account.address)
   }
 
-  if (action === 'finalize') {
+  /**
+   * The revenue the token holds for the sale, moved into it. The step id names the newest snapshot and
+   * what the sale had collected so far: a re-run after a crash resumes the same transaction, and a
+   * collection that stopped short (256 snapshots at most per call) is followed by a new one.
+   */
+  const collectRevenue = async () => {
+    const { imoTokenAbi } = await import('../../contracts-abi/index.js')
+    const current = await ctx.publicClient.readContract({
+      address: state.token,
+      abi: imoTokenAbi,
+      functionName: 'currentSnapshotId',
+    })
+    await run('claimRevenue', step(sale, 'claimRevenue', `snapshot-${current}-after-${state.revenueCollectedWei}`))
+    if (!ctx.tx.dryRun) state = await readOffering(ctx, sale, account.address)
+  }
+
+  if (action === 'claimRevenue') {
+    if (state.phase === 'not funded') throw new UsageError(`the sale ${sale} was never funded: it holds no tokens`)
+    // Nothing pending is not an error: a scheduled run (cron) finds nothing most of the time.
+    if (state.pendingRevenueWei > 0n) await collectRevenue()
+  } else if (action === 'finalize') {
     await finalizeIfNeeded(true)
     if (state.account?.isSeller && state.withdrawableWei > 0n && !ctx.tx.dryRun)
       await run('withdraw', step(sale, 'withdraw', String(state.withdrawnWei)))
@@ -133,6 +161,7 @@ export async function settleOffering(
         )
       throw new UsageError(`nothing to withdraw from the sale ${sale} for ${account.address}`)
     }
+    if (canWithdraw && state.pendingRevenueWei > 0n) await collectRevenue()
     if (canWithdraw) await run('withdraw', step(sale, 'withdraw', String(state.withdrawnWei)))
     if (owedTokens > 0n) await run('deliver', step(sale, 'deliver', account.address.toLowerCase(), [account.address]))
   }
