@@ -122,6 +122,32 @@ describe('imo verify', () => {
     assertFails(await imo(['verify', '--token', tokenIdHex, '--model', model]), 'model hash')
   })
 
+  it('is unverified (exit 10), not failed, when the model is not on this machine', async () => {
+    const away = join(dir, 'model-elsewhere')
+    const record = tampered('model-elsewhere', (copy) => {
+      const file = join(copy, 'record.json')
+      const json = JSON.parse(readFileSync(file, 'utf8'))
+      json.model = { ...json.model, path: away, absolutePath: away }
+      writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`)
+    })
+    const deployment = join(dir, 'deployment-elsewhere.json')
+    const file = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8'))
+    writeFileSync(deployment, JSON.stringify({ ...file, model: { ...file.model, path: away } }))
+    for (const args of [[record], ['--token', tokenIdHex, '--deployment', deployment]]) {
+      const result = await imo(['verify', ...args, '--json'])
+      assert.equal(result.code, 10, result.stdout + result.stderr)
+      const report = JSON.parse(result.stdout).result
+      assert.equal(report.status, 'unverified')
+      const reexecution = report.checks.find((c: { name: string }) => c.name === 're-execution')
+      assert.equal(reexecution.status, 'skip')
+      assert.equal(reexecution.detail, `the model ${away} is not on this machine: the re-execution needs it (pass --model PATH)`)
+      assert.ok(
+        report.checks.every((c: { status: string }) => c.status !== 'fail'),
+        JSON.stringify(report.checks),
+      )
+    }
+  })
+
   it('fails on one byte changed in the output', async () => {
     assertFails(await imo(['verify', tampered('output', (copy) => flipByte(join(copy, 'outputs.imt'), -3))]), 'output hash')
     assertFails(await imo(['verify', tampered('artifact', (copy) => flipByte(join(copy, 'image.png'), 200))]), 'artifact hash')

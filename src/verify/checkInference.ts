@@ -170,62 +170,67 @@ export async function checkInference(
         : pipelineTrust(sha256, path, Boolean(options.trustPipeline))
   }
   const { reexecute } = await import('../inference/reexecute.js')
-  try {
-    if (!inputs) throw new UsageError(`the record's inputs file ${record.inputs.file} is missing`)
-    const rerun = await reexecute(record, {
-      inputEncoding: inputs,
-      ...(outputs ? { outputEncoding: outputs } : {}),
-      ...(artifact ? { artifactBytes: artifact } : {}),
-      modelPath,
-      allowPipeline,
-    })
-    list.add(
-      'model hash',
-      rerun.modelMatches,
-      `${modelPath} hashes to ${rerun.modelHash}`,
-      `${modelPath} hashes to ${rerun.modelHash}, the record says ${record.modelHash}`,
-    )
-    const where = rerun.firstMismatch
-      ? `; first at ${rerun.firstMismatch.tensor}${rerun.firstMismatch.index !== undefined ? `[${rerun.firstMismatch.index}]` : ''}: recorded ${rerun.firstMismatch.expected}, re-run ${rerun.firstMismatch.actual}`
-      : ''
-    list.add(
-      're-execution',
-      rerun.matches,
-      `outputs bit-identical (sha256 ${rerun.outputHash})`,
-      `outputs differ: re-run sha256 ${rerun.outputHash}${rerun.maxAbsDiff !== undefined ? `, largest difference ${rerun.maxAbsDiff}` : ''}${where}`,
-    )
-    const notRun = rerun.modelMatches ? 'not run' : 'not run: the model is not the recorded one'
-    if (record.model.pipeline !== null) {
-      if (record.prompt !== null)
+  // The model not being on this machine says nothing about the record: the check cannot run
+  // (unverified), it did not fail.
+  if (!existsSync(modelPath))
+    list.add('re-execution', null, `the model ${modelPath} is not on this machine: the re-execution needs it (pass --model PATH)`)
+  else
+    try {
+      if (!inputs) throw new UsageError(`the record's inputs file ${record.inputs.file} is missing`)
+      const rerun = await reexecute(record, {
+        inputEncoding: inputs,
+        ...(outputs ? { outputEncoding: outputs } : {}),
+        ...(artifact ? { artifactBytes: artifact } : {}),
+        modelPath,
+        allowPipeline,
+      })
+      list.add(
+        'model hash',
+        rerun.modelMatches,
+        `${modelPath} hashes to ${rerun.modelHash}`,
+        `${modelPath} hashes to ${rerun.modelHash}, the record says ${record.modelHash}`,
+      )
+      const where = rerun.firstMismatch
+        ? `; first at ${rerun.firstMismatch.tensor}${rerun.firstMismatch.index !== undefined ? `[${rerun.firstMismatch.index}]` : ''}: recorded ${rerun.firstMismatch.expected}, re-run ${rerun.firstMismatch.actual}`
+        : ''
+      list.add(
+        're-execution',
+        rerun.matches,
+        `outputs bit-identical (sha256 ${rerun.outputHash})`,
+        `outputs differ: re-run sha256 ${rerun.outputHash}${rerun.maxAbsDiff !== undefined ? `, largest difference ${rerun.maxAbsDiff}` : ''}${where}`,
+      )
+      const notRun = rerun.modelMatches ? 'not run' : 'not run: the model is not the recorded one'
+      if (record.model.pipeline !== null) {
+        if (record.prompt !== null)
+          list.add(
+            'prompt -> inputs',
+            rerun.promptMatches === null ? (rerun.modelMatches ? null : false) : rerun.promptMatches,
+            rerun.promptMatches === null
+              ? `pipeline ${notRun}`
+              : `the pipeline encodes the prompt into the committed inputs (${trust} pipeline)`,
+            rerun.promptMatches === null ? `pipeline ${notRun}` : 'the pipeline encodes the prompt into other inputs',
+          )
         list.add(
-          'prompt -> inputs',
-          rerun.promptMatches === null ? (rerun.modelMatches ? null : false) : rerun.promptMatches,
-          rerun.promptMatches === null
+          'outputs -> artifact',
+          rerun.artifactMatches === null ? (rerun.modelMatches ? null : false) : rerun.artifactMatches,
+          rerun.artifactMatches === null
             ? `pipeline ${notRun}`
-            : `the pipeline encodes the prompt into the committed inputs (${trust} pipeline)`,
-          rerun.promptMatches === null ? `pipeline ${notRun}` : 'the pipeline encodes the prompt into other inputs',
+            : `the pipeline decodes the outputs into the recorded artifact (${trust} pipeline)`,
+          rerun.artifactMatches === null
+            ? `pipeline ${notRun}`
+            : `the pipeline decodes the outputs into another artifact${rerun.artifactDifference ? ` (${rerun.artifactDifference})` : ''}`,
         )
-      list.add(
-        'outputs -> artifact',
-        rerun.artifactMatches === null ? (rerun.modelMatches ? null : false) : rerun.artifactMatches,
-        rerun.artifactMatches === null
-          ? `pipeline ${notRun}`
-          : `the pipeline decodes the outputs into the recorded artifact (${trust} pipeline)`,
-        rerun.artifactMatches === null
-          ? `pipeline ${notRun}`
-          : `the pipeline decodes the outputs into another artifact${rerun.artifactDifference ? ` (${rerun.artifactDifference})` : ''}`,
-      )
-    } else
-      list.add(
-        'outputs -> artifact',
-        rerun.artifactMatches,
-        "the artifact is the outputs' encoding",
-        "the artifact is not the outputs' encoding",
-      )
-  } catch (error) {
-    if (error instanceof PipelineNotTrustedError) throw error // the operator decides (exit 2)
-    list.add('re-execution', false, '', `could not re-run ${modelPath}: ${errorLine(error)}`)
-  }
+      } else
+        list.add(
+          'outputs -> artifact',
+          rerun.artifactMatches,
+          "the artifact is the outputs' encoding",
+          "the artifact is not the outputs' encoding",
+        )
+    } catch (error) {
+      if (error instanceof PipelineNotTrustedError) throw error // the operator decides (exit 2)
+      list.add('re-execution', false, '', `could not re-run ${modelPath}: ${errorLine(error)}`)
+    }
   if (!inputs || !outputs || !artifact || !promptBytes || !aigcData) return undefined
   return {
     record,

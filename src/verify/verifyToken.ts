@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
@@ -212,6 +212,17 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
   const { decodeTensors } = await import('../tensor/decodeTensors.js')
   const { encodeTensors } = await import('../tensor/encodeTensors.js')
   extra.modelPath = resolve(options.modelPath)
+  // The model not being on this machine says nothing about the token: the check cannot run (unverified),
+  // it did not fail.
+  if (!existsSync(options.modelPath)) {
+    list.add(
+      're-execution',
+      null,
+      `the model ${options.modelPath} is not on this machine: the re-execution needs it (pass --model PATH)`,
+    )
+    list.add('on-chain verify', null, 'needs the aigcData bytes, which only the re-execution gives')
+    return report()
+  }
   try {
     const model = await loadModel(options.modelPath, { config })
     if (
