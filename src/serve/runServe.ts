@@ -114,6 +114,8 @@ interface Tracked {
   lastError?: string
   /** How long its inference took, as the source measured it (logged with the fulfilment). */
   inferenceMs?: number
+  /** When its result became ready (ms), for the local source's gathering of a batch. */
+  readyAt?: number
   /** A `fulfilled` line was logged for it in this run (a reorg's re-check does not log it again). */
   reported?: boolean
 }
@@ -478,6 +480,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
       t.inferenceMs = Math.round(inferenceMs * 10) / 10
       t.item = { ...item, request: { id: t.id, recipient: t.recipient! } }
       t.phase = 'ready'
+      t.readyAt = Date.now()
       if (!sending) nudge()
     } catch (error) {
       if (options.signal?.aborted || t.phase !== 'inferring' || tracked.get(t.id) !== t) return
@@ -693,7 +696,14 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         const ready = [...tracked.values()].filter((t) => t.phase === 'ready').sort((a, b) => (a.id < b.id ? -1 : 1))
         const solo = ready.find((t) => t.solo)
         const batch = solo ? [solo] : ready.slice(0, batchSize)
-        if (batch.length > 0)
+        // The local source infers one request at a time: while the next one of a burst is being
+        // computed, the ready ones wait for it (at most one poll interval), so requests that arrived
+        // together are fulfilled in one batch, in one block, rather than one block apart on a chain
+        // with block times (bench/serve.ts: a second request of a block waited a whole block).
+        // Inference through a queue runs elsewhere and takes seconds: its results go at once.
+        const oldest = Math.min(...batch.map((t) => t.readyAt ?? 0))
+        const gathering = !solo && capacity === 1 && running.size > 0 && batch.length < batchSize && Date.now() - oldest < pollMs
+        if (batch.length > 0 && !gathering)
           sending = send(batch)
             .catch((error: unknown) => {
               fatal = error
