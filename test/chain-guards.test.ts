@@ -1,7 +1,8 @@
 /**
  * Guards before signing: a --gas-limit below the simulation's estimate, a journal whose last line is
  * torn while the chain's nonce disagrees with it, and local development nodes told by their client
- * (web3_clientVersion), not by their chain id. Real anvil throughout.
+ * (web3_clientVersion), not by their chain id; a node that refuses an estimate at 'pending'. Real
+ * anvil throughout.
  */
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -160,6 +161,35 @@ describe('local development nodes by client', () => {
       const doc = JSON.parse(r.stdout)
       assert.equal(doc.chainName, 'Hardhat Network (local)')
       assert.equal(doc.parameters.snapshotInterval, 60)
+    } finally {
+      work.cleanup()
+      await proxy.close()
+      await anvil.stop()
+    }
+  })
+})
+
+describe('the simulation before each send', () => {
+  it("a node that refuses eth_estimateGas at 'pending' (but not eth_call there): estimated again without a block tag, deployed", async () => {
+    const anvil = await startAnvil()
+    const estimates: string[] = []
+    const proxy = await startRpcProxy(anvil.rpcUrl, {
+      answer: (call) => {
+        if (call.method !== 'eth_estimateGas') return undefined
+        const tag = String(call.params?.[1] ?? 'none')
+        estimates.push(tag)
+        return tag === 'pending' ? { error: { code: -32602, message: 'invalid block tag: pending' } } : undefined
+      },
+    })
+    const work = tempWorkdir()
+    try {
+      const r = await runCli(deployArgs(proxy.url, ['--json']), {
+        cwd: work.dir,
+        env: { IMO_PRIVATE_KEY: anvil.accounts[0]!.privateKey },
+      })
+      assert.equal(r.code, 0, r.stderr)
+      assert.ok(estimates.includes('pending') && estimates.includes('none'), estimates.join(' '))
+      assert.ok(JSON.parse(r.stdout).imoToken.address)
     } finally {
       work.cleanup()
       await proxy.close()

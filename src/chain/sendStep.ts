@@ -209,6 +209,8 @@ export function gasLimitFor(
   return limit
 }
 
+type EstimateGasArgs = Parameters<ChainContext['publicClient']['estimateGas']>[0]
+
 /**
  * Simulates a step (eth_estimateGas at 'pending'; eth_call for the reason when it fails) without sending anything.
  * @param ctx - chain context (needs an account for `from`, else the zero address).
@@ -231,28 +233,31 @@ export async function simulateStep(
     data: step.data,
     ...(step.value ? { value: step.value } : {}),
   }
-  let estimate: bigint
-  try {
-    // eth_estimateGas executes the transaction: it is the simulation (a revert fails it). At 'pending',
-    // not 'latest': on an idle chain the latest block can be minutes old, so a call guarded by
-    // block.timestamp (snapshot(), a request's expiry) would be judged at the wrong time.
-    estimate = await ctx.publicClient.estimateGas({
-      ...request,
-      blockTag: 'pending',
-    } as Parameters<ChainContext['publicClient']['estimateGas']>[0])
-  } catch (estimateError) {
+  // eth_estimateGas executes the transaction: it is the simulation (a revert fails it). At 'pending',
+  // not 'latest': on an idle chain the latest block can be minutes old, so a call guarded by
+  // block.timestamp (snapshot(), a request's expiry) would be judged at the wrong time.
+  const estimate = await ctx.publicClient
+    .estimateGas({ ...request, blockTag: 'pending' } as EstimateGasArgs)
+    .catch(explainOrRetry)
+  /**
+   * A failed estimate: eth_call at 'pending' says why (some nodes' estimate errors carry no revert
+   * data). Both calls were sent for every transaction before; the call now runs only on a failure. When
+   * the call passes, the node refused the estimate itself (some take no block tag there): estimated
+   * again without one, as before.
+   */
+  async function explainOrRetry(estimateError: unknown): Promise<bigint> {
     let error = estimateError
     const action = `simulating "${step.label}"`
-    if (![6, 8].includes(toImoError(error, { rpcUrl: ctx.rpcUrl, action }).exitCode)) {
-      // The reason comes from eth_call: some nodes' estimateGas errors carry no revert data. (Both were
-      // sent for every transaction before; the call now runs only when the estimate failed.)
+    let converted = toImoError(error, { rpcUrl: ctx.rpcUrl, action })
+    if (converted.exitCode !== 6 && converted.exitCode !== 8) {
       try {
         await ctx.publicClient.call({ ...request, blockTag: 'pending' })
-      } catch (callError) {
-        error = callError
+        return await ctx.publicClient.estimateGas(request as EstimateGasArgs)
+      } catch (retryError) {
+        error = retryError
       }
+      converted = toImoError(error, { rpcUrl: ctx.rpcUrl, action })
     }
-    const converted = toImoError(error, { rpcUrl: ctx.rpcUrl, action })
     if (converted.exitCode === 6 || converted.exitCode === 8) throw converted
     if (isRevert(error) || converted.exitCode === 1) {
       const reason = (await describeRevert(error, step.abi)) ?? converted.shortMessage
