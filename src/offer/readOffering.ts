@@ -44,6 +44,8 @@ export interface OfferingState {
    * expires after the token's claim window and rolls over to the other holders.
    */
   pendingRevenueWei: bigint
+  /** The token's newest snapshot id when read (names a revenue collection's journal step). */
+  snapshotId: bigint
   owedWei: bigint
   owedTokens: bigint
   /** Ether in the sale. */
@@ -138,7 +140,7 @@ export async function readOffering(
   const [sold, raisedWei, funded, finalized] = v.progress as [bigint, bigint, boolean, boolean]
   const priceWei = values[names.length] as bigint
   const token = v.token as Address
-  const [symbol, balanceWei, pendingRevenueWei] = await Promise.all([
+  const [symbol, balanceWei, { pendingRevenueWei, snapshotId }] = await Promise.all([
     ctx.publicClient.readContract({ address: token, abi: imoTokenAbi, functionName: 'symbol' }),
     ctx.publicClient.getBalance({ address: sale, blockNumber: latest }),
     pendingRevenue(ctx, token, sale, latest),
@@ -182,6 +184,7 @@ export async function readOffering(
     withdrawnWei: v.withdrawn as bigint,
     revenueCollectedWei: v.revenueCollected as bigint,
     pendingRevenueWei,
+    snapshotId,
     owedWei,
     owedTokens: v.owedTokens as bigint,
     balanceWei,
@@ -196,14 +199,15 @@ export async function readOffering(
 
 /**
  * What `holder` could claim now from the token's live snapshots: the newest `claimWindow` ids (older
- * ones have expired; claimableRevenue is 0 for an expired, claimed or not yet open snapshot).
+ * ones have expired; claimableRevenue is 0 for an expired, claimed or not yet open snapshot), and the
+ * newest snapshot id.
  */
 async function pendingRevenue(
   ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl' | 'chainId'>,
   token: Address,
   holder: Address,
   blockNumber: bigint,
-): Promise<bigint> {
+): Promise<{ pendingRevenueWei: bigint; snapshotId: bigint }> {
   const { callsTo, readMany } = await import('../revenue/readMany.js')
   const read = callsTo(token, imoTokenAbi)
   const [current, claimWindow] = (await readMany(ctx, [read('currentSnapshotId'), read('claimWindow')], {
@@ -212,13 +216,13 @@ async function pendingRevenue(
   const window = BigInt(claimWindow)
   const ids: bigint[] = []
   for (let id = current; id >= 1n && id > current - window; id--) ids.push(id)
-  if (ids.length === 0) return 0n
+  if (ids.length === 0) return { pendingRevenueWei: 0n, snapshotId: current }
   const shares = (await readMany(
     ctx,
     ids.map((id) => read('claimableRevenue', [holder, id])),
     { blockNumber },
   )) as bigint[]
-  return shares.reduce((sum, share) => sum + share, 0n)
+  return { pendingRevenueWei: shares.reduce((sum, share) => sum + share, 0n), snapshotId: current }
 }
 
 /**

@@ -122,13 +122,7 @@ export async function settleOffering(
    * collection that stopped short (256 snapshots at most per call) is followed by a new one.
    */
   const collectRevenue = async () => {
-    const { imoTokenAbi } = await import('../../contracts-abi/index.js')
-    const current = await ctx.publicClient.readContract({
-      address: state.token,
-      abi: imoTokenAbi,
-      functionName: 'currentSnapshotId',
-    })
-    await run('claimRevenue', step(sale, 'claimRevenue', `snapshot-${current}-after-${state.revenueCollectedWei}`))
+    await run('claimRevenue', step(sale, 'claimRevenue', `snapshot-${state.snapshotId}-after-${state.revenueCollectedWei}`))
     if (!ctx.tx.dryRun) state = await readOffering(ctx, sale, account.address)
   }
 
