@@ -295,9 +295,18 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
       const from = scannedTo + 1n
       const to = target - from > 4999n ? from + 4999n : target
       const hash = await hashOf(to)
-      const logs = await client
-        .getLogs({ address: collection, event: requestedEvent, fromBlock: from, toBlock: to } as never)
-        .catch(rpc('reading Requested logs'))
+      let logs: unknown
+      try {
+        logs = await client.getLogs({ address: collection, event: requestedEvent, fromBlock: from, toBlock: to } as never)
+      } catch (error) {
+        // A node refuses a range past its head: the head read at the start of the round is gone (a
+        // reorg to a shorter chain) or this node lags the one that answered (a load-balanced RPC). The
+        // round ends here; the next one reads the head again and its reorg check rewinds. (It was a
+        // fatal "the node rejected the request" when a revert landed between the two reads.)
+        const now = await client.getBlockNumber({ cacheTime: 0 }).catch(() => undefined)
+        if (now !== undefined && now < to) return
+        return rpc('reading Requested logs')(error)
+      }
       const events = await decodeRequestedLogs(logs as never)
       for (const event of events) {
         if (event.removed || event.blockNumber === null) continue
