@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -149,6 +149,12 @@ describe('imo request + imo serve', () => {
     assert.match(metrics, /^imo_serve_end_to_end_seconds_count 1$/m)
     assert.match(metrics, /^imo_serve_signer_balance_wei \d/m)
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200)
+    // Idle rounds (every 250 ms) leave the cursor file alone: it is rewritten (an fsync) only when it
+    // moves. A first run used to rewrite it every round, forever.
+    const cursorFile = join(dir, '.imo', 'serve', '31337', `${collection.toLowerCase()}.json`)
+    const written = statSync(cursorFile).ino
+    await new Promise((resolve) => setTimeout(resolve, 1200))
+    assert.equal(statSync(cursorFile).ino, written, 'the cursor file was rewritten while nothing moved')
     // One line per event, and a clean stop on SIGTERM: exit 0, the summary on stdout, the cursor saved.
     assert.ok(serve.lines.some((l) => l.event === 'seen' && l.requestId === '1'))
     assert.ok(serve.lines.some((l) => l.event === 'fulfilled' && l.requestId === '1' && l.recipient === recipient))
@@ -160,7 +166,7 @@ describe('imo request + imo serve', () => {
       [],
       'every stderr line is a JSON log line (no Node warnings)',
     )
-    assert.ok(existsSync(join(dir, '.imo', 'serve', '31337', `${collection.toLowerCase()}.json`)))
+    assert.ok(existsSync(cursorFile))
   })
 
   it('refunds after a prompt collision at once, refuses a second refund and the refund of a fulfilled request', async () => {

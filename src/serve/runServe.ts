@@ -223,11 +223,16 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     if (event === 'failed') summary.failed++
     log({ event, requestId: String(t.id), message, ...extra })
   }
+  /** The cursor as the file holds it: written only when it moves (each write is an fsync). */
+  let cursorOnDisk = saved ? BigInt(saved.nextBlock) : undefined
   const saveCursor = () => {
     let next = scannedTo + 1n
     for (const t of tracked.values()) if (t.blockNumber < next) next = t.blockNumber
     if (next < 0n) next = 0n
-    if (next !== summary.nextBlock || !saved) writeCursor(path, { chainId: ctx.chainId, collection, nextBlock: next })
+    if (next !== cursorOnDisk) {
+      writeCursor(path, { chainId: ctx.chainId, collection, nextBlock: next })
+      cursorOnDisk = next
+    }
     summary.nextBlock = next
   }
   /** A block's hash, for the reorg check; the newest 256 are kept. */
