@@ -29,13 +29,24 @@ function prng(seed: number): () => number {
 }
 
 /**
- * The model's bytes (a .onnx ModelProto).
+ * The model's bytes (a .onnx ModelProto). The options make a heavier model with the same input, output
+ * and pipeline: `hidden` widens the MLP (the bundled model is 24 wide) and `extraLayers` adds that many
+ * tanh layers after the second. The queue benchmark builds one whose run takes about as long as a real
+ * model's (a fraction of a second to seconds), since the cost grows with extraLayers x hidden^2 per pixel.
+ * With no options it is the bundled model, byte for byte.
  * @example
  * import { buildCppnModel } from './scripts/build-model.js'
  * buildCppnModel().length // about 13 KB
+ * buildCppnModel({ hidden: 128, extraLayers: 4 }).length // about 0.4 MB
  */
-export function buildCppnModel(): Uint8Array {
-  const { size, latent, hidden, seed } = CPPN
+export function buildCppnModel({
+  hidden = CPPN.hidden,
+  extraLayers = 0,
+}: {
+  hidden?: number
+  extraLayers?: number
+} = {}): Uint8Array {
+  const { size, latent, seed } = CPPN
   const random = prng(seed)
   // Approximately normal (Irwin-Hall of 4 uniforms, unit variance): arithmetic only, so bit-exact everywhere.
   const normal = () => (random() + random() + random() + random() - 2) * Math.sqrt(3)
@@ -81,6 +92,11 @@ export function buildCppnModel(): Uint8Array {
   weights('w_z3', latent, hidden, 0.5)
   weights('w_out', hidden, 3, 2.0 / Math.sqrt(hidden))
   weights('w_zout', latent, 3, 0.2)
+  // Drawn after the bundled model's weights, so that with no extra layers the bytes are unchanged.
+  for (let layer = 0; layer < extraLayers; layer++) {
+    weights(`w_x${layer}`, hidden, hidden, 1.2 / Math.sqrt(hidden))
+    weights(`w_zx${layer}`, latent, hidden, 0.6)
+  }
 
   const node = (opType: string, inputs: string[], output: string, attributes?: OnnxNodeSpec['attributes']): OnnxNodeSpec => ({
     opType,
@@ -89,6 +105,8 @@ export function buildCppnModel(): Uint8Array {
     name: output,
     ...(attributes ? { attributes } : {}),
   })
+  /** The output of the n-th tanh layer (0: the bundled model's only one). */
+  const tanhOut = (n: number) => (n === 0 ? 'h2' : `h2_${n}`)
   const nodes: OnnxNodeSpec[] = [
     // Coordinates: x, y and r for each pixel, as a [pixels, 3] matrix.
     node('Expand', ['xs', 'grid_shape'], 'x_grid'),
@@ -115,9 +133,15 @@ export function buildCppnModel(): Uint8Array {
     node('MatMul', ['h1', 'w_2'], 'm2'),
     node('MatMul', ['z', 'w_z2'], 'b2'),
     node('Add', ['m2', 'b2'], 'a2'),
-    node('Tanh', ['a2'], 'h2'),
+    node('Tanh', ['a2'], tanhOut(0)),
+    ...Array.from({ length: extraLayers }, (_, layer) => [
+      node('MatMul', [tanhOut(layer), `w_x${layer}`], `mx${layer}`),
+      node('MatMul', ['z', `w_zx${layer}`], `bx${layer}`),
+      node('Add', [`mx${layer}`, `bx${layer}`], `ax${layer}`),
+      node('Tanh', [`ax${layer}`], tanhOut(layer + 1)),
+    ]).flat(),
     // Layer 3: gaussian exp(-a^2).
-    node('MatMul', ['h2', 'w_3'], 'm3'),
+    node('MatMul', [tanhOut(extraLayers), 'w_3'], 'm3'),
     node('MatMul', ['z', 'w_z3'], 'b3'),
     node('Add', ['m3', 'b3'], 'a3'),
     node('Mul', ['a3', 'a3'], 'a3_sq'),
