@@ -25,6 +25,7 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { aigcCollectionAbi } from '../contracts-abi/index.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
+import { startRpcProxy } from './helpers/rpcProxy.js'
 import { cleanEnv, imoBin, repoRoot, runCli } from './helpers/runCli.js'
 import { startTcpProxy } from './helpers/tcpProxy.js'
 
@@ -566,6 +567,54 @@ describe('imo serve: RPC trouble', () => {
       const health = await fetch(`http://127.0.0.1:${port}/healthz`)
       assert.equal(health.status, 200)
       assert.equal(await health.text(), 'ok\n')
+      serve.child.kill('SIGTERM')
+      assert.equal(await serve.exited, 0, serve.stderr())
+    } finally {
+      await proxy.close()
+    }
+  })
+})
+
+describe('imo serve: a node behind the head it reported', () => {
+  it('a logs query refused past the node head (a lagging backend, a reorg to a shorter chain) ends the round, not serve', async () => {
+    const chain = await startChain()
+    // Once armed, the next eth_getLogs is refused as anvil refuses a range past its head, and the next
+    // eth_blockNumber (serve's look at the head after the refusal) reports the block before that range's
+    // end: what a load-balanced RPC whose backends lag one another, or an evm_revert landing between
+    // serve's head read and its logs read, looks like. Everything else passes through.
+    let armed = false
+    let refusedTo: bigint | undefined
+    let refusals = 0
+    const proxy = await startRpcProxy(chain.anvil.rpcUrl, {
+      answer(call) {
+        if (armed && call.method === 'eth_getLogs') {
+          armed = false
+          refusals++
+          refusedTo = BigInt((call.params?.[0] as { toBlock: Hex }).toBlock)
+          return {
+            error: {
+              code: -32000,
+              message: `BlockOutOfRangeError: block height is ${refusedTo - 1n} but requested was ${refusedTo}`,
+            },
+          }
+        }
+        if (refusedTo !== undefined && call.method === 'eth_blockNumber') {
+          const behind = refusedTo - 1n
+          refusedTo = undefined
+          return { result: toHex(behind) }
+        }
+        return undefined
+      },
+    })
+    try {
+      const serve = spawnServe(chain, [], proxy.url)
+      await serve.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined)
+      armed = true
+      const { id } = await chain.request(1, 'asked while the node lags')
+      await serve.line('the request fulfilled', (l) => l.event === 'fulfilled' && l.requestId === String(id), 30_000)
+      assert.equal(refusals, 1, 'the proxy refused one logs query')
+      assert.equal(serve.child.exitCode, null, `serve is still running\n${serve.stderr()}`)
+      await assertFulfilledOnce(chain, [id])
       serve.child.kill('SIGTERM')
       assert.equal(await serve.exited, 0, serve.stderr())
     } finally {
