@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { inflateSync } from 'node:zlib'
 import { buildCppnModel, CPPN_MODEL_PATH } from '../scripts/build-model.js'
@@ -37,5 +39,21 @@ describe('bundled model models/cppn', () => {
     ] as const)
       for (let c = 0; c < 3; c++)
         assert.equal(raw[y * 769 + 1 + x * 3 + c], Math.round(Math.min(1, Math.max(0, image[c * plane + y * 256 + x]!)) * 255))
+  })
+
+  it("a heavier build (the queue benchmark's) keeps the input, the output and the pipeline: a valid image, another model", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imo-cppn-wide-'))
+    try {
+      cpSync(dirname(CPPN_MODEL_PATH), dir, { recursive: true })
+      writeFileSync(join(dir, 'model.onnx'), buildCppnModel({ hidden: 40, extraLayers: 2 }))
+      const wide = await runInference({ modelPath: dir, prompt: 'a red spiral' })
+      const bundled = await runInference({ modelPath: dirname(CPPN_MODEL_PATH), prompt: 'a red spiral' })
+      assert.deepEqual(wide.outputs.image!.dims, [1, 3, 256, 256])
+      assert.equal(Buffer.from(wide.artifact.bytes).subarray(0, 8).toString('hex'), '89504e470d0a1a0a')
+      assert.notEqual(wide.record.modelHash, bundled.record.modelHash)
+      assert.notEqual(wide.record.outputHash, bundled.record.outputHash, 'the extra layers change the image')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
