@@ -54,6 +54,13 @@ describe('imo worker: bad queues', () => {
       2,
       /^error: --concurrency must be at least 1$/,
     ],
+    [
+      'a --lock-ms under a second',
+      () => ['--queue', 'redis://127.0.0.1:1/0', '--lock-ms', '500'],
+      2,
+      /^error: --lock-ms must be at least 1000$/,
+    ],
+    ['a --lock-ms that is no number', () => ['--queue', 'redis://127.0.0.1:1/0', '--lock-ms', '10s'], 2, /^error: --lock-ms /],
   ]
   for (const [what, args, code, message] of cases)
     it(`refuses ${what} (exit ${code})`, async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Queue, QueueEvents } from 'bullmq'
 import { hashModel } from '../src/model/hashModel.js'
+import { loadRedis, parseQueueUrl, redisOptions } from '../src/queue/connectRedis.js'
 import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
 import { type InferenceOutcome, type InferenceQueue, openInferenceQueue } from '../src/queue/openInferenceQueue.js'
 import type { Bytes32 } from '../src/tensor/encodeTensors.js'
@@ -100,6 +101,38 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill('SIGTERM')
     await exited
+  })
+
+  it('--lock-ms sets the lock a running job holds in Redis (a model run longer than the default 10 s lock needs it)', async () => {
+    const url = database(redis, 10)
+    // tinylm generating 400 tokens: a job long enough to catch its lock in Redis while it runs.
+    const lm = join(dir, 'tinylm-lock')
+    cpSync(join(repoRoot, 'models', 'tinylm'), lm, { recursive: true })
+    writeFileSync(join(lm, 'imo.pipeline.json'), '{"kind": "causal-lm", "stopIds": [], "maxNewTokens": 400}\n')
+    const queue = await openInferenceQueue({ url, modelHash: (await hashModel(lm)).modelHash as Bytes32 })
+    const collected = collector(queue)
+    const worker = spawnWorker(url, ['--model', lm, '--lock-ms', '60000'])
+    const Redis = await loadRedis()
+    const client = new Redis(redisOptions(parseQueueUrl(url)))
+    try {
+      await worker.ready
+      assert.equal(worker.lines.find((l) => l.event === 'ready')?.lockMs, 60000, JSON.stringify(worker.lines))
+      await queue.enqueueInference({ requestId: 1, prompt: 'The lighthouse', recipient: RECIPIENT })
+      const lockKey = `${QUEUE_PREFIX}:${QUEUE_NAME}:request-1:lock`
+      let ttl = -2
+      while (ttl < 0 && collected.seen.size === 0) {
+        ttl = await client.pttl(lockKey)
+        if (ttl < 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      // The default lock would show at most 10000 ms left; this one is set to a minute.
+      assert.ok(ttl > 10_000 && ttl <= 60_000, `the job's lock had ${ttl} ms left`)
+      await collected.until(() => collected.seen.size === 1, 30_000, 'the result')
+      assert.equal(collected.outcomes[0]?.kind, 'completed')
+    } finally {
+      client.disconnect()
+      assert.equal(await stopWorker(worker), 0)
+      await queue.close()
+    }
   })
 
   it('100 jobs on 3 workers, one SIGKILLed mid-job: the stalled job is re-run elsewhere, each result collected once', async () => {

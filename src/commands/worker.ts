@@ -16,6 +16,12 @@ export function workerCommand(): Command {
       ),
     )
     .addOption(new Option('--concurrency <N>', 'jobs run at the same time in this process (default 1)').env('IMO_CONCURRENCY'))
+    .addOption(
+      new Option(
+        '--lock-ms <MS>',
+        "how long a job's lock lasts unrenewed (default 10000, 1000-3600000): longer than the model's longest single run, which blocks the renewal; a killed worker's job moves to another worker after it",
+      ).env('IMO_LOCK_MS'),
+    )
   addOptionGroups(command, deploymentOptions)
   command.action(async (_options: unknown, cmd: Command) => {
     const { runWorker } = await import('../queue/runWorker.js')
@@ -32,5 +38,6 @@ export function workerCommand(): Command {
     'IMO_QUEUE=redis://:PASSWORD@10.0.0.5:6379/0 imo worker --deployment deployment.json --concurrency 2 --json',
     'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn --artifact-dir /mnt/imo-artifacts',
     'node --single-threaded-gc node_modules/.bin/imo worker --queue redis://10.0.0.5:6379/0 --model ./models/tinylm',
+    'imo worker --queue redis://10.0.0.5:6379/0 --model ./image-model --lock-ms 120000   # model runs of up to 2 minutes',
   ])
 }

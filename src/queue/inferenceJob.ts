@@ -42,11 +42,16 @@ export const JOB_ATTEMPTS = 3
 export const JOB_BACKOFF_MS = 2000
 
 /**
- * A worker renews its lock on a job every LOCK_MS / 2; a job whose lock lapsed (its worker was
- * killed, or its event loop blocked for LOCK_MS) is found by a STALLED_CHECK_MS sweep of any live
- * worker and handed to another worker; after MAX_STALLED times it fails instead.
+ * A worker renews its lock on a job every lock / 2 (LOCK_MS unless `imo worker --lock-ms`); a job
+ * whose lock lapsed (its worker was killed, or its event loop blocked for the whole lock: onnxruntime
+ * blocks it for each model run) is found by a STALLED_CHECK_MS sweep of any live worker and handed to
+ * another worker; after MAX_STALLED times it fails instead.
  */
 export const LOCK_MS = 10_000
+/** The shortest lock `--lock-ms` takes (it is renewed every half of it). */
+export const MIN_LOCK_MS = 1_000
+/** The longest lock `--lock-ms` takes: one hour (a killed worker's job waits that long to move). */
+export const MAX_LOCK_MS = 3_600_000
 export const STALLED_CHECK_MS = 5_000
 export const MAX_STALLED = 2
 

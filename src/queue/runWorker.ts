@@ -9,12 +9,14 @@ import { note, uiSettings } from '../cli/ui.js'
 import { readDeploymentFile } from '../deployment/deploymentFile.js'
 import { InputNeededError, UsageError } from '../errors.js'
 import { onInterrupt, setInterruptExitCode } from '../util/interrupt.js'
+import { LOCK_MS, MAX_LOCK_MS, MIN_LOCK_MS } from './inferenceJob.js'
 import { refusalError, startInferenceWorker, type WorkerJobEvent } from './startInferenceWorker.js'
 
 export interface WorkerOptionValues {
   queue?: string
   model?: string
   concurrency?: string
+  lockMs?: string
   deployment?: string
   artifactDir?: string
 }
@@ -42,6 +44,10 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
   if (!values.queue) throw new InputNeededError('--queue', 'queue URL', 'IMO_QUEUE')
   const concurrency =
     values.concurrency === undefined ? 1 : Number(parseWhole(values.concurrency, '--concurrency', { min: 1n, max: 256n }))
+  const lockMs =
+    values.lockMs === undefined
+      ? LOCK_MS
+      : Number(parseWhole(values.lockMs, '--lock-ms', { min: BigInt(MIN_LOCK_MS), max: BigInt(MAX_LOCK_MS) }))
   const deployment = values.deployment ? readDeploymentFile(resolve(values.deployment)) : undefined
   if (values.deployment && !deployment) throw new UsageError(`deployment file ${values.deployment} does not exist`)
   const modelPath = values.model ?? deployment?.model?.path
@@ -55,6 +61,7 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
     url: values.queue,
     modelPath,
     concurrency,
+    lockMs,
     ...(deployment ? { expectedModelHash: deployment.modelHash } : {}),
     ...(values.artifactDir ? { artifactDir: values.artifactDir } : {}),
     onJob: (event) => line({ event: 'job', ...event }, describeJob(event)),
@@ -73,7 +80,7 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
   const shown = relative(process.cwd(), script)
   const command = `node --single-threaded-gc ${shown.startsWith('..') || isAbsolute(shown) ? script : shown} worker ...`
   line(
-    { event: 'ready', worker: worker.worker.id, modelHash: worker.modelHash, concurrency, queue, gc },
+    { event: 'ready', worker: worker.worker.id, modelHash: worker.modelHash, concurrency, lockMs, queue, gc },
     `worker ${worker.worker.id} ready: model ${worker.modelHash}, concurrency ${concurrency}, queue ${queue}; Ctrl-C to stop${
       gc === 'concurrent' ? `\n  tip: \`${command}\` uses about a third less CPU per job` : ''
     }`,

@@ -33,6 +33,11 @@ export interface StartInferenceWorkerOptions {
   expectedModelHash?: string
   /** Shared folder for artifacts over the inline limit (see workerResult.ts). */
   artifactDir?: string
+  /**
+   * How long a job's lock lasts without renewal (default LOCK_MS). It must outlast the model's longest
+   * single run, during which the event loop cannot renew it; a killed worker's job waits this long.
+   */
+  lockMs?: number
   /** One call per finished job (completed, failed, retrying or refused). */
   onJob?: (event: WorkerJobEvent) => void
   /** One line about the connection (lost, back). */
@@ -158,7 +163,7 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
       prefix: QUEUE_PREFIX,
       name: identity.id, // recorded on each job it takes (job.processedBy)
       concurrency,
-      lockDuration: LOCK_MS,
+      lockDuration: options.lockMs ?? LOCK_MS,
       stalledInterval: STALLED_CHECK_MS,
       maxStalledCount: MAX_STALLED,
     },
