@@ -590,7 +590,7 @@ describe('imo serve: a node behind the head it reported', () => {
         if (armed && call.method === 'eth_getLogs') {
           armed = false
           refusals++
-          refusedTo = BigInt((call.params?.[0] as { toBlock: Hex }).toBlock)
+          refusedTo = BigInt((call.params as [{ toBlock: Hex }])[0].toBlock)
           return {
             error: {
               code: -32000,
