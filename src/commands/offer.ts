@@ -2,6 +2,7 @@ import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
 import { addOptionGroups, deploymentOptions, offerOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
 import type { OfferingState } from '../offer/readOffering.js'
+import { settleCommandName } from '../offer/settleAction.js'
 
 const sending = [offerOptions, rpcOptions, signerOptions, txOptions, deploymentOptions]
 
@@ -125,8 +126,7 @@ function settleCommand(
   description: string,
   examples: string[],
 ): Command {
-  const name = action === 'claimRevenue' ? 'claim-revenue' : action
-  const command = new Command(name).summary(summary).description(description)
+  const command = new Command(settleCommandName(action)).summary(summary).description(description)
   addOptionGroups(command, ...sending)
   command.action(async (_options, cmd: Command) => {
     const { ctx, sale } = await openSale(cmd, true)

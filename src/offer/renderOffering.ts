@@ -7,6 +7,7 @@ import { formatDuration, formatWhen } from '../cli/time.js'
 import type { BuyResult } from './buyTokens.js'
 import type { CreateOfferingResult } from './createOffering.js'
 import type { OfferingState } from './readOffering.js'
+import { settleCommandName } from './settleAction.js'
 import type { SettleResult } from './settleOffering.js'
 
 /**
@@ -126,7 +127,7 @@ export function renderSettled(r: SettleResult, nativeSymbol = 'ETH'): string {
   for (const s of r.steps) {
     const verb =
       s.status === 'dry-run' ? 'would succeed (dry run; nothing was sent)' : `done${s.status === 'sent' ? '' : ` (${s.status})`}`
-    lines.push(`${s.action === 'claimRevenue' ? 'claim-revenue' : s.action}: ${verb}${s.hash ? `  ${s.hash}` : ''}`)
+    lines.push(`${settleCommandName(s.action)}: ${verb}${s.hash ? `  ${s.hash}` : ''}`)
   }
   if (r.steps.length === 0) lines.push("nothing to collect: no revenue of the sale's tokens is waiting in the token")
   if (r.collectedWei > 0n) lines.push(`  ${eth(r.collectedWei)} of revenue collected into the sale (for the seller)`)

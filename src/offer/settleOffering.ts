@@ -12,8 +12,9 @@ import type { ChainContext } from '../chain/connect.js'
 import type { TxStep } from '../chain/sendStep.js'
 import { ImoError, UsageError } from '../errors.js'
 import type { OfferingState } from './readOffering.js'
+import type { SettleAction } from './settleAction.js'
 
-export type SettleAction = 'finalize' | 'refund' | 'withdraw' | 'deliver' | 'claimRevenue'
+export type { SettleAction } from './settleAction.js'
 
 export interface SettleResult {
   sale: Address
