@@ -187,7 +187,6 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
   const hashes = new Map<bigint, Hex>() // scanned block -> hash, the last 256
   const tracked = new Map<bigint, Tracked>()
   const timestamps = new Map<bigint, number>()
-  let head = 0n
   /**
    * The head block as read at the start of the round: its number, its hash and its parent's hash. The
    * reorg check, the scan and the expiry check read the hashes and the time they need from it rather
@@ -218,7 +217,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
   ) => {
     t.phase = 'settled'
     t.item = undefined
-    t.settledBlock = head
+    t.settledBlock = latest.number
     if (event === 'skipped') summary.skipped++
     if (event === 'failed') summary.failed++
     log({ event, requestId: String(t.id), message, ...extra })
@@ -262,10 +261,10 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
     const numbers = [...hashes.keys()].sort((a, b) => (a < b ? 1 : -1))
     const top = numbers[0]
     if (top === undefined) return
-    if (top <= head && (await hashOf(top)) === hashes.get(top)) return
+    if (top <= latest.number && (await hashOf(top)) === hashes.get(top)) return
     let ancestor: bigint | undefined
     for (const number of numbers) {
-      if (number > head) continue
+      if (number > latest.number) continue
       if ((await hashOf(number)) === hashes.get(number)) {
         ancestor = number
         break
@@ -295,7 +294,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
 
   /** New Requested events up to the confirmed head. */
   const scan = async (): Promise<void> => {
-    const target = head - BigInt(options.confirmations) + 1n
+    const target = latest.number - BigInt(options.confirmations) + 1n
     while (scannedTo < target) {
       const from = scannedTo + 1n
       const to = target - from > 4999n ? from + 4999n : target
@@ -363,7 +362,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         if (t.settledBlock === undefined) summary.skipped++
         metrics?.skipped.inc({ reason: 'gone' })
         t.phase = 'settled'
-        t.settledBlock = head
+        t.settledBlock = latest.number
         log({
           event: 'skipped',
           requestId: id,
@@ -392,7 +391,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
         const tx = await ourFulfilment(t)
         if (tx && t.reported) {
           t.phase = 'settled' // re-checked after a reorg: still ours, said already
-          t.settledBlock ??= head
+          t.settledBlock ??= latest.number
         } else if (tx) {
           // Ours, found here rather than by the send that made it (a send interrupted by an error or a
           // stop, or an earlier run): reported like any other fulfilment.
@@ -554,7 +553,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           t.retryAt = 0
           continue
         }
-        const block = outcome.blockNumber ?? head
+        const block = outcome.blockNumber ?? latest.number
         const requestedAt = metrics ? await blockTime(t.blockNumber) : undefined
         if (requestedAt !== undefined) metrics?.endToEndSeconds.observe(Date.now() / 1000 - requestedAt)
         // Its block is watched like a scanned one: a reorg that removes the fulfilment is noticed even
@@ -683,12 +682,11 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
       try {
         const block = await client.getBlock({ blockTag: 'latest' }).catch(rpc('reading the latest block'))
         latest = { number: block.number, hash: block.hash, parentHash: block.parentHash, timestamp: block.timestamp }
-        head = block.number
         await checkReorg()
         await scan()
         await check()
         const unwatched = [...tracked.values()].filter(
-          (t) => t.phase === 'settled' && t.settledBlock !== undefined && head - t.settledBlock >= WATCH_DEPTH,
+          (t) => t.phase === 'settled' && t.settledBlock !== undefined && latest.number - t.settledBlock >= WATCH_DEPTH,
         )
         for (const t of unwatched) tracked.delete(t.id)
         journal.forget(unwatched.map(stepId)) // no longer watched: their records stay in the file, not in memory
@@ -728,7 +726,14 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
             })
       }
       const active = [...tracked.values()].some((t) => t.phase !== 'settled' && t.phase !== 'parked')
-      if (options.untilIdle && !active && !sending && !inferring && scannedTo >= head - BigInt(options.confirmations) + 1n) break
+      if (
+        options.untilIdle &&
+        !active &&
+        !sending &&
+        !inferring &&
+        scannedTo >= latest.number - BigInt(options.confirmations) + 1n
+      )
+        break
       await new Promise<void>((resolve) => {
         wakeLoop = resolve
         void sleep(backoffMs > 0 ? backoffMs : pollMs, options.signal).then(resolve)
