@@ -2,6 +2,8 @@
 //   npx tsx bench/queue.ts [jobs=200] [serveRequests=200] [serveModels=lm480,cppn128x24]
 // A real redis-server (throw-away, loopback) and `imo worker` processes on the bundled cppn model, run
 // as the README recommends (`node --single-threaded-gc`; WORKER_GC=concurrent runs them without it).
+// SERVE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes Node flags to part 3's `imo serve` (a
+// profile of the dispatcher; the bench's figures then include the profiler's cost).
 // 1. Throughput of the queue alone: `jobs` requests with 2 workers vs 1 worker (each concurrency 1),
 //    from the first enqueue to the last result collected, this process collecting. cppn's ~14 ms jobs
 //    make it a measure of the queue's own cost; the 1.6x target is for serve, part 3.
@@ -161,9 +163,10 @@ try {
 //    - `cppnWxL`: the bundled CPPN rebuilt W wide with L extra layers (scripts/build-model.ts, the same
 //      pipeline and output); cppn128x24 takes ~0.5 s a job, the order of a real model's (issue 15:
 //      "a real model takes seconds per request").
-//    Each request also costs ~27 ms of CPU outside the workers (dispatcher ~20, anvil ~6, Redis ~1) on
-//    the same 2 cores, so the 2-vs-1 ratio grows with the job's size toward 2: about 2W / (W' + 27 ms),
-//    W the job's CPU with one worker, W' with two (they slow each other by ~8%). Every size is printed.
+//    Each request also costs 25-60 ms of CPU outside the workers (dispatcher 15-45, more the busier the
+//    cores; anvil 6-10; Redis 1-2) on the same 2 cores, so the 2-vs-1 ratio grows with the job's size
+//    toward 2: about 2W / (W' + F), W the job's CPU with one worker, W' with two (they slow each other
+//    by 0-10 %), F that fixed cost. Every size is printed.
 //    (cppn's own ~14 ms render is smaller than those fixed costs, so with it the ratio measures the
 //    dispatcher, not the workers.)
 //    a) throughput: serve and its workers first fulfil WARM_UP requests (their JIT compiles: a cold
