@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type Address, createPublicClient, http, parseEther } from 'viem'
+import { type Address, createPublicClient, getContractAddress, http, parseEther } from 'viem'
 import { foundry } from 'viem/chains'
 import { imoTokenAbi } from '../contracts-abi/index.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
@@ -389,6 +389,18 @@ describe('imo offer', () => {
     const args = ['offer', 'create', '--amount', '10', '--price', '0.01', '--start', '+1h', '--duration', '600', '--yes']
     const crashed = await imo(args, 0, { IMO_TEST_CRASH_AT: 'after-broadcast:offer:' })
     assert.equal(crashed.signal, 'SIGKILL', crashed.stderr)
+    // The sale exists but was never funded: settling it, or collecting its revenue, is refused plainly.
+    const unfunded = getContractAddress({ from: A, nonce: BigInt(nonce) })
+    assert.notEqual(await pub().getCode({ address: unfunded }), undefined, 'the crash left the sale deployed')
+    for (const [command, reason] of [
+      ['claim-revenue', 'it holds no tokens'],
+      ['finalize', 'nothing to settle'],
+    ] as const) {
+      const refused = await imo(['offer', command, '--sale', unfunded])
+      assert.equal(refused.code, 2, refused.stderr)
+      const lines = refused.stderr.split('\n').filter((line) => line.startsWith('error:'))
+      assert.deepEqual(lines, [`error: the sale ${unfunded} was never funded: ${reason}`], refused.stderr)
+    }
     await warp(30) // "+1h" now means another time: the pending record keeps the first one
     const resumed = json(await imo([...args, '--json']))
     assert.equal(resumed.status, 'created')
