@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs'
 import { UsageError } from '../errors.js'
-import { computeCommitment } from '../inference/commitment.js'
 import { computeConfigHash } from '../inference/config.js'
 import { loadModel } from '../inference/loadModel.js'
 import type { InferenceRecord } from '../inference/record.js'
 import type { ReexecuteOptions, ReexecuteResult } from '../inference/reexecute.js'
+import { committedRun, hashChecks } from '../inference/reexecuteChecks.js'
 import { decodeTensors } from '../tensor/decodeTensors.js'
 import { encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
 import { checkRecordedGeneration } from './generationSettings.js'
@@ -25,10 +24,7 @@ import { GENERATED_IDS, idsOf, runGeneration } from './runGeneration.js'
  * (await reexecuteGeneration(record, { inputEncoding, outputEncoding, artifactBytes })).matches // true
  */
 export async function reexecuteGeneration(record: InferenceRecord, options: ReexecuteOptions): Promise<ReexecuteResult> {
-  const modelPath = options.modelPath ?? (existsSync(record.model.absolutePath) ? record.model.absolutePath : record.model.path)
-  const { inputEncoding } = options
-  const inputs = decodeTensors(inputEncoding, record.inputs.file)
-  const inputHash = sha256Hex(inputEncoding)
+  const { modelPath, inputs, inputHash } = committedRun(record, options)
   const settings = checkRecordedGeneration(record.config.generation)
 
   const model = await loadModel(modelPath, { config: record.config })
@@ -57,22 +53,13 @@ export async function reexecuteGeneration(record: InferenceRecord, options: Reex
   const artifactMatches =
     sha256Hex(run.artifact.bytes) === record.artifact.sha256 && run.artifact.mime === record.artifact.mime && !artifactDifference
 
-  const commitment = computeCommitment({ modelHash: model.modelHash, inputHash, outputHash, configHash })
   return {
-    modelHash: model.modelHash,
-    modelMatches: model.modelHash === record.modelHash,
-    configHash,
-    configMatches: configHash === record.configHash,
-    inputHash,
-    inputMatches: inputHash === record.inputHash,
+    ...hashChecks(record, { modelHash: model.modelHash, inputHash, outputHash, configHash }),
     promptMatches,
-    outputHash,
     matches,
     ...(firstMismatch ? { firstMismatch } : {}),
     artifactMatches,
     ...(artifactDifference ? { artifactDifference } : {}),
-    commitment,
-    commitmentMatches: commitment === record.commitment,
   }
 }
 

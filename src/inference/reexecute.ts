@@ -1,14 +1,13 @@
-import { existsSync } from 'node:fs'
 import { LM_PIPELINE_FILE } from '../generate/loadCausalLm.js'
 import { reexecuteGeneration } from '../generate/reexecuteGeneration.js'
 import { decodeTensors } from '../tensor/decodeTensors.js'
 import { type Bytes32, encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
-import { computeCommitment } from './commitment.js'
 import { compareTensorSets, type TensorMismatch } from './compareTensors.js'
 import { computeConfigHash } from './config.js'
 import { loadModel } from './loadModel.js'
 import { PIPELINE_FILE, type PipelineGate } from './loadPipeline.js'
 import type { InferenceRecord } from './record.js'
+import { committedRun, hashChecks } from './reexecuteChecks.js'
 import { runModel } from './runModel.js'
 
 export interface ReexecuteOptions {
@@ -72,10 +71,7 @@ export interface ReexecuteResult {
 export async function reexecute(record: InferenceRecord, options: ReexecuteOptions): Promise<ReexecuteResult> {
   // imo's own generation loop: no code from the model folder runs, so no gate is asked.
   if (record.model.pipeline === LM_PIPELINE_FILE) return reexecuteGeneration(record, options)
-  const modelPath = options.modelPath ?? (existsSync(record.model.absolutePath) ? record.model.absolutePath : record.model.path)
-  const { inputEncoding } = options
-  const inputs = decodeTensors(inputEncoding, record.inputs.file)
-  const inputHash = sha256Hex(inputEncoding)
+  const { modelPath, inputs, inputHash } = committedRun(record, options)
 
   const model = await loadModel(modelPath, { config: record.config })
   // Someone else's pipeline is loaded once, only for a model whose hash was just checked, and through
@@ -116,21 +112,12 @@ export async function reexecute(record: InferenceRecord, options: ReexecuteOptio
     artifactMatches = sha256Hex(decoded.bytes) === record.artifact.sha256 && decoded.mime === record.artifact.mime
   }
 
-  const commitment = computeCommitment({ modelHash: model.modelHash, inputHash, outputHash, configHash })
   return {
-    modelHash: model.modelHash,
-    modelMatches: model.modelHash === record.modelHash,
-    configHash,
-    configMatches: configHash === record.configHash,
-    inputHash,
-    inputMatches: inputHash === record.inputHash,
+    ...hashChecks(record, { modelHash: model.modelHash, inputHash, outputHash, configHash }),
     promptMatches,
-    outputHash,
     matches,
     ...(comparison?.maxAbsDiff !== undefined ? { maxAbsDiff: comparison.maxAbsDiff } : {}),
     ...(comparison?.firstMismatch ? { firstMismatch: comparison.firstMismatch } : {}),
     artifactMatches,
-    commitment,
-    commitmentMatches: commitment === record.commitment,
   }
 }
