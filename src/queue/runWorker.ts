@@ -81,7 +81,7 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
   const command = `node --single-threaded-gc ${shown.startsWith('..') || isAbsolute(shown) ? script : shown} worker ...`
   line(
     { event: 'ready', worker: worker.worker.id, modelHash: worker.modelHash, concurrency, lockMs, queue, gc },
-    `worker ${worker.worker.id} ready: model ${worker.modelHash}, concurrency ${concurrency}, queue ${queue}; Ctrl-C to stop${
+    `worker ${worker.worker.id} ready: model ${worker.modelHash}, concurrency ${concurrency}${lockMs === LOCK_MS ? '' : `, job lock ${lockMs} ms`}, queue ${queue}; Ctrl-C to stop${
       gc === 'concurrent' ? `\n  tip: \`${command}\` uses about a third less CPU per job` : ''
     }`,
   )
