@@ -8,12 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { foundryBinary } from '../src/devnet/foundryBinary.js'
 import { startAnvil } from '../src/devnet/startAnvil.js'
 import { runOnce } from './lib/measure.js'
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..')
 const IMO = join(ROOT, 'bin', 'imo.mjs')
-const CAST = join(ROOT, 'node_modules', '.bin', 'cast')
+const CAST = foundryBinary('cast')
 const RUNS = 7
 
 // Asynchronous (runOnce): a synchronous spawn would block this process, which drains anvil's output.

@@ -4,10 +4,11 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts'
+import { foundryBinary } from '../src/devnet/foundryBinary.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { encryptKeystore } from '../src/signer/keystore.js'
 import { allFileText, client, deployArgs, tempWorkdir } from './helpers/deployFixture.js'
-import { type CliResult, repoRoot, runCli } from './helpers/runCli.js'
+import { type CliResult, runCli } from './helpers/runCli.js'
 
 const MNEMONIC = 'legal winner thank year wave sausage worth useful legal winner thank yellow'
 
@@ -193,7 +194,7 @@ describe('chain errors and signers', () => {
       const home = join(work.dir, 'home')
       mkdirSync(home)
       const cast = spawnSync(
-        join(repoRoot, 'node_modules', '.bin', 'cast'),
+        foundryBinary('cast'),
         ['wallet', 'import', 'deployer', '--private-key', anvil.accounts[7].privateKey, '--unsafe-password', 'foundry pw 7'],
         { env: { ...process.env, HOME: home }, encoding: 'utf8' },
       )

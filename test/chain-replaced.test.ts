@@ -11,12 +11,13 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { getAddress, getContractAddress, type PublicClient } from 'viem'
 import { aigcCollectionAbi, imoTokenAbi } from '../contracts-abi/index.js'
+import { foundryBinary } from '../src/devnet/foundryBinary.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { client, deployArgs, journalLines, tempWorkdir } from './helpers/deployFixture.js'
 import { startRpcProxy } from './helpers/rpcProxy.js'
 import { cleanEnv, imoBin, repoRoot, runCli } from './helpers/runCli.js'
 
-const cast = join(repoRoot, 'node_modules', '.bin', 'cast')
+const cast = foundryBinary('cast')
 const CPPN = join(repoRoot, 'models', 'cppn')
 
 /** Starts `imo ARGS` in the background; resolves its exit code and output when it ends. */

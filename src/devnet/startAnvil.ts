@@ -3,10 +3,8 @@
  * Used by `imo devnet`, `imo demo`, and every test that needs a real chain.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
 import { ImoError } from '../errors.js'
+import { foundryBinary } from './foundryBinary.js'
 
 /** Anvil's well-known development accounts (public test mnemonic "test test ... junk"); never use them for real funds. */
 export const ANVIL_DEV_ACCOUNTS = [
@@ -88,39 +86,14 @@ export interface Anvil {
 }
 
 /**
- * Path of the native anvil binary: the platform package that `@foundry-rs/anvil` installs,
- * falling back to node_modules/.bin/anvil (the wrapper) next to the package root.
+ * Path of the native anvil binary (see foundryBinary).
  * @returns the absolute path of an executable anvil.
  * @example
  * import { anvilBinary } from './startAnvil.js'
  * anvilBinary() // '/…/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil'
  */
 export function anvilBinary(): string {
-  const require = createRequire(import.meta.url)
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch
-  const platformPackage = `@foundry-rs/anvil-${process.platform}-${arch}`
-  const exe = process.platform === 'win32' ? 'anvil.exe' : 'anvil'
-  try {
-    const anvilPackage = require.resolve('@foundry-rs/anvil/package.json')
-    const fromAnvil = createRequire(anvilPackage)
-    const candidate = join(dirname(fromAnvil.resolve(`${platformPackage}/package.json`)), 'bin', exe)
-    if (existsSync(candidate)) return candidate
-  } catch {
-    // fall through to the wrapper
-  }
-  try {
-    const candidate = join(dirname(require.resolve(`${platformPackage}/package.json`)), 'bin', exe)
-    if (existsSync(candidate)) return candidate
-  } catch {
-    // fall through
-  }
-  let folder = dirname(new URL(import.meta.url).pathname)
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(folder, 'node_modules', '.bin', 'anvil')
-    if (existsSync(candidate)) return candidate
-    folder = dirname(folder)
-  }
-  throw new ImoError('anvil is not installed: run `npm install` in the imo folder (package @foundry-rs/anvil)')
+  return foundryBinary('anvil')
 }
 
 /**

@@ -253,7 +253,8 @@ contract ImoOfferingTest is OfferingFixture {
         deposit(10 ether);
         uint256 firstId = snap(); // the sale holds 10 % at this one
         vm.assertEq(firstId, first, "first snapshot after funding");
-        for (uint256 i = 0; // WINDOW = 3: each expiry rolls the unclaimed pool forward i < 300; ++i) {
+        // WINDOW = 3: each expiry rolls the unclaimed pool forward
+        for (uint256 i = 0; i < 300; ++i) {
             snap();
         }
         vm.roll(block.number + 1);
