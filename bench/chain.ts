@@ -13,7 +13,7 @@ import { startAnvil } from '../src/devnet/startAnvil.js'
 import { runOnce } from './lib/measure.js'
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..')
-const IMO = join(ROOT, 'bin', 'imo.mjs')
+const IMO = join(ROOT, 'bin', 'imo.cjs')
 const CAST = foundryBinary('cast')
 const RUNS = 7
 

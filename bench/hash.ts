@@ -1,7 +1,7 @@
 // Benchmark of `imo hash` against openssl and sha256sum (not a test): a 1 GiB file and a model
 // folder of four 256 MiB files, generated in the temporary folder (reused when present, deleted at
 // the end unless --keep), page cache warmed, best of 3 interleaved runs each, start-up included
-// (`node bin/imo.mjs hash --json`). Needs a built CLI (`npm run build`).
+// (`node bin/imo.cjs hash --json`). Needs a built CLI (`npm run build`).
 //   npx tsx bench/hash.ts [--size-mib 1024] [--runs 3] [--keep] [--strict]
 // --size-mib N sets the single file's size; the folder holds four files of N/4 MiB.
 // --strict exits 1 when a target is missed.
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { bestOfInterleaved, hasGnuTime, printTable, type Row } from './lib/measure.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
-const imo = join(repo, 'bin', 'imo.mjs')
+const imo = join(repo, 'bin', 'imo.cjs')
 const MiB = 1024 * 1024
 
 function flag(name: string): boolean {

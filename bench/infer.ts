@@ -47,12 +47,12 @@ async function best(label: string, args: (i: number) => string[]): Promise<numbe
 await runOnce(process.execPath, [bare], { cwd: repo })
 await runOnce(
   process.execPath,
-  ['bin/imo.mjs', 'infer', '--model', 'models/cppn', '--prompt', prompt, '--out', join(scratch, 'warm')],
+  ['bin/imo.cjs', 'infer', '--model', 'models/cppn', '--prompt', prompt, '--out', join(scratch, 'warm')],
   { cwd: repo },
 )
 const bareMs = await best('bare', () => [bare])
 const imoMs = await best('imo', (i) => [
-  'bin/imo.mjs',
+  'bin/imo.cjs',
   'infer',
   '--model',
   'models/cppn',

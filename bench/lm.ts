@@ -121,7 +121,7 @@ console.log(
 
 const cli = await runOnce(
   process.execPath,
-  ['bin/imo.mjs', 'infer', '--model', folder, '--prompt', prompt, '--max-new-tokens', String(N), '--out', join(scratch, 'cli')],
+  ['bin/imo.cjs', 'infer', '--model', folder, '--prompt', prompt, '--max-new-tokens', String(N), '--out', join(scratch, 'cli')],
   { cwd: repo, env: { ...process.env, CI: 'true', NO_COLOR: '1' } },
 )
 if (cli.code !== 0) throw new Error(`imo infer exited ${cli.code}: ${cli.stderr.trim()}`)

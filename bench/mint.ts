@@ -27,7 +27,7 @@ interface BenchOutput {
 }
 // runOnce spawns asynchronously: a synchronous spawn would block this process, which drains anvil's output.
 const imo = async (args: string[]): Promise<{ out: BenchOutput; ms: number }> => {
-  const run = await runOnce(process.execPath, [join(ROOT, 'bin', 'imo.mjs'), ...args, '--json'], { cwd: dir, env })
+  const run = await runOnce(process.execPath, [join(ROOT, 'bin', 'imo.cjs'), ...args, '--json'], { cwd: dir, env })
   if (run.code !== 0) throw new Error(`imo ${args[0]} failed (${run.code}): ${run.stderr}`)
   return { out: JSON.parse(run.stdout), ms: run.wallMs }
 }

@@ -34,7 +34,7 @@ function startWorkers(url: string, count: number, modelPath = model) {
     Array.from({ length: count }, async () => {
       const child = spawn(
         process.execPath,
-        [...workerFlags, join(repo, 'bin/imo.mjs'), 'worker', '--queue', url, '--model', modelPath, '--json'],
+        [...workerFlags, join(repo, 'bin/imo.cjs'), 'worker', '--queue', url, '--model', modelPath, '--json'],
         {
           cwd: repo,
           env: { ...process.env, CI: 'true', NO_COLOR: '1' },
@@ -209,7 +209,7 @@ try {
   const env = (extra: Record<string, string> = {}) => ({ ...process.env, CI: 'true', NO_COLOR: '1', ...extra })
   const imo = (args: string[], cwd: string) =>
     new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(repo, 'bin/imo.mjs'), ...args, '--rpc-url', anvil.rpcUrl], {
+      const child = spawn(process.execPath, [join(repo, 'bin/imo.cjs'), ...args, '--rpc-url', anvil.rpcUrl], {
         cwd,
         env: env({ IMO_PRIVATE_KEY: anvil.accounts[0]!.privateKey }),
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -267,7 +267,7 @@ try {
       process.execPath,
       [
         ...(process.env.SERVE_FLAGS ? process.env.SERVE_FLAGS.split(' ') : []),
-        join(repo, 'bin/imo.mjs'),
+        join(repo, 'bin/imo.cjs'),
         'serve',
         '--json',
         '--rpc-url',

@@ -45,7 +45,7 @@ interface Chain {
 
 /** `imo ARGS --json` in the chain's folder as the operator (dev account 0); its JSON and wall time. */
 async function imo(chain: Chain, args: string[]): Promise<{ out: Record<string, unknown>; ms: number }> {
-  const run = await runOnce(process.execPath, [join(ROOT, 'bin', 'imo.mjs'), ...args, '--json'], {
+  const run = await runOnce(process.execPath, [join(ROOT, 'bin', 'imo.cjs'), ...args, '--json'], {
     cwd: chain.dir,
     env: chain.env,
   })
@@ -144,7 +144,7 @@ async function sendRequests(chain: Chain, list: string[], spacingMs = 0): Promis
 
 /** A long-running `imo serve --json`: its log lines, each with the wall time it arrived at. */
 function startServe(chain: Chain, extra: string[] = []) {
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin', 'imo.mjs'), 'serve', '--json', ...extra], {
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin', 'imo.cjs'), 'serve', '--json', ...extra], {
     cwd: chain.dir,
     env: chain.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,41 +1,231 @@
-// Bundles the CLI with esbuild: one small entry chunk for start-up and lazily loaded chunks for the
-// heavy capabilities (viem, onnxruntime glue), so `imo --help` stays close to `node -e 0`.
-// Builds into a temporary folder and moves each file into dist/ by rename (entry last), so a CLI
-// that is running while someone rebuilds never sees a half-written or missing dist/.
+// Bundles the CLI with esbuild in two parts, so that `imo --help` and a read-only command start close
+// to `node -e 0` (bench/startup.ts measures it):
+//
+// - dist/cli.cjs, the start-up part: src/cli.ts and everything it imports statically (commander, the
+//   command definitions, options, ui, errors). CommonJS, because Node 20 can load CommonJS through
+//   V8's code cache (vm.Script cachedData; ES modules have no such API before Node 22), and
+//   bin/imo.cjs does: dist/cli.cjs.cache, written here after a warm-up run, holds the compiled code.
+// - everything a command imports in its action (`await import(...)`: viem, onnxruntime glue, ...):
+//   ES module chunks in dist/, loaded on demand with esbuild's code splitting.
+//
+// Both parts must share one instance of each start-up module (ImoError classes for `instanceof`, the
+// ui settings, registered secrets, interrupt clean-ups). So the start-up part registers those
+// modules on globalThis[Symbol.for('imo.startupModules')], and in the lazy part an import of one of
+// them becomes a read of that registry. The start-up part is plain CommonJS run by vm.Script, where
+// `import()` is unavailable without an experimental flag: its dynamic imports are rewritten to
+// `__imoImport(...)`, a function bin/imo.cjs passes in.
+//
+// Builds into a temporary folder and moves each file into dist/ by rename (chunks first, then
+// cli.cjs, then its cache), so a CLI running while someone rebuilds never sees a half-written file;
+// the chunks of earlier builds stay for ten minutes for CLIs still running them.
+// No source maps by default (Node ignores them without --enable-source-maps; README, "Install"):
+// `node scripts/build.mjs --sourcemap` writes them for debugging.
 
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
 import { build } from 'esbuild'
 
-const temporary = `dist.tmp-${process.pid}`
+const ROOT = process.cwd()
+const DIST = join(ROOT, 'dist')
+const temporary = join(ROOT, `dist.tmp-${process.pid}`)
+const sourcemap = process.argv.includes('--sourcemap') ? 'linked' : false
+const REGISTRY = "globalThis[Symbol.for('imo.startupModules')]"
+
+// The native addon, the solc compiler and the packages below stay as packages. bullmq and ioredis:
+// bullmq has no exports map, so bundling would take its CommonJS build. inquirer is ES-module only.
+const external = ['onnxruntime-node', 'solc', 'inquirer', '@inquirer/*', 'bullmq', 'ioredis']
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', legalComments: 'none', external }
+// The start-up part is CommonJS: import.meta.url becomes the bundle file's URL (src/devnet, src/demo use it).
+const startupOptions = {
+  ...common,
+  format: 'cjs',
+  define: { 'import.meta.url': '__imoModuleUrl' },
+  banner: { js: "'use strict'; const __imoModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+}
+
+/** Path relative to the project, with forward slashes: how esbuild's metafile names inputs. */
+const projectPath = (absolute) => relative(ROOT, absolute).split('\\').join('/')
+
+/**
+ * esbuild plugin for the start-up part: `import()` of a module outside the start-up graph is left
+ * external, pointing at `lazyFile(path)`; `onTarget` sees each such module.
+ */
+function deferDynamicImports({ startup, lazyFile, onTarget }) {
+  return {
+    name: 'imo-defer-dynamic-imports',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.pluginData?.inner) return undefined
+        const resolved = await b.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: { inner: true },
+        })
+        if (resolved.errors.length > 0 || resolved.external) return undefined
+        const path = projectPath(resolved.path)
+        if (startup?.has(path)) return undefined
+        onTarget?.(path)
+        return { path: lazyFile ? `./${lazyFile(path)}` : args.path, external: true }
+      })
+    },
+  }
+}
+
+/**
+ * esbuild plugin for the lazy part: an import of a start-up module becomes a module that re-exports
+ * it from the registry the start-up part fills; `used` collects which.
+ */
+function shareStartupModules(startup, used) {
+  const startupPackages = new Set([...startup].map((path) => path.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1]))
+  return {
+    name: 'imo-share-startup-modules',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData?.inner || args.kind === 'entry-point') return undefined
+        // A relative import inside a package the start-up part does not hold cannot reach it.
+        const importerPackage = args.importer.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/)?.[1]
+        if (importerPackage && !startupPackages.has(importerPackage) && args.path.startsWith('.')) return undefined
+        const resolved = await b.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: { inner: true },
+        })
+        if (resolved.errors.length > 0 || resolved.external) return undefined
+        const path = projectPath(resolved.path)
+        if (!startup.has(path)) return undefined
+        used.add(path)
+        return { path, namespace: 'imo-startup' }
+      })
+      b.onLoad({ filter: /.*/, namespace: 'imo-startup' }, async (args) => {
+        const names = await exportNames(args.path)
+        const named = names.filter((name) => name !== 'default')
+        return {
+          loader: 'js',
+          resolveDir: ROOT,
+          contents: [
+            `const registered = ${REGISTRY}?.[${JSON.stringify(args.path)}]`,
+            `if (!registered) throw new Error(${JSON.stringify(`imo: start-up module ${args.path} is not loaded; run imo through bin/imo.cjs`)})`,
+            // Values, not live bindings: the start-up part has finished loading before any lazy module runs.
+            named.length > 0 ? `export const { ${named.join(', ')} } = registered` : '',
+            names.includes('default') ? 'export default registered.default' : '',
+          ].join('\n'),
+        }
+      })
+    },
+  }
+}
+
+/** The names a module exports, as esbuild sees them. */
+async function exportNames(path) {
+  const result = await build({ ...common, entryPoints: [path], format: 'esm', write: false, metafile: true, outdir: temporary })
+  const entry = Object.values(result.metafile.outputs).find((output) => output.entryPoint)
+  return entry.exports
+}
+
+/** A lazy entry's name: its path without src/ and extension, e.g. chain-connect (flat, like the chunks). */
+const entryName = (path) =>
+  `lazy-${path
+    .replace(/^src\//, '')
+    .replace(/^node_modules\//, '')
+    .replace(/\.[cm]?[jt]s$/, '')
+    .replace(/[^A-Za-z0-9]+/g, '-')}`
+
 rmSync(temporary, { recursive: true, force: true })
 try {
-  await build({
-    entryPoints: { cli: 'src/cli.ts' },
+  // 1. The start-up graph: what src/cli.ts reaches through static imports.
+  const targets = new Set()
+  const probe = await build({
+    ...startupOptions,
+    entryPoints: ['src/cli.ts'],
+    outfile: join(temporary, 'probe.cjs'),
+    write: false,
+    metafile: true,
+    plugins: [deferDynamicImports({ onTarget: (path) => targets.add(path) })],
+  })
+  const startup = new Set(Object.keys(probe.metafile.inputs))
+
+  // 2. The lazy part: every module the start-up part imports dynamically, as ES module entries.
+  const used = new Set()
+  const lazyTargets = [...targets].filter((path) => !startup.has(path)).sort()
+  const lazy = await build({
+    ...common,
+    entryPoints: Object.fromEntries(lazyTargets.map((path) => [entryName(path), path])),
     outdir: temporary,
-    bundle: true,
-    splitting: true,
     format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: 'linked',
-    // Native addon and the solc compiler stay as packages; everything else is bundled and tree-shaken.
-    // bullmq and ioredis too: bullmq has no exports map, so bundling would take its CommonJS build.
-    external: ['onnxruntime-node', 'solc', 'inquirer', '@inquirer/*', 'bullmq', 'ioredis'],
+    splitting: true,
+    sourcemap,
+    metafile: true,
+    // Bundled CommonJS packages call require(); ES modules have none.
     banner: {
       js: "import { createRequire as __imoCreateRequire } from 'node:module'; const require = __imoCreateRequire(import.meta.url);",
     },
-    logLevel: 'warning',
-    legalComments: 'none',
+    plugins: [shareStartupModules(startup, used)],
   })
-  mkdirSync('dist', { recursive: true })
-  const built = readdirSync(temporary).sort((a, b) => Number(a.startsWith('cli.')) - Number(b.startsWith('cli.')))
-  for (const file of built) renameSync(join(temporary, file), join('dist', file))
-  // Chunks of earlier builds: dropped once they are old enough that no running CLI still needs them.
-  const keep = new Set(built)
-  for (const file of readdirSync('dist')) {
-    if (!keep.has(file) && Date.now() - statSync(join('dist', file)).mtimeMs > 10 * 60_000) rmSync(join('dist', file))
+  const lazyOutput = new Map()
+  for (const [file, output] of Object.entries(lazy.metafile.outputs))
+    if (output.entryPoint) lazyOutput.set(output.entryPoint, relative(temporary, resolve(ROOT, file)))
+
+  // 3. The start-up part, registering the modules the lazy part reads.
+  const shared = [...used].sort()
+  if (process.env.DEBUG_BUILD) console.log(shared)
+  const entry = [
+    "export * from './src/cli.ts'",
+    ...shared.map((path, i) => `import * as shared${i} from ${JSON.stringify(`./${path}`)}`),
+    `${REGISTRY} = { ${shared.map((path, i) => `${JSON.stringify(path)}: shared${i}`).join(', ')} }`,
+  ].join('\n')
+  const startupBuild = await build({
+    ...startupOptions,
+    stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'imo-startup.js', loader: 'js' },
+    outfile: join(temporary, 'cli.cjs'),
+    write: false,
+    sourcemap: sourcemap ? 'inline' : false,
+    plugins: [
+      deferDynamicImports({
+        startup,
+        lazyFile: (path) => {
+          const file = lazyOutput.get(path)
+          if (!file) throw new Error(`no lazy entry for ${path}`)
+          return file
+        },
+      }),
+    ],
+  })
+  let code = startupBuild.outputFiles.find((file) => file.path.endsWith('cli.cjs')).text
+  // vm.Script has no import(): every dynamic import calls the loader's function instead.
+  code = code.replace(/(?<![\w$.])import\((?=["'`])/g, '__imoImport(')
+  const left = code.match(/(?<![\w$.])import\(/)
+  if (left) throw new Error(`dist/cli.cjs: an import() the build could not rewrite: ${code.slice(left.index, left.index + 80)}`)
+  // bin/imo.cjs reads the file as latin1 (faster than UTF-8): esbuild escapes everything else.
+  if (!/^[ -~\t\n\r]*$/.test(code)) throw new Error('dist/cli.cjs is not pure ASCII')
+  // The code cache must never be used with other source: V8 only compares the source's length, so
+  // the cache starts with this id, the hash of the code (bin/imo.cjs compares them).
+  const id = createHash('sha256').update(code).digest('hex').slice(0, 32)
+  writeFileSync(join(temporary, 'cli.cjs'), `// imo-build ${id}\n${code}`)
+
+  mkdirSync(DIST, { recursive: true })
+  const built = readdirSync(temporary).filter((file) => file !== 'cli.cjs')
+  for (const file of built) renameSync(join(temporary, file), join(DIST, file))
+  renameSync(join(temporary, 'cli.cjs'), join(DIST, 'cli.cjs'))
+
+  // 4. The code cache, from a warm-up in a fresh process (the flags V8 checks are a plain run's).
+  execFileSync(process.execPath, ['-e', "require('./bin/imo.cjs').writeCodeCache()"], { cwd: ROOT, stdio: 'inherit' })
+
+  // Files of earlier builds: dropped once they are old enough that no running CLI still needs them.
+  const keep = new Set([...built, 'cli.cjs', 'cli.cjs.cache'])
+  for (const file of readdirSync(DIST)) {
+    if (!keep.has(file) && Date.now() - statSync(join(DIST, file)).mtimeMs > 10 * 60_000) rmSync(join(DIST, file))
   }
+  const size = (file) => statSync(join(DIST, file)).size
+  const lazyBytes = built.reduce((sum, file) => sum + size(file), 0)
+  if (process.argv.includes('--report'))
+    console.log(
+      `dist/cli.cjs ${size('cli.cjs')} bytes (${startup.size} modules, ${shared.length} shared), cache ${size('cli.cjs.cache')} bytes; ` +
+        `${built.length} lazy files, ${lazyBytes} bytes`,
+    )
 } finally {
   rmSync(temporary, { recursive: true, force: true })
 }

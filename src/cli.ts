@@ -3,9 +3,11 @@
  * Command modules are light (their heavy capabilities are imported inside their actions), so
  * `imo --help` never loads viem or onnxruntime.
  */
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { Command, CommanderError } from 'commander'
 import { acceptSharedOptions, outputOptions } from './cli/options.js'
-import { applyConfig, loadDotenv, readConfigFile } from './cli/settings.js'
+import { applyConfig, CONFIG_FILE, loadDotenv, readConfigFile } from './cli/settings.js'
 import { color, configureUi, toJson, uiSettings } from './cli/ui.js'
 import { commands } from './commands/registry.js'
 import { ExitCode, ImoError } from './errors.js'
@@ -13,8 +15,22 @@ import { runCleanups } from './util/interrupt.js'
 import { redact } from './util/redact.js'
 import { version } from './version.js'
 
-/** Builds the program; exported for the help snapshot and shared-flag tests. */
-export function buildProgram(): Command {
+/**
+ * The commands a command line needs built: the one it names (building all of them is about a third
+ * of the CLI's own start-up time). Anything else (no command, `--help`, a typo, `imo help X`, `--`,
+ * or a config file, whose check reads every command's flags) needs all of them.
+ * @example
+ * commandsFor(['node', 'imo', '--json', 'claimable', '0x…']) // ['claimable']
+ */
+export function commandsFor(argv: string[], cwd = process.cwd()): string[] {
+  const words = argv.slice(2)
+  const first = words.find((word) => !word.startsWith('-'))
+  const one = first !== undefined && Object.hasOwn(commands, first) && !words.includes('--')
+  return one && !existsSync(resolve(cwd, CONFIG_FILE)) ? [first] : Object.keys(commands)
+}
+
+/** Builds the program with the named commands (default: all; the help and shared-flag tests use all). */
+export function buildProgram(names: readonly string[] = Object.keys(commands)): Command {
   const program = new Command('imo')
     .description(
       'Operator tool for Initial Model Offerings: hash a model, deploy its ERC-7641 revenue-sharing token and ' +
@@ -36,8 +52,8 @@ export function buildProgram(): Command {
     applyConfig(action, readConfigFile())
     void root
   })
-  for (const create of commands) {
-    const command = create()
+  for (const name of names) {
+    const command = commands[name]!()
     program.addCommand(command)
     inheritSettings(command, program)
   }
@@ -124,7 +140,7 @@ export function reportError(error: unknown): number {
   return exitCode
 }
 
-/** Entry point used by bin/imo.mjs through dist/cli.js. */
+/** Entry point used by bin/imo.cjs through dist/cli.cjs. */
 export async function main(argv: string[] = process.argv): Promise<never> {
   let interrupted = false
   const onSignal = (signal: NodeJS.Signals) => {
@@ -144,7 +160,7 @@ export async function main(argv: string[] = process.argv): Promise<never> {
   try {
     configureUi({ json: wantsJson(argv) })
     await loadDotenv()
-    await buildProgram().parseAsync(argv)
+    await buildProgram(commandsFor(argv)).parseAsync(argv)
   } catch (error) {
     exitCode = reportError(error)
   }

@@ -83,7 +83,7 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
     await tuned.ready
     assert.equal(tuned.lines.find((l) => l.event === 'ready')?.gc, 'single-threaded', JSON.stringify(tuned.lines))
     assert.equal(await stopWorker(tuned), 0)
-    // Human output (no --json): the ready line and its tip, with this checkout's bin/imo.mjs.
+    // Human output (no --json): the ready line and its tip, with this checkout's bin/imo.cjs.
     const child = spawn(process.execPath, [imoBin, 'worker', '--queue', url, '--model', CPPN], {
       cwd: repoRoot,
       env: cleanEnv(),
@@ -97,7 +97,7 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
       })
       child.once('exit', (code) => reject(new Error(`worker exited ${code}: ${text}`)))
     })
-    assert.match(text, /^ {2}tip: `node --single-threaded-gc bin\/imo\.mjs worker \.\.\.` uses about a third less CPU per job$/m)
+    assert.match(text, /^ {2}tip: `node --single-threaded-gc bin\/imo\.cjs worker \.\.\.` uses about a third less CPU per job$/m)
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill('SIGTERM')
     await exited

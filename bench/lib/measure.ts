@@ -133,7 +133,7 @@ export interface Spec {
  * Like bestOf for several commands, run in rounds (A B C, A B C, ...) so that each sees the same
  * background load; returns one Best per command, in the given order.
  * @example
- * const [openssl, imo] = await bestOfInterleaved(3, [{ command: 'openssl', args: ['dgst', '-sha256', f] }, { command: process.execPath, args: ['bin/imo.mjs', 'hash', f] }])
+ * const [openssl, imo] = await bestOfInterleaved(3, [{ command: 'openssl', args: ['dgst', '-sha256', f] }, { command: process.execPath, args: ['bin/imo.cjs', 'hash', f] }])
  */
 export async function bestOfInterleaved<const T extends readonly Spec[]>(
   times: number,

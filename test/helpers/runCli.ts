@@ -1,12 +1,12 @@
 /**
- * Runs the built CLI (bin/imo.mjs -> dist/) as a user would: a child process with no TTY, CI set,
+ * Runs the built CLI (bin/imo.cjs -> dist/) as a user would: a child process with no TTY, CI set,
  * a clean IMO_* environment unless the test passes one.
  */
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
-export const imoBin = fileURLToPath(new URL('../../bin/imo.mjs', import.meta.url))
+export const imoBin = fileURLToPath(new URL('../../bin/imo.cjs', import.meta.url))
 
 export interface CliResult {
   code: number | null
