@@ -16,7 +16,11 @@ const DIST = join(__dirname, '..', 'dist')
 const CLI = join(DIST, 'cli.cjs')
 const CACHE = `${CLI}.cache`
 
-/** dist/cli.cjs's exports and its vm.Script; `useCache` reads the code cache when it matches. */
+/**
+ * dist/cli.cjs's exports, its vm.Script, and whether the code cache was used ('used'), refused by
+ * V8 ('rejected': another Node version or flags) or absent or of another build ('none').
+ * `useCache` reads the cache when its build id matches.
+ */
 function loadCli(useCache) {
   let source
   try {
@@ -47,7 +51,8 @@ function loadCli(useCache) {
     import(specifier.startsWith('./') ? require('node:url').pathToFileURL(join(DIST, specifier)).href : specifier)
   const module = { exports: {} }
   script.runInThisContext()(module.exports, createRequire(CLI), module, CLI, DIST, importModule)
-  return { cli: module.exports, script }
+  const cache = cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none'
+  return { cli: module.exports, script, cache }
 }
 
 /** Runs the CLI with process.argv. */
@@ -71,5 +76,5 @@ function writeCodeCache() {
   renameSync(temporary, CACHE)
 }
 
-module.exports = { run, writeCodeCache }
+module.exports = { loadCli, run, writeCodeCache }
 if (require.main === module) run()

@@ -21,6 +21,8 @@ export interface Run {
 export interface MeasureOptions {
   cwd?: string
   env?: NodeJS.ProcessEnv
+  /** Measure peak RSS (default true). Off for start-up timings: GNU time adds its own exec to the wall time. */
+  rss?: boolean
 }
 
 const GNU_TIME = '/usr/bin/time'
@@ -61,7 +63,9 @@ export function runOnce(command: string, args: string[], options: MeasureOptions
   let file = command
   let argv = args
   const env = { ...(options.env ?? process.env) }
-  if (hasGnuTime()) {
+  if (options.rss === false) {
+    // wall time only
+  } else if (hasGnuTime()) {
     file = GNU_TIME
     argv = ['-f', '%M', '-o', rssFile, command, ...args]
   } else if (command === process.execPath) {

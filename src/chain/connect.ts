@@ -183,8 +183,12 @@ export async function connectChain(
   if (urls.length === 0) throw new UsageError('--rpc-url is empty')
   for (const url of urls) registerUrlSecrets(url)
   const rpcUrl = urls[0]!
-  const { createPublicClient, fallback, http, webSocket } = await import('viem')
-  const transportFor = (url: string) => (url.startsWith('ws') ? webSocket(url) : http(url, { timeout: 15_000, retryCount: 2 }))
+  const [{ createPublicClient, fallback, webSocket }, { httpTransport }] = await Promise.all([
+    import('viem'),
+    import('./httpTransport.js'),
+  ])
+  const transportFor = (url: string) =>
+    url.startsWith('ws') ? webSocket(url) : httpTransport(url, { timeout: 15_000, retryCount: 2 })
   const sendClient = createPublicClient({ transport: transportFor(rpcUrl) }) as PublicClient
   const publicClient =
     urls.length === 1 ? sendClient : (createPublicClient({ transport: fallback(urls.map(transportFor)) }) as PublicClient)

@@ -14,15 +14,28 @@ export function claimableCommand(): Command {
   addOptionGroups(command, rpcOptions, signerOptions, deploymentOptions)
   command.action(async (address: string | undefined, _options, cmd: Command) => {
     const values = cmd.opts()
-    const { connectChain } = await import('../chain/connect.js')
-    const { loadDeployment } = await import('../deployment/deploymentFile.js')
-    const { resolveHolder } = await import('../revenue/resolveHolder.js')
-    const { readClaimable } = await import('../revenue/readClaimable.js')
-    const { formatNative } = await import('../chain/format.js')
-    const { formatWhen } = await import('../cli/time.js')
-    const { renderTable } = await import('../cli/table.js')
-    const { printResult } = await import('../cli/ui.js')
-    const { UsageError } = await import('../errors.js')
+    // Loaded together: one after another, each import waits for the one before (start-up time).
+    const [
+      { connectChain },
+      { loadDeployment },
+      { resolveHolder },
+      { readClaimable },
+      { formatNative },
+      { formatWhen },
+      { renderTable },
+      { printResult },
+      { UsageError },
+    ] = await Promise.all([
+      import('../chain/connect.js'),
+      import('../deployment/deploymentFile.js'),
+      import('../revenue/resolveHolder.js'),
+      import('../revenue/readClaimable.js'),
+      import('../chain/format.js'),
+      import('../cli/time.js'),
+      import('../cli/table.js'),
+      import('../cli/ui.js'),
+      import('../errors.js'),
+    ])
     const ctx = await connectChain(values, { signer: false })
     const holder = await resolveHolder(ctx, values, address, { name: 'ADDRESS', sources: (key) => cmd.getOptionValueSource(key) })
     if (!holder)

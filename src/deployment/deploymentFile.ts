@@ -130,13 +130,18 @@ export async function loadDeployment(
       { hint: 'pass the matching --rpc-url, or another --deployment FILE' },
     )
   const { toImoError } = await import('../chain/toImoError.js')
-  for (const [what, contract] of [
+  const contracts = [
     ['IMO token', deployment.imoToken],
     ['AIGC collection', deployment.aigcCollection],
-  ] as const) {
-    const code = await ctx.publicClient.getCode({ address: contract.address }).catch((error: unknown) => {
+  ] as const
+  // Both at once: one round trip to the node instead of two.
+  const codes = await Promise.all(contracts.map(([, contract]) => ctx.publicClient.getCode({ address: contract.address }))).catch(
+    (error: unknown) => {
       throw toImoError(error, { ...(ctx.rpcUrl ? { rpcUrl: ctx.rpcUrl } : {}), action: 'checking the deployment' })
-    })
+    },
+  )
+  for (const [index, [what, contract]] of contracts.entries()) {
+    const code = codes[index]
     if (!code || code === '0x')
       throw new UsageError(
         `no contract at the ${what} address ${contract.address} on chain ${ctx.chainId} (${path} is stale: was the devnet restarted?)`,

@@ -29,14 +29,15 @@ export async function checkRpcUrl(url: string, timeoutMs = 8000): Promise<RpcChe
     throw new UsageError('the RPC URL must be an http(s) or ws(s) URL')
   }
   if (!/^(https?|wss?):$/.test(parsed.protocol)) throw new UsageError('the RPC URL must be an http(s) or ws(s) URL')
-  const { createPublicClient, http, webSocket } = await import('viem')
+  const { createPublicClient, webSocket } = await import('viem')
+  const { httpTransport } = await import('../chain/httpTransport.js')
   const { displayUrl } = await import('../chain/toImoError.js')
   const { registerUrlSecrets } = await import('../util/redact.js')
   registerUrlSecrets(url)
   const { describeChain, readClientVersion } = await import('../chain/connect.js')
   const transport = url.startsWith('ws')
     ? webSocket(url, { timeout: timeoutMs })
-    : http(url, { timeout: timeoutMs, retryCount: 0 })
+    : httpTransport(url, { timeout: timeoutMs, retryCount: 0 })
   const client = createPublicClient({ transport })
   let chainId: number
   let clientVersion: string | undefined

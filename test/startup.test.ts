@@ -1,0 +1,45 @@
+/**
+ * The start-up path (scripts/build.mjs, bin/imo.cjs): the CLI runs from the code cache its build
+ * wrote, and never from a cache of other code (V8 itself only compares the source's length).
+ */
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { repoRoot } from './helpers/runCli.js'
+
+const scratch = mkdtempSync(join(tmpdir(), 'imo-startup-'))
+after(() => rmSync(scratch, { recursive: true, force: true }))
+
+/** How bin/imo.cjs (at `root`) loaded dist/cli.cjs: 'used', 'rejected' or 'none'. */
+function cacheUse(root: string): string {
+  return execFileSync(process.execPath, ['-e', "process.stdout.write(require('./bin/imo.cjs').loadCli(true).cache)"], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+}
+
+describe('start-up', () => {
+  it('the built CLI runs from its code cache', () => {
+    assert.equal(cacheUse(repoRoot), 'used')
+  })
+
+  it('a cache beside a rebuilt dist/cli.cjs of the same length is not used: the new code runs', () => {
+    // A copy of the installed layout, then a "rebuild" that changes one character of the code.
+    for (const folder of ['bin', 'dist']) mkdirSync(join(scratch, folder))
+    copyFileSync(join(repoRoot, 'bin', 'imo.cjs'), join(scratch, 'bin', 'imo.cjs'))
+    copyFileSync(join(repoRoot, 'dist', 'cli.cjs.cache'), join(scratch, 'dist', 'cli.cjs.cache'))
+    symlinkSync(join(repoRoot, 'node_modules'), join(scratch, 'node_modules'))
+    const built = readFileSync(join(repoRoot, 'dist', 'cli.cjs'), 'latin1')
+    const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version as string
+    const other = version.replace(/\d$/, (digit) => String((Number(digit) + 1) % 10))
+    assert.ok(built.includes(`version: "${version}"`), 'the bundle inlines the version')
+    const code = built.slice(built.indexOf('\n') + 1).replace(`version: "${version}"`, `version: "${other}"`)
+    writeFileSync(join(scratch, 'dist', 'cli.cjs'), `// imo-build ${'0'.repeat(32)}\n${code}`, 'latin1')
+    assert.equal(cacheUse(scratch), 'none')
+    const printed = execFileSync(process.execPath, [join(scratch, 'bin', 'imo.cjs'), '--version'], { encoding: 'utf8' })
+    assert.equal(printed.trim(), other)
+  })
+})
