@@ -1,14 +1,15 @@
 /**
- * SHA-256 of many files, fast and with flat memory: each file is read with a plain `readSync` loop
- * into one reused 4 MiB buffer (about twice as fast as a stream, as fast as `openssl dgst`). The
- * main thread hashes, yielding to the event loop between chunks; for larger totals worker threads
- * join in, one per extra CPU, each taking the largest file left. Measured on 2 cores: a worker
+ * SHA-256 of many files, fast and with flat memory: each file is read in 4 MiB chunks into reused
+ * buffers (about twice as fast as a stream). The main thread hashes one chunk while libuv's thread
+ * pool reads the next (faster than `openssl dgst`, which reads and hashes in turn), and the event
+ * loop runs between chunks; for larger totals worker threads join in, one per extra CPU, each
+ * taking the largest file left (a plain read-then-hash loop: the cores are busy hashing). Measured on 2 cores: a worker
  * costs about 30-80 ms to start, so totals below 64 MiB stay on the main thread alone. The worker
  * is an inline CommonJS source string, so it works the same from the esbuild bundle in dist/ and
  * from the TypeScript sources under tsx.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, read, readSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { UsageError } from '../errors.js'
@@ -94,11 +95,19 @@ function changedError(path: string, expected?: number, read?: number): UsageErro
   return new UsageError(`${path} changed while it was hashed${sizes}; hash it again when nothing is writing to it`)
 }
 
+/** A step of the shared read loop: start reading into `buffer` at `position`, or wait for that read. */
+type ReadStep = { fd: number; buffer: Buffer; position: number } | 'wait'
+
 /**
- * The read loop both hashers share: reads `path` into `buffer` chunk by chunk, feeding a SHA-256,
- * and pauses (yields) after each full chunk. Returns the digest; `return()` closes the file.
+ * The read loop both hashers share, as a generator driven by a reader (sync or async): it asks for
+ * the next chunk to be read into the other buffer *before* hashing the current one, so the async
+ * driver's read (libuv's thread pool copying from the page cache) overlaps the hashing on this
+ * thread. With openssl's plain read-then-hash loop, the copying is about a fifth of the time; here
+ * it runs on the second core. The sync driver reads at 'wait', so one buffer serves. The checks:
+ * a regular file, the same size and modification time before and after, and every byte read.
+ * Returns the digest; `return()` closes the file (never while a read is in flight).
  */
-function* hashChunks(path: string, buffer: Buffer, onBytes?: (n: number) => void): Generator<void, FileDigest> {
+function* hashChunks(path: string, buffers: Buffer[], onBytes?: (n: number) => void): Generator<ReadStep, FileDigest, number> {
   let fd: number | undefined
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
@@ -106,13 +115,17 @@ function* hashChunks(path: string, buffer: Buffer, onBytes?: (n: number) => void
     if (!before.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' })
     const hash = createHash('sha256')
     let size = 0
+    let current = 0
+    yield { fd, buffer: buffers[0]!, position: 0 }
     for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, null)
+      const n = yield 'wait'
       if (n === 0) break
-      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n))
+      const chunk = buffers[current]!
+      current = (current + 1) % buffers.length
       size += n
+      yield { fd, buffer: buffers[current]!, position: size }
+      hash.update(n === chunk.length ? chunk : chunk.subarray(0, n))
       onBytes?.(n)
-      if (n === buffer.length) yield
     }
     // Truncated, grown or rewritten meanwhile: the digest is of neither version.
     const after = fstatSync(fd, { bigint: true })
@@ -143,31 +156,47 @@ export function hashFileSync(
   buffer = Buffer.allocUnsafe(DEFAULT_CHUNK),
   onBytes?: (n: number) => void,
 ): FileDigest {
-  const chunks = hashChunks(path, buffer, onBytes)
+  const chunks = hashChunks(path, [buffer], onBytes)
+  let read: Exclude<ReadStep, 'wait'> | undefined
+  let n = 0
   for (;;) {
-    const step = chunks.next()
+    const step = chunks.next(n)
     if (step.done) return step.value
+    if (step.value === 'wait') n = readSync(read!.fd, read!.buffer, 0, read!.buffer.length, read!.position)
+    else read = step.value
   }
 }
 
-/** Lets the event loop run (progress timer, worker messages, Ctrl-C) between chunks on the main thread. */
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
-
 /**
- * hashFileSync for the main thread: the same loop, yielding to the event loop after each full chunk;
- * once `stop.aborted`, closes the file and returns undefined.
+ * hashFileSync for the main thread, with two buffers: each read runs on libuv's thread pool while
+ * the previous chunk is hashed, and the event loop runs (progress timer, worker messages, Ctrl-C)
+ * between chunks. Once `stop.aborted`, waits for the read in flight, closes the file, returns undefined.
  */
-async function hashFileYielding(
+async function hashFileOverlapped(
   path: string,
-  buffer: Buffer,
+  buffers: [Buffer, Buffer],
   onBytes: (n: number) => void,
   stop: { aborted: boolean },
 ): Promise<FileDigest | undefined> {
-  const chunks = hashChunks(path, buffer, onBytes)
+  const chunks = hashChunks(path, buffers, onBytes)
+  let pending: Promise<number> | undefined
+  let next: { value: number } | { error: unknown } = { value: 0 }
   for (;;) {
-    const step = chunks.next()
+    const step = 'error' in next ? chunks.throw(next.error) : chunks.next(next.value)
     if (step.done) return step.value
-    await yieldToLoop()
+    if (step.value !== 'wait') {
+      const { fd, buffer, position } = step.value
+      pending = new Promise((resolve, reject) =>
+        read(fd, buffer, 0, buffer.length, position, (error, n) => (error ? reject(error) : resolve(n))),
+      )
+      next = { value: 0 }
+      continue
+    }
+    try {
+      next = { value: await pending! }
+    } catch (error) {
+      next = { error }
+    }
     if (stop.aborted) {
       chunks.return(undefined as never)
       return undefined
@@ -176,8 +205,8 @@ async function hashFileYielding(
 }
 
 /**
- * SHA-256 of each file, in the order given. By default the main thread hashes (yielding to the
- * event loop between chunks, so progress and Ctrl-C stay live) and, for totals of at least
+ * SHA-256 of each file, in the order given. By default the main thread hashes (the event
+ * loop runs between chunks, so progress and Ctrl-C stay live) and, for totals of at least
  * `inlineBelow` bytes, `min(files, CPUs) - 1` worker threads join in as soon as they are up, each
  * taking the largest file left. An explicit `concurrency` uses exactly that many workers instead.
  * @param files - paths and expected sizes.
@@ -260,10 +289,11 @@ export async function hashFiles(files: readonly FileToHash[], options: HashFiles
       }
       if (mainLane) {
         void (async () => {
-          const buffer = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(total, 64 * 1024)))
+          const size = Math.min(chunkSize, Math.max(total, 64 * 1024))
+          const buffers: [Buffer, Buffer] = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)]
           for (let id = queue.shift(); id !== undefined && !stop.aborted; id = queue.shift()) {
             const file = files[id]!
-            const digest = await hashFileYielding(file.absolute, buffer, (n) => (progress[0]! += n), stop)
+            const digest = await hashFileOverlapped(file.absolute, buffers, (n) => (progress[0]! += n), stop)
             if (digest && digest.size !== file.size) throw changedError(file.absolute, file.size, digest.size)
             if (digest) digests[id] = digest
           }
