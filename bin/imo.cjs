@@ -61,19 +61,22 @@ function run() {
 }
 
 /**
- * Writes dist/cli.cjs.cache (scripts/build.mjs calls it in a fresh process): compiles the CLI, runs
- * what every start-up runs (building the program, rendering help), then saves the compiled code.
+ * Writes dist/cli.cjs.cache (scripts/build.mjs calls it in a fresh process, output ignored): compiles
+ * the CLI, runs what start-ups run (every command built and its help rendered, then `imo --help`
+ * through main), and saves the compiled code as the process exits.
  */
 function writeCodeCache() {
   const { cli, script } = loadCli(false)
   const program = cli.buildProgram()
-  program.helpInformation()
   for (const command of program.commands) command.helpInformation()
   const source = readFileSync(CLI, 'latin1')
   const id = Buffer.from(source.slice(0, source.indexOf('\n') + 1), 'latin1')
-  const temporary = `${CACHE}.tmp-${process.pid}`
-  writeFileSync(temporary, Buffer.concat([id, script.createCachedData()]))
-  renameSync(temporary, CACHE)
+  process.once('exit', () => {
+    const temporary = `${CACHE}.tmp-${process.pid}`
+    writeFileSync(temporary, Buffer.concat([id, script.createCachedData()]))
+    renameSync(temporary, CACHE)
+  })
+  cli.main([process.argv[0], 'imo', '--help'])
 }
 
 module.exports = { loadCli, run, writeCodeCache }

@@ -219,7 +219,10 @@ try {
   renameSync(join(temporary, 'cli.cjs'), join(DIST, 'cli.cjs'))
 
   // 4. The code cache, from a warm-up in a fresh process (the flags V8 checks are a plain run's).
-  execFileSync(process.execPath, ['-e', "require('./bin/imo.cjs').writeCodeCache()"], { cwd: ROOT, stdio: 'inherit' })
+  execFileSync(process.execPath, ['-e', "require('./bin/imo.cjs').writeCodeCache()"], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
 
   // Files of earlier builds: dropped once they are old enough that no running CLI still needs them,
   // or at once with --clean (`npm pack` runs it, so the package holds this build's files only).

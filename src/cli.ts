@@ -15,22 +15,31 @@ import { runCleanups } from './util/interrupt.js'
 import { redact } from './util/redact.js'
 import { version } from './version.js'
 
-/**
- * The commands a command line needs built: the one it names (building all of them is about a third
- * of the CLI's own start-up time). Anything else (no command, `--help`, a typo, `imo help X`, `--`,
- * or a config file, whose check reads every command's flags) needs all of them.
- * @example
- * commandsFor(['node', 'imo', '--json', 'claimable', '0x…']) // ['claimable']
- */
-export function commandsFor(argv: string[], cwd = process.cwd()): string[] {
-  const words = argv.slice(2)
-  const first = words.find((word) => !word.startsWith('-'))
-  const one = first !== undefined && Object.hasOwn(commands, first) && !words.includes('--')
-  return one && !existsSync(resolve(cwd, CONFIG_FILE)) ? [first] : Object.keys(commands)
+/** Which commands to build, and whether to give them their per-command settings (see inheritSettings). */
+export interface NeededCommands {
+  names: string[]
+  settled: boolean
 }
 
-/** Builds the program with the named commands (default: all; the help and shared-flag tests use all). */
-export function buildProgram(names: readonly string[] = Object.keys(commands)): Command {
+/**
+ * The commands a command line needs built: the one it names (building all of them is about half of
+ * the CLI's own start-up time). Anything else (a typo, `imo help X`, `--`, or a config file, whose
+ * check reads every command's flags) needs all of them; with no command word at all (`imo --help`,
+ * `--version`, a bare `imo`) no command parses or runs, so they need no per-command settings.
+ * @example
+ * commandsFor(['node', 'imo', '--json', 'claimable', '0x…']) // { names: ['claimable'], settled: true }
+ */
+export function commandsFor(argv: string[], cwd = process.cwd()): NeededCommands {
+  const all = Object.keys(commands)
+  const words = argv.slice(2)
+  if (words.includes('--') || existsSync(resolve(cwd, CONFIG_FILE))) return { names: all, settled: true }
+  const first = words.find((word) => !word.startsWith('-'))
+  if (first === undefined) return { names: all, settled: false }
+  return { names: Object.hasOwn(commands, first) ? [first] : all, settled: true }
+}
+
+/** Builds the program with the needed commands (default: all, settled; the help and shared-flag tests use that). */
+export function buildProgram(needed: NeededCommands = { names: Object.keys(commands), settled: true }): Command {
   const program = new Command('imo')
     .description(
       'Operator tool for Initial Model Offerings: hash a model, deploy its ERC-7641 revenue-sharing token and ' +
@@ -52,10 +61,12 @@ export function buildProgram(names: readonly string[] = Object.keys(commands)): 
     applyConfig(action, readConfigFile())
     void root
   })
-  for (const name of names) {
+  for (const name of needed.names) {
     const command = commands[name]!()
     program.addCommand(command)
-    inheritSettings(command, program)
+    // The program's help lists `[options]` for a command with any option, hidden shared ones included:
+    // a command with none of its own gets them even when nothing will run.
+    if (needed.settled || (command.commands.length === 0 && command.options.length === 0)) inheritSettings(command, program)
   }
   program.addHelpText(
     'after',

@@ -11,6 +11,7 @@ import { describe, it } from 'node:test'
 import type { Command, Option } from 'commander'
 import { offerOptions, queueOptions, sharedOptionGroups, sharedOriginal } from '../src/cli/options.js'
 import { buildProgram } from '../src/cli.js'
+import { commands } from '../src/commands/registry.js'
 import { repoRoot, runCli } from './helpers/runCli.js'
 
 const snapshotFolder = join(repoRoot, 'test', 'snapshots', 'help')
@@ -21,6 +22,22 @@ const leaves = (command: Command): Command[] => (command.commands.length === 0 ?
 describe('--help', () => {
   it('the program has commands', () => {
     assert.ok(program.commands.length > 0)
+  })
+
+  it('the registry names each command as the command names itself', () => {
+    for (const [name, create] of Object.entries(commands)) assert.equal(create().name(), name)
+  })
+
+  // `imo --help` builds the commands without their per-command settings (src/cli.ts, commandsFor):
+  // the snapshot was written by the CLI before that, which settled every command.
+  it('imo --help matches its snapshot', async () => {
+    const { code, stdout } = await runCli(['--help'], { env: { COLUMNS: '100' } })
+    assert.equal(code, 0)
+    assert.equal(
+      stdout,
+      readFileSync(join(snapshotFolder, 'imo.txt'), 'utf8'),
+      'the program help changed: review, then update imo.txt',
+    )
   })
 
   // Commands and their subcommands (`imo offer buy`), each with its own snapshot (`offer-buy.txt`).
