@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 'use strict'
 // The entry: runs dist/cli.cjs (written by scripts/build.mjs) through V8's code cache in
-// dist/cli.cjs.cache, so a start-up does not compile again what the build's warm-up compiled.
+// dist/cli.cjs.cache, so a start-up does not compile again what the build's warm-up compiled; the
+// same for dist/vendor-<hash>.cjs (viem), loaded when a command first needs it.
 // Node 20 has no module.enableCompileCache (22.1+) and its ES module loader takes no cached data;
 // vm.Script does. A cache from another Node version (V8 rejects it) or from another build (the id on
-// cli.cjs's first line differs) is ignored: the CLI then compiles as it would without one.
+// the bundle's first line differs) is ignored: the CLI then compiles as it would without one.
 // CommonJS, because an ES module entry costs Node about 5 ms more to start.
 
 const { readFileSync, renameSync, writeFileSync } = require('node:fs')
@@ -13,19 +14,18 @@ const { join } = require('node:path')
 const { Script } = require('node:vm')
 
 const DIST = join(__dirname, '..', 'dist')
-const CLI = join(DIST, 'cli.cjs')
-const CACHE = `${CLI}.cache`
 
 /**
- * dist/cli.cjs's exports, its vm.Script, and whether the code cache was used ('used'), refused by
- * V8 ('rejected': another Node version or flags) or absent or of another build ('none').
- * `useCache` reads the cache when its build id matches.
+ * A CommonJS bundle of dist/ run through its code cache: its exports, its vm.Script, and whether the
+ * cache was used ('used'), refused by V8 ('rejected': another Node version or flags) or absent or of
+ * another build ('none'). `useCache` reads `<file>.cache` when its build id matches.
  */
-function loadCli(useCache) {
+function loadBundle(name, useCache) {
+  const file = join(DIST, name)
   let source
   try {
     // Pure ASCII (the build checks), and latin1 is the cheapest decoding.
-    source = readFileSync(CLI, 'latin1')
+    source = readFileSync(file, 'latin1')
   } catch (error) {
     if (error.code !== 'ENOENT') throw error
     process.stderr.write('error: imo is not built yet; run `npm ci` (or `npm run build`) in its folder\n')
@@ -35,24 +35,41 @@ function loadCli(useCache) {
   let cachedData
   if (useCache && id.startsWith('// imo-build '))
     try {
-      const cache = readFileSync(CACHE)
+      const cache = readFileSync(`${file}.cache`)
       if (cache.latin1Slice(0, id.length) === id) cachedData = cache.subarray(id.length)
     } catch {
       // no cache: compile
     }
   // The wrapper shares the first line with the code, so line numbers in stack traces stay right.
   const script = new Script(`(function (exports, require, module, __filename, __dirname, __imoImport) {${source}\n})`, {
-    filename: CLI,
+    filename: file,
     cachedData,
   })
-  // vm.Script code cannot use import() (Node 20 needs --experimental-vm-modules for it): the build
-  // turns dist/cli.cjs's dynamic imports into calls of this function, which imports from here.
-  const importModule = (specifier) =>
-    import(specifier.startsWith('./') ? require('node:url').pathToFileURL(join(DIST, specifier)).href : specifier)
   const module = { exports: {} }
-  script.runInThisContext()(module.exports, createRequire(CLI), module, CLI, DIST, importModule)
+  script.runInThisContext()(module.exports, createRequire(file), module, file, DIST, importModule)
   const cache = cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none'
-  return { cli: module.exports, script, cache }
+  return { exports: module.exports, script, cache }
+}
+
+/**
+ * vm.Script code cannot use import() (Node 20 needs --experimental-vm-modules for it): the build
+ * turns dist/cli.cjs's dynamic imports into calls of this function, which imports from here.
+ */
+function importModule(specifier) {
+  return import(specifier.startsWith('./') ? require('node:url').pathToFileURL(join(DIST, specifier)).href : specifier)
+}
+
+const vendors = new Map()
+// The lazy part's `viem` imports call this with the vendor bundle's file name (scripts/build.mjs).
+globalThis[Symbol.for('imo.vendor')] = (name) => {
+  if (!vendors.has(name)) vendors.set(name, loadBundle(name, true).exports)
+  return vendors.get(name)
+}
+
+/** dist/cli.cjs's exports and how its code cache was used (see loadBundle); kept for the start-up test. */
+function loadCli(useCache) {
+  const { exports, script, cache } = loadBundle('cli.cjs', useCache)
+  return { cli: exports, script, cache }
 }
 
 /** Runs the CLI with process.argv. */
@@ -61,23 +78,33 @@ function run() {
 }
 
 /**
- * Writes dist/cli.cjs.cache (scripts/build.mjs calls it in a fresh process, output ignored): compiles
- * the CLI, runs what start-ups run (every command built and its help rendered, then `imo --help`
- * through main), and saves the compiled code as the process exits.
+ * Writes `<name>.cache` (scripts/build.mjs calls it in a fresh process, output ignored): compiles the
+ * bundle, runs what start-ups run, and saves the compiled code as the process exits. For dist/cli.cjs:
+ * every command built and its help rendered, then `imo --help` through main; for the vendor bundle:
+ * a client created and a call encoded and decoded.
  */
-function writeCodeCache() {
-  const { cli, script } = loadCli(false)
-  const program = cli.buildProgram()
-  for (const command of program.commands) command.helpInformation()
-  const source = readFileSync(CLI, 'latin1')
+function writeCodeCache(name) {
+  const { exports, script } = loadBundle(name, false)
+  const source = readFileSync(join(DIST, name), 'latin1')
   const id = Buffer.from(source.slice(0, source.indexOf('\n') + 1), 'latin1')
   process.once('exit', () => {
-    const temporary = `${CACHE}.tmp-${process.pid}`
+    const temporary = join(DIST, `${name}.cache.tmp-${process.pid}`)
     writeFileSync(temporary, Buffer.concat([id, script.createCachedData()]))
-    renameSync(temporary, CACHE)
+    renameSync(temporary, join(DIST, `${name}.cache`))
   })
-  cli.main([process.argv[0], 'imo', '--help'])
+  if (name !== 'cli.cjs') {
+    const { createPublicClient, decodeFunctionResult, encodeFunctionData, getAddress, http, parseAbi } = exports.viem
+    createPublicClient({ transport: http('http://127.0.0.1:8545') })
+    const abi = parseAbi(['function balanceOf(address) view returns (uint256)'])
+    const holder = getAddress('0x70997970c51812dc3a010c7d01b50e0d17dc79c8')
+    encodeFunctionData({ abi, functionName: 'balanceOf', args: [holder] })
+    decodeFunctionResult({ abi, functionName: 'balanceOf', data: `0x${'0'.repeat(63)}1` })
+    return
+  }
+  const program = exports.buildProgram()
+  for (const command of program.commands) command.helpInformation()
+  exports.main([process.argv[0], 'imo', '--help'])
 }
 
-module.exports = { loadCli, run, writeCodeCache }
+module.exports = { loadBundle, loadCli, run, writeCodeCache }
 if (require.main === module) run()

@@ -8,6 +8,11 @@
 // - everything a command imports in its action (`await import(...)`: viem, onnxruntime glue, ...):
 //   ES module chunks in dist/, loaded on demand with esbuild's code splitting.
 //
+// viem, which every chain command loads (about a third of a read-only command's CPU time as ES
+// modules), is a third part: dist/vendor-<hash>.cjs, CommonJS with its own code cache, loaded on
+// first use through a function bin/imo.cjs puts on globalThis; in the lazy part, `viem` and
+// `viem/accounts` read from it.
+//
 // Both parts must share one instance of each start-up module (ImoError classes for `instanceof`, the
 // ui settings, registered secrets, interrupt clean-ups). So the start-up part registers those
 // modules on globalThis[Symbol.for('imo.startupModules')], and in the lazy part an import of one of
@@ -43,7 +48,9 @@ const startupOptions = {
   format: 'cjs',
   define: { 'import.meta.url': '__imoModuleUrl' },
   // The first line is the build id (see below); a placeholder until the code is known.
-  banner: { js: `// imo-build ${'0'.repeat(32)}\n'use strict'; const __imoModuleUrl = require('node:url').pathToFileURL(__filename).href;` },
+  banner: {
+    js: `// imo-build ${'0'.repeat(32)}\n'use strict'; const __imoModuleUrl = require('node:url').pathToFileURL(__filename).href;`,
+  },
 }
 
 /** Path relative to the project, with forward slashes: how esbuild's metafile names inputs. */
@@ -127,6 +134,44 @@ async function exportNames(path) {
   return entry.exports
 }
 
+/** The packages in dist/vendor-<hash>.cjs, under the names the lazy part imports them by. */
+const VENDOR = { viem: 'viem', 'viem/accounts': 'accounts' }
+const VENDOR_LOADER = "globalThis[Symbol.for('imo.vendor')]"
+
+/** esbuild plugin for the lazy part: `viem` and `viem/accounts` re-export the vendor bundle's. */
+function useVendorBundle(file) {
+  return {
+    name: 'imo-use-vendor-bundle',
+    setup(b) {
+      b.onResolve({ filter: /^viem(\/accounts)?$/ }, (args) => ({ path: args.path, namespace: 'imo-vendor' }))
+      b.onLoad({ filter: /.*/, namespace: 'imo-vendor' }, async (args) => {
+        const resolved = await b.resolve(args.path, { kind: 'import-statement', resolveDir: ROOT })
+        const names = (await exportNames(resolved.path)).filter((name) => name !== 'default')
+        return {
+          loader: 'js',
+          contents: [
+            `const vendor = ${VENDOR_LOADER}?.(${JSON.stringify(file)})?.[${JSON.stringify(VENDOR[args.path])}]`,
+            `if (!vendor) throw new Error(${JSON.stringify(`imo: ${file} is not loaded; run imo through bin/imo.cjs`)})`,
+            `export const { ${names.join(', ')} } = vendor`,
+          ].join('\n'),
+        }
+      })
+    },
+  }
+}
+
+/**
+ * Readies a CommonJS bundle for bin/imo.cjs's code cache: checks it is pure ASCII (the loader reads
+ * latin1, the cheapest decoding; esbuild escapes everything else) and replaces the placeholder build
+ * id on its first line with the hash of the code. The code cache must never be used with other source
+ * (V8 only compares the source's length), so the cache starts with this id and the loader compares.
+ */
+function withBuildId(code, name) {
+  if (Buffer.byteLength(code) !== code.length) throw new Error(`${name} is not pure ASCII`)
+  const id = createHash('sha256').update(code).digest('hex').slice(0, 32)
+  return { id, code: code.replace(`// imo-build ${'0'.repeat(32)}\n`, `// imo-build ${id}\n`) }
+}
+
 /** A lazy entry's name: its path without src/ and extension, e.g. chain-connect (flat, like the chunks). */
 const entryName = (path) =>
   `lazy-${path
@@ -136,6 +181,7 @@ const entryName = (path) =>
     .replace(/[^A-Za-z0-9]+/g, '-')}`
 
 rmSync(temporary, { recursive: true, force: true })
+mkdirSync(temporary)
 try {
   // 1. The start-up graph: what src/cli.ts reaches through static imports.
   const targets = new Set()
@@ -149,7 +195,27 @@ try {
   })
   const startup = new Set(Object.keys(probe.metafile.inputs))
 
-  // 2. The lazy part: every module the start-up part imports dynamically, as ES module entries.
+  // 2. The vendor bundle.
+  const vendorBuild = await build({
+    ...startupOptions,
+    stdin: {
+      contents: Object.entries(VENDOR)
+        .map(([specifier, name]) => `export * as ${name} from ${JSON.stringify(specifier)}`)
+        .join('\n'),
+      resolveDir: ROOT,
+      sourcefile: 'imo-vendor.js',
+      loader: 'js',
+    },
+    outfile: join(temporary, 'vendor.cjs'),
+    write: false,
+    minifyWhitespace: true,
+    minifySyntax: true,
+  })
+  const vendor = withBuildId(vendorBuild.outputFiles[0].text, 'the vendor bundle')
+  const vendorFile = `vendor-${vendor.id.slice(0, 8)}.cjs`
+  writeFileSync(join(temporary, vendorFile), vendor.code)
+
+  // 3. The lazy part: every module the start-up part imports dynamically, as ES module entries.
   const used = new Set()
   const lazyTargets = [...targets].filter((path) => !startup.has(path)).sort()
   const lazy = await build({
@@ -167,13 +233,13 @@ try {
     banner: {
       js: "import { createRequire as __imoCreateRequire } from 'node:module'; const require = __imoCreateRequire(import.meta.url);",
     },
-    plugins: [shareStartupModules(startup, used)],
+    plugins: [useVendorBundle(vendorFile), shareStartupModules(startup, used)],
   })
   const lazyOutput = new Map()
   for (const [file, output] of Object.entries(lazy.metafile.outputs))
     if (output.entryPoint) lazyOutput.set(output.entryPoint, relative(temporary, resolve(ROOT, file)))
 
-  // 3. The start-up part, registering the modules the lazy part reads.
+  // 4. The start-up part, registering the modules the lazy part reads.
   const shared = [...used].sort()
   if (process.env.DEBUG_BUILD) console.log(shared)
   const entry = [
@@ -205,12 +271,7 @@ try {
   code = code.replace(/(?<![\w$.])import\((?=["'`])/g, '__imoImport(')
   const left = code.match(/(?<![\w$.])import\(/)
   if (left) throw new Error(`dist/cli.cjs: an import() the build could not rewrite: ${code.slice(left.index, left.index + 80)}`)
-  // bin/imo.cjs reads the file as latin1 (faster than UTF-8): esbuild escapes everything else.
-  if (!/^[ -~\t\n\r]*$/.test(code)) throw new Error('dist/cli.cjs is not pure ASCII')
-  // The code cache must never be used with other source: V8 only compares the source's length, so
-  // the first line and the cache start with this id, the hash of the code (bin/imo.cjs compares them).
-  const id = createHash('sha256').update(code).digest('hex').slice(0, 32)
-  writeFileSync(join(temporary, 'cli.cjs'), code.replace(`// imo-build ${'0'.repeat(32)}\n`, `// imo-build ${id}\n`))
+  writeFileSync(join(temporary, 'cli.cjs'), withBuildId(code, 'dist/cli.cjs').code)
 
   mkdirSync(DIST, { recursive: true })
   const built = readdirSync(temporary).filter((file) => file !== 'cli.cjs' && file !== 'cli.cjs.map')
@@ -218,15 +279,16 @@ try {
   if (sourcemap) renameSync(join(temporary, 'cli.cjs.map'), join(DIST, 'cli.cjs.map'))
   renameSync(join(temporary, 'cli.cjs'), join(DIST, 'cli.cjs'))
 
-  // 4. The code cache, from a warm-up in a fresh process (the flags V8 checks are a plain run's).
-  execFileSync(process.execPath, ['-e', "require('./bin/imo.cjs').writeCodeCache()"], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
+  // 5. The code caches, from warm-ups in fresh processes (the flags V8 checks are a plain run's).
+  for (const file of ['cli.cjs', vendorFile])
+    execFileSync(process.execPath, ['-e', `require('./bin/imo.cjs').writeCodeCache(${JSON.stringify(file)})`], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
 
   // Files of earlier builds: dropped once they are old enough that no running CLI still needs them,
   // or at once with --clean (`npm pack` runs it, so the package holds this build's files only).
-  const keep = new Set([...built, 'cli.cjs', 'cli.cjs.cache', ...(sourcemap ? ['cli.cjs.map'] : [])])
+  const keep = new Set([...built, 'cli.cjs', 'cli.cjs.cache', `${vendorFile}.cache`, ...(sourcemap ? ['cli.cjs.map'] : [])])
   const clean = process.argv.includes('--clean')
   for (const file of readdirSync(DIST)) {
     if (!keep.has(file) && (clean || Date.now() - statSync(join(DIST, file)).mtimeMs > 10 * 60_000))
@@ -237,6 +299,7 @@ try {
   if (process.argv.includes('--report'))
     console.log(
       `dist/cli.cjs ${size('cli.cjs')} bytes (${startup.size} modules, ${shared.length} shared), cache ${size('cli.cjs.cache')} bytes; ` +
+        `dist/${vendorFile} ${size(vendorFile)} bytes, cache ${size(`${vendorFile}.cache`)} bytes; ` +
         `${built.length} lazy files, ${lazyBytes} bytes`,
     )
 } finally {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -13,17 +13,18 @@ import { repoRoot } from './helpers/runCli.js'
 const scratch = mkdtempSync(join(tmpdir(), 'imo-startup-'))
 after(() => rmSync(scratch, { recursive: true, force: true }))
 
-/** How bin/imo.cjs (at `root`) loaded dist/cli.cjs: 'used', 'rejected' or 'none'. */
-function cacheUse(root: string): string {
-  return execFileSync(process.execPath, ['-e', "process.stdout.write(require('./bin/imo.cjs').loadCli(true).cache)"], {
-    cwd: root,
-    encoding: 'utf8',
-  })
+/** How bin/imo.cjs (at `root`) loads a bundle of dist/ (default cli.cjs): 'used', 'rejected' or 'none'. */
+function cacheUse(root: string, bundle = 'cli.cjs'): string {
+  const code = `process.stdout.write(require('./bin/imo.cjs').loadBundle(${JSON.stringify(bundle)}, true).cache)`
+  return execFileSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8' })
 }
 
 describe('start-up', () => {
-  it('the built CLI runs from its code cache', () => {
+  it('the built CLI and its vendor bundle (viem) run from their code caches', () => {
     assert.equal(cacheUse(repoRoot), 'used')
+    const vendor = readdirSync(join(repoRoot, 'dist')).filter((file) => /^vendor-\w+\.cjs$/.test(file))
+    assert.ok(vendor.length > 0, 'a vendor bundle is built')
+    for (const file of vendor) assert.equal(cacheUse(repoRoot, file), 'used', file)
   })
 
   it('a cache beside a rebuilt dist/cli.cjs of the same length is not used: the new code runs', () => {

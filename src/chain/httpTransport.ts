@@ -7,14 +7,25 @@
  * the URL as basic auth; 307/308 redirects followed; bodies over 10 MiB refused (viem's default).
  * Connections are kept alive (an idle one does not keep the process running).
  */
-import { request as httpRequest, type IncomingMessage, Agent as HttpAgent } from 'node:http'
-import { request as httpsRequest, Agent as HttpsAgent } from 'node:https'
+import http, { type IncomingMessage } from 'node:http'
+import type https from 'node:https'
+import { createRequire } from 'node:module'
 import { createTransport, HttpRequestError, RpcRequestError, TimeoutError, type Transport } from 'viem'
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024
 const MAX_REDIRECTS = 5
-const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) }
+const httpAgent = new http.Agent({ keepAlive: true })
+let secure: { module: typeof https; agent: https.Agent } | undefined
 let nextId = 0
+
+/** node:https and its agent, loaded on the first https URL (TLS costs a local node's start-up ~5 ms). */
+function tls(): { module: typeof https; agent: https.Agent } {
+  if (!secure) {
+    const module = createRequire(import.meta.url)('node:https') as typeof https
+    secure = { module, agent: new module.Agent({ keepAlive: true }) }
+  }
+  return secure
+}
 
 export interface HttpTransportOptions {
   /** Milliseconds before a request fails with TimeoutError (default: the client's, else 10 s). */
@@ -100,15 +111,15 @@ function exchange(
   url: string,
   timeout: number,
 ): Promise<{ status: number; response: IncomingMessage; text: string }> {
-  const secure = target.protocol === 'https:'
-  const send = secure ? httpsRequest : httpRequest
+  const { send, agent } =
+    target.protocol === 'https:' ? { send: tls().module.request, agent: tls().agent } : { send: http.request, agent: httpAgent }
   const auth = target.username ? `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}` : undefined
   return new Promise((resolve, reject) => {
     const request = send(
       target,
       {
         method: 'POST',
-        agent: agents[secure ? 'https:' : 'http:'],
+        agent,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
         ...(auth ? { auth } : {}),
       },
