@@ -29,7 +29,7 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { join, relative } from 'node:path'
 import { build } from 'esbuild'
 
 const ROOT = process.cwd()
@@ -57,26 +57,35 @@ const startupOptions = {
 const projectPath = (absolute) => relative(ROOT, absolute).split('\\').join('/')
 
 /**
- * esbuild plugin for the start-up part: `import()` of a module outside the start-up graph is left
- * external, pointing at `lazyFile(path)`; `onTarget` sees each such module.
+ * Where esbuild resolves an import to (project-relative), or undefined for an external or unresolved
+ * one; marked so the plugins asking do not see their own question.
  */
-function deferDynamicImports({ startup, lazyFile, onTarget }) {
+async function resolveInProject(b, args) {
+  const resolved = await b.resolve(args.path, {
+    kind: args.kind,
+    importer: args.importer,
+    resolveDir: args.resolveDir,
+    pluginData: { inner: true },
+  })
+  return resolved.errors.length > 0 || resolved.external ? undefined : projectPath(resolved.path)
+}
+
+/**
+ * esbuild plugin for the start-up part: `import()` of a module outside the start-up graph is left
+ * external (pointing at its lazy entry's file when `toEntries`); `onTarget` sees each such module.
+ */
+function deferDynamicImports({ startup, toEntries, onTarget }) {
   return {
     name: 'imo-defer-dynamic-imports',
     setup(b) {
       b.onResolve({ filter: /.*/ }, async (args) => {
         if (args.kind !== 'dynamic-import' || args.pluginData?.inner) return undefined
-        const resolved = await b.resolve(args.path, {
-          kind: args.kind,
-          importer: args.importer,
-          resolveDir: args.resolveDir,
-          pluginData: { inner: true },
-        })
-        if (resolved.errors.length > 0 || resolved.external) return undefined
-        const path = projectPath(resolved.path)
+        // import('viem') in the start-up part: a lazy entry that re-exports the vendor bundle's.
+        const path = Object.hasOwn(VENDOR, args.path) ? `vendor:${args.path}` : await resolveInProject(b, args)
+        if (path === undefined) return undefined
         if (startup?.has(path)) return undefined
         onTarget?.(path)
-        return { path: lazyFile ? `./${lazyFile(path)}` : args.path, external: true }
+        return { path: toEntries ? `./${entryName(path)}.js` : args.path, external: true }
       })
     },
   }
@@ -96,14 +105,8 @@ function shareStartupModules(startup, used) {
         // A relative import inside a package the start-up part does not hold cannot reach it.
         const importerPackage = args.importer.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/)?.[1]
         if (importerPackage && !startupPackages.has(importerPackage) && args.path.startsWith('.')) return undefined
-        const resolved = await b.resolve(args.path, {
-          kind: args.kind,
-          importer: args.importer,
-          resolveDir: args.resolveDir,
-          pluginData: { inner: true },
-        })
-        if (resolved.errors.length > 0 || resolved.external) return undefined
-        const path = projectPath(resolved.path)
+        const path = await resolveInProject(b, args)
+        if (path === undefined) return undefined
         if (!startup.has(path)) return undefined
         used.add(path)
         return { path, namespace: 'imo-startup' }
@@ -143,7 +146,10 @@ function useVendorBundle(file) {
   return {
     name: 'imo-use-vendor-bundle',
     setup(b) {
-      b.onResolve({ filter: /^viem(\/accounts)?$/ }, (args) => ({ path: args.path, namespace: 'imo-vendor' }))
+      b.onResolve({ filter: /^(vendor:)?viem(\/accounts)?$/ }, (args) => ({
+        path: args.path.replace(/^vendor:/, ''),
+        namespace: 'imo-vendor',
+      }))
       b.onLoad({ filter: /.*/, namespace: 'imo-vendor' }, async (args) => {
         const resolved = await b.resolve(args.path, { kind: 'import-statement', resolveDir: ROOT })
         const names = (await exportNames(resolved.path)).filter((name) => name !== 'default')
@@ -218,14 +224,13 @@ try {
   // 3. The lazy part: every module the start-up part imports dynamically, as ES module entries.
   const used = new Set()
   const lazyTargets = [...targets].filter((path) => !startup.has(path)).sort()
-  const lazy = await build({
+  await build({
     ...common,
     entryPoints: Object.fromEntries(lazyTargets.map((path) => [entryName(path), path])),
     outdir: temporary,
     format: 'esm',
     splitting: true,
     sourcemap,
-    metafile: true,
     // Less for V8 to parse on each start (about a third less); names stay, for stack traces.
     minifyWhitespace: true,
     minifySyntax: true,
@@ -235,13 +240,9 @@ try {
     },
     plugins: [useVendorBundle(vendorFile), shareStartupModules(startup, used)],
   })
-  const lazyOutput = new Map()
-  for (const [file, output] of Object.entries(lazy.metafile.outputs))
-    if (output.entryPoint) lazyOutput.set(output.entryPoint, relative(temporary, resolve(ROOT, file)))
 
   // 4. The start-up part, registering the modules the lazy part reads.
   const shared = [...used].sort()
-  if (process.env.DEBUG_BUILD) console.log(shared)
   const entry = [
     "export * from './src/cli.ts'",
     ...shared.map((path, i) => `import * as shared${i} from ${JSON.stringify(`./${path}`)}`),
@@ -256,11 +257,7 @@ try {
     plugins: [
       deferDynamicImports({
         startup,
-        lazyFile: (path) => {
-          const file = lazyOutput.get(path)
-          if (!file) throw new Error(`no lazy entry for ${path}`)
-          return file
-        },
+        toEntries: true,
       }),
     ],
   })
