@@ -1,6 +1,9 @@
 // Start-up of the CLI against its floors (not a test). Paired and interleaved: each round runs every
 // command once, the order rotating from round to round, so all of them see the same background load;
 // the ratios are medians of the per-round ratios, printed with their spread (25th-75th percentile).
+// On Linux it also prints each command's mean CPU time (the kernel's count for waited-for children,
+// in 10 ms ticks, so only the mean over the rounds means anything): less disturbed than wall time
+// by other processes on a busy machine.
 // - `imo --help` against `node -e 0`, the floor of any Node CLI (target <= 1.25);
 // - `imo claimable ADDRESS` (read-only: chain id, deployment check, one multicall) against
 //   `cast call balanceOf(ADDRESS)` on the same anvil (target <= 1.50), twice: against Foundry's
@@ -37,6 +40,15 @@ const quantile = (values: number[], q: number) => {
 }
 const median = (values: number[]) => quantile(values, 0.5)
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+/** CPU time of this process's waited-for children so far, in ms (cutime + cstime, ticks of 10 ms), or undefined off Linux. */
+const childrenCpuMs = (): number | undefined => {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[13]) + Number(fields[14])) * 10
+  } catch {
+    return undefined
+  }
+}
 
 const anvil = await startAnvil()
 const dir = mkdtempSync(join(tmpdir(), 'imo-bench-startup-'))
@@ -64,14 +76,19 @@ try {
     },
   ]
   const times = new Map(subjects.map((subject) => [subject.name, [] as number[]]))
+  const cpu = new Map(subjects.map((subject) => [subject.name, 0]))
   const loadBefore = load()
   for (let round = 0; round < ROUNDS + 1; round++) {
     for (let i = 0; i < subjects.length; i++) {
       const subject = subjects[(round + i) % subjects.length]!
+      const cpuBefore = childrenCpuMs()
       const run = await runOnce(subject.command, subject.args, { cwd: dir, env: subject.env ?? env, rss: false })
       if (run.code !== 0) throw new Error(`${subject.name} failed (${run.code}): ${run.stderr}`)
       // Round 0 warms the page cache and anvil; it is not counted.
-      if (round > 0) times.get(subject.name)!.push(run.wallMs)
+      if (round === 0) continue
+      times.get(subject.name)!.push(run.wallMs)
+      const cpuAfter = childrenCpuMs()
+      if (cpuBefore !== undefined && cpuAfter !== undefined) cpu.set(subject.name, cpu.get(subject.name)! + cpuAfter - cpuBefore)
     }
   }
   const of = (name: string) => times.get(name)!
@@ -89,10 +106,12 @@ try {
   }
   console.log(`start-up, ${ROUNDS} interleaved rounds, anvil at ${anvil.rpcUrl}`)
   console.log(`load average ${loadBefore} before, ${load()} after (${availableParallelism()} CPUs; noisy above ~0.5)`)
+  const cpuMean = (name: string) => cpu.get(name)! / ROUNDS
   for (const subject of subjects) {
     const ms = of(subject.name)
     console.log(
-      `  ${subject.name.padEnd(28)} median ${median(ms).toFixed(1).padStart(6)} ms  (25-75%: ${quantile(ms, 0.25).toFixed(1)}-${quantile(ms, 0.75).toFixed(1)})`,
+      `  ${subject.name.padEnd(28)} median ${median(ms).toFixed(1).padStart(6)} ms  (25-75%: ${quantile(ms, 0.25).toFixed(1)}-${quantile(ms, 0.75).toFixed(1)})` +
+        (childrenCpuMs() === undefined ? '' : `   CPU ${cpuMean(subject.name).toFixed(0).padStart(4)} ms (mean)`),
     )
   }
   const ok = printTable([
@@ -101,6 +120,12 @@ try {
     ratioRow('imo claimable vs npm cast', 'imo claimable ADDRESS', 'cast call (npm wrapper)', 1.5),
   ])
   console.log('ratio: median of the per-round ratios (25th-75th percentile in brackets)')
+  if (childrenCpuMs() !== undefined)
+    console.log(
+      `CPU-time ratios (means): imo --help / node -e 0 ${(cpuMean('imo --help') / cpuMean('node -e 0')).toFixed(2)}, ` +
+        `imo claimable / npm cast ${(cpuMean('imo claimable ADDRESS') / cpuMean('cast call (npm wrapper)')).toFixed(2)}, ` +
+        `/ native cast ${(cpuMean('imo claimable ADDRESS') / cpuMean('cast call (native binary)')).toFixed(2)}`,
+    )
   if (strict && !ok) process.exitCode = 1
 } finally {
   await anvil.stop()
