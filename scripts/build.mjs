@@ -40,7 +40,7 @@ const REGISTRY = "globalThis[Symbol.for('imo.startupModules')]"
 
 // The native addon, the solc compiler and the packages below stay as packages. bullmq and ioredis:
 // bullmq has no exports map, so bundling would take its CommonJS build. inquirer is ES-module only.
-const external = ['onnxruntime-node', 'solc', 'inquirer', '@inquirer/*', 'bullmq', 'ioredis']
+const external = ['onnxruntime-node', 'solc', 'inquirer', '@inquirer/*', 'bullmq', 'ioredis', 'snarkjs', 'circom2']
 const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', legalComments: 'none', external }
 // The start-up part is CommonJS: import.meta.url becomes the bundle file's URL (src/devnet, src/demo use it).
 const startupOptions = {

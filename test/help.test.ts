@@ -9,14 +9,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { Command, Option } from 'commander'
-import { offerOptions, queueOptions, sharedOptionGroups, sharedOriginal } from '../src/cli/options.js'
+import { offerOptions, queueOptions, sharedOptionGroups, sharedOriginal, zkOptions } from '../src/cli/options.js'
 import { buildProgram } from '../src/cli.js'
 import { commands } from '../src/commands/registry.js'
 import { repoRoot, runCli } from './helpers/runCli.js'
 
 const snapshotFolder = join(repoRoot, 'test', 'snapshots', 'help')
 const program = buildProgram()
-const shared = [...sharedOptionGroups, offerOptions, queueOptions].flatMap((group) => Object.values(group) as Option[])
+const shared = [...sharedOptionGroups, offerOptions, queueOptions, zkOptions].flatMap((group) => Object.values(group) as Option[])
 const leaves = (command: Command): Command[] => (command.commands.length === 0 ? [command] : command.commands.flatMap(leaves))
 
 describe('--help', () => {

@@ -119,6 +119,21 @@ export const generationOptions = {
   stream: new Option('--stream', 'causal-lm: print the text as it is generated (to stderr with --json)'),
 } as const
 
+/** zk proofs (docs/formats.md section 11): the powers-of-tau file of the PLONK setup. */
+export const zkOptions = {
+  ptau: env(
+    new Option(
+      '--ptau <FILE>',
+      'powers-of-tau file for the PLONK setup: a published powersOfTau28_hez_final_NN.ptau (checked by its BLAKE2b-512)',
+    ),
+    'IMO_ZK_PTAU',
+  ),
+  insecurePtau: new Option(
+    '--insecure-ptau',
+    'accept a --ptau file that is not a published ceremony file (tests only: whoever made it can forge proofs)',
+  ),
+} as const
+
 /** Attaches every option of the given groups to a command, in order. */
 export function addOptionGroups<C extends { addOption(option: Option): unknown }>(
   command: C,

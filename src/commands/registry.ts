@@ -25,6 +25,7 @@ import { snapshotCommand } from './snapshot.js'
 import { statusCommand } from './status.js'
 import { verifyCommand } from './verify.js'
 import { workerCommand } from './worker.js'
+import { zkCommand } from './zk.js'
 
 /** Each command's factory under the command's name (a test checks they agree), in --help order. */
 export const commands: Readonly<Record<string, () => Command>> = {
@@ -49,4 +50,5 @@ export const commands: Readonly<Record<string, () => Command>> = {
   status: statusCommand,
   devnet: devnetCommand,
   worker: workerCommand,
+  zk: zkCommand,
 }
