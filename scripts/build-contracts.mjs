@@ -34,6 +34,7 @@ export const EXPORTS = [
   ['contracts/AigcCollection.sol', 'AigcCollection'],
   ['contracts/ImoOffering.sol', 'ImoOffering'],
   ['contracts/test-helpers/Erc1271Wallet.sol', 'Erc1271Wallet'],
+  ['contracts/zk/ZkAigcCollection.sol', 'ZkAigcCollection'],
 ]
 
 const sha256 = (data) => createHash('sha256').update(data).digest('hex')
