@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { encodeModel, OnnxDataType, type OnnxNodeSpec, type OnnxTensorSpec } from '../src/onnx/writeModel.js'
 import { writeFileAtomic } from '../src/util/writeFileAtomic.js'
+import { prng } from './build-model.js'
 
 export const ZK_CPPN = { size: 16, latent: 8, units: 4, seed: 0x2c0ffee } as const
 
@@ -33,18 +34,6 @@ export const ZK_CPPN_PALETTE = [
   '#1a535c',
   '#0d0221',
 ]
-
-/** mulberry32, as scripts/build-model.ts. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * The float model (a .onnx ModelProto). Options make other sizes with the same structure (tests use

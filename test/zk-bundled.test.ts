@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import * as ort from 'onnxruntime-node'
+import { prng } from '../scripts/build-model.js'
 import { writeZkCppn, ZK_CPPN_PATH } from '../scripts/build-zk-model.js'
 import { compileZkModel } from '../src/zk/compileZkModel.js'
 import { promptLatent } from '../src/zk/publicSignals.js'
@@ -19,18 +20,6 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'imo-zk-bundled-'))
 })
 after(() => rmSync(dir, { recursive: true, force: true }))
-
-/** mulberry32: the test's prompts are random but the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('models/zkcppn', () => {
   it('is what scripts/build-zk-model.ts builds', async () => {
@@ -46,7 +35,8 @@ describe('models/zkcppn', () => {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
     })
-    const next = random(24)
+    // Random prompts, the same on every run.
+    const next = prng(24)
     const latentCount = model.graph.input.dims[1]!
     let compared = 0
     for (let i = 0; i < 100; i++) {
