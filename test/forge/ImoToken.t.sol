@@ -338,6 +338,53 @@ contract ImoTokenTest is TokenFixture {
         vm.assertEq(address(token).balance, 0, "nothing left");
     }
 
+    /// Issue 21 item 13: the whole supply burned in the snapshot's own second leaves that snapshot with a
+    /// supply of 0 (balances count at the end of its second). Its claim pool goes to the burner with the rest
+    /// (it would have claimed it all by waiting a second), claimableRevenue and claim do not divide by zero,
+    /// and nothing stays locked.
+    function test_burnWholeSupplyInSnapshotSecond_paysItsClaimPool() public {
+        send(alice, bob, SUPPLY / 4);
+        deposit(10 ether);
+        vm.warp(token.nextSnapshotTimestamp());
+        uint256 id = token.snapshot(); // claim pool 6 ether, redemption pool 4 ether
+        deposit(1 ether); // pending
+        send(bob, alice, SUPPLY / 4); // still in the snapshot's second: counts towards it
+        vm.assertEq(token.redeemableOnBurn(SUPPLY), 11 ether, "quote: redemption + pending + the stranded pool");
+        uint256 before = alice.balance;
+        vm.expectEmit(true, true, false, true, address(token));
+        emit RevenueClaimed(alice, id, 6 ether);
+        vm.expectEmit(true, false, false, true, address(token));
+        emit Redeemed(alice, SUPPLY, 5 ether);
+        vm.prank(alice);
+        token.burn(SUPPLY);
+        vm.assertEq(alice.balance - before, 11 ether, "everything to the last holder");
+        vm.assertEq(address(token).balance, 0, "nothing locked");
+        vm.assertEq(token.outstandingClaims(), 0, "no outstanding claims");
+        vm.assertEq(claimedOf(id), pool(id), "the pool is booked as claimed");
+        vm.assertTrue(token.hasClaimed(alice, id), "by the burner");
+        vm.assertEq(token.totalSupplyAt(id), 0, "the snapshot's supply");
+        vm.warp(block.timestamp + 1);
+        vm.assertEq(token.claimableRevenue(alice, id), 0, "claimableRevenue never reverts");
+        vm.assertEq(token.claimableRevenue(bob, id), 0, "nor for another holder");
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.AlreadyClaimed.selector, alice, id));
+        vm.prank(alice);
+        token.claim(id);
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.NothingToClaim.selector, bob, id));
+        vm.prank(bob);
+        token.claim(id);
+    }
+
+    /// The same burn a second later is an ordinary whole-supply burn: the snapshot's holders claim its pool.
+    function test_burnWholeSupplyAfterSnapshotSecond_leavesThePoolToItsHolders() public {
+        deposit(10 ether);
+        snap();
+        vm.assertEq(token.redeemableOnBurn(SUPPLY), 4 ether, "redemption only");
+        vm.prank(alice);
+        token.burn(SUPPLY);
+        vm.assertEq(token.outstandingClaims(), 6 ether, "owed to the holders at 1");
+        vm.assertEq(claimAs(alice, 1), 6 ether, "claimed");
+    }
+
     /*////////////////////////////// claimBatch //////////////////////////////*/
 
     function test_claimBatch_paysSumOnceAndEmitsPerSnapshot() public {
