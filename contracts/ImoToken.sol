@@ -155,8 +155,8 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
     /// @dev Per snapshot: claimPool (112) | claimed (112) | timestamp (32).
     mapping(uint256 id => uint256) private _snapshots;
     /// @dev Per account: balance (128) | lastKey (32) | length (32) of its checkpoint history | lastClaimed
-    /// (32) | claimedBits (32), where bit j of claimedBits says that snapshot lastClaimed - j was claimed.
-    /// The ERC-20 balance lives here, next to its checkpoint header; OpenZeppelin's own balance storage is
+    /// (32) | claimedBits (32), where bit j of claimedBits says that snapshot lastClaimed - j was claimed;
+    /// with a length of 0, lastKey is the zero horizon ({SnapshotCheckpoints}). The ERC-20 balance lives here, next to its checkpoint header; OpenZeppelin's own balance storage is
     /// unused. Every live snapshot id is within 32 of the account's latest claimed id (claimWindow <= 32).
     mapping(address account => uint256) private _accounts;
     /// @dev Per account checkpoints, {SnapshotCheckpoints} entries.
@@ -775,7 +775,7 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
         if (to == address(0)) {
             if (id != 0 && (state >> SUPPLY_LAST_KEY_SHIFT) & MASK_32 != id) {
                 uint256 length = (state >> SUPPLY_LENGTH_SHIFT) & MASK_32;
-                SnapshotCheckpoints.push(_supplyEntries, length, uint32(id), uint128(state >> SUPPLY_SHIFT));
+                SnapshotCheckpoints.push(_supplyEntries, length, uint32(id), uint128(state >> SUPPLY_SHIFT), 0);
                 state = (state & ~((MASK_32 << SUPPLY_LAST_KEY_SHIFT) | (MASK_32 << SUPPLY_LENGTH_SHIFT)))
                     | (id << SUPPLY_LAST_KEY_SHIFT) | ((length + 1) << SUPPLY_LENGTH_SHIFT);
             }
@@ -795,11 +795,18 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
     }
 
     /// @dev Checkpoints `account`'s balance (in `packed`) as of snapshot `id` unless done this period or
-    /// `id` is 0; returns `packed` with the checkpoint header updated (the claimed flags are kept).
+    /// `id` is 0; returns `packed` with the checkpoint header updated (the claimed flags are kept). An
+    /// account with no checkpoint and a zero balance (a fresh holder) writes none: its last key becomes the
+    /// zero horizon ({SnapshotCheckpoints}).
     function _checkpoint(address account, uint256 packed, uint256 id) private returns (uint256) {
-        if (id == 0 || (packed >> LAST_KEY_SHIFT) & MASK_32 == id) return packed;
+        uint256 lastKey = (packed >> LAST_KEY_SHIFT) & MASK_32;
+        if (id == 0 || lastKey == id) return packed;
         uint256 length = (packed >> LENGTH_SHIFT) & MASK_32;
-        SnapshotCheckpoints.push(_balanceEntries[account], length, uint32(id), uint128(packed));
+        if (length == 0 && packed & MASK_128 == 0) return (packed & ~HEADER_MASK) | (id << LAST_KEY_SHIFT);
+        // The horizon travels with the first checkpoint only.
+        SnapshotCheckpoints.push(
+            _balanceEntries[account], length, uint32(id), uint128(packed), length == 0 ? uint32(lastKey) : 0
+        );
         // Cannot overflow: at most one checkpoint per snapshot id, and ids are uint32.
         unchecked {
             return (packed & ~HEADER_MASK) | (id << LAST_KEY_SHIFT) | ((length + 1) << LENGTH_SHIFT);
