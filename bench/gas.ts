@@ -26,6 +26,7 @@ import {
 } from '../contracts-abi/index.js'
 import { startAnvil } from '../src/devnet/startAnvil.js'
 import { encodeProof } from '../src/mint/encodeProof.js'
+import type { ProofBinding } from '../src/mint/proofKinds.js'
 import { signAttestation } from '../src/mint/signAttestation.js'
 
 // Throwaway test keys (anvil's public development keys and the like); funded with setBalance below.
@@ -165,8 +166,9 @@ async function main(anvilUrl: string) {
   const aigcData = keccak256(toBytes('output artifact'))
   const commitment = keccak256(toBytes('commitment'))
   const chainId = await pub.getChainId()
-  const sign = (promptBytes: Uint8Array, to: Address) =>
+  const sign = (promptBytes: Uint8Array, to: Address, binding: ProofBinding = { kind: 'mint' }) =>
     signAttestation(attester, {
+      ...binding,
       chainId,
       collection,
       modelHash: MODEL_HASH,
@@ -174,7 +176,7 @@ async function main(anvilUrl: string) {
       aigcDataHash: keccak256(aigcData),
       commitment,
       to,
-    }).then((signature) => encodeProof({ commitment, to, signature }))
+    }).then((signature) => encodeProof({ ...binding, commitment, to, signature }))
   const proof = await sign(prompt, claimant.address)
   const mintReceipt = await record(
     'mint: 40-char prompt, 32-byte aigcData, fee',
@@ -207,7 +209,7 @@ async function main(anvilUrl: string) {
       address: collection,
       abi: aigcCollectionAbi,
       functionName: 'fulfill',
-      args: [1n, aigcData, await sign(requested, claimant.address), 'ipfs://out/2'],
+      args: [1n, aigcData, await sign(requested, claimant.address, { kind: 'fulfilment', requestId: 1n }), 'ipfs://out/2'],
     }),
     'mint row + 10%',
     fulfillTarget,

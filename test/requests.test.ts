@@ -2,7 +2,8 @@
  * The paid-request side of the collection, driven from TypeScript on a real anvil: `imo deploy
  * --request-fee/--request-timeout` sets and records the terms; a request is read back with the typed
  * reader (src/requests/readRequest.ts), fulfilled with a proof made by src/mint (signAttestation +
- * encodeProof, bound to the request's recipient), and a copied proof cannot serve another recipient.
+ * encodeProof: an AigcFulfilment of that request, bound to its recipient), and a copied proof cannot
+ * serve another recipient nor mint the prompt directly (issue 21 item 4: the fee cannot be evaded).
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -95,6 +96,8 @@ describe('paid requests (contract API from TypeScript)', () => {
     const aigcData = keccak256(toHex('artifact'))
     const commitment = keccak256(toHex('commitment'))
     const signature = await signAttestation(operator, {
+      kind: 'fulfilment',
+      requestId: 1n,
       chainId: 31337,
       collection,
       modelHash: MODEL_HASH,
@@ -103,8 +106,9 @@ describe('paid requests (contract API from TypeScript)', () => {
       commitment,
       to: user.address,
     })
-    const proof = encodeProof({ commitment, to: user.address, signature })
-    // The thief's own request names the thief: the user's proof cannot serve it.
+    const proof = encodeProof({ kind: 'fulfilment', requestId: 1n, commitment, to: user.address, signature })
+    // The thief's own request (same prompt) names the thief: the user's proof cannot serve it; it is bound
+    // to request 1 before it is bound to the user (test/forge checks the recipient binding on its own).
     await assert.rejects(
       publicClient.simulateContract({
         account: thief,
@@ -113,7 +117,19 @@ describe('paid requests (contract API from TypeScript)', () => {
         functionName: 'fulfill',
         args: [2n, aigcData, proof, ''],
       }),
-      /ProofRecipientMismatch/,
+      /ProofRequestMismatch/,
+    )
+    // The requester copies the pending fulfilment's proof into a direct mint: refused, it is not a mint proof.
+    await assert.rejects(
+      publicClient.simulateContract({
+        account: user,
+        address: collection,
+        abi: aigcCollectionAbi,
+        functionName: 'mint',
+        args: [user.address, prompt, aigcData, '', proof],
+        value: await publicClient.readContract({ address: collection, abi: aigcCollectionAbi, functionName: 'mintFee' }),
+      }),
+      /ProofKindMismatch/,
     )
     await send(operator, 'fulfill', [1n, aigcData, proof, 'ipfs://x'])
     assert.equal((await readRequest(ctx, collection, 1n)).status, 'fulfilled')

@@ -1,7 +1,8 @@
 /**
  * Mints inference records as ERC-7007 tokens on a deployment's collection (DESIGN sections 4-6):
  * checks everything first (model hash, attester, existing tokens, the journal), writes each token's
- * metadata, artifact and mint.json, signs the EIP-712 attestations, and sends every mint through
+ * metadata, artifact and mint.json, signs the EIP-712 attestations (AigcMint for a direct mint,
+ * AigcFulfilment of the request for `imo serve`'s fulfilments), and sends every mint through
  * `sendSteps` (pipelined: consecutive journal-managed nonces, all broadcast, then all awaited).
  *
  * Idempotence: a token id is `uint256(keccak256(prompt))` and a step id is
@@ -26,6 +27,7 @@ import { buildMetadata, metadataDataUri, metadataJson } from './buildMetadata.js
 import { computeCid, IPFS_MAX_RAW_BLOCK } from './computeCid.js'
 import { encodeProof, type ProofScheme } from './encodeProof.js'
 import { METADATA_FILE, MINT_FILE, MINT_FORMAT, type MintFile, readMintFile, writeMintFile } from './mintFile.js'
+import type { ProofBinding } from './proofKinds.js'
 import { signAttestation } from './signAttestation.js'
 
 /** A prompt minted before with other aigcData (exit 3: the chain would revert, nothing was sent). */
@@ -227,7 +229,11 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
         `the metadata of ${describe(record)} is larger than one IPFS block (${IPFS_MAX_RAW_BLOCK} bytes): pin it yourself and pass --token-uri, or use --token-uri-mode data`,
       )
     const itemTo = item.request ? getAddress(item.request.recipient) : to
+    // A request's proof is an AigcFulfilment of that request: valid in its fulfill only, never in a
+    // direct mint (where it would skip the request's fee).
+    const binding: ProofBinding = item.request ? { kind: 'fulfilment', requestId: item.request.id } : { kind: 'mint' }
     const signature = await signAttestation(account, {
+      ...binding,
       chainId: ctx.chainId,
       collection,
       modelHash,
@@ -237,6 +243,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       to: itemTo,
     })
     const proof = encodeProof({
+      ...binding,
       commitment: record.commitment,
       to: itemTo,
       signature,

@@ -2,6 +2,7 @@ import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import { type DecodedProof, decodeProof } from '../mint/encodeProof.js'
 import { MINT_FILE } from '../mint/mintFile.js'
+import { describeProofBinding } from '../mint/proofKinds.js'
 import { attestationDigest, recoverAttester } from '../mint/signAttestation.js'
 import { type CheckList, errorLine } from './checks.js'
 
@@ -43,8 +44,9 @@ const erc1271Abi = [
 ] as const
 
 /**
- * Checks an ERC-7007 proof of an imo collection: its encoding, the EIP-712 signer (recovered, or the
- * ERC-1271 contract's answer) over the hashes and the recipient the proof names, whether that signer
+ * Checks an ERC-7007 proof of an imo collection: its kind and encoding, the EIP-712 signer (recovered,
+ * or the ERC-1271 contract's answer) over the struct of that kind (an AigcFulfilment names its request)
+ * with the hashes and the recipient the proof names, whether that signer
  * is an attester of the collection, and (with the aigcData bytes) the collection's own
  * `verify(prompt, aigcData, proof)`. Adds one check per step to `list`.
  * @param list - where the checks go.
@@ -68,13 +70,16 @@ export async function checkAttestation(
       'proof format',
       Boolean(decoded),
       decoded
-        ? `abi.encode(commitment, to ${decoded.to}, ${decoded.scheme === 'ecdsa' ? '65-byte ECDSA signature' : 'ERC-1271 (signer, signature)'})`
+        ? `${describeProofBinding(decoded)}: abi.encode(kind, ${decoded.kind === 'fulfilment' ? 'requestId, ' : ''}commitment, to ${decoded.to}, ${decoded.scheme === 'ecdsa' ? '65-byte ECDSA signature' : 'ERC-1271 (signer, signature)'})`
         : '',
-      'not a canonical abi.encode(bytes32 commitment, address to, bytes signature)',
+      'not a canonical AigcMint or AigcFulfilment proof (abi.encode(kind, [requestId,] commitment, to, signature), docs/formats.md section 5)',
     )
   )
     return {}
   const attestation = {
+    ...(decoded!.kind === 'fulfilment'
+      ? { kind: 'fulfilment' as const, requestId: decoded!.requestId }
+      : { kind: 'mint' as const }),
     chainId: params.chainId,
     collection: params.collection,
     modelHash: params.modelHash,
