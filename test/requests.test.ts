@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type Address, createWalletClient, type Hex, http, keccak256, toHex } from 'viem'
+import { type Address, createTestClient, createWalletClient, type Hex, http, keccak256, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { aigcCollectionAbi } from '../contracts-abi/index.js'
@@ -145,5 +145,90 @@ describe('paid requests (contract API from TypeScript)', () => {
     await send(thief, 'refund', [2n])
     assert.equal((await readRequest(ctx, collection, 2n)).status, 'refunded')
     assert.equal((await readRequestTerms(ctx, collection)).openEscrowWei, 0n)
+  })
+
+  // Issue 21 item 14: the owner front-runs a pending `imo request` with setRequestTimeout(a year). The
+  // request carries the timeout imo read (requestWithTerms), so it reverts on chain instead of locking
+  // its fee for a year; imo says the terms changed (exit 4) and no fee was taken.
+  it('imo request carries the timeout it read: a front-running timeout change makes it revert, no fee taken', async () => {
+    const publicClient = client(anvil.rpcUrl)
+    const testClient = createTestClient({ chain: foundry, mode: 'anvil', transport: http(anvil.rpcUrl) })
+    const owner = privateKeyToAccount(anvil.accounts[0]!.privateKey as Hex)
+    const requester = privateKeyToAccount(anvil.accounts[3]!.privateKey as Hex)
+    const escrowBefore = (await readRequestTerms({ publicClient, rpcUrl: anvil.rpcUrl } as never, collection)).openEscrowWei
+    const balanceBefore = await publicClient.getBalance({ address: requester.address })
+    await testClient.setAutomine(false)
+    try {
+      const cli = runCli(['request', 'a front-run prompt', '--rpc-url', anvil.rpcUrl], {
+        cwd: work.dir,
+        env: { IMO_PRIVATE_KEY: anvil.accounts[3]!.privateKey },
+      })
+      // The request is in the pool: the owner's change, with a higher tip, goes before it in the block.
+      const deadline = Date.now() + 60_000
+      while ((await publicClient.getTransactionCount({ address: requester.address, blockTag: 'pending' })) === 0) {
+        if (Date.now() > deadline) throw new Error('imo request never broadcast')
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      const block = await publicClient.getBlock()
+      await createWalletClient({ account: owner, chain: foundry, transport: http(anvil.rpcUrl) }).writeContract({
+        address: collection,
+        abi: aigcCollectionAbi,
+        functionName: 'setRequestTimeout',
+        args: [365n * 24n * 3600n],
+        maxPriorityFeePerGas: 50_000_000_000n,
+        maxFeePerGas: 2n * (block.baseFeePerGas ?? 0n) + 50_000_000_000n,
+      })
+      await testClient.mine({ blocks: 1 })
+      const result = await cli
+      assert.equal(result.code, 4, result.stderr)
+      assert.match(
+        result.stderr,
+        /^error: the collection's request terms changed after imo read them \(its timeout is now 31536000 s, the request accepted at most 120 s\): the request was refused and no fee was taken$/m,
+      )
+    } finally {
+      await testClient.setAutomine(true)
+    }
+    const ctx = { publicClient, rpcUrl: anvil.rpcUrl } as never
+    assert.equal((await readRequestTerms(ctx, collection)).openEscrowWei, escrowBefore, 'nothing escrowed')
+    const gasOnly = balanceBefore - (await publicClient.getBalance({ address: requester.address }))
+    assert.ok(gasOnly < 2_000_000_000_000_000n, `the requester lost only gas, not the 0.002 fee (${gasOnly} wei)`)
+  })
+
+  // With no attester left nobody could fulfil: an open request is refundable at once, a new one refused.
+  it('imo refund pays back at once when no attester is left; imo request refuses then (exit 3, nothing sent)', async () => {
+    const publicClient = client(anvil.rpcUrl)
+    const owner = createWalletClient({
+      account: privateKeyToAccount(anvil.accounts[0]!.privateKey as Hex),
+      chain: foundry,
+      transport: http(anvil.rpcUrl),
+    })
+    const as = (index: number, args: string[]) =>
+      runCli([...args, '--rpc-url', anvil.rpcUrl], { cwd: work.dir, env: { IMO_PRIVATE_KEY: anvil.accounts[index]!.privateKey } })
+    const requested = await as(4, ['request', 'nobody will serve this', '--json'])
+    assert.equal(requested.code, 0, requested.stderr)
+    const id = JSON.parse(requested.stdout).requestId as string
+    const setAttester = async (functionName: 'addAttester' | 'removeAttester') =>
+      publicClient.waitForTransactionReceipt({
+        hash: await owner.writeContract({
+          address: collection,
+          abi: aigcCollectionAbi,
+          functionName,
+          args: [owner.account.address],
+        }),
+      })
+    await setAttester('removeAttester')
+    try {
+      const refunded = await as(4, ['refund', id])
+      assert.equal(refunded.code, 0, refunded.stderr)
+      assert.match(
+        refunded.stdout,
+        new RegExp(`^Refunded request ${id} \\(no attester left to fulfil it\\): 0\\.002 ETH back`, 'm'),
+      )
+      const refused = await as(4, ['request', 'another prompt'])
+      assert.equal(refused.code, 3, refused.stderr)
+      assert.match(refused.stderr, /NoAttesters\(\); nothing was sent/)
+    } finally {
+      await setAttester('addAttester')
+    }
   })
 })
