@@ -6,10 +6,11 @@
  * serve another recipient nor mint the prompt directly (issue 21 item 4: the fee cannot be evaded).
  */
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type Address, createTestClient, createWalletClient, type Hex, http, keccak256, toHex } from 'viem'
+import { type Address, createTestClient, createWalletClient, decodeFunctionData, type Hex, http, keccak256, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { aigcCollectionAbi } from '../contracts-abi/index.js'
@@ -18,7 +19,7 @@ import { encodeProof } from '../src/mint/encodeProof.js'
 import { signAttestation } from '../src/mint/signAttestation.js'
 import { decodeRequestedLogs, readRequest, readRequestTerms } from '../src/requests/readRequest.js'
 import { client, deployArgs, MODEL_HASH, tempWorkdir } from './helpers/deployFixture.js'
-import { runCli } from './helpers/runCli.js'
+import { cleanEnv, imoBin, runCli } from './helpers/runCli.js'
 
 describe('paid requests (contract API from TypeScript)', () => {
   let anvil: Anvil
@@ -192,6 +193,62 @@ describe('paid requests (contract API from TypeScript)', () => {
     assert.equal((await readRequestTerms(ctx, collection)).openEscrowWei, escrowBefore, 'nothing escrowed')
     const gasOnly = balanceBefore - (await publicClient.getBalance({ address: requester.address }))
     assert.ok(gasOnly < 2_000_000_000_000_000n, `the requester lost only gas, not the 0.002 fee (${gasOnly} wei)`)
+    await publicClient.waitForTransactionReceipt({
+      hash: await createWalletClient({ account: owner, chain: foundry, transport: http(anvil.rpcUrl) }).writeContract({
+        address: collection,
+        abi: aigcCollectionAbi,
+        functionName: 'setRequestTimeout',
+        args: [120n],
+      }),
+    })
+  })
+
+  // A request killed after its broadcast is resumed by the re-run with the very transaction it signed,
+  // even though the terms it would read now differ (the owner shortened the timeout meanwhile).
+  it('a re-run of an interrupted imo request resumes the signed transaction, whatever the terms read now', async () => {
+    const publicClient = client(anvil.rpcUrl)
+    const testClient = createTestClient({ chain: foundry, mode: 'anvil', transport: http(anvil.rpcUrl) })
+    const owner = privateKeyToAccount(anvil.accounts[0]!.privateKey as Hex)
+    const requester = privateKeyToAccount(anvil.accounts[5]!.privateKey as Hex)
+    const args = ['request', 'an interrupted prompt', '--rpc-url', anvil.rpcUrl, '--json']
+    const env = cleanEnv({ IMO_PRIVATE_KEY: anvil.accounts[5]!.privateKey })
+    await testClient.setAutomine(false)
+    try {
+      const first = spawn(process.execPath, [imoBin, ...args], { cwd: work.dir, env, stdio: 'ignore' })
+      const deadline = Date.now() + 60_000
+      while ((await publicClient.getTransactionCount({ address: requester.address, blockTag: 'pending' })) === 0) {
+        if (Date.now() > deadline) throw new Error('imo request never broadcast')
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      first.kill('SIGKILL')
+      await new Promise((resolve) => first.once('exit', resolve))
+      await createWalletClient({ account: owner, chain: foundry, transport: http(anvil.rpcUrl) }).writeContract({
+        address: collection,
+        abi: aigcCollectionAbi,
+        functionName: 'setRequestTimeout',
+        args: [60n],
+      })
+      await testClient.mine({ blocks: 1 })
+    } finally {
+      await testClient.setAutomine(true)
+    }
+    const rerun = await runCli(args, { cwd: work.dir, env: { IMO_PRIVATE_KEY: anvil.accounts[5]!.privateKey } })
+    assert.equal(rerun.code, 0, rerun.stderr)
+    const out = JSON.parse(rerun.stdout)
+    assert.equal(out.status, 'resumed')
+    assert.equal(await publicClient.getTransactionCount({ address: requester.address }), 1, 'one request transaction')
+    const sent = await publicClient.getTransaction({ hash: out.hash })
+    const { args: callArgs } = decodeFunctionData({ abi: aigcCollectionAbi, data: sent.input })
+    assert.equal(callArgs?.[3], 120n, 'bound to the timeout read before the interruption')
+    const ctx = { publicClient, rpcUrl: anvil.rpcUrl } as never
+    const request = await readRequest(ctx, collection, BigInt(out.requestId))
+    assert.equal(request.status, 'open')
+    await createWalletClient({ account: owner, chain: foundry, transport: http(anvil.rpcUrl) }).writeContract({
+      address: collection,
+      abi: aigcCollectionAbi,
+      functionName: 'setRequestTimeout',
+      args: [120n],
+    })
   })
 
   // With no attester left nobody could fulfil: an open request is refundable at once, a new one refused.
