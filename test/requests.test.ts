@@ -33,6 +33,21 @@ describe('paid requests (contract API from TypeScript)', () => {
     await anvil.stop()
     work.cleanup()
   })
+  /** A call by the collection's owner (anvil's first account); returns the transaction hash. */
+  const ownerWrite = (functionName: string, args: readonly unknown[], fees: Record<string, bigint> = {}) =>
+    createWalletClient({
+      account: privateKeyToAccount(anvil.accounts[0]!.privateKey as Hex),
+      chain: foundry,
+      transport: http(anvil.rpcUrl),
+    }).writeContract({ address: collection, abi: aigcCollectionAbi, functionName, args, ...fees } as never)
+  /** Resolves once `address` has sent a transaction (automine off: it waits in the pool). */
+  const untilBroadcast = async (address: Address) => {
+    const deadline = Date.now() + 60_000
+    while ((await client(anvil.rpcUrl).getTransactionCount({ address, blockTag: 'pending' })) === 0) {
+      if (Date.now() > deadline) throw new Error(`${address} never broadcast`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
 
   it('deploy records --request-fee and --request-timeout and sets them on the collection', async () => {
     const result = await runCli(deployArgs(anvil.rpcUrl, ['--request-fee', '0.002', '--request-timeout', '120', '--json']), {
@@ -154,7 +169,6 @@ describe('paid requests (contract API from TypeScript)', () => {
   it('imo request carries the timeout it read: a front-running timeout change makes it revert, no fee taken', async () => {
     const publicClient = client(anvil.rpcUrl)
     const testClient = createTestClient({ chain: foundry, mode: 'anvil', transport: http(anvil.rpcUrl) })
-    const owner = privateKeyToAccount(anvil.accounts[0]!.privateKey as Hex)
     const requester = privateKeyToAccount(anvil.accounts[3]!.privateKey as Hex)
     const escrowBefore = (await readRequestTerms({ publicClient, rpcUrl: anvil.rpcUrl } as never, collection)).openEscrowWei
     const balanceBefore = await publicClient.getBalance({ address: requester.address })
@@ -165,17 +179,9 @@ describe('paid requests (contract API from TypeScript)', () => {
         env: { IMO_PRIVATE_KEY: anvil.accounts[3]!.privateKey },
       })
       // The request is in the pool: the owner's change, with a higher tip, goes before it in the block.
-      const deadline = Date.now() + 60_000
-      while ((await publicClient.getTransactionCount({ address: requester.address, blockTag: 'pending' })) === 0) {
-        if (Date.now() > deadline) throw new Error('imo request never broadcast')
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
+      await untilBroadcast(requester.address)
       const block = await publicClient.getBlock()
-      await createWalletClient({ account: owner, chain: foundry, transport: http(anvil.rpcUrl) }).writeContract({
-        address: collection,
-        abi: aigcCollectionAbi,
-        functionName: 'setRequestTimeout',
-        args: [365n * 24n * 3600n],
+      await ownerWrite('setRequestTimeout', [365n * 24n * 3600n], {
         maxPriorityFeePerGas: 50_000_000_000n,
         maxFeePerGas: 2n * (block.baseFeePerGas ?? 0n) + 50_000_000_000n,
       })
@@ -193,14 +199,7 @@ describe('paid requests (contract API from TypeScript)', () => {
     assert.equal((await readRequestTerms(ctx, collection)).openEscrowWei, escrowBefore, 'nothing escrowed')
     const gasOnly = balanceBefore - (await publicClient.getBalance({ address: requester.address }))
     assert.ok(gasOnly < 2_000_000_000_000_000n, `the requester lost only gas, not the 0.002 fee (${gasOnly} wei)`)
-    await publicClient.waitForTransactionReceipt({
-      hash: await createWalletClient({ account: owner, chain: foundry, transport: http(anvil.rpcUrl) }).writeContract({
-        address: collection,
-        abi: aigcCollectionAbi,
-        functionName: 'setRequestTimeout',
-        args: [120n],
-      }),
-    })
+    await publicClient.waitForTransactionReceipt({ hash: await ownerWrite('setRequestTimeout', [120n]) })
   })
 
   // A request killed after its broadcast is resumed by the re-run with the very transaction it signed,
@@ -208,26 +207,16 @@ describe('paid requests (contract API from TypeScript)', () => {
   it('a re-run of an interrupted imo request resumes the signed transaction, whatever the terms read now', async () => {
     const publicClient = client(anvil.rpcUrl)
     const testClient = createTestClient({ chain: foundry, mode: 'anvil', transport: http(anvil.rpcUrl) })
-    const owner = privateKeyToAccount(anvil.accounts[0]!.privateKey as Hex)
     const requester = privateKeyToAccount(anvil.accounts[5]!.privateKey as Hex)
     const args = ['request', 'an interrupted prompt', '--rpc-url', anvil.rpcUrl, '--json']
     const env = cleanEnv({ IMO_PRIVATE_KEY: anvil.accounts[5]!.privateKey })
     await testClient.setAutomine(false)
     try {
       const first = spawn(process.execPath, [imoBin, ...args], { cwd: work.dir, env, stdio: 'ignore' })
-      const deadline = Date.now() + 60_000
-      while ((await publicClient.getTransactionCount({ address: requester.address, blockTag: 'pending' })) === 0) {
-        if (Date.now() > deadline) throw new Error('imo request never broadcast')
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
+      await untilBroadcast(requester.address)
       first.kill('SIGKILL')
       await new Promise((resolve) => first.once('exit', resolve))
-      await createWalletClient({ account: owner, chain: foundry, transport: http(anvil.rpcUrl) }).writeContract({
-        address: collection,
-        abi: aigcCollectionAbi,
-        functionName: 'setRequestTimeout',
-        args: [60n],
-      })
+      await ownerWrite('setRequestTimeout', [60n])
       await testClient.mine({ blocks: 1 })
     } finally {
       await testClient.setAutomine(true)
@@ -243,36 +232,19 @@ describe('paid requests (contract API from TypeScript)', () => {
     const ctx = { publicClient, rpcUrl: anvil.rpcUrl } as never
     const request = await readRequest(ctx, collection, BigInt(out.requestId))
     assert.equal(request.status, 'open')
-    await createWalletClient({ account: owner, chain: foundry, transport: http(anvil.rpcUrl) }).writeContract({
-      address: collection,
-      abi: aigcCollectionAbi,
-      functionName: 'setRequestTimeout',
-      args: [120n],
-    })
+    await publicClient.waitForTransactionReceipt({ hash: await ownerWrite('setRequestTimeout', [120n]) })
   })
 
   // With no attester left nobody could fulfil: an open request is refundable at once, a new one refused.
   it('imo refund pays back at once when no attester is left; imo request refuses then (exit 3, nothing sent)', async () => {
     const publicClient = client(anvil.rpcUrl)
-    const owner = createWalletClient({
-      account: privateKeyToAccount(anvil.accounts[0]!.privateKey as Hex),
-      chain: foundry,
-      transport: http(anvil.rpcUrl),
-    })
     const as = (index: number, args: string[]) =>
       runCli([...args, '--rpc-url', anvil.rpcUrl], { cwd: work.dir, env: { IMO_PRIVATE_KEY: anvil.accounts[index]!.privateKey } })
     const requested = await as(4, ['request', 'nobody will serve this', '--json'])
     assert.equal(requested.code, 0, requested.stderr)
     const id = JSON.parse(requested.stdout).requestId as string
     const setAttester = async (functionName: 'addAttester' | 'removeAttester') =>
-      publicClient.waitForTransactionReceipt({
-        hash: await owner.writeContract({
-          address: collection,
-          abi: aigcCollectionAbi,
-          functionName,
-          args: [owner.account.address],
-        }),
-      })
+      publicClient.waitForTransactionReceipt({ hash: await ownerWrite(functionName, [anvil.accounts[0]!.address]) })
     await setAttester('removeAttester')
     try {
       const refunded = await as(4, ['refund', id])
