@@ -775,6 +775,7 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
         if (to == address(0)) {
             if (id != 0 && (state >> SUPPLY_LAST_KEY_SHIFT) & MASK_32 != id) {
                 uint256 length = (state >> SUPPLY_LENGTH_SHIFT) & MASK_32;
+                // forge-lint: disable-next-line(unsafe-typecast) fit: ids are uint32 (snapshot() checks), the supply <= MAX_SUPPLY < 2**128
                 SnapshotCheckpoints.push(_supplyEntries, length, uint32(id), uint128(state >> SUPPLY_SHIFT), 0);
                 state = (state & ~((MASK_32 << SUPPLY_LAST_KEY_SHIFT) | (MASK_32 << SUPPLY_LENGTH_SHIFT)))
                     | (id << SUPPLY_LAST_KEY_SHIFT) | ((length + 1) << SUPPLY_LENGTH_SHIFT);
@@ -804,9 +805,10 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
         uint256 length = (packed >> LENGTH_SHIFT) & MASK_32;
         if (length == 0 && packed & MASK_128 == 0) return (packed & ~HEADER_MASK) | (id << LAST_KEY_SHIFT);
         // The horizon travels with the first checkpoint only.
-        SnapshotCheckpoints.push(
-            _balanceEntries[account], length, uint32(id), uint128(packed), length == 0 ? uint32(lastKey) : 0
-        );
+        // forge-lint: disable-next-line(unsafe-typecast) fits: the horizon is an earlier id, a uint32
+        uint32 zeroUntil = length == 0 ? uint32(lastKey) : 0;
+        // forge-lint: disable-next-line(unsafe-typecast) fit: ids are uint32 (snapshot() checks), balances <= MAX_SUPPLY
+        SnapshotCheckpoints.push(_balanceEntries[account], length, uint32(id), uint128(packed), zeroUntil);
         // Cannot overflow: at most one checkpoint per snapshot id, and ids are uint32.
         unchecked {
             return (packed & ~HEADER_MASK) | (id << LAST_KEY_SHIFT) | ((length + 1) << LENGTH_SHIFT);
