@@ -69,7 +69,7 @@ describe('imo serve --queue against a hostile worker (real anvil, real Redis, a 
       'redis-huge': /its outputs in Redis are over the 1048576-byte limit$/,
       'name-record': /it names the outputs file "record\.json"; outputs files are named [0-9a-f]{64}\.imt$/,
       dotdot: /it names the outputs file "\.\.\/x"; outputs files are named [0-9a-f]{64}\.imt$/,
-      'artifact-name': /its record differs from serve's in artifact\.file$/,
+      'artifact-name': /its record differs from serve's in "artifact\.file"$/,
       'shell-png':
         /its artifact \("image\/png", \d+ bytes, 0x[0-9a-f]{64}\) is not what the pipeline decodes from its outputs \("image\/png", \d+ bytes\)$/,
       'input-hash':

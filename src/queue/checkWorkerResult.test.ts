@@ -149,9 +149,14 @@ describe("createResultChecker: serve re-derives a worker's result with the model
       ),
     )
     await assert.rejects(check(edit((r) => (r.prompt = 'another'))), forged(/its prompt is not the request's$/))
+    // What the worker wrote is quoted with control and bidi characters escaped: it cannot rewrite the terminal.
+    await assert.rejects(
+      check(edit((r) => (r.artifact = { ...r.artifact, mime: 'image/png\u001b[2J\u202e', size: 1 }))),
+      forged(/^its artifact \("image\/png\\u001b\[2J\\u202e", 1 bytes, /),
+    )
     await assert.rejects(
       check(edit((r) => (r.outputs.npy = { image: 'mint.json' }))),
-      forged(/differs from serve's in outputs.npy.image$/),
+      forged(/differs from serve's in "outputs\.npy\.image"$/),
     )
     const shaped = { ...honest, outputEncoding: encodeTensors({ image: idsTensor([1, 2, 3]) }) }
     await assert.rejects(

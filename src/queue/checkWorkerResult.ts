@@ -32,7 +32,7 @@ import type { InferenceRecord } from '../inference/record.js'
 import type { InferenceResult } from '../inference/runInference.js'
 import { decodeTensors } from '../tensor/decodeTensors.js'
 import type { TensorSet } from '../tensor/dtypes.js'
-import { type ReceivedResult, WorkerResultError } from './workerResult.js'
+import { quoteUntrusted, type ReceivedResult, WorkerResultError } from './workerResult.js'
 
 /** serve's checker for one model. */
 export interface ResultChecker {
@@ -130,14 +130,14 @@ export async function createResultChecker(model: LoadedModel, options: { aigcDat
         mine.artifact.size !== record.artifact.size
       )
         forged(
-          `its artifact (${JSON.stringify(record.artifact.mime)}, ${record.artifact.size} bytes, ${record.artifact.sha256}) is not what the pipeline decodes from its outputs (${JSON.stringify(mine.artifact.mime)}, ${mine.artifact.size} bytes)`,
+          `its artifact (${quoteUntrusted(record.artifact.mime)}, ${record.artifact.size} bytes, ${record.artifact.sha256}) is not what the pipeline decodes from its outputs (${quoteUntrusted(mine.artifact.mime)}, ${mine.artifact.size} bytes)`,
         )
       for (const key of ['configHash', 'promptHash', 'aigcDataHash', 'commitment'] as const)
         if (mine[key] !== record[key]) forged(`its ${key} ${record[key]} is not the one serve recomputes (${mine[key]})`)
       // Nothing else of the record may differ either (file names, tensor summaries...): an imo worker
       // writes the very record serve does, but for its clock, its paths and its imo version.
       const other = firstDifference(comparable(mine), comparable(record))
-      if (other) forged(`its record differs from serve's in ${other.replace(/[^\x20-\x7e]/g, '?').slice(0, 120)}`)
+      if (other) forged(`its record differs from serve's in ${quoteUntrusted(other)}`)
       return own
     },
   }
@@ -181,7 +181,7 @@ function differences(expected: InferenceConfig, recorded: InferenceConfig): stri
   const a = flat(expected)
   const b = flat(recorded)
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()
-  const shown = (value: unknown) => (value === undefined ? 'none' : JSON.stringify(value).slice(0, 80))
+  const shown = (value: unknown) => (value === undefined ? 'none' : quoteUntrusted(value))
   return keys
     .filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]))
     .map((key) => `${key} ${shown(b[key])} (serve: ${shown(a[key])})`)
@@ -193,7 +193,7 @@ function checkDeclaredOutputs(model: LoadedModel, outputs: TensorSet): void {
   const declared = model.outputs.map((o) => o.name).sort()
   const given = Object.keys(outputs).sort()
   if (JSON.stringify(declared) !== JSON.stringify(given))
-    throw new WorkerResultError(`its outputs are ${JSON.stringify(given)}; the model's are ${JSON.stringify(declared)}`, {
+    throw new WorkerResultError(`its outputs are ${quoteUntrusted(given)}; the model's are ${quoteUntrusted(declared)}`, {
       forged: true,
     })
   for (const value of model.outputs) {
@@ -204,7 +204,7 @@ function checkDeclaredOutputs(model: LoadedModel, outputs: TensorSet): void {
         value.shape.every((d, i) => typeof d !== 'number' || d < 0 || d === tensor.dims[i]))
     if (tensor.type !== value.type || !fixed)
       throw new WorkerResultError(
-        `its output ${JSON.stringify(value.name)} is ${tensor.type}[${tensor.dims.join(',')}]; the model's is ${value.type}[${value.shape.join(',')}]`,
+        `its output ${quoteUntrusted(value.name)} is ${tensor.type}[${tensor.dims.join(',')}]; the model's is ${value.type}[${value.shape.join(',')}]`,
         { forged: true },
       )
   }
@@ -215,7 +215,7 @@ function checkGeneratedIds(outputs: TensorSet, settings: GenerationSettings): nu
   const bad = (what: string): never => {
     throw new WorkerResultError(`its generated ids ${what}`, { forged: true })
   }
-  if (Object.keys(outputs).length !== 1) bad(`come with other outputs (${JSON.stringify(Object.keys(outputs))})`)
+  if (Object.keys(outputs).length !== 1) bad(`come with other outputs (${quoteUntrusted(Object.keys(outputs))})`)
   let ids: number[]
   try {
     ids = idsOf(outputs, GENERATED_IDS)

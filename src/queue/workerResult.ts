@@ -80,6 +80,19 @@ export class WorkerResultError extends Error {
 }
 
 /**
+ * A value a worker wrote, quoted for serve's one-line messages: JSON, with everything outside
+ * printable ASCII escaped (control, C1 and bidi characters could otherwise rewrite the operator's
+ * terminal), at most 120 characters.
+ * @example
+ * quoteUntrusted('image/png\u202e') // '"image/png\\u202e"'
+ */
+export function quoteUntrusted(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'undefined'
+  const quoted = text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return quoted.length > 120 ? `${quoted.slice(0, 117)}...` : quoted
+}
+
+/**
  * The Redis key of a job's outputs (derived by the dispatcher, never read from the result).
  * @example
  * outputsKey('request-7', '0x3fa2…') // 'imo:inference:imo-outputs:request-7:3fa2…'
@@ -190,7 +203,7 @@ export async function receiveWorkerResult(
   } else if (outputs?.in === 'file') {
     const expected = outputsFileName(record.outputHash)
     if (outputs.file !== expected)
-      forged(`it names the outputs file ${JSON.stringify(String(outputs.file))}; outputs files are named ${expected}`)
+      forged(`it names the outputs file ${quoteUntrusted(outputs.file)}; outputs files are named ${expected}`)
     if (!from.artifactDir)
       throw new WorkerResultError(`its outputs are in the workers' --artifact-dir (${expected}); give serve the same folder`, {
         forged: false,

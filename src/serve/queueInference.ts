@@ -248,10 +248,9 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
     try {
       // An imo worker gives BullMQ the name it puts in its result.
       if (names.processedBy !== undefined && names.processedBy !== received.worker.id)
-        throw new WorkerResultError(
-          `it names itself ${JSON.stringify(received.worker.id)} in its result but ${JSON.stringify(names.processedBy)} to BullMQ`,
-          { forged: true },
-        )
+        throw new WorkerResultError(`it names itself ${received.worker.id} in its result but ${names.processedBy} to BullMQ`, {
+          forged: true,
+        })
       own = await checker.check({ prompt: job.prompt }, received)
     } catch (error) {
       if (!(error instanceof WorkerResultError)) throw error
