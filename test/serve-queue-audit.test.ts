@@ -5,47 +5,31 @@
  * or the outputs of another prompt, which only a re-execution (the audit) can tell.
  */
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
-import { assertHonestToken, assertQuarantined, metricsOf, refusesEach, spawnHostile } from './helpers/hostileWorker.js'
+import { describe, it } from 'node:test'
 import {
-  allFulfilledOnce,
-  CPPN,
-  type Deployed,
-  deploy,
-  imo,
-  request,
-  root,
-  serve,
-  signedBy,
-  until,
-  useServeQueueChain,
-} from './helpers/serveQueueChain.js'
+  assertHonestToken,
+  assertQuarantined,
+  metricsOf,
+  refusesEach,
+  spawnHostile,
+  useHostileSetup,
+} from './helpers/hostileWorker.js'
+import { allFulfilledOnce, imo, request, serve, signedBy, until, useServeQueueChain } from './helpers/serveQueueChain.js'
 import { stopImo } from './helpers/spawnImo.js'
-import { freePort, startRedis, type TestRedis } from './helpers/startRedis.js'
+import { freePort } from './helpers/startRedis.js'
 
 useServeQueueChain()
 
 describe('imo serve --queue against a hostile worker: forged contents and the audit (real anvil, real Redis, a real BullMQ worker)', () => {
-  let redis: TestRedis
-  let d: Deployed
-  let shared: string
-  before(async () => {
-    redis = await startRedis()
-    d = await deploy(CPPN, 7)
-    shared = join(root, 'audit', 'artifacts')
-    mkdirSync(shared, { recursive: true })
-  })
-  after(() => redis.close())
+  const setup = useHostileSetup()
 
   it('an artifact named record.json, a shell script as image/png, a forged inputHash, 16 threads and onnxruntime 0.0.1-evil: each refused by re-derivation alone (--audit-rate 0), never signed, served by serve itself, the workers quarantined', async () => {
     const metricsPort = await freePort()
-    const dispatcher = serve(d, redis.url, ['--audit-rate', '0', '--metrics-port', String(metricsPort)])
+    const dispatcher = serve(setup.d, setup.redis.url, ['--audit-rate', '0', '--metrics-port', String(metricsPort)])
     try {
       await dispatcher.ready
-      const queue = { url: redis.url, artifactDir: shared, metricsPort }
-      const { names } = await refusesEach(dispatcher, d, queue, {
+      const queue = { url: setup.redis.url, artifactDir: setup.shared, metricsPort }
+      const { names } = await refusesEach(dispatcher, setup.d, queue, {
         'artifact-name': /^its record differs from serve's in "artifact\.file"$/,
         'shell-png':
           /^its artifact \("image\/png", \d+ bytes, 0x[0-9a-f]{64}\) is not what the pipeline decodes from its outputs \("image\/png", \d+ bytes\)$/,
@@ -54,7 +38,7 @@ describe('imo serve --queue against a hostile worker: forged contents and the au
         settings:
           /^it was recorded with other settings than serve runs: intraOpNumThreads 16 \(serve: 1\), onnxruntimeVersion "0\.0\.1-evil" \(serve: "\d+\.\d+\.\d+"\)$/,
       })
-      await assertQuarantined(dispatcher, d, queue, names)
+      await assertQuarantined(dispatcher, setup.d, queue, names)
       assert.equal(await stopImo(dispatcher), 0)
     } finally {
       await stopImo(dispatcher)
@@ -63,11 +47,11 @@ describe('imo serve --queue against a hostile worker: forged contents and the au
 
   it('outputs of another prompt, caught by the audit at rate 1: never signed, the worker quarantined and its later results refused', async () => {
     const port = await freePort()
-    const dispatcher = serve(d, redis.url, ['--audit-rate', '1', '--metrics-port', String(port)])
-    const evil = spawnHostile(redis.url, 'other-prompt', shared)
+    const dispatcher = serve(setup.d, setup.redis.url, ['--audit-rate', '1', '--metrics-port', String(port)])
+    const evil = spawnHostile(setup.redis.url, 'other-prompt', setup.shared)
     try {
       await Promise.all([dispatcher.ready, evil.ready])
-      const [first] = await request(d.collection, ['a spiral, said the worker'])
+      const [first] = await request(setup.d.collection, ['a spiral, said the worker'])
       const audit = await until(
         'the audit',
         () => dispatcher.lines.find((l) => l.event === 'audit' && l.requestId === String(first)),
@@ -80,10 +64,10 @@ describe('imo serve --queue against a hostile worker: forged contents and the au
           `^request ${first}: the result of worker evil-other-prompt:${evil.pid} does not match serve's re-execution \\(its outputHash 0x[0-9a-f]{64} is not the re-execution's 0x[0-9a-f]{64}; largest output difference [\\d.e-]+\\); serve signs its own run and re-executes every result until \\S+$`,
         ),
       )
-      await until('the first request fulfilled', () => allFulfilledOnce(d.collection, [first!]), 60_000)
-      await assertHonestToken(d.collection, 'a spiral, said the worker')
+      await until('the first request fulfilled', () => allFulfilledOnce(setup.d.collection, [first!]), 60_000)
+      await assertHonestToken(setup.d.collection, 'a spiral, said the worker')
       // From now on its results are refused without a look, and still served.
-      const [second] = await request(d.collection, ['a second spiral'])
+      const [second] = await request(setup.d.collection, ['a second spiral'])
       const refused = await until(
         'the refusal of the quarantined worker',
         () => dispatcher.lines.find((l) => l.event === 'rejected' && l.requestId === String(second)),
@@ -94,13 +78,15 @@ describe('imo serve --queue against a hostile worker: forged contents and the au
         String(refused.message),
         new RegExp(`worker evil-other-prompt:${evil.pid} is quarantined since \\S+; serve runs the request itself$`),
       )
-      await until('the second request fulfilled', () => allFulfilledOnce(d.collection, [second!]), 60_000)
-      await assertHonestToken(d.collection, 'a second spiral')
+      await until('the second request fulfilled', () => allFulfilledOnce(setup.d.collection, [second!]), 60_000)
+      await assertHonestToken(setup.d.collection, 'a second spiral')
       const metrics = await metricsOf(port)
       assert.match(metrics, /^imo_serve_audits_total\{result="mismatch"\} 1$/m)
       assert.match(metrics, /^imo_serve_audit_rate 1$/m)
       assert.match(metrics, new RegExp(`^imo_serve_worker_quarantined\\{worker="evil-other-prompt:${evil.pid}"\\} 1$`, 'm'))
-      const status = JSON.parse((await imo(d.dir, ['status', '--queue', redis.url, '--json'], signedBy(d))).stdout)
+      const status = JSON.parse(
+        (await imo(setup.d.dir, ['status', '--queue', setup.redis.url, '--json'], signedBy(setup.d))).stdout,
+      )
       const entry = status.queue.quarantined.find((q: { worker: string }) => q.worker === `evil-other-prompt:${evil.pid}`)
       assert.match(entry.reason, /^serve re-executed it: its outputHash/)
       assert.equal(await stopImo(dispatcher), 0)

@@ -5,35 +5,31 @@
  * or make it read and sign another file. (Forged contents and the audit: serve-queue-audit.test.ts.)
  */
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
-import { assertQuarantined, refusesEach } from './helpers/hostileWorker.js'
-import { CPPN, type Deployed, deploy, imo, root, serve, signedBy, useServeQueueChain } from './helpers/serveQueueChain.js'
+import { describe, it } from 'node:test'
+import { assertQuarantined, refusesEach, useHostileSetup } from './helpers/hostileWorker.js'
+import { imo, serve, signedBy, useServeQueueChain } from './helpers/serveQueueChain.js'
 import { stopImo } from './helpers/spawnImo.js'
-import { freePort, startRedis, type TestRedis } from './helpers/startRedis.js'
+import { freePort } from './helpers/startRedis.js'
 
 useServeQueueChain()
 
 describe('imo serve --queue against a hostile worker: files and values it names (real anvil, real Redis, a real BullMQ worker)', () => {
-  let redis: TestRedis
-  let d: Deployed
-  let shared: string
-  before(async () => {
-    redis = await startRedis()
-    d = await deploy(CPPN, 7)
-    shared = join(root, 'forgery', 'artifacts')
-    mkdirSync(shared, { recursive: true })
-  })
-  after(() => redis.close())
+  const setup = useHostileSetup()
 
   it('a FIFO, a symlink, a sparse 1.8 GB file, 30 MB inline, 20 MB in Redis, record.json and ../x: each refused with one line, nothing blocks, nothing signed; serve answers /healthz and SIGTERM; the workers are quarantined in requests, status and /metrics', async () => {
     const metricsPort = await freePort()
-    const dispatcher = serve(d, redis.url, ['--audit-rate', '0', '--artifact-dir', shared, '--metrics-port', String(metricsPort)])
+    const dispatcher = serve(setup.d, setup.redis.url, [
+      '--audit-rate',
+      '0',
+      '--artifact-dir',
+      setup.shared,
+      '--metrics-port',
+      String(metricsPort),
+    ])
     try {
       await dispatcher.ready
-      const queue = { url: redis.url, artifactDir: shared, metricsPort }
-      const { names } = await refusesEach(dispatcher, d, queue, {
+      const queue = { url: setup.redis.url, artifactDir: setup.shared, metricsPort }
+      const { names } = await refusesEach(dispatcher, setup.d, queue, {
         fifo: /^cannot read the outputs file .*\.imt: it is a FIFO \(named pipe\), not a regular file$/,
         symlink: /^cannot read the outputs file .*\.imt: it is a symlink, which imo does not follow here$/,
         sparse: /^the outputs file .*\.imt is too large: 1800000000 bytes, more than the \d+ bytes imo reads for it$/,
@@ -42,8 +38,8 @@ describe('imo serve --queue against a hostile worker: files and values it names 
         'name-record': /^it names the outputs file "record\.json"; outputs files are named [0-9a-f]{64}\.imt$/,
         dotdot: /^it names the outputs file "\.\.\/x"; outputs files are named [0-9a-f]{64}\.imt$/,
       })
-      await assertQuarantined(dispatcher, d, queue, names)
-      const human = await imo(d.dir, ['requests', '--queue', redis.url], signedBy(d))
+      await assertQuarantined(dispatcher, setup.d, queue, names)
+      const human = await imo(setup.d.dir, ['requests', '--queue', setup.redis.url], signedBy(setup.d))
       assert.match(
         human.stdout,
         /quarantined worker evil-fifo:\d+ since \S+, request \d+: cannot read the outputs file .*: it is a FIFO/,

@@ -5,13 +5,43 @@
  * refused with its one-line reason while serve stays healthy and fulfils the request itself.
  */
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import { type Address, keccak256, parseAbiItem, toHex } from 'viem'
 import { runInference } from '../../src/inference/runInference.js'
 import { repoRoot } from './runCli.js'
-import { allFulfilledOnce, CPPN, client, type Deployed, imo, request, said, signedBy, until } from './serveQueueChain.js'
+import {
+  allFulfilledOnce,
+  CPPN,
+  client,
+  type Deployed,
+  deploy,
+  imo,
+  request,
+  root,
+  said,
+  signedBy,
+  until,
+} from './serveQueueChain.js'
 import { type SpawnedImo, spawnImo, stopImo } from './spawnImo.js'
+import { startRedis, type TestRedis } from './startRedis.js'
+
+/**
+ * The calling describe's set-up (its before/after hooks): a Redis, a cppn deployment, and the folder
+ * the hostile workers and serve share as --artifact-dir; the fields are set once `before` ran.
+ */
+export function useHostileSetup(): { redis: TestRedis; d: Deployed; shared: string } {
+  const setup = {} as { redis: TestRedis; d: Deployed; shared: string }
+  before(async () => {
+    setup.redis = await startRedis()
+    setup.d = await deploy(CPPN, 7)
+    setup.shared = join(root, 'hostile', 'artifacts')
+    mkdirSync(setup.shared, { recursive: true })
+  })
+  after(() => setup.redis.close())
+  return setup
+}
 
 const MALICIOUS = join(repoRoot, 'test', 'helpers', 'maliciousWorker.ts')
 
