@@ -100,9 +100,20 @@ export const queueOptions = {
   artifactDir: env(
     new Option(
       '--artifact-dir <DIR>',
-      'folder shared by workers and dispatcher for artifacts over 1 MiB (smaller ones go through Redis)',
+      'folder shared by workers and dispatcher for results whose output tensors exceed 1 MiB (smaller ones go through Redis)',
     ),
     'IMO_ARTIFACT_DIR',
+  ),
+} as const
+
+/** `imo serve --queue`: how the dispatcher checks the workers' results (README, "What a queue dispatcher attests"). */
+export const dispatcherOptions = {
+  auditRate: env(
+    new Option(
+      '--audit-rate <R>',
+      'with --queue: share of worker results serve re-executes before signing, 0 to 1 (default 0.1; 1 re-runs every result)',
+    ),
+    'IMO_AUDIT_RATE',
   ),
 } as const
 

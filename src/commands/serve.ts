@@ -1,7 +1,15 @@
 import { Command, Option } from 'commander'
 import type { ChainOptionValues } from '../chain/connect.js'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, deploymentOptions, queueOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import {
+  addOptionGroups,
+  deploymentOptions,
+  dispatcherOptions,
+  queueOptions,
+  rpcOptions,
+  signerOptions,
+  txOptions,
+} from '../cli/options.js'
 import { mintOptions } from '../mint/options.js'
 
 /** `imo serve`: the operator's node, fulfilling paid requests until Ctrl-C / SIGTERM. */
@@ -16,8 +24,9 @@ export function serveCommand(): Command {
         'stderr (JSON lines with --json; the summary is the one JSON document on stdout at the end). Ctrl-C / SIGTERM stop ' +
         'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise). With --queue it is ' +
         'the dispatcher: each request becomes a job (job id = request id) on a BullMQ queue in Redis, `imo worker` ' +
-        'processes on any machine run the model, and serve re-checks every result before it signs (it alone holds the ' +
-        'key). Jobs that used up their attempts wait in the failed set: `imo requests --open --queue URL` lists them, ' +
+        'processes on any machine run the model, and serve (which alone holds the key) signs only what it re-derives ' +
+        "itself from a worker's outputs with the same model, re-executing a share of the results (--audit-rate); a " +
+        'result found wrong is refused, its worker quarantined, and the request run by serve. Jobs that used up their attempts wait in the failed set: `imo requests --open --queue URL` lists them, ' +
         '`imo requests retry [ID] --queue URL` runs them again.',
     )
     .addOption(new Option('--from-block <N>', 'first block to scan (default: the saved cursor, else the deployment block)'))
@@ -25,13 +34,13 @@ export function serveCommand(): Command {
     .addOption(
       new Option(
         '--model <PATH>',
-        "the model (default: the deployment's recorded model path); its hash must equal the deployment's (not used with --queue: the workers load it)",
+        "the model (default: the deployment's recorded model path); its hash must equal the deployment's (with --queue too: serve checks the workers' results against it and re-runs some)",
       ),
     )
     .addOption(new Option('--until-idle', 'exit 0 once every open request is served or skipped (for scripts and cron)'))
     .addOption(mintOptions.out)
     .addOption(mintOptions.aigcData)
-  addOptionGroups(command, queueOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  addOptionGroups(command, queueOptions, dispatcherOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (_options: unknown, cmd: Command) => {
     const values = cmd.opts() as ChainOptionValues & {
       fromBlock?: string
@@ -42,6 +51,7 @@ export function serveCommand(): Command {
       aigcData?: 'digest' | 'inline'
       queue?: string
       artifactDir?: string
+      auditRate?: string
     }
     const { parseWhole } = await import('../chain/format.js')
     const fromBlock = values.fromBlock !== undefined ? parseWhole(values.fromBlock, '--from-block') : undefined
@@ -50,6 +60,8 @@ export function serveCommand(): Command {
         ? Number(parseWhole(values.metricsPort, '--metrics-port', { min: 0n, max: 65_535n }))
         : undefined
     if (values.queue) (await import('../queue/connectRedis.js')).parseQueueUrl(values.queue) // a bad URL fails before the chain is read
+    const auditRate =
+      values.auditRate !== undefined ? (await import('../queue/auditSampler.js')).parseAuditRate(values.auditRate) : undefined
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { startServe } = await import('../serve/startServe.js')
     const { printResult } = await import('../cli/ui.js')
@@ -63,6 +75,7 @@ export function serveCommand(): Command {
       ...(values.aigcData ? { aigcDataMode: values.aigcData } : {}),
       ...(values.queue ? { queue: values.queue } : {}),
       ...(values.artifactDir ? { artifactDir: values.artifactDir } : {}),
+      ...(auditRate !== undefined ? { auditRate } : {}),
       untilIdle: Boolean(values.untilIdle),
     })
     let printed = false
@@ -87,5 +100,6 @@ export function serveCommand(): Command {
     'imo serve --until-idle',
     'imo serve --queue redis://:PASSWORD@10.0.0.5:6379/0 --json 2>serve.log',
     'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --artifact-dir /mnt/imo-artifacts --metrics-port 9464',
+    'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --audit-rate 1',
   ])
 }

@@ -45,14 +45,7 @@ export async function runGeneration(
   settings: { flags: GenerationFlags } | { recorded: GenerationSettings },
   options: GenerateOptions & { onText?: (delta: string) => void } = {},
 ): Promise<GenerationRun> {
-  const resolved =
-    'recorded' in settings
-      ? settings.recorded
-      : resolveGenerationSettings(
-          { pipeline: lm.pipelineJson, generationConfig: lm.generationConfig },
-          settings.flags,
-          lm.configEosIds,
-        )
+  const resolved = 'recorded' in settings ? settings.recorded : generationSettingsOf(lm, settings.flags)
   const promptIds = 'prompt' in source ? lm.tokenizer.encode(source.prompt) : promptIdsOf(source.inputs)
   const { onText, ...loop } = options
   if (onText) {
@@ -71,16 +64,37 @@ export async function runGeneration(
     }
   }
   const result = await generateTokens(lm, promptIds, resolved, loop)
-  const text = lm.tokenizer.decode(result.ids)
+  const { text, artifact } = textOf(lm, result.ids)
   return {
     inputs: { [PROMPT_IDS]: idsTensor(promptIds) },
     outputs: { [GENERATED_IDS]: idsTensor(result.ids) },
-    artifact: { bytes: new Uint8Array(Buffer.from(text, 'utf8')), mime: TEXT_MIME },
+    artifact,
     settings: resolved,
     promptIds,
     result,
     text,
   }
+}
+
+/**
+ * The settings a generation runs with when nothing overrides them but `flags`: resolved against the
+ * model folder's imo.pipeline.json, generation_config.json and config.json (all covered by the model
+ * hash), so two processes with the same model and no flags commit the same settings.
+ * @example
+ * generationSettingsOf(lm).maxNewTokens // 64, or what the folder's files say
+ */
+export function generationSettingsOf(lm: CausalLm, flags: GenerationFlags = {}): GenerationSettings {
+  return resolveGenerationSettings({ pipeline: lm.pipelineJson, generationConfig: lm.generationConfig }, flags, lm.configEosIds)
+}
+
+/**
+ * The artifact of generated token ids: their decoded text, as UTF-8 bytes (`text/plain`).
+ * @example
+ * textOf(lm, [72, 105]).text // 'Hi'
+ */
+export function textOf(lm: CausalLm, ids: readonly number[]): { text: string; artifact: { bytes: Uint8Array; mime: string } } {
+  const text = lm.tokenizer.decode(ids)
+  return { text, artifact: { bytes: new Uint8Array(Buffer.from(text, 'utf8')), mime: TEXT_MIME } }
 }
 
 /**
@@ -105,6 +119,11 @@ function promptIdsOf(inputs: TensorSet): number[] {
   return idsOf(inputs, PROMPT_IDS)
 }
 
-function idsTensor(ids: readonly number[]) {
+/**
+ * Token ids as the committed int64 [1, n] tensor.
+ * @example
+ * idsTensor([72, 105]) // { type: 'int64', dims: [1, 2], data: BigInt64Array [72n, 105n] }
+ */
+export function idsTensor(ids: readonly number[]) {
   return { type: 'int64' as const, dims: [1, ids.length], data: BigInt64Array.from(ids, BigInt) }
 }

@@ -1,9 +1,10 @@
 /**
  * What `imo requests --open --queue URL` and `imo status --queue URL` show of the inference queue: job
- * counts, the failed set (jobs that used up their attempts, waiting for `imo requests retry`), and the
- * workers that refused work. Reads only.
+ * counts, the failed set (jobs that used up their attempts, waiting for `imo requests retry`), the
+ * workers that refused work and the workers serve quarantined. Reads only.
  */
 import { type FailedInference, openInferenceQueue, type QueueCounts } from './openInferenceQueue.js'
+import type { QuarantineEntry } from './quarantine.js'
 import type { Refusal } from './refusals.js'
 
 export interface QueueState {
@@ -12,6 +13,8 @@ export interface QueueState {
   counts: QueueCounts
   failed: FailedInference[]
   refusals: Refusal[]
+  /** Workers whose results serve found wrong: their results are refused (quarantine.ts). */
+  quarantined: QuarantineEntry[]
 }
 
 /**
@@ -25,8 +28,13 @@ export interface QueueState {
 export async function readQueueState(url: string): Promise<QueueState> {
   const queue = await openInferenceQueue({ url })
   try {
-    const [counts, failed, refusals] = await Promise.all([queue.counts(), queue.listFailed(), queue.listRefusals()])
-    return { queue: queue.display, counts, failed, refusals }
+    const [counts, failed, refusals, quarantined] = await Promise.all([
+      queue.counts(),
+      queue.listFailed(),
+      queue.listRefusals(),
+      queue.listQuarantined(),
+    ])
+    return { queue: queue.display, counts, failed, refusals, quarantined }
   } finally {
     await queue.close()
   }
@@ -65,6 +73,10 @@ export function renderQueueState(state: QueueState): string {
   for (const r of state.refusals)
     lines.push(
       `  refused worker ${r.worker.id} at ${new Date(r.at).toISOString()}: its model hashes to ${r.workerModelHash}, not ${r.expectedModelHash}`,
+    )
+  for (const q of state.quarantined)
+    lines.push(
+      `  quarantined worker ${q.worker}${q.processedBy && q.processedBy !== q.worker ? ` (BullMQ: ${q.processedBy})` : ''} since ${new Date(q.at).toISOString()}, request ${q.requestId}: ${q.reason}`,
     )
   return lines.join('\n')
 }

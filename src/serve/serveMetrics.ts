@@ -18,6 +18,14 @@ export interface ServeMetrics {
   inferenceSeconds: Histogram
   endToEndSeconds: Histogram
   signerBalance: Gauge
+  /** `--queue`: worker results serve did not use, by reason (forged, unavailable, quarantined). */
+  workerResultsRefused: Counter<'reason'>
+  /** `--queue`: re-executions of worker results, by result (match, mismatch). */
+  audits: Counter<'result'>
+  /** `--queue`: 1 per quarantined worker name. */
+  workerQuarantined: Gauge<'worker'>
+  /** `--queue`: the share of results serve re-executes now (1 during an alarm). */
+  auditRate: Gauge
   /** Marks a completed follow round (for /healthz). */
   alive(): void
 }
@@ -75,6 +83,29 @@ export async function createServeMetrics(readBalance?: () => Promise<bigint>): P
           // the last value stays; the RPC error shows in the log
         }
       },
+    }),
+    workerResultsRefused: new client.Counter({
+      name: 'imo_serve_worker_results_refused_total',
+      help: '--queue: worker results serve refused and ran itself (forged: a check failed; unavailable: outputs missing; quarantined: from a quarantined worker)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    audits: new client.Counter({
+      name: 'imo_serve_audits_total',
+      help: '--queue: worker results re-executed by serve before signing (match or mismatch)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    workerQuarantined: new client.Gauge({
+      name: 'imo_serve_worker_quarantined',
+      help: '--queue: 1 for each worker name whose results serve refuses (a result of it was found wrong)',
+      labelNames: ['worker'],
+      registers: [registry],
+    }),
+    auditRate: new client.Gauge({
+      name: 'imo_serve_audit_rate',
+      help: '--queue: the share of worker results serve re-executes now (1 after a mismatch, for an hour)',
+      registers: [registry],
     }),
     alive: () => {
       lastRound = Date.now()

@@ -1,7 +1,7 @@
 /**
  * The opening of `imo serve` (and of the demo's in-process serve): checks that the signer is an
- * attester (else exit 2) and that the model is the collection's (or, with `queue`, that the Redis is
- * usable: the workers check their model), warns when the request fee does not
+ * attester (else exit 2) and that the model is the collection's (with `queue` too: serve checks the
+ * workers' results against it; and that the Redis is usable), warns when the request fee does not
  * cover a fulfilment's gas at the current price, starts the metrics server when asked, and runs the
  * loop with one log line per event on stderr (JSON lines with --json).
  */
@@ -32,6 +32,8 @@ export interface StartServeOptions {
   artifactDir?: string
   /** With `queue`: how often the queue's completed and failed sets are swept (default 5000 ms). */
   queueSweepMs?: number
+  /** With `queue`: the share of worker results serve re-executes before signing (default 0.1). */
+  auditRate?: number
 }
 
 export interface Serving {
@@ -78,15 +80,20 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
         hint: `sign with an attester key, or have the collection's owner call addAttester(${account.address})`,
       },
     )
+  const { createServeMetrics, startMetricsServer } = await import('./serveMetrics.js')
+  const metrics = await createServeMetrics(() => ctx.publicClient.getBalance({ address: account.address }))
   const source = options.queue
     ? await (await import('./queueInference.js')).createQueueInference({
         url: options.queue,
         modelHash: deployment.modelHash as Hex,
+        modelPath: await modelPathOf(deployment, options),
         outRoot: options.out ?? 'out',
         ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
         ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
+        ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
         ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
         log,
+        metrics,
       })
     : await localSource(deployment, options)
   const gasPrice = await ctx.publicClient.getGasPrice().catch(() => undefined)
@@ -95,8 +102,6 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
       event: 'warning',
       message: `the request fee (${formatNative(feeWei, ctx.nativeSymbol)}) does not cover a fulfilment's gas at the current price (about ${formatNative(gasPrice * FULFIL_GAS_ESTIMATE, ctx.nativeSymbol)}): serving costs more than it earns`,
     })
-  const { createServeMetrics, startMetricsServer } = await import('./serveMetrics.js')
-  const metrics = await createServeMetrics(() => ctx.publicClient.getBalance({ address: account.address }))
   const server = options.metricsPort !== undefined ? await startMetricsServer(metrics, options.metricsPort) : undefined
   if (server)
     log({
@@ -130,11 +135,18 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
   }
 }
 
-/** The in-process source: the model at --model (or the deployment's), which must hash to the deployment's. */
-async function localSource(deployment: Deployment, options: StartServeOptions) {
+/** The model serve runs (and, with --queue, checks the workers' results against): --model, else the deployment's. */
+async function modelPathOf(deployment: Deployment, options: StartServeOptions): Promise<string> {
   const { UsageError } = await import('../errors.js')
   const modelPath = options.modelPath ?? deployment.model?.path
   if (!modelPath) throw new UsageError('no model to serve: pass --model PATH (the deployment records none)')
+  return modelPath
+}
+
+/** The in-process source: the model at --model (or the deployment's), which must hash to the deployment's. */
+async function localSource(deployment: Deployment, options: StartServeOptions) {
+  const { UsageError } = await import('../errors.js')
+  const modelPath = await modelPathOf(deployment, options)
   const { createLocalInference } = await import('./inferenceSource.js')
   const source = await createLocalInference({
     modelPath,
@@ -162,11 +174,12 @@ async function consoleLog(): Promise<(event: ServeEvent) => void> {
       process.stderr.write(`${redact(JSON.stringify(JSON.parse(toJson({ at, ...event }))))}\n`)
       return
     }
-    if (uiSettings().quiet && event.event !== 'failed' && event.event !== 'warning' && event.event !== 'refused') return
+    const loud = ['failed', 'warning', 'refused', 'rejected', 'quarantined']
+    if (uiSettings().quiet && !loud.includes(event.event) && !(event.event === 'audit' && event.result === 'mismatch')) return
     const tint =
-      event.event === 'failed' || event.event === 'rpc-error'
+      event.event === 'failed' || event.event === 'rpc-error' || event.event === 'quarantined'
         ? color.red
-        : event.event === 'skipped' || event.event === 'warning' || event.event === 'reorg' || event.event === 'refused'
+        : ['skipped', 'warning', 'reorg', 'refused', 'rejected'].includes(event.event) || event.result === 'mismatch'
           ? color.yellow
           : (s: string) => s
     process.stderr.write(`${redact(`${color.dim(at)} ${tint(event.message)}`)}\n`)
