@@ -152,9 +152,9 @@ export class Journal {
     return this.tornText
   }
 
-  /** The signed record with the highest nonce, if any. */
-  lastSigned(): SignedRecord | undefined {
-    return this.highestSigned
+  /** The highest nonce the journal ever signed with, if any (dropped transactions included). */
+  lastSignedNonce(): number | undefined {
+    return this.highestSigned?.nonce
   }
 
   /** Every record, oldest first. */
