@@ -34,8 +34,11 @@ export async function resumeStep(engine: EngineRun, step: TxStep): Promise<StepR
   const signed = state.signed!
   const receipt = state.receipt
   if (receipt) {
-    const block = await client.getBlock({ blockNumber: BigInt(receipt.blockNumber) }).catch(() => undefined)
-    const stands = block !== undefined && block.hash === receipt.blockHash
+    // An archived receipt was final when it was archived (src/chain/compactJournal.ts): not re-read.
+    const block = state.archived
+      ? undefined
+      : await client.getBlock({ blockNumber: BigInt(receipt.blockNumber) }).catch(() => undefined)
+    const stands = state.archived === true || (block !== undefined && block.hash === receipt.blockHash)
     if (stands && phase === 'confirmed') {
       let contractAddress = receipt.contractAddress
       if (contractAddress) {

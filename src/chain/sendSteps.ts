@@ -17,6 +17,7 @@ import { mapConcurrent } from '../util/mapConcurrent.js'
 import { awaitSteps } from './awaitSteps.js'
 import { broadcastStep } from './broadcastStep.js'
 import { checkJournalled } from './checkJournalled.js'
+import { ARCHIVE_DEPTH, compactIfLarge } from './compactJournal.js'
 import type { ChainContext } from './connect.js'
 import { guardTornJournal } from './guardTornJournal.js'
 import { recoverReplaced } from './recoverReplaced.js'
@@ -66,6 +67,7 @@ export async function sendSteps(
   const lockedHere = !journal.isLocked()
   journal.lock()
   try {
+    compactIfLarge(journal, { depth: Math.max(ARCHIVE_DEPTH, ctx.tx.confirmations) })
     journal.reload()
     await guardTornJournal(engine)
     const runs: StepRun[] = []
