@@ -94,7 +94,10 @@ export interface ToImoErrorContext {
 export function toImoError(error: unknown, context: ToImoErrorContext = {}): ImoError {
   if (error instanceof ImoError) return error
   const all = text(error)
-  const url = context.rpcUrl ? displayUrl(context.rpcUrl.split(',')[0]!.trim()) : 'the RPC'
+  // Without the caller's URL (an error that reached the CLI's boundary unconverted), viem's error names it.
+  const named =
+    context.rpcUrl?.split(',')[0]?.trim() ?? (chain(error).find((e) => typeof e.url === 'string')?.url as string | undefined)
+  const url = named ? displayUrl(named) : 'the RPC'
   const during = context.action ? ` while ${context.action}` : ''
   if (/insufficient funds|InsufficientFundsError|exceeds the balance/i.test(all))
     return new InsufficientFundsError(`insufficient funds${during}: the signer cannot pay for value + gas`, {

@@ -1,7 +1,9 @@
 /**
  * A JSON-RPC proxy in front of a node, for tests of an RPC that behaves unlike anvil: `answer` may
  * reply to a call itself (a result or an error, as a node would, optionally with an HTTP status and
- * headers, e.g. a provider's 429 with Retry-After), every other call is forwarded as it came; `forwarded` hears each forwarded call once the node has answered it, before the client does.
+ * headers, e.g. a provider's 429 with Retry-After), every other call is forwarded as it came; `drop`
+ * closes the connection of a call without an answer (the client's `fetch failed`); `forwarded` hears
+ * each forwarded call once the node has answered it, before the client does.
  * A batch is forwarded whole. (For transport faults, see tcpProxy.ts.)
  * @example
  * const proxy = await startRpcProxy(anvil.rpcUrl, {
@@ -33,7 +35,11 @@ export interface RpcProxy {
 
 export function startRpcProxy(
   target: string,
-  options: { answer?(call: JsonRpcCall): JsonRpcAnswer | undefined; forwarded?(call: JsonRpcCall): void },
+  options: {
+    answer?(call: JsonRpcCall): JsonRpcAnswer | undefined
+    drop?(call: JsonRpcCall): boolean
+    forwarded?(call: JsonRpcCall): void
+  },
 ): Promise<RpcProxy> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -42,6 +48,10 @@ export function startRpcProxy(
       const body = Buffer.concat(chunks)
       const parsed = JSON.parse(body.toString('utf8')) as JsonRpcCall | JsonRpcCall[]
       const call = Array.isArray(parsed) ? undefined : parsed
+      if (call && options.drop?.(call)) {
+        req.socket.destroy()
+        return
+      }
       const answer = call && options.answer?.(call)
       if (call && answer) {
         const { status = 200, headers = {}, ...body } = answer
