@@ -9,13 +9,16 @@
  * A transaction not mined is replaced when its nonce is used and the node says for certain, twice a
  * round apart (ABSENT_CONFIRM_MS), that it has neither it nor its receipt: a node can count a mined
  * nonce before it serves the receipt. Otherwise it is broadcast again now and then (the identical
- * signed transaction).
+ * signed transaction). When the chain's nonce is below the lowest one awaited, the journal's
+ * transactions for the nonces in between are broadcast again first (refillNonceGap: after a reorg
+ * that removed steps settled earlier, nothing else would fill the gap).
  */
 import type { Hex, TransactionReceipt } from 'viem'
 import { mapConcurrent } from '../util/mapConcurrent.js'
 import { broadcastStep } from './broadcastStep.js'
 import { confirmStep } from './confirmStep.js'
 import { isTransactionAbsent } from './isTransactionAbsent.js'
+import { refillNonceGap } from './refillNonceGap.js'
 import type { EngineRun, StepRun } from './stepRun.js'
 import { toImoError } from './toImoError.js'
 
@@ -78,8 +81,10 @@ export async function pollReceipts(engine: EngineRun, waiting: StepRun[], onSett
     if (receipt && deepEnough(receipt)) {
       const block = earlier.has(run) ? await blockAt(receipt.blockNumber) : undefined
       if (block && block.hash !== receipt.blockHash) {
-        run.receipt = undefined // reorganised away: awaited again
+        // Reorganised away: awaited again, and broadcast again at once (the reorg may have dropped it).
+        run.receipt = undefined
         run.phase = 'broadcast'
+        run.lastBroadcast = 0
         still.push(run)
         continue
       }
@@ -96,7 +101,21 @@ export async function pollReceipts(engine: EngineRun, waiting: StepRun[], onSett
     }
     still.push(run)
   }
+  await fillGapBelow(engine, still, latestNonce)
   return still
+}
+
+/** The runs still unmined wait behind a gap in the signer's nonces: the journal fills it (refillNonceGap). */
+async function fillGapBelow(engine: EngineRun, still: StepRun[], latestNonce: () => Promise<number | undefined>): Promise<void> {
+  const unmined = still.filter((run) => !run.receipt)
+  // Only once one has waited a while (a nonce read per round is not spent on what is about to be mined).
+  if (!unmined.some((run) => Date.now() - run.lastBroadcast > REBROADCAST_UNKNOWN_MS)) return
+  if (Date.now() - (engine.lastRefill ?? 0) < REBROADCAST_UNKNOWN_MS) return
+  const mined = await latestNonce()
+  if (mined === undefined) return
+  engine.lastRefill = Date.now()
+  const lowest = Math.min(...unmined.map((run) => run.signed!.nonce))
+  await refillNonceGap(engine, lowest, mined, new Set(unmined.map((run) => run.signed!.hash)))
 }
 
 /**

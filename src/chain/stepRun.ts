@@ -69,6 +69,8 @@ export interface EngineRun {
   account: LocalAccount
   /** The last RPC failure seen while waiting (named when the wait times out). */
   lastRpcError?: ImoError
+  /** When a gap below the awaited nonces was last filled from the journal (ms). */
+  lastRefill?: number
   /** An error handler that throws the RPC failure of `action` as imo's error. */
   rpc(action: string): (error: unknown) => never
   /** The signer's mined nonce ('latest'); RPC failures throw. */
