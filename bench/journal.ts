@@ -3,19 +3,20 @@
 // that was never compacted. Each measurement runs in a fresh process; times are wall clock.
 //   npx tsx bench/journal.ts [--steps 1000000] [--legacy-steps 100000] [--keep]
 // Part 1 writes what compaction leaves after --steps fulfilments (a checkpoint, 100 live steps, an
-// archive of settled lines) and measures: opening the journal and taking the lock as every sending
-// command does (Journal.open + lock + reload), the first look-up of a new step id (which indexes the
+// archive of settled lines with its index) and measures: opening the journal and taking the lock as every sending
+// command does (openJournal + lock + reload), the first look-up of a new step id (which indexes the
 // archive once), a look-up of an archived step, and a prefix query (`imo revenue deposit`'s
 // listSteps). Part 2 writes --legacy-steps full records (2.3 KB each, as imo serve wrote them before
-// compaction) and measures compactJournal on them, then opening the result.
+// compaction) and measures the first open (openJournal compacts it before reading it), then the next.
 import { spawnSync } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { JournalArchive, type SettledRecord } from '../src/chain/journalArchive.js'
 
 const signer = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266'
-const collection = '0x5fbdb2315678afecb367f032d93f642f64180aa3'
-const hex = (n: number, width = 64) => `0x${n.toString(16).padStart(width, '0')}`
+const collection = '0x5fbdb2315678afecb367f032d93f642f64180aa3' as const
+const hex = (n: number, width = 64) => `0x${n.toString(16).padStart(width, '0')}` as const
 const at = '2026-01-01T00:00:00.000Z'
 
 function numberFlag(name: string, fallback: number): number {
@@ -49,8 +50,8 @@ function writeLines(path: string, count: number, line: (i: number) => string, fi
 
 const fulfill = (i: number) => `fulfill:${collection}:${i}`
 
-function settledLine(i: number): string {
-  return `${JSON.stringify({
+function settled(i: number): SettledRecord {
+  return {
     type: 'settled',
     id: fulfill(i),
     label: `fulfil request #${i}`,
@@ -66,7 +67,7 @@ function settledLine(i: number): string {
     gasUsed: '180000',
     effectiveGasPrice: '1000000000',
     at,
-  })}\n`
+  }
 }
 
 /** A step as imo serve journals it: intent, signed (a fulfil's raw transaction is about 1.9 KB), receipt. */
@@ -94,8 +95,7 @@ function fullStep(i: number, block: number): string {
 /** Runs `code` (TypeScript, with the journal modules imported) in a fresh process; returns its JSON line. */
 function measure(cwd: string, code: string): Record<string, number> {
   const script = `
-    import { Journal } from './src/chain/journal.ts'
-    import { compactJournal } from './src/chain/compactJournal.ts'
+    import { openJournal } from './src/chain/openJournal.ts'
     import { listSteps } from './src/revenue/journalSteps.ts'
     const root = ${JSON.stringify(join(cwd, '.imo'))}
     const ms = (start) => Math.round((performance.now() - start) * 10) / 10
@@ -119,17 +119,22 @@ try {
   // Part 1: a million settled steps, compacted.
   const folder = join(work, 'compacted', '.imo', 'journal', '31337')
   const archive = join(folder, `${signer}.archive.jsonl`)
-  if (!existsSync(archive) || statSync(archive).size === 0) writeLines(archive, steps, settledLine)
+  if (!existsSync(archive) || statSync(archive).size === 0) {
+    // As compaction writes it: the archive and its index, in batches.
+    const writer = new JournalArchive(archive)
+    for (let i = 0; i < steps; i += 10_000)
+      writer.append(Array.from({ length: Math.min(10_000, steps - i) }, (_, j) => settled(i + j)))
+  }
   const checkpoint = `${JSON.stringify({ type: 'checkpoint', nonce: steps + 99, archived: steps, at })}\n`
   writeLines(join(folder, `${signer}.jsonl`), 100, (i) => fullStep(steps + i, 100 + steps + i), checkpoint)
   const startup = measure(
     join(work, 'compacted'),
     `
     let t = performance.now()
-    const journal = Journal.open(31337, '${signer}', root); journal.lock(); journal.reload()
+    const journal = openJournal(31337, '${signer}', { root }); journal.lock(); journal.reload()
     out.openMs = ms(t)
     t = performance.now(); journal.state('fulfill:${collection}:new'); out.firstNewLookupMs = ms(t)
-    t = performance.now(); const old = journal.state('${fulfill(12345)}'); out.archivedLookupMs = ms(t)
+    t = performance.now(); const old = journal.state('${fulfill(Math.floor(steps / 2))}'); out.archivedLookupMs = ms(t)
     if (old.receipt?.status !== 'success' || !old.archived) throw new Error('archived step not found')
     t = performance.now(); listSteps(journal, 'deposit:'); out.prefixQueryMs = ms(t)
     out.lastNonce = journal.lastSignedNonce()
@@ -147,24 +152,22 @@ try {
   // Part 2: an old journal that was never compacted (full records), compacted once.
   const legacyFolder = join(work, 'legacy', '.imo', 'journal', '31337')
   const legacy = join(legacyFolder, `${signer}.jsonl`)
-  rmSync(join(legacyFolder, `${signer}.archive.jsonl`), { force: true })
+  for (const name of [`${signer}.archive.jsonl`, `${signer}.archive.idx`]) rmSync(join(legacyFolder, name), { force: true })
   writeLines(legacy, legacySteps, (i) => fullStep(i, 100 + i))
   const legacyBytes = statSync(legacy).size
   const migration = measure(
     join(work, 'legacy'),
     `
     let t = performance.now()
-    const journal = Journal.open(31337, '${signer}', root); journal.lock()
-    const result = compactJournal(journal)
-    out.compactMs = ms(t); out.archived = result.archived
-    journal.unlock()
-    t = performance.now(); const again = Journal.open(31337, '${signer}', root); again.lock(); again.reload(); out.reopenMs = ms(t); again.unlock()`,
+    const journal = openJournal(31337, '${signer}', { root })
+    out.compactMs = ms(t); out.archived = journal.archivedSteps()
+    t = performance.now(); const again = openJournal(31337, '${signer}', { root }); again.lock(); again.reload(); out.reopenMs = ms(t); again.unlock()`,
   )
   console.log(
     `an uncompacted journal of ${legacySteps.toLocaleString('en')} steps (${(legacyBytes / 2 ** 20).toFixed(0)} MiB), compacted once:`,
   )
   console.log(
-    `  open + compact (${migration.archived} steps archived):  ${migration.compactMs} ms, peak RSS ${migration.maxRssMiB} MiB`,
+    `  first open, which compacts it (${migration.archived} steps archived):  ${migration.compactMs} ms, peak RSS ${migration.maxRssMiB} MiB`,
   )
   console.log(`  then open + lock + read:                               ${migration.reopenMs} ms`)
 } finally {

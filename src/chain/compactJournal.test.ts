@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js'
 import { listSteps } from '../revenue/journalSteps.js'
 import { compactIfLarge, compactJournal } from './compactJournal.js'
 import { archivePath, Journal } from './journal.js'
+import { openJournal } from './openJournal.js'
 
 const signer = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const at = '2026-01-01T00:00:00.000Z'
@@ -149,6 +150,29 @@ describe('journal compaction', () => {
       assert.ok(journal.sizeOnDisk() - size < 4000)
       assert.equal(compactIfLarge(journal, { atBytes: 8000 }), undefined, reads.join())
       journal.unlock()
+    })
+  })
+})
+
+describe('openJournal', () => {
+  it('compacts a live file past the size before reading it, unless another imo holds the lock', () => {
+    withJournal((journal, root) => {
+      for (let i = 0; i < 100; i++) step(journal, `mint:c:${i}`, i, 10 + i)
+      process.env.IMO_TEST_JOURNAL_COMPACT_BYTES = '10000'
+      try {
+        writeFileSync(`${journal.path}.lock`, String(process.ppid)) // another process, alive, sending
+        const busy = openJournal(31337, signer, { root })
+        assert.equal(busy.archivedSteps(), 0)
+        assert.equal(busy.all().length, 300, 'read whole')
+        rmSync(`${journal.path}.lock`)
+        const opened = openJournal(31337, signer, { root })
+        assert.equal(opened.archivedSteps(), 36) // newest receipt in block 109: blocks 10..45 moved
+        assert.equal(opened.all().length, 64 * 3)
+        assert.equal(opened.isLocked(), false)
+        assert.equal(opened.state('mint:c:0').receipt?.status, 'success')
+      } finally {
+        delete process.env.IMO_TEST_JOURNAL_COMPACT_BYTES
+      }
     })
   })
 })

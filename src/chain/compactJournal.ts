@@ -80,8 +80,8 @@ export function compactJournal(journal: Journal, options: { depth?: number } = {
   const depth = BigInt(options.depth ?? ARCHIVE_DEPTH)
   const steps = foldSteps(journal.path)
   const settled: SettledRecord[] = []
-  for (const [id, records] of steps.byId) {
-    const state = foldState(records)
+  for (const [id, texts] of steps.byId) {
+    const state = foldState(texts.map((text) => JSON.parse(text) as JournalRecord))
     if (!state.signed || !state.receipt || BigInt(state.receipt.blockNumber) + depth > steps.newestBlock) continue
     const { signed, receipt } = state
     settled.push({
@@ -119,11 +119,12 @@ export function compactJournal(journal: Journal, options: { depth?: number } = {
 }
 
 /**
- * Pass 1: each step's records without their raw transactions, the newest receipt's block, the highest
- * nonce and the steps archived before (a damaged line stops it, with its line number).
+ * Pass 1: each step's records as JSON text without their raw transactions (text: a fraction of the
+ * memory parsed records take, for an old journal of hundreds of thousands of steps), the newest
+ * receipt's block, the highest nonce and the steps archived before (a damaged line stops it).
  */
 function foldSteps(path: string) {
-  const byId = new Map<string, JournalRecord[]>()
+  const byId = new Map<string, string[]>()
   let newestBlock = -1n
   let highestNonce: number | undefined
   let archived = 0
@@ -136,13 +137,26 @@ function foldSteps(path: string) {
       return
     }
     if (record.type === 'signed') highestNonce = Math.max(highestNonce ?? -1, record.nonce)
-    const kept = record.type === 'signed' ? { ...record, raw: '0x' as const } : record
+    const kept = JSON.stringify(record.type === 'signed' ? { ...record, raw: '0x' } : record)
     const list = byId.get(record.id)
     if (list) list.push(kept)
-    else byId.set(record.id, [kept])
+    // A copy of the id: JSON.parse may hand out a slice of the line, which would keep the whole line
+    // (raw transaction included) alive as long as the key.
+    else byId.set(Buffer.from(record.id).toString(), [kept])
     if (record.type === 'receipt' && BigInt(record.blockNumber) > newestBlock) newestBlock = BigInt(record.blockNumber)
   })
   return { byId, newestBlock, highestNonce, archived }
+}
+
+/**
+ * The id of a record line (the engine writes `{"type":…,"id":…` first: read without parsing the whole
+ * line and its raw transaction), or undefined for a checkpoint or a line that is not a record.
+ */
+function recordId(line: Buffer): string | undefined {
+  const head = /^\{"type":"(intent|signed|receipt|dropped)","id":("(?:[^"\\]|\\.)*")/.exec(line.toString('utf8', 0, 512))
+  if (head && line[line.length - 1] === 0x7d) return JSON.parse(head[2]!) as string // a whole record ends in '}'
+  const record = parseRecord(line.toString('utf8'))
+  return record && record.type !== 'checkpoint' ? record.id : undefined
 }
 
 /** Pass 2: the live file again, without the moved steps, behind a new checkpoint; flushed, then renamed over it. */
@@ -160,8 +174,9 @@ function rewriteLive(path: string, checkpoint: CheckpointRecord, moved: Set<stri
       size = 0
     }
     const scan = forEachLine(path, 'the journal', (line) => {
-      const record = parseRecord(line.toString('utf8'))
-      if (!record || record.type === 'checkpoint' || moved.has(record.id)) return // torn heads go too: unreadable anyway
+      const id = recordId(line)
+      if (id === undefined || moved.has(id)) return // checkpoints and torn heads go too
+
       pending.push(Buffer.from(line), Buffer.from('\n'))
       size += line.length + 1
       if (size > 1 << 20) flush()

@@ -273,8 +273,8 @@ export async function connectChain(
     if (source === 'fallback') note(`using the devnet's first development account ${account.address} (no signer configured)`)
     ctx.account = account
     if (!tx.dryRun) {
-      const { Journal } = await import('./journal.js')
-      ctx.journal = Journal.open(chainId, account.address)
+      const { openJournal } = await import('./openJournal.js')
+      ctx.journal = openJournal(chainId, account.address, { confirmations: tx.confirmations })
     }
   }
   return ctx

@@ -172,13 +172,14 @@ export class Journal {
   private knownSize = 0
   private releaseOnExit = () => this.unlock()
 
-  constructor(path: string) {
+  /** @param options - load: false leaves the file unread until reload() (openJournal compacts a large one first). */
+  constructor(path: string, options: { load?: boolean } = {}) {
     this.path = path
     this.lockPath = `${path}.lock`
     this.archive = new JournalArchive(archivePath(path))
     const name = basename(path, '.jsonl')
     this.signer = /^0x[0-9a-fA-F]{40}$/.test(name) ? (name as Address) : ZERO
-    this.reload()
+    if (options.load !== false) this.reload()
   }
 
   /** Opens the journal for a chain and signer; its folder is created on the first write, so a command that fails before sending leaves no empty `.imo/`. */

@@ -62,6 +62,36 @@ function closingQuote(line: Buffer, start: number): number {
   return -1
 }
 
+/**
+ * Calls onLine with every whole line that `needle` (a newline and the line's first bytes) starts,
+ * found by the native search over 1 MiB chunks: no per-line work for the lines that do not match.
+ */
+function linesStarting(path: string, needle: Buffer, onLine: (line: Buffer) => void): void {
+  const fd = openSync(path, 'r')
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20)
+    let carry = Buffer.from('\n') // the first line has no newline before it
+    for (let position = 0; ; ) {
+      const n = readSync(fd, chunk, 0, chunk.length, position)
+      position += n
+      const data = n === 0 ? carry : Buffer.concat([carry, chunk.subarray(0, n)])
+      let keep = Math.max(0, data.length - needle.length + 1) // a needle cut by the chunk's end is found next time
+      for (let at = data.indexOf(needle); at !== -1; at = data.indexOf(needle, at + 1)) {
+        const end = data.indexOf(10, at + 1)
+        if (end === -1) {
+          keep = at // its line goes on in the next chunk
+          break
+        }
+        onLine(data.subarray(at + 1, end))
+      }
+      if (n === 0) return // what is left is a line cut short at the end of the file
+      carry = Buffer.from(data.subarray(keep))
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** The id's bytes as they appear in a line (JSON-escaped). */
 function idBytes(id: string): Buffer {
   return Buffer.from(JSON.stringify(id).slice(1, -1), 'utf8')
@@ -108,10 +138,8 @@ export class JournalArchive {
   /** Ids starting with `prefix`, in the order the archive holds them, each once. */
   idsWithPrefix(prefix: string): string[] {
     if (!this.exists()) return []
-    const wanted = Buffer.concat([HEAD, idBytes(prefix)])
     const ids = new Set<string>()
-    forEachLine(this.path, 'the journal archive', (line) => {
-      if (line.length < wanted.length || !line.subarray(0, wanted.length).equals(wanted)) return
+    linesStarting(this.path, Buffer.concat([Buffer.from('\n'), HEAD, idBytes(prefix)]), (line) => {
       try {
         ids.add((JSON.parse(line.toString('utf8')) as SettledRecord).id)
       } catch {
@@ -211,19 +239,29 @@ export class JournalArchive {
       return
     }
     const whole = bytes.length - (bytes.length % ENTRY)
+    this.reserve(this.count + (whole - this.indexRead) / ENTRY)
+    const view = new DataView(bytes.buffer, bytes.byteOffset, whole)
     for (let at = this.indexRead; at < whole; at += ENTRY) {
-      const length = bytes.readUInt32LE(at + 4)
-      const offset = bytes.readDoubleLE(at + 8)
+      const length = view.getUint32(at + 4, true)
+      const offset = view.getFloat64(at + 8, true)
       if (offset < this.indexed || offset + length > size) continue
       if (offset > this.indexed) this.scan(this.indexed, offset) // lines whose entries were lost
-      this.insert(bytes.readUInt32LE(at), offset)
+      this.insert(view.getUint32(at, true), offset)
       this.indexed = offset + length
     }
     this.indexRead = whole
   }
 
+  /** Makes room for `count` entries at most half full, in one step (not by repeated doubling). */
+  private reserve(count: number): void {
+    if (count * 2 <= this.keys.length) return
+    let size = Math.max(1024, this.keys.length)
+    while (size < count * 2) size *= 2
+    this.rehash(size)
+  }
+
   private insert(key: number, offset: number): void {
-    if ((this.count + 1) * 2 > this.keys.length) this.grow()
+    if ((this.count + 1) * 2 > this.keys.length) this.rehash(Math.max(1024, this.keys.length * 2))
     const mask = this.keys.length - 1
     let slot = key & mask
     while (this.offsets[slot] !== EMPTY) slot = (slot + 1) & mask
@@ -232,10 +270,9 @@ export class JournalArchive {
     this.count++
   }
 
-  private grow(): void {
+  private rehash(size: number): void {
     const oldKeys = this.keys
     const oldOffsets = this.offsets
-    const size = Math.max(1024, oldKeys.length * 2)
     this.keys = new Uint32Array(size)
     this.offsets = new Float64Array(size)
     this.count = 0
