@@ -37,6 +37,22 @@ describe('a reorg that removes two mined steps of one batch', () => {
       await sleep(50)
     }
   }
+  /** Mines a block every `ms` until stopped. */
+  const mineEvery = (ms: number) => {
+    let mining = true
+    const loop = (async () => {
+      while (mining) {
+        await rpc('evm_mine')
+        await sleep(ms)
+      }
+    })()
+    return {
+      stop: async () => {
+        mining = false
+        await loop
+      },
+    }
+  }
   const step = (i: number): TxStep => ({
     id: `pay:${i}`,
     label: `pay ${i}`,
@@ -67,13 +83,7 @@ describe('a reorg that removes two mined steps of one batch', () => {
     for (let i = 0; i < 3; i++) await rpc('evm_mine') // blocks 1 and 2 hold them; block 3 makes the first 3 deep
     await until(() => ctx.journal!.all().some((r) => r.type === 'receipt' && r.id === 'pay:0'), 'the first journalled')
     assert.equal(await rpc('evm_revert', [snapshot]), true) // both gone, from the chain and the pool
-    let mining = true
-    const miner = (async () => {
-      while (mining) {
-        await rpc('evm_mine')
-        await sleep(200)
-      }
-    })()
+    const miner = mineEvery(200)
     try {
       const outcomes = await sending
       assert.deepEqual(
@@ -82,24 +92,16 @@ describe('a reorg that removes two mined steps of one batch', () => {
       )
       assert.equal(await client.getTransactionCount({ address: ctx.account!.address }), 2, 'both mined again')
     } finally {
-      mining = false
-      await miner
+      await miner.stop()
     }
   })
 
   it('nothing awaits them: resendAfterReorg re-sends both in nonce order, the same transactions', async () => {
-    let mining = true
-    const miner = (async () => {
-      while (mining) {
-        await rpc('evm_mine')
-        await sleep(100)
-      }
-    })()
+    const miner = mineEvery(100)
     try {
       const snapshot = await rpc('evm_snapshot')
       const outcomes = await sendSteps(ctx, [step(0), step(1)])
-      mining = false
-      await miner
+      await miner.stop()
       assert.equal(await rpc('evm_revert', [snapshot]), true)
       assert.equal(await client.getTransactionCount({ address: ctx.account!.address }), 0)
       const result = await resendAfterReorg(ctx, { fromBlock: 1n })
@@ -111,8 +113,7 @@ describe('a reorg that removes two mined steps of one batch', () => {
       // A second call finds them on chain and sends nothing.
       assert.deepEqual(await resendAfterReorg(ctx, { fromBlock: 1n }), { resent: [], onChain: ['pay:0', 'pay:1'], replaced: [] })
     } finally {
-      mining = false
-      await miner
+      await miner.stop()
     }
   })
 })

@@ -13,10 +13,8 @@
  */
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
+import type { Address, Hex } from 'viem'
 import { forEachLine } from '../util/forEachLine.js'
-
-type Hex = `0x${string}`
-type Address = `0x${string}`
 
 /** A step as the archive keeps it: its intent, its last live signed transaction and its receipt, in one line. */
 export interface SettledRecord {

@@ -3,9 +3,9 @@
  * (a file read into one string stops at Node's 512 MiB string limit). Opened without blocking and
  * checked with fstat on the descriptor it reads, like readRegularFile: a FIFO never hangs the process.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, readSync } from 'node:fs'
 import { UsageError } from '../errors.js'
-import { describeReadError, fileKind } from './readRegularFile.js'
+import { describeReadError, openRegularFile } from './readRegularFile.js'
 
 export interface LineScan {
   /** Bytes up to and including the last newline. */
@@ -36,15 +36,8 @@ export function forEachLine(
 ): LineScan {
   const from = range.from ?? 0
   const to = range.to ?? Number.POSITIVE_INFINITY
-  let fd: number
+  const { fd } = openRegularFile(path, label)
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
-  } catch (error) {
-    throw new UsageError(`cannot read ${label} ${path}: ${describeReadError(error)}`, { cause: error })
-  }
-  try {
-    const stat = fstatSync(fd)
-    if (!stat.isFile()) throw new UsageError(`cannot read ${label} ${path}: it is ${fileKind(stat)}, not a regular file`)
     let carry = Buffer.alloc(0)
     let carryOffset = from
     let position = from

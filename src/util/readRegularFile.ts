@@ -42,6 +42,34 @@ export function fileKind(stat: Stats): string {
 }
 
 /**
+ * Opens a file for reading without blocking and checks, on that very descriptor, that it is a regular
+ * file; the caller closes the descriptor.
+ * @param path - the file.
+ * @param label - how messages name it.
+ * @returns the descriptor and its fstat.
+ * @throws UsageError (exit 2) naming the file: missing, unreadable, or not a regular file.
+ * @example
+ * const { fd, stat } = openRegularFile('.imo/journal/31337/0xf39f….jsonl', 'the journal')
+ */
+export function openRegularFile(path: string, label: string): { fd: number; stat: Stats } {
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  } catch (error) {
+    throw new UsageError(`cannot read ${label} ${path}: ${describeReadError(error)}`, { cause: error })
+  }
+  try {
+    const stat = fstatSync(fd)
+    if (stat.isDirectory()) throw new UsageError(`cannot read ${label} ${path}: it is a folder`)
+    if (!stat.isFile()) throw new UsageError(`cannot read ${label} ${path}: it is ${fileKind(stat)}, not a regular file`)
+    return { fd, stat }
+  } catch (error) {
+    closeSync(fd)
+    throw error
+  }
+}
+
+/**
  * Reads a whole regular file.
  * @param path - the file.
  * @param label - how messages name it, e.g. 'input file' or 'the password file'.
@@ -54,16 +82,8 @@ export function fileKind(stat: Stats): string {
  * readRegularFile('inputs.json', 'input file', { maxBytes: 64 * 1024 * 1024 }).toString('utf8')
  */
 export function readRegularFile(path: string, label: string, options: ReadRegularFileOptions = {}): Buffer {
-  let fd: number
+  const { fd, stat } = openRegularFile(path, label)
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
-  } catch (error) {
-    throw new UsageError(`cannot read ${label} ${path}: ${describeReadError(error)}`, { cause: error })
-  }
-  try {
-    const stat = fstatSync(fd)
-    if (stat.isDirectory()) throw new UsageError(`cannot read ${label} ${path}: it is a folder`)
-    if (!stat.isFile()) throw new UsageError(`cannot read ${label} ${path}: it is ${fileKind(stat)}, not a regular file`)
     const cap = options.maxBytes
     if (cap !== undefined && stat.size > cap)
       throw new UsageError(`${label} ${path} is too large: ${stat.size} bytes, more than the ${cap} bytes imo reads for it`)
