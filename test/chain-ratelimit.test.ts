@@ -94,6 +94,24 @@ describe('an RPC that rate-limits or fails with 5xx', () => {
     }
   })
 
+  it('Retry-After: 2 is honoured (the retry comes 2 s later, not at the first backoff of 0.5 s)', async () => {
+    const times: number[] = []
+    const proxy = await startRpcProxy(anvil.rpcUrl, {
+      answer: (call) => {
+        if (call.method !== 'eth_chainId') return undefined
+        times.push(Date.now())
+        return times.length === 1 ? { ...LIMITED, headers: { 'retry-after': '2' } } : undefined
+      },
+    })
+    try {
+      const r = await runCli(['claimable', holder, '--rpc-url', proxy.url, '--json'], { cwd: work.dir })
+      assert.equal(r.code, 0, r.stderr)
+      assert.ok(times[1]! - times[0]! >= 1900, `retried after ${times[1]! - times[0]!} ms`)
+    } finally {
+      await proxy.close()
+    }
+  })
+
   it('HTTP 503 for 2 s: waited out (exit 0)', async () => {
     let until = 0
     const proxy = await limitingProxy(
