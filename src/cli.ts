@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Command, CommanderError } from 'commander'
+import { rpcFailureKind, toImoError } from './chain/toImoError.js'
 import { acceptSharedOptions, outputOptions } from './cli/options.js'
 import { applyConfig, CONFIG_FILE, loadDotenv, readConfigFile } from './cli/settings.js'
 import { color, configureUi, toJson, uiSettings } from './cli/ui.js'
@@ -108,18 +109,20 @@ function wantsJson(argv: string[]): boolean {
 }
 
 /** Turns any error into the one-line message, optional details, and an exit code. */
-export function reportError(error: unknown): number {
+export function reportError(thrown: unknown): number {
   const { json, verbose } = uiSettings()
-  if (error instanceof CommanderError) {
+  if (thrown instanceof CommanderError) {
     // Commander already printed its message (or the help) on stderr.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0
+    if (thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version' || thrown.exitCode === 0) return 0
     if (json) {
       const message =
-        error.code === 'commander.help' ? 'missing command (the help is on stderr)' : error.message.replace(/^error: /, '')
+        thrown.code === 'commander.help' ? 'missing command (the help is on stderr)' : thrown.message.replace(/^error: /, '')
       process.stdout.write(`${toJson({ error: { name: 'UsageError', message, exitCode: ExitCode.Usage } })}\n`)
     }
     return ExitCode.Usage
   }
+  // An RPC failure a command did not convert (a raw read) is still exit 6, not an internal error.
+  const error = !(thrown instanceof ImoError) && rpcFailureKind(thrown) !== undefined ? toImoError(thrown) : thrown
   const known = error instanceof ImoError
   const exitCode = known ? error.exitCode : ExitCode.Internal
   const message = known ? error.shortMessage : `internal error: ${(error as Error)?.message ?? String(error)}`

@@ -54,18 +54,20 @@ export function fileKind(stat: Stats): string {
 }
 
 /**
- * Reads a whole regular file.
+ * Opens a file for reading without blocking and checks, on that very descriptor, that it is a regular
+ * file; the caller closes the descriptor.
  * @param path - the file.
- * @param label - how messages name it, e.g. 'input file' or 'the password file'.
- * @param options - size cap.
- * @returns the file's bytes.
- * @throws UsageError (exit 2) naming the file: missing, unreadable, not a regular file (FIFO, device,
- *   socket, folder), larger than the cap, or changed in size while read.
+ * @param label - how messages name it.
+ * @returns the descriptor and its fstat.
+ * @throws UsageError (exit 2) naming the file: missing, unreadable, or not a regular file.
  * @example
- * import { readRegularFile } from './util/readRegularFile.js'
- * readRegularFile('inputs.json', 'input file', { maxBytes: 64 * 1024 * 1024 }).toString('utf8')
+ * const { fd, stat } = openRegularFile('.imo/journal/31337/0xf39f….jsonl', 'the journal')
  */
-export function readRegularFile(path: string, label: string, options: ReadRegularFileOptions = {}): Buffer {
+export function openRegularFile(
+  path: string,
+  label: string,
+  options: Pick<ReadRegularFileOptions, 'noFollow' | 'inside'> = {},
+): { fd: number; stat: Stats } {
   let fd: number
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (options.noFollow ? constants.O_NOFOLLOW : 0))
@@ -86,6 +88,28 @@ export function readRegularFile(path: string, label: string, options: ReadRegula
       throw new UsageError(`cannot read ${label} ${path}: it has ${stat.nlink} hard links (another name of a file elsewhere)`)
     if (options.inside !== undefined && !openedInside(fd, options.inside))
       throw new UsageError(`cannot read ${label} ${path}: the file opened is not in ${options.inside}`)
+    return { fd, stat }
+  } catch (error) {
+    closeSync(fd)
+    throw error
+  }
+}
+
+/**
+ * Reads a whole regular file.
+ * @param path - the file.
+ * @param label - how messages name it, e.g. 'input file' or 'the password file'.
+ * @param options - size cap.
+ * @returns the file's bytes.
+ * @throws UsageError (exit 2) naming the file: missing, unreadable, not a regular file (FIFO, device,
+ *   socket, folder), larger than the cap, or changed in size while read.
+ * @example
+ * import { readRegularFile } from './util/readRegularFile.js'
+ * readRegularFile('inputs.json', 'input file', { maxBytes: 64 * 1024 * 1024 }).toString('utf8')
+ */
+export function readRegularFile(path: string, label: string, options: ReadRegularFileOptions = {}): Buffer {
+  const { fd, stat } = openRegularFile(path, label, options)
+  try {
     const cap = options.maxBytes
     if (cap !== undefined && stat.size > cap)
       throw new UsageError(`${label} ${path} is too large: ${stat.size} bytes, more than the ${cap} bytes imo reads for it`)
