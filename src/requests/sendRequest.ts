@@ -9,8 +9,10 @@
  * still Open on chain is reported as `existing` (nothing sent: the re-run of `--wait` waits for it);
  * otherwise the request is new and gets the next number.
  */
+
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
+import { quoteText } from '../cli/escapeControl.js'
 import { ImoError, UsageError } from '../errors.js'
 
 /** At most this many prompt bytes (the collection's MAX_REQUEST_PROMPT_BYTES). */
@@ -130,7 +132,7 @@ export async function sendRequest(ctx: ChainContext, collection: Address, params
   const value = open ? open.value : terms.feeWei
   const outcome = await sendStep(ctx, {
     id: stepId,
-    label: `request ${JSON.stringify(params.prompt.length > 40 ? `${params.prompt.slice(0, 39)}…` : params.prompt)}`,
+    label: `request ${quoteText(params.prompt, 40)}`,
     to: collection,
     data: encodeFunctionData({ abi: aigcCollectionAbi, functionName: 'request', args: [toHex(promptBytes), recipient] }),
     value,
