@@ -15,7 +15,10 @@ export function claimCommand(): Command {
   command.action(async (_options, cmd: Command) => {
     const values = cmd.opts()
     const { parseWhole, formatNative } = await import('../chain/format.js')
-    const snapshot = values.snapshot === undefined ? undefined : Number(parseWhole(values.snapshot, '--snapshot'))
+    const snapshot =
+      values.snapshot === undefined
+        ? undefined
+        : Number(parseWhole(values.snapshot, '--snapshot', { max: BigInt(Number.MAX_SAFE_INTEGER) }))
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { claimRevenue } = await import('../revenue/claimRevenue.js')
     const { renderTable } = await import('../cli/table.js')

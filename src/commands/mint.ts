@@ -14,7 +14,7 @@ export function mintCommand(): Command {
   addOptionGroups(command, mintOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (recordPath: string, _options: unknown, cmd: Command) => {
     const options = cmd.opts() as MintOptionValues & ChainOptionValues
-    const settings = mintSettingsFrom(options) // malformed flags fail before any inference or RPC
+    const settings = await mintSettingsFrom(options) // malformed flags fail before any inference or RPC
     if (options.out !== undefined) (await import('../util/checkOutFolder.js')).checkOutFolder(options.out)
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { readCheckedRecord } = await import('../mint/readCheckedRecord.js')

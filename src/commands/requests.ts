@@ -58,7 +58,7 @@ function retryCommand(): Command {
     const { InputNeededError, UsageError } = await import('../errors.js')
     const { parseWhole } = await import('../chain/format.js')
     if (!values.queue) throw new InputNeededError('--queue', 'queue URL', 'IMO_QUEUE')
-    const requestId = id === undefined ? undefined : parseWhole(id, 'REQUEST_ID')
+    const requestId = id === undefined ? undefined : parseWhole(id, 'REQUEST_ID', { max: 2n ** 256n - 1n })
     const { retryFailedJobs } = await import('../queue/readQueueState.js')
     const { printResult } = await import('../cli/ui.js')
     const result = await retryFailedJobs(values.queue, requestId)

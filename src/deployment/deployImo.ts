@@ -104,7 +104,7 @@ export async function deployImo(
     '../../contracts-abi/index.js'
   )
   const { gasLimitFor, sendStep, simulateStep } = await import('../chain/sendStep.js')
-  const { parseAddress } = await import('../revenue/resolveHolder.js')
+  const { parseAddress } = await import('../util/parseAddress.js')
   const recipient = await parseAddress(params.recipient ?? account.address, '--recipient')
   const attesters = await Promise.all(
     (params.attesters && params.attesters.length > 0 ? params.attesters : [account.address]).map((a) =>

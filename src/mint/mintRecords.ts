@@ -124,7 +124,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
   const account = ctx.account
   if (!account) throw new ImoError('mintRecords needs a chain context with a signer')
   const { encodeFunctionData, getAddress, keccak256, toHex } = await import('viem')
-  const { parseAddress } = await import('../revenue/resolveHolder.js')
+  const { parseAddress } = await import('../util/parseAddress.js')
   const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
   const { sendSteps } = await import('../chain/sendStep.js')
   const { callsTo, readMany } = await import('../revenue/readMany.js')
