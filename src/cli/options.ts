@@ -91,12 +91,24 @@ export const offerOptions = {
   ),
 } as const
 
-/** The BullMQ queue between `imo serve --queue` (the dispatcher) and `imo worker` (DESIGN section 8). */
-export const queueOptions = {
+/** Where the inference queue's Redis is, for every command that reads or uses it. */
+export const queueConnectionOptions = {
   queue: env(
-    new Option('--queue <URL>', 'Redis of the inference queue, redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS)'),
+    new Option(
+      '--queue <URL>',
+      'Redis of the inference queue, redis://HOST:PORT/DB (rediss:// for TLS); a password here is visible in the process list: prefer IMO_QUEUE or --queue-password-file',
+    ),
     'IMO_QUEUE',
   ),
+  queuePasswordFile: env(
+    new Option('--queue-password-file <FILE>', "file holding the queue's Redis password (its first line)"),
+    'IMO_QUEUE_PASSWORD_FILE',
+  ),
+} as const
+
+/** The BullMQ queue between `imo serve --queue` (the dispatcher) and `imo worker` (DESIGN section 8). */
+export const queueOptions = {
+  ...queueConnectionOptions,
   artifactDir: env(
     new Option(
       '--artifact-dir <DIR>',

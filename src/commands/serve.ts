@@ -40,7 +40,6 @@ export function serveCommand(): Command {
       untilIdle?: boolean
       out?: string
       aigcData?: 'digest' | 'inline'
-      queue?: string
       artifactDir?: string
     }
     const { parseWhole } = await import('../chain/format.js')
@@ -49,7 +48,8 @@ export function serveCommand(): Command {
       values.metricsPort !== undefined
         ? Number(parseWhole(values.metricsPort, '--metrics-port', { min: 0n, max: 65_535n }))
         : undefined
-    if (values.queue) (await import('../queue/connectRedis.js')).parseQueueUrl(values.queue) // a bad URL fails before the chain is read
+    const { queueUrlFromFlags } = await import('../cli/queueUrlFromFlags.js')
+    const queue = await queueUrlFromFlags(cmd) // a bad URL fails before the chain is read
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { startServe } = await import('../serve/startServe.js')
     const { printResult } = await import('../cli/ui.js')
@@ -61,7 +61,7 @@ export function serveCommand(): Command {
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       ...(values.out ? { out: values.out } : {}),
       ...(values.aigcData ? { aigcDataMode: values.aigcData } : {}),
-      ...(values.queue ? { queue: values.queue } : {}),
+      ...(queue ? { queue } : {}),
       ...(values.artifactDir ? { artifactDir: values.artifactDir } : {}),
       untilIdle: Boolean(values.untilIdle),
     })
@@ -85,7 +85,7 @@ export function serveCommand(): Command {
     'imo serve --confirmations 3 --metrics-port 9464 --json 2>serve.log',
     'imo serve --from-block 1200 --rpc-url https://sepolia.example --account operator',
     'imo serve --until-idle',
-    'imo serve --queue redis://:PASSWORD@10.0.0.5:6379/0 --json 2>serve.log',
+    'IMO_QUEUE_PASSWORD_FILE=/run/secrets/redis-password imo serve --queue redis://10.0.0.5:6379/0 --json 2>serve.log',
     'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --artifact-dir /mnt/imo-artifacts --metrics-port 9464',
   ])
 }
