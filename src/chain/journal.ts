@@ -75,6 +75,19 @@ export function journalPath(chainId: number, address: string, root = resolve(pro
   return resolve(root, 'journal', String(chainId), `${address.toLowerCase()}.jsonl`)
 }
 
+/** What this process calls itself in the lock files it writes (`imo serve` runs until stopped). */
+let lockHolder = 'imo'
+
+/**
+ * Names this process in the journal locks it takes, so a command that finds the lock taken can say
+ * who holds it.
+ * @example
+ * setJournalLockHolder('imo serve')
+ */
+export function setJournalLockHolder(name: string): void {
+  lockHolder = name
+}
+
 /**
  * One signer's journal on one chain.
  * @example
@@ -234,7 +247,7 @@ export class Journal {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(this.lockPath, 'wx')
-        writeSync(fd, String(process.pid))
+        writeSync(fd, `${process.pid} ${lockHolder}`)
         closeSync(fd)
         this.locked = true
         this.current = false // another process may have appended while we did not hold it
@@ -242,12 +255,20 @@ export class Journal {
         return
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-        const pid = Number(readFileSync(this.lockPath, 'utf8').trim())
+        const [pidText = '', ...holder] = readFileSync(this.lockPath, 'utf8').trim().split(' ')
+        const pid = Number(pidText)
         if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid))
-          throw new NonceConflictError(
-            `another imo process (pid ${pid}) is sending from this signer on this chain; wait for it to finish`,
-            { hint: `if no imo is running, remove ${this.lockPath}` },
-          )
+          throw holder.join(' ') === 'imo serve'
+            ? new NonceConflictError(
+                `imo serve (pid ${pid}) is sending from this signer on this chain and runs until stopped: give serve a key of its own`,
+                {
+                  hint: 'run serve with its own attester key that pays the fulfilment gas (IMO_SERVE_KEYSTORE and IMO_SERVE_PASSWORD_FILE in .env; imo init sets it up; README "A key for imo serve"), or stop serve (Ctrl-C) while this runs',
+                },
+              )
+            : new NonceConflictError(
+                `another imo process (pid ${pid}) is sending from this signer on this chain; wait for it to finish`,
+                { hint: `if no imo is running, remove ${this.lockPath}` },
+              )
         rmSync(this.lockPath, { force: true })
       }
     }

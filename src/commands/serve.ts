@@ -54,7 +54,10 @@ export function serveCommand(): Command {
     const { startServe } = await import('../serve/startServe.js')
     const { printResult } = await import('../cli/ui.js')
     const { onInterrupt, setInterruptExitCode } = await import('../util/interrupt.js')
-    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
+    const { serveSignerValues } = await import('../cli/serveSigner.js')
+    const { setJournalLockHolder } = await import('../chain/journal.js')
+    setJournalLockHolder('imo serve') // another command with this key is told to give serve its own
+    const { ctx, deployment } = await connectDeployment(cmd, { signer: true }, serveSignerValues(cmd))
     const serving = await startServe(ctx, deployment, {
       ...(values.model ? { modelPath: values.model } : {}),
       ...(fromBlock !== undefined ? { fromBlock } : {}),
