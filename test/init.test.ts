@@ -7,7 +7,7 @@ import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { startAnvil } from '../src/devnet/startAnvil.js'
 import { decryptKeystore } from '../src/signer/keystore.js'
-import { cleanEnv, imoBin, repoRoot, runCli } from './helpers/runCli.js'
+import { cleanEnv, imoBin, runCli } from './helpers/runCli.js'
 
 const driver = fileURLToPath(new URL('./helpers/ptyDrive.py', import.meta.url))
 const ENTER = '\r'
