@@ -12,7 +12,7 @@ import { applyConfig, CONFIG_FILE, loadDotenv, readConfigFile } from './cli/sett
 import { color, configureUi, toJson, uiSettings } from './cli/ui.js'
 import { commands } from './commands/registry.js'
 import { ExitCode, ImoError } from './errors.js'
-import { runCleanups } from './util/interrupt.js'
+import { interruptMessage, runCleanups } from './util/interrupt.js'
 import { redact } from './util/redact.js'
 import { version } from './version.js'
 
@@ -172,7 +172,7 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     interrupted = true
     void runCleanups().then((code) => {
       if (code !== 0)
-        process.stderr.write(`\n${color.yellow('interrupted')} (${signal}); the journal is intact, re-run to resume\n`)
+        process.stderr.write(`\n${color.yellow(interruptMessage(signal))}\n`)
       void flushStdio().then(() => process.exit(code))
     })
   }

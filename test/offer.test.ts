@@ -208,7 +208,9 @@ describe('imo offer', () => {
   })
 
   it('descending price: each buyer pays its block, never below the floor', async () => {
-    json(
+    const records = join(work, '.imo', 'deployments', '31337')
+    const finalizedSale = JSON.parse(readFileSync(join(records, 'default.offer.json'), 'utf8')).sale
+    const second = json(
       await create([
         '--amount',
         '1000',
@@ -223,6 +225,13 @@ describe('imo offer', () => {
         '--json',
       ]),
     )
+    // The finalized sale's record is kept beside the new one, not replaced (issue 21 item 19).
+    assert.equal(second.archived.sale, finalizedSale)
+    assert.equal(second.archived.recordPath, join(records, `default.offer.${finalizedSale}.json`))
+    const kept = JSON.parse(readFileSync(second.archived.recordPath, 'utf8'))
+    assert.equal(kept.sale, finalizedSale)
+    assert.equal(kept.status, 'created')
+    assert.notEqual(second.record.sale, finalizedSale)
     const prices: bigint[] = []
     for (const [who, wait] of [
       [1, 0],

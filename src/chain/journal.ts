@@ -10,6 +10,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rm
 import { dirname, resolve } from 'node:path'
 import { ImoError, NonceConflictError } from '../errors.js'
 import { isProcessAlive } from '../util/isProcessAlive.js'
+import { markJournalInUse } from '../util/interrupt.js'
 
 type Hex = `0x${string}`
 type Address = `0x${string}`
@@ -250,6 +251,7 @@ export class Journal {
         writeSync(fd, `${process.pid} ${lockHolder}`)
         closeSync(fd)
         this.locked = true
+        markJournalInUse() // an interrupt now says the journal is intact and a re-run resumes
         this.current = false // another process may have appended while we did not hold it
         process.once('exit', this.releaseOnExit)
         return

@@ -4,7 +4,7 @@ import { withExamples } from '../cli/help.js'
 import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
 import { type MintOptionValues, mintOptions, mintSettingsFrom } from '../mint/options.js'
 
-/** `imo mint RECORD`: mints an inference record as an ERC-7007 token with its proof (DESIGN section 4). */
+/** `imo mint RECORD`: mints an inference record as an ERC-7007 token with its proof. */
 export function mintCommand(): Command {
   const command = new Command('mint')
     .description(

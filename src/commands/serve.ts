@@ -14,7 +14,10 @@ export function serveCommand(): Command {
         'recipient (pipelined, through the journal). Resumes after a crash with nothing fulfilled twice or skipped; skips ' +
         'expired or unservable requests and says why; waits out RPC failures; survives reorgs. One log line per event on ' +
         'stderr (JSON lines with --json; the summary is the one JSON document on stdout at the end). Ctrl-C / SIGTERM stop ' +
-        'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise). With --queue it is ' +
+        'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise); serve holds its key ' +
+        'while it runs, so give it a key of its own with the IMO_SERVE_* signer variables (IMO_SERVE_KEYSTORE and ' +
+        'IMO_SERVE_PASSWORD_FILE, IMO_SERVE_ACCOUNT, IMO_SERVE_PRIVATE_KEY_FILE, ...) and other commands can send ' +
+        'meanwhile. With --queue it is ' +
         'the dispatcher: each request becomes a job (job id = request id) on a BullMQ queue in Redis, `imo worker` ' +
         'processes on any machine run the model, and serve re-checks every result before it signs (it alone holds the ' +
         'key). Jobs that used up their attempts wait in the failed set: `imo requests --open --queue URL` lists them, ' +

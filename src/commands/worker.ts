@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
 import { addOptionGroups, deploymentOptions, queueOptions } from '../cli/options.js'
 
-/** `imo worker --queue URL`: runs inference jobs for `imo serve --queue` on this machine (DESIGN section 8). */
+/** `imo worker --queue URL`: runs inference jobs for `imo serve --queue` on this machine. */
 export function workerCommand(): Command {
   const command = new Command('worker').description(
     'run inference jobs from the queue of `imo serve --queue` until Ctrl-C; holds no key (the dispatcher signs)',

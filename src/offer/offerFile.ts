@@ -5,7 +5,7 @@
  * A record is first written as `pending` with the resolved times, so a re-run after a crash reuses them
  * (same step ids, no second sale).
  */
-import { existsSync } from 'node:fs'
+import { existsSync, renameSync, rmSync } from 'node:fs'
 import type { Address, Hex } from 'viem'
 import { UsageError } from '../errors.js'
 import { parseJson } from '../util/parseJson.js'
@@ -68,6 +68,36 @@ export function readOfferingFile(path: string): OfferingRecord | undefined {
   const value = parseJson(text, path, { expected: 'an imo offering record' }) as OfferingRecord
   if (value?.format !== 'imo-offering-v1') throw new UsageError(`${path} is not an imo offering record`)
   return value
+}
+
+/**
+ * Keeps a finalized sale's record, and its proofs file, under names of their own
+ * (`default.offer.<sale>.json`, `default.allowlist.<sale>.json`) so a new offering does not replace
+ * them: buyers may still need the proofs, and the seller the history.
+ * @param paths - the current record and proofs file paths (offeringPaths).
+ * @param record - the finalized sale's record.
+ * @returns where they went.
+ * @example
+ * archiveOfferingFile(offeringPaths(file), record) // { sale: '0xe7f1…', recordPath: '…/default.offer.0xe7f1….json' }
+ */
+export function archiveOfferingFile(
+  paths: { record: string; allowlist: string },
+  record: OfferingRecord & { sale: Address },
+): { sale: Address; recordPath: string; allowlistPath?: string } {
+  const aside = (path: string) => path.replace(/\.json$/, `.${record.sale}.json`)
+  const kept: { sale: Address; recordPath: string; allowlistPath?: string } = {
+    sale: record.sale,
+    recordPath: aside(paths.record),
+  }
+  let moved = record
+  if (record.allowlistFile === paths.allowlist && existsSync(paths.allowlist)) {
+    kept.allowlistPath = aside(paths.allowlist)
+    renameSync(paths.allowlist, kept.allowlistPath)
+    moved = { ...record, allowlistFile: kept.allowlistPath }
+  }
+  writeOfferingFile(kept.recordPath, moved)
+  rmSync(paths.record, { force: true })
+  return kept
 }
 
 /**

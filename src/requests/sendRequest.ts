@@ -13,7 +13,7 @@
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import { quoteText } from '../cli/escapeControl.js'
-import { ImoError, UsageError } from '../errors.js'
+import { ImoError, InsufficientFundsError, UsageError } from '../errors.js'
 
 /** At most this many prompt bytes (the collection's MAX_REQUEST_PROMPT_BYTES). */
 export const MAX_REQUEST_PROMPT_BYTES = 4096
@@ -137,6 +137,14 @@ export async function sendRequest(ctx: ChainContext, collection: Address, params
     data: encodeFunctionData({ abi: aigcCollectionAbi, functionName: 'request', args: [toHex(promptBytes), recipient] }),
     value,
     abi: aigcCollectionAbi as never,
+  }).catch(async (error: unknown) => {
+    // The node's words name no address: say which account needs funds, and how much it holds.
+    if (!(error instanceof InsufficientFundsError)) throw error
+    const balance = await ctx.publicClient.getBalance({ address: account.address }).catch(() => undefined)
+    throw new InsufficientFundsError(
+      `${account.address} cannot pay the request fee of ${fmt(value)} plus gas${balance !== undefined ? `: it holds ${fmt(balance)}` : ''}; nothing was sent`,
+      { hint: `fund ${account.address}, the signer, on chain ${ctx.chainId}`, cause: error },
+    )
   })
   const result: SendRequestResult = {
     ...base,
