@@ -171,8 +171,7 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     if (interrupted) process.exit(ExitCode.Interrupted)
     interrupted = true
     void runCleanups().then((code) => {
-      if (code !== 0)
-        process.stderr.write(`\n${color.yellow(interruptMessage(signal))}\n`)
+      if (code !== 0) process.stderr.write(`\n${color.yellow(interruptMessage(signal))}\n`)
       void flushStdio().then(() => process.exit(code))
     })
   }

@@ -9,8 +9,8 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ImoError, NonceConflictError } from '../errors.js'
-import { isProcessAlive } from '../util/isProcessAlive.js'
 import { markJournalInUse } from '../util/interrupt.js'
+import { isProcessAlive } from '../util/isProcessAlive.js'
 
 type Hex = `0x${string}`
 type Address = `0x${string}`
