@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type Address, parseEther } from 'viem'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
-import { client } from './helpers/deployFixture.js'
+import { anvilRpc, client } from './helpers/deployFixture.js'
 import { type CliResult, cleanEnv, imoBin, runCli } from './helpers/runCli.js'
 
 let anvil: Anvil
@@ -23,16 +23,7 @@ let holder: Address
 
 const imo = (args: string[]) =>
   runCli([...args, '--rpc-url', anvil.rpcUrl], { cwd: work, env: { IMO_PRIVATE_KEY: anvil.accounts[0]!.privateKey } })
-const rpc = async (method: string, params: unknown[]) => {
-  const response = await fetch(anvil.rpcUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  const body = (await response.json()) as { result?: unknown; error?: { message: string } }
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result
-}
+const rpc = (method: string, params: unknown[]) => anvilRpc(anvil.rpcUrl, method, params)
 const json = (result: CliResult) => {
   assert.equal(result.code, 0, result.stderr)
   return JSON.parse(result.stdout)

@@ -6,52 +6,34 @@
  * with one key the exit-7 message says exactly that. Real anvil, the bundled model.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Hex } from 'viem'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
-import { client } from './helpers/deployFixture.js'
-import { cleanEnv, imoBin, repoRoot, runCli } from './helpers/runCli.js'
+import { anvilRpc, client } from './helpers/deployFixture.js'
+import { repoRoot, runCli } from './helpers/runCli.js'
+import { type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
 
 const CPPN = join(repoRoot, 'models', 'cppn')
 let anvil: Anvil
 let dir: string
-const children: ChildProcess[] = []
 const key = (index: number) => anvil.accounts[index]!.privateKey as Hex
 const address = (index: number) => anvil.accounts[index]!.address as Hex
 
 const imo = (args: string[], env: Record<string, string | undefined> = {}) =>
   runCli([...args, '--rpc-url', anvil.rpcUrl], { cwd: dir, env: { IMO_PRIVATE_KEY: key(0), ...env } })
-const rpc = async (method: string, params: unknown[]) => {
-  const response = await fetch(anvil.rpcUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  return ((await response.json()) as { result: unknown }).result
-}
-
-/** `imo serve --json` as a child, its JSON log lines collected. */
-function startServe(env: Record<string, string | undefined>) {
-  const child = spawn(process.execPath, [imoBin, 'serve', '--json', '--rpc-url', anvil.rpcUrl], {
+const rpc = (method: string, params: unknown[]) => anvilRpc(anvil.rpcUrl, method, params)
+const serves: SpawnedImo[] = []
+const startServe = () => {
+  const serve = spawnImo(['serve', '--rpc-url', anvil.rpcUrl], {
     cwd: dir,
-    env: cleanEnv({ IMO_PRIVATE_KEY: key(0), ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { IMO_PRIVATE_KEY: key(0) },
+    readyEvent: 'start',
   })
-  children.push(child)
-  const lines: Array<Record<string, unknown>> = []
-  let buffer = ''
-  child.stderr!.on('data', (chunk) => {
-    buffer += chunk
-    const parts = buffer.split('\n')
-    buffer = parts.pop()!
-    for (const line of parts) if (line.startsWith('{')) lines.push(JSON.parse(line))
-  })
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-  return { child, lines, exited }
+  serves.push(serve)
+  return serve
 }
 
 async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 60_000): Promise<T> {
@@ -72,15 +54,15 @@ before(async () => {
   assert.equal(deployed.code, 0, deployed.stderr)
 })
 after(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  for (const serve of serves) await stopImo(serve)
   await anvil?.stop()
   rmSync(dir, { recursive: true, force: true })
 })
 
 describe("imo serve's own key", () => {
   it('with one key for both, snapshot exits 7 saying serve holds it and how to give serve its own', async () => {
-    const serve = startServe({})
-    await until('serve to start', () => serve.lines.find((l) => l.event === 'start'))
+    const serve = startServe()
+    await serve.ready
     await rpc('evm_increaseTime', [61])
     await rpc('evm_mine', [])
     const result = await imo(['snapshot', '--yes'])
@@ -90,16 +72,16 @@ describe("imo serve's own key", () => {
       /^error: imo serve \(pid \d+\) is sending from this signer on this chain and runs until stopped: give serve a key of its own$/m,
     )
     assert.match(result.stderr, /^hint: run serve with its own attester key .*IMO_SERVE_KEYSTORE.*imo init/m)
-    serve.child.kill('SIGTERM')
-    assert.equal(await serve.exited, 0)
+    assert.equal(await stopImo(serve), 0)
   })
 
   it("with IMO_SERVE_* in .env, serve signs with its key; snapshot, deposit and claim of the operator's key run meanwhile", async () => {
     const keyFile = join(dir, 'serve-key.txt')
     writeFileSync(keyFile, `${key(2)}\n`, { mode: 0o600 })
     writeFileSync(join(dir, '.env'), `IMO_SERVE_PRIVATE_KEY_FILE=${keyFile}\n`, { mode: 0o600 })
-    const serve = startServe({})
-    const start = await until('serve to start', () => serve.lines.find((l) => l.event === 'start'))
+    const serve = startServe()
+    await serve.ready
+    const start = serve.lines.find((l) => l.event === 'start')!
     assert.match(String(start.message), new RegExp(`as ${address(2)} `))
     for (const args of [['revenue', 'deposit', '0.5', '--yes'], ['snapshot', '--yes'], ['claim']]) {
       const result = await imo(args)
@@ -111,8 +93,7 @@ describe("imo serve's own key", () => {
     const fulfilled = await until('the fulfilment', () => serve.lines.find((l) => l.event === 'fulfilled'))
     const tx = await client(anvil.rpcUrl).getTransaction({ hash: fulfilled.tx as Hex })
     assert.equal(tx.from.toLowerCase(), address(2).toLowerCase())
-    serve.child.kill('SIGTERM')
-    assert.equal(await serve.exited, 0)
+    assert.equal(await stopImo(serve), 0)
     // The operator's journal holds the operator's sends only, serve's its own.
     const journals = join(dir, '.imo', 'journal', '31337')
     assert.match(readFileSync(join(journals, `${address(2).toLowerCase()}.jsonl`), 'utf8'), /fulfill/)
