@@ -68,8 +68,7 @@ export function parseQueueUrl(url: string): QueueUrl {
     throw new UsageError(`--queue ${JSON.stringify(maskQueueUrl(url))} is not a Redis URL: ${form}`)
   if (!parsed.hostname) throw new UsageError(`--queue ${JSON.stringify(maskQueueUrl(url))} names no host: ${form}`)
   const path = parsed.pathname.replace(/^\//, '')
-  if (path !== '' && !/^\d{1,5}$/.test(path))
-    throw new UsageError(`--queue ${JSON.stringify(maskQueueUrl(url))}: the database is not a number: ${form}`)
+  if (path !== '' && !/^\d{1,5}$/.test(path)) throw new UsageError(`--queue database "${path}" is not a number: ${form}`)
   if (parsed.search || parsed.hash) throw new UsageError(`--queue takes no query or fragment: ${form}`)
   const port = parsed.port ? Number(parsed.port) : 6379
   return {
