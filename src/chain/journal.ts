@@ -15,6 +15,7 @@ import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readSy
 import { basename, dirname, resolve } from 'node:path'
 import { ImoError, NonceConflictError, UsageError } from '../errors.js'
 import { forEachLine } from '../util/forEachLine.js'
+import { markJournalInUse } from '../util/interrupt.js'
 import { isProcessAlive } from '../util/isProcessAlive.js'
 import { fileKind } from '../util/readRegularFile.js'
 import { JournalArchive, type SettledRecord } from './journalArchive.js'
@@ -137,6 +138,19 @@ export function settledRecords(settled: SettledRecord, from: Address): [IntentRe
  */
 export function journalPath(chainId: number, address: string, root = resolve(process.cwd(), '.imo')): string {
   return resolve(root, 'journal', String(chainId), `${address.toLowerCase()}.jsonl`)
+}
+
+/** What this process calls itself in the lock files it writes (`imo serve` runs until stopped). */
+let lockHolder = 'imo'
+
+/**
+ * Names this process in the journal locks it takes, so a command that finds the lock taken can say
+ * who holds it.
+ * @example
+ * setJournalLockHolder('imo serve')
+ */
+export function setJournalLockHolder(name: string): void {
+  lockHolder = name
 }
 
 /**
@@ -351,20 +365,28 @@ export class Journal {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(this.lockPath, 'wx')
-        writeSync(fd, String(process.pid))
+        writeSync(fd, `${process.pid} ${lockHolder}`)
         closeSync(fd)
         this.locked = true
+        markJournalInUse() // an interrupt now says the journal is intact and a re-run resumes
         this.current = false // another process may have appended while we did not hold it
         process.once('exit', this.releaseOnExit)
         return
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-        const pid = readLockPid(this.lockPath)
+        const { pid, holder } = readLockHolder(this.lockPath)
         if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid))
-          throw new NonceConflictError(
-            `another imo process (pid ${pid}) is sending from this signer on this chain; wait for it to finish`,
-            { hint: `if no imo is running, remove ${this.lockPath}` },
-          )
+          throw holder === 'imo serve'
+            ? new NonceConflictError(
+                `imo serve (pid ${pid}) is sending from this signer on this chain and runs until stopped: give serve a key of its own`,
+                {
+                  hint: 'run serve with its own attester key that pays the fulfilment gas (IMO_SERVE_KEYSTORE and IMO_SERVE_PASSWORD_FILE in .env; imo init sets it up; README "A key for imo serve"), or stop serve (Ctrl-C) while this runs',
+                },
+              )
+            : new NonceConflictError(
+                `another imo process (pid ${pid}) is sending from this signer on this chain; wait for it to finish`,
+                { hint: `if no imo is running, remove ${this.lockPath}` },
+              )
         rmSync(this.lockPath, { force: true })
       }
     }
@@ -451,13 +473,13 @@ function damagedLine(path: string, line: number): UsageError {
   })
 }
 
-/** The pid in a lock file; a lock path that is not a regular file (reading a FIFO would block) is refused. */
-function readLockPid(path: string): number {
+/** The pid and holder ("imo serve") in a lock file; a lock path that is not a regular file (reading a FIFO would block) is refused. */
+function readLockHolder(path: string): { pid: number; holder: string } {
   let fd: number
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch {
-    return Number.NaN // gone meanwhile: the next attempt takes it
+    return { pid: Number.NaN, holder: '' } // gone meanwhile: the next attempt takes it
   }
   try {
     const stat = fstatSync(fd)
@@ -467,7 +489,9 @@ function readLockPid(path: string): number {
       })
     const buffer = Buffer.alloc(64)
     const n = readSync(fd, buffer, 0, buffer.length, 0)
-    return Number(buffer.toString('utf8', 0, n).trim())
+    // "<pid> [holder]", e.g. "4242 imo serve"
+    const [pidText = '', ...holder] = buffer.toString('utf8', 0, n).trim().split(' ')
+    return { pid: Number(pidText), holder: holder.join(' ') }
   } finally {
     closeSync(fd)
   }

@@ -3,7 +3,7 @@
  * it, and attached to each command that needs it. A test checks that commands share these very
  * objects, so `--rpc-url` cannot drift between commands.
  *
- * Precedence of a setting (DESIGN section 1): flag > environment (IMO_*) > .env > imo.config.json
+ * Precedence of a setting: flag > environment (IMO_*) > .env > imo.config.json
  * > interactive prompt (TTY only) > default. Commander applies flag and environment; .env is loaded
  * into the environment first without overriding it (src/cli/settings.ts), and the config file fills
  * what is still unset.
@@ -20,7 +20,7 @@ export const outputOptions = {
   noColor: new Option('--no-color', 'disable colours (NO_COLOR is honoured too)'),
 } as const
 
-/** RPC connection (DESIGN section 1). */
+/** RPC connection. */
 export const rpcOptions = {
   rpcUrl: env(
     new Option('--rpc-url <URL>', 'JSON-RPC endpoint; several comma-separated URLs give read fallbacks (sends use the first)'),
@@ -91,12 +91,24 @@ export const offerOptions = {
   ),
 } as const
 
-/** The BullMQ queue between `imo serve --queue` (the dispatcher) and `imo worker` (DESIGN section 8). */
-export const queueOptions = {
+/** Where the inference queue's Redis is, for every command that reads or uses it. */
+export const queueConnectionOptions = {
   queue: env(
-    new Option('--queue <URL>', 'Redis of the inference queue, redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS)'),
+    new Option(
+      '--queue <URL>',
+      'Redis of the inference queue, redis://HOST:PORT/DB (rediss:// for TLS); a password here is visible in the process list: prefer IMO_QUEUE or --queue-password-file',
+    ),
     'IMO_QUEUE',
   ),
+  queuePasswordFile: env(
+    new Option('--queue-password-file <FILE>', "file holding the queue's Redis password (its first line)"),
+    'IMO_QUEUE_PASSWORD_FILE',
+  ),
+} as const
+
+/** The BullMQ queue between `imo serve --queue` (the dispatcher) and `imo worker`. */
+export const queueOptions = {
+  ...queueConnectionOptions,
   artifactDir: env(
     new Option(
       '--artifact-dir <DIR>',
@@ -117,7 +129,7 @@ export const dispatcherOptions = {
   ),
 } as const
 
-/** Text generation, for causal-lm models (imo.pipeline.json; DESIGN section 3). Committed with the output. */
+/** Text generation, for causal-lm models (imo.pipeline.json). Committed with the output. */
 export const generationOptions = {
   maxNewTokens: new Option(
     '--max-new-tokens <N>',

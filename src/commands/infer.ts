@@ -12,7 +12,7 @@ interface InferOptions extends GenerationFlags {
   aigcData: 'digest' | 'inline'
 }
 
-/** `imo infer`: runs the model locally and writes its outputs and inference record (DESIGN section 4). */
+/** `imo infer`: runs the model locally and writes its outputs and inference record. */
 export function inferCommand(): Command {
   const command = new Command('infer')
     .description(
@@ -78,11 +78,14 @@ export function inferCommand(): Command {
       },
       ({ result }) => `inference done in ${result.record.durationMs} ms`,
     )
-    const { record } = result
+    const { record, artifact } = result
     const fromHere = relative(process.cwd(), outDir)
     const shown = fromHere.startsWith('..') ? outDir : fromHere || '.'
-    printResult({ ...record, outDir }, (r) =>
+    // A text model's output is the text: show it (unless --stream already did), and give it in --json.
+    const text = artifact.mime.startsWith('text/plain') ? Buffer.from(artifact.bytes).toString('utf8') : undefined
+    printResult({ ...record, outDir, ...(text !== undefined ? { text } : {}) }, (r) =>
       [
+        ...(text !== undefined && !options.stream ? [text, ''] : []),
         `commitment  ${r.commitment}`,
         `model hash  ${r.modelHash}`,
         `input hash  ${r.inputHash}`,

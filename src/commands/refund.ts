@@ -15,7 +15,7 @@ export function refundCommand(): Command {
   addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (idText: string, _options: unknown, cmd: Command) => {
     const { parseWhole, formatNative } = await import('../chain/format.js')
-    const requestId = parseWhole(idText, 'REQUEST_ID', { min: 1n })
+    const requestId = parseWhole(idText, 'REQUEST_ID', { min: 1n, max: 2n ** 256n - 1n }) // a uint256 on chain
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { refundRequest } = await import('../requests/refundRequest.js')
     const { printResult } = await import('../cli/ui.js')

@@ -27,7 +27,7 @@ export function requestCommand(): Command {
     const values = cmd.opts() as ChainOptionValues & { to?: string; fee?: string; wait?: boolean; metadataDir?: string }
     const { checkRequestPrompt, sendRequest } = await import('../requests/sendRequest.js')
     checkRequestPrompt(prompt) // before any RPC
-    const { parseAddress } = await import('../revenue/resolveHolder.js')
+    const { parseAddress } = await import('../util/parseAddress.js')
     const { parseAmount, formatNative } = await import('../chain/format.js')
     const to = values.to ? await parseAddress(values.to, '--to') : undefined
     const fee = values.fee !== undefined ? parseAmount(values.fee, { name: '--fee', allowZero: true }) : undefined

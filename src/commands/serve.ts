@@ -22,7 +22,10 @@ export function serveCommand(): Command {
         'recipient (pipelined, through the journal). Resumes after a crash with nothing fulfilled twice or skipped; skips ' +
         'expired or unservable requests and says why; waits out RPC failures; survives reorgs. One log line per event on ' +
         'stderr (JSON lines with --json; the summary is the one JSON document on stdout at the end). Ctrl-C / SIGTERM stop ' +
-        'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise). With --queue it is ' +
+        'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise); serve holds its key ' +
+        'while it runs, so give it a key of its own with the IMO_SERVE_* signer variables (IMO_SERVE_KEYSTORE and ' +
+        'IMO_SERVE_PASSWORD_FILE, IMO_SERVE_ACCOUNT, IMO_SERVE_PRIVATE_KEY_FILE, ...) and other commands can send ' +
+        'meanwhile. With --queue it is ' +
         'the dispatcher: each request becomes a job (job id = request id) on a BullMQ queue in Redis, `imo worker` ' +
         'processes on any machine run the model, and serve (which alone holds the key) signs only what it re-derives ' +
         "itself from a worker's outputs with the same model, re-executing a share of the results (--audit-rate); a " +
@@ -49,7 +52,6 @@ export function serveCommand(): Command {
       untilIdle?: boolean
       out?: string
       aigcData?: 'digest' | 'inline'
-      queue?: string
       artifactDir?: string
       auditRate?: string
     }
@@ -59,21 +61,25 @@ export function serveCommand(): Command {
       values.metricsPort !== undefined
         ? Number(parseWhole(values.metricsPort, '--metrics-port', { min: 0n, max: 65_535n }))
         : undefined
-    if (values.queue) (await import('../queue/connectRedis.js')).parseQueueUrl(values.queue) // a bad URL fails before the chain is read
+    const { queueUrlFromFlags } = await import('../cli/queueUrlFromFlags.js')
+    const queue = await queueUrlFromFlags(cmd) // a bad URL fails before the chain is read
     const auditRate =
       values.auditRate !== undefined ? (await import('../queue/auditSampler.js')).parseAuditRate(values.auditRate) : undefined
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { startServe } = await import('../serve/startServe.js')
     const { printResult } = await import('../cli/ui.js')
     const { onInterrupt, setInterruptExitCode } = await import('../util/interrupt.js')
-    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
+    const { serveSignerValues } = await import('../cli/serveSigner.js')
+    const { setJournalLockHolder } = await import('../chain/journal.js')
+    setJournalLockHolder('imo serve') // another command with this key is told to give serve its own
+    const { ctx, deployment } = await connectDeployment(cmd, { signer: true }, serveSignerValues(cmd))
     const serving = await startServe(ctx, deployment, {
       ...(values.model ? { modelPath: values.model } : {}),
       ...(fromBlock !== undefined ? { fromBlock } : {}),
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       ...(values.out ? { out: values.out } : {}),
       ...(values.aigcData ? { aigcDataMode: values.aigcData } : {}),
-      ...(values.queue ? { queue: values.queue } : {}),
+      ...(queue ? { queue } : {}),
       ...(values.artifactDir ? { artifactDir: values.artifactDir } : {}),
       ...(auditRate !== undefined ? { auditRate } : {}),
       untilIdle: Boolean(values.untilIdle),
@@ -98,7 +104,7 @@ export function serveCommand(): Command {
     'imo serve --confirmations 3 --metrics-port 9464 --json 2>serve.log',
     'imo serve --from-block 1200 --rpc-url https://sepolia.example --account operator',
     'imo serve --until-idle',
-    'imo serve --queue redis://:PASSWORD@10.0.0.5:6379/0 --json 2>serve.log',
+    'IMO_QUEUE_PASSWORD_FILE=/run/secrets/redis-password imo serve --queue redis://10.0.0.5:6379/0 --json 2>serve.log',
     'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --artifact-dir /mnt/imo-artifacts --metrics-port 9464',
     'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --audit-rate 1',
   ])

@@ -1,3 +1,4 @@
+import { escapeControl } from '../cli/escapeControl.js'
 import type { Spinner } from '../cli/ui.js'
 
 /** Hooks for runInference's onToken/onText. */
@@ -38,7 +39,7 @@ export function generationProgress(progress: Spinner, options: { stream: boolean
           onText(delta: string) {
             if (!streamed) progress.stop()
             streamed = true
-            out.write(delta)
+            out.write(escapeControl(delta, { keepNewlines: true })) // a model's text is not trusted with the terminal
           },
         }
       : {}),

@@ -146,15 +146,22 @@ describe('parsePrompts', () => {
 })
 
 describe('mintSettingsFrom', () => {
-  it('keeps what was given and rejects a malformed address naming its flag', async () => {
+  it('keeps what was given and rejects a malformed or mis-checksummed address naming its flag', async () => {
     const { mintSettingsFrom } = await import('./options.js')
     const to = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
-    assert.deepEqual(mintSettingsFrom({ tokenUriMode: 'data', to }), { tokenUriMode: 'data', to })
-    assert.deepEqual(mintSettingsFrom({ tokenUriMode: 'ipfs' }), { tokenUriMode: 'ipfs' })
-    assert.throws(() => mintSettingsFrom({ tokenUriMode: 'ipfs', to: '0x1234' }), /^UsageError: --to is not an address/)
-    assert.throws(
-      () => mintSettingsFrom({ tokenUriMode: 'ipfs', attesterContract: 'wallet' }),
-      (error: Error) => error.message.startsWith('--attester-contract is not an address'),
+    assert.deepEqual(await mintSettingsFrom({ tokenUriMode: 'data', to }), { tokenUriMode: 'data', to })
+    assert.deepEqual(await mintSettingsFrom({ tokenUriMode: 'data', to: to.toLowerCase() }), { tokenUriMode: 'data', to })
+    assert.deepEqual(await mintSettingsFrom({ tokenUriMode: 'ipfs' }), { tokenUriMode: 'ipfs' })
+    await assert.rejects(
+      mintSettingsFrom({ tokenUriMode: 'ipfs', to: '0x1234' }),
+      /^UsageError: --to must be a 0x-prefixed 20-byte address/,
+    )
+    await assert.rejects(
+      mintSettingsFrom({ tokenUriMode: 'ipfs', to: '0x70997970c51812dc3A010C7d01b50e0d17dc79C8' }),
+      /^UsageError: --to 0x70997970c51812dc3A010C7d01b50e0d17dc79C8 has mixed case that does not match its EIP-55 checksum/,
+    )
+    await assert.rejects(mintSettingsFrom({ tokenUriMode: 'ipfs', attesterContract: 'wallet' }), (error: Error) =>
+      error.message.startsWith('--attester-contract must be a 0x-prefixed 20-byte address'),
     )
   })
 })

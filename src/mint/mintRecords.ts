@@ -12,12 +12,14 @@
  * the calldata is deterministic (metadata has no timestamps, RFC 6979 signatures), so the re-run
  * builds the very transaction the journal holds.
  */
+
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Abi, Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import { journalledSuccess } from '../chain/journalledSuccess.js'
 import type { ReportedOutcome, StepOutcome, TxStep } from '../chain/sendStep.js'
+import { quoteText } from '../cli/escapeControl.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import { ExitCode, ImoError, NonceConflictError, UsageError } from '../errors.js'
 import type { InferenceRecord } from '../inference/record.js'
@@ -124,7 +126,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
   const account = ctx.account
   if (!account) throw new ImoError('mintRecords needs a chain context with a signer')
   const { encodeFunctionData, getAddress, keccak256, toHex } = await import('viem')
-  const { parseAddress } = await import('../revenue/resolveHolder.js')
+  const { parseAddress } = await import('../util/parseAddress.js')
   const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
   const { sendSteps } = await import('../chain/sendStep.js')
   const { callsTo, readMany } = await import('../revenue/readMany.js')
@@ -431,8 +433,7 @@ function withMintOutcomes(
 
 function describe(record: InferenceRecord): string {
   if (record.prompt === null) return `the input ${record.inputHash.slice(0, 14)}`
-  const short = record.prompt.length > 40 ? `${record.prompt.slice(0, 39)}…` : record.prompt
-  return JSON.stringify(short)
+  return quoteText(record.prompt, 40)
 }
 
 /** Owner and accepted aigcData hash of a token, or undefined when it is not minted. */

@@ -69,7 +69,7 @@ export async function resolveSale(
   values: { sale?: string; deployment?: string },
 ): Promise<{ sale: Address; allowlistFile?: string; recordPath?: string }> {
   if (values.sale) {
-    const { parseAddress } = await import('../revenue/resolveHolder.js')
+    const { parseAddress } = await import('../util/parseAddress.js')
     return { sale: await parseAddress(values.sale, '--sale') }
   }
   const { deploymentPath } = await import('../deployment/deploymentFile.js')

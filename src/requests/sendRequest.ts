@@ -14,9 +14,11 @@
  * the fee in between makes it revert with no fee taken, which is reported as the terms having changed. A
  * resumed step re-sends the calldata it was signed with (the terms it was signed on).
  */
+
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
-import { ImoError, SimulationRevertedError, TransactionRevertedError, UsageError } from '../errors.js'
+import { quoteText } from '../cli/escapeControl.js'
+import { ImoError, InsufficientFundsError, SimulationRevertedError, TransactionRevertedError, UsageError } from '../errors.js'
 import type { RequestTerms } from './readRequest.js'
 
 /** At most this many prompt bytes (the collection's MAX_REQUEST_PROMPT_BYTES). */
@@ -189,12 +191,20 @@ export async function sendRequest(ctx: ChainContext, collection: Address, params
       })
   const outcome = await sendStep(ctx, {
     id: stepId,
-    label: `request ${JSON.stringify(params.prompt.length > 40 ? `${params.prompt.slice(0, 39)}…` : params.prompt)}`,
+    label: `request ${quoteText(params.prompt, 40)}`,
     to: collection,
     data,
     value,
     abi: aigcCollectionAbi as never,
   }).catch(async (error: unknown) => {
+    // The node's words name no address: say which account needs funds, and how much it holds.
+    if (error instanceof InsufficientFundsError) {
+      const balance = await ctx.publicClient.getBalance({ address: account.address }).catch(() => undefined)
+      throw new InsufficientFundsError(
+        `${account.address} cannot pay the request fee of ${fmt(value)} plus gas${balance !== undefined ? `: it holds ${fmt(balance)}` : ''}; nothing was sent`,
+        { hint: `fund ${account.address}, the signer, on chain ${ctx.chainId}`, cause: error },
+      )
+    }
     throw await termsChanged(error, { feeWei: value, timeoutSeconds: maxTimeout }, () => readRequestTerms(ctx, collection), fmt)
   })
   const result: SendRequestResult = {

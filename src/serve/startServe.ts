@@ -166,6 +166,7 @@ async function localSource(deployment: Deployment, options: StartServeOptions) {
 /** One line per event on stderr: JSON lines with --json, else `time  text`. */
 async function consoleLog(): Promise<(event: ServeEvent) => void> {
   const { uiSettings, color } = await import('../cli/ui.js')
+  const { escapeControl } = await import('../cli/escapeControl.js')
   const { redact } = await import('../util/redact.js')
   const { toJson } = await import('../cli/ui.js')
   return (event) => {
@@ -182,6 +183,7 @@ async function consoleLog(): Promise<(event: ServeEvent) => void> {
         : ['skipped', 'warning', 'reorg', 'refused', 'rejected'].includes(event.event) || event.result === 'mismatch'
           ? color.yellow
           : (s: string) => s
-    process.stderr.write(`${redact(`${color.dim(at)} ${tint(event.message)}`)}\n`)
+    // A message quotes prompts, worker ids and failure texts from Redis: one escaped line, then colour.
+    process.stderr.write(`${color.dim(at)} ${tint(escapeControl(redact(event.message)))}\n`)
   }
 }

@@ -149,9 +149,15 @@ export async function checkAttestation(
   }
   if (attester) {
     const is = await readCollection<boolean>(params, 'isAttester', [attester])
+    if ('failed' in is) {
+      // An EOA or another contract named as the collection: the record's claim fails, one line (not an RPC error).
+      list.add('attester', false, '', `${params.collection} ${is.notCollection}, so ${attester} is no attester of it`)
+      if (params.aigcData) list.add('on-chain verify', false, '', `${params.collection} ${is.notCollection}`)
+      return { decoded: decoded!, attester }
+    }
     list.add(
       'attester',
-      is,
+      is.value,
       `${attester} is an attester of ${params.collection}`,
       `${attester} is NOT an attester of ${params.collection}`,
     )
@@ -175,28 +181,55 @@ export async function checkOnChainVerify(
     toHex(params.aigcData),
     params.proof,
   ])
+  if ('failed' in verified) {
+    list.add('on-chain verify', false, '', `${params.collection} ${verified.notCollection}`)
+    return
+  }
   list.add(
     'on-chain verify',
-    verified,
+    verified.value,
     `${params.collection}.verify(prompt, aigcData, proof) = true`,
     `${params.collection}.verify(prompt, aigcData, proof) = false`,
   )
 }
 
-async function readCollection<T>(
+/** A view of the collection, as read: its value, or how the address failed to answer as a contract would. */
+export type CollectionRead<T> = { value: T } | { failed: 'no-data' | 'reverted'; notCollection: string }
+
+/**
+ * Calls a view of the collection a record or a token names. An address that answers with no data
+ * (no code: an EOA) or reverts (another contract, e.g. the IMO token) is returned as `failed`, with
+ * the words for a check that fails on it: that is the record's wrong claim, not a fault of the node.
+ * A node that cannot be reached stays an RpcError (exit 6).
+ * @example
+ * const read = await readCollection<boolean>({ collection, ctx }, 'isAttester', [attester])
+ * if ('failed' in read) list.add('attester', false, '', `${collection} ${read.notCollection}`)
+ */
+export async function readCollection<T>(
   params: { collection: Address; ctx?: ChainContext },
-  functionName: 'isAttester' | 'verify',
+  functionName: 'isAttester' | 'verify' | 'aigcDataHash' | 'tokenURI',
   args: readonly unknown[],
-): Promise<T> {
+): Promise<CollectionRead<T>> {
   const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
   try {
-    return (await params.ctx!.publicClient.readContract({
+    const value = (await params.ctx!.publicClient.readContract({
       address: params.collection,
       abi: aigcCollectionAbi,
       functionName,
       args: args as never,
     })) as T
+    return { value }
   } catch (error) {
+    const { BaseError, ContractFunctionRevertedError, ContractFunctionZeroDataError } = await import('viem')
+    if (error instanceof BaseError) {
+      if (error.walk((e) => e instanceof ContractFunctionZeroDataError))
+        return {
+          failed: 'no-data',
+          notCollection: `is not an imo collection (its ${functionName}() returned no data: no contract code there)`,
+        }
+      if (error.walk((e) => e instanceof ContractFunctionRevertedError))
+        return { failed: 'reverted', notCollection: `is not an imo collection (its ${functionName}() reverted)` }
+    }
     const { toImoError } = await import('../chain/toImoError.js')
     throw toImoError(error, { rpcUrl: params.ctx!.rpcUrl, action: `calling ${functionName} on ${params.collection}` })
   }
