@@ -9,10 +9,11 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { UsageError } from '../errors.js'
 import type { LoadedModel, ModelValue } from '../inference/loadModel.js'
+import { LM_PIPELINE_FILE } from '../inference/loadPipeline.js'
 import { describeValues } from '../inference/runModel.js'
 
 /** The pipeline description file of a generation model. */
-export const LM_PIPELINE_FILE = 'imo.pipeline.json'
+export { LM_PIPELINE_FILE } from '../inference/loadPipeline.js'
 
 /** The pipeline kinds imo knows. */
 export const PIPELINE_KINDS = ['causal-lm'] as const

@@ -8,7 +8,7 @@ import { listModelFiles, runnableOnnx } from '../model/listModelFiles.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
 import { readRegularFile } from '../util/readRegularFile.js'
 import { defaultInferenceConfig, type GraphOptimizationLevel, type InferenceConfig, sessionOptionsFor } from './config.js'
-import { findPipeline, loadPipeline, PIPELINE_FILE, type Pipeline, type PipelineGate } from './loadPipeline.js'
+import { findPipeline, LM_PIPELINE_FILE, loadPipeline, PIPELINE_FILE, type Pipeline, type PipelineGate } from './loadPipeline.js'
 
 /** A tensor input or output the model declares: a type name and a shape (strings are symbolic). */
 export interface ModelValue {
@@ -135,7 +135,9 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
     pipeline(allow) {
       if (!pipelinePath)
         return Promise.reject(
-          new UsageError(`model ${modelPath} has no ${PIPELINE_FILE}: give --input files instead of --prompt`),
+          new UsageError(
+            `model ${modelPath} has no ${PIPELINE_FILE} or ${LM_PIPELINE_FILE}: give --input files instead of --prompt`,
+          ),
         )
       const listed = hashed.files.find((file) => file.path === PIPELINE_FILE)
       if (!listed)

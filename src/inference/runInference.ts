@@ -98,6 +98,10 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
     throw new UsageError(
       `generation settings (${flagsGiven.map(([key]) => key).join(', ')}) apply only to causal-lm models (a folder with ${LM_PIPELINE_FILE})`,
     )
+  if (!lm && options.prompt !== undefined && !model.pipelinePath)
+    throw new UsageError(`model ${model.path} has no pipeline for --prompt: give --input files instead`, {
+      hint: noPipelineHint(model),
+    })
   const pipeline = !lm && (options.prompt !== undefined || model.pipelinePath) ? await model.pipeline() : undefined
 
   let inputs: TensorSet
@@ -130,7 +134,9 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
         if (Object.hasOwn(fileInputs, name)) throw new UsageError(`input "${name}" is given twice`)
   } else {
     const how = model.pipelinePath || lm ? '--prompt TEXT or --input FILE' : '--input FILE'
-    throw new UsageError(`no input given: pass ${how}; the model expects ${describeValues(model.inputs)}`)
+    throw new UsageError(`no input given: pass ${how}; the model expects ${describeValues(model.inputs)}`, {
+      ...(model.pipelinePath || lm ? {} : { hint: noPipelineHint(model) }),
+    })
   }
 
   if (!generated) progress('running the model')
@@ -195,6 +201,21 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
     result.outDir = writeInferenceOutputs(result, options.outDir)
   }
   return result
+}
+
+/**
+ * What a model without a pipeline needs for --prompt: a decoder exported as Hugging Face Optimum does it
+ * (input_ids in, logits out) runs imo's built-in loop once its folder holds imo.pipeline.json; any
+ * other model needs its own imo.pipeline.mjs.
+ */
+function noPipelineHint(model: LoadedModel): string {
+  const json = `${LM_PIPELINE_FILE} holding {"kind": "causal-lm"}`
+  const code = `${PIPELINE_FILE} (encode/decode code of its author)`
+  const decoder =
+    model.inputs.some((value) => value.name === 'input_ids') && model.outputs.some((value) => value.name === 'logits')
+  return decoder
+    ? `this looks like a language model (input_ids in, logits out): put ${json} beside it, with its tokenizer.json, to run it with --prompt`
+    : `--prompt needs ${code} in the model folder, or ${json} for a decoder exported by Hugging Face Optimum`
 }
 
 function summarize(set: TensorSet): TensorSummary[] {
