@@ -73,7 +73,7 @@ async function bare(promptIds: number[], steps: number): Promise<number[]> {
 }
 
 const N = 128
-const promptIds = lm.tokenizer.encode(prompt)
+const promptIds = await lm.tokenizer.encode(prompt)
 const bareTimes: number[] = []
 const imoTimes: number[] = []
 let same = true

@@ -69,22 +69,27 @@ export async function generateTokens(
       ]),
   )
   const stops = new Set(settings.stopIds)
+  // Optimum's merged decoder: false runs the graph without past (the first step, or every step without
+  // the cache), true the one with it. Two fixed tensors, fed as the step needs.
+  const branch = lm.useCacheBranch
+    ? [new Tensor('bool', new Uint8Array([0]), [1]), new Tensor('bool', new Uint8Array([1]), [1])]
+    : undefined
   const ids: number[] = []
+  // The feeds object keeps its shape from step to step; only its values change.
+  const feeds: Record<string, OrtTensor> = {}
   let past: OrtTensor[] = emptyPast
   let length = promptIds.length
   let runMs = 0
   let stop: GenerateResult['stop'] = 'max-new-tokens'
   for (let step = 0; step < settings.maxNewTokens; step++) {
-    const from = useCache && step > 0 ? length - 1 : 0
+    const cached = useCache && step > 0
+    const from = cached ? length - 1 : 0
     const count = length - from
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: new Tensor(lm.idsType, sequence.subarray(from, length) as never, [1, count]),
-      attention_mask: new Tensor(lm.maskType, ones.subarray(0, length) as never, [1, length]),
-    }
+    feeds.input_ids = new Tensor(lm.idsType, sequence.subarray(from, length) as never, [1, count])
+    feeds.attention_mask = new Tensor(lm.maskType, ones.subarray(0, length) as never, [1, length])
     if (lm.positionIds) feeds.position_ids = new Tensor(lm.idsType, positions.subarray(from, length) as never, [1, count])
-    lm.cache.forEach((slot, i) => {
-      feeds[slot.past] = useCache ? past[i]! : emptyPast[i]!
-    })
+    for (let i = 0; i < lm.cache.length; i++) feeds[lm.cache[i]!.past] = cached ? past[i]! : emptyPast[i]!
+    if (branch) feeds.use_cache_branch = branch[cached ? 1 : 0]!
     options.onFeeds?.(feeds)
     const before = performance.now()
     let results: Record<string, OrtTensor>
@@ -98,13 +103,22 @@ export async function generateTokens(
     runMs += performance.now() - before
     const logits = results.logits!
     const vocab = logits.dims[logits.dims.length - 1]!
+    if (step === 0) checkPromptIds(lm, promptIds, vocab)
     const end = logits.dims.length === 3 ? logits.dims[1]! * vocab : vocab
     const row = lastRow(logits, end - vocab, end)
+    checkLogits(row, step)
     const id = pickToken(row, settings, step)
+    if (!lm.tokenizer.has(id))
+      throw new UsageError(
+        `the model picked token ${id} at generation step ${step}, which tokenizer.json does not have (its ids end at ${lm.tokenizer.size - 1}; the logits have ${vocab}): the model and its tokenizer do not match`,
+      )
     ids.push(id)
     sequence[length] = (wide ? BigInt(id) : id) as never
     length++
-    if (useCache) past = lm.cache.map((slot) => results[slot.present]!)
+    if (useCache) {
+      if (past === emptyPast) past = new Array(lm.cache.length)
+      for (let i = 0; i < lm.cache.length; i++) past[i] = results[lm.cache[i]!.present]!
+    }
     options.onToken?.(id, step)
     if (stops.has(id)) {
       stop = 'stop-id'
@@ -112,6 +126,40 @@ export async function generateTokens(
     }
   }
   return { ids, stop, runMs, totalMs: performance.now() - started }
+}
+
+/**
+ * Refuses a row of logits no token can honestly be picked from: a NaN (argmax would fall on id 0, and
+ * a draw on nothing), a +Inf (an overflow, typically float16: every +Inf ties and a draw divides Inf by
+ * Inf), or no finite value at all. -Inf alone is a masked token, as models emit on purpose.
+ * @throws UsageError naming the step and what the row holds.
+ * @example
+ * checkLogits(new Float32Array([0.5, -Infinity, 2]), 0) // fine
+ */
+export function checkLogits(row: ArrayLike<number>, step: number): void {
+  let nan = 0
+  let inf = 0
+  let finite = 0
+  for (let i = 0; i < row.length; i++) {
+    const value = row[i]!
+    if (Number.isNaN(value)) nan++
+    else if (value === Number.POSITIVE_INFINITY) inf++
+    else if (value !== Number.NEGATIVE_INFINITY) finite++
+  }
+  if (nan === 0 && inf === 0 && finite > 0) return
+  const holds = [nan && `${nan} NaN`, inf && `${inf} +Inf`, `${finite} finite`].filter(Boolean).join(', ')
+  throw new UsageError(
+    `the model's logits at generation step ${step} are degenerate (${holds} of ${row.length}): no token is picked from them`,
+  )
+}
+
+/** Every prompt id must be one the model's logits (its vocabulary) cover, or model and tokenizer do not match. */
+function checkPromptIds(lm: CausalLm, promptIds: readonly number[], vocab: number): void {
+  const outside = promptIds.find((id) => id >= vocab)
+  if (outside !== undefined)
+    throw new UsageError(
+      `the prompt holds token ${outside}, beyond the model's ${vocab} logits: the model and its tokenizer (${lm.tokenizer.size} ids) do not match`,
+    )
 }
 
 function lastRow(logits: OrtTensor, from: number, to: number): ArrayLike<number> {

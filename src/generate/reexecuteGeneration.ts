@@ -40,13 +40,13 @@ export async function reexecuteGeneration(record: InferenceRecord, options: Reex
     } catch {
       recordedIds = undefined
     }
-  const firstMismatch = recordedIds ? firstDifference(lm, recordedIds, run.result.ids) : undefined
+  const firstMismatch = recordedIds ? await firstDifference(lm, recordedIds, run.result.ids) : undefined
   const matches = outputHash === record.outputHash && !firstMismatch
 
   const promptMatches =
     record.prompt === null
       ? null
-      : sha256Hex(encodeTensors({ input_ids: idsTensor(lm.tokenizer.encode(record.prompt)) })) === inputHash
+      : sha256Hex(encodeTensors({ input_ids: idsTensor(await lm.tokenizer.encode(record.prompt)) })) === inputHash
   // The re-made text against the recorded hash and against the artifact file, naming the first differing byte.
   const artifactDifference = options.artifactBytes ? byteDifference(options.artifactBytes, run.artifact.bytes) : ''
   const artifactMatches =
@@ -67,13 +67,17 @@ function idsTensor(ids: readonly number[]) {
 }
 
 /** The first position where two token sequences differ, with both tokens shown as id and text. */
-function firstDifference(lm: CausalLm, recorded: readonly number[], rerun: readonly number[]) {
+async function firstDifference(lm: CausalLm, recorded: readonly number[], rerun: readonly number[]) {
   const length = Math.max(recorded.length, rerun.length)
   for (let i = 0; i < length; i++) {
     if (recorded[i] === rerun[i]) continue
-    const show = (id: number | undefined) =>
-      id === undefined ? '(none: the sequence ends)' : `token ${id} ${JSON.stringify(lm.tokenizer.decode([id]))}`
-    return { tensor: GENERATED_IDS, index: i, expected: show(recorded[i]), actual: show(rerun[i]) }
+    const show = async (id: number | undefined) =>
+      id === undefined
+        ? '(none: the sequence ends)'
+        : lm.tokenizer.has(id)
+          ? `token ${id} ${JSON.stringify(await lm.tokenizer.decode([id]))}`
+          : `token ${id} (not in the tokenizer's vocabulary)`
+    return { tensor: GENERATED_IDS, index: i, expected: await show(recorded[i]), actual: await show(rerun[i]) }
   }
   return undefined
 }
