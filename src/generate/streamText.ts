@@ -56,9 +56,11 @@ export function streamText(tokenizer: TextTokenizer, onText: (delta: string) => 
     push(id) {
       ids.push(id)
       const end = ids.length
-      chain = chain.then(() => step(end)).catch((error: unknown) => {
-        failure ??= { error }
-      })
+      chain = chain
+        .then(() => step(end))
+        .catch((error: unknown) => {
+          failure ??= { error }
+        })
     },
     async finish(text) {
       await chain

@@ -38,6 +38,8 @@ export interface RunInferenceOptions {
   /** ERC-7007 aigcData: `digest` (default) or `inline`. */
   aigcDataMode?: AigcDataMode
   graphOptimizationLevel?: GraphOptimizationLevel
+  /** Which ONNX file of a folder that holds several runs (see LoadModelOptions.variant); committed in config.onnxFile. */
+  variant?: string
   /** When given, the outputs are written there (atomically) before returning. */
   outDir?: string
   /** Called with a short description of each stage, for a spinner. */
@@ -90,7 +92,10 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
   progress('loading the model')
   const model =
     typeof options.modelPath === 'string'
-      ? await loadModel(options.modelPath, { graphOptimizationLevel: options.graphOptimizationLevel })
+      ? await loadModel(options.modelPath, {
+          graphOptimizationLevel: options.graphOptimizationLevel,
+          ...(options.variant !== undefined ? { variant: options.variant } : {}),
+        })
       : options.modelPath
   const lm = await loadCausalLm(model)
   const flagsGiven = Object.entries(options.generation ?? {}).filter(([, value]) => value !== undefined)
