@@ -96,8 +96,9 @@ describe('a tokenizer whose pattern backtracks without end', () => {
     })
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    for (let i = 0; i < 100 && !stderr.includes('generating'); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    // Past start-up (well under a second here) and inside the encode, before its 5 s deadline.
+    for (let i = 0; i < 100 && !stderr.includes('loading the model'); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, 2000))
     const signalled = performance.now()
     child.kill('SIGTERM')
     const code = await exited

@@ -74,21 +74,31 @@ export async function generateTokens(
   const branch = lm.useCacheBranch
     ? [new Tensor('bool', new Uint8Array([0]), [1]), new Tensor('bool', new Uint8Array([1]), [1])]
     : undefined
+  // With the cache, every step after the first feeds one token and its position: two one-element
+  // tensors made once and refilled, so a step allocates only the mask's tensor (its length grows).
+  const lastId = wide ? new BigInt64Array(1) : new Int32Array(1)
+  const lastPosition = wide ? new BigInt64Array(1) : new Int32Array(1)
+  const lastIdTensor = new Tensor(lm.idsType, lastId as never, [1, 1])
+  const lastPositionTensor = new Tensor(lm.idsType, lastPosition as never, [1, 1])
   const ids: number[] = []
   // The feeds object keeps its shape from step to step; only its values change.
   const feeds: Record<string, OrtTensor> = {}
-  let past: OrtTensor[] = emptyPast
   let length = promptIds.length
   let runMs = 0
   let stop: GenerateResult['stop'] = 'max-new-tokens'
   for (let step = 0; step < settings.maxNewTokens; step++) {
     const cached = useCache && step > 0
-    const from = cached ? length - 1 : 0
-    const count = length - from
-    feeds.input_ids = new Tensor(lm.idsType, sequence.subarray(from, length) as never, [1, count])
+    if (cached) {
+      lastId[0] = sequence[length - 1]! as never
+      lastPosition[0] = positions[length - 1]! as never
+      feeds.input_ids = lastIdTensor
+      if (lm.positionIds) feeds.position_ids = lastPositionTensor
+    } else {
+      feeds.input_ids = new Tensor(lm.idsType, sequence.subarray(0, length) as never, [1, length])
+      if (lm.positionIds) feeds.position_ids = new Tensor(lm.idsType, positions.subarray(0, length) as never, [1, length])
+    }
     feeds.attention_mask = new Tensor(lm.maskType, ones.subarray(0, length) as never, [1, length])
-    if (lm.positionIds) feeds.position_ids = new Tensor(lm.idsType, positions.subarray(from, length) as never, [1, count])
-    for (let i = 0; i < lm.cache.length; i++) feeds[lm.cache[i]!.past] = cached ? past[i]! : emptyPast[i]!
+    if (!cached) for (let i = 0; i < lm.cache.length; i++) feeds[lm.cache[i]!.past] = emptyPast[i]!
     if (branch) feeds.use_cache_branch = branch[cached ? 1 : 0]!
     options.onFeeds?.(feeds)
     const before = performance.now()
@@ -101,6 +111,9 @@ export async function generateTokens(
       })
     }
     runMs += performance.now() - before
+    // The presents become the next step's pasts at once, so the previous ones (the largest objects of
+    // a step) are garbage before anything else of this step allocates.
+    if (useCache) for (let i = 0; i < lm.cache.length; i++) feeds[lm.cache[i]!.past] = results[lm.cache[i]!.present]!
     const logits = results.logits!
     const vocab = logits.dims[logits.dims.length - 1]!
     if (step === 0) checkPromptIds(lm, promptIds, vocab)
@@ -115,10 +128,6 @@ export async function generateTokens(
     ids.push(id)
     sequence[length] = (wide ? BigInt(id) : id) as never
     length++
-    if (useCache) {
-      if (past === emptyPast) past = new Array(lm.cache.length)
-      for (let i = 0; i < lm.cache.length; i++) past[i] = results[lm.cache[i]!.present]!
-    }
     options.onToken?.(id, step)
     if (stops.has(id)) {
       stop = 'stop-id'

@@ -14,6 +14,7 @@ import { UsageError } from '../errors.js'
 import type { LoadedModel, ModelValue } from '../inference/loadModel.js'
 import { LM_PIPELINE_FILE } from '../inference/loadPipeline.js'
 import { describeValues } from '../inference/runModel.js'
+import { parseJson } from '../util/parseJson.js'
 import { readRegularFile } from '../util/readRegularFile.js'
 import { loadTokenizer, type TextTokenizer } from './loadTokenizer.js'
 
@@ -104,7 +105,6 @@ async function read(model: LoadedModel): Promise<CausalLm | undefined> {
   const tokenizerText = readHashedFile(model, 'tokenizer.json')
   if (tokenizerText === undefined)
     throw new UsageError(`the causal-lm pipeline needs tokenizer.json in ${folder} (the Hugging Face tokenizer of the model)`)
-  parseObject(tokenizerText, 'tokenizer.json')
   const tokenizerConfig = readHashedFile(model, 'tokenizer_config.json') ?? '{}'
   parseObject(tokenizerConfig, 'tokenizer_config.json')
   const tokenizer = await loadTokenizer(tokenizerText, tokenizerConfig)
@@ -147,12 +147,7 @@ function readJson(model: LoadedModel, name: string, required = false): Record<st
 }
 
 function parseObject(text: string, name: string): Record<string, unknown> {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (error) {
-    throw new UsageError(`${name} is not valid JSON: ${(error as Error).message.split('\n')[0]}`)
-  }
+  const value = parseJson(text, name)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${name} must hold a JSON object`)
   return value as Record<string, unknown>
 }

@@ -40,33 +40,67 @@ export interface LoadTokenizerOptions {
 const defaultDeadline = (length: number) => 5000 + Math.ceil(length / 100)
 
 // Plain CommonJS run with `new Worker(source, { eval: true })`, so it works the same from the bundle in
-// dist/ and from the sources under tsx; the library is required from the path the main thread resolved.
+// dist/ and from the sources under tsx; the library is required from the path the main thread resolved,
+// at once, and the tokenizer built when its files arrive (so a worker can be started ahead of them).
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads')
+const { Tokenizer } = require(workerData.library)
 let tokenizer
-try {
-  const { Tokenizer } = require(workerData.library)
-  tokenizer = new Tokenizer(JSON.parse(workerData.tokenizer), JSON.parse(workerData.config))
-  const ids = [...tokenizer.get_vocab(true).values(), ...tokenizer.get_added_tokens_decoder().keys()]
-  let size = 0
-  for (const id of ids) if (Number.isSafeInteger(id) && id >= 0 && id + 1 > size) size = id + 1
-  const known = new Uint8Array(size)
-  for (const id of ids) if (Number.isSafeInteger(id) && id >= 0) known[id] = 1
-  parentPort.postMessage({ ready: true, known }, [known.buffer])
-} catch (error) {
-  parentPort.postMessage({ ready: false, error: String(error && error.message || error).split('\\n')[0] })
-}
-parentPort.on('message', (call) => {
+parentPort.once('message', (files) => {
   try {
-    const value = call.text !== undefined
-      ? tokenizer.encode(call.text).ids
-      : tokenizer.decode(call.ids, { skip_special_tokens: true })
-    parentPort.postMessage({ id: call.id, value })
+    tokenizer = new Tokenizer(JSON.parse(files.tokenizer), JSON.parse(files.config))
+    const ids = [...tokenizer.get_vocab(true).values(), ...tokenizer.get_added_tokens_decoder().keys()]
+    let size = 0
+    for (const id of ids) if (Number.isSafeInteger(id) && id >= 0 && id + 1 > size) size = id + 1
+    const known = new Uint8Array(size)
+    for (const id of ids) if (Number.isSafeInteger(id) && id >= 0) known[id] = 1
+    parentPort.postMessage({ ready: true, known }, [known.buffer])
   } catch (error) {
-    parentPort.postMessage({ id: call.id, error: String(error && error.message || error).split('\\n')[0] })
+    parentPort.postMessage({ ready: false, error: String(error && error.message || error).split('\\n')[0] })
+    return
   }
+  parentPort.on('message', (call) => {
+    try {
+      const value = call.text !== undefined
+        ? tokenizer.encode(call.text).ids
+        : tokenizer.decode(call.ids, { skip_special_tokens: true })
+      parentPort.postMessage({ id: call.id, value })
+    } catch (error) {
+      parentPort.postMessage({ id: call.id, error: String(error && error.message || error).split('\\n')[0] })
+    }
+  })
 })
 `
+
+/** A worker started ahead (prewarmTokenizer), taken by the next loadTokenizer. */
+let spare: Worker | undefined
+
+function startWorker(): Worker {
+  const library = createRequire(import.meta.url).resolve('@huggingface/tokenizers')
+  return new Worker(workerSource, { eval: true, execArgv: [], workerData: { library } })
+}
+
+/** Model folders a worker was started ahead for: once each (later runs reuse the loaded tokenizer). */
+const prewarmed = new Set<string>()
+
+/**
+ * Starts a tokenizer worker ahead of loadTokenizer, so its start (a thread, the library: about 60 ms)
+ * overlaps the model's hashing and session instead of following them. Once per model folder; unref'd,
+ * so unused it keeps nothing alive.
+ * @param folder - the model folder it is for.
+ * @example
+ * prewarmTokenizer(resolve('models/tinylm'))
+ * const model = await loadModel('models/tinylm') // the worker starts meanwhile
+ */
+export function prewarmTokenizer(folder: string): void {
+  if (spare || prewarmed.has(folder)) return
+  prewarmed.add(folder)
+  spare = startWorker()
+  spare.unref()
+  spare.once('error', () => {
+    spare = undefined
+  })
+}
 
 interface Pending {
   resolve(value: unknown): void
@@ -93,12 +127,10 @@ export async function loadTokenizer(
   options: LoadTokenizerOptions = {},
 ): Promise<TextTokenizer> {
   const deadline = options.deadlineMs ?? defaultDeadline
-  const library = createRequire(import.meta.url).resolve('@huggingface/tokenizers')
-  const worker = new Worker(workerSource, {
-    eval: true,
-    execArgv: [],
-    workerData: { library, tokenizer: tokenizerJson, config: configJson },
-  })
+  const worker = spare ?? startWorker()
+  spare = undefined
+  worker.ref()
+  worker.postMessage({ tokenizer: tokenizerJson, config: configJson })
   const pending = new Map<number, Pending>()
   let broken: UsageError | undefined
   const fail = (error: UsageError) => {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { UsageError } from '../errors.js'
 import { computeConfigHash } from '../inference/config.js'
 import { loadModel } from '../inference/loadModel.js'
@@ -6,7 +7,8 @@ import { committedRun, hashChecks, type ReexecuteOptions, type ReexecuteResult }
 import { decodeTensors } from '../tensor/decodeTensors.js'
 import { encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
 import { checkRecordedGeneration } from './generationSettings.js'
-import { type CausalLm, LM_PIPELINE_FILE, loadCausalLm } from './loadCausalLm.js'
+import { type CausalLm, hasLmPipeline, LM_PIPELINE_FILE, loadCausalLm } from './loadCausalLm.js'
+import { prewarmTokenizer } from './loadTokenizer.js'
 import { GENERATED_IDS, idsOf, runGeneration } from './runGeneration.js'
 
 /**
@@ -26,6 +28,7 @@ export async function reexecuteGeneration(record: InferenceRecord, options: Reex
   const { modelPath, inputs, inputHash } = committedRun(record, options)
   const settings = checkRecordedGeneration(record.config.generation)
 
+  if (hasLmPipeline(modelPath)) prewarmTokenizer(resolve(modelPath))
   const model = await loadModel(modelPath, { config: record.config })
   const lm = await loadCausalLm(model)
   if (!lm) throw new UsageError(`the record was made by the causal-lm pipeline, but ${modelPath} has no ${LM_PIPELINE_FILE}`)

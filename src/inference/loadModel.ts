@@ -103,6 +103,9 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
   // The ONNX file that runs is read once: hashed from those bytes, which the session is then built from.
   const hashed = await hashModel(listing, { keep: onnxPath })
   const onnxBytes = hashed.keptBytes!
+  // Not kept past the session's creation: LoadedModel's closures hold `hashed`, and a model's bytes
+  // (hundreds of MB) held for the life of the process cost memory and slow every garbage collection.
+  delete hashed.keptBytes
   const ort = await import('onnxruntime-node')
   const config: InferenceConfig = {
     ...defaultInferenceConfig(ort.env.versions.common ?? 'unknown'),

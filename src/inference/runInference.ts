@@ -1,8 +1,10 @@
+import { resolve } from 'node:path'
 import { keccak256 } from 'viem'
 import { UsageError } from '../errors.js'
 import type { GenerateOptions } from '../generate/generateTokens.js'
 import type { GenerationFlags } from '../generate/generationSettings.js'
-import { LM_PIPELINE_FILE, loadCausalLm } from '../generate/loadCausalLm.js'
+import { hasLmPipeline, LM_PIPELINE_FILE, loadCausalLm } from '../generate/loadCausalLm.js'
+import { prewarmTokenizer } from '../generate/loadTokenizer.js'
 import { type GenerationRun, runGeneration } from '../generate/runGeneration.js'
 import { DTYPES, elementCount, type TensorSet } from '../tensor/dtypes.js'
 import { type Bytes32, compareUtf8, encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
@@ -90,6 +92,8 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
   const fileInputs = options.inputFiles?.length ? readTensorFiles(options.inputFiles) : undefined
 
   progress('loading the model')
+  // A causal-lm folder's tokenizer thread starts while the model is hashed and its session opened.
+  if (typeof options.modelPath === 'string' && hasLmPipeline(options.modelPath)) prewarmTokenizer(resolve(options.modelPath))
   const model =
     typeof options.modelPath === 'string'
       ? await loadModel(options.modelPath, {
