@@ -206,6 +206,19 @@ def train(lm, steps, context, seed):
             print(f"step {step} loss {loss.item():.3f}", file=sys.stderr)
 
 
+def cache_axes(layers):
+    """Optimum's names of the cache inputs and outputs, and the dynamic axes without and with past."""
+    past_names = [f"past_key_values.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
+    present_names = [f"present.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
+    base = {"input_ids": {0: "batch_size", 1: "sequence_length"},
+            "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
+            "position_ids": {0: "batch_size", 1: "sequence_length"},
+            "logits": {0: "batch_size", 1: "sequence_length"}}
+    presents = {name: {0: "batch_size", 2: "total_sequence_length"} for name in present_names}
+    pasts = {name: {0: "batch_size", 2: "past_sequence_length"} for name in past_names}
+    return past_names, present_names, {**base, **presents}, {**base, **pasts, **presents}
+
+
 def write_json(path, value):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(value, f, indent=2, ensure_ascii=False)
@@ -225,16 +238,7 @@ def export(out, d, heads, layers, context, steps, seed, with_past):
             past = [torch.zeros(1, heads, 2, hd) for _ in range(2 * layers)]
             mask = torch.ones(1, 5, dtype=torch.long)
             pos = torch.tensor([[2, 3, 4]], dtype=torch.long)
-            past_names = [f"past_key_values.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
-            present_names = [f"present.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
-            dynamic = {"input_ids": {0: "batch_size", 1: "sequence_length"},
-                       "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
-                       "position_ids": {0: "batch_size", 1: "sequence_length"},
-                       "logits": {0: "batch_size", 1: "sequence_length"}}
-            for name in past_names:
-                dynamic[name] = {0: "batch_size", 2: "past_sequence_length"}
-            for name in present_names:
-                dynamic[name] = {0: "batch_size", 2: "total_sequence_length"}
+            past_names, present_names, _, dynamic = cache_axes(layers)
             torch.onnx.export(WithPast(lm), (ids, mask, pos, *past), os.path.join(out, "model.onnx"),
                               input_names=["input_ids", "attention_mask", "position_ids", *past_names],
                               output_names=["logits", *present_names], dynamic_axes=dynamic, opset_version=14)
@@ -279,17 +283,7 @@ def export_hub(out, d, heads, layers, context, steps, seed):
     lm.eval()
     os.makedirs(out, exist_ok=True)
     hd = d // heads
-    past_names = [f"past_key_values.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
-    present_names = [f"present.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
-    axes = {"input_ids": {0: "batch_size", 1: "sequence_length"},
-            "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
-            "position_ids": {0: "batch_size", 1: "sequence_length"},
-            "logits": {0: "batch_size", 1: "sequence_length"}}
-    for name in present_names:
-        axes[name] = {0: "batch_size", 2: "total_sequence_length"}
-    with_past_axes = dict(axes)
-    for name in past_names:
-        with_past_axes[name] = {0: "batch_size", 2: "past_sequence_length"}
+    past_names, present_names, axes, with_past_axes = cache_axes(layers)
     ids = torch.tensor([[72, 101, 108]], dtype=torch.long)
     with tempfile.TemporaryDirectory() as tmp, torch.no_grad():
         past = [torch.zeros(1, heads, 2, hd) for _ in range(2 * layers)]

@@ -6,10 +6,11 @@
  * `Split` and `Replace` pre-tokenizers, the `Replace` decoder; `create_pattern` in its source) into
  * JavaScript RegExps and runs them over the whole text with no bound. A pattern that backtracks
  * catastrophically, such as `(\w+\s?)+$`, then blocks its thread for seconds at 24 characters and for
- * hours at 34, and a blocked main thread ignores SIGTERM and Ctrl-C. (The Rust tokenizers bound the same
- * search: Oniguruma's retry limit, or fancy-regex's backtrack limit, makes it fail instead.) Here the
- * main thread stays free, and a call that passes its deadline terminates the worker (V8 interrupts a
- * running RegExp) and fails with one line. A round trip costs about 40 us.
+ * hours at 34, and a blocked main thread ignores SIGTERM and Ctrl-C. (The Rust tokenizers run the same
+ * patterns with Oniguruma, a backtracking engine too, whose retry limit per match bounds such a run but
+ * still lets it take seconds.) Here the main thread stays free, and a call that passes its deadline
+ * terminates the worker (V8 interrupts a running RegExp) and fails with one line. A round trip costs
+ * about 40 us.
  *
  * The worker is unref'd: an idle tokenizer never keeps the process alive.
  */

@@ -10,6 +10,9 @@ import type { InferenceRecord } from './record.js'
 import { committedRun, hashChecks, type ReexecuteOptions, type ReexecuteResult } from './reexecuteChecks.js'
 import { runModel } from './runModel.js'
 
+/** The options and result types, declared beside the checks both re-executions share (kept importable from here). */
+export type { ReexecuteOptions, ReexecuteResult } from './reexecuteChecks.js'
+
 /**
  * Re-executes a recorded inference (DESIGN section 4): hashes the model, runs it on the committed
  * inputs with the recorded settings, and compares the outputs bit for bit, reporting the largest
