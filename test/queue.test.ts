@@ -275,7 +275,7 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
       const failure = collected.outcomes.find((o) => o.kind === 'failed')
       assert.ok(failure?.kind === 'failed')
       assert.equal(failure.where, 'failed-set')
-      assert.match(failure.reason, /has no imo\.pipeline\.mjs/)
+      assert.match(failure.reason, /has no pipeline for --prompt/)
       const failed = await queue.listFailed()
       assert.equal(failed.length, 1)
       assert.equal(failed[0]!.requestId, '2000')

@@ -129,6 +129,17 @@ export const dispatcherOptions = {
   ),
 } as const
 
+/** Which ONNX file of a model folder runs, when it holds several. Committed with the output (config.onnxFile). */
+export const variantOptions = {
+  variant: env(
+    new Option(
+      '--variant <NAME>',
+      "the ONNX file of a folder that holds several: fp32 (model.onnx, the default), fp16, q8 (model_quantized.onnx), int8, uint8, q4, q4f16, bnb4, or the file's path inside the folder",
+    ),
+    'IMO_VARIANT',
+  ),
+} as const
+
 /** Text generation, for causal-lm models (imo.pipeline.json). Committed with the output. */
 export const generationOptions = {
   maxNewTokens: new Option(

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, generationOptions } from '../cli/options.js'
+import { addOptionGroups, generationOptions, variantOptions } from '../cli/options.js'
 import type { GenerationFlags } from '../generate/generationSettings.js'
 
 interface InferOptions extends GenerationFlags {
@@ -9,6 +9,7 @@ interface InferOptions extends GenerationFlags {
   input?: string[]
   prompt?: string
   out?: string
+  variant?: string
   aigcData: 'digest' | 'inline'
 }
 
@@ -19,7 +20,10 @@ export function inferCommand(): Command {
       'run a model locally with onnxruntime (deterministic settings) and write its outputs, artifact and inference record',
     )
     .addOption(
-      new Option('--model <PATH>', 'a .onnx file, or a model folder (with imo.pipeline.mjs for --prompt)').env('IMO_MODEL'),
+      new Option(
+        '--model <PATH>',
+        'a .onnx file, or a model folder (with imo.pipeline.mjs or imo.pipeline.json for --prompt)',
+      ).env('IMO_MODEL'),
     )
     .addOption(
       new Option(
@@ -44,7 +48,7 @@ export function inferCommand(): Command {
         .choices(['digest', 'inline'])
         .default('digest'),
     )
-  addOptionGroups(command, generationOptions)
+  addOptionGroups(command, variantOptions, generationOptions)
   command.action(async (options: InferOptions) => {
     const { InputNeededError } = await import('../errors.js')
     const { formatBytes, printResult, uiSettings, withSpinner } = await import('../cli/ui.js')
@@ -64,6 +68,7 @@ export function inferCommand(): Command {
           onToken: hooks.onToken,
           ...(hooks.onText ? { onText: hooks.onText } : {}),
           modelPath,
+          ...(options.variant !== undefined ? { variant: options.variant } : {}),
           ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
           ...(options.input ? { inputFiles: options.input } : {}),
           aigcDataMode: options.aigcData,
@@ -99,6 +104,7 @@ export function inferCommand(): Command {
     'imo infer --model ./models/cppn --prompt "a red spiral"',
     'imo infer --model ./models/tinylm --prompt "The river" --max-new-tokens 48 --stream',
     'imo infer --model ./models/tinylm --prompt "The river" --temperature 0.8 --top-p 0.9 --seed 7',
+    'imo infer --model ./gpt2 --variant q8 --prompt "The river"   # onnx/model_quantized.onnx of a Hub folder',
     'imo infer --model model.onnx --input inputs.json --out out/run1',
     'imo infer --model model.onnx --input x=x.npy --input mask=mask.npy --json | jq -r .commitment',
     'imo infer --model model.onnx --input out/run1/inputs.imt   # re-run the exact committed inputs',

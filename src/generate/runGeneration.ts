@@ -9,6 +9,7 @@ import type { TensorSet } from '../tensor/dtypes.js'
 import { type GenerateOptions, type GenerateResult, generateTokens } from './generateTokens.js'
 import { type GenerationFlags, type GenerationSettings, resolveGenerationSettings } from './generationSettings.js'
 import type { CausalLm } from './loadCausalLm.js'
+import { streamText } from './streamText.js'
 
 /** The artifact mime type of a generation. */
 export const TEXT_MIME = 'text/plain; charset=utf-8'
@@ -46,25 +47,17 @@ export async function runGeneration(
   options: GenerateOptions & { onText?: (delta: string) => void } = {},
 ): Promise<GenerationRun> {
   const resolved = 'recorded' in settings ? settings.recorded : generationSettingsOf(lm, settings.flags)
-  const promptIds = 'prompt' in source ? lm.tokenizer.encode(source.prompt) : promptIdsOf(source.inputs)
+  const promptIds = 'prompt' in source ? await lm.tokenizer.encode(source.prompt) : promptIdsOf(source.inputs)
   const { onText, ...loop } = options
-  if (onText) {
-    // --stream: decode what is there so far and print what is new, holding back a partial UTF-8
-    // character (decoded as U+FFFD) until its last byte arrives. Costs a decode per token, so only
-    // when streaming.
-    const sofar: number[] = []
-    let shown = ''
+  const stream = onText ? streamText(lm.tokenizer, onText) : undefined
+  if (stream)
     loop.onToken = (id, index) => {
       options.onToken?.(id, index)
-      sofar.push(id)
-      const text = lm.tokenizer.decode(sofar)
-      if (text.endsWith('\uFFFD') || !text.startsWith(shown)) return
-      if (text.length > shown.length) onText(text.slice(shown.length))
-      shown = text
+      stream.push(id)
     }
-  }
   const result = await generateTokens(lm, promptIds, resolved, loop)
-  const { text, artifact } = textOf(lm, result.ids)
+  const { text, artifact } = await textOf(lm, result.ids)
+  await stream?.finish(text)
   return {
     inputs: { [PROMPT_IDS]: idsTensor(promptIds) },
     outputs: { [GENERATED_IDS]: idsTensor(result.ids) },
@@ -90,10 +83,13 @@ export function generationSettingsOf(lm: CausalLm, flags: GenerationFlags = {}):
 /**
  * The artifact of generated token ids: their decoded text, as UTF-8 bytes (`text/plain`).
  * @example
- * textOf(lm, [72, 105]).text // 'Hi'
+ * (await textOf(lm, [72, 105])).text // 'Hi'
  */
-export function textOf(lm: CausalLm, ids: readonly number[]): { text: string; artifact: { bytes: Uint8Array; mime: string } } {
-  const text = lm.tokenizer.decode(ids)
+export async function textOf(
+  lm: CausalLm,
+  ids: readonly number[],
+): Promise<{ text: string; artifact: { bytes: Uint8Array; mime: string } }> {
+  const text = await lm.tokenizer.decode(ids)
   return { text, artifact: { bytes: new Uint8Array(Buffer.from(text, 'utf8')), mime: TEXT_MIME } }
 }
 

@@ -17,7 +17,6 @@ import { type AigcDataMode, aigcDataBytes, erc7007PromptBytes } from './erc7007.
 import type { LoadedModel } from './loadModel.js'
 import { PIPELINE_FILE } from './loadPipeline.js'
 import { type InferenceRecord, RECORD_FORMAT, type TensorSummary } from './record.js'
-import type { InferenceResult } from './runInference.js'
 
 /** File names inside an output folder. */
 export const OUTPUT_FILES = { record: 'record.json', inputs: 'inputs.imt', outputs: 'outputs.imt', json: 'outputs.json' } as const
@@ -46,6 +45,24 @@ export interface InferenceParts {
   outputEncoding?: Uint8Array
   startedAt: Date
   finishedAt: Date
+}
+
+/** What one inference produced: runInference's result. */
+export interface InferenceResult {
+  record: InferenceRecord
+  inputs: TensorSet
+  outputs: TensorSet
+  /** imo-tensor-v1 encodings (inputs.imt, outputs.imt). */
+  inputEncoding: Uint8Array
+  outputEncoding: Uint8Array
+  /** The output artifact: the pipeline's bytes, else the outputs' encoding. */
+  artifact: { bytes: Uint8Array; mime: string; file: string }
+  /** ERC-7007 `prompt` bytes. */
+  promptBytes: Uint8Array
+  /** ERC-7007 `aigcData` bytes. */
+  aigcData: Uint8Array
+  /** Absolute path of the output folder, when written. */
+  outDir?: string
 }
 
 /**

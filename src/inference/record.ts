@@ -141,6 +141,13 @@ export function validateRecord(value: unknown, what: string): InferenceRecord {
   for (const key of ['intraOpNumThreads', 'interOpNumThreads']) count(config, key, 'config.')
   if (config.executionMode !== 'sequential' && config.executionMode !== 'parallel')
     bad('config.executionMode', 'sequential | parallel')
+  if (
+    config.onnxFile !== undefined &&
+    (typeof config.onnxFile !== 'string' ||
+      !/\.onnx$/i.test(config.onnxFile) ||
+      config.onnxFile.split('/').some((part) => part === '' || part === '.' || part === '..' || part.includes('\\')))
+  )
+    bad('config.onnxFile', "an ONNX file's relative path inside the model folder")
   const model = object(r, 'model')
   for (const key of ['path', 'absolutePath', 'onnxFile']) text(model, key, 'model.')
   if (model.pipeline !== null) text(model, 'pipeline', 'model.')

@@ -1,14 +1,17 @@
+import { resolve } from 'node:path'
 import { UsageError } from '../errors.js'
 import type { GenerateOptions } from '../generate/generateTokens.js'
 import type { GenerationFlags } from '../generate/generationSettings.js'
-import { LM_PIPELINE_FILE, loadCausalLm } from '../generate/loadCausalLm.js'
+import { hasLmPipeline, LM_PIPELINE_FILE, loadCausalLm } from '../generate/loadCausalLm.js'
+import { prewarmTokenizer } from '../generate/loadTokenizer.js'
 import { type GenerationRun, runGeneration } from '../generate/runGeneration.js'
 import type { TensorSet } from '../tensor/dtypes.js'
 import { readTensorFiles } from '../tensor/readTensorFiles.js'
-import { assembleInference } from './assembleInference.js'
+import { assembleInference, type InferenceResult } from './assembleInference.js'
 import type { GraphOptimizationLevel } from './config.js'
 import type { AigcDataMode } from './erc7007.js'
 import { type LoadedModel, loadModel } from './loadModel.js'
+import { PIPELINE_FILE } from './loadPipeline.js'
 import type { InferenceRecord } from './record.js'
 import { describeValues, runModel } from './runModel.js'
 import { checkOutDirAvailable, writeInferenceOutputs } from './writeInferenceOutputs.js'
@@ -25,6 +28,8 @@ export interface RunInferenceOptions {
   /** ERC-7007 aigcData: `digest` (default) or `inline`. */
   aigcDataMode?: AigcDataMode
   graphOptimizationLevel?: GraphOptimizationLevel
+  /** Which ONNX file of a folder that holds several runs (see LoadModelOptions.variant); committed in config.onnxFile. */
+  variant?: string
   /** When given, the outputs are written there (atomically) before returning. */
   outDir?: string
   /** Called with a short description of each stage, for a spinner. */
@@ -36,22 +41,7 @@ export interface RunInferenceOptions {
 }
 
 /** Everything an inference produced, for `imo infer` and for minting. */
-export interface InferenceResult {
-  record: InferenceRecord
-  inputs: TensorSet
-  outputs: TensorSet
-  /** imo-tensor-v1 encodings (inputs.imt, outputs.imt). */
-  inputEncoding: Uint8Array
-  outputEncoding: Uint8Array
-  /** The output artifact: the pipeline's bytes, else the outputs' encoding. */
-  artifact: { bytes: Uint8Array; mime: string; file: string }
-  /** ERC-7007 `prompt` bytes. */
-  promptBytes: Uint8Array
-  /** ERC-7007 `aigcData` bytes. */
-  aigcData: Uint8Array
-  /** Absolute path of the output folder, when written. */
-  outDir?: string
-}
+export type { InferenceResult } from './assembleInference.js'
 
 /**
  * Runs a model once with the deterministic settings and computes everything DESIGN section 4 asks:
@@ -75,9 +65,14 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
   const fileInputs = options.inputFiles?.length ? readTensorFiles(options.inputFiles) : undefined
 
   progress('loading the model')
+  // A causal-lm folder's tokenizer thread starts while the model is hashed and its session opened.
+  if (typeof options.modelPath === 'string' && hasLmPipeline(options.modelPath)) prewarmTokenizer(resolve(options.modelPath))
   const model =
     typeof options.modelPath === 'string'
-      ? await loadModel(options.modelPath, { graphOptimizationLevel: options.graphOptimizationLevel })
+      ? await loadModel(options.modelPath, {
+          graphOptimizationLevel: options.graphOptimizationLevel,
+          ...(options.variant !== undefined ? { variant: options.variant } : {}),
+        })
       : options.modelPath
   const lm = await loadCausalLm(model)
   const flagsGiven = Object.entries(options.generation ?? {}).filter(([, value]) => value !== undefined)
@@ -85,6 +80,10 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
     throw new UsageError(
       `generation settings (${flagsGiven.map(([key]) => key).join(', ')}) apply only to causal-lm models (a folder with ${LM_PIPELINE_FILE})`,
     )
+  if (!lm && options.prompt !== undefined && !model.pipelinePath)
+    throw new UsageError(`model ${model.path} has no pipeline for --prompt: give --input files instead`, {
+      hint: noPipelineHint(model),
+    })
   const pipeline = !lm && (options.prompt !== undefined || model.pipelinePath) ? await model.pipeline() : undefined
 
   let inputs: TensorSet
@@ -117,7 +116,9 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
         if (Object.hasOwn(fileInputs, name)) throw new UsageError(`input "${name}" is given twice`)
   } else {
     const how = model.pipelinePath || lm ? '--prompt TEXT or --input FILE' : '--input FILE'
-    throw new UsageError(`no input given: pass ${how}; the model expects ${describeValues(model.inputs)}`)
+    throw new UsageError(`no input given: pass ${how}; the model expects ${describeValues(model.inputs)}`, {
+      ...(model.pipelinePath || lm ? {} : { hint: noPipelineHint(model) }),
+    })
   }
 
   if (!generated) progress('running the model')
@@ -144,4 +145,19 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
     result.outDir = writeInferenceOutputs(result, options.outDir)
   }
   return result
+}
+
+/**
+ * What a model without a pipeline needs for --prompt: a decoder exported as Hugging Face Optimum does it
+ * (input_ids in, logits out) runs imo's built-in loop once its folder holds imo.pipeline.json; any
+ * other model needs its own imo.pipeline.mjs.
+ */
+function noPipelineHint(model: LoadedModel): string {
+  const json = `${LM_PIPELINE_FILE} holding {"kind": "causal-lm"}`
+  const code = `${PIPELINE_FILE} (encode/decode code of its author)`
+  const decoder =
+    model.inputs.some((value) => value.name === 'input_ids') && model.outputs.some((value) => value.name === 'logits')
+  return decoder
+    ? `this looks like a language model (input_ids in, logits out): put ${json} beside it, with its tokenizer.json, to run it with --prompt`
+    : `--prompt needs ${code} in the model folder, or ${json} for a decoder exported by Hugging Face Optimum`
 }

@@ -94,8 +94,8 @@ export async function createResultChecker(model: LoadedModel, options: { aigcDat
       try {
         if (lm) {
           const ids = checkGeneratedIds(outputs, generation!)
-          inputs = { [PROMPT_IDS]: idsTensor(lm.tokenizer.encode(job.prompt)) }
-          artifact = textOf(lm as CausalLm, ids).artifact
+          inputs = { [PROMPT_IDS]: idsTensor(await lm.tokenizer.encode(job.prompt)) }
+          artifact = (await textOf(lm as CausalLm, ids)).artifact
         } else {
           checkDeclaredOutputs(model, outputs)
           inputs = await (pipeline as Pipeline).encode(job.prompt)
