@@ -12,7 +12,6 @@ import type { GraphOptimizationLevel } from './config.js'
 import type { AigcDataMode } from './erc7007.js'
 import { type LoadedModel, loadModel } from './loadModel.js'
 import { PIPELINE_FILE } from './loadPipeline.js'
-import type { InferenceRecord } from './record.js'
 import { describeValues, runModel } from './runModel.js'
 import { checkOutDirAvailable, writeInferenceOutputs } from './writeInferenceOutputs.js'
 
