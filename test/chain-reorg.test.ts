@@ -109,7 +109,7 @@ describe('a reorg that removes two mined steps of one batch', () => {
       await rpc('evm_mine')
       await rpc('evm_mine')
       for (const outcome of outcomes)
-        assert.equal((await client.getTransactionReceipt({ hash: outcome.hash! })).status, 'success')
+        assert.equal((await client.getTransactionReceipt({ hash: outcome.txHash! })).status, 'success')
       // A second call finds them on chain and sends nothing.
       assert.deepEqual(await resendAfterReorg(ctx, { fromBlock: 1n }), { resent: [], onChain: ['pay:0', 'pay:1'], replaced: [] })
     } finally {

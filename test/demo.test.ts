@@ -66,10 +66,10 @@ describe('imo demo', () => {
       assert.equal(request.requestId, '1')
       const requestFee = BigInt(request.feeWei)
       assert.equal(requestFee, 5n * 10n ** 15n)
-      assert.match(request.requestTx, /^0x[0-9a-f]{64}$/)
-      assert.match(request.fulfilTx, /^0x[0-9a-f]{64}$/)
-      assert.notEqual(request.fulfilTx, request.requestTx)
-      assert.ok(!report.mints.some((m: { tokenId: string }) => m.tokenId === request.tokenId))
+      assert.match(request.requestTxHash, /^0x[0-9a-f]{64}$/)
+      assert.match(request.fulfilTxHash, /^0x[0-9a-f]{64}$/)
+      assert.notEqual(request.fulfilTxHash, request.requestTxHash)
+      assert.ok(!report.mints.some((m: { tokenIdHex: string }) => m.tokenIdHex === request.tokenIdHex))
       assert.ok(request.image.startsWith(report.outDir))
       assert.deepEqual(readFileSync(request.image).subarray(0, 8), PNG)
 
@@ -86,7 +86,7 @@ describe('imo demo', () => {
       assert.equal(claimB, (pool * balB!) / (balA! + balB!))
 
       assert.equal(report.verification.ok, true)
-      assert.equal(report.verification.tokenId, report.mints[0].tokenId)
+      assert.equal(report.verification.tokenIdHex, report.mints[0].tokenIdHex)
       const reexecution = report.verification.checks.find((c: { name: string }) => c.name === 're-execution')
       assert.equal(reexecution?.status, 'pass')
 

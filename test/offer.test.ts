@@ -174,7 +174,7 @@ describe('imo offer', () => {
     const b = json(await buy(1, ['100', '--json']))
     assert.equal(b.costWei, parseEther('1').toString())
     const c = json(await buy(2, ['--spend', '2.5', '--json']))
-    assert.equal(c.amount, parseEther('250').toString())
+    assert.equal(c.amountWei, parseEther('250').toString())
     oneLineError(
       await buy(3, ['10', '--max-price', '0.005']),
       2,
@@ -182,12 +182,12 @@ describe('imo offer', () => {
     )
     assert.equal(await balanceOf(address(1)), parseEther('100'), 'delivered at purchase')
     const s = await status()
-    assert.equal(s.sold, parseEther('350').toString())
+    assert.equal(s.soldWei, parseEther('350').toString())
     assert.equal(s.raisedWei, parseEther('3.5').toString())
     assert.equal(s.phase, 'open')
     const screen = json(await imo(['status', '--json']))
     assert.equal(screen.offering.sale, created.record.sale, 'imo status shows the running offering')
-    assert.equal(screen.offering.sold, parseEther('350').toString())
+    assert.equal(screen.offering.soldWei, parseEther('350').toString())
     assert.match(
       (await imo(['status'])).stdout,
       /Offering\n {2}sale +0x\w+\n {2}status +open, ends .*\n {2}price +0\.01 ETH per token \(fixed\)/,
@@ -200,7 +200,7 @@ describe('imo offer', () => {
       done.steps.map((x: { action: string }) => x.action),
       ['finalize', 'withdraw'],
     )
-    assert.equal(done.returned, parseEther('650').toString())
+    assert.equal(done.returnedWei, parseEther('650').toString())
     assert.equal(done.paidWei, parseEther('3.5').toString())
     assert.ok((await pub().getBalance({ address: A })) > sellerBefore)
     assert.equal(await pub().getBalance({ address: created.record.sale }), 0n)
@@ -308,10 +308,10 @@ describe('imo offer', () => {
     await warp(300)
     oneLineError(await imo(['offer', 'refund'], 1), 2, /met its soft cap/)
     const done = json(await imo(['offer', 'finalize', '--json']))
-    assert.equal(done.returned, parseEther('85000').toString(), 'unsold back')
+    assert.equal(done.returnedWei, parseEther('85000').toString(), 'unsold back')
     assert.equal(done.paidWei, (parseEther('1.5') + share).toString(), 'proceeds and revenue to the seller')
     const took = json(await imo(['offer', 'withdraw', '--json'], 1))
-    assert.equal(took.tokens, parseEther('10000').toString())
+    assert.equal(took.tokensWei, parseEther('10000').toString())
     json(await imo(['offer', 'withdraw', '--json'], 2))
     assert.equal(await balanceOf(sale), 0n)
     assert.equal(await pub().getBalance({ address: sale }), 0n)

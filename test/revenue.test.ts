@@ -342,7 +342,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     const before = await pub().getBalance({ address: B })
     const redeemed = json(await imo(['redeem', '100', '--yes', '--json'], 'B'))
     assert.equal(redeemed.status, 'sent')
-    assert.equal(redeemed.amount, String(100n * ETH))
+    assert.equal(redeemed.amountWei, String(100n * ETH))
     assert.equal(redeemed.payoutWei, String(parseEther('0.45005')))
     const receipt = await pub().getTransactionReceipt({ hash: redeemed.hash })
     assert.equal(
@@ -438,7 +438,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     const resumed = json(await imo(['redeem', amount, '--yes', '--json'], 'B'))
     assert.equal(resumed.status, 'resumed')
     assert.equal(resumed.wholeSupply, true)
-    assert.equal(resumed.totalSupply, String(whole))
+    assert.equal(resumed.totalSupplyWei, String(whole))
     assert.equal(await read('totalSupply'), 0n)
   })
 

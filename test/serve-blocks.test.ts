@@ -67,11 +67,11 @@ describe('imo serve with one-second blocks', () => {
         if (Date.now() > deadline) throw new Error(`not all fulfilled: ${JSON.stringify(serve.lines)}`)
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      const seenIn = new Map(serve.lines.filter((l) => l.event === 'seen').map((l) => [l.requestId, String(l.block)]))
+      const seenIn = new Map(serve.lines.filter((l) => l.event === 'seen').map((l) => [l.requestId, String(l.blockNumber)]))
       const byRequestBlock = new Map<string, Set<string>>()
       for (const line of fulfilled()) {
         const block = seenIn.get(line.requestId)!
-        byRequestBlock.set(block, (byRequestBlock.get(block) ?? new Set()).add(String(line.block)))
+        byRequestBlock.set(block, (byRequestBlock.get(block) ?? new Set()).add(String(line.blockNumber)))
       }
       for (const [requestBlock, fulfilmentBlocks] of byRequestBlock)
         assert.equal(

@@ -91,7 +91,7 @@ describe("imo serve's own key", () => {
     const user = await imo(['request', 'a red spiral', '--yes', '--json'], { IMO_PRIVATE_KEY: key(1) })
     assert.equal(user.code, 0, user.stderr)
     const fulfilled = await until('the fulfilment', () => serve.lines.find((l) => l.event === 'fulfilled'))
-    const tx = await client(anvil.rpcUrl).getTransaction({ hash: fulfilled.tx as Hex })
+    const tx = await client(anvil.rpcUrl).getTransaction({ hash: fulfilled.txHash as Hex })
     assert.equal(tx.from.toLowerCase(), address(2).toLowerCase())
     assert.equal(await stopImo(serve), 0)
     // The operator's journal holds the operator's sends only, serve's its own.

@@ -21,6 +21,9 @@ import { type CliResult, runCli } from './helpers/runCli.js'
 
 const ETH = 10n ** 18n
 
+/** A chain time (unix seconds) as --json prints it: ISO 8601 UTC (docs/json.md). */
+const iso = (seconds: unknown) => new Date(Number(seconds) * 1000).toISOString()
+
 describe('imo status', () => {
   let anvil: Anvil
   let work: string
@@ -129,15 +132,15 @@ describe('imo status', () => {
     assert.equal(status.model.uri, 'ipfs://bafy-model')
     assert.equal(status.token.address, token)
     assert.equal(status.token.symbol, 'STA')
-    assert.equal(status.token.totalSupply, String(await t('totalSupply')))
+    assert.equal(status.token.totalSupplyWei, String(await t('totalSupply')))
     assert.equal(status.token.holders, 3)
     assert.equal(status.token.percentClaimable, 40)
     assert.equal(status.token.snapshotInterval, 60)
     assert.equal(status.token.claimWindow, 3)
     assert.equal(status.token.currentSnapshotId, 1)
-    assert.equal(status.token.lastSnapshotTimestamp, Number(await t('lastSnapshotTimestamp')))
-    assert.equal(status.token.nextSnapshotTimestamp, Number(await t('nextSnapshotTimestamp')))
-    assert.equal(status.token.nextSnapshotTimestamp, Number(takenAt) + 60)
+    assert.equal(status.token.lastSnapshotAt, iso(await t('lastSnapshotTimestamp')))
+    assert.equal(status.token.nextSnapshotAt, iso(await t('nextSnapshotTimestamp')))
+    assert.equal(status.token.nextSnapshotAt, iso(Number(takenAt) + 60))
     assert.equal(status.token.balanceWei, String(await pub().getBalance({ address: token })))
     assert.equal(status.pools.pendingRevenueWei, String(await t('pendingRevenue')))
     assert.equal(status.pools.pendingRevenueWei, String(parseEther('0.5')))
@@ -150,8 +153,8 @@ describe('imo status', () => {
     assert.equal(live.claimPoolWei, String(parseEther('0.4')))
     assert.equal(live.claimedWei, String(claimed))
     assert.equal(live.remainingWei, String(parseEther('0.28')))
-    assert.equal(live.totalSupplyAt, String(supplyAt))
-    assert.equal(live.takenAt, Number(takenAt))
+    assert.equal(live.totalSupplyWei, String(supplyAt))
+    assert.equal(live.takenAt, iso(takenAt))
     assert.equal(live.expiresWithSnapshot, 4)
     assert.equal(status.pools.unclaimedWei, String(claimPool - claimed))
     assert.equal(status.collection.address, collection)
@@ -163,7 +166,7 @@ describe('imo status', () => {
     assert.deepEqual(status.collection.attesters, await c('attesters'))
     // The signer (A) by default.
     assert.equal(status.account.address, A)
-    assert.equal(status.account.balance, String(await t('balanceOf', [A])))
+    assert.equal(status.account.tokenBalanceWei, String(await t('balanceOf', [A])))
     assert.equal(status.account.sharePercent, '60.0000')
     assert.equal(status.account.claimableWei, String(await t('claimableRevenue', [A, 1n])))
     assert.equal(status.account.claimableWei, String(parseEther('0.24')))
@@ -276,7 +279,7 @@ describe('imo status', () => {
       openEscrowWei: String(await c('openEscrow')),
       open: 2,
       expired: 1,
-      oldestOpen: { id: '1', expiresAt: Number(first.expiresAt) },
+      oldestOpen: { id: '1', expiresAt: iso(first.expiresAt) },
     })
     assert.equal(requests.openEscrowWei, String(2n * fee))
     assert.equal(requests.openEscrowWei, String(await pub().getBalance({ address: collection })))

@@ -37,7 +37,7 @@ export async function checkJournalled(engine: EngineRun, run: StepRun, latestNon
         id: run.step.id,
         label: run.step.label,
         status: 'resumed',
-        hash: signed.hash,
+        txHash: signed.hash,
         gas: BigInt(signed.gas),
         contractAddress: signed.contractAddress,
       }

@@ -82,7 +82,7 @@ describe('journal compaction', () => {
         'snapshot:t:9',
       ]
       const before = new Map(ids.map((id) => [id, comparable(journal, id)]))
-      const mintsBefore = listSteps(journal, 'mint:c:').map((s) => [s.id, s.state, s.hash, s.blockNumber, s.value])
+      const mintsBefore = listSteps(journal, 'mint:c:').map((s) => [s.id, s.state, s.txHash, s.blockNumber, s.value])
       appendFileSync(journal.path, '{"type":"receipt","id":"claim:t:a:1","ha') // a torn last line (crash mid-write)
       journal.reload({ force: true })
       const size = journal.sizeOnDisk()
@@ -99,7 +99,7 @@ describe('journal compaction', () => {
       assert.equal(journal.archivedSteps(), 39)
       assert.match(journal.tornLine() ?? '', /^\{"type":"receipt","id":"claim:t:a:1","ha$/)
       assert.deepEqual(
-        listSteps(journal, 'mint:c:').map((s) => [s.id, s.state, s.hash, s.blockNumber, s.value]),
+        listSteps(journal, 'mint:c:').map((s) => [s.id, s.state, s.txHash, s.blockNumber, s.value]),
         mintsBefore,
       )
       const live = readFileSync(journal.path, 'utf8').split('\n')

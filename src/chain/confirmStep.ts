@@ -34,7 +34,7 @@ export function confirmStep(engine: EngineRun, run: StepRun, receipt: Transactio
     id: step.id,
     label: step.label,
     status: run.origin,
-    hash: signed.hash,
+    txHash: signed.hash,
     receipt,
     gas: BigInt(signed.gas),
     costWei: receipt.gasUsed * (receipt.effectiveGasPrice ?? 0n),

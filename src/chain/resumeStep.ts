@@ -55,7 +55,7 @@ export async function resumeStep(engine: EngineRun, step: TxStep): Promise<StepR
             id: step.id,
             label: step.label,
             status: 'already-confirmed',
-            hash: signed.hash,
+            txHash: signed.hash,
             gas: BigInt(signed.gas),
             costWei: BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice ?? '0'),
             blockNumber: BigInt(receipt.blockNumber),

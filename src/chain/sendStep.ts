@@ -39,8 +39,8 @@ export async function sendStep(ctx: ChainContext, step: TxStep): Promise<StepOut
   }
 }
 
-/** What a command reports of a sent (or simulated) step: status, hash, block, gas and cost. */
-export type OutcomeSummary = Pick<StepOutcome, 'status' | 'hash' | 'blockNumber' | 'gas' | 'costWei'>
+/** What a command reports of a sent (or simulated) step: status, txHash, block, gas and cost. */
+export type OutcomeSummary = Pick<StepOutcome, 'status' | 'txHash' | 'blockNumber' | 'gas' | 'costWei'>
 
 /**
  * The reportable fields of an outcome, without the receipt (and without keys that are undefined,
@@ -51,7 +51,7 @@ export type OutcomeSummary = Pick<StepOutcome, 'status' | 'hash' | 'blockNumber'
 export function summarizeOutcome(outcome: StepOutcome): OutcomeSummary {
   return {
     status: outcome.status,
-    ...(outcome.hash ? { hash: outcome.hash } : {}),
+    ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
     ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
     gas: outcome.gas,
     ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),

@@ -57,5 +57,5 @@ function reported(run: StepRun): ReportedOutcome[] {
   }
   if (run.phase !== 'replaced') return []
   const { id, label } = run.step
-  return [{ id, label, status: 'replaced', hash: run.signed!.hash, gas: BigInt(run.signed!.gas) }]
+  return [{ id, label, status: 'replaced', txHash: run.signed!.hash, gas: BigInt(run.signed!.gas) }]
 }

@@ -27,7 +27,8 @@ export interface StepOutcome {
   id: string
   label: string
   status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run'
-  hash?: Hex
+  /** The transaction's hash (`txHash` in every --json document: docs/json.md). */
+  txHash?: Hex
   receipt?: TransactionReceipt
   contractAddress?: Address
   /** Gas limit used (or estimated, for dry runs). */

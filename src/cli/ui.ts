@@ -72,12 +72,19 @@ export function printResult<T>(data: T, human: (data: T) => string): void {
   if (text) process.stdout.write(`${safeText(text)}\n`)
 }
 
-/** JSON with bigints as decimal strings and Uint8Arrays as 0x-hex, indented for people. */
+/**
+ * JSON with bigints as decimal strings, Uint8Arrays as 0x-hex, and times as ISO 8601 UTC: a number
+ * under a key ending in `At` (or `now`) is unix seconds, as the chain keeps time, and prints as
+ * `2026-01-01T00:00:00.000Z` (docs/json.md, the shared vocabulary). Indented for people.
+ * @example
+ * toJson({ expiresAt: 1767225600, feeWei: 10n }) // '{\n  "expiresAt": "2026-01-01T00:00:00.000Z",\n  "feeWei": "10"\n}'
+ */
 export function toJson(data: unknown): string {
   return JSON.stringify(
     data,
-    (_key, value) => {
+    (key, value) => {
       if (typeof value === 'bigint') return value.toString()
+      if (typeof value === 'number' && (key === 'now' || /[a-z]At$/.test(key))) return new Date(value * 1000).toISOString()
       if (value instanceof Uint8Array) return `0x${Buffer.from(value).toString('hex')}`
       return value
     },

@@ -45,7 +45,7 @@ export function claimCommand(): Command {
       return [
         `Claimed by ${r.holder}${r.status === 'sent' ? '' : ' (resumed)'}`,
         table,
-        `  transaction ${r.hash ?? '(ours was replaced; another transaction did it)'}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
+        `  transaction ${r.txHash ?? '(ours was replaced; another transaction did it)'}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
       ].join('\n')
     })
   })

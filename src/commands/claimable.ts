@@ -57,7 +57,7 @@ export function claimableCommand(): Command {
         amountWei: s.claimableWei ?? 0n,
         takenAt: s.takenAt,
         expiresWithSnapshot: s.expiresWithSnapshot,
-        expiresNotBefore: s.expiresNotBefore,
+        earliestExpiryAt: s.earliestExpiryAt,
       })),
       totalWei: report.totalWei,
       /** Snapshots where the holder has a share that claims cannot take before `opensAt` (unix seconds). */
@@ -74,7 +74,7 @@ export function claimableCommand(): Command {
       const rows = d.snapshots.map((s) => [
         String(s.id),
         fmt(s.amountWei),
-        `with snapshot ${s.expiresWithSnapshot}, not before ${formatWhen(s.expiresNotBefore, report.now)}`,
+        `with snapshot ${s.expiresWithSnapshot}, not before ${formatWhen(s.earliestExpiryAt, report.now)}`,
       ])
       return [
         ...opening,

@@ -26,19 +26,19 @@ export function redeemCommand(): Command {
       yes: Boolean(values.yes),
       onPlan: (plan) =>
         note(
-          `Burning ${formatNative(plan.amount, plan.symbol)} of ${formatNative(plan.balance, plan.symbol)} pays ${fmt(plan.payoutWei)} ` +
-            `(redemption pool ${fmt(plan.redemptionPoolWei)}, supply ${formatNative(plan.totalSupply, plan.symbol)}` +
+          `Burning ${formatNative(plan.amountWei, plan.symbol)} of ${formatNative(plan.tokenBalanceWei, plan.symbol)} pays ${fmt(plan.payoutWei)} ` +
+            `(redemption pool ${fmt(plan.redemptionPoolWei)}, supply ${formatNative(plan.totalSupplyWei, plan.symbol)}` +
             `${plan.wholeSupply ? `, the whole supply: also the pending ${fmt(plan.pendingRevenueWei)}` : plan.pendingRevenueWei > 0n ? `, and its share of the redemption part of the pending ${fmt(plan.pendingRevenueWei)}` : ''})`,
         ),
     })
     printResult({ ...result, chainId: ctx.chainId, nativeSymbol: ctx.nativeSymbol }, (r) => {
-      const burn = formatNative(r.amount, r.symbol)
+      const burn = formatNative(r.amountWei, r.symbol)
       if (r.status === 'cancelled') return 'Cancelled: nothing was sent'
       if (r.status === 'dry-run')
         return `Dry run: burning ${burn} would pay ${fmt(r.payoutWei)}; gas ${r.gas}, at most ${fmt(r.costWei ?? 0n)}; nothing was sent`
       return [
         `Burned ${burn}${r.status === 'sent' ? '' : ' (resumed)'} for ${fmt(r.payoutWei)}`,
-        `  transaction ${r.hash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
+        `  transaction ${r.txHash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
       ].join('\n')
     })
   })

@@ -55,7 +55,7 @@ export function requestCommand(): Command {
           `request ${r.requestId}`,
           `  fee          ${fmt(r.feeWei)} (escrowed until fulfilled or refunded)`,
           `  recipient    ${r.recipient}`,
-          `  transaction  ${r.hash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber})` : ''}`,
+          `  transaction  ${r.txHash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber})` : ''}`,
           `  expires      ${new Date(r.expiresAt! * 1000).toISOString()} (then: imo refund ${r.requestId})`,
         ].join('\n'),
       )

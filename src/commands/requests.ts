@@ -35,11 +35,19 @@ function setTermCommand(term: 'fee' | 'timeout'): Command {
     const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
     const result = await setRequestTerm(ctx, deployment.aigcCollection.address, term, value)
     const show = (v: bigint) => (term === 'fee' ? formatNative(v, ctx.nativeSymbol) : `${v} s`)
-    printResult(result, (r) => {
-      if (r.status === 'unchanged') return `The request ${term} is already ${show(r.value)}; nothing was sent`
-      if (r.status === 'dry-run')
-        return `Dry run: the request ${term} would change from ${show(r.previous)} to ${show(r.value)}; nothing was sent`
-      return `Request ${term} set to ${show(r.value)} (was ${show(r.previous)}) for new requests\n  transaction  ${r.hash}`
+    // The unit in the key, as every --json amount (docs/json.md): previousWei/valueWei, previousSeconds/valueSeconds.
+    const { previous, value: set, ...rest } = result
+    const unit = term === 'fee' ? 'Wei' : 'Seconds'
+    const data = {
+      ...rest,
+      [`previous${unit}`]: term === 'fee' ? previous : Number(previous),
+      [`value${unit}`]: term === 'fee' ? set : Number(set),
+    }
+    printResult(data, () => {
+      if (result.status === 'unchanged') return `The request ${term} is already ${show(set)}; nothing was sent`
+      if (result.status === 'dry-run')
+        return `Dry run: the request ${term} would change from ${show(previous)} to ${show(set)}; nothing was sent`
+      return `Request ${term} set to ${show(set)} (was ${show(previous)}) for new requests\n  transaction  ${result.txHash}`
     })
   })
   return withExamples(
@@ -138,7 +146,7 @@ export function requestsCommand(): Command {
           const rows = l.requests.map((r) => [
             String(r.id),
             r.expired ? 'expired' : r.status,
-            fmt(r.fee),
+            fmt(r.feeWei),
             `${r.requester.slice(0, 10)}…`,
             `${r.recipient.slice(0, 10)}…`,
             new Date(r.expiresAt * 1000).toISOString().replace('.000Z', 'Z'),

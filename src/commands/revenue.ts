@@ -32,7 +32,7 @@ function depositCommand(): Command {
         r.status === 'sent' ? 'Deposited' : r.status === 'resumed' ? 'Deposit confirmed (resumed):' : 'Already deposited:'
       return [
         `${verb} ${fmt(r.amountWei)} to the IMO token ${r.token}`,
-        `  transaction      ${r.hash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
+        `  transaction      ${r.txHash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
         `  pending revenue  ${fmt(r.pendingRevenueWei)}, split at the next snapshot`,
       ].join('\n')
     })

@@ -40,8 +40,8 @@ export function snapshotCommand(): Command {
         `Snapshot ${r.snapshotId} taken${r.status === 'sent' ? '' : ' (resumed)'}`,
         ...split,
         `  claim pool       ${fmt(r.claimPoolWei ?? 0n)}`,
-        `  transaction      ${r.hash ?? '(ours was replaced; another transaction did it)'}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
-        ...(r.followingSnapshotTimestamp ? [`  next snapshot    ${formatWhen(r.followingSnapshotTimestamp, r.now)}`] : []),
+        `  transaction      ${r.txHash ?? '(ours was replaced; another transaction did it)'}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
+        ...(r.followingSnapshotAt ? [`  next snapshot    ${formatWhen(r.followingSnapshotAt, r.now)}`] : []),
       ].join('\n')
     })
   })

@@ -34,13 +34,13 @@ export function renderDemo(report: DemoReport): string {
     ),
     `  paid request   a model user ${report.request.requester} paid ${formatNative(report.request.feeWei)} for "${report.request.prompt}"; imo serve fulfilled request ${report.request.requestId}:`,
     report.request.text === undefined
-      ? `    token ${report.request.tokenId.slice(0, 12)}… to the user  ${path(report.request.image)}`
-      : `    token ${report.request.tokenId.slice(0, 12)}… to the user -> ${JSON.stringify(report.request.text)}  ${path(report.request.image)}`,
+      ? `    token ${report.request.tokenIdHex.slice(0, 12)}… to the user  ${path(report.request.image)}`
+      : `    token ${report.request.tokenIdHex.slice(0, 12)}… to the user -> ${JSON.stringify(report.request.text)}  ${path(report.request.image)}`,
     `  revenue        ${formatNative(report.revenue.depositWei)} deposited + the mint and request fees; snapshot ${report.revenue.snapshotId} put ${formatNative(report.revenue.claimPoolWei)} in the holders' pool, ${formatNative(report.revenue.toRedemptionWei)} in the redemption pool`,
     ...report.holders.map(
       (h) => `  ${h.role.padEnd(14)} ${h.address} holds ${share(h.balanceWei, supply)}%, claimed ${formatNative(h.claimedWei)}`,
     ),
-    `  verification   token ${report.verification.tokenId.slice(0, 12)}… ${report.verification.ok ? 'verified by re-running the model' : 'FAILED'} (${report.verification.checks.filter((c) => c.status === 'pass').length} checks passed${
+    `  verification   token ${report.verification.tokenIdHex.slice(0, 12)}… ${report.verification.ok ? 'verified by re-running the model' : 'FAILED'} (${report.verification.checks.filter((c) => c.status === 'pass').length} checks passed${
       report.verification.checks.some((c) => c.status === 'fail')
         ? `; failed: ${report.verification.checks
             .filter((c) => c.status === 'fail')

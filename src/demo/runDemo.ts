@@ -66,7 +66,7 @@ export interface DemoReport {
   deploymentFile?: string
   mintFeeWei: bigint
   /** `image` is the artifact's path (the PNG, or text.txt for tinylm, whose text is in `text`). */
-  mints: Array<{ prompt: string; tokenId: Hex; txHash?: Hex; feeWei: bigint; image: string; record: string; text?: string }>
+  mints: Array<{ prompt: string; tokenIdHex: Hex; txHash?: Hex; feeWei: bigint; image: string; record: string; text?: string }>
   /** Native currency the token received from the three mint fees. */
   feesToTokenWei: bigint
   /** The paid request: a model user's fee, fulfilled by the in-process `imo serve`; the fee is in the snapshot. */
@@ -76,9 +76,9 @@ export interface DemoReport {
     recipient: Address
     requestId: bigint
     feeWei: bigint
-    requestTx?: Hex
-    tokenId: Hex
-    fulfilTx?: Hex
+    requestTxHash?: Hex
+    tokenIdHex: Hex
+    fulfilTxHash?: Hex
     /** The artifact's path (PNG, or text.txt for tinylm, whose text is in `text`). */
     image: string
     text?: string
@@ -86,8 +86,14 @@ export interface DemoReport {
     servedMs: number
   }
   revenue: { depositWei: bigint; snapshotId: number; claimPoolWei: bigint; toRedemptionWei: bigint }
-  holders: Array<{ role: 'deployer' | 'second holder'; address: Address; balanceWei: bigint; claimedWei: bigint; claimTx?: Hex }>
-  verification: { tokenId: Hex; ok: boolean; checks: Array<{ name: string; status: string; detail: string }> }
+  holders: Array<{
+    role: 'deployer' | 'second holder'
+    address: Address
+    balanceWei: bigint
+    claimedWei: bigint
+    claimTxHash?: Hex
+  }>
+  verification: { tokenIdHex: Hex; ok: boolean; checks: Array<{ name: string; status: string; detail: string }> }
   timings: Record<string, number>
   next?: string[]
 }
@@ -280,7 +286,7 @@ export async function runDemo(
       const record = readRecord(recordPath)
       return {
         prompt: o.prompt ?? '',
-        tokenId: o.tokenIdHex,
+        tokenIdHex: o.tokenIdHex,
         ...(o.txHash ? { txHash: o.txHash } : {}),
         feeWei: o.feeWei,
         image: join(o.outDir, record.artifact.file),
@@ -357,16 +363,16 @@ export async function runDemo(
           recipient: sent.recipient,
           requestId: sent.requestId!,
           feeWei: sent.feeWei,
-          ...(sent.hash ? { requestTx: sent.hash } : {}),
-          tokenId: fulfilled.tokenId as Hex,
-          ...(fulfilled.tx ? { fulfilTx: fulfilled.tx as Hex } : {}),
+          ...(sent.txHash ? { requestTxHash: sent.txHash } : {}),
+          tokenIdHex: fulfilled.tokenIdHex as Hex,
+          ...(fulfilled.txHash ? { fulfilTxHash: fulfilled.txHash as Hex } : {}),
           image,
           ...(record.artifact.mime.startsWith('text/') ? { text: readFileSync(image, 'utf8') } : {}),
           servedMs: Math.round(performance.now() - t0),
         }
       },
       (r) =>
-        `the model user ${r.requester} paid ${eth(r.feeWei)} for "${r.prompt}"; imo serve fulfilled request ${r.requestId} with token ${r.tokenId.slice(0, 12)}…`,
+        `the model user ${r.requester} paid ${eth(r.feeWei)} for "${r.prompt}"; imo serve fulfilled request ${r.requestId} with token ${r.tokenIdHex.slice(0, 12)}…`,
     )
     const depositWei = parseEther(DEMO_SETTINGS.deposit)
     await step(
@@ -404,7 +410,7 @@ export async function runDemo(
       },
       (c) => `claimed ${c.map((x) => eth(x.totalWei)).join(' and ')}`,
     )
-    const tokenId = mints[0]!.tokenId
+    const tokenId = mints[0]!.tokenIdHex
     const verification = await step(
       'verify',
       `verifying token ${tokenId.slice(0, 12)}… by re-running the model`,
@@ -446,10 +452,10 @@ export async function runDemo(
         address: claims[i]!.holder,
         balanceWei: balances[i]!,
         claimedWei: claims[i]!.totalWei,
-        ...(claims[i]!.hash ? { claimTx: claims[i]!.hash } : {}),
+        ...(claims[i]!.txHash ? { claimTxHash: claims[i]!.txHash } : {}),
       })),
       verification: {
-        tokenId,
+        tokenIdHex: tokenId,
         ok: verification.ok,
         checks: verification.checks.map((c) => ({ name: c.name, status: c.status, detail: c.detail })),
       },

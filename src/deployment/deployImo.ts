@@ -304,7 +304,7 @@ export async function deployImo(
   const record = (outcome: StepOutcome, bytecode: Hex) => ({
     // Receipts carry lowercase addresses; the file (and every command printing from it) uses EIP-55.
     address: getAddress(outcome.contractAddress!),
-    ...(outcome.hash ? { txHash: outcome.hash } : {}),
+    ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
     ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber.toString() } : {}),
     bytecodeHash: keccak256(bytecode),
   })

@@ -139,7 +139,7 @@ export async function runDeploy(
     aigcCollection: deployment.aigcCollection,
     modelHash: deployment.modelHash,
     parameters: deployment.parameters,
-    steps: result.outcomes.map((o) => ({ label: o.label, status: o.status, hash: o.hash, gas: o.gas, costWei: o.costWei })),
+    steps: result.outcomes.map((o) => ({ label: o.label, status: o.status, txHash: o.txHash, gas: o.gas, costWei: o.costWei })),
     ...(result.status === 'dry-run' ? { maxCostWei: totalCost } : {}),
   }
   const link = (address: string) => {

@@ -368,7 +368,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       feeWei: outcome.status === 'dry-run' || outcome.status === 'already-confirmed' ? 0n : b.itemFeeWei,
       gas: outcome.gas,
       ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
-      ...(outcome.hash ? { txHash: outcome.hash } : {}),
+      ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
       ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
       ...(outcome.status !== 'dry-run' ? { owner: b.itemTo } : {}),
     })
@@ -376,7 +376,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       writeMintFile(join(b.item.outDir, MINT_FILE), {
         ...b.mintFile,
         status: 'minted',
-        ...(outcome.hash ? { txHash: outcome.hash } : {}),
+        ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
         ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber.toString() } : {}),
       })
   }
@@ -420,7 +420,7 @@ function withMintOutcomes(
       prompt: b.item.record.prompt,
       tokenIdHex: b.tokenIdHex,
       status,
-      ...(outcome?.hash ? { txHash: outcome.hash } : {}),
+      ...(outcome?.txHash ? { txHash: outcome.txHash } : {}),
       ...(outcome?.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
     }
   })

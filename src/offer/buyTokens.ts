@@ -33,11 +33,11 @@ export interface BuyResult {
   sale: Address
   buyer: Address
   symbol: string
-  amount: bigint
+  amountWei: bigint
   priceWei: bigint
   costWei: bigint
   delivered: boolean
-  hash?: Hex
+  txHash?: Hex
   blockNumber?: bigint
   gas: bigint
   feeWei?: bigint
@@ -60,15 +60,15 @@ export async function checkPurchase(state: OfferingState, amount: bigint, cap: b
   const eth = (n: bigint) => formatNative(n, 'ETH')
   const none = '; nothing was sent'
   if (state.phase === 'not funded') throw new UsageError(`the sale ${state.sale} has no tokens in it yet${none}`)
-  if (state.phase === 'upcoming') throw new UsageError(`the sale opens ${formatWhen(state.startTime, state.now)}${none}`)
-  if (state.phase === 'finalized' || state.now >= state.endTime)
-    throw new UsageError(`the sale ended ${formatWhen(state.endTime, state.now)}${none}`)
-  const left = state.amount - state.sold
+  if (state.phase === 'upcoming') throw new UsageError(`the sale opens ${formatWhen(state.startsAt, state.now)}${none}`)
+  if (state.phase === 'finalized' || state.now >= state.endsAt)
+    throw new UsageError(`the sale ended ${formatWhen(state.endsAt, state.now)}${none}`)
+  const left = state.amountWei - state.soldWei
   if (amount > left) throw new UsageError(`only ${tokens(left)} are left for sale, not ${tokens(amount)}${none}`)
   if (maxPriceWei !== undefined && state.priceWei > maxPriceWei)
     throw new UsageError(`the price is ${eth(state.priceWei)} per token, above --max-price ${eth(maxPriceWei)}${none}`)
   if (cap !== 0n) {
-    const bought = state.account?.tokens ?? 0n
+    const bought = state.account?.tokensWei ?? 0n
     const remaining = cap > bought ? cap - bought : 0n
     if (amount > remaining)
       throw new UsageError(
@@ -108,12 +108,12 @@ export async function buyTokens(ctx: ChainContext, sale: Address, params: BuyPar
   const prefix = `${salePrefix}${asked}:`
   const stepId =
     open?.id ?? (ctx.tx.dryRun ? `${prefix}dry-run` : `${prefix}${ctx.journal ? listSteps(ctx.journal, prefix).length + 1 : 0}`)
-  const base = { sale, buyer: account.address, symbol: state.symbol, amount, priceWei: state.priceWei, costWei }
+  const base = { sale, buyer: account.address, symbol: state.symbol, amountWei: amount, priceWei: state.priceWei, costWei }
   const delivered = state.softCapWei === 0n
   if (open) {
     const { note } = await import('../cli/ui.js')
     note(
-      `resuming the interrupted purchase of ${formatNative(amount, state.symbol)} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
+      `resuming the interrupted purchase of ${formatNative(amount, state.symbol)} recorded in the journal${open.txHash ? ` (${open.txHash})` : ''}`,
     )
   } else if (!ctx.tx.dryRun) {
     const { confirmAction } = await import('../revenue/confirmAction.js')
@@ -135,7 +135,7 @@ export async function buyTokens(ctx: ChainContext, sale: Address, params: BuyPar
     ...base,
     delivered,
     gas: outcome.gas,
-    ...(outcome.hash ? { hash: outcome.hash } : {}),
+    ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
     ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
     ...(outcome.costWei !== undefined ? { feeWei: outcome.costWei } : {}),
   }
@@ -161,9 +161,9 @@ async function planPurchase(ctx: ChainContext, sale: Address, state: OfferingSta
   const { encodeFunctionData } = await import('viem')
   let amount = params.amount ?? 0n
   if (params.spendWei !== undefined) {
-    amount = (params.spendWei * state.unit) / state.priceWei
+    amount = (params.spendWei * state.unitWei) / state.priceWei
     if (amount === 0n) throw new UsageError('--spend does not pay for the smallest unit of a token at the current price')
-    const left = state.amount - state.sold
+    const left = state.amountWei - state.soldWei
     if (amount > left) amount = left
   }
   if (amount <= 0n) throw new UsageError('TOKENS must be greater than zero')
@@ -189,7 +189,7 @@ async function planPurchase(ctx: ChainContext, sale: Address, state: OfferingSta
       throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: "reading the sale's cap" })
     })
   await checkPurchase(state, amount, cap, params.maxPriceWei)
-  const costWei = (amount * state.priceWei + state.unit - 1n) / state.unit
+  const costWei = (amount * state.priceWei + state.unitWei - 1n) / state.unitWei
   const maxPrice = params.maxPriceWei ?? state.priceWei
   const data = proof
     ? encodeFunctionData({ abi: imoOfferingAbi, functionName: 'buyAllowlisted', args: [amount, maxPrice, leafCap, proof] })

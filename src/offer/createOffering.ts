@@ -6,7 +6,7 @@
 import { resolve } from 'node:path'
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
-import type { StepOutcome } from '../chain/sendStep.js'
+import type { OutcomeSummary, StepOutcome } from '../chain/sendStep.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import { ImoError, UsageError } from '../errors.js'
 import type { AllowlistEntry } from './buildAllowlist.js'
@@ -37,7 +37,8 @@ export interface CreateOfferingResult {
   allowlistPath?: string
   /** A finalized sale's record (and proofs file), kept under a name of its own when this one replaced it. */
   archived?: { sale: Address; recordPath: string; allowlistPath?: string }
-  outcomes: StepOutcome[]
+  /** The steps sent (or simulated), as deploy reports its own: label, status, txHash, block, gas, cost. */
+  steps: Array<OutcomeSummary & { label: string }>
 }
 
 /**
@@ -102,7 +103,7 @@ export async function createOffering(
   }
   const resume = existing && existing.chainId === ctx.chainId && existing.request === request ? existing : undefined
   if (resume?.status === 'created' && resume.sale)
-    return { status: 'existing', recordPath: paths.record, record: resume, outcomes: [] }
+    return { status: 'existing', recordPath: paths.record, record: resume, steps: [] }
 
   // Terms, resolved once (a resumed run reuses the recorded times).
   let parameters: OfferingParameters
@@ -172,7 +173,8 @@ export async function createOffering(
   })
   const base = `offer:${deployment.name}:${keccak256(init)}`
   const deployStep = { id: `${base}:deploy`, label: 'deploy ImoOffering', data: init, abi: imoOfferingAbi }
-  const { sendStep, simulateStep } = await import('../chain/sendStep.js')
+  const { sendStep, simulateStep, summarizeOutcome } = await import('../chain/sendStep.js')
+  const summarize = (o: StepOutcome) => ({ label: o.label, ...summarizeOutcome(o) })
   const record: OfferingRecord = {
     format: 'imo-offering-v1',
     status: 'pending',
@@ -187,7 +189,7 @@ export async function createOffering(
   if (ctx.tx.dryRun) {
     const { gas, costWei } = await simulateStep(ctx, deployStep)
     const outcome: StepOutcome = { id: deployStep.id, label: deployStep.label, status: 'dry-run', gas, costWei }
-    return { status: 'dry-run', recordPath: paths.record, record, outcomes: [outcome] }
+    return { status: 'dry-run', recordPath: paths.record, record, steps: [summarize(outcome)] }
   }
   if (!resume) {
     const { confirmAction } = await import('../revenue/confirmAction.js')
@@ -198,7 +200,7 @@ export async function createOffering(
         : `${formatNative(params.startPriceWei, ctx.nativeSymbol)} falling to ${formatNative(params.floorPriceWei, ctx.nativeSymbol)}`
     const what = `a sale of ${formatNative(params.amount, symbol)} at ${price} per token, ${formatWhen(parameters.startTime, now)} to ${formatWhen(parameters.endTime, now)}`
     if (!(await confirmAction(`Open ${what} and move the tokens into it?`, { skip: Boolean(params.yes), flag: '--yes', what })))
-      return { status: 'cancelled', recordPath: paths.record, record, outcomes: [] }
+      return { status: 'cancelled', recordPath: paths.record, record, steps: [] }
   }
   const archived = finalized ? archiveOfferingFile(paths, finalized) : undefined
   if (archived) {
@@ -227,7 +229,7 @@ export async function createOffering(
     ...record,
     status: 'created',
     sale,
-    ...(deployed.hash ? { txHash: deployed.hash } : {}),
+    ...(deployed.txHash ? { txHash: deployed.txHash } : {}),
     ...(deployed.blockNumber !== undefined ? { blockNumber: deployed.blockNumber.toString() } : {}),
   }
   if (allowlist) {
@@ -241,6 +243,6 @@ export async function createOffering(
     record: created,
     ...(allowlist ? { allowlistPath: paths.allowlist } : {}),
     ...(archived ? { archived } : {}),
-    outcomes: [deployed, approve, fund],
+    steps: [deployed, approve, fund].map(summarize),
   }
 }

@@ -18,22 +18,22 @@ export interface OfferingState {
   seller: Address
   kind: 'fixed' | 'descending'
   /** Base units. */
-  amount: bigint
-  unit: bigint
+  amountWei: bigint
+  unitWei: bigint
   startPriceWei: bigint
   floorPriceWei: bigint
   /** The price a purchase sent now pays at most (the next block's is the same or lower). */
   priceWei: bigint
-  startTime: number
-  endTime: number
+  startsAt: number
+  endsAt: number
   /** The chain's time (unix seconds) the state was read at. */
   now: number
   phase: OfferingPhase
   softCapWei: bigint
   softCapMet: boolean
-  maxPerAddress: bigint
+  maxPerAddressWei: bigint
   merkleRoot: `0x${string}`
-  sold: bigint
+  soldWei: bigint
   raisedWei: bigint
   refundedWei: bigint
   withdrawnWei: bigint
@@ -45,14 +45,14 @@ export interface OfferingState {
    */
   pendingRevenueWei: bigint
   /** The token's newest snapshot id when read (names a revenue collection's journal step). */
-  snapshotId: bigint
+  snapshotId: number
   owedWei: bigint
-  owedTokens: bigint
+  owedTokensWei: bigint
   /** Ether in the sale. */
   balanceWei: bigint
   /** What the seller could withdraw now. */
   withdrawableWei: bigint
-  account?: { address: Address; tokens: bigint; paidWei: bigint; isSeller: boolean }
+  account?: { address: Address; tokensWei: bigint; paidWei: bigint; isSeller: boolean }
 }
 
 /**
@@ -172,34 +172,39 @@ export async function readOffering(
     symbol,
     seller: v.seller as Address,
     kind: (v.startPrice as bigint) === (v.floorPrice as bigint) ? 'fixed' : 'descending',
-    amount,
-    unit: v.unit as bigint,
+    amountWei: amount,
+    unitWei: v.unit as bigint,
     startPriceWei: v.startPrice as bigint,
     floorPriceWei: v.floorPrice as bigint,
     priceWei,
-    startTime,
-    endTime,
+    startsAt: startTime,
+    endsAt: endTime,
     now,
     phase,
     softCapWei,
     softCapMet: raisedWei >= softCapWei,
-    maxPerAddress: v.maxPerAddress as bigint,
+    maxPerAddressWei: v.maxPerAddress as bigint,
     merkleRoot: v.merkleRoot as `0x${string}`,
-    sold,
+    soldWei: sold,
     raisedWei,
     refundedWei: v.refunded as bigint,
     withdrawnWei: v.withdrawn as bigint,
     revenueCollectedWei: v.revenueCollected as bigint,
     pendingRevenueWei,
-    snapshotId,
+    snapshotId: Number(snapshotId),
     owedWei,
-    owedTokens: v.owedTokens as bigint,
+    owedTokensWei: v.owedTokens as bigint,
     balanceWei,
     withdrawableWei: softCapWei === 0n || finalized ? balanceWei - owedWei : 0n,
   }
   if (account) {
     const [tokens, paidWei] = values[names.length + 1] as [bigint, bigint]
-    state.account = { address: account, tokens, paidWei, isSeller: account.toLowerCase() === state.seller.toLowerCase() }
+    state.account = {
+      address: account,
+      tokensWei: tokens,
+      paidWei,
+      isSeller: account.toLowerCase() === state.seller.toLowerCase(),
+    }
   }
   return state
 }

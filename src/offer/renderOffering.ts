@@ -30,15 +30,15 @@ export function renderOffering(state: OfferingState, nativeSymbol = 'ETH'): stri
       : `${eth(state.priceWei)} per token now, falling from ${eth(state.startPriceWei)} to ${eth(state.floorPriceWei)}`
   const timing =
     state.phase === 'upcoming'
-      ? `opens ${when(state.startTime)}, ends ${when(state.endTime)}`
+      ? `opens ${when(state.startsAt)}, ends ${when(state.endsAt)}`
       : state.phase === 'open'
-        ? `open, ends ${when(state.endTime)} (${formatDuration(state.endTime - state.now)} left)`
-        : `${state.phase === 'finalized' ? 'finalized' : state.phase === 'not funded' ? 'not funded yet' : 'ended'}; ran ${when(state.startTime)} to ${when(state.endTime)}`
+        ? `open, ends ${when(state.endsAt)} (${formatDuration(state.endsAt - state.now)} left)`
+        : `${state.phase === 'finalized' ? 'finalized' : state.phase === 'not funded' ? 'not funded yet' : 'ended'}; ran ${when(state.startsAt)} to ${when(state.endsAt)}`
   const fields: Array<[string, string]> = [
     ['sale', state.sale],
     ['status', timing],
     ['price', price],
-    ['sold', `${tokens(state.sold)} of ${tokens(state.amount)} (${percent(state.sold, state.amount)} %)`],
+    ['sold', `${tokens(state.soldWei)} of ${tokens(state.amountWei)} (${percent(state.soldWei, state.amountWei)} %)`],
     ['raised', eth(state.raisedWei)],
   ]
   if (state.softCapWei > 0n)
@@ -47,7 +47,7 @@ export function renderOffering(state: OfferingState, nativeSymbol = 'ETH'): stri
       `${eth(state.softCapWei)}: ${percent(state.raisedWei, state.softCapWei)} % ${state.softCapMet ? '(met)' : state.phase === 'ended' || state.phase === 'finalized' ? '(missed: buyers are refunded)' : ''}`.trimEnd(),
     ])
   fields.push(['delivery', state.softCapWei > 0n ? 'after finalize, if the soft cap is met (imo offer withdraw)' : 'at purchase'])
-  if (state.maxPerAddress > 0n) fields.push(['cap per address', tokens(state.maxPerAddress)])
+  if (state.maxPerAddressWei > 0n) fields.push(['cap per address', tokens(state.maxPerAddressWei)])
   if (BigInt(state.merkleRoot) !== 0n) fields.push(['allowlist', `root ${state.merkleRoot}`])
   fields.push(['seller', state.seller])
   if (state.revenueCollectedWei > 0n) fields.push(['revenue collected', `${eth(state.revenueCollectedWei)} (for the seller)`])
@@ -59,8 +59,11 @@ export function renderOffering(state: OfferingState, nativeSymbol = 'ETH'): stri
   if (state.account) {
     const you = state.account
     if (you.isSeller) fields.push(['you (seller)', `can withdraw ${eth(state.withdrawableWei)}`])
-    if (you.tokens > 0n || you.paidWei > 0n)
-      fields.push(['you', `${tokens(you.tokens)} for ${eth(you.paidWei)}${state.softCapWei > 0n ? ' (not delivered yet)' : ''}`])
+    if (you.tokensWei > 0n || you.paidWei > 0n)
+      fields.push([
+        'you',
+        `${tokens(you.tokensWei)} for ${eth(you.paidWei)}${state.softCapWei > 0n ? ' (not delivered yet)' : ''}`,
+      ])
   }
   return renderFields(fields)
 }
@@ -84,7 +87,7 @@ export function renderCreated(result: CreateOfferingResult, nativeSymbol = 'ETH'
   const terms = `${formatNative(BigInt(p.amount), 'tokens')} at ${price}, ${formatWhen(p.startTime, now)} to ${formatWhen(p.endTime, now)}`
   if (result.status === 'cancelled') return 'Cancelled: nothing was sent'
   if (result.status === 'dry-run') {
-    const deploy = result.outcomes[0]
+    const deploy = result.steps[0]
     return `Dry run: deploying the sale (${terms}) would use ${deploy?.gas ?? 0n} gas (at most ${formatNative(deploy?.costWei ?? 0n, nativeSymbol)}); approving and moving the tokens in follow; nothing was sent`
   }
   const lines = [
@@ -106,12 +109,12 @@ export function renderCreated(result: CreateOfferingResult, nativeSymbol = 'ETH'
  */
 export function renderBought(r: BuyResult, nativeSymbol = 'ETH'): string {
   const eth = (wei: bigint) => formatNative(wei, nativeSymbol)
-  const what = `${formatNative(r.amount, r.symbol)} at ${eth(r.priceWei)} per token for ${eth(r.costWei)}`
+  const what = `${formatNative(r.amountWei, r.symbol)} at ${eth(r.priceWei)} per token for ${eth(r.costWei)}`
   if (r.status === 'cancelled') return 'Cancelled: nothing was sent'
   if (r.status === 'dry-run') return `Dry run: buying ${what} would use ${r.gas} gas; nothing was sent`
   return [
     `Bought${r.status === 'sent' ? '' : ' (resumed)'} ${what}${r.delivered ? '' : ' (delivered after the sale if its soft cap is met)'}`,
-    txLine(r.hash, r.blockNumber),
+    txLine(r.txHash, r.blockNumber),
   ]
     .filter(Boolean)
     .join('\n')
@@ -132,9 +135,9 @@ export function renderSettled(r: SettleResult, nativeSymbol = 'ETH'): string {
   }
   if (r.steps.length === 0) lines.push("nothing to collect: no revenue of the sale's tokens is waiting in the token")
   if (r.collectedWei > 0n) lines.push(`  ${eth(r.collectedWei)} of revenue collected into the sale (for the seller)`)
-  if (r.returned > 0n) lines.push(`  ${formatNative(r.returned, r.symbol)} returned to the seller`)
+  if (r.returnedWei > 0n) lines.push(`  ${formatNative(r.returnedWei, r.symbol)} returned to the seller`)
   if (r.paidWei > 0n) lines.push(`  ${eth(r.paidWei)} paid to you`)
-  if (r.tokens > 0n) lines.push(`  ${formatNative(r.tokens, r.symbol)} delivered to you`)
+  if (r.tokensWei > 0n) lines.push(`  ${formatNative(r.tokensWei, r.symbol)} delivered to you`)
   lines.push('', renderOffering(r.state, nativeSymbol))
   return lines.join('\n')
 }

@@ -24,9 +24,9 @@ export interface SettleResult {
   /** Ether paid to the signer (refund or withdrawal), wei. */
   paidWei: bigint
   /** Tokens delivered to the signer, base units. */
-  tokens: bigint
+  tokensWei: bigint
   /** Tokens returned to the seller at finalize. */
-  returned: bigint
+  returnedWei: bigint
   /** Revenue moved from the token into the sale (claimRevenue, or finalize), wei. */
   collectedWei: bigint
   softCapMet: boolean
@@ -80,8 +80,8 @@ export async function settleOffering(
     symbol: state.symbol,
     steps: [],
     paidWei: 0n,
-    tokens: 0n,
-    returned: 0n,
+    tokensWei: 0n,
+    returnedWei: 0n,
     collectedWei: 0n,
     softCapMet: state.softCapMet,
     state,
@@ -92,14 +92,14 @@ export async function settleOffering(
       action,
       status: outcome.status,
       gas: outcome.gas,
-      ...(outcome.hash ? { hash: outcome.hash } : {}),
+      ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
       ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
     })
     for (const log of outcome.receipt ? viem.parseEventLogs({ abi: imoOfferingAbi, logs: outcome.receipt.logs }) : []) {
-      if (log.eventName === 'Finalized') result.returned = log.args.returned
+      if (log.eventName === 'Finalized') result.returnedWei = log.args.returned
       if (log.eventName === 'Refunded') result.paidWei += log.args.amount
       if (log.eventName === 'Withdrawn') result.paidWei += log.args.amount
-      if (log.eventName === 'Delivered') result.tokens += log.args.amount
+      if (log.eventName === 'Delivered') result.tokensWei += log.args.amount
       if (log.eventName === 'RevenueCollected') result.collectedWei += log.args.amount
     }
   }
@@ -111,7 +111,7 @@ export async function settleOffering(
     if (state.phase === 'not funded') throw new UsageError(`the sale ${sale} was never funded: nothing to settle`)
     if (state.phase === 'upcoming' || state.phase === 'open')
       throw new UsageError(
-        `the sale is still open: it ends ${formatWhen(state.endTime, state.now)} (or when all ${formatNative(state.amount, state.symbol)} are sold); nothing was sent`,
+        `the sale is still open: it ends ${formatWhen(state.endsAt, state.now)} (or when all ${formatNative(state.amountWei, state.symbol)} are sold); nothing was sent`,
       )
     await run('finalize', step(sale, 'finalize', 'once'))
     if (!ctx.tx.dryRun) state = await readOffering(ctx, sale, account.address)
@@ -147,12 +147,12 @@ export async function settleOffering(
     if (!ctx.tx.dryRun) await run('refund', step(sale, 'refund', account.address.toLowerCase()))
   } else {
     const owedTokens =
-      state.phase === 'finalized' && state.softCapWei !== 0n && state.softCapMet ? (state.account?.tokens ?? 0n) : 0n
+      state.phase === 'finalized' && state.softCapWei !== 0n && state.softCapMet ? (state.account?.tokensWei ?? 0n) : 0n
     const canWithdraw = state.account?.isSeller && state.withdrawableWei > 0n
     if (!canWithdraw && owedTokens === 0n) {
       if (state.account?.isSeller && state.softCapWei !== 0n && state.phase !== 'finalized')
         throw new UsageError(
-          `the sale has a soft cap: the proceeds can be withdrawn after imo offer finalize (it ends ${formatWhen(state.endTime, state.now)})`,
+          `the sale has a soft cap: the proceeds can be withdrawn after imo offer finalize (it ends ${formatWhen(state.endsAt, state.now)})`,
         )
       throw new UsageError(`nothing to withdraw from the sale ${sale} for ${account.address}`)
     }

@@ -368,7 +368,7 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
           prompt: job.data.prompt,
           reason: job.failedReason,
           attemptsMade: job.attemptsMade,
-          failedAt: job.finishedOn,
+          failedAt: job.finishedOn === undefined ? undefined : job.finishedOn / 1000, // unix seconds, as every *At (toJson prints ISO)
         }))
     },
 

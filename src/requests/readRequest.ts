@@ -16,7 +16,7 @@ export interface PaidRequest {
   requester: Address
   recipient: Address
   /** Escrowed fee, wei. */
-  fee: bigint
+  feeWei: bigint
   /** Unix seconds: fulfillable before, refundable from then on. */
   expiresAt: number
   callbackGasLimit: number
@@ -97,7 +97,7 @@ export async function readRequest(
     id,
     requester: raw.requester,
     recipient: raw.recipient,
-    fee: raw.fee,
+    feeWei: raw.fee,
     expiresAt: Number(raw.expiresAt),
     callbackGasLimit: Number(raw.callbackGasLimit),
     status: REQUEST_STATUSES[raw.status] ?? 'none',

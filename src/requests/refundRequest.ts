@@ -84,5 +84,5 @@ export async function refundRequest(ctx: ChainContext, collection: Address, requ
     data: encodeFunctionData({ abi: aigcCollectionAbi, functionName: 'refund', args: [requestId] }),
     abi: aigcCollectionAbi as never,
   })
-  return { ...summarizeOutcome(outcome), requestId, requester: request.requester, feeWei: request.fee, reason }
+  return { ...summarizeOutcome(outcome), requestId, requester: request.requester, feeWei: request.feeWei, reason }
 }

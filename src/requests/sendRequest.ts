@@ -54,7 +54,7 @@ export interface SendRequestResult {
   requestId?: bigint
   /** Unix seconds: fulfillable before, refundable from then on. */
   expiresAt?: number
-  hash?: Hex
+  txHash?: Hex
   blockNumber?: bigint
   gas?: bigint
   costWei?: bigint
@@ -160,8 +160,8 @@ export async function sendRequest(ctx: ChainContext, collection: Address, params
   const open = earlier.find((step) => step.state === 'open')
   // A confirmed earlier request of the same prompt and recipient that is still open: reuse it.
   if (!open && !ctx.tx.dryRun) {
-    for (const step of earlier.filter((s) => s.state === 'confirmed' && s.hash).reverse()) {
-      const receipt = await ctx.publicClient.getTransactionReceipt({ hash: step.hash! }).catch(() => undefined)
+    for (const step of earlier.filter((s) => s.state === 'confirmed' && s.txHash).reverse()) {
+      const receipt = await ctx.publicClient.getTransactionReceipt({ hash: step.txHash! }).catch(() => undefined)
       const [event] = receipt ? await decodeRequestedLogs(receipt.logs as never) : []
       if (!event) continue
       const onChain = await readRequest(ctx, collection, event.requestId)
@@ -172,7 +172,7 @@ export async function sendRequest(ctx: ChainContext, collection: Address, params
         feeWei: event.fee,
         requestId: event.requestId,
         expiresAt: onChain.expiresAt,
-        hash: step.hash!,
+        txHash: step.txHash!,
         ...(step.blockNumber !== undefined ? { blockNumber: step.blockNumber } : {}),
         stepId: step.id,
       }
@@ -212,14 +212,14 @@ export async function sendRequest(ctx: ChainContext, collection: Address, params
     feeWei: value,
     status: outcome.status === 'already-confirmed' ? 'existing' : outcome.status,
     gas: outcome.gas,
-    ...(outcome.hash ? { hash: outcome.hash } : {}),
+    ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
     ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
     ...(outcome.costWei !== undefined ? { costWei: outcome.costWei } : {}),
     stepId,
   }
   if (outcome.status === 'dry-run') return result
-  const receipt = outcome.receipt ?? (await ctx.publicClient.getTransactionReceipt({ hash: outcome.hash! }))
+  const receipt = outcome.receipt ?? (await ctx.publicClient.getTransactionReceipt({ hash: outcome.txHash! }))
   const [event] = await decodeRequestedLogs(receipt.logs as never)
-  if (!event) throw new ImoError(`the request transaction ${outcome.hash} emitted no Requested event`)
+  if (!event) throw new ImoError(`the request transaction ${outcome.txHash} emitted no Requested event`)
   return { ...result, requestId: event.requestId, expiresAt: event.expiresAt }
 }

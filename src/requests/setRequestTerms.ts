@@ -16,7 +16,7 @@ export interface SetRequestTermResult {
   /** Wei for the fee, seconds for the timeout. */
   previous: bigint
   value: bigint
-  hash?: Hex
+  txHash?: Hex
   blockNumber?: bigint
   gas?: bigint
   costWei?: bigint

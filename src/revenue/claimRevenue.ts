@@ -26,7 +26,7 @@ export interface ClaimResult {
   /** Why nothing was claimed. */
   reason?: string
   stepId?: string
-  hash?: Hex
+  txHash?: Hex
   blockNumber?: bigint
   gas?: bigint
   costWei?: bigint
@@ -74,7 +74,7 @@ export async function claimRevenue(
     note(
       keyed
         ? `--key ${key}: the claim of snapshot(s) ${ids.join(', ')} made under this key is reported; nothing new is sent`
-        : `resuming the interrupted claim of snapshot(s) ${ids.join(', ')} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
+        : `resuming the interrupted claim of snapshot(s) ${ids.join(', ')} recorded in the journal${open.txHash ? ` (${open.txHash})` : ''}`,
     )
   } else {
     const report = await readClaimable(ctx, token, holder)
@@ -138,8 +138,8 @@ export async function claimRevenue(
   // A claim reported from the journal (--key re-run) has no receipt in hand: fetch it for the amounts.
   const receipt =
     outcome.receipt ??
-    (keyed && outcome.hash
-      ? await ctx.publicClient.getTransactionReceipt({ hash: outcome.hash }).catch(() => undefined)
+    (keyed && outcome.txHash
+      ? await ctx.publicClient.getTransactionReceipt({ hash: outcome.txHash }).catch(() => undefined)
       : undefined)
   if (receipt) {
     for (const log of parseEventLogs({ abi: imoTokenAbi, logs: receipt.logs, eventName: 'RevenueClaimed' }))

@@ -26,7 +26,7 @@ export interface DepositResult {
   amountWei: bigint
   /** The journal step id. */
   stepId: string
-  hash?: Hex
+  txHash?: Hex
   blockNumber?: bigint
   gas: bigint
   /** Fee paid (or, for a dry run, its upper bound including the value). */
@@ -36,7 +36,7 @@ export interface DepositResult {
   /** The snapshot period (latest snapshot id) the deposit was made in. */
   snapshotId: number
   /** Earlier confirmed deposits of the same amount in this period (why a repeat needs a new --key). */
-  earlierSameAmount: Array<{ id: string; hash?: Hex }>
+  earlierSameAmount: Array<{ id: string; txHash?: Hex }>
 }
 
 /**
@@ -90,13 +90,13 @@ export async function depositRevenue(ctx: ChainContext, token: Address, amountWe
     note(`--key ${key}: the deposit of ${amountText} made under this key is reported; nothing new is sent`)
   } else if (open) {
     stepId = open.id
-    note(`resuming the interrupted deposit of ${amountText} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`)
+    note(`resuming the interrupted deposit of ${amountText} recorded in the journal${open.txHash ? ` (${open.txHash})` : ''}`)
   } else {
     const prefix = `deposit:${tokenKey}:${amountWei}:s${snapshotId}#`
     const earlier = ctx.journal ? listSteps(ctx.journal, prefix) : []
     earlierSameAmount = earlier
       .filter((step) => step.state === 'confirmed')
-      .map((step) => ({ id: step.id, ...(step.hash ? { hash: step.hash } : {}) }))
+      .map((step) => ({ id: step.id, ...(step.txHash ? { txHash: step.txHash } : {}) }))
     if (!key && !ctx.tx.dryRun) {
       const go = await guardRepeat(
         earlier,

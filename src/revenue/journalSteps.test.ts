@@ -42,7 +42,7 @@ describe('journal steps of a repeatable action', () => {
 
       const steps = listSteps(journal, 'deposit:t:5:')
       assert.deepEqual(
-        steps.map((step) => [step.id, step.state, step.hash, step.blockNumber]),
+        steps.map((step) => [step.id, step.state, step.txHash, step.blockNumber]),
         [
           ['deposit:t:5:s0#1', 'confirmed', hash(1), 11n],
           ['deposit:t:5:s0#2', 'reverted', hash(2), undefined],

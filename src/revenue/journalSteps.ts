@@ -15,7 +15,7 @@ export interface JournalStepSummary {
   /** 'open': intent without a receipt; 'confirmed' / 'reverted': its receipt is journalled. */
   state: 'open' | 'confirmed' | 'reverted'
   /** Transaction hash of the latest signed transaction, when signed. */
-  hash?: `0x${string}`
+  txHash?: `0x${string}`
   /** Value in wei of the intent. */
   value: bigint
   /** Block of the successful receipt. */
@@ -32,7 +32,7 @@ export interface JournalStepSummary {
  * @example
  * import { listSteps } from './journalSteps.js'
  * listSteps(ctx.journal, 'deposit:0x5fbd…:1000000000000000000:')
- * // [{ id: 'deposit:0x5fbd…:1000000000000000000:s0#1', state: 'confirmed', hash: '0x…', value: 1000000000000000000n, … }]
+ * // [{ id: 'deposit:0x5fbd…:1000000000000000000:s0#1', state: 'confirmed', txHash: '0x…', value: 1000000000000000000n, … }]
  */
 export function listSteps(journal: Pick<Journal, 'reload' | 'idsWithPrefix' | 'state'>, prefix: string): JournalStepSummary[] {
   journal.reload()
@@ -42,7 +42,7 @@ export function listSteps(journal: Pick<Journal, 'reload' | 'idsWithPrefix' | 's
     return {
       id,
       state: confirmed ? 'confirmed' : state.receipt ? 'reverted' : 'open',
-      ...(state.signed ? { hash: state.signed.hash } : {}),
+      ...(state.signed ? { txHash: state.signed.hash } : {}),
       value: BigInt(state.intent?.value ?? '0'),
       ...(confirmed ? { blockNumber: BigInt(state.receipt!.blockNumber) } : {}),
       at: state.intent?.at ?? '',

@@ -13,11 +13,11 @@ describe('liveSnapshotIds', () => {
 })
 
 describe('expiryOf', () => {
-  const token = { currentId: 5, claimWindow: 3, nextSnapshotTimestamp: 10_000, snapshotInterval: 60 }
+  const token = { currentId: 5, claimWindow: 3, nextSnapshotAt: 10_000, snapshotInterval: 60 }
   it('expires snapshot N with snapshot N + claimWindow, one interval per snapshot still to come', () => {
     // Snapshot 3 expires with 6, the very next one.
-    assert.deepEqual(expiryOf(3, token), { expiresWithSnapshot: 6, expiresNotBefore: 10_000 })
+    assert.deepEqual(expiryOf(3, token), { expiresWithSnapshot: 6, earliestExpiryAt: 10_000 })
     // Snapshot 5 expires with 8: two more snapshots after the next one.
-    assert.deepEqual(expiryOf(5, token), { expiresWithSnapshot: 8, expiresNotBefore: 10_120 })
+    assert.deepEqual(expiryOf(5, token), { expiresWithSnapshot: 8, earliestExpiryAt: 10_120 })
   })
 })

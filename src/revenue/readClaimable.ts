@@ -17,11 +17,11 @@ export interface LiveSnapshot {
   /** claimPool - claimed: what is left for the holders who have not claimed. */
   remainingWei: bigint
   /** Total supply (token base units) at the snapshot. */
-  totalSupplyAt: bigint
+  totalSupplyWei: bigint
   /** The snapshot whose taking expires this one (its remainder rolls into that one's pool). */
   expiresWithSnapshot: number
   /** The earliest time that snapshot can be taken (unix seconds). */
-  expiresNotBefore: number
+  earliestExpiryAt: number
   /** The holder's claimable amount now (0 when claimed or nothing held), when a holder was asked for. */
   claimableWei?: bigint
   /** Whether the holder already claimed it, when a holder was asked for. */
@@ -41,7 +41,7 @@ export interface ClaimableReport {
   currentSnapshotId: number
   claimWindow: number
   snapshotInterval: number
-  nextSnapshotTimestamp: number
+  nextSnapshotAt: number
   /** The chain's now (unix seconds), for relative times. */
   now: number
   /** Every live snapshot, oldest first. */
@@ -69,20 +69,20 @@ export function liveSnapshotIds(currentId: number, claimWindow: number): number[
 /**
  * When a live snapshot expires: with snapshot id + claimWindow, which is the
  * (id + claimWindow - currentId)-th snapshot from now and so cannot come before
- * nextSnapshotTimestamp + (that count - 1) * interval.
+ * nextSnapshotAt + (that count - 1) * interval.
  * @example
- * expiryOf(4, { currentId: 5, claimWindow: 2, nextSnapshotTimestamp: 1000, snapshotInterval: 60 })
- * // { expiresWithSnapshot: 6, expiresNotBefore: 1000 }
+ * expiryOf(4, { currentId: 5, claimWindow: 2, nextSnapshotAt: 1000, snapshotInterval: 60 })
+ * // { expiresWithSnapshot: 6, earliestExpiryAt: 1000 }
  */
 export function expiryOf(
   id: number,
-  token: { currentId: number; claimWindow: number; nextSnapshotTimestamp: number; snapshotInterval: number },
-): { expiresWithSnapshot: number; expiresNotBefore: number } {
+  token: { currentId: number; claimWindow: number; nextSnapshotAt: number; snapshotInterval: number },
+): { expiresWithSnapshot: number; earliestExpiryAt: number } {
   const expiresWithSnapshot = id + token.claimWindow
   const ahead = expiresWithSnapshot - token.currentId
   return {
     expiresWithSnapshot,
-    expiresNotBefore: token.nextSnapshotTimestamp + (ahead - 1) * token.snapshotInterval,
+    earliestExpiryAt: token.nextSnapshotAt + (ahead - 1) * token.snapshotInterval,
   }
 }
 
@@ -121,7 +121,7 @@ export async function readClaimable(
     currentId: Number(currentId),
     claimWindow: Number(claimWindow),
     snapshotInterval: Number(interval),
-    nextSnapshotTimestamp: Number(next),
+    nextSnapshotAt: Number(next),
   }
   const ids = liveSnapshotIds(state.currentId, state.claimWindow)
   const perSnapshot = holder ? 4 : 1
@@ -153,7 +153,7 @@ export async function readClaimable(
       claimPoolWei: claimPool,
       claimedWei: claimed,
       remainingWei: claimPool - claimed,
-      totalSupplyAt,
+      totalSupplyWei: totalSupplyAt,
       ...expiryOf(id, state),
       ...(holder
         ? {
@@ -172,7 +172,7 @@ export async function readClaimable(
     currentSnapshotId: state.currentId,
     claimWindow: state.claimWindow,
     snapshotInterval: state.snapshotInterval,
-    nextSnapshotTimestamp: state.nextSnapshotTimestamp,
+    nextSnapshotAt: state.nextSnapshotAt,
     now,
     live,
     claimable,

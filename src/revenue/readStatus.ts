@@ -24,7 +24,7 @@ export interface StatusReport {
     symbol: string
     decimals: number
     /** Base units (18 decimals). */
-    totalSupply: bigint
+    totalSupplyWei: bigint
     /** Accounts with a non-zero balance, counted from Transfer logs; null when that would be expensive. */
     holders: number | null
     /** Why holders is null. */
@@ -34,8 +34,8 @@ export interface StatusReport {
     claimWindow: number
     currentSnapshotId: number
     /** 0 before the first snapshot. */
-    lastSnapshotTimestamp: number
-    nextSnapshotTimestamp: number
+    lastSnapshotAt: number
+    nextSnapshotAt: number
     /** The token contract's native balance. */
     balanceWei: bigint
   }
@@ -62,13 +62,13 @@ export interface StatusReport {
   account?: {
     address: Address
     /** Token balance in base units. */
-    balance: bigint
+    tokenBalanceWei: bigint
     /** Share of the supply in percent (4 decimals), as text. */
     sharePercent: string
     nativeBalanceWei: bigint
     /** What burning the whole balance would pay now. */
     redeemableWei: bigint
-    claimable: Array<{ id: number; amountWei: bigint; expiresWithSnapshot: number; expiresNotBefore: number }>
+    claimable: Array<{ id: number; amountWei: bigint; expiresWithSnapshot: number; earliestExpiryAt: number }>
     claimableWei: bigint
   }
 }
@@ -254,14 +254,14 @@ export async function readStatus(
       name,
       symbol,
       decimals: Number(decimals),
-      totalSupply,
+      totalSupplyWei: totalSupply,
       ...holders,
       percentClaimable: Number(percentClaimable),
       snapshotInterval: live.snapshotInterval,
       claimWindow: live.claimWindow,
       currentSnapshotId: live.currentSnapshotId,
-      lastSnapshotTimestamp: Number(lastSnapshotTimestamp),
-      nextSnapshotTimestamp: live.nextSnapshotTimestamp,
+      lastSnapshotAt: Number(lastSnapshotTimestamp),
+      nextSnapshotAt: live.nextSnapshotAt,
       balanceWei,
     },
     pools: {
@@ -287,7 +287,7 @@ export async function readStatus(
     const share = totalSupply === 0n ? 0n : (holderBalance * 1_000_000n) / totalSupply
     report.account = {
       address: holder,
-      balance: holderBalance,
+      tokenBalanceWei: holderBalance,
       sharePercent: `${share / 10_000n}.${String(share % 10_000n).padStart(4, '0')}`,
       nativeBalanceWei: nativeBalanceWei as bigint,
       redeemableWei,
@@ -295,7 +295,7 @@ export async function readStatus(
         id: snapshot.id,
         amountWei: snapshot.claimableWei ?? 0n,
         expiresWithSnapshot: snapshot.expiresWithSnapshot,
-        expiresNotBefore: snapshot.expiresNotBefore,
+        earliestExpiryAt: snapshot.earliestExpiryAt,
       })),
       claimableWei: live.totalWei,
     }

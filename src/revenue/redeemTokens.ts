@@ -20,9 +20,10 @@ export interface RedeemPlan {
   holder: Address
   symbol: string
   /** Tokens to burn, in base units (18 decimals). */
-  amount: bigint
-  balance: bigint
-  totalSupply: bigint
+  amountWei: bigint
+  /** The holder's token balance and the total supply, in base units. */
+  tokenBalanceWei: bigint
+  totalSupplyWei: bigint
   /** What the burn pays now (redeemableOnBurn). */
   payoutWei: bigint
   redemptionPoolWei: bigint
@@ -36,7 +37,7 @@ export interface RedeemPlan {
 export interface RedeemResult extends RedeemPlan {
   status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run' | 'cancelled'
   stepId: string
-  hash?: Hex
+  txHash?: Hex
   blockNumber?: bigint
   gas: bigint
   costWei?: bigint
@@ -80,9 +81,9 @@ export async function planRedeem(
     token,
     holder,
     symbol,
-    amount,
-    balance,
-    totalSupply,
+    amountWei: amount,
+    tokenBalanceWei: balance,
+    totalSupplyWei: totalSupply,
     payoutWei,
     redemptionPoolWei,
     pendingRevenueWei,
@@ -131,7 +132,7 @@ export async function redeemTokens(
   if (earlierKeyed || open) {
     // The plan's reads include the symbol: one batched read, not a separate one for the note.
     plan = await planRedeem(ctx, token, account.address, 0n)
-    plan.amount = amount
+    plan.amountWei = amount
     const { note } = await import('../cli/ui.js')
     if (earlierKeyed) {
       const keyedAmount = BigInt(earlierKeyed.id.split(':')[2]!)
@@ -140,7 +141,7 @@ export async function redeemTokens(
     } else {
       stepId = open!.id
       note(
-        `resuming the interrupted burn of ${formatNative(amount, plan.symbol)} recorded in the journal${open!.hash ? ` (${open!.hash})` : ''}`,
+        `resuming the interrupted burn of ${formatNative(amount, plan.symbol)} recorded in the journal${open!.txHash ? ` (${open!.txHash})` : ''}`,
       )
     }
     resumed = true
@@ -183,8 +184,8 @@ export async function redeemTokens(
   // A burn reported from the journal (--key re-run) has no receipt in hand: fetch it for the payout.
   const receipt =
     outcome.receipt ??
-    (resumed && outcome.hash
-      ? await ctx.publicClient.getTransactionReceipt({ hash: outcome.hash }).catch(() => undefined)
+    (resumed && outcome.txHash
+      ? await ctx.publicClient.getTransactionReceipt({ hash: outcome.txHash }).catch(() => undefined)
       : undefined)
   if (receipt) {
     const [redeemed] = parseEventLogs({ abi: imoTokenAbi, logs: receipt.logs, eventName: 'Redeemed' })
@@ -201,8 +202,8 @@ export async function redeemTokens(
       .catch((error: unknown) => {
         throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the supply before the burn' })
       })) as bigint
-    result.totalSupply = supplyBefore
+    result.totalSupplyWei = supplyBefore
     result.wholeSupply = amount >= supplyBefore
-  } else if (resumed) result.wholeSupply = amount >= plan.totalSupply
+  } else if (resumed) result.wholeSupply = amount >= plan.totalSupplyWei
   return result
 }

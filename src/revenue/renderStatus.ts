@@ -31,19 +31,17 @@ export function renderStatus(status: StatusReport): string {
   lines.push('', `Token ${escapeControl(token.name)} (${escapeControl(token.symbol)})  ${token.address}`)
   lines.push(
     renderFields([
-      ['supply', tokens(token.totalSupply)],
+      ['supply', tokens(token.totalSupplyWei)],
       ['holders', token.holders === null ? `unknown (${token.holdersNote})` : String(token.holders)],
       ['claimable share', `${token.percentClaimable} % of each snapshot's revenue (the rest backs redemption)`],
       ['snapshot interval', `${formatDuration(token.snapshotInterval)}; claim window ${token.claimWindow} snapshot(s)`],
       [
         'snapshots',
-        token.currentSnapshotId === 0 ? 'none yet' : `${token.currentSnapshotId}, latest ${when(token.lastSnapshotTimestamp)}`,
+        token.currentSnapshotId === 0 ? 'none yet' : `${token.currentSnapshotId}, latest ${when(token.lastSnapshotAt)}`,
       ],
       [
         'next snapshot',
-        token.nextSnapshotTimestamp <= status.now
-          ? `allowed now (since ${when(token.nextSnapshotTimestamp)})`
-          : when(token.nextSnapshotTimestamp),
+        token.nextSnapshotAt <= status.now ? `allowed now (since ${when(token.nextSnapshotAt)})` : when(token.nextSnapshotAt),
       ],
     ]),
   )
@@ -87,7 +85,7 @@ export function renderStatus(status: StatusReport): string {
     lines.push('', `Account ${account.address}`)
     lines.push(
       renderFields([
-        ['balance', `${tokens(account.balance)} (${account.sharePercent} % of the supply)`],
+        ['balance', `${tokens(account.tokenBalanceWei)} (${account.sharePercent} % of the supply)`],
         ['native balance', fmt(account.nativeBalanceWei)],
         ['claimable', fmt(account.claimableWei)],
         ['redeemable', `${fmt(account.redeemableWei)} for burning the whole balance`],
@@ -99,7 +97,7 @@ export function renderStatus(status: StatusReport): string {
           account.claimable.map((c) => [
             String(c.id),
             fmt(c.amountWei),
-            `with snapshot ${c.expiresWithSnapshot}, not before ${when(c.expiresNotBefore)}`,
+            `with snapshot ${c.expiresWithSnapshot}, not before ${when(c.earliestExpiryAt)}`,
           ]),
           { header: ['snapshot', 'claimable', 'expires (rolls over)'], align: ['right', 'right', 'left'], indent: '    ' },
         ),

@@ -30,7 +30,7 @@ export function keyedStepId(
 ): string | undefined {
   if (!keyed) return undefined
   if (!sameInputs)
-    throw new UsageError(`--key ${key} already names ${describe}${keyed.hash ? ` (${keyed.hash})` : ''}; nothing was sent`, {
+    throw new UsageError(`--key ${key} already names ${describe}${keyed.txHash ? ` (${keyed.txHash})` : ''}; nothing was sent`, {
       hint: 'a key names one action: give a new action a new key (a re-run with the same key and inputs never repeats it)',
     })
   return keyed.id
@@ -50,7 +50,7 @@ export async function guardRepeat(earlier: JournalStepSummary[], already: string
   const done = earlier.filter((step) => step.state === 'confirmed')
   if (done.length === 0) return true
   const last = done[done.length - 1]!
-  const text = `${already} (${done.length}x, last ${last.hash ?? last.id})`
+  const text = `${already} (${done.length}x, last ${last.txHash ?? last.id})`
   const { isInteractive } = await import('../cli/ui.js')
   if (!isInteractive())
     throw new UsageError(`${text}; nothing was sent`, {

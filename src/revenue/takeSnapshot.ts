@@ -36,21 +36,21 @@ export interface SnapshotPlan {
   rolledOverWei: bigint
   /** The snapshot this one expires, if any. */
   expiresSnapshot?: number
-  nextSnapshotTimestamp: number
+  nextSnapshotAt: number
   now: number
 }
 
 export interface SnapshotResult extends SnapshotPlan {
   status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run' | 'cancelled'
   stepId: string
-  hash?: Hex
+  txHash?: Hex
   blockNumber?: bigint
   gas: bigint
   costWei?: bigint
   /** The new snapshot's claim pool as recorded on chain (after sending). */
   claimPoolWei?: bigint
   /** When the snapshot after this one is allowed (after sending). */
-  followingSnapshotTimestamp?: number
+  followingSnapshotAt?: number
 }
 
 /**
@@ -94,7 +94,7 @@ export async function planSnapshot(ctx: Pick<ChainContext, 'publicClient' | 'rpc
     toRedemptionWei,
     rolledOverWei,
     ...(expiresSnapshot !== undefined ? { expiresSnapshot } : {}),
-    nextSnapshotTimestamp: Number(next),
+    nextSnapshotAt: Number(next),
     now,
   }
 }
@@ -134,13 +134,13 @@ export async function takeSnapshot(ctx: ChainContext, token: Address, options: {
     note(
       keyed
         ? `--key ${key}: snapshot ${plan.snapshotId}, taken under this key, is reported; nothing new is sent`
-        : `resuming the interrupted snapshot ${plan.snapshotId} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
+        : `resuming the interrupted snapshot ${plan.snapshotId} recorded in the journal${open.txHash ? ` (${open.txHash})` : ''}`,
     )
   } else {
-    if (plan.now < plan.nextSnapshotTimestamp)
+    if (plan.now < plan.nextSnapshotAt)
       throw new SnapshotTooEarlyError(
-        `too early for snapshot ${plan.snapshotId}: the interval allows it from ${formatWhen(plan.nextSnapshotTimestamp, plan.now)}; nothing was sent`,
-        plan.nextSnapshotTimestamp,
+        `too early for snapshot ${plan.snapshotId}: the interval allows it from ${formatWhen(plan.nextSnapshotAt, plan.now)}; nothing was sent`,
+        plan.nextSnapshotAt,
       )
     stepId = `${prefix}${plan.snapshotId}${key ? keySuffix(key) : ''}`
     if (!ctx.tx.dryRun) {
@@ -173,7 +173,7 @@ export async function takeSnapshot(ctx: ChainContext, token: Address, options: {
     if (error instanceof SimulationRevertedError && /SnapshotTooEarly/.test(error.shortMessage))
       throw new SimulationRevertedError(error.shortMessage, {
         cause: error,
-        hint: `the node evaluates the call at its latest block, older than ${formatWhen(plan.nextSnapshotTimestamp, plan.now)}; re-run once a newer block is mined`,
+        hint: `the node evaluates the call at its latest block, older than ${formatWhen(plan.nextSnapshotAt, plan.now)}; re-run once a newer block is mined`,
       })
     throw error
   }
@@ -201,7 +201,7 @@ export async function takeSnapshot(ctx: ChainContext, token: Address, options: {
       read('nextSnapshotTimestamp'),
     ])) as [[bigint], bigint]
     result.claimPoolWei = claimPool
-    result.followingSnapshotTimestamp = Number(following)
+    result.followingSnapshotAt = Number(following)
   }
   return result
 }

@@ -337,7 +337,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           event: 'seen',
           requestId: String(event.requestId),
           message: `request ${event.requestId} seen in block ${event.blockNumber}`,
-          block: String(event.blockNumber),
+          blockNumber: String(event.blockNumber),
         })
       }
       remember(to, hash!)
@@ -406,7 +406,7 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           metrics?.fulfilled.inc()
           settle(t, 'fulfilled', `request ${id} fulfilled (tx ${tx}, found on chain)`, {
             recipient: request.recipient,
-            tx,
+            txHash: tx,
             status: 'existing',
           })
         } else {
@@ -574,11 +574,11 @@ export async function runServe(ctx: ChainContext, deployment: Deployment, option
           'fulfilled',
           `request ${t.id} fulfilled: token ${outcome.tokenIdHex} to ${t.recipient} (tx ${outcome.txHash ?? 'journalled'})`,
           {
-            tokenId: outcome.tokenIdHex,
+            tokenIdHex: outcome.tokenIdHex,
             recipient: t.recipient,
             tokenUri: outcome.tokenUri,
-            ...(outcome.txHash ? { tx: outcome.txHash } : {}),
-            block: String(block),
+            ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
+            blockNumber: String(block),
             status: outcome.status,
             ...(t.inferenceMs !== undefined ? { inferenceMs: t.inferenceMs } : {}),
           },

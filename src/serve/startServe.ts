@@ -170,9 +170,9 @@ async function consoleLog(): Promise<(event: ServeEvent) => void> {
   const { redact } = await import('../util/redact.js')
   const { toJson } = await import('../cli/ui.js')
   return (event) => {
-    const at = new Date().toISOString()
+    const time = new Date().toISOString()
     if (uiSettings().json) {
-      process.stderr.write(`${redact(JSON.stringify(JSON.parse(toJson({ at, ...event }))))}\n`)
+      process.stderr.write(`${redact(JSON.stringify(JSON.parse(toJson({ time, ...event }))))}\n`)
       return
     }
     const loud = ['failed', 'warning', 'refused', 'rejected', 'quarantined']
@@ -184,6 +184,6 @@ async function consoleLog(): Promise<(event: ServeEvent) => void> {
           ? color.yellow
           : (s: string) => s
     // A message quotes prompts, worker ids and failure texts from Redis: one escaped line, then colour.
-    process.stderr.write(`${color.dim(at)} ${tint(escapeControl(redact(event.message)))}\n`)
+    process.stderr.write(`${color.dim(time)} ${tint(escapeControl(redact(event.message)))}\n`)
   }
 }

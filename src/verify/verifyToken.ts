@@ -112,7 +112,7 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
   }
   const aigcDataTopic = log.args.aigcData
   const proof = log.args.proof
-  extra.mintTx = log.transactionHash
+  extra.mintTxHash = log.transactionHash
   extra.aigcDataHash = aigcDataTopic
   list.add(
     'AigcData event',
