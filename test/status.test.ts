@@ -128,7 +128,7 @@ describe('imo status', () => {
     const status = json(await imo(['status', '--json']))
     const [claimPool, claimed, supplyAt, takenAt] = (await t('snapshotInfo', [1n])) as unknown as [bigint, bigint, bigint, bigint]
     assert.equal(status.chain.id, 31337)
-    assert.equal(status.model.hash, await t('modelHash'))
+    assert.equal(status.model.modelHash, await t('modelHash'))
     assert.equal(status.model.uri, 'ipfs://bafy-model')
     assert.equal(status.token.address, token)
     assert.equal(status.token.symbol, 'STA')

@@ -17,7 +17,7 @@ export interface StatusReport {
   blockNumber: bigint
   /** The chain's now (unix seconds). */
   now: number
-  model: { hash: Hex; uri: string; path?: string }
+  model: { modelHash: Hex; uri: string; path?: string }
   token: {
     address: Address
     name: string
@@ -248,7 +248,7 @@ export async function readStatus(
     chain: { id: ctx.chainId, name: ctx.chainName, nativeSymbol: ctx.nativeSymbol },
     blockNumber,
     now: live.now,
-    model: { hash: modelHash, uri: modelUri, ...(deployment.model?.path ? { path: deployment.model.path } : {}) },
+    model: { modelHash, uri: modelUri, ...(deployment.model?.path ? { path: deployment.model.path } : {}) },
     token: {
       address: token,
       name,

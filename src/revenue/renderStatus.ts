@@ -23,7 +23,7 @@ export function renderStatus(status: StatusReport): string {
   const lines: string[] = [`${status.chain.name} (chain ${status.chain.id}), block ${status.blockNumber}`, '', 'Model']
   lines.push(
     renderFields([
-      ['hash', status.model.hash],
+      ['hash', status.model.modelHash],
       ['URI', status.model.uri || '(none)'],
       ['path', status.model.path],
     ]),
