@@ -90,7 +90,7 @@ describe('imo offer buy through faults', () => {
       await warp(3000) // the price falls by ~40 %: --spend 1 now pays for more tokens
       const resumed = json(await imo(args, who))
       assert.equal(resumed.status, 'resumed')
-      assert.equal(resumed.hash, signed.at(-1)!.hash, 'the very transaction that was signed')
+      assert.equal(resumed.txHash, signed.at(-1)!.hash, 'the very transaction that was signed')
       const tokens = await bought(who)
       assert.equal(BigInt(resumed.amount), tokens)
       assert.equal(await pub().getTransactionCount({ address: anvil.accounts[who]!.address }), 1, 'one transaction')

@@ -226,7 +226,7 @@ describe('paid requests (contract API from TypeScript)', () => {
     const out = JSON.parse(rerun.stdout)
     assert.equal(out.status, 'resumed')
     assert.equal(await publicClient.getTransactionCount({ address: requester.address }), 1, 'one request transaction')
-    const sent = await publicClient.getTransaction({ hash: out.hash })
+    const sent = await publicClient.getTransaction({ hash: out.txHash })
     const { args: callArgs } = decodeFunctionData({ abi: aigcCollectionAbi, data: sent.input })
     assert.equal(callArgs?.[3], 120n, 'bound to the timeout read before the interruption')
     const ctx = { publicClient, rpcUrl: anvil.rpcUrl } as never

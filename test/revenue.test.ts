@@ -261,7 +261,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     const claimed = json(await imo(['claim', '--json']))
     assert.equal(claimed.status, 'sent')
     assert.deepEqual(claimed.snapshots, [{ id: 1, amountWei: String(parseEther('1.125375')) }])
-    const receipt = await pub().getTransactionReceipt({ hash: claimed.hash })
+    const receipt = await pub().getTransactionReceipt({ hash: claimed.txHash })
     assert.equal(
       await pub().getBalance({ address: A }),
       balanceBefore + parseEther('1.125375') - receipt.gasUsed * receipt.effectiveGasPrice,
@@ -324,7 +324,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
       [2, 3],
     )
     assert.equal(claimed.totalWei, String(parseEther('1.6875625')))
-    const tx = await pub().getTransaction({ hash: claimed.hash })
+    const tx = await pub().getTransaction({ hash: claimed.txHash })
     assert.equal(tx.input.slice(0, 10), toFunctionSelector('claimBatch(uint256[])'))
     assert.equal(await read('hasClaimed', [B, 2n]), true)
     assert.equal(await read('hasClaimed', [B, 3n]), true)
@@ -344,7 +344,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     assert.equal(redeemed.status, 'sent')
     assert.equal(redeemed.amountWei, String(100n * ETH))
     assert.equal(redeemed.payoutWei, String(parseEther('0.45005')))
-    const receipt = await pub().getTransactionReceipt({ hash: redeemed.hash })
+    const receipt = await pub().getTransactionReceipt({ hash: redeemed.txHash })
     assert.equal(
       await pub().getBalance({ address: B }),
       before + parseEther('0.45005') - receipt.gasUsed * receipt.effectiveGasPrice,
@@ -366,7 +366,7 @@ describe('imo revenue deposit / snapshot / claimable / claim / redeem', () => {
     const ran = async (args: string[]) => [json(await imo(args, 'B', env)), json(await imo(args, 'B', env))]
     const [deposit1, deposit2] = await ran(['revenue', 'deposit', '0.2', '--json'])
     assert.deepEqual([deposit1.status, deposit2.status], ['sent', 'already-confirmed'])
-    assert.equal(deposit2.hash, deposit1.hash)
+    assert.equal(deposit2.txHash, deposit1.txHash)
     const [burn1, burn2] = await ran(['redeem', '10', '--yes', '--json'])
     assert.deepEqual([burn1.status, burn2.status], ['sent', 'already-confirmed'])
     assert.equal(burn2.payoutWei, burn1.payoutWei)
