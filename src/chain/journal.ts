@@ -6,10 +6,11 @@
  * receipt. A lock file keeps two imo processes from allocating the same signer's nonces at once.
  * The journal holds no secret: a signed transaction is public once broadcast.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ImoError, NonceConflictError } from '../errors.js'
 import { isProcessAlive } from '../util/isProcessAlive.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 
 type Hex = `0x${string}`
 type Address = `0x${string}`
@@ -129,7 +130,8 @@ export class Journal {
     this.tornTail = false
     this.tornText = undefined
     if (!existsSync(this.path)) return
-    const text = readFileSync(this.path, 'utf8')
+    // A regular file only: a FIFO in its place would block this read (and every later one) for good.
+    const text = readRegularFile(this.path, 'the journal').toString('utf8')
     this.knownSize = Buffer.byteLength(text, 'utf8')
     this.tornTail = text.length > 0 && !text.endsWith('\n')
     const lines = text.split('\n')
@@ -242,7 +244,7 @@ export class Journal {
         return
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-        const pid = Number(readFileSync(this.lockPath, 'utf8').trim())
+        const pid = Number(readRegularFile(this.lockPath, 'the journal lock', { maxBytes: 64 }).toString('utf8').trim())
         if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid))
           throw new NonceConflictError(
             `another imo process (pid ${pid}) is sending from this signer on this chain; wait for it to finish`,
