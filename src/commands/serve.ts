@@ -17,18 +17,36 @@ export function serveCommand(): Command {
         'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise). With --queue it is ' +
         'the dispatcher: each request becomes a job (job id = request id) on a BullMQ queue in Redis, `imo worker` ' +
         'processes on any machine run the model, and serve re-checks every result before it signs (it alone holds the ' +
-        'key). Jobs that used up their attempts wait in the failed set: `imo requests --open --queue URL` lists them, ' +
-        '`imo requests retry [ID] --queue URL` runs them again.',
+        'key; one dispatcher per collection and Redis: a second one from another folder is refused). Jobs that used up ' +
+        'their attempts wait in the failed set: `imo requests --open --queue URL` lists them, `imo requests retry [ID] ' +
+        '--queue URL` runs them again (--until-idle then exits 5). State under .imo/serve belongs to its chain: a cursor ' +
+        'written on another chain (a re-created devnet) is set aside, and says so.',
     )
     .addOption(new Option('--from-block <N>', 'first block to scan (default: the saved cursor, else the deployment block)'))
-    .addOption(new Option('--metrics-port <PORT>', 'serve /metrics (Prometheus) and /healthz on 127.0.0.1:PORT'))
+    .addOption(
+      new Option(
+        '--metrics-port <PORT>',
+        "serve /metrics (Prometheus; the README lists them) and /healthz (200 when the RPC, the signer's funds and, with --queue, Redis and a worker are fine) on 127.0.0.1:PORT",
+      ),
+    )
     .addOption(
       new Option(
         '--model <PATH>',
         "the model (default: the deployment's recorded model path); its hash must equal the deployment's (not used with --queue: the workers load it)",
       ),
     )
-    .addOption(new Option('--until-idle', 'exit 0 once every open request is served or skipped (for scripts and cron)'))
+    .addOption(
+      new Option(
+        '--until-idle',
+        'exit 0 once every open request is served or skipped (for scripts and cron); exit 5 when a queued job waits in the failed set',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--keep-outputs <N|all>',
+        'the newest N fulfilments keep their whole --out folder (tensors, artifact); older ones keep record.json, mint.json and metadata.json, enough to re-verify (default 1000)',
+      ).env('IMO_KEEP_OUTPUTS'),
+    )
     .addOption(mintOptions.out)
     .addOption(mintOptions.aigcData)
   addOptionGroups(command, queueOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
@@ -42,6 +60,7 @@ export function serveCommand(): Command {
       aigcData?: 'digest' | 'inline'
       queue?: string
       artifactDir?: string
+      keepOutputs?: string
     }
     const { parseWhole } = await import('../chain/format.js')
     const fromBlock = values.fromBlock !== undefined ? parseWhole(values.fromBlock, '--from-block') : undefined
@@ -49,6 +68,10 @@ export function serveCommand(): Command {
       values.metricsPort !== undefined
         ? Number(parseWhole(values.metricsPort, '--metrics-port', { min: 0n, max: 65_535n }))
         : undefined
+    const keepOutputs =
+      values.keepOutputs === undefined || values.keepOutputs === 'all'
+        ? values.keepOutputs
+        : Number(parseWhole(values.keepOutputs, '--keep-outputs', { min: 0n, max: 1_000_000_000n }))
     if (values.queue) (await import('../queue/connectRedis.js')).parseQueueUrl(values.queue) // a bad URL fails before the chain is read
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { startServe } = await import('../serve/startServe.js')
@@ -63,6 +86,7 @@ export function serveCommand(): Command {
       ...(values.aigcData ? { aigcDataMode: values.aigcData } : {}),
       ...(values.queue ? { queue: values.queue } : {}),
       ...(values.artifactDir ? { artifactDir: values.artifactDir } : {}),
+      ...(keepOutputs !== undefined ? { keepOutputs: keepOutputs as number | 'all' } : {}),
       untilIdle: Boolean(values.untilIdle),
     })
     let printed = false
@@ -70,6 +94,16 @@ export function serveCommand(): Command {
       const summary = await serving.stop()
       if (printed) return
       printed = true
+      if (values.untilIdle && summary.parked.length > 0) {
+        // Idle, but not done: a request is open with its job in the failed set. Exit 0 would tell a
+        // script that every request was served.
+        const { NotConfirmedError } = await import('../errors.js')
+        const ids = summary.parked.join(', ')
+        throw new NotConfirmedError(
+          `stopped with ${summary.parked.length} request${summary.parked.length === 1 ? '' : 's'} open (${ids}): ${summary.parked.length === 1 ? 'its job' : 'their jobs'} failed every attempt and ${summary.parked.length === 1 ? 'waits' : 'wait'} in the queue's failed set`,
+          { hint: `imo requests retry ${summary.parked[0]} --queue URL runs a job again; then run serve again`, data: summary },
+        )
+      }
       printResult(
         summary,
         (s) => `served: ${s.fulfilled} fulfilled, ${s.skipped} skipped, ${s.failed} failed; cursor at block ${s.nextBlock}`,
@@ -84,7 +118,7 @@ export function serveCommand(): Command {
     'imo serve',
     'imo serve --confirmations 3 --metrics-port 9464 --json 2>serve.log',
     'imo serve --from-block 1200 --rpc-url https://sepolia.example --account operator',
-    'imo serve --until-idle',
+    'imo serve --until-idle --keep-outputs 100   # cron: serve what is open, keep 100 whole output folders',
     'imo serve --queue redis://:PASSWORD@10.0.0.5:6379/0 --json 2>serve.log',
     'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --artifact-dir /mnt/imo-artifacts --metrics-port 9464',
   ])

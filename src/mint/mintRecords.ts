@@ -49,9 +49,9 @@ export interface MintItem {
   /**
    * A paid request to fulfil instead of a direct mint (`imo serve`): the attestation and the token go
    * to the request's recipient, the call is `fulfill(id, …)` without a mint fee, and the journal step
-   * id is `fulfill:<collection>:<request id>`.
+   * id is `stepId` (serve's fulfilStepId: the request id with what decides the fulfilment, and the chain).
    */
-  request?: { id: bigint; recipient: Address }
+  request?: { id: bigint; recipient: Address; stepId: string }
 }
 
 export type TokenUriMode = 'ipfs' | 'data'
@@ -283,9 +283,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     }
     lap('writeMs')
     const step: TxStep = {
-      id: item.request
-        ? `fulfill:${collection.toLowerCase()}:${item.request.id}`
-        : `mint:${collection.toLowerCase()}:${tokenIdHex}`,
+      id: item.request ? item.request.stepId : `mint:${collection.toLowerCase()}:${tokenIdHex}`,
       label: item.request ? `fulfil request #${item.request.id} ${describe(record)}` : `mint ${describe(record)}`,
       to: collection,
       data,

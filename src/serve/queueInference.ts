@@ -58,63 +58,40 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
   const { join } = await import('node:path')
   const aigcDataMode = options.aigcDataMode ?? 'digest'
   const log = options.log
+  /** Redis failures so far (lost connections, failed sweeps and collections), for serve's metrics. */
+  let errors = 0
   const queue: InferenceQueue = await openInferenceQueue({
     url: options.url,
     modelHash: options.modelHash as Bytes32,
     ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
-    onLog: (message) => log({ event: 'queue', message }),
+    onLog: (message) => {
+      if (!/Redis is back/.test(message)) errors++
+      log({ event: 'queue', message })
+    },
   })
 
-  interface Waiter {
-    job: InferenceJob
-    resolve(outcome: QueueOutcome & { kind: 'completed' }): void
-    reject(error: Error): void
-  }
   const waiters = new Map<string, Waiter>()
-  const held = new Map<string, { outcome: QueueOutcome & { kind: 'completed' }; at: number }>()
+  const held = new Map<string, Held>()
   let availableListener: ((requestId: bigint) => void) | undefined
+  queue.collect((outcome) => routeOutcome(outcome, { waiters, held, log, available: (id) => availableListener?.(id) }))
 
-  queue.collect((outcome) => {
-    if (outcome.kind === 'refused') {
-      const { refusal } = outcome
-      log({
-        event: 'refused',
-        message: `worker ${refusal.worker.id} refuses work: its model hashes to ${refusal.workerModelHash}, not the deployment's ${refusal.expectedModelHash}${refusal.jobId ? ` (job ${refusal.jobId} put back)` : ''}`,
-        worker: refusal.worker.id,
-        workerModelHash: refusal.workerModelHash,
-      })
-      return
-    }
-    const waiter = waiters.get(outcome.requestId)
-    if (outcome.kind === 'failed') {
-      if (!waiter) {
-        log({
-          event: 'failed',
-          requestId: outcome.requestId,
-          message: `request ${outcome.requestId}: its job failed: ${outcome.reason}`,
-        })
-        return
-      }
-      waiters.delete(outcome.requestId)
-      waiter.reject(
-        outcome.where === 'failed-set'
-          ? new ParkedInferenceError(
-              `its job failed ${outcome.attemptsMade} time${outcome.attemptsMade === 1 ? '' : 's'} (${outcome.reason}); it waits in the failed set: imo requests retry ${outcome.requestId} --queue URL runs it again`,
-            )
-          : new Error(`the worker's result was rejected: ${outcome.reason}`),
-      )
-      return
-    }
-    if (waiter) {
-      waiters.delete(outcome.requestId)
-      waiter.resolve(outcome)
-      return
-    }
-    const now = Date.now()
-    for (const [id, entry] of held) if (now - entry.at > HELD_MS) held.delete(id)
-    held.set(outcome.requestId, { outcome, at: now })
-    availableListener?.(BigInt(outcome.requestId))
+  /** Adds a job for a request serve waits for (nothing happens when the job is there). */
+  const enqueue = (job: InferenceJob) =>
+    queue.enqueueInference({
+      requestId: job.requestId,
+      prompt: job.prompt,
+      recipient: job.recipient ?? `0x${'00'.repeat(20)}`,
+      aigcDataMode,
+      again: true,
+    })
+  queue.onReset(() => {
+    errors++ // a lost connection, or another Redis process
+    void addAgain(
+      [...waiters.values()].map((waiter) => waiter.job),
+      enqueue,
+      log,
+    )
   })
 
   /** Binds a checked result to the request as the chain states it; a one-line reason otherwise. */
@@ -173,13 +150,7 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
         // `again`: serve asks only when it needs a result, so one collected by an earlier run (that
         // stopped before fulfilling) is run again; a job still queued, running or in the failed set is
         // not added twice.
-        const added = await queue.enqueueInference({
-          requestId: job.requestId,
-          prompt: job.prompt,
-          recipient: job.recipient ?? `0x${'00'.repeat(20)}`,
-          aigcDataMode,
-          again: true,
-        })
+        const added = await enqueue(job)
         if (added.status === 'exists' && (await queue.stateOf(job.requestId)) === 'failed') {
           const failed = (await queue.listFailed()).find((f) => f.requestId === id)
           waiters
@@ -198,10 +169,96 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
       const outcome = await result
       return toOutcome(job, outcome, performance.now() - started)
     },
+    health: () =>
+      Promise.all([queue.counts(), queue.workers()]).then(
+        ([jobs, workers]) => ({ reachable: true, jobs, workers, errors }),
+        () => ({ reachable: false, errors: ++errors }),
+      ),
     async close() {
       for (const waiter of waiters.values()) waiter.reject(new Error('serve stopped'))
       waiters.clear()
       await queue.close()
     },
   }
+}
+
+/**
+ * Redis came back, maybe without its data: the jobs serve waits for (derived from the requests it
+ * follows on chain) are added again; a job that is there is left alone.
+ */
+async function addAgain(
+  jobs: InferenceJob[],
+  enqueue: (job: InferenceJob) => Promise<{ status: string }>,
+  log: (event: ServeEvent) => void,
+): Promise<void> {
+  try {
+    const added = (await Promise.all(jobs.map(enqueue))).filter((result) => result.status === 'added').length
+    if (added > 0)
+      log({ event: 'queue', message: `Redis lost ${added} job${added === 1 ? '' : 's'} serve waits for: added again` })
+  } catch (error) {
+    log({ event: 'queue', message: `could not add the jobs serve waits for again: ${(error as Error).message}` })
+  }
+}
+
+interface Waiter {
+  job: InferenceJob
+  resolve(outcome: QueueOutcome & { kind: 'completed' }): void
+  reject(error: Error): void
+}
+type Held = { outcome: QueueOutcome & { kind: 'completed' }; at: number }
+
+/**
+ * Hands one outcome of the queue to whoever waits for it: a refusal is logged; a failure rejects its
+ * waiter (parked when the job waits in the failed set); a result resolves its waiter, or is held for
+ * the next infer() of its request when nobody waits (the operator retried a failed job).
+ */
+function routeOutcome(
+  outcome: QueueOutcome,
+  route: {
+    waiters: Map<string, Waiter>
+    held: Map<string, Held>
+    log(event: ServeEvent): void
+    available(requestId: bigint): void
+  },
+): void {
+  const { waiters, held, log } = route
+  if (outcome.kind === 'refused') {
+    const { refusal } = outcome
+    log({
+      event: 'refused',
+      message: `worker ${refusal.worker.id} refuses work: its model hashes to ${refusal.workerModelHash}, not the deployment's ${refusal.expectedModelHash}${refusal.jobId ? ` (job ${refusal.jobId} put back)` : ''}`,
+      worker: refusal.worker.id,
+      workerModelHash: refusal.workerModelHash,
+    })
+    return
+  }
+  const waiter = waiters.get(outcome.requestId)
+  if (outcome.kind === 'failed') {
+    if (!waiter) {
+      log({
+        event: 'failed',
+        requestId: outcome.requestId,
+        message: `request ${outcome.requestId}: its job failed: ${outcome.reason}`,
+      })
+      return
+    }
+    waiters.delete(outcome.requestId)
+    waiter.reject(
+      outcome.where === 'failed-set'
+        ? new ParkedInferenceError(
+            `its job failed ${outcome.attemptsMade} time${outcome.attemptsMade === 1 ? '' : 's'} (${outcome.reason}); it waits in the failed set: imo requests retry ${outcome.requestId} --queue URL runs it again`,
+          )
+        : new Error(`the worker's result was rejected: ${outcome.reason}`),
+    )
+    return
+  }
+  if (waiter) {
+    waiters.delete(outcome.requestId)
+    waiter.resolve(outcome)
+    return
+  }
+  const now = Date.now()
+  for (const [id, entry] of held) if (now - entry.at > HELD_MS) held.delete(id)
+  held.set(outcome.requestId, { outcome, at: now })
+  route.available(BigInt(outcome.requestId))
 }

@@ -9,10 +9,7 @@ import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
-import type { ServeEvent, ServeSummary } from './runServe.js'
-
-/** Gas of a fulfilment with a digest aigcData, rounded up from `npm run gas` (fulfill row). */
-export const FULFIL_GAS_ESTIMATE = 250_000n
+import type { ServeEvent, ServeSummary } from './serveEvent.js'
 
 export interface StartServeOptions {
   modelPath?: string
@@ -32,6 +29,8 @@ export interface StartServeOptions {
   artifactDir?: string
   /** With `queue`: how often the queue's completed and failed sets are swept (default 5000 ms). */
   queueSweepMs?: number
+  /** How many fulfilments keep their whole output folder (default 1000; `all`: never pruned). */
+  keepOutputs?: number | 'all'
 }
 
 export interface Serving {
@@ -89,6 +88,18 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
         log,
       })
     : await localSource(deployment, options)
+  // One dispatcher per collection on a queue (serveLease.ts).
+  const { resolve } = await import('node:path')
+  const folder = resolve(options.stateRoot ?? '.imo')
+  const lease = options.queue
+    ? await (await import('./serveLease.js'))
+        .takeServeLease(options.queue, { chainId: ctx.chainId, collection, folder }, log)
+        .catch(async (error: unknown) => {
+          await source.close()
+          throw error
+        })
+    : undefined
+  const { FULFIL_GAS_ESTIMATE } = await import('./serveHealth.js')
   const gasPrice = await ctx.publicClient.getGasPrice().catch(() => undefined)
   if (gasPrice !== undefined && feeWei < gasPrice * FULFIL_GAS_ESTIMATE)
     log({
@@ -96,8 +107,18 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
       message: `the request fee (${formatNative(feeWei, ctx.nativeSymbol)}) does not cover a fulfilment's gas at the current price (about ${formatNative(gasPrice * FULFIL_GAS_ESTIMATE, ctx.nativeSymbol)}): serving costs more than it earns`,
     })
   const { createServeMetrics, startMetricsServer } = await import('./serveMetrics.js')
-  const metrics = await createServeMetrics(() => ctx.publicClient.getBalance({ address: account.address }))
+  const { version } = await import('../version.js')
+  const metrics = await createServeMetrics({ queue: Boolean(options.queue), build: { version, node: process.version } })
   const server = options.metricsPort !== undefined ? await startMetricsServer(metrics, options.metricsPort) : undefined
+  const stopFacts = server
+    ? (await import('./nodeFacts.js')).watchNodeFacts(ctx, {
+        signer: account.address,
+        collection,
+        source,
+        facts: metrics.facts,
+        onRpcError: () => metrics.rpcErrors.inc(),
+      })
+    : undefined
   if (server)
     log({
       event: 'start',
@@ -112,13 +133,17 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
     ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
     ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
+    ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+    ...(options.keepOutputs !== undefined ? { keepOutputs: options.keepOutputs } : {}),
     log,
     metrics,
     untilIdle: Boolean(options.untilIdle),
     signal: controller.signal,
   }).finally(async () => {
+    stopFacts?.()
     await server?.close()
     await source.close()
+    await lease?.release()
   })
   return {
     done,

@@ -29,15 +29,25 @@ export interface RpcProxy {
 
 export function startRpcProxy(
   target: string,
-  options: { answer?(call: JsonRpcCall): JsonRpcAnswer | undefined; forwarded?(call: JsonRpcCall): void },
+  options: {
+    answer?(call: JsonRpcCall): JsonRpcAnswer | undefined
+    /** Another call to forward in its place (an older block for 'latest', say). */
+    rewrite?(call: JsonRpcCall): JsonRpcCall | undefined
+    forwarded?(call: JsonRpcCall): void
+  },
 ): Promise<RpcProxy> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk) => chunks.push(chunk))
     req.on('end', () => {
-      const body = Buffer.concat(chunks)
+      let body = Buffer.concat(chunks)
       const parsed = JSON.parse(body.toString('utf8')) as JsonRpcCall | JsonRpcCall[]
-      const call = Array.isArray(parsed) ? undefined : parsed
+      let call = Array.isArray(parsed) ? undefined : parsed
+      const rewritten = call && options.rewrite?.(call)
+      if (rewritten) {
+        call = rewritten
+        body = Buffer.from(JSON.stringify(rewritten))
+      }
       const answer = call && options.answer?.(call)
       if (call && answer) {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: call.id, ...answer }))
