@@ -61,7 +61,11 @@ export async function takeServeLease(
     }
   } catch (error) {
     client.disconnect()
-    throw error
+    if (error instanceof UsageError) throw error
+    const { RpcError } = await import('../errors.js')
+    throw new RpcError(`cannot take the dispatcher's lease in Redis: ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+    })
   }
   let warned = false
   // Renewed only while it is still ours (compare and extend in one step).
