@@ -206,7 +206,7 @@ function finish(w: Wiring, request: ServedRequest, outcome: Outcome, block: bigi
   // every restart would watch it WATCH_DEPTH blocks more, and the cursor of a node run from cron with
   // `--until-idle` would never pass it).
   const at = same && block > request.blockNumber && outcome.event !== 'fulfilled' ? request.blockNumber : block
-  w.settle.settle(request, outcome, at, { log: !same, count: reportedAs === undefined && !w.settle.reported(request.key) })
+  w.settle.settle(request, outcome, at, { log: !same, count: reportedAs === undefined })
 }
 
 /** A confirmed Requested log: a new request, or one serve knows (rescanned after a reorg or a restart). */
@@ -390,7 +390,7 @@ function fulfilled(w: Wiring, ready: Ready, outcome: MintOutcome, receipt: Recei
   }
   const message = `request ${request.id} fulfilled: token ${outcome.tokenIdHex} to ${request.recipient} (tx ${outcome.txHash ?? 'journalled'})`
   w.live.delete(request.key)
-  w.settle.settle(request, { event: 'fulfilled', message, extra }, block, { count: !w.settle.reported(request.key) })
+  w.settle.settle(request, { event: 'fulfilled', message, extra }, block)
 }
 
 /**
@@ -424,6 +424,13 @@ async function reorganised(w: Wiring, reorg: NonNullable<FollowRound['reorg']>):
     if (ready) w.decide.add({ request, solo: ready.solo, result: resultOf(ready) })
   }
   for (const key of w.infer.active()) if ((w.live.get(key)?.blockNumber ?? -1n) > reorg.ancestor) w.recheckAfterInference.add(key)
+  // A parked request of the rewound blocks may be gone: checked again (asked again, it parks again).
+  for (const key of w.infer.parked()) {
+    const request = w.live.get(key)
+    if (!request || request.blockNumber <= reorg.ancestor) continue
+    w.infer.cancel(key)
+    w.decide.add({ request })
+  }
   for (const pending of w.decide.values()) pending.retryAt = 0
 }
 

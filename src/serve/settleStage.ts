@@ -27,7 +27,8 @@ export interface Watched {
 export interface SettleStage {
   /**
    * Settles a request at `block` and watches it: logs the outcome unless `log` is false (the same
-   * outcome was reported before), counts it unless `count` is false (the request was counted before).
+   * outcome was reported before), counts it unless `count` is false (an earlier run counted it) or this
+   * run counted the request already (a fulfilment re-sent after a reorg is one request).
    */
   settle(request: ServedRequest, outcome: Outcome, block: bigint, options?: { log?: boolean; count?: boolean }): void
   /** Whether the outcome of `key` was logged (in this run or, per the cursor, an earlier one). */
@@ -70,7 +71,11 @@ export function createSettleStage(options: {
   const { summary, metrics } = options
   const watched = new Map<string, Watched>()
   const reported = new Set(options.reported)
-  const count = (outcome: Outcome) => {
+  /** Keys this run counted an outcome of. */
+  const counted = new Set<string>()
+  const count = (key: string, outcome: Outcome) => {
+    if (counted.has(key)) return
+    counted.add(key)
     if (outcome.event === 'fulfilled') {
       summary.fulfilled++
       metrics?.fulfilled.inc()
@@ -87,7 +92,7 @@ export function createSettleStage(options: {
     settle(request, outcome, block, settleOptions = {}) {
       watched.set(request.key, { request, block, event: outcome.event })
       reported.add(request.key)
-      if (settleOptions.count !== false) count(outcome)
+      if (settleOptions.count !== false) count(request.key, outcome)
       if (settleOptions.log === false) return
       options.log({
         event: outcome.event,
@@ -111,6 +116,7 @@ export function createSettleStage(options: {
       for (const entry of gone) {
         watched.delete(entry.request.key)
         reported.delete(entry.request.key)
+        counted.delete(entry.request.key)
       }
       return gone
     },
