@@ -8,7 +8,20 @@
  * A check that could not run yet (no balance read so far) fails: unknown is not healthy.
  */
 import type { NodeFacts } from './nodeFacts.js'
-import type { NodeState } from './serveMetrics.js'
+
+/** serve's state as a scrape reads it (from memory). */
+export interface NodeState {
+  /** The last head read: its number and when (performance.now()); undefined before the first. */
+  head?: { number: bigint; readAt: number }
+  /** The last block scanned for requests. */
+  processed: bigint
+  /** Open requests (seen, not settled) per stage. */
+  stages: Record<'check' | 'infer' | 'parked' | 'ready' | 'sending', number>
+  /** performance.now() when serve saw the oldest open request. */
+  oldestSeenAt?: number
+  /** Open requests that expire within EXPIRY_WARNING_SECONDS of chain time. */
+  expiringSoon: number
+}
 
 /** Gas of a fulfilment with a digest aigcData, rounded up from `npm run gas` (fulfill row). */
 export const FULFIL_GAS_ESTIMATE = 250_000n

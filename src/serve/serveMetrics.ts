@@ -8,21 +8,7 @@
 import type { Server } from 'node:http'
 import type { Counter, Histogram, Registry } from 'prom-client'
 import type { NodeFacts } from './nodeFacts.js'
-import { checkHealth, type HealthReport } from './serveHealth.js'
-
-/** serve's state as a scrape reads it (from memory). */
-export interface NodeState {
-  /** The last head read: its number and when (performance.now()); undefined before the first. */
-  head?: { number: bigint; readAt: number }
-  /** The last block scanned for requests. */
-  processed: bigint
-  /** Open requests (seen, not settled) per stage. */
-  stages: Record<'check' | 'infer' | 'parked' | 'ready' | 'sending', number>
-  /** performance.now() when serve saw the oldest open request. */
-  oldestSeenAt?: number
-  /** Open requests that expire within EXPIRY_WARNING_SECONDS of chain time. */
-  expiringSoon: number
-}
+import { checkHealth, type HealthReport, type NodeState } from './serveHealth.js'
 
 /** An open request this close to its expiry (chain time) is flagged in `imo_serve_requests_expiring_soon`. */
 export const EXPIRY_WARNING_SECONDS = 300

@@ -27,7 +27,8 @@ import type { InferenceOutcome, InferenceSource } from './inferenceSource.js'
 import { createInferStage, type InferStage } from './inferStage.js'
 import { fulfilStepId, type ServedRequest, toServedRequest } from './servedRequest.js'
 import type { ServeEvent, ServeSummary } from './serveEvent.js'
-import { EXPIRY_WARNING_SECONDS, type NodeState, type ServeMetrics } from './serveMetrics.js'
+import type { NodeState } from './serveHealth.js'
+import { EXPIRY_WARNING_SECONDS, type ServeMetrics } from './serveMetrics.js'
 import { createSettleStage, type Outcome, type SettleStage } from './settleStage.js'
 
 export interface NodeOptions {
