@@ -4,3 +4,4 @@ export { aigcCollectionAbi, aigcCollectionBytecode } from './AigcCollection.js';
 export { imoOfferingAbi, imoOfferingBytecode } from './ImoOffering.js';
 export { erc1271WalletAbi, erc1271WalletBytecode } from './Erc1271Wallet.js';
 export { zkAigcCollectionAbi, zkAigcCollectionBytecode } from './ZkAigcCollection.js';
+export { testUsdcAbi, testUsdcBytecode } from './TestUsdc.js';

@@ -26,17 +26,29 @@ interface IModelBound {
  * @notice Invariants:
  * - every token's id is uint256(keccak256(prompt)) of its stored prompt, and every token that has AIGC data
  *   had it accepted by the attestation check against this collection's immutable model hash, bound to the
- *   address the token was minted to (or, for `addAigcData`, its holder);
+ *   address the token was minted to (or, for `addAigcData`, its holder) and made for the way it was minted:
+ *   an `AigcMint` proof by `mint`/`addAigcData`, an `AigcFulfilment` proof of that very request by `fulfill`;
  * - `address(this).balance == openEscrow` == the sum of the fees of the requests whose status is Open. The
  *   direct mint fee never stays: `mint` forwards `msg.value` to the IMO token in the same call (or reverts),
  *   and there is no `receive`/`fallback`. Only ether forced in without a call (SELFDESTRUCT, a block reward)
  *   can make the balance exceed `openEscrow`; no function counts or pays it.
  *
- * Proof format (DESIGN section 4): `proof = abi.encode(bytes32 commitment, address to, bytes signature)`,
- * where `signature` is an EIP-712 signature over `AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32
- * aigcDataHash,bytes32 commitment,address to)` in the domain {name: "imo", version: "2", chainId,
+ * Proof kinds (DESIGN section 4, docs/formats.md section 5 byte for byte): an attester signs an EIP-712 struct
+ * whose type name says what the proof may be used for, in the domain {name: "imo", version: "3", chainId,
  * verifyingContract: this collection}, with promptHash = keccak256(prompt), aigcDataHash = keccak256(aigcData)
  * and `to` the token's recipient (so a proof copied from the mempool cannot mint to anyone else):
+ * - `AigcMint(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment,address to)`: valid
+ *   in `mint` and `addAigcData` only;
+ * - `AigcFulfilment(uint256 requestId,bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32
+ *   commitment,address to)`: valid only in `fulfill` of request `requestId`, so a proof made for a paid request
+ *   can never mint its prompt directly and skip the request's fee.
+ * The proof bytes name their kind first: `abi.encode(bytes32 kind, <the struct's fields that the call does not
+ * supply, in the struct's order>, bytes signature)`, where `kind` is the struct's EIP-712 type hash
+ * ({MINT_TYPEHASH}, {FULFILMENT_TYPEHASH}): `abi.encode(MINT_TYPEHASH, commitment, to, signature)` and
+ * `abi.encode(FULFILMENT_TYPEHASH, requestId, commitment, to, signature)`. A kind this contract does not know
+ * verifies as false: a new kind is a new type name, so a new type hash, which no proof of another kind carries
+ * and no signature of another kind matches. `verify` accepts both kinds above (both stand in {AigcData} events).
+ * `signature` is:
  * - exactly 65 bytes (r, s, v): an ECDSA signature by an attester EOA (high-s rejected by OZ ECDSA);
  * - otherwise `abi.encode(address signer, bytes signerSignature)` (always a multiple of 32 bytes, >= 96,
  *   so never 65): `signer` is an attester contract and `signerSignature` is checked with its ERC-1271
@@ -54,12 +66,15 @@ interface IModelBound {
  * Paid requests (DESIGN section 8) live on the collection itself rather than in a contract beside it: a
  * fulfilment then mints with an internal call (no minter role to manage, no second address for `imo serve`
  * to follow, gas close to a direct mint), and the attesters, owner and model hash are the ones `mint`
- * already trusts. `request` escrows exactly `requestFee` and stores the prompt; `fulfill` (anyone holding a
- * valid proof for that prompt bound to the request's recipient, before `expiresAt`) mints to the
+ * already trusts. `request` escrows exactly `requestFee` and stores the prompt; `requestWithTerms` also takes
+ * the longest timeout the requester accepts, so an owner who front-runs it with `setRequestTimeout` cannot
+ * lock its fee for longer than it saw (the fee is pinned by `msg.value == requestFee`); neither accepts a
+ * request while no attester could fulfil it. `fulfill` (anyone holding a valid `AigcFulfilment` proof of
+ * that request, bound to its recipient, before `expiresAt`) mints to the
  * recipient, forwards the escrowed fee to the IMO token and, when the recipient is a contract declaring
  * {IAigcFulfillmentReceiver} through ERC-165, calls it back with the gas limit chosen at request time (its
  * outcome ignored); `refund` returns the fee to the requester from `expiresAt` on, or at once when the
- * prompt was minted meanwhile. Status moves Open -> Fulfilled or Open -> Refunded, never back, so fulfil
+ * prompt was minted meanwhile or no attester is left (nobody could fulfil it). Status moves Open -> Fulfilled or Open -> Refunded, never back, so fulfil
  * and refund exclude each other. `fulfill` mints with `_mint`, not `_safeMint`: the requester named the
  * recipient, and a recipient contract that rejects ERC-721 tokens must not keep the fee in escrow; contracts
  * learn of their token through the callback. Prompts of requests are at most {MAX_REQUEST_PROMPT_BYTES}.
@@ -104,6 +119,10 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
 
     /// @notice The proof does not verify.
     error InvalidProof();
+    /// @notice The proof is of kind `actual` (its EIP-712 type hash); this call takes kind `expected`.
+    error ProofKindMismatch(bytes32 expected, bytes32 actual);
+    /// @notice The proof attests a fulfilment of request `attested`, not of request `requestId`.
+    error ProofRequestMismatch(uint256 requestId, uint256 attested);
     /// @notice The proof attests the token for `attested`, the recipient is `recipient`.
     error ProofRecipientMismatch(address recipient, address attested);
     /// @notice The prompt was minted already, as `tokenId`.
@@ -150,6 +169,10 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
     error RequestFeeTooHigh(uint256 fee, uint256 max);
     /// @notice The request timeout `timeout` is outside [1, `max`] seconds.
     error InvalidRequestTimeout(uint256 timeout, uint256 max);
+    /// @notice The request timeout is now `timeout` seconds, longer than the `maxTimeout` the requester accepted.
+    error RequestTimeoutAboveBound(uint256 timeout, uint256 maxTimeout);
+    /// @notice No attester is left, so no request could be fulfilled.
+    error NoAttesters();
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -208,9 +231,14 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice EIP-712 type hash of the attestation (section 4 of DESIGN).
-    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
-        "AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment,address to)"
+    /// @notice EIP-712 type hash of a direct-mint attestation, and the kind word of its proofs: valid in `mint`
+    /// and `addAigcData` only.
+    bytes32 public constant MINT_TYPEHASH =
+        keccak256("AigcMint(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment,address to)");
+    /// @notice EIP-712 type hash of a request's fulfilment attestation, and the kind word of its proofs: valid
+    /// in `fulfill` of that request only.
+    bytes32 public constant FULFILMENT_TYPEHASH = keccak256(
+        "AigcFulfilment(uint256 requestId,bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment,address to)"
     );
     /// @notice Longest prompt `request` accepts (4 KiB: a long text prompt or a small tensor encoding; the
     /// requester pays its storage).
@@ -260,7 +288,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         uint256 requestTimeout_,
         address[] memory attesters_,
         address owner_
-    ) ERC721(name_, symbol_) EIP712("imo", "2") Ownable(owner_) {
+    ) ERC721(name_, symbol_) EIP712("imo", "3") Ownable(owner_) {
         bytes32 tokenModelHash = IModelBound(imoToken_).modelHash();
         if (tokenModelHash != modelHash_) revert ModelHashMismatch(modelHash_, tokenModelHash);
         modelHash = modelHash_;
@@ -283,7 +311,8 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
      * @notice Mints the token of `prompt_` to `to` and, unless `aigcData` and `proof` are both empty, adds
      * its AIGC data in the same transaction.
      * Requirements: `msg.value == mintFee` ({WrongMintFee}); the prompt is not empty ({EmptyPrompt}) and not
-     * minted ({PromptAlreadyMinted}); the proof verifies ({InvalidProof}) and attests `to`
+     * minted ({PromptAlreadyMinted}); the proof verifies ({InvalidProof}), is an `AigcMint` proof
+     * ({ProofKindMismatch}: a fulfilment proof is valid only in `fulfill`) and attests `to`
      * ({ProofRecipientMismatch}), or, for a mint without data, the caller is an attester ({NotAttester});
      * `to` accepts ERC-721 tokens; forwarding the fee to the IMO token succeeds ({FeeForwardFailed}).
      * Emits {Transfer}, {MetadataUpdate} when `uri` is not empty, {AigcData} when data is added.
@@ -304,7 +333,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         // A data-less mint reserves a prompt's token id without any proof; left open, anyone could
         // front-run a genuine mint by reserving its prompt first. Only an attester may reserve.
         if (!withData && !_attesters.contains(msg.sender)) revert NotAttester(msg.sender);
-        if (withData) _storeAttestedData(to, tokenId_, aigcData, proof);
+        if (withData) _storeAttestedData(MINT_TYPEHASH, 0, to, tokenId_, aigcData, proof);
         _prompts[tokenId_] = prompt_;
         // Cannot overflow: one increment per distinct prompt.
         unchecked {
@@ -320,8 +349,8 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
      * @notice Adds AIGC data to token `tokenId_`, minted earlier without data (ERC-7007).
      * Requirements: `tokenId_ == uint256(keccak256(prompt_))` ({PromptMismatch}); the token exists
      * (ERC721NonexistentToken); the caller owns it or is approved (ERC721InsufficientApproval); it has no
-     * data yet ({AigcDataAlreadyAdded}); the proof verifies ({InvalidProof}) and attests the token's holder
-     * ({ProofRecipientMismatch}).
+     * data yet ({AigcDataAlreadyAdded}); the proof verifies ({InvalidProof}), is an `AigcMint` proof
+     * ({ProofKindMismatch}) and attests the token's holder ({ProofRecipientMismatch}).
      * Emits {AigcData}.
      */
     function addAigcData(uint256 tokenId_, bytes calldata prompt_, bytes calldata aigcData, bytes calldata proof)
@@ -332,7 +361,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         address owner_ = _requireOwned(tokenId_);
         _checkAuthorized(owner_, msg.sender, tokenId_);
         if (aigcDataHash[tokenId_] != bytes32(0)) revert AigcDataAlreadyAdded(tokenId_);
-        _storeAttestedData(owner_, tokenId_, aigcData, proof);
+        _storeAttestedData(MINT_TYPEHASH, 0, owner_, tokenId_, aigcData, proof);
         _emitAigcData(tokenId_, promptHash, aigcDataHash[tokenId_], proof);
     }
 
@@ -341,32 +370,36 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
     //////////////////////////////////////////////////////////////*/
 
     /**
-     * @notice Pays `requestFee` for the model's output on `prompt_`, to be minted to `recipient`; the callback
-     * (if `recipient` declares {IAigcFulfillmentReceiver}) gets {DEFAULT_CALLBACK_GAS_LIMIT} gas.
-     * Requirements and effects: see {requestWithCallbackGas}.
+     * @notice Pays `requestFee` for the model's output on `prompt_`, to be minted to `recipient`, on the terms
+     * in force when it is included (any timeout up to {MAX_REQUEST_TIMEOUT}: use {requestWithTerms} to bound
+     * it); the callback (if `recipient` declares {IAigcFulfillmentReceiver}) gets {DEFAULT_CALLBACK_GAS_LIMIT}
+     * gas.
+     * Requirements and effects: see {requestWithTerms}.
      * @return requestId The new request's id.
      */
     function request(bytes calldata prompt_, address recipient) external payable returns (uint256 requestId) {
-        return _request(prompt_, recipient, DEFAULT_CALLBACK_GAS_LIMIT);
+        return _request(prompt_, recipient, DEFAULT_CALLBACK_GAS_LIMIT, MAX_REQUEST_TIMEOUT);
     }
 
     /**
-     * @notice Pays `requestFee` for the model's output on `prompt_`, to be minted to `recipient`, whose
-     * {IAigcFulfillmentReceiver} callback (if declared) gets `callbackGasLimit` gas (0: no callback).
-     * Requirements: `msg.value == requestFee` ({WrongRequestFee}); the prompt is not empty ({EmptyPrompt}),
-     * at most {MAX_REQUEST_PROMPT_BYTES} ({PromptTooLong}) and not minted ({PromptAlreadyMinted});
-     * `recipient` is not zero ({ZeroRecipient}); `callbackGasLimit <= MAX_CALLBACK_GAS_LIMIT`
-     * ({CallbackGasLimitTooHigh}). Several open requests may name the same prompt: the first fulfilment
-     * mints it, the others become refundable at once.
+     * @notice Pays `requestFee` for the model's output on `prompt_`, to be minted to `recipient`, if the request
+     * timeout is at most `maxTimeout` seconds (the terms the requester saw: the fee is pinned by `msg.value`);
+     * `recipient`'s {IAigcFulfillmentReceiver} callback (if declared) gets `callbackGasLimit` gas (0: none).
+     * Requirements: `msg.value == requestFee` ({WrongRequestFee}); `requestTimeout <= maxTimeout`
+     * ({RequestTimeoutAboveBound}); an attester exists ({NoAttesters}); the prompt is not empty
+     * ({EmptyPrompt}), at most {MAX_REQUEST_PROMPT_BYTES} ({PromptTooLong}) and not minted
+     * ({PromptAlreadyMinted}); `recipient` is not zero ({ZeroRecipient}); `callbackGasLimit <=
+     * MAX_CALLBACK_GAS_LIMIT` ({CallbackGasLimitTooHigh}). Several open requests may name the same prompt: the
+     * first fulfilment mints it, the others become refundable at once.
      * Emits {Requested}; the fee stays escrowed here until `fulfill` or `refund`.
      * @return requestId The new request's id (1, 2, ...).
      */
-    function requestWithCallbackGas(bytes calldata prompt_, address recipient, uint32 callbackGasLimit)
+    function requestWithTerms(bytes calldata prompt_, address recipient, uint32 callbackGasLimit, uint256 maxTimeout)
         external
         payable
         returns (uint256 requestId)
     {
-        return _request(prompt_, recipient, callbackGasLimit);
+        return _request(prompt_, recipient, callbackGasLimit, maxTimeout);
     }
 
     /**
@@ -374,8 +407,9 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
      * forwards its fee to the IMO token. Anyone holding a valid proof may call it.
      * Requirements: the request exists ({UnknownRequest}), is Open ({RequestNotOpen}) and not expired
      * ({RequestExpired}); its prompt is not minted yet ({PromptAlreadyMinted}: refund it instead); the proof
-     * verifies for the stored prompt ({InvalidProof}) and attests the request's recipient
-     * ({ProofRecipientMismatch}); forwarding the fee succeeds ({FeeForwardFailed}); when a callback is due,
+     * verifies for the stored prompt ({InvalidProof}), is an `AigcFulfilment` proof ({ProofKindMismatch}) of
+     * this request ({ProofRequestMismatch}) and attests the request's recipient ({ProofRecipientMismatch});
+     * forwarding the fee succeeds ({FeeForwardFailed}); when a callback is due,
      * enough gas is left to give it its full limit ({InsufficientGasForCallback}).
      * Emits {Transfer}, {MetadataUpdate} when `uri` is not empty, {AigcData}, {Fulfilled}, and
      * {FulfillmentCallback} when the recipient was called back.
@@ -393,7 +427,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         uint256 fee = r.fee;
         openEscrow -= fee;
         address recipient = r.recipient;
-        tokenId_ = _mintRequested(recipient, r.promptHash, aigcData, proof, uri);
+        tokenId_ = _mintRequested(requestId, recipient, r.promptHash, aigcData, proof, uri);
         emit Fulfilled(requestId, tokenId_);
         if (fee != 0) _forwardToToken(fee);
         uint256 callbackGasLimit = r.callbackGasLimit;
@@ -405,15 +439,13 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
     /**
      * @notice Pays request `requestId`'s fee back to its requester (anyone may call it).
      * Requirements: the request exists ({UnknownRequest}) and is Open ({RequestNotOpen}); it has expired
-     * (`block.timestamp >= expiresAt`) or its prompt was minted meanwhile ({RequestNotRefundable}); the
-     * payment succeeds ({RefundFailed}).
+     * (`block.timestamp >= expiresAt`), or its prompt was minted meanwhile, or no attester is left
+     * ({RequestNotRefundable}); the payment succeeds ({RefundFailed}).
      * Emits {Refunded}.
      */
     function refund(uint256 requestId) external nonReentrant {
         Request storage r = _openRequest(requestId);
-        if (block.timestamp < r.expiresAt && _ownerOf(uint256(r.promptHash)) == address(0)) {
-            revert RequestNotRefundable(requestId, r.expiresAt);
-        }
+        if (!_refundable(r)) revert RequestNotRefundable(requestId, r.expiresAt);
         address requester = r.requester;
         uint256 fee = r.fee;
         r.status = RequestStatus.Refunded;
@@ -437,11 +469,11 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         return _prompts[uint256(r.promptHash)];
     }
 
-    /// @notice Whether `refund(requestId)` would pay now (Open, and expired or its prompt minted).
+    /// @notice Whether `refund(requestId)` would pay now (Open, and expired, its prompt minted or no attester
+    /// left).
     function isRefundable(uint256 requestId) external view returns (bool) {
         Request storage r = _requests[requestId];
-        return r.status == RequestStatus.Open
-            && (block.timestamp >= r.expiresAt || _ownerOf(uint256(r.promptHash)) != address(0));
+        return r.status == RequestStatus.Open && _refundable(r);
     }
 
     /**
@@ -487,7 +519,8 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
     }
 
     /**
-     * @notice Revokes `attester`; proofs it signed no longer verify (minted tokens stay).
+     * @notice Revokes `attester`; proofs it signed no longer verify (minted tokens stay). Removing the last one
+     * makes every open request refundable at once: add a new attester before removing the old one.
      * Requirements: caller is the owner; `attester` is an attester ({NotAttester}).
      * Emits {AttesterRemoved}.
      */
@@ -524,32 +557,52 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
 
     /**
      * @notice Whether `proof` attests that `aigcData` is the output of this collection's model on `prompt_`
-     * (format in the contract documentation), for the recipient the proof names (`proofRecipient`).
-     * Never reverts on malformed input: returns false.
+     * (format in the contract documentation): an `AigcMint` or an `AigcFulfilment` proof (the two kinds a
+     * token's {AigcData} event can hold), for the recipient it names (`proofRecipient`). Never reverts on
+     * malformed input or an unknown kind: returns false.
      */
     function verify(bytes calldata prompt_, bytes calldata aigcData, bytes calldata proof)
         external
         view
         returns (bool)
     {
-        (bool ok,) = _verify(keccak256(prompt_), keccak256(aigcData), proof);
+        (bool ok,,,) = _verify(keccak256(prompt_), keccak256(aigcData), proof);
         return ok;
     }
 
     /// @notice The recipient `to` a canonical proof names, or the zero address when `proof` is malformed.
     function proofRecipient(bytes calldata proof) external pure returns (address) {
-        (bool ok,, address to,) = _decodeProof(proof);
+        (bool ok,,,, address to,) = _decodeProof(proof);
         return ok ? to : address(0);
     }
 
-    /// @notice The EIP-712 digest an attester signs for the given hashes and recipient.
-    function attestationDigest(bytes32 promptHash, bytes32 aigcDataHash_, bytes32 commitment, address to)
+    /// @notice The kind of a canonical proof ({MINT_TYPEHASH} or {FULFILMENT_TYPEHASH}) and, for a fulfilment,
+    /// the request it is bound to (0 otherwise); zero and 0 when `proof` is malformed or of an unknown kind.
+    function proofKind(bytes calldata proof) external pure returns (bytes32 kind, uint256 requestId) {
+        (, kind, requestId,,,) = _decodeProof(proof);
+    }
+
+    /// @notice The EIP-712 digest an attester signs for an `AigcMint` attestation of the hashes and recipient.
+    function mintDigest(bytes32 promptHash, bytes32 aigcDataHash_, bytes32 commitment, address to)
         public
         view
         returns (bytes32)
     {
         return _hashTypedDataV4(
-            keccak256(abi.encode(ATTESTATION_TYPEHASH, modelHash, promptHash, aigcDataHash_, commitment, to))
+            keccak256(abi.encode(MINT_TYPEHASH, modelHash, promptHash, aigcDataHash_, commitment, to))
+        );
+    }
+
+    /// @notice The EIP-712 digest an attester signs for an `AigcFulfilment` attestation of request `requestId`.
+    function fulfilmentDigest(
+        uint256 requestId,
+        bytes32 promptHash,
+        bytes32 aigcDataHash_,
+        bytes32 commitment,
+        address to
+    ) public view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(FULFILMENT_TYPEHASH, requestId, modelHash, promptHash, aigcDataHash_, commitment, to))
         );
     }
 
@@ -569,13 +622,16 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    function _request(bytes calldata prompt_, address recipient, uint32 callbackGasLimit)
+    function _request(bytes calldata prompt_, address recipient, uint32 callbackGasLimit, uint256 maxTimeout)
         private
         nonReentrant
         returns (uint256 requestId)
     {
         uint256 fee = requestFee;
         if (msg.value != fee) revert WrongRequestFee(fee, msg.value);
+        uint256 timeout = requestTimeout;
+        if (timeout > maxTimeout) revert RequestTimeoutAboveBound(timeout, maxTimeout);
+        if (_attesters.length() == 0) revert NoAttesters();
         if (prompt_.length == 0) revert EmptyPrompt();
         if (prompt_.length > MAX_REQUEST_PROMPT_BYTES) revert PromptTooLong(prompt_.length, MAX_REQUEST_PROMPT_BYTES);
         if (recipient == address(0)) revert ZeroRecipient();
@@ -592,7 +648,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
             requestId = ++requestCount;
         }
         // forge-lint: disable-next-line(unsafe-typecast) fits: now + at most a year < 2^40 s until the year 36812
-        uint40 expiresAt = uint40(block.timestamp + requestTimeout);
+        uint40 expiresAt = uint40(block.timestamp + timeout);
         _requests[requestId] = Request({
             requester: msg.sender,
             expiresAt: expiresAt,
@@ -607,6 +663,12 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         emit Requested(requestId, msg.sender, recipient, promptHash, prompt_, fee, expiresAt);
     }
 
+    /// @dev Whether open request `r` may be refunded now: expired, its prompt minted, or no attester left.
+    function _refundable(Request storage r) private view returns (bool) {
+        return
+            block.timestamp >= r.expiresAt || _ownerOf(uint256(r.promptHash)) != address(0) || _attesters.length() == 0;
+    }
+
     /// @dev Request `requestId`, which must be Open ({UnknownRequest}, {RequestNotOpen}).
     function _openRequest(uint256 requestId) private view returns (Request storage r) {
         r = _requests[requestId];
@@ -617,8 +679,10 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         }
     }
 
-    /// @dev Mints the requested prompt's token (its prompt stored by `request`) with attested data to `recipient`.
+    /// @dev Mints the requested prompt's token (its prompt stored by `request`) with data attested for request
+    /// `requestId` to `recipient`.
     function _mintRequested(
+        uint256 requestId,
         address recipient,
         bytes32 promptHash,
         bytes calldata aigcData,
@@ -627,7 +691,7 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
     ) private returns (uint256 tokenId_) {
         tokenId_ = uint256(promptHash);
         if (_ownerOf(tokenId_) != address(0)) revert PromptAlreadyMinted(tokenId_);
-        _storeAttestedData(recipient, tokenId_, aigcData, proof);
+        _storeAttestedData(FULFILMENT_TYPEHASH, requestId, recipient, tokenId_, aigcData, proof);
         // Cannot overflow: one increment per distinct prompt.
         unchecked {
             ++totalMinted;
@@ -678,57 +742,78 @@ contract AigcCollection is ERC721URIStorage, IERC7007Enumerable, ERC2981, EIP712
         }
     }
 
-    /// @dev Verifies `proof` for token `tokenId_`'s prompt, `aigcData` and recipient `to`, then records the data hash.
-    function _storeAttestedData(address to, uint256 tokenId_, bytes calldata aigcData, bytes calldata proof) private {
+    /// @dev Verifies that `proof` is of kind `kind` (for a fulfilment, of request `requestId`) for token
+    /// `tokenId_`'s prompt, `aigcData` and recipient `to`, then records the data hash.
+    function _storeAttestedData(
+        bytes32 kind,
+        uint256 requestId,
+        address to,
+        uint256 tokenId_,
+        bytes calldata aigcData,
+        bytes calldata proof
+    ) private {
         bytes32 dataHash = keccak256(aigcData);
-        _requireAttested(bytes32(tokenId_), dataHash, proof, to);
+        (bool ok, bytes32 provenKind, uint256 provenRequest, address provenTo) =
+            _verify(bytes32(tokenId_), dataHash, proof);
+        if (!ok) revert InvalidProof();
+        if (provenKind != kind) revert ProofKindMismatch(kind, provenKind);
+        if (provenRequest != requestId) revert ProofRequestMismatch(requestId, provenRequest);
+        if (provenTo != to) revert ProofRecipientMismatch(to, provenTo);
         aigcDataHash[tokenId_] = dataHash;
     }
 
-    function _requireAttested(bytes32 promptHash, bytes32 dataHash, bytes calldata proof, address recipient)
-        private
-        view
-    {
-        (bool ok, address to) = _verify(promptHash, dataHash, proof);
-        if (!ok) revert InvalidProof();
-        if (to != recipient) revert ProofRecipientMismatch(recipient, to);
-    }
-
-    /// @dev Whether `proof` is a canonical, valid attestation of the hashes; and the recipient it attests.
+    /// @dev Whether `proof` is a canonical, valid attestation of the hashes; its kind, its request (0 for a
+    /// mint) and the recipient it attests.
     function _verify(bytes32 promptHash, bytes32 dataHash, bytes calldata proof)
         private
         view
-        returns (bool ok, address to)
+        returns (bool ok, bytes32 kind, uint256 requestId, address to)
     {
-        bytes32 commitment;
+        bytes32 digest;
         bytes calldata signature;
-        (ok, commitment, to, signature) = _decodeProof(proof);
-        if (!ok) return (false, address(0));
-        bytes32 digest = attestationDigest(promptHash, dataHash, commitment, to);
+        {
+            bytes32 commitment;
+            (ok, kind, requestId, commitment, to, signature) = _decodeProof(proof);
+            if (!ok) return (false, bytes32(0), 0, address(0));
+            digest = kind == MINT_TYPEHASH
+                ? mintDigest(promptHash, dataHash, commitment, to)
+                : fulfilmentDigest(requestId, promptHash, dataHash, commitment, to);
+        }
         if (signature.length == ECDSA_SIGNATURE_LENGTH) {
             (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-            return (err == ECDSA.RecoverError.NoError && _attesters.contains(recovered), to);
+            return (err == ECDSA.RecoverError.NoError && _attesters.contains(recovered), kind, requestId, to);
         }
         (bool ok2, bytes32 signerWord, bytes calldata signerSignature) = _decodeWordsAndBytes(signature, 1);
-        if (!ok2 || uint256(signerWord) >> 160 != 0) return (false, to);
+        if (!ok2 || uint256(signerWord) >> 160 != 0) return (false, kind, requestId, to);
         address signer = address(uint160(uint256(signerWord)));
-        return (
-            _attesters.contains(signer)
-                && SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signerSignature),
-            to
-        );
+        ok = _attesters.contains(signer)
+            && SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signerSignature);
     }
 
-    /// @dev Decodes a canonical `abi.encode(bytes32 commitment, address to, bytes signature)`.
+    /**
+     * @dev Decodes a canonical proof. Its first word is its kind: {MINT_TYPEHASH} for `abi.encode(kind,
+     * commitment, to, signature)`, {FULFILMENT_TYPEHASH} for `abi.encode(kind, requestId, commitment, to,
+     * signature)`; any other kind, or a non-canonical encoding, gives ok = false (and zeros).
+     */
     function _decodeProof(bytes calldata proof)
         private
         pure
-        returns (bool ok, bytes32 commitment, address to, bytes calldata signature)
+        returns (bool ok, bytes32 kind, uint256 requestId, bytes32 commitment, address to, bytes calldata signature)
     {
+        signature = proof[0:0];
+        if (proof.length < WORD) return (false, bytes32(0), 0, bytes32(0), address(0), signature);
+        kind = bytes32(proof[0:WORD]);
+        // The static words that follow the kind: (commitment, to), or (requestId, commitment, to).
+        uint256 heads;
+        if (kind == MINT_TYPEHASH) heads = 3;
+        else if (kind == FULFILMENT_TYPEHASH) heads = 4;
+        else return (false, bytes32(0), 0, bytes32(0), address(0), signature);
         bytes32 toWord;
-        (ok, toWord, signature) = _decodeWordsAndBytes(proof, 2);
-        if (!ok || uint256(toWord) >> 160 != 0) return (false, bytes32(0), address(0), signature);
-        return (true, bytes32(proof[0:WORD]), address(uint160(uint256(toWord))), signature);
+        (ok, toWord, signature) = _decodeWordsAndBytes(proof, heads);
+        if (!ok || uint256(toWord) >> 160 != 0) return (false, bytes32(0), 0, bytes32(0), address(0), signature);
+        if (heads == 4) requestId = uint256(bytes32(proof[WORD:2 * WORD]));
+        commitment = bytes32(proof[(heads - 2) * WORD:(heads - 1) * WORD]);
+        to = address(uint160(uint256(toWord)));
     }
 
     /**

@@ -22,7 +22,14 @@ interface IERC7641Snapshots {
  * - tokens: `amountForSale` (moved in by {fund}) + tokens sent in directly = `delivered` + `returned` + the
  *   contract's token balance;
  * - the balance always covers what is owed: ether balance >= `owedWei` (refunds), token balance >= `owedTokens`
- *   (deliveries); so after {finalize}, {withdraw}, every {refund} and every {deliver}, nothing is left.
+ *   (deliveries); so after {finalize}, {withdraw}, every {refund} and every {deliver}, nothing is left, and
+ *   whatever arrives later is the seller's and leaves by {withdraw} (ether) or {sweep} (tokens).
+ *
+ * Rule for what nobody bought: everything here that no buyer is owed belongs to the seller. Ether: proceeds,
+ * revenue and ether forced in, by {withdraw}. The token for sale: unsold or returned tokens and tokens sent in
+ * directly before {finalize} go back at {finalize}; tokens sent in after it, by {sweep} (counted in
+ * `returned`). Any other ERC-20 sent here: by {sweep}, at any time. Anyone may call {sweep}; it only ever
+ * pays the seller.
  *
  * The seller deploys the sale, approves it and calls {fund}, which moves `amountForSale` tokens in. Between
  * `startTime` (inclusive) and `endTime` (exclusive) anyone (or, with an allowlist, anyone on it) buys at the
@@ -112,6 +119,8 @@ contract ImoOffering is ReentrancyGuardTransient {
     error PayoutFailed(address to, uint256 amount);
     /// @notice Plain ether is accepted only from the token (claimed revenue).
     error UnexpectedEther(address from);
+    /// @notice This sale holds nothing of `asset` that is not owed to buyers.
+    error NothingToSweep(address asset);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -131,6 +140,8 @@ contract ImoOffering is ReentrancyGuardTransient {
     event Withdrawn(address indexed seller, uint256 amount);
     /// @notice `amount` wei of revenue was claimed for snapshots up to `lastId`.
     event RevenueCollected(uint256 lastId, uint256 amount);
+    /// @notice `amount` of the ERC-20 `asset`, owed to no buyer, went to the seller.
+    event Swept(address indexed asset, uint256 amount);
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -171,7 +182,7 @@ contract ImoOffering is ReentrancyGuardTransient {
     uint256 public revenueCollected;
     /// @notice Tokens delivered by {deliver} (deliveries at purchase are `sold` without a soft cap).
     uint256 public deliveredLater;
-    /// @notice Tokens sent back to the seller.
+    /// @notice Tokens sent back to the seller (by {finalize} and {sweep}).
     uint256 public returned;
     /// @notice Wei still owed to buyers as refunds.
     uint256 public owedWei;
@@ -387,6 +398,27 @@ contract ImoOffering is ReentrancyGuardTransient {
     function claimRevenue() external nonReentrant {
         if (_state & STATUS_MASK == 0) revert NotFunded();
         _collectRevenue();
+    }
+
+    /**
+     * @notice Sends the seller what this sale holds of the ERC-20 `asset` beyond what buyers are owed: of the
+     * token for sale, the balance above `owedTokens` once finalized (tokens sent in after {finalize}); of any
+     * other token, the whole balance. Anyone may call it.
+     * Requirements: for the token for sale, finalized ({NotFinalized}: before, {finalize} returns them);
+     * something to send ({NothingToSweep}); the transfer succeeds (SafeERC20FailedOperation).
+     * Emits {Swept}.
+     */
+    function sweep(IERC20 asset) external nonReentrant {
+        uint256 amount = asset.balanceOf(address(this));
+        if (asset == token) {
+            if (_state & STATUS_MASK != STATUS_FINALIZED) revert NotFinalized();
+            // Cannot underflow: the token balance covers the owed tokens (header invariant).
+            amount -= owedTokens;
+            returned += amount;
+        }
+        if (amount == 0) revert NothingToSweep(address(asset));
+        emit Swept(address(asset), amount);
+        asset.safeTransfer(seller, amount);
     }
 
     /// @notice Accepts claimed revenue from the token only.

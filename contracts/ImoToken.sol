@@ -43,9 +43,13 @@ import {SnapshotCheckpoints} from "./utils/SnapshotCheckpoints.sol";
  *
  * Empty supply: the whole supply is minted at deployment and only `burn` reduces it. The burn that takes
  * the supply to zero pays out the redemption pool and all pending revenue (the burner then holds 100%).
- * With zero supply `snapshot()` reverts with {NoHolders}; live snapshots then never expire and stay
- * claimable by their holders. Ether arriving after that (which `receive()` cannot refuse within a
- * stipend) stays locked in the contract.
+ * When that burn happens in the second of the latest snapshot, it also pays out what is left of that
+ * snapshot's claim pool, booked as the burner's claim ({RevenueClaimed}): the snapshot holds the balances
+ * at the end of its second, when nobody holds anything, so no one else could ever claim it, and the burner
+ * gets exactly what waiting one second, claiming, then burning would have paid it. With zero supply
+ * `snapshot()` reverts with {NoHolders}; live snapshots then never expire and stay claimable by their
+ * holders. Ether arriving after that (which `receive()` cannot refuse within a stipend) stays locked in the
+ * contract.
  *
  * Limits: the supply fits in 128 bits (checked at deployment); `receive()` refuses a payment that would take
  * the balance above MAX_BALANCE = 2**112 - 1 wei, and any balance above it (forced ether) is never counted,
@@ -65,8 +69,8 @@ import {SnapshotCheckpoints} from "./utils/SnapshotCheckpoints.sol";
  * | `claimBatch([])`               | succeeds, does nothing             | {EmptyBatch}                                                              |
  * | `claimBatch`                   | one payment per snapshot           | one payment; all or nothing                                               |
  * | `burn(0)`                      | succeeds, pays 0                   | {ZeroBurn}                                                                |
- * | burning the whole supply       | its redemption share               | redemption pool + all pending revenue                                     |
- * | zero supply                    | views divide by zero (panic)       | `snapshot` reverts {NoHolders}                                            |
+ * | burning the whole supply       | its redemption share               | redemption pool + all pending revenue (+ a snapshot pool in its second)   |
+ * | zero supply                    | views divide by zero (panic)       | `snapshot` reverts {NoHolders}; a zero-supply snapshot shares nothing     |
  * | revenue                        | balance-based, `receive()`         | same, capped at MAX_BALANCE                                               |
  * | reentrancy                     | no guard                           | guard on `claim`, `claimBatch`, `burn`                                    |
  * | failed payout                  | require(ok)                        | {PayoutFailed}                                                            |
@@ -151,8 +155,8 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
     /// @dev Per snapshot: claimPool (112) | claimed (112) | timestamp (32).
     mapping(uint256 id => uint256) private _snapshots;
     /// @dev Per account: balance (128) | lastKey (32) | length (32) of its checkpoint history | lastClaimed
-    /// (32) | claimedBits (32), where bit j of claimedBits says that snapshot lastClaimed - j was claimed.
-    /// The ERC-20 balance lives here, next to its checkpoint header; OpenZeppelin's own balance storage is
+    /// (32) | claimedBits (32), where bit j of claimedBits says that snapshot lastClaimed - j was claimed;
+    /// with a length of 0, lastKey is the zero horizon ({SnapshotCheckpoints}). The ERC-20 balance lives here, next to its checkpoint header; OpenZeppelin's own balance storage is
     /// unused. Every live snapshot id is within 32 of the account's latest claimed id (claimWindow <= 32).
     mapping(address account => uint256) private _accounts;
     /// @dev Per account checkpoints, {SnapshotCheckpoints} entries.
@@ -348,10 +352,12 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
     /**
      * @notice Burns `amount` of the caller's tokens and pays `redeemableOnBurn(amount)`: its share of the
      * redemption pool and of the redemption part of the revenue received since the last snapshot. Burning
-     * the whole remaining supply pays the redemption pool and all pending revenue.
+     * the whole remaining supply pays the redemption pool and all pending revenue, and, in the second the
+     * latest snapshot was taken in, that snapshot's unclaimed pool (see the header).
      * Requirements: `amount` > 0 ({ZeroBurn}) and <= the caller's balance (ERC20InsufficientBalance); the
      * payment succeeds ({PayoutFailed}).
-     * Emits {Transfer} to the zero address and {Redeemed}.
+     * Emits {Transfer} to the zero address, {RevenueClaimed} for a snapshot pool paid out with the whole
+     * supply, and {Redeemed} (its `payout` excludes that pool).
      */
     function burn(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroBurn();
@@ -361,9 +367,24 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
         uint256 nextId = (state & MASK_32) + 1;
         uint256 burned = pools & BURNED_FLAG == 0 ? 0 : _snapshots[nextId] & MASK_112;
         (uint256 fromPool, uint256 fromNew) = _redeemable(amount, supply, pools, burned);
+        uint256 stranded;
         if (amount >= supply) {
-            // The whole supply (a larger amount fails in _burn): everything not owed to claimants.
-            _pools = pools & (MASK_112 << OUTSTANDING_SHIFT);
+            // The whole supply (a larger amount fails in _burn): everything not owed to claimants, and the
+            // claim pool of a snapshot taken in this second, whose supply this burn makes zero (header).
+            uint256 id;
+            (id, stranded) = _strandedClaimPool(state);
+            if (stranded != 0) {
+                _accounts[msg.sender] = _markClaimed(msg.sender, _accounts[msg.sender], id);
+                // Cannot carry out of the claimed bits: stranded = claimPool - claimed.
+                unchecked {
+                    _snapshots[id] += stranded << CLAIMED_SHIFT;
+                }
+                emit RevenueClaimed(msg.sender, id, stranded);
+            }
+            // Cannot underflow: stranded is part of the outstanding claims.
+            unchecked {
+                _pools = (pools & (MASK_112 << OUTSTANDING_SHIFT)) - (stranded << OUTSTANDING_SHIFT);
+            }
         } else {
             // Cannot underflow: amount < supply, so fromPool <= redemption.
             unchecked {
@@ -379,7 +400,7 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
         _burn(msg.sender, amount);
         uint256 payout = fromPool + fromNew;
         emit Redeemed(msg.sender, amount, payout);
-        if (payout != 0) _pay(msg.sender, payout);
+        if (payout + stranded != 0) _pay(msg.sender, payout + stranded);
     }
 
     /**
@@ -408,15 +429,18 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
     /**
      * @notice What burning `amount` tokens would pay now: amount / totalSupply of the redemption pool plus
      * of the redemption part of the revenue received since the last snapshot (less what burners took from
-     * it); the redemption pool plus all pending revenue for the whole supply (or more); 0 when the supply is
-     * zero.
+     * it); the redemption pool plus all pending revenue for the whole supply (or more), plus, in the second
+     * of the latest snapshot, that snapshot's unclaimed pool; 0 when the supply is zero.
      */
     function redeemableOnBurn(uint256 amount) external view returns (uint256) {
         uint256 state = _state;
         uint256 pools = _pools;
+        uint256 supply = state >> SUPPLY_SHIFT;
         uint256 burned = pools & BURNED_FLAG == 0 ? 0 : _snapshots[(state & MASK_32) + 1] & MASK_112;
-        (uint256 fromPool, uint256 fromNew) = _redeemable(amount, state >> SUPPLY_SHIFT, pools, burned);
-        return fromPool + fromNew;
+        (uint256 fromPool, uint256 fromNew) = _redeemable(amount, supply, pools, burned);
+        if (supply == 0 || amount < supply) return fromPool + fromNew;
+        (, uint256 stranded) = _strandedClaimPool(state);
+        return fromPool + fromNew + stranded;
     }
 
     /// @notice Where the model can be fetched.
@@ -604,10 +628,25 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
         returns (uint256)
     {
         if (claimPool == 0) return 0;
-        // supplyAt > 0: snapshot() requires a non-zero supply and only burns in its own second lower it, by at
-        // most the burner's balance. No overflow: 2**112 * 2**128 < 2**256.
+        // snapshot() requires a non-zero supply, but burns in its own second still count towards it: burning
+        // the whole supply then leaves it with none (its pool went to that burner, see `burn`).
+        uint256 supply = _supplyAt(id, state);
+        if (supply == 0) return 0;
+        // No overflow: 2**112 * 2**128 < 2**256.
         unchecked {
-            return (claimPool * _balanceAt(holder, packed, id)) / _supplyAt(id, state);
+            return (claimPool * _balanceAt(holder, packed, id)) / supply;
+        }
+    }
+
+    /// @dev The latest snapshot `id` and, when it was taken in this second (so burning the whole supply now
+    /// leaves it with a supply of zero), what is left of its claim pool; else 0.
+    function _strandedClaimPool(uint256 state) private view returns (uint256 id, uint256 stranded) {
+        id = state & MASK_32;
+        if (id == 0 || (state >> LAST_TS_SHIFT) & MASK_32 != block.timestamp) return (id, 0);
+        uint256 record = _snapshots[id];
+        // Cannot underflow: claims never exceed the pool.
+        unchecked {
+            stranded = (record & MASK_112) - ((record >> CLAIMED_SHIFT) & MASK_112);
         }
     }
 
@@ -736,7 +775,8 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
         if (to == address(0)) {
             if (id != 0 && (state >> SUPPLY_LAST_KEY_SHIFT) & MASK_32 != id) {
                 uint256 length = (state >> SUPPLY_LENGTH_SHIFT) & MASK_32;
-                SnapshotCheckpoints.push(_supplyEntries, length, uint32(id), uint128(state >> SUPPLY_SHIFT));
+                // forge-lint: disable-next-line(unsafe-typecast) fit: ids are uint32 (snapshot() checks), the supply <= MAX_SUPPLY < 2**128
+                SnapshotCheckpoints.push(_supplyEntries, length, uint32(id), uint128(state >> SUPPLY_SHIFT), 0);
                 state = (state & ~((MASK_32 << SUPPLY_LAST_KEY_SHIFT) | (MASK_32 << SUPPLY_LENGTH_SHIFT)))
                     | (id << SUPPLY_LAST_KEY_SHIFT) | ((length + 1) << SUPPLY_LENGTH_SHIFT);
             }
@@ -756,11 +796,19 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, ERC165, Ownable, ReentrancyGu
     }
 
     /// @dev Checkpoints `account`'s balance (in `packed`) as of snapshot `id` unless done this period or
-    /// `id` is 0; returns `packed` with the checkpoint header updated (the claimed flags are kept).
+    /// `id` is 0; returns `packed` with the checkpoint header updated (the claimed flags are kept). An
+    /// account with no checkpoint and a zero balance (a fresh holder) writes none: its last key becomes the
+    /// zero horizon ({SnapshotCheckpoints}).
     function _checkpoint(address account, uint256 packed, uint256 id) private returns (uint256) {
-        if (id == 0 || (packed >> LAST_KEY_SHIFT) & MASK_32 == id) return packed;
+        uint256 lastKey = (packed >> LAST_KEY_SHIFT) & MASK_32;
+        if (id == 0 || lastKey == id) return packed;
         uint256 length = (packed >> LENGTH_SHIFT) & MASK_32;
-        SnapshotCheckpoints.push(_balanceEntries[account], length, uint32(id), uint128(packed));
+        if (length == 0 && packed & MASK_128 == 0) return (packed & ~HEADER_MASK) | (id << LAST_KEY_SHIFT);
+        // The horizon travels with the first checkpoint only.
+        // forge-lint: disable-next-line(unsafe-typecast) fits: the horizon is an earlier id, a uint32
+        uint32 zeroUntil = length == 0 ? uint32(lastKey) : 0;
+        // forge-lint: disable-next-line(unsafe-typecast) fit: ids are uint32 (snapshot() checks), balances <= MAX_SUPPLY
+        SnapshotCheckpoints.push(_balanceEntries[account], length, uint32(id), uint128(packed), zeroUntil);
         // Cannot overflow: at most one checkpoint per snapshot id, and ids are uint32.
         unchecked {
             return (packed & ~HEADER_MASK) | (id << LAST_KEY_SHIFT) | ((length + 1) << LENGTH_SHIFT);

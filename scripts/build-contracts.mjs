@@ -35,6 +35,7 @@ export const EXPORTS = [
   ['contracts/ImoOffering.sol', 'ImoOffering'],
   ['contracts/test-helpers/Erc1271Wallet.sol', 'Erc1271Wallet'],
   ['contracts/zk/ZkAigcCollection.sol', 'ZkAigcCollection'],
+  ['contracts/test-helpers/TestUsdc.sol', 'TestUsdc'],
 ]
 
 const sha256 = (data) => createHash('sha256').update(data).digest('hex')

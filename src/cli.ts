@@ -6,12 +6,14 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Command, CommanderError } from 'commander'
+import { rpcFailureKind, toImoError } from './chain/toImoError.js'
+import { escapeControl } from './cli/escapeControl.js'
 import { acceptSharedOptions, outputOptions } from './cli/options.js'
 import { applyConfig, CONFIG_FILE, loadDotenv, readConfigFile } from './cli/settings.js'
 import { color, configureUi, toJson, uiSettings } from './cli/ui.js'
 import { commands } from './commands/registry.js'
 import { ExitCode, ImoError } from './errors.js'
-import { runCleanups } from './util/interrupt.js'
+import { interruptMessage, runCleanups } from './util/interrupt.js'
 import { redact } from './util/redact.js'
 import { version } from './version.js'
 
@@ -49,6 +51,7 @@ export function buildProgram(needed: NeededCommands = { names: Object.keys(comma
     .showHelpAfterError('hint: run `imo --help` for usage')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .exitOverride()
+    .configureOutput(commanderOutput)
   for (const option of Object.values(outputOptions)) program.addOption(option)
   program.hook('preAction', (root, action) => {
     const globals = action.optsWithGlobals() as { json?: boolean; quiet?: boolean; verbose?: boolean; color?: boolean }
@@ -87,12 +90,19 @@ Exit codes: 0 ok, 1 internal, 2 usage/input needed, 3 simulation reverted (nothi
   return program
 }
 
+/** Commander's own errors quote what was typed (`unknown option '…'`): escaped like every other output. */
+const commanderOutput = {
+  writeErr: (text: string) => process.stderr.write(escapeControl(redact(text), { keepNewlines: true })),
+  outputError: (text: string, write: (text: string) => void) => write(text),
+}
+
 /**
  * addCommand() does not pass the program's settings down: give every (sub)command the exit override,
  * the global flags (--json, --quiet, ...) in its --help, and a `hint:` line after a usage error.
  */
 function inheritSettings(command: Command, parent: Command): void {
   command.exitOverride()
+  command.configureOutput(commanderOutput)
   command.configureHelp({ ...parent.configureHelp(), ...command.configureHelp() })
   const path = []
   for (let at: Command | null = command; at; at = at.parent) path.unshift(at.name())
@@ -108,33 +118,39 @@ function wantsJson(argv: string[]): boolean {
 }
 
 /** Turns any error into the one-line message, optional details, and an exit code. */
-export function reportError(error: unknown): number {
+export function reportError(thrown: unknown): number {
   const { json, verbose } = uiSettings()
-  if (error instanceof CommanderError) {
+  if (thrown instanceof CommanderError) {
     // Commander already printed its message (or the help) on stderr.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0
+    if (thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version' || thrown.exitCode === 0) return 0
     if (json) {
       const message =
-        error.code === 'commander.help' ? 'missing command (the help is on stderr)' : error.message.replace(/^error: /, '')
+        thrown.code === 'commander.help' ? 'missing command (the help is on stderr)' : thrown.message.replace(/^error: /, '')
       process.stdout.write(`${toJson({ error: { name: 'UsageError', message, exitCode: ExitCode.Usage } })}\n`)
     }
     return ExitCode.Usage
   }
+  // An RPC failure a command did not convert (a raw read) is still exit 6, not an internal error.
+  const error = !(thrown instanceof ImoError) && rpcFailureKind(thrown) !== undefined ? toImoError(thrown) : thrown
   const known = error instanceof ImoError
   const exitCode = known ? error.exitCode : ExitCode.Internal
   const message = known ? error.shortMessage : `internal error: ${(error as Error)?.message ?? String(error)}`
-  const lines = [`${color.red('error:')} ${message}`]
-  if (known && error.hint) lines.push(`${color.dim('hint:')} ${error.hint}`)
+  // Messages quote input (file lines, prompts, texts from Redis): escaped before any colour is added,
+  // the message and hint whole (one line each), details and stacks keeping their line breaks.
+  const line = (text: string) => escapeControl(redact(text))
+  const block = (text: string) => escapeControl(redact(text), { keepNewlines: true })
+  const lines = [`${color.red('error:')} ${line(message)}`]
+  if (known && error.hint) lines.push(`${color.dim('hint:')} ${line(error.hint)}`)
   if (!known) lines.push(`${color.dim('hint:')} this is a bug in imo; re-run with --verbose and report the output`)
   if (verbose) {
-    if (known && error.details) lines.push(error.details)
+    if (known && error.details) lines.push(block(error.details))
     let cause: unknown = error
     while (cause) {
-      if (cause instanceof Error && cause.stack) lines.push(color.dim(cause.stack))
+      if (cause instanceof Error && cause.stack) lines.push(color.dim(block(cause.stack)))
       cause = (cause as { cause?: unknown }).cause
     }
   }
-  process.stderr.write(`${redact(lines.join('\n'))}\n`)
+  process.stderr.write(`${lines.join('\n')}\n`)
   if (json) {
     const body = {
       error: {
@@ -158,8 +174,7 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     if (interrupted) process.exit(ExitCode.Interrupted)
     interrupted = true
     void runCleanups().then((code) => {
-      if (code !== 0)
-        process.stderr.write(`\n${color.yellow('interrupted')} (${signal}); the journal is intact, re-run to resume\n`)
+      if (code !== 0) process.stderr.write(`\n${color.yellow(interruptMessage(signal))}\n`)
       void flushStdio().then(() => process.exit(code))
     })
   }

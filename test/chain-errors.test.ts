@@ -92,7 +92,7 @@ describe('chain errors and signers', () => {
     assert.equal(r.code, 8, r.stderr)
     assert.match(
       r.stderr,
-      /error: insufficient funds: 0x[0-9a-fA-F]{40} holds 0 ETH but up to .* ETH is needed; nothing was sent/,
+      /error: insufficient funds: 0x[0-9a-fA-F]{40} holds 0 ETH but the deployment needs up to .* ETH \(deploy ImoToken up to .*\); nothing was sent/,
     )
     assert.equal(await client(anvil.rpcUrl).getTransactionCount({ address: privateKeyToAddress(key) }), 0)
     assert.ok(!allFileText(work.dir).includes('"signed"'))

@@ -24,7 +24,9 @@ const multiJson = (overrides: Record<string, unknown> = {}) =>
   })
 
 /** The error lines of a failed run (progress lines start with the ellipsis). */
-const errorLines = (result: CliResult) => result.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('…'))
+/** The error lines of a failed run: progress lines (…) and the `hint:` line that may follow are left out. */
+const errorLines = (result: CliResult) =>
+  result.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('…') && !line.startsWith('hint: '))
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'imo-infer-cli-'))
@@ -188,7 +190,7 @@ describe('imo infer', () => {
       [
         '--prompt with a model that has no pipeline',
         () => ['--prompt', 'hi'],
-        /^error: model .* has no imo\.pipeline\.mjs: give --input files instead of --prompt$/,
+        /^error: model .* has no pipeline for --prompt: give --input files instead$/,
       ],
       [
         '--prompt and --input together',

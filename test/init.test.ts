@@ -7,12 +7,13 @@ import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { startAnvil } from '../src/devnet/startAnvil.js'
 import { decryptKeystore } from '../src/signer/keystore.js'
-import { cleanEnv, imoBin, repoRoot, runCli } from './helpers/runCli.js'
+import { cleanEnv, imoBin, runCli } from './helpers/runCli.js'
 
 const driver = fileURLToPath(new URL('./helpers/ptyDrive.py', import.meta.url))
 const ENTER = '\r'
 const DOWN = '\x1b[B'
 const PASSWORD = 's3cret-Pass-42'
+const SERVE_PASSWORD = 'serve-Pass-43'
 const OLD_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
 
 interface PtyResult {
@@ -49,7 +50,10 @@ describe('imo init', () => {
         lines[0],
         'error: imo init needs a terminal; without one, pass settings as flags or IMO_* variables, e.g. IMO_RPC_URL=URL IMO_KEYSTORE=FILE imo deploy --model models/cppn --name "Pattern Model" --symbol PAT --supply 1000000',
       )
-      assert.match(lines[1]!, /^hint: every setting imo init saves is also a flag: --rpc-url, .*--mint-fee$/)
+      assert.match(
+        lines[1]!,
+        /^hint: every setting imo init saves is also a flag: --rpc-url, .*--mint-fee, --request-fee, --request-timeout, --attester; serve's own key: IMO_SERVE_KEYSTORE and the other IMO_SERVE_\* signer variables$/,
+      )
       assert.equal(lines.length, 2)
       assert.deepEqual(readdirSync(dir), [])
     } finally {
@@ -75,6 +79,13 @@ describe('imo init', () => {
         { expect: 'at least 8 characters', send: '\x7f'.repeat(5) + PASSWORD + ENTER },
         { expect: 'Repeat the password', send: `${PASSWORD}x${ENTER}` },
         { expect: 'the passwords differ', send: `\x7f${ENTER}` },
+        // serve's own key: a second new keystore
+        { expect: 'Key for imo serve[\\s\\S]*❯ create a new encrypted keystore', send: ENTER },
+        { expect: '❯ generate a new key', send: ENTER },
+        { expect: '❯ in this project', send: ENTER },
+        { expect: 'Keystore name', send: ENTER },
+        { expect: 'Password for the new keystore', send: `${SERVE_PASSWORD}${ENTER}` },
+        { expect: 'Repeat the password', send: `${SERVE_PASSWORD}${ENTER}` },
         { expect: 'Model \\(a .onnx file', send: ENTER },
         { expect: 'Token name', send: `Test Pattern${ENTER}` },
         { expect: 'Token symbol', send: ENTER },
@@ -84,6 +95,8 @@ describe('imo init', () => {
         { expect: 'Claim window', send: ENTER },
         { expect: 'Royalty', send: ENTER },
         { expect: 'Mint fee', send: `0.01${ENTER}` },
+        { expect: 'Fee of a paid request', send: `0.002${ENTER}` },
+        { expect: 'Seconds a paid request stays fulfillable', send: `7200${ENTER}` },
         { expect: '\\.env exists: merge', send: ENTER },
         { expect: 'Write these settings now\\?', send: ENTER },
       ])
@@ -92,18 +105,24 @@ describe('imo init', () => {
       assert.match(result.terminal, /model hash 0x[0-9a-f]{64} \(3 files\)/)
       assert.match(result.terminal, /removed \(kept in the backup\): IMO_PRIVATE_KEY/)
       assert.ok(!result.terminal.includes(PASSWORD), 'the password is never echoed')
+      assert.ok(!result.terminal.includes(SERVE_PASSWORD), "serve's password is never echoed")
+      assert.match(result.terminal, /the bundled model will be copied to models\/cppn/)
       const report = JSON.parse(result.stdout)
       assert.equal(report.status, 'written')
       assert.deepEqual(report.rpc, { kind: 'url', url: anvil.rpcUrl, chainId: 31337, chainName: 'Anvil (local)', local: true })
       const address = report.keystore.address as string
       assert.match(address, /^0x[0-9a-fA-F]{40}$/)
+      const serveAddress = report.serveKeystore.address as string
+      assert.match(serveAddress, /^0x[0-9a-fA-F]{40}$/)
+      assert.notEqual(serveAddress, address)
+      assert.ok(report.next.some((line: string) => line.includes(`fund ${serveAddress}`)))
 
       const envPath = join(dir, '.env')
       assert.equal(mode(envPath), '600')
       const env = readFileSync(envPath, 'utf8')
       assert.equal(
         env,
-        `# my own settings\nOTHER_SETTING=keep-me\nIMO_RPC_URL=${anvil.rpcUrl}\nIMO_KEYSTORE=.imo/keystores/deployer.json\n`,
+        `# my own settings\nOTHER_SETTING=keep-me\nIMO_RPC_URL=${anvil.rpcUrl}\nIMO_KEYSTORE=.imo/keystores/deployer.json\nIMO_SERVE_KEYSTORE=.imo/keystores/serve.json\n`,
       )
       assert.equal(readFileSync(join(dir, '.env.bak'), 'utf8'), oldEnv)
       assert.equal(mode(join(dir, '.env.bak')), '600')
@@ -113,13 +132,19 @@ describe('imo init', () => {
       const { privateKeyToAddress } = await import('viem/accounts')
       const key = await decryptKeystore(readFileSync(keystorePath, 'utf8'), PASSWORD, keystorePath)
       assert.equal(privateKeyToAddress(key), address)
+      const serveKeystorePath = join(dir, '.imo', 'keystores', 'serve.json')
+      assert.equal(mode(serveKeystorePath), '600')
+      const serveKey = await decryptKeystore(readFileSync(serveKeystorePath, 'utf8'), SERVE_PASSWORD, serveKeystorePath)
+      assert.equal(privateKeyToAddress(serveKey), serveAddress)
+      // The bundled model was copied beside the settings, which name it there (not an absolute node_modules path).
+      assert.ok(existsSync(join(dir, 'models', 'cppn', 'model.onnx')))
 
       const configPath = join(dir, 'imo.config.json')
       assert.equal(mode(configPath), '644')
       assert.deepEqual(JSON.parse(readFileSync(configPath, 'utf8')), {
         chainId: 31337,
         deploy: {
-          model: join(repoRoot, 'models', 'cppn'),
+          model: 'models/cppn',
           name: 'Test Pattern',
           symbol: 'TEST',
           supply: '1000000',
@@ -128,12 +153,16 @@ describe('imo init', () => {
           claimWindow: 12,
           royaltyBps: 500,
           mintFee: '0.01',
+          requestFee: '0.002',
+          requestTimeout: 7200,
+          attester: [address, serveAddress],
         },
-        infer: { model: join(repoRoot, 'models', 'cppn') },
+        infer: { model: 'models/cppn' },
       })
-      for (const file of ['.env', 'imo.config.json', '.env.bak', '.imo/keystores/deployer.json']) {
+      for (const file of ['.env', 'imo.config.json', '.env.bak', '.imo/keystores/deployer.json', '.imo/keystores/serve.json']) {
         const text = readFileSync(join(dir, file), 'utf8')
-        assert.ok(!text.includes(PASSWORD) && !text.includes(key.slice(2)), `no secret in ${file}`)
+        for (const secret of [PASSWORD, SERVE_PASSWORD, key.slice(2), serveKey.slice(2)])
+          assert.ok(!text.includes(secret), `no secret in ${file}`)
       }
 
       // The settings are what the other commands read: a bare `imo deploy` deploys with them.
@@ -151,6 +180,9 @@ describe('imo init', () => {
       assert.equal(deployed.parameters.owner, address)
       assert.equal(deployed.parameters.mintFeeWei, '10000000000000000')
       assert.equal(deployed.parameters.snapshotInterval, 60)
+      assert.equal(deployed.parameters.requestFeeWei, '2000000000000000')
+      assert.equal(deployed.parameters.requestTimeout, 7200)
+      assert.deepEqual(deployed.parameters.attesters, [address, serveAddress])
     } finally {
       await anvil.stop()
       rmSync(dir, { recursive: true, force: true })
@@ -163,6 +195,7 @@ describe('imo init', () => {
       const result = driveInit(dir, [
         { expect: '\\? Chain', send: ENTER },
         { expect: 'Signer', send: ENTER },
+        { expect: 'Key for imo serve', send: ENTER },
         { expect: 'Model \\(a .onnx file', send: '\x03' },
       ])
       assert.equal(result.error, undefined, result.terminal)

@@ -214,3 +214,17 @@ describe('causal-lm bad input: one line, exit 2', () => {
       assert.match(lines[0]!, message)
     })
 })
+
+describe('a folder exported as Optimum does it, without imo.pipeline.json', () => {
+  it('--prompt is refused with a hint naming imo.pipeline.json and the causal-lm kind (exit 2)', async () => {
+    const optimum = join(dir, 'optimum-export')
+    cpSync(TINYLM, optimum, { recursive: true })
+    rmSync(join(optimum, 'imo.pipeline.json'))
+    const result = await runCli(['infer', '--model', optimum, '--prompt', 'hi', '--out', join(dir, 'out-optimum')], { cwd: dir })
+    assert.equal(result.code, 2, result.stderr)
+    assert.deepEqual(errorLines(result), [
+      `error: model ${optimum} has no pipeline for --prompt: give --input files instead`,
+      'hint: this looks like a language model (input_ids in, logits out): put imo.pipeline.json holding {"kind": "causal-lm"} beside it, with its tokenizer.json, to run it with --prompt',
+    ])
+  })
+})

@@ -5,7 +5,8 @@
  * input refused with exit 2 before anything is sent. Every --json output is parsed.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -89,6 +90,8 @@ describe('imo offer', () => {
     const nonce = await pub().getTransactionCount({ address: A })
     writeFileSync(join(work, 'bad.csv'), `address,cap\n${address(1)},10\n0x1234,5\n`)
     writeFileSync(join(work, 'cols.csv'), `${address(1)},10,3\n`)
+    execFileSync('mkfifo', [join(work, 'fifo.csv')])
+    symlinkSync('/dev/zero', join(work, 'zero.csv'))
     const cases: Array<[string[], RegExp]> = [
       [
         ['--amount', '100', '--price', '0.01', '--start', '+2h', '--end', '+1h'],
@@ -110,6 +113,24 @@ describe('imo offer', () => {
       [
         ['--amount', '100', '--price', '0.01', '--start', 'now', '--duration', '60', '--allowlist', join(work, 'cols.csv')],
         /^error: .*cols\.csv line 1: expected "address" or "address,cap", found 3 columns$/,
+      ],
+      // Not regular files: a FIFO hung create, /dev/zero filled memory (issue 21 item 6).
+      [
+        ['--amount', '100', '--price', '0.01', '--start', 'now', '--duration', '60', '--allowlist', join(work, 'fifo.csv')],
+        /^error: cannot read --allowlist .*fifo\.csv: it is a FIFO \(named pipe\), not a regular file$/,
+      ],
+      [
+        ['--amount', '100', '--price', '0.01', '--start', 'now', '--duration', '60', '--allowlist', join(work, 'zero.csv')],
+        /^error: cannot read --allowlist .*zero\.csv: it is a device, not a regular file$/,
+      ],
+      // A duration beyond any date showed the end as NaN-NaN-NaN (issue 21 item 18).
+      [
+        ['--amount', '100', '--price', '0.01', '--start', 'now', '--duration', '99999999999999999999'],
+        /^error: --duration must be at most 3153600000$/,
+      ],
+      [
+        ['--amount', '100', '--price', '0.01', '--start', '+99999999999999d', '--duration', '60'],
+        /^error: --start \+99999999999999d is out of range/,
       ],
       [
         ['--amount', '100', '--price', '0.01', '--start', 'tomorrow', '--duration', '60'],
@@ -187,7 +208,9 @@ describe('imo offer', () => {
   })
 
   it('descending price: each buyer pays its block, never below the floor', async () => {
-    json(
+    const records = join(work, '.imo', 'deployments', '31337')
+    const finalizedSale = JSON.parse(readFileSync(join(records, 'default.offer.json'), 'utf8')).sale
+    const second = json(
       await create([
         '--amount',
         '1000',
@@ -202,6 +225,13 @@ describe('imo offer', () => {
         '--json',
       ]),
     )
+    // The finalized sale's record is kept beside the new one, not replaced (issue 21 item 19).
+    assert.equal(second.archived.sale, finalizedSale)
+    assert.equal(second.archived.recordPath, join(records, `default.offer.${finalizedSale}.json`))
+    const kept = JSON.parse(readFileSync(second.archived.recordPath, 'utf8'))
+    assert.equal(kept.sale, finalizedSale)
+    assert.equal(kept.status, 'created')
+    assert.notEqual(second.record.sale, finalizedSale)
     const prices: bigint[] = []
     for (const [who, wait] of [
       [1, 0],
@@ -324,6 +354,27 @@ describe('imo offer', () => {
       await buy(3, ['1', '--proof-file', join(work, 'stolen.json')]),
       3,
       /NotAllowlisted\(0x\w+, 50000000000000000000\)/,
+    )
+    // A proofs file that is a FIFO or /dev/zero is refused before it is read; a bad proof is one line (issue 21 items 6, 18).
+    execFileSync('mkfifo', [join(work, 'proofs.fifo')])
+    symlinkSync('/dev/zero', join(work, 'proofs-zero.json'))
+    oneLineError(
+      await buy(1, ['1', '--proof-file', join(work, 'proofs.fifo')]),
+      2,
+      /^error: cannot read proofs file .*proofs\.fifo: it is a FIFO \(named pipe\), not a regular file$/,
+    )
+    oneLineError(
+      await buy(1, ['1', '--proof-file', join(work, 'proofs-zero.json')]),
+      2,
+      /^error: cannot read proofs file .*proofs-zero\.json: it is a device, not a regular file$/,
+    )
+    const notHex = JSON.parse(readFileSync(created.allowlistPath, 'utf8'))
+    notHex.entries[address(1)].proof = ['0xnothex']
+    writeFileSync(join(work, 'nothex.json'), JSON.stringify(notHex))
+    oneLineError(
+      await buy(1, ['1', '--proof-file', join(work, 'nothex.json')]),
+      2,
+      /^error: .*nothex\.json: the entry of "0x\w+" has a proof that is not a list of 32-byte hex values$/,
     )
     await warp(300)
     json(await imo(['offer', 'finalize', '--json']))

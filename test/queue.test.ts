@@ -14,7 +14,7 @@ import { hashModel } from '../src/model/hashModel.js'
 import { loadRedis, parseQueueUrl, redisOptions } from '../src/queue/connectRedis.js'
 import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
 import { type InferenceOutcome, type InferenceQueue, openInferenceQueue } from '../src/queue/openInferenceQueue.js'
-import type { Bytes32 } from '../src/tensor/encodeTensors.js'
+import { type Bytes32, sha256Hex } from '../src/tensor/encodeTensors.js'
 import { cleanEnv, imoBin, repoRoot } from './helpers/runCli.js'
 import { killMidJob, type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
 import { startRedis, type TestRedis } from './helpers/startRedis.js'
@@ -165,13 +165,15 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
       assert.ok(stalled.includes(killedJob!), `the killed job ${killedJob} was not detected as stalled (${stalled.join(', ')})`)
       const rerun = collected.outcomes.find((o) => o.kind === 'completed' && o.jobId === killedJob)
       assert.ok(rerun?.kind === 'completed')
-      assert.notEqual(rerun.output.worker.pid, victim.pid, 'the stalled job was completed by another worker')
+      assert.notEqual(rerun.received.worker.pid, victim.pid, 'the stalled job was completed by another worker')
       for (const outcome of collected.outcomes) {
         assert.equal(outcome.kind, 'completed')
         if (outcome.kind === 'completed') {
-          assert.equal(outcome.output.record.modelHash, modelHash)
-          assert.equal(outcome.output.record.prompt, `pattern ${outcome.requestId}`)
-          assert.equal(outcome.output.aigcData.length, 32)
+          assert.equal(outcome.received.record.modelHash, modelHash)
+          assert.equal(outcome.received.record.prompt, `pattern ${outcome.requestId}`)
+          assert.equal(outcome.received.record.outputHash, sha256Hex(outcome.received.outputEncoding))
+          assert.equal(outcome.names.worker, outcome.received.worker.id)
+          assert.equal(outcome.names.processedBy, outcome.received.worker.id)
         }
       }
       const counts = await queue.counts()
@@ -273,7 +275,7 @@ describe('inference queue (real Redis, spawned imo worker processes)', () => {
       const failure = collected.outcomes.find((o) => o.kind === 'failed')
       assert.ok(failure?.kind === 'failed')
       assert.equal(failure.where, 'failed-set')
-      assert.match(failure.reason, /has no imo\.pipeline\.mjs/)
+      assert.match(failure.reason, /has no pipeline for --prompt/)
       const failed = await queue.listFailed()
       assert.equal(failed.length, 1)
       assert.equal(failed[0]!.requestId, '2000')
@@ -312,7 +314,7 @@ describe('inference queue: the dispatcher goes away and comes back', () => {
         await collected.until(() => collected.seen.size >= 20, 30_000, 'the 20 waiting results')
         await new Promise((resolve) => setTimeout(resolve, 1200))
         assertExactlyOnce(collected.seen, 20)
-        assert.ok(collected.outcomes.every((o) => o.kind === 'completed' && o.output.record.prompt === `away ${o.requestId}`))
+        assert.ok(collected.outcomes.every((o) => o.kind === 'completed' && o.received.record.prompt === `away ${o.requestId}`))
         assert.equal((await second.counts()).completed, 0, 'collected results are acknowledged (removed)')
       } finally {
         await second.close()

@@ -4,166 +4,38 @@
  * sent straight from test accounts; "exactly once" is counted on chain (Fulfilled events per request).
  */
 import assert from 'node:assert/strict'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Queue } from 'bullmq'
-import { type Address, createPublicClient, createWalletClient, http, type PublicClient, parseAbiItem, toHex } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
 import { aigcCollectionAbi } from '../contracts-abi/index.js'
-import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
-import { type CliResult, repoRoot, runCli } from './helpers/runCli.js'
-import { killMidJob, type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
+import { type CliResult, runCli } from './helpers/runCli.js'
+import {
+  allFulfilledOnce,
+  anvil,
+  assertExactlyOnce,
+  CPPN,
+  client,
+  type Deployed,
+  database,
+  deploy,
+  imo,
+  key,
+  request,
+  root,
+  said,
+  serve,
+  signedBy,
+  until,
+  untilAllFulfilled,
+  useServeQueueChain,
+  worker,
+} from './helpers/serveQueueChain.js'
+import { killMidJob, type SpawnedImo, stopImo } from './helpers/spawnImo.js'
 import { freePort, startRedis, type TestRedis } from './helpers/startRedis.js'
 
-const CPPN = join(repoRoot, 'models', 'cppn')
-const FEE = 1_000_000_000_000_000n
-let anvil: Anvil
-let client: PublicClient
-let root: string
-
-interface Deployed {
-  dir: string
-  collection: Address
-  /** The anvil account that deployed it (owner and attester: serve signs with it). */
-  signer: number
-}
-
-const key = (index: number) => anvil.accounts[index]!.privateKey as `0x${string}`
-const imo = (dir: string, args: string[], env: Record<string, string | undefined> = {}) =>
-  runCli([...args, '--rpc-url', anvil.rpcUrl], { cwd: dir, env: { IMO_PRIVATE_KEY: key(0), ...env } })
-
-/** The environment of a command signed by the deployment's own account. */
-const signedBy = (d: Deployed) => ({ IMO_PRIVATE_KEY: key(d.signer) })
-
-/**
- * A deployment of `model` in its own working folder (own .imo: journal, cursor, deployment file), by
- * its own account (each folder's journal owns its signer's nonces).
- */
-async function deploy(model: string, signer: number): Promise<Deployed> {
-  const dir = mkdtempSync(join(root, 'deploy-'))
-  const args = ['deploy', '--model', model, '--name', 'Q', '--symbol', 'Q', '--supply', '1000', '--request-timeout', '3600']
-  const result = await imo(dir, [...args, '--json'], { IMO_PRIVATE_KEY: key(signer) })
-  assert.equal(result.code, 0, result.stderr)
-  const file = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8'))
-  return { dir, collection: file.aigcCollection.address, signer }
-}
-
-/** Sends `count` requests from accounts 1..3 (round robin, pipelined per account); their ids. */
-async function request(collection: Address, prompts: string[]): Promise<bigint[]> {
-  const senders = [1, 2, 3].map((i) =>
-    createWalletClient({ account: privateKeyToAccount(key(i)), transport: http(anvil.rpcUrl) }),
-  )
-  const nonces = await Promise.all(senders.map((s) => client.getTransactionCount({ address: s.account.address })))
-  const hashes = await Promise.all(
-    prompts.map((prompt, i) => {
-      const sender = senders[i % 3]!
-      return sender.writeContract({
-        address: collection,
-        abi: aigcCollectionAbi,
-        functionName: 'request',
-        args: [toHex(new TextEncoder().encode(prompt)), anvil.accounts[4]!.address],
-        value: FEE,
-        nonce: nonces[i % 3]! + Math.floor(i / 3),
-        gas: 500_000n,
-        chain: null,
-      } as never)
-    }),
-  )
-  const ids: bigint[] = []
-  for (const hash of hashes) {
-    const receipt = await client.waitForTransactionReceipt({ hash })
-    assert.equal(receipt.status, 'success')
-    const log = receipt.logs.find((l) => l.address.toLowerCase() === collection.toLowerCase())!
-    ids.push(BigInt(log.topics[1]!))
-  }
-  return ids
-}
-
-const fulfilledEvent = parseAbiItem('event Fulfilled(uint256 indexed requestId, uint256 indexed tokenId)')
-/** Fulfilled events on chain per request id. */
-async function fulfilments(collection: Address): Promise<Map<bigint, number>> {
-  const logs = await client.getLogs({ address: collection, event: fulfilledEvent, fromBlock: 0n })
-  const counts = new Map<bigint, number>()
-  for (const log of logs) counts.set(log.args.requestId!, (counts.get(log.args.requestId!) ?? 0) + 1)
-  return counts
-}
-
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined && value !== false) return value as T
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
-
-const allFulfilledOnce = async (collection: Address, ids: bigint[]) => {
-  const counts = await fulfilments(collection)
-  return ids.every((id) => counts.get(id) === 1)
-}
-/**
- * Waits until every request is fulfilled once on chain; on timeout the error names the requests that
- * are not, with what the dispatcher said of them and of the RPC (a CI run only keeps the message).
- */
-const untilAllFulfilled = async (dispatcher: SpawnedImo, collection: Address, ids: bigint[], timeoutMs: number) => {
-  try {
-    await until(`all ${ids.length} fulfilled`, () => allFulfilledOnce(collection, ids), timeoutMs)
-  } catch (error) {
-    const counts = await fulfilments(collection)
-    const missing = ids.filter((id) => counts.get(id) !== 1)
-    const about = dispatcher.lines
-      .filter(
-        (l) =>
-          missing.some((id) => l.requestId === String(id)) || ['rpc-error', 'retry', 'queue', 'reorg'].includes(String(l.event)),
-      )
-      .map((l) => `${l.event}: ${l.message}`)
-    throw new Error(
-      `${(error as Error).message}: ${missing.map((id) => `#${id} x${counts.get(id) ?? 0}`).join(', ')}; the dispatcher said: ${about.slice(-30).join(' | ')}`,
-    )
-  }
-}
-const assertExactlyOnce = async (collection: Address, ids: bigint[]) => {
-  const counts = await fulfilments(collection)
-  for (const id of ids) assert.equal(counts.get(id), 1, `request ${id} fulfilled ${counts.get(id) ?? 0} times`)
-  for (const id of ids) {
-    const request = (await client.readContract({
-      address: collection,
-      abi: aigcCollectionAbi,
-      functionName: 'getRequest',
-      args: [id],
-    })) as { status: number }
-    assert.equal(request.status, 2, `request ${id} is fulfilled`)
-  }
-}
-
-const worker = (url: string, args: string[] = ['--model', CPPN], env: Record<string, string | undefined> = {}) =>
-  spawnImo(['worker', '--queue', url, ...args], { readyEvent: 'ready', env })
-const serve = (d: Deployed, url: string, extra: string[] = []) =>
-  spawnImo(['serve', '--queue', url, '--rpc-url', anvil.rpcUrl, ...extra], {
-    cwd: d.dir,
-    env: { IMO_PRIVATE_KEY: key(d.signer) },
-    readyEvent: 'start',
-  })
-const database = (redis: TestRedis, db: number) => redis.url.replace(/\/0$/, `/${db}`)
-const said = (s: SpawnedImo, event: string) => s.lines.filter((l) => l.event === event).map((l) => String(l.message))
-
-before(async () => {
-  anvil = await startAnvil()
-  client = createPublicClient({ transport: http(anvil.rpcUrl) }) as PublicClient
-  root = mkdtempSync(join(tmpdir(), 'imo-serve-queue-'))
-})
-after(async () => {
-  await anvil?.stop()
-  rmSync(root, { recursive: true, force: true })
-})
+useServeQueueChain()
 
 describe('imo serve --queue (real anvil, real Redis, spawned workers)', () => {
   let redis: TestRedis
@@ -202,6 +74,15 @@ describe('imo serve --queue (real anvil, real Redis, spawned workers)', () => {
       )
       assert.equal(dispatcher.lines.filter((l) => l.event === 'fulfilled').length, 100)
       assert.equal(dispatcher.lines.filter((l) => l.event === 'failed').length, 0, said(dispatcher, 'failed').join('; '))
+      // Honest workers: no result refused; at the default rate about one in ten re-executed, each matching
+      // (none in 100 has a chance of 0.9^100, 3e-5).
+      assert.equal(said(dispatcher, 'rejected').length, 0, said(dispatcher, 'rejected').join('; '))
+      const audits = dispatcher.lines.filter((l) => l.event === 'audit')
+      assert.ok(audits.length > 0, 'some results were audited')
+      assert.ok(
+        audits.every((l) => l.result === 'match'),
+        audits.map((l) => l.message).join('; '),
+      )
       // The dispatcher holds the key: it never reaches a worker (nor their logs).
       for (const w of workers) assert.ok(!JSON.stringify(w.lines).includes(key(0).slice(2)))
       assert.equal(await stopImo(dispatcher), 0)
@@ -398,7 +279,7 @@ describe('imo serve --queue: bad queues give one-line errors', () => {
     return result.stderr.trim().split('\n')
   }
 
-  it('an unreachable URL (exit 6), a non-Redis server (exit 6), Redis without noeviction (exit 2), not a URL (exit 2)', async () => {
+  it('an unreachable URL (exit 6), a non-Redis server (exit 6), Redis without noeviction (exit 2), not a URL or a bad --audit-rate (exit 2)', async () => {
     const port = await freePort()
     const unreachable = await imo(d.dir, ['serve', '--queue', `redis://127.0.0.1:${port}/0`], signedBy(d))
     assert.equal(unreachable.code, 6, unreachable.stderr)
@@ -419,6 +300,14 @@ describe('imo serve --queue: bad queues give one-line errors', () => {
       oneLine(evicting)[0],
       `error: ${lru.url} runs with maxmemory-policy allkeys-lru; the queue needs maxmemory-policy noeviction (else Redis may evict jobs)`,
     )
+
+    for (const rate of ['2', '-0.1', 'ten percent', '']) {
+      const badRate = await imo(d.dir, ['serve', '--queue', lru.url, '--audit-rate', rate], signedBy(d))
+      assert.equal(badRate.code, 2, badRate.stderr)
+      assert.deepEqual(oneLine(badRate), [
+        `error: --audit-rate must be a number from 0 to 1 (the share of worker results serve re-runs), got ${JSON.stringify(rate)}`,
+      ])
+    }
 
     const notUrl = await imo(d.dir, ['serve', '--queue', 'localhost:6379'], signedBy(d))
     assert.equal(notUrl.code, 2, notUrl.stderr)

@@ -116,6 +116,14 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
+/** The 'proof format' check of a `verify --json` document: its status and detail. */
+const proofFormat = (stdout: string) => {
+  const check = (JSON.parse(stdout).checks as Array<{ name: string; status: string; detail: string }>).find(
+    (c) => c.name === 'proof format',
+  )
+  return `${check?.status} ${check?.detail}`
+}
+
 describe('imo request + imo serve', () => {
   it("fulfils a user's request: the recipient owns the token, the fee is pending revenue, verify --token passes", async () => {
     const serve = startServe(['--metrics-port', '0'])
@@ -141,6 +149,8 @@ describe('imo request + imo serve', () => {
     const verified = await imo(['verify', '--token', out.fulfilment.tokenIdHex, '--json'], undefined)
     assert.equal(verified.code, 0, verified.stderr)
     assert.equal(JSON.parse(verified.stdout).ok, true)
+    // Its proof is a fulfilment proof of request 1 (never valid in a direct mint: issue 21 item 4).
+    assert.match(proofFormat(verified.stdout), /^pass AigcFulfilment of request 1: /)
     // Metrics and health.
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
     assert.match(metrics, /^imo_serve_requests_fulfilled_total 1$/m)
@@ -167,6 +177,14 @@ describe('imo request + imo serve', () => {
       'every stderr line is a JSON log line (no Node warnings)',
     )
     assert.ok(existsSync(cursorFile))
+    // A token minted directly in the same collection carries a mint proof, and verifies as well.
+    const minted = await imo(['infer-and-mint', 'a blue square', '--json'])
+    assert.equal(minted.code, 0, minted.stderr)
+    const mintedToken = JSON.parse(minted.stdout).outcomes[0].tokenIdHex
+    const mintedVerified = await imo(['verify', '--token', mintedToken, '--json'], undefined)
+    assert.equal(mintedVerified.code, 0, mintedVerified.stderr)
+    assert.equal(JSON.parse(mintedVerified.stdout).ok, true)
+    assert.match(proofFormat(mintedVerified.stdout), /^pass AigcMint: /)
   })
 
   it('refunds after a prompt collision at once, refuses a second refund and the refund of a fulfilled request', async () => {

@@ -172,7 +172,7 @@ describe('imo verify', () => {
     const copy = tampered('proof', (c) => {
       const file = join(c, 'mint.json')
       const mint = JSON.parse(readFileSync(file, 'utf8'))
-      const at = 2 + 2 * 140 // a byte inside the signature's r (after commitment, to, offset, length)
+      const at = 2 + 2 * 172 // a byte inside the signature's r (after kind, commitment, to, offset, length)
       mint.proof = mint.proof.slice(0, at) + (mint.proof[at] === '0' ? '1' : '0') + mint.proof.slice(at + 1)
       writeFileSync(file, JSON.stringify(mint))
     })
@@ -186,6 +186,7 @@ describe('imo verify', () => {
     const mint = JSON.parse(readFileSync(join(copy, 'mint.json'), 'utf8'))
     const record = JSON.parse(readFileSync(join(copy, 'record.json'), 'utf8'))
     const signature = await signAttestation(privateKeyToAccount(anvil.accounts[0]!.privateKey), {
+      kind: 'mint',
       chainId: 31337,
       collection: '0x000000000000000000000000000000000000dEaD',
       modelHash: record.modelHash,
@@ -196,7 +197,7 @@ describe('imo verify', () => {
     })
     writeFileSync(
       join(copy, 'mint.json'),
-      JSON.stringify({ ...mint, proof: encodeProof({ commitment: record.commitment, to: mint.to, signature }) }),
+      JSON.stringify({ ...mint, proof: encodeProof({ kind: 'mint', commitment: record.commitment, to: mint.to, signature }) }),
     )
     assertFails(await imo(['verify', copy]), 'signer')
   })
@@ -208,6 +209,7 @@ describe('imo verify', () => {
       const mint = JSON.parse(readFileSync(join(copy, 'mint.json'), 'utf8'))
       const record = JSON.parse(readFileSync(join(copy, 'record.json'), 'utf8'))
       const signature = await signAttestation(privateKeyToAccount(key), {
+        kind: 'mint',
         chainId,
         collection: mint.collection,
         modelHash: record.modelHash,
@@ -216,7 +218,7 @@ describe('imo verify', () => {
         commitment: record.commitment,
         to: mint.to,
       })
-      const proof = encodeProof({ commitment: record.commitment, to: mint.to, signature })
+      const proof = encodeProof({ kind: 'mint', commitment: record.commitment, to: mint.to, signature })
       writeFileSync(join(copy, 'mint.json'), JSON.stringify({ ...mint, proof, ...edit }))
       return copy
     }

@@ -18,23 +18,45 @@ pragma solidity ^0.8.24;
  * change since snapshot k). Changes during period 0 (before the first snapshot's second ended) need no
  * checkpoint, since key 0 is never queried. The caller passes the key of the period it is in.
  *
- * Storage: one slot per checkpoint, `entries[i]` = key (bits 0-31) | value (bits 32-159). The caller keeps
- * the header (length, last key) packed into a slot it reads anyway, so that deciding whether a change
- * needs a checkpoint costs no extra storage read.
+ * Zero horizon: a history that has no checkpoint yet and whose value was zero at snapshot k (a fresh
+ * account receiving its first tokens in period k) needs no checkpoint slot: the caller records k as its last
+ * key with a length of 0, which reads as "zero at every snapshot up to k" (no change happened in periods
+ * 1..k-1, or it would have a checkpoint, so its value was the same zero then). While the length stays 0,
+ * later zero-valued changes move the horizon up the same way. The first real checkpoint carries the horizon
+ * along in entry 0 (`zeroUntil`), so lookups of keys up to it still give zero. This saves the one new
+ * storage slot (22,100 gas) that a fresh holder's first change after a snapshot would otherwise write.
+ *
+ * Storage: one slot per checkpoint, `entries[i]` = key (bits 0-31) | value (bits 32-159) | zeroUntil (bits
+ * 160-191, entry 0 only; 0 = no horizon). The caller keeps the header (length, last key) packed into a slot
+ * it reads anyway, so that deciding whether a change needs a checkpoint costs no extra storage read.
  */
 library SnapshotCheckpoints {
     uint256 private constant KEY_BITS = 32;
     uint256 private constant KEY_MASK = type(uint32).max;
+    uint256 private constant VALUE_MASK = type(uint128).max;
+    uint256 private constant ZERO_UNTIL_SHIFT = 160;
 
-    /// @dev Writes checkpoint number `length` (0-based) with `key` and `value`; the caller bumps its length.
-    function push(mapping(uint256 => uint256) storage entries, uint256 length, uint32 key, uint128 value) internal {
-        entries[length] = uint256(key) | (uint256(value) << KEY_BITS);
+    /**
+     * @dev Writes checkpoint number `length` (0-based) with `key` and `value`; the caller bumps its length.
+     * `zeroUntil` is the zero horizon (the caller's last key while its length was 0), written with entry 0
+     * only; pass 0 otherwise.
+     */
+    function push(
+        mapping(uint256 => uint256) storage entries,
+        uint256 length,
+        uint32 key,
+        uint128 value,
+        uint32 zeroUntil
+    ) internal {
+        entries[length] =
+            uint256(key) | (uint256(value) << KEY_BITS) | (uint256(zeroUntil) << ZERO_UNTIL_SHIFT);
     }
 
     /**
      * @dev The value at snapshot `key` (>= 1): the value of the first of the `length` checkpoints with a key
-     * >= `key` (`lastKey` is the newest one's key), else `current`. No storage read when
-     * `lastKey < key`; otherwise a binary search, O(log length) reads.
+     * >= `key` (`lastKey` is the newest one's key; with no checkpoint, the zero horizon), else `current`;
+     * zero for a key up to the zero horizon. No storage read when `lastKey < key` or `length == 0`;
+     * otherwise a binary search, O(log length) reads.
      */
     function lookup(
         mapping(uint256 => uint256) storage entries,
@@ -43,7 +65,9 @@ library SnapshotCheckpoints {
         uint256 key,
         uint256 current
     ) internal view returns (uint256) {
-        if (length == 0 || lastKey < key) return current;
+        if (lastKey < key) return current;
+        // No checkpoint, and `key` is within the zero horizon.
+        if (length == 0) return 0;
         // The first entry with entry.key >= key exists in [0, length - 1] because lastKey >= key.
         uint256 low = 0;
         uint256 high = length - 1;
@@ -59,6 +83,9 @@ library SnapshotCheckpoints {
                 high = mid;
             }
         }
-        return entries[low] >> KEY_BITS;
+        uint256 entry = entries[low];
+        // Only entry 0 has a horizon, and it is below that entry's key: a key up to it finds entry 0.
+        if (key <= entry >> ZERO_UNTIL_SHIFT) return 0;
+        return (entry >> KEY_BITS) & VALUE_MASK;
     }
 }

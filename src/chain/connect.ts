@@ -183,16 +183,35 @@ export async function connectChain(
   if (urls.length === 0) throw new UsageError('--rpc-url is empty')
   for (const url of urls) registerUrlSecrets(url)
   const rpcUrl = urls[0]!
-  const [{ createPublicClient, fallback, webSocket }, { httpTransport }] = await Promise.all([
+  const [{ createPublicClient, fallback, webSocket }, { httpTransport }, { withBackoff }] = await Promise.all([
     import('viem'),
     import('./httpTransport.js'),
+    import('./withBackoff.js'),
   ])
-  const transportFor = (url: string) =>
-    url.startsWith('ws') ? webSocket(url) : httpTransport(url, { timeout: 15_000, retryCount: 2 })
-  const sendClient = createPublicClient({ transport: transportFor(rpcUrl) }) as PublicClient
-  const publicClient =
-    urls.length === 1 ? sendClient : (createPublicClient({ transport: fallback(urls.map(transportFor)) }) as PublicClient)
   const { displayUrl, toImoError } = await import('./toImoError.js')
+  // Rate limits and server errors are waited out for up to --timeout per request (withBackoff.ts), said once.
+  let said = false
+  const backoff = {
+    budgetMs: tx.timeoutMs,
+    onWait: (waitMs: number, kind: 'rate-limit' | 'server') => {
+      if (said || waitMs < 1000) return
+      said = true
+      void import('../cli/ui.js').then(({ note }) =>
+        note(
+          `the RPC at ${displayUrl(rpcUrl)} is ${kind === 'rate-limit' ? 'rate-limiting requests' : 'answering with server errors'}: waiting and retrying (up to ${Math.round(tx.timeoutMs / 1000)} s a request, --timeout)`,
+        ),
+      )
+    },
+  }
+  const transportFor = (url: string) =>
+    url.startsWith('ws') ? webSocket(url) : httpTransport(url, { timeout: 15_000, retryCount: 0 })
+  const sendClient = createPublicClient({ transport: withBackoff(transportFor(rpcUrl), backoff) }) as PublicClient
+  const publicClient =
+    urls.length === 1
+      ? sendClient
+      : (createPublicClient({
+          transport: withBackoff(fallback(urls.map(transportFor), { retryCount: 0 }), backoff),
+        }) as PublicClient)
   let chainId: number
   let clientVersion: string | undefined
   try {
@@ -254,8 +273,8 @@ export async function connectChain(
     if (source === 'fallback') note(`using the devnet's first development account ${account.address} (no signer configured)`)
     ctx.account = account
     if (!tx.dryRun) {
-      const { Journal } = await import('./journal.js')
-      ctx.journal = Journal.open(chainId, account.address)
+      const { openJournal } = await import('./openJournal.js')
+      ctx.journal = openJournal(chainId, account.address, { confirmations: tx.confirmations })
     }
   }
   return ctx

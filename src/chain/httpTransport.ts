@@ -3,7 +3,8 @@
  * fetch: Node's fetch is undici, whose first use compiles its bundle and a WASM HTTP parser, about
  * 30-40% of a read-only command's CPU time (bench/startup.ts). It behaves as viem's `http()` does for
  * what imo uses: the same errors (HttpRequestError with the status, RpcRequestError for a JSON-RPC
- * error, TimeoutError) so viem's retries and src/chain/toImoError.ts treat them alike; credentials in
+ * error, TimeoutError; a non-2xx answer's status and headers on them, so a rate limit's Retry-After
+ * reaches src/chain/withBackoff.ts) so viem's retries and src/chain/toImoError.ts treat them alike; credentials in
  * the URL as basic auth; 307/308 redirects followed; bodies over 10 MiB refused (viem's default).
  * Connections are kept alive (an idle one does not keep the process running).
  */
@@ -37,6 +38,8 @@ export interface HttpTransportOptions {
 interface RpcResponse {
   result?: unknown
   error?: { code: number; message: string; data?: unknown }
+  /** The HTTP status and headers of a non-2xx answer that carried a JSON-RPC error. */
+  http?: { status: number; headers: Headers }
 }
 
 /**
@@ -63,7 +66,7 @@ export function httpTransport(url: string, options: HttpTransportOptions = {}): 
         async request({ method, params }) {
           const body = { jsonrpc: '2.0', id: nextId++, method, params }
           const response = await post(url, body, limit)
-          if (response.error) throw new RpcRequestError({ body, error: response.error, url })
+          if (response.error) throw new RpcRequestError({ body, error: response.error, url, ...response.http })
           return response.result as never
         },
       },
@@ -91,6 +94,7 @@ async function post(url: string, body: { [key: string]: unknown }, timeout: numb
         body,
         url,
         status: answer.status,
+        headers: headersOf(answer.response),
         details: answer.status < 300 ? `not JSON: ${answer.text.slice(0, 200)}` : answer.text.slice(0, 200),
         ...(answer.status < 300 ? { cause: cause as Error } : {}),
       })
@@ -98,9 +102,24 @@ async function post(url: string, body: { [key: string]: unknown }, timeout: numb
     const rpc = data as RpcResponse
     const isRpcAnswer = rpc !== null && typeof rpc === 'object' && ('result' in rpc || 'error' in rpc)
     if (answer.status >= 200 && answer.status < 300 && isRpcAnswer) return rpc
-    if (rpc?.error && typeof rpc.error === 'object') return rpc
-    throw new HttpRequestError({ body, url, status: answer.status, details: answer.text.slice(0, 200) })
+    if (rpc?.error && typeof rpc.error === 'object')
+      return { error: rpc.error, http: { status: answer.status, headers: headersOf(answer.response) } }
+    throw new HttpRequestError({
+      body,
+      url,
+      status: answer.status,
+      headers: headersOf(answer.response),
+      details: answer.text.slice(0, 200),
+    })
   }
+}
+
+/** A response's headers as the Headers viem's errors carry (Retry-After is read from them). */
+function headersOf(response: IncomingMessage): Headers {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(response.headers))
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value)
+  return headers
 }
 
 /** One HTTP round trip: status, the response (for its headers) and its body as text. */

@@ -72,7 +72,7 @@ describe('Journal memory', () => {
         journal.all().map((r) => r.id),
         ['y'],
       )
-      assert.equal(journal.lastSigned()?.nonce, 7)
+      assert.equal(journal.lastSignedNonce(), 7)
       assert.equal(readFileSync(journal.path, 'utf8').split('\n').filter(Boolean).length, 3)
       journal.unlock()
       journal.reload()

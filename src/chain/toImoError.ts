@@ -1,9 +1,11 @@
 /**
  * The one boundary where errors from viem and the node become imo's typed errors with exit codes:
- * unreachable RPC -> RpcError (6, names the URL), insufficient funds -> 8, nonce too low /
- * replacement underpriced -> 7. ImoErrors pass through unchanged.
+ * unreachable RPC, a rate limit (HTTP 429, JSON-RPC -32005) or a server error (HTTP 5xx) -> RpcError
+ * (6, names the URL), insufficient funds -> 8, nonce too low / replacement underpriced -> 7. ImoErrors
+ * pass through unchanged. rpcFailureKind() is the same classification for the transport, which waits
+ * out rate limits and server errors before anything gets here (src/chain/withBackoff.ts).
  */
-import { ExitCode, ImoError, InsufficientFundsError, NonceConflictError, RpcError } from '../errors.js'
+import { ExitCode, ImoError, InsufficientFundsError, NonceConflictError, RpcError, UsageError } from '../errors.js'
 
 /**
  * An RPC URL safe to print or record: scheme, host and port only. User names, passwords, paths and
@@ -38,6 +40,35 @@ function text(error: unknown): string {
     .join(' | ')
 }
 
+/** A provider's "too many results" or "block range too large" answer: sent as -32005 too, but waiting does not help. */
+const QUERY_TOO_LARGE =
+  /more than \d+ results|block range|range (is )?too (large|wide)|query returned more|too many (blocks|logs)/i
+const RATE_LIMITED =
+  /rate.?limit|too many requests|request limit|limit exceeded|exceeded (its|the|your) .*(capacity|quota|limit)/i
+
+/**
+ * How an RPC failure is to be treated: 'rate-limit' (HTTP 429, JSON-RPC -32005 / 429 / -32007, or a
+ * provider's words for it) and 'server' (HTTP 5xx) are waited out; 'retry' (the node unreachable or
+ * timing out, a JSON-RPC internal or unknown error, HTTP 403/408/413, as viem retries them) is tried
+ * again at once, twice; anything else (a revert, a refusal) is an answer.
+ * @example
+ * rpcFailureKind(new HttpRequestError({ status: 429, url })) // 'rate-limit'
+ */
+export function rpcFailureKind(error: unknown): 'rate-limit' | 'server' | 'retry' | undefined {
+  const links = chain(error)
+  const all = text(error)
+  const status = links.find((e) => typeof e.status === 'number')?.status as number | undefined
+  const codes = links.map((e) => e.code).filter((code): code is number => typeof code === 'number')
+  // A revert is an answer, whatever its reason says ("limit exceeded" may be a contract's own words).
+  if (links.some((e) => e.name === 'AbortError') || codes.includes(3) || /revert/i.test(all)) return undefined
+  if (status === 429 || codes.some((code) => code === 429 || code === -32007)) return 'rate-limit'
+  if (codes.includes(-32005) || RATE_LIMITED.test(all)) return QUERY_TOO_LARGE.test(all) ? undefined : 'rate-limit'
+  if (status !== undefined && status >= 500 && status <= 599) return 'server'
+  if (status === 403 || status === 408 || status === 413) return 'retry'
+  if (codes.includes(-32603) || codes.includes(-1)) return 'retry'
+  return isConnectionError(error) ? 'retry' : undefined
+}
+
 /** True when the error means the node could not be reached or answered badly at the HTTP level. */
 export function isConnectionError(error: unknown): boolean {
   const names = chain(error).map((e) => String(e.name ?? ''))
@@ -63,7 +94,10 @@ export interface ToImoErrorContext {
 export function toImoError(error: unknown, context: ToImoErrorContext = {}): ImoError {
   if (error instanceof ImoError) return error
   const all = text(error)
-  const url = context.rpcUrl ? displayUrl(context.rpcUrl.split(',')[0]!.trim()) : 'the RPC'
+  // Without the caller's URL (an error that reached the CLI's boundary unconverted), viem's error names it.
+  const named =
+    context.rpcUrl?.split(',')[0]?.trim() ?? (chain(error).find((e) => typeof e.url === 'string')?.url as string | undefined)
+  const url = named ? displayUrl(named) : 'the RPC'
   const during = context.action ? ` while ${context.action}` : ''
   if (/insufficient funds|InsufficientFundsError|exceeds the balance/i.test(all))
     return new InsufficientFundsError(`insufficient funds${during}: the signer cannot pay for value + gas`, {
@@ -77,8 +111,21 @@ export function toImoError(error: unknown, context: ToImoErrorContext = {}): Imo
       `nonce conflict${during}: another transaction from this signer used the nonce (or replaced ours)`,
       { cause: error, hint: 'check the signer for other pending transactions, then re-run' },
     )
-  if (isConnectionError(error)) {
-    const status = chain(error).find((e) => typeof e.status === 'number')?.status
+  // A WebSocket upgrade the server refused (the `ws` client's words): a 4xx means no WebSocket endpoint there.
+  const upgrade = /Unexpected server response: (\d{3})/.exec(all)
+  if (upgrade && Number(upgrade[1]) < 500)
+    return new UsageError(
+      `the RPC URL ${url} (path left out) is not a WebSocket endpoint: the server answered HTTP ${upgrade[1]} to the upgrade${during}`,
+      { cause: error, hint: "check the URL's path, or pass the node's http(s) URL" },
+    )
+  const kind = rpcFailureKind(error)
+  if (kind === 'rate-limit')
+    return new RpcError(`the RPC at ${url} is rate-limiting imo's requests${during}, and went on after imo waited`, {
+      cause: error,
+      hint: 're-run later (a journalled step resumes where it stopped), or use an RPC plan or provider with a higher limit; --timeout sets how long imo waits',
+    })
+  if (kind === 'server' || upgrade || isConnectionError(error)) {
+    const status = chain(error).find((e) => typeof e.status === 'number')?.status ?? upgrade?.[1]
     return new RpcError(`cannot reach the RPC at ${url}${status ? ` (HTTP ${status})` : ''}${during}`, {
       cause: error,
       hint: 'check --rpc-url / IMO_RPC_URL and that the node is running',

@@ -3,7 +3,7 @@
  * it, and attached to each command that needs it. A test checks that commands share these very
  * objects, so `--rpc-url` cannot drift between commands.
  *
- * Precedence of a setting (DESIGN section 1): flag > environment (IMO_*) > .env > imo.config.json
+ * Precedence of a setting: flag > environment (IMO_*) > .env > imo.config.json
  * > interactive prompt (TTY only) > default. Commander applies flag and environment; .env is loaded
  * into the environment first without overriding it (src/cli/settings.ts), and the config file fills
  * what is still unset.
@@ -20,7 +20,7 @@ export const outputOptions = {
   noColor: new Option('--no-color', 'disable colours (NO_COLOR is honoured too)'),
 } as const
 
-/** RPC connection (DESIGN section 1). */
+/** RPC connection. */
 export const rpcOptions = {
   rpcUrl: env(
     new Option('--rpc-url <URL>', 'JSON-RPC endpoint; several comma-separated URLs give read fallbacks (sends use the first)'),
@@ -91,22 +91,56 @@ export const offerOptions = {
   ),
 } as const
 
-/** The BullMQ queue between `imo serve --queue` (the dispatcher) and `imo worker` (DESIGN section 8). */
-export const queueOptions = {
+/** Where the inference queue's Redis is, for every command that reads or uses it. */
+export const queueConnectionOptions = {
   queue: env(
-    new Option('--queue <URL>', 'Redis of the inference queue, redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS)'),
+    new Option(
+      '--queue <URL>',
+      'Redis of the inference queue, redis://HOST:PORT/DB (rediss:// for TLS); a password here is visible in the process list: prefer IMO_QUEUE or --queue-password-file',
+    ),
     'IMO_QUEUE',
   ),
+  queuePasswordFile: env(
+    new Option('--queue-password-file <FILE>', "file holding the queue's Redis password (its first line)"),
+    'IMO_QUEUE_PASSWORD_FILE',
+  ),
+} as const
+
+/** The BullMQ queue between `imo serve --queue` (the dispatcher) and `imo worker`. */
+export const queueOptions = {
+  ...queueConnectionOptions,
   artifactDir: env(
     new Option(
       '--artifact-dir <DIR>',
-      'folder shared by workers and dispatcher for artifacts over 1 MiB (smaller ones go through Redis)',
+      'folder shared by workers and dispatcher for results whose output tensors exceed 1 MiB (smaller ones go through Redis)',
     ),
     'IMO_ARTIFACT_DIR',
   ),
 } as const
 
-/** Text generation, for causal-lm models (imo.pipeline.json; DESIGN section 3). Committed with the output. */
+/** `imo serve --queue`: how the dispatcher checks the workers' results (README, "What a queue dispatcher attests"). */
+export const dispatcherOptions = {
+  auditRate: env(
+    new Option(
+      '--audit-rate <R>',
+      'with --queue: share of worker results serve re-executes before signing, 0 to 1 (default 0.1; 1 re-runs every result)',
+    ),
+    'IMO_AUDIT_RATE',
+  ),
+} as const
+
+/** Which ONNX file of a model folder runs, when it holds several. Committed with the output (config.onnxFile). */
+export const variantOptions = {
+  variant: env(
+    new Option(
+      '--variant <NAME>',
+      "the ONNX file of a folder that holds several: fp32 (model.onnx, the default), fp16, q8 (model_quantized.onnx), int8, uint8, q4, q4f16, bnb4, or the file's path inside the folder",
+    ),
+    'IMO_VARIANT',
+  ),
+} as const
+
+/** Text generation, for causal-lm models (imo.pipeline.json). Committed with the output. */
 export const generationOptions = {
   maxNewTokens: new Option(
     '--max-new-tokens <N>',

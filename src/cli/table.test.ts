@@ -13,9 +13,9 @@ describe('renderTable', () => {
     )
     assert.equal(text, ['  snapshot    amount  note', '         1   0.5 ETH  a', '        12  1.25 ETH'].join('\n'))
   })
-  it('measures width without ANSI colour codes and handles ragged rows', () => {
-    const text = renderTable([['\u001b[31mred\u001b[39m', 'x'], ['yellow']], { indent: '' })
-    assert.equal(text, '\u001b[31mred\u001b[39m     x\nyellow')
+  it('escapes control and bidi characters in cells (one cell, one line), and handles ragged rows', () => {
+    const text = renderTable([['\u001b[31mred\u001b[39m', 'x'], ['a\nb\u202e', 'y'], ['yellow']], { indent: '' })
+    assert.equal(text, '\\x1b[31mred\\x1b[39m  x\na\\nb\\u202e           y\nyellow')
   })
   it('renders nothing for no rows', () => {
     assert.equal(renderTable([]), '')

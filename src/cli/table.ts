@@ -1,8 +1,11 @@
 /**
  * Plain aligned tables for human output (stdout): columns padded to their widest cell, numbers
  * right-aligned when asked. No borders and no colour codes in the layout, so the text stays
- * copyable and greppable; colour a whole line afterwards if needed.
+ * copyable and greppable; colour a whole line afterwards if needed. Every cell is escaped
+ * (escapeControl): cells hold prompts, names and texts from the chain or Redis, and one cell must
+ * stay one cell on one line.
  */
+import { escapeControl } from './escapeControl.js'
 
 export type Align = 'left' | 'right'
 
@@ -41,7 +44,7 @@ function pad(text: string, size: number, align: Align): string {
 export function renderTable(rows: string[][], options: TableOptions = {}): string {
   const indent = options.indent ?? '  '
   const gap = ' '.repeat(options.gap ?? 2)
-  const all = options.header ? [options.header, ...rows] : rows
+  const all = (options.header ? [options.header, ...rows] : rows).map((row) => row.map((cell) => escapeControl(cell)))
   if (all.length === 0) return ''
   const columns = Math.max(...all.map((row) => row.length))
   const widths = Array.from({ length: columns }, (_, column) => Math.max(...all.map((row) => width(row[column] ?? ''))))

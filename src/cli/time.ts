@@ -87,18 +87,29 @@ export async function parseTime(text: string, now: number, flag: string): Promis
   const value = String(text).trim()
   if (value === 'now') return now
   const relative = /^\+(\d+)\s*(s|m|min|h|d)$/.exec(value)
+  let at: number
   if (relative) {
     const unit = { s: 1, m: 60, min: 60, h: 3600, d: 86_400 }[relative[2] as 's' | 'm' | 'min' | 'h' | 'd']
-    return now + Number(relative[1]) * unit
+    at = now + Number(relative[1]) * unit
+  } else {
+    const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value)
+      ? Date.parse(value)
+      : Number.NaN
+    if (Number.isNaN(ms)) {
+      const { UsageError } = await import('../errors.js')
+      throw new UsageError(
+        `${flag} must be an ISO 8601 date-time like 2026-06-01T14:00:00Z, or +30m, +2h, +1d, or now; not "${value}"`,
+      )
+    }
+    at = Math.floor(ms / 1000)
   }
-  const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value)
-    ? Date.parse(value)
-    : Number.NaN
-  if (Number.isNaN(ms)) {
+  // Beyond the year 9999 a time cannot be shown (it printed as NaN-NaN-NaN) and no sale lasts that long.
+  if (!(at >= 0 && at <= MAX_TIME)) {
     const { UsageError } = await import('../errors.js')
-    throw new UsageError(
-      `${flag} must be an ISO 8601 date-time like 2026-06-01T14:00:00Z, or +30m, +2h, +1d, or now; not "${value}"`,
-    )
+    throw new UsageError(`${flag} ${value} is out of range: give a time between 1970 and 9999`)
   }
-  return Math.floor(ms / 1000)
+  return at
 }
+
+/** The last second of the year 9999, the latest time parseTime accepts. */
+export const MAX_TIME = 253_402_300_799

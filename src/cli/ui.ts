@@ -5,6 +5,7 @@
  */
 import chalk from 'chalk'
 import { redact } from '../util/redact.js'
+import { escapeControl } from './escapeControl.js'
 
 export interface UiSettings {
   json: boolean
@@ -32,8 +33,18 @@ export function isInteractive(): boolean {
 
 export const color = chalk
 
+/**
+ * What every human output passes through: secrets redacted, then every terminal control and bidi
+ * character escaped except the text's own line breaks and imo's own colours (src/cli/escapeControl.ts).
+ * A one-line value from outside (a prompt, a Redis text) is escaped whole where it joins a message,
+ * so it cannot start a line either.
+ */
+function safeText(text: string): string {
+  return escapeControl(redact(text), { keepNewlines: true, keepColour: settings.color && chalk.level > 0 })
+}
+
 function writeErr(line: string): void {
-  process.stderr.write(`${redact(line)}\n`)
+  process.stderr.write(`${safeText(line)}\n`)
 }
 
 /** A note for the operator on stderr (hidden by --quiet). */
@@ -58,7 +69,7 @@ export function printResult<T>(data: T, human: (data: T) => string): void {
     return
   }
   const text = human(data)
-  if (text) process.stdout.write(`${redact(text)}\n`)
+  if (text) process.stdout.write(`${safeText(text)}\n`)
 }
 
 /** JSON with bigints as decimal strings and Uint8Arrays as 0x-hex, indented for people. */
@@ -121,9 +132,18 @@ export async function spinner(text: string): Promise<Spinner> {
   return tracked(await startSpinner(text))
 }
 
+/**
+ * True when stderr (or `stream`) can show an animated spinner or progress bar: a terminal that is not `TERM=dumb`, not under CI,
+ * and reports its width (a terminal of 0 columns made ora redraw without end: issue 21 item 23).
+ */
+export function canAnimate(stream: NodeJS.WriteStream = process.stderr): boolean {
+  const { env } = process
+  return Boolean(stream.isTTY) && !env.CI && env.TERM !== 'dumb' && (stream.columns ?? 0) > 0
+}
+
 async function startSpinner(text: string): Promise<Spinner> {
   const quietLines = settings.quiet || settings.json
-  if (!process.stderr.isTTY || quietLines) {
+  if (!canAnimate() || quietLines) {
     if (!quietLines) writeErr(`… ${text}`)
     let current = text
     return {
@@ -140,16 +160,16 @@ async function startSpinner(text: string): Promise<Spinner> {
     }
   }
   const { default: ora } = await import('ora')
-  const s = ora({ text, stream: process.stderr, color: 'cyan', isEnabled: settings.color || true }).start()
+  const s = ora({ text: safeText(text), stream: process.stderr, color: 'cyan', isEnabled: true }).start()
   return {
     update: (t) => {
-      s.text = redact(t)
+      s.text = safeText(t)
     },
     succeed: (t) => {
-      s.succeed(t === undefined ? undefined : redact(t))
+      s.succeed(t === undefined ? undefined : safeText(t))
     },
     fail: (t) => {
-      s.fail(t === undefined ? undefined : redact(t))
+      s.fail(t === undefined ? undefined : safeText(t))
     },
     stop: () => {
       s.stop()

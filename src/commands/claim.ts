@@ -8,20 +8,31 @@ export function claimCommand(): Command {
     .summary("claim the signer's revenue from every live snapshot")
     .description(
       "claim the signer's revenue: every live snapshot with something claimable, in one claimBatch transaction (the " +
-        'contract pays the holder). Nothing to claim exits 0 with a message. An interrupted claim is resumed on re-run.',
+        'contract pays the holder). Claims on a snapshot open one second after it is taken: right after `imo snapshot`, ' +
+        'claim waits for that (at most a minute, saying so); with --no-wait it exits 3 saying when they open. Nothing to ' +
+        'claim exits 0 with a message. An interrupted claim is resumed on re-run.',
     )
     .addOption(new Option('--snapshot <N>', 'claim only snapshot N'))
+    .addOption(new Option('--no-wait', 'do not wait for claims that open in a moment: exit 3 saying when they open'))
   addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (_options, cmd: Command) => {
     const values = cmd.opts()
     const { parseWhole, formatNative } = await import('../chain/format.js')
-    const snapshot = values.snapshot === undefined ? undefined : Number(parseWhole(values.snapshot, '--snapshot'))
+    const snapshot =
+      values.snapshot === undefined
+        ? undefined
+        : Number(parseWhole(values.snapshot, '--snapshot', { max: BigInt(Number.MAX_SAFE_INTEGER) }))
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { claimRevenue } = await import('../revenue/claimRevenue.js')
     const { renderTable } = await import('../cli/table.js')
     const { printResult } = await import('../cli/ui.js')
     const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
-    const result = await claimRevenue(ctx, deployment.imoToken.address, snapshot === undefined ? {} : { snapshot })
+    const { note } = await import('../cli/ui.js')
+    const result = await claimRevenue(ctx, deployment.imoToken.address, {
+      ...(snapshot === undefined ? {} : { snapshot }),
+      wait: values.wait !== false,
+      onWait: note,
+    })
     const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
     printResult({ ...result, chainId: ctx.chainId, symbol: ctx.nativeSymbol }, (r) => {
       if (r.status === 'nothing') return `Nothing to claim: ${r.reason}`

@@ -60,16 +60,24 @@ export function claimableCommand(): Command {
         expiresNotBefore: s.expiresNotBefore,
       })),
       totalWei: report.totalWei,
+      /** Snapshots where the holder has a share that claims cannot take before `opensAt` (unix seconds). */
+      opening: report.live.filter((s) => s.opensAt !== undefined).map((s) => ({ id: s.id, opensAt: s.opensAt! })),
     }
     printResult(data, (d) => {
+      const opening = d.opening.map(
+        (s) => `snapshot ${s.id}: ${d.holder} has a share there; claims on it open at ${formatWhen(s.opensAt, report.now)}`,
+      )
       if (d.snapshots.length === 0)
-        return `Nothing to claim for ${d.holder} (${report.live.length} live snapshot(s) of ${d.currentSnapshotId})`
+        return opening.length > 0
+          ? opening.join('\n')
+          : `Nothing to claim for ${d.holder} (${report.live.length} live snapshot(s) of ${d.currentSnapshotId})`
       const rows = d.snapshots.map((s) => [
         String(s.id),
         fmt(s.amountWei),
         `with snapshot ${s.expiresWithSnapshot}, not before ${formatWhen(s.expiresNotBefore, report.now)}`,
       ])
       return [
+        ...opening,
         `Claimable by ${d.holder}`,
         renderTable([...rows, ['total', fmt(d.totalWei), '']], {
           header: ['snapshot', 'amount', 'expires (rolls over)'],

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
 
-/** `imo hash PATH`: the model hash and manifest of DESIGN section 2. */
+/** `imo hash PATH`: the model hash and manifest (imo-model-v1, docs/formats.md). */
 export function hashCommand(): Command {
   const command = new Command('hash')
     .description("print the model hash (imo-model-v1) and each file's size and SHA-256")

@@ -22,7 +22,7 @@ export function inferAndMintCommand(): Command {
     const options = cmd.opts() as MintOptionValues &
       ChainOptionValues &
       GenerationFlags & { prompts?: string; model?: string; stream?: boolean }
-    const settings = mintSettingsFrom(options) // malformed flags fail before any inference or RPC
+    const settings = await mintSettingsFrom(options) // malformed flags fail before any inference or RPC
     const { InputNeededError, UsageError } = await import('../errors.js')
     if (prompt !== undefined && options.prompts) throw new UsageError('give either PROMPT or --prompts FILE, not both')
     if (prompt === undefined && !options.prompts) throw new InputNeededError('PROMPT or --prompts FILE', 'prompt')

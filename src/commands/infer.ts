@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, generationOptions } from '../cli/options.js'
+import { addOptionGroups, generationOptions, variantOptions } from '../cli/options.js'
 import type { GenerationFlags } from '../generate/generationSettings.js'
 
 interface InferOptions extends GenerationFlags {
@@ -9,17 +9,21 @@ interface InferOptions extends GenerationFlags {
   input?: string[]
   prompt?: string
   out?: string
+  variant?: string
   aigcData: 'digest' | 'inline'
 }
 
-/** `imo infer`: runs the model locally and writes its outputs and inference record (DESIGN section 4). */
+/** `imo infer`: runs the model locally and writes its outputs and inference record. */
 export function inferCommand(): Command {
   const command = new Command('infer')
     .description(
       'run a model locally with onnxruntime (deterministic settings) and write its outputs, artifact and inference record',
     )
     .addOption(
-      new Option('--model <PATH>', 'a .onnx file, or a model folder (with imo.pipeline.mjs for --prompt)').env('IMO_MODEL'),
+      new Option(
+        '--model <PATH>',
+        'a .onnx file, or a model folder (with imo.pipeline.mjs or imo.pipeline.json for --prompt)',
+      ).env('IMO_MODEL'),
     )
     .addOption(
       new Option(
@@ -44,7 +48,7 @@ export function inferCommand(): Command {
         .choices(['digest', 'inline'])
         .default('digest'),
     )
-  addOptionGroups(command, generationOptions)
+  addOptionGroups(command, variantOptions, generationOptions)
   command.action(async (options: InferOptions) => {
     const { InputNeededError } = await import('../errors.js')
     const { formatBytes, printResult, uiSettings, withSpinner } = await import('../cli/ui.js')
@@ -64,6 +68,7 @@ export function inferCommand(): Command {
           onToken: hooks.onToken,
           ...(hooks.onText ? { onText: hooks.onText } : {}),
           modelPath,
+          ...(options.variant !== undefined ? { variant: options.variant } : {}),
           ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
           ...(options.input ? { inputFiles: options.input } : {}),
           aigcDataMode: options.aigcData,
@@ -78,11 +83,14 @@ export function inferCommand(): Command {
       },
       ({ result }) => `inference done in ${result.record.durationMs} ms`,
     )
-    const { record } = result
+    const { record, artifact } = result
     const fromHere = relative(process.cwd(), outDir)
     const shown = fromHere.startsWith('..') ? outDir : fromHere || '.'
-    printResult({ ...record, outDir }, (r) =>
+    // A text model's output is the text: show it (unless --stream already did), and give it in --json.
+    const text = artifact.mime.startsWith('text/plain') ? Buffer.from(artifact.bytes).toString('utf8') : undefined
+    printResult({ ...record, outDir, ...(text !== undefined ? { text } : {}) }, (r) =>
       [
+        ...(text !== undefined && !options.stream ? [text, ''] : []),
         `commitment  ${r.commitment}`,
         `model hash  ${r.modelHash}`,
         `input hash  ${r.inputHash}`,
@@ -96,6 +104,7 @@ export function inferCommand(): Command {
     'imo infer --model ./models/cppn --prompt "a red spiral"',
     'imo infer --model ./models/tinylm --prompt "The river" --max-new-tokens 48 --stream',
     'imo infer --model ./models/tinylm --prompt "The river" --temperature 0.8 --top-p 0.9 --seed 7',
+    'imo infer --model ./gpt2 --variant q8 --prompt "The river"   # onnx/model_quantized.onnx of a Hub folder',
     'imo infer --model model.onnx --input inputs.json --out out/run1',
     'imo infer --model model.onnx --input x=x.npy --input mask=mask.npy --json | jq -r .commitment',
     'imo infer --model model.onnx --input out/run1/inputs.imt   # re-run the exact committed inputs',

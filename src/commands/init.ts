@@ -3,12 +3,13 @@ import { withExamples } from '../cli/help.js'
 
 const FLAGS =
   '--rpc-url, --keystore | --account | --private-key-file | --mnemonic-file, --model, --name, --symbol, --supply, ' +
-  '--percent-claimable, --snapshot-interval, --claim-window, --royalty-bps, --mint-fee'
+  '--percent-claimable, --snapshot-interval, --claim-window, --royalty-bps, --mint-fee, --request-fee, --request-timeout, ' +
+  "--attester; serve's own key: IMO_SERVE_KEYSTORE and the other IMO_SERVE_* signer variables"
 
 /** `imo init`: an interactive set-up writing `.env` (secrets by reference, 0600) and imo.config.json. */
 export function initCommand(): Command {
   const command = new Command('init').description(
-    'interactive set-up: chain, signer (or a new encrypted keystore), model, token parameters, saved to .env and imo.config.json',
+    "interactive set-up: chain, signer (or a new encrypted keystore), imo serve's own key, model, token and request parameters, saved to .env and imo.config.json",
   )
   command.action(async () => {
     const { isInteractive, printResult } = await import('../cli/ui.js')
@@ -27,12 +28,16 @@ export function initCommand(): Command {
         ? 'Nothing was written.'
         : [
             ...(r.keystore ? [`Keystore  ${r.keystore.path} (0600) for ${r.keystore.address}`] : []),
+            ...(r.serveKeystore ? [`Keystore  ${r.serveKeystore.path} (0600) for imo serve, ${r.serveKeystore.address}`] : []),
             ...(r.envFile ? [`Wrote     ${r.envFile} (0600)${r.envBackup ? `; previous copy in ${r.envBackup}` : ''}`] : []),
             ...(r.configFile ? [`Wrote     ${r.configFile}`] : []),
             ...(r.keystore
               ? [
                   'Its password is asked when needed (or set IMO_KEYSTORE_PASSWORD / IMO_PASSWORD_FILE); back up the file and the password.',
                 ]
+              : []),
+            ...(r.serveKeystore
+              ? ["serve's password: IMO_SERVE_PASSWORD_FILE (a file holding it), or asked on serve's terminal; back it up too."]
               : []),
             'Next:',
             ...r.next.map((line) => `  ${line}`),

@@ -4,7 +4,7 @@ import { withExamples } from '../cli/help.js'
 import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
 import { type MintOptionValues, mintOptions, mintSettingsFrom } from '../mint/options.js'
 
-/** `imo mint RECORD`: mints an inference record as an ERC-7007 token with its proof (DESIGN section 4). */
+/** `imo mint RECORD`: mints an inference record as an ERC-7007 token with its proof. */
 export function mintCommand(): Command {
   const command = new Command('mint')
     .description(
@@ -14,7 +14,7 @@ export function mintCommand(): Command {
   addOptionGroups(command, mintOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (recordPath: string, _options: unknown, cmd: Command) => {
     const options = cmd.opts() as MintOptionValues & ChainOptionValues
-    const settings = mintSettingsFrom(options) // malformed flags fail before any inference or RPC
+    const settings = await mintSettingsFrom(options) // malformed flags fail before any inference or RPC
     if (options.out !== undefined) (await import('../util/checkOutFolder.js')).checkOutFolder(options.out)
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { readCheckedRecord } = await import('../mint/readCheckedRecord.js')

@@ -50,9 +50,9 @@ function createCommand(): Command {
     printResult({ ...result, chainId: ctx.chainId }, (r) => renderCreated(r, ctx.nativeSymbol))
   })
   return withExamples(command, [
-    'imo offer create --amount 100000 --price 0.001 --start +10m --duration 86400',
-    'imo offer create --amount 100000 --start-price 0.01 --floor-price 0.002 --start 2026-06-01T14:00:00Z --end 2026-06-08T14:00:00Z',
-    'imo offer create --amount 50000 --price 0.001 --start now --end +7d --soft-cap 20 --max-per-address 5000',
+    'imo offer create --amount 100000 --price 0.001 --start +10m --duration 86400   # asks to confirm on a terminal',
+    'imo offer create --amount 100000 --start-price 0.01 --floor-price 0.002 --start 2026-06-01T14:00:00Z --end 2026-06-08T14:00:00Z --yes',
+    'imo offer create --amount 50000 --price 0.001 --start now --end +7d --soft-cap 20 --max-per-address 5000 --yes',
     'imo offer create --amount 10000 --price 0.002 --start +1h --end +1d --allowlist investors.csv --yes --json',
   ])
 }
@@ -112,8 +112,8 @@ function buyCommand(): Command {
     printResult({ ...result, chainId: ctx.chainId }, (r) => renderBought(r, ctx.nativeSymbol))
   })
   return withExamples(command, [
-    'imo offer buy 100',
-    'imo offer buy --spend 0.5 --max-price 0.006',
+    'imo offer buy 100   # asks to confirm on a terminal',
+    'imo offer buy --spend 0.5 --max-price 0.006 --yes',
     'imo offer buy 250 --proof-file investors.allowlist.json --yes --json',
     'imo offer buy 100 --dry-run',
   ])
@@ -145,7 +145,7 @@ export function offerCommand(): Command {
     .summary('sell the IMO token to investors: create, status, buy, finalize, refund, withdraw, claim-revenue')
     .description(
       'the offering: a sale of the IMO token for the native currency at a fixed or falling price, with an optional soft ' +
-        'cap, per-address cap and allowlist (DESIGN section 9)',
+        'cap, per-address cap and allowlist (README: "The offering: imo offer")',
     )
     .addCommand(createCommand())
     .addCommand(statusCommand())
@@ -190,9 +190,9 @@ export function offerCommand(): Command {
       ),
     )
   return withExamples(command, [
-    'imo offer create --amount 100000 --price 0.001 --start +10m --duration 86400',
+    'imo offer create --amount 100000 --price 0.001 --start +10m --duration 86400 --yes',
     'imo offer status',
-    'imo offer buy 100 --max-price 0.001',
+    'imo offer buy 100 --max-price 0.001 --yes',
     'imo offer finalize',
   ])
 }

@@ -10,7 +10,8 @@ export function requestCommand(): Command {
     .description(
       "pay the collection's request fee (escrowed on chain) for the model's output on PROMPT, minted to --to (default: " +
         "the signer) by the operator's `imo serve`; the fee becomes the token holders' revenue when fulfilled, and comes back " +
-        'with `imo refund ID` when the request expires or its prompt was minted meanwhile. With --wait, waits for the token ' +
+        'with `imo refund ID` when the request expires or its prompt was minted meanwhile. The request carries the timeout ' +
+        'imo read: if the owner raises it before the request is mined, the request is refused and no fee is taken. With --wait, waits for the token ' +
         '(up to --timeout) and re-checks it like `imo verify --token` (exit 9 if a check fails, 5 when not fulfilled in time). ' +
         'Re-running after an interruption resumes the same payment, never a second one.',
     )
@@ -26,7 +27,7 @@ export function requestCommand(): Command {
     const values = cmd.opts() as ChainOptionValues & { to?: string; fee?: string; wait?: boolean; metadataDir?: string }
     const { checkRequestPrompt, sendRequest } = await import('../requests/sendRequest.js')
     checkRequestPrompt(prompt) // before any RPC
-    const { parseAddress } = await import('../revenue/resolveHolder.js')
+    const { parseAddress } = await import('../util/parseAddress.js')
     const { parseAmount, formatNative } = await import('../chain/format.js')
     const to = values.to ? await parseAddress(values.to, '--to') : undefined
     const fee = values.fee !== undefined ? parseAmount(values.fee, { name: '--fee', allowZero: true }) : undefined

@@ -1,6 +1,13 @@
 import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, deploymentOptions, queueOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import {
+  addOptionGroups,
+  deploymentOptions,
+  queueConnectionOptions,
+  rpcOptions,
+  signerOptions,
+  txOptions,
+} from '../cli/options.js'
 
 /** `imo requests set-fee ETH` / `set-timeout SECONDS`: the owner changes the terms of new requests. */
 function setTermCommand(term: 'fee' | 'timeout'): Command {
@@ -51,17 +58,18 @@ function retryCommand(): Command {
         'is listed by `imo requests --open --queue URL` and `imo status --queue URL`. Exit 2 when REQUEST_ID has no failed job.',
     )
     .argument('[REQUEST_ID]', 'the request whose failed job to retry (default: all failed jobs)')
-  addOptionGroups(command, { queue: queueOptions.queue })
+  addOptionGroups(command, queueConnectionOptions)
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
-    // `--queue` after `retry` may be parsed by the parent (`imo requests` takes --queue too).
-    const values = cmd.optsWithGlobals() as { queue?: string }
     const { InputNeededError, UsageError } = await import('../errors.js')
     const { parseWhole } = await import('../chain/format.js')
-    if (!values.queue) throw new InputNeededError('--queue', 'queue URL', 'IMO_QUEUE')
-    const requestId = id === undefined ? undefined : parseWhole(id, 'REQUEST_ID')
+    // `--queue` after `retry` may be parsed by the parent (`imo requests` takes --queue too): queueUrlFromFlags looks there.
+    const { queueUrlFromFlags } = await import('../cli/queueUrlFromFlags.js')
+    const queue = await queueUrlFromFlags(cmd)
+    if (!queue) throw new InputNeededError('--queue', 'queue URL', 'IMO_QUEUE')
+    const requestId = id === undefined ? undefined : parseWhole(id, 'REQUEST_ID', { max: 2n ** 256n - 1n })
     const { retryFailedJobs } = await import('../queue/readQueueState.js')
     const { printResult } = await import('../cli/ui.js')
-    const result = await retryFailedJobs(values.queue, requestId)
+    const result = await retryFailedJobs(queue, requestId)
     if (requestId !== undefined && result.retried === 0)
       throw new UsageError(`request ${requestId} has no job in the failed set of ${result.queue}`, {
         hint: 'imo requests --open --queue URL lists the failed set',
@@ -92,9 +100,11 @@ export function requestsCommand(): Command {
     .addOption(new Option('--mine', 'only requests made by the signer (or --address)'))
     .addOption(new Option('--address <ADDRESS>', 'with --mine: this requester instead of the signer'))
     .addOption(new Option('--limit <N>', 'at most N requests, newest first (default 1000)'))
-  addOptionGroups(command, { queue: queueOptions.queue }, rpcOptions, signerOptions, deploymentOptions)
+  addOptionGroups(command, queueConnectionOptions, rpcOptions, signerOptions, deploymentOptions)
   command.action(async (_options: unknown, cmd: Command) => {
     const values = cmd.opts()
+    const { queueUrlFromFlags } = await import('../cli/queueUrlFromFlags.js')
+    const queueUrl = await queueUrlFromFlags(cmd) // a bad URL fails before the chain is read
     const { parseWhole, formatNative } = await import('../chain/format.js')
     const limit = values.limit !== undefined ? Number(parseWhole(values.limit, '--limit', { min: 1n, max: 100_000n })) : undefined
     const { connectChain } = await import('../chain/connect.js')
@@ -116,7 +126,7 @@ export function requestsCommand(): Command {
       ...(limit ? { limit } : {}),
     })
     const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
-    const queueState = values.queue ? await (await import('../queue/readQueueState.js')).readQueueState(values.queue) : undefined
+    const queueState = queueUrl ? await (await import('../queue/readQueueState.js')).readQueueState(queueUrl) : undefined
     const { renderQueueState } = await import('../queue/readQueueState.js')
     const withQueue = (text: string) => (queueState ? `${text}\n${renderQueueState(queueState)}` : text)
     printResult(queueState ? { ...list, queue: queueState } : list, (l) =>

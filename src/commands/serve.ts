@@ -1,7 +1,15 @@
 import { Command, Option } from 'commander'
 import type { ChainOptionValues } from '../chain/connect.js'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, deploymentOptions, queueOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import {
+  addOptionGroups,
+  deploymentOptions,
+  dispatcherOptions,
+  queueOptions,
+  rpcOptions,
+  signerOptions,
+  txOptions,
+} from '../cli/options.js'
 import { mintOptions } from '../mint/options.js'
 
 /** `imo serve`: the operator's node, fulfilling paid requests until Ctrl-C / SIGTERM. */
@@ -14,13 +22,18 @@ export function serveCommand(): Command {
         'recipient (pipelined, through the journal). Resumes after a crash with nothing fulfilled twice or skipped; skips ' +
         'expired or unservable requests and says why; waits out RPC failures; survives reorgs. One log line per event on ' +
         'stderr (JSON lines with --json; the summary is the one JSON document on stdout at the end). Ctrl-C / SIGTERM stop ' +
-        'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise). With --queue it is ' +
+        'it cleanly (exit 0). The signer must be an attester of the collection (exit 2 otherwise); serve holds its key ' +
+        'while it runs, so give it a key of its own with the IMO_SERVE_* signer variables (IMO_SERVE_KEYSTORE and ' +
+        'IMO_SERVE_PASSWORD_FILE, IMO_SERVE_ACCOUNT, IMO_SERVE_PRIVATE_KEY_FILE, ...) and other commands can send ' +
+        'meanwhile. With --queue it is ' +
         'the dispatcher: each request becomes a job (job id = request id) on a BullMQ queue in Redis, `imo worker` ' +
-        'processes on any machine run the model, and serve re-checks every result before it signs (it alone holds the ' +
-        'key; one dispatcher per collection and Redis: a second one from another folder is refused). Jobs that used up ' +
-        'their attempts wait in the failed set: `imo requests --open --queue URL` lists them, `imo requests retry [ID] ' +
-        '--queue URL` runs them again (--until-idle then exits 5). State under .imo/serve belongs to its chain: a cursor ' +
-        'written on another chain (a re-created devnet) is set aside, and says so.',
+        'processes on any machine run the model, and serve (which alone holds the key) signs only what it re-derives ' +
+        "itself from a worker's outputs with the same model, re-executing a share of the results (--audit-rate); a " +
+        'result found wrong is refused, its worker quarantined, and the request run by serve. One dispatcher per ' +
+        'collection and Redis: a second one from another folder is refused. Jobs that used up their attempts wait in ' +
+        'the failed set: `imo requests --open --queue URL` lists them, `imo requests retry [ID] --queue URL` runs them ' +
+        'again (--until-idle then exits 5). State under .imo/serve belongs to its chain: a cursor written on another ' +
+        'chain (a re-created devnet) is set aside, and says so.',
     )
     .addOption(new Option('--from-block <N>', 'first block to scan (default: the saved cursor, else the deployment block)'))
     .addOption(
@@ -32,7 +45,7 @@ export function serveCommand(): Command {
     .addOption(
       new Option(
         '--model <PATH>',
-        "the model (default: the deployment's recorded model path); its hash must equal the deployment's (not used with --queue: the workers load it)",
+        "the model (default: the deployment's recorded model path); its hash must equal the deployment's (with --queue too: serve checks the workers' results against it and re-runs some)",
       ),
     )
     .addOption(
@@ -49,7 +62,7 @@ export function serveCommand(): Command {
     )
     .addOption(mintOptions.out)
     .addOption(mintOptions.aigcData)
-  addOptionGroups(command, queueOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  addOptionGroups(command, queueOptions, dispatcherOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (_options: unknown, cmd: Command) => {
     const values = cmd.opts() as ChainOptionValues & {
       fromBlock?: string
@@ -58,9 +71,9 @@ export function serveCommand(): Command {
       untilIdle?: boolean
       out?: string
       aigcData?: 'digest' | 'inline'
-      queue?: string
       artifactDir?: string
       keepOutputs?: string
+      auditRate?: string
     }
     const { parseWhole } = await import('../chain/format.js')
     const fromBlock = values.fromBlock !== undefined ? parseWhole(values.fromBlock, '--from-block') : undefined
@@ -72,21 +85,28 @@ export function serveCommand(): Command {
       values.keepOutputs === undefined || values.keepOutputs === 'all'
         ? values.keepOutputs
         : Number(parseWhole(values.keepOutputs, '--keep-outputs', { min: 0n, max: 1_000_000_000n }))
-    if (values.queue) (await import('../queue/connectRedis.js')).parseQueueUrl(values.queue) // a bad URL fails before the chain is read
+    const { queueUrlFromFlags } = await import('../cli/queueUrlFromFlags.js')
+    const queue = await queueUrlFromFlags(cmd) // a bad URL fails before the chain is read
+    const auditRate =
+      values.auditRate !== undefined ? (await import('../queue/auditSampler.js')).parseAuditRate(values.auditRate) : undefined
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { startServe } = await import('../serve/startServe.js')
     const { printResult } = await import('../cli/ui.js')
     const { onInterrupt, setInterruptExitCode } = await import('../util/interrupt.js')
-    const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
+    const { serveSignerValues } = await import('../cli/serveSigner.js')
+    const { setJournalLockHolder } = await import('../chain/journal.js')
+    setJournalLockHolder('imo serve') // another command with this key is told to give serve its own
+    const { ctx, deployment } = await connectDeployment(cmd, { signer: true }, serveSignerValues(cmd))
     const serving = await startServe(ctx, deployment, {
       ...(values.model ? { modelPath: values.model } : {}),
       ...(fromBlock !== undefined ? { fromBlock } : {}),
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       ...(values.out ? { out: values.out } : {}),
       ...(values.aigcData ? { aigcDataMode: values.aigcData } : {}),
-      ...(values.queue ? { queue: values.queue } : {}),
+      ...(queue ? { queue } : {}),
       ...(values.artifactDir ? { artifactDir: values.artifactDir } : {}),
       ...(keepOutputs !== undefined ? { keepOutputs: keepOutputs as number | 'all' } : {}),
+      ...(auditRate !== undefined ? { auditRate } : {}),
       untilIdle: Boolean(values.untilIdle),
     })
     let printed = false
@@ -119,7 +139,8 @@ export function serveCommand(): Command {
     'imo serve --confirmations 3 --metrics-port 9464 --json 2>serve.log',
     'imo serve --from-block 1200 --rpc-url https://sepolia.example --account operator',
     'imo serve --until-idle --keep-outputs 100   # cron: serve what is open, keep 100 whole output folders',
-    'imo serve --queue redis://:PASSWORD@10.0.0.5:6379/0 --json 2>serve.log',
+    'IMO_QUEUE_PASSWORD_FILE=/run/secrets/redis-password imo serve --queue redis://10.0.0.5:6379/0 --json 2>serve.log',
     'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --artifact-dir /mnt/imo-artifacts --metrics-port 9464',
+    'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --audit-rate 1',
   ])
 }

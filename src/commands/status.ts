@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, deploymentOptions, queueOptions, rpcOptions, signerOptions } from '../cli/options.js'
+import { addOptionGroups, deploymentOptions, queueConnectionOptions, rpcOptions, signerOptions } from '../cli/options.js'
 
 /** `imo status`: one screen for a deployment. */
 export function statusCommand(): Command {
@@ -14,9 +14,11 @@ export function statusCommand(): Command {
         '`imo serve --queue` (job counts, failed set, refusing workers). Reads only; sends nothing.',
     )
     .addOption(new Option('--address <ADDRESS>', 'show this account instead of the signer'))
-  addOptionGroups(command, { queue: queueOptions.queue }, rpcOptions, signerOptions, deploymentOptions)
+  addOptionGroups(command, queueConnectionOptions, rpcOptions, signerOptions, deploymentOptions)
   command.action(async (_options, cmd: Command) => {
     const values = cmd.opts()
+    const { queueUrlFromFlags } = await import('../cli/queueUrlFromFlags.js')
+    const queueUrl = await queueUrlFromFlags(cmd) // a bad URL fails before the chain is read
     const { connectChain } = await import('../chain/connect.js')
     const { loadDeployment } = await import('../deployment/deploymentFile.js')
     const { resolveHolder } = await import('../revenue/resolveHolder.js')
@@ -31,7 +33,7 @@ export function statusCommand(): Command {
     })
     const deployment = await loadDeployment(ctx, values.deployment)
     const { readQueueState, renderQueueState } = await import('../queue/readQueueState.js')
-    const queue = values.queue ? await readQueueState(values.queue) : undefined // a bad queue fails before the long read
+    const queue = queueUrl ? await readQueueState(queueUrl) : undefined // a bad queue fails before the long read
     const status = await withSpinner(
       'reading the deployment',
       (progress) => readStatus(ctx, deployment, { ...(holder ? { holder } : {}), onProgress: (text) => progress.update(text) }),

@@ -55,7 +55,7 @@ export function verifyCommand(): Command {
       throw new UsageError(`model not found: ${options.model} (--model)`)
     // Malformed --token / --collection fail before any RPC.
     const { parseTokenId } = await import('../verify/parseTokenId.js')
-    const { parseAddress } = await import('../revenue/resolveHolder.js')
+    const { parseAddress } = await import('../util/parseAddress.js')
     const tokenId = options.token === undefined ? undefined : parseTokenId(options.token)
     const collectionGiven = options.collection ? await parseAddress(options.collection, '--collection') : undefined
     const { connectChain } = await import('../chain/connect.js')

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
 import { addOptionGroups, deploymentOptions, queueOptions } from '../cli/options.js'
 
-/** `imo worker --queue URL`: runs inference jobs for `imo serve --queue` on this machine (DESIGN section 8). */
+/** `imo worker --queue URL`: runs inference jobs for `imo serve --queue` on this machine. */
 export function workerCommand(): Command {
   const command = new Command('worker').description(
     'run inference jobs from the queue of `imo serve --queue` until Ctrl-C; holds no key (the dispatcher signs)',
@@ -26,7 +26,9 @@ export function workerCommand(): Command {
   command.action(async (_options: unknown, cmd: Command) => {
     const { runWorker } = await import('../queue/runWorker.js')
     const { printResult } = await import('../cli/ui.js')
-    await runWorker(cmd.opts(), (summary) =>
+    const { queueUrlFromFlags } = await import('../cli/queueUrlFromFlags.js')
+    const queue = await queueUrlFromFlags(cmd) // a bad URL fails before the model is loaded
+    await runWorker({ ...cmd.opts(), ...(queue ? { queue } : {}) }, (summary) =>
       printResult(
         summary,
         (s) => `worker ${s.worker} stopped: ${s.completed} completed, ${s.failed} failed, ${s.refused} refused`,
@@ -35,9 +37,9 @@ export function workerCommand(): Command {
   })
   return withExamples(command, [
     'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn',
-    'IMO_QUEUE=redis://:PASSWORD@10.0.0.5:6379/0 imo worker --deployment deployment.json --concurrency 2 --json',
+    'IMO_QUEUE=redis://10.0.0.5:6379/0 IMO_QUEUE_PASSWORD_FILE=/run/secrets/redis-password imo worker --deployment deployment.json --concurrency 2 --json',
     'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn --artifact-dir /mnt/imo-artifacts',
-    'node --single-threaded-gc node_modules/.bin/imo worker --queue redis://10.0.0.5:6379/0 --model ./models/tinylm',
+    'node --single-threaded-gc "$(command -v imo)" worker --queue redis://10.0.0.5:6379/0 --model ./models/tinylm',
     'imo worker --queue redis://10.0.0.5:6379/0 --model ./image-model --lock-ms 120000   # model runs of up to 2 minutes',
   ])
 }

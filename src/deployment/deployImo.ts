@@ -104,7 +104,7 @@ export async function deployImo(
     '../../contracts-abi/index.js'
   )
   const { gasLimitFor, sendStep, simulateStep } = await import('../chain/sendStep.js')
-  const { parseAddress } = await import('../revenue/resolveHolder.js')
+  const { parseAddress } = await import('../util/parseAddress.js')
   const recipient = await parseAddress(params.recipient ?? account.address, '--recipient')
   const attesters = await Promise.all(
     (params.attesters && params.attesters.length > 0 ? params.attesters : [account.address]).map((a) =>
@@ -224,7 +224,8 @@ export async function deployImo(
   const { requireCancun } = await import('../chain/requireCancun.js')
   await requireCancun(ctx)
 
-  if (ctx.tx.dryRun) {
+  /** Simulates both deployments: the collection's with the token's runtime code at its future address. */
+  const simulateDeployment = async () => {
     options.onStep?.('simulating ImoToken')
     const token = await simulateStep(ctx, tokenStep)
     // The collection's constructor reads the token, which does not exist yet: simulate it with the
@@ -253,11 +254,15 @@ export async function deployImo(
         )
       })
     const gas = gasLimitFor(ctx, step, gasEstimate)
-    const collection = { gas, costWei: gas * token.perGas }
     const outcomes: StepOutcome[] = [
       { id: tokenStep.id, label: tokenStep.label, status: 'dry-run', gas: token.gas, costWei: token.costWei },
-      { id: step.id, label: step.label, status: 'dry-run', gas: collection.gas, costWei: collection.costWei },
+      { id: step.id, label: step.label, status: 'dry-run', gas, costWei: gas * token.perGas },
     ]
+    return { outcomes, predicted, nonce }
+  }
+
+  if (ctx.tx.dryRun) {
+    const { outcomes, predicted, nonce } = await simulateDeployment()
     const placeholder = { address: predicted, bytecodeHash: keccak256(imoTokenBytecode) }
     const deployment: Deployment = {
       ...base,
@@ -270,6 +275,24 @@ export async function deployImo(
       imoVersion: version,
     }
     return { status: 'dry-run', path, deployment, outcomes }
+  }
+
+  // A fresh deployment sends two transactions: both must be affordable before the first is sent (the
+  // check of each send alone named the token's cost only, and could leave a token without a collection).
+  ctx.journal?.reload()
+  if (!ctx.journal?.state(tokenStep.id).signed) {
+    const { outcomes } = await simulateDeployment()
+    const total = outcomes.reduce((sum, o) => sum + (o.costWei ?? 0n), 0n)
+    const balance = await ctx.publicClient.getBalance({ address: account.address })
+    if (balance < total) {
+      const { formatNative } = await import('../chain/format.js')
+      const { InsufficientFundsError } = await import('../errors.js')
+      const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+      throw new InsufficientFundsError(
+        `insufficient funds: ${account.address} holds ${fmt(balance)} but the deployment needs up to ${fmt(total)} (${outcomes.map((o) => `${o.label} up to ${fmt(o.costWei ?? 0n)}`).join(', ')}); nothing was sent`,
+        { hint: `fund ${account.address}, or lower --max-fee-per-gas` },
+      )
+    }
   }
 
   options.onStep?.('deploying ImoToken')

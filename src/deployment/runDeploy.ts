@@ -79,7 +79,7 @@ export async function runDeploy(
     ...(requestFeeWei !== undefined ? { requestFeeWei } : {}),
     ...(requestTimeout !== undefined ? { requestTimeout } : {}),
   }
-  const { parseAddress } = await import('../revenue/resolveHolder.js')
+  const { parseAddress } = await import('../util/parseAddress.js')
   const recipient = values.recipient ? await parseAddress(values.recipient, '--recipient') : undefined
   const attesters = values.attester ? await Promise.all(values.attester.map((a) => parseAddress(a, '--attester'))) : undefined
   if (values.modelHash && !/^0x[0-9a-fA-F]{64}$/.test(values.modelHash))

@@ -4,7 +4,7 @@
  */
 import { parseWhole } from '../chain/format.js'
 import { ImoError, UsageError } from '../errors.js'
-import { onInterrupt, setInterruptExitCode } from '../util/interrupt.js'
+import { isInterrupting, onInterrupt, setInterruptExitCode } from '../util/interrupt.js'
 import { readDevnetFile, removeDevnetFile, writeDevnetFile } from './devnetFile.js'
 import { startAnvil } from './startAnvil.js'
 
@@ -52,7 +52,13 @@ export async function runDevnet(
   })
   writeDevnetFile({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, pid: anvil.pid, startedAt: new Date().toISOString() })
   ready({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, pid: anvil.pid, accounts: anvil.accounts })
-  await new Promise<void>((resolve) => anvil.process.once('exit', () => resolve()))
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    anvil.process.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  // Ctrl-C reaches anvil and imo together (one process group), and imo's own handler stops anvil on
+  // SIGTERM: either way this is the normal end, which src/cli.ts completes (exit 0), not an error.
+  for (let waited = 0; waited < 1000 && !isInterrupting(); waited += 50) await new Promise((r) => setTimeout(r, 50))
+  if (isInterrupting()) await new Promise(() => {})
   removeDevnetFile(anvil.pid)
-  throw new ImoError('anvil stopped unexpectedly')
+  throw new ImoError(`anvil stopped unexpectedly (${exit.signal ?? `exit code ${exit.code}`})`)
 }

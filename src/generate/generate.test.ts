@@ -10,7 +10,9 @@ import { loadModel } from '../inference/loadModel.js'
 import { generateTokens } from './generateTokens.js'
 import { type GenerationSettings, resolveGenerationSettings } from './generationSettings.js'
 import { type CausalLm, loadCausalLm } from './loadCausalLm.js'
+import { runGeneration } from './runGeneration.js'
 import { candidates, pickToken, sampleUniform } from './sampleToken.js'
+import { streamText } from './streamText.js'
 
 const TINYLM = join(repoRoot, 'models', 'tinylm')
 const NOCACHE = join(repoRoot, 'test', 'fixtures', 'lm-nocache')
@@ -238,6 +240,48 @@ describe('generateTokens on real models', () => {
     await assert.rejects(generateTokens(tinylm, [1, 2, 3], greedy(510)), {
       message: "--max-new-tokens 510 with a 3-token prompt exceeds the model's context of 512 tokens",
     })
+  })
+})
+
+describe('--stream: the text as it comes, decoded incrementally', () => {
+  let tinylm: CausalLm
+  before(async () => {
+    tinylm = await lmAt(TINYLM)
+  })
+
+  it('prints each character once it is whole, UTF-8 split across tokens included', async () => {
+    const text = 'añ日本😀 ok'
+    const deltas: string[] = []
+    const stream = streamText(tinylm.tokenizer, (delta) => deltas.push(delta))
+    for (const id of bytesOf(text)) stream.push(id)
+    await stream.finish(await tinylm.tokenizer.decode(bytesOf(text)))
+    assert.deepEqual(deltas, ['a', 'ñ', '日', '本', '😀', ' ', 'o', 'k'])
+  })
+
+  it('decodes a few ids per token, not the whole text again (the streamed text is the final one)', async () => {
+    let decoded = 0
+    const counting: CausalLm = {
+      ...tinylm,
+      tokenizer: {
+        ...tinylm.tokenizer,
+        decode: (ids) => {
+          decoded += ids.length
+          return tinylm.tokenizer.decode(ids)
+        },
+      },
+    }
+    let streamed = ''
+    const settings = { ...greedy(128), stopIds: [] }
+    const run = await runGeneration(
+      counting,
+      { prompt: 'The lighthouse keeper' },
+      { recorded: settings },
+      { onText: (delta) => (streamed += delta) },
+    )
+    assert.equal(run.result.ids.length, 128)
+    assert.equal(streamed, run.text)
+    // The final text decodes 128 ids; the stream about 3 per token (re-decoding everything was 8,256).
+    assert.ok(decoded - 128 <= 4 * 128, `${decoded - 128} ids decoded for 128 streamed tokens`)
   })
 })
 

@@ -69,22 +69,37 @@ export async function generateTokens(
       ]),
   )
   const stops = new Set(settings.stopIds)
+  // Optimum's merged decoder: false runs the graph without past (the first step, or every step without
+  // the cache), true the one with it. Two fixed tensors, fed as the step needs.
+  const branch = lm.useCacheBranch
+    ? [new Tensor('bool', new Uint8Array([0]), [1]), new Tensor('bool', new Uint8Array([1]), [1])]
+    : undefined
+  // With the cache, every step after the first feeds one token and its position: two one-element
+  // tensors made once and refilled, so a step allocates only the mask's tensor (its length grows).
+  const lastId = wide ? new BigInt64Array(1) : new Int32Array(1)
+  const lastPosition = wide ? new BigInt64Array(1) : new Int32Array(1)
+  const lastIdTensor = new Tensor(lm.idsType, lastId as never, [1, 1])
+  const lastPositionTensor = new Tensor(lm.idsType, lastPosition as never, [1, 1])
   const ids: number[] = []
-  let past: OrtTensor[] = emptyPast
+  // The feeds object keeps its shape from step to step; only its values change.
+  const feeds: Record<string, OrtTensor> = {}
   let length = promptIds.length
   let runMs = 0
   let stop: GenerateResult['stop'] = 'max-new-tokens'
   for (let step = 0; step < settings.maxNewTokens; step++) {
-    const from = useCache && step > 0 ? length - 1 : 0
-    const count = length - from
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: new Tensor(lm.idsType, sequence.subarray(from, length) as never, [1, count]),
-      attention_mask: new Tensor(lm.maskType, ones.subarray(0, length) as never, [1, length]),
+    const cached = useCache && step > 0
+    if (cached) {
+      lastId[0] = sequence[length - 1]! as never
+      lastPosition[0] = positions[length - 1]! as never
+      feeds.input_ids = lastIdTensor
+      if (lm.positionIds) feeds.position_ids = lastPositionTensor
+    } else {
+      feeds.input_ids = new Tensor(lm.idsType, sequence.subarray(0, length) as never, [1, length])
+      if (lm.positionIds) feeds.position_ids = new Tensor(lm.idsType, positions.subarray(0, length) as never, [1, length])
     }
-    if (lm.positionIds) feeds.position_ids = new Tensor(lm.idsType, positions.subarray(from, length) as never, [1, count])
-    lm.cache.forEach((slot, i) => {
-      feeds[slot.past] = useCache ? past[i]! : emptyPast[i]!
-    })
+    feeds.attention_mask = new Tensor(lm.maskType, ones.subarray(0, length) as never, [1, length])
+    if (!cached) for (let i = 0; i < lm.cache.length; i++) feeds[lm.cache[i]!.past] = emptyPast[i]!
+    if (branch) feeds.use_cache_branch = branch[cached ? 1 : 0]!
     options.onFeeds?.(feeds)
     const before = performance.now()
     let results: Record<string, OrtTensor>
@@ -96,15 +111,23 @@ export async function generateTokens(
       })
     }
     runMs += performance.now() - before
+    // The presents become the next step's pasts at once, so the previous ones (the largest objects of
+    // a step) are garbage before anything else of this step allocates.
+    if (useCache) for (let i = 0; i < lm.cache.length; i++) feeds[lm.cache[i]!.past] = results[lm.cache[i]!.present]!
     const logits = results.logits!
     const vocab = logits.dims[logits.dims.length - 1]!
+    if (step === 0) checkPromptIds(lm, promptIds, vocab)
     const end = logits.dims.length === 3 ? logits.dims[1]! * vocab : vocab
     const row = lastRow(logits, end - vocab, end)
+    checkLogits(row, step)
     const id = pickToken(row, settings, step)
+    if (!lm.tokenizer.has(id))
+      throw new UsageError(
+        `the model picked token ${id} at generation step ${step}, which tokenizer.json does not have (its ids end at ${lm.tokenizer.size - 1}; the logits have ${vocab}): the model and its tokenizer do not match`,
+      )
     ids.push(id)
     sequence[length] = (wide ? BigInt(id) : id) as never
     length++
-    if (useCache) past = lm.cache.map((slot) => results[slot.present]!)
     options.onToken?.(id, step)
     if (stops.has(id)) {
       stop = 'stop-id'
@@ -112,6 +135,40 @@ export async function generateTokens(
     }
   }
   return { ids, stop, runMs, totalMs: performance.now() - started }
+}
+
+/**
+ * Refuses a row of logits no token can honestly be picked from: a NaN (argmax would fall on id 0, and
+ * a draw on nothing), a +Inf (an overflow, typically float16: every +Inf ties and a draw divides Inf by
+ * Inf), or no finite value at all. -Inf alone is a masked token, as models emit on purpose.
+ * @throws UsageError naming the step and what the row holds.
+ * @example
+ * checkLogits(new Float32Array([0.5, -Infinity, 2]), 0) // fine
+ */
+export function checkLogits(row: ArrayLike<number>, step: number): void {
+  let nan = 0
+  let inf = 0
+  let finite = 0
+  for (let i = 0; i < row.length; i++) {
+    const value = row[i]!
+    if (Number.isNaN(value)) nan++
+    else if (value === Number.POSITIVE_INFINITY) inf++
+    else if (value !== Number.NEGATIVE_INFINITY) finite++
+  }
+  if (nan === 0 && inf === 0 && finite > 0) return
+  const holds = [nan && `${nan} NaN`, inf && `${inf} +Inf`, `${finite} finite`].filter(Boolean).join(', ')
+  throw new UsageError(
+    `the model's logits at generation step ${step} are degenerate (${holds} of ${row.length}): no token is picked from them`,
+  )
+}
+
+/** Every prompt id must be one the model's logits (its vocabulary) cover, or model and tokenizer do not match. */
+function checkPromptIds(lm: CausalLm, promptIds: readonly number[], vocab: number): void {
+  const outside = promptIds.find((id) => id >= vocab)
+  if (outside !== undefined)
+    throw new UsageError(
+      `the prompt holds token ${outside}, beyond the model's ${vocab} logits: the model and its tokenizer (${lm.tokenizer.size} ids) do not match`,
+    )
 }
 
 function lastRow(logits: OrtTensor, from: number, to: number): ArrayLike<number> {

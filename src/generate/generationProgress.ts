@@ -1,3 +1,4 @@
+import { escapeControl } from '../cli/escapeControl.js'
 import type { Spinner } from '../cli/ui.js'
 
 /** Hooks for runInference's onToken/onText. */
@@ -21,6 +22,7 @@ export interface GenerationHooks {
  */
 export function generationProgress(progress: Spinner, options: { stream: boolean; json: boolean }): GenerationHooks {
   let started = 0
+  let shown = 0
   let streamed = false
   const out = options.json ? process.stderr : process.stdout
   return {
@@ -29,16 +31,21 @@ export function generationProgress(progress: Spinner, options: { stream: boolean
         started = performance.now()
         if (streamed) out.write('\n') // the next prompt's text (infer-and-mint --prompts) on a line of its own
       }
-      const seconds = (performance.now() - started) / 1000
+      // At most ten updates a second (the spinner redraws at about that rate): formatting the line and
+      // the spinner's re-measuring of it for every token was garbage in the generation loop.
+      const now = performance.now()
+      if (options.stream || (index > 0 && now - shown < 100)) return
+      shown = now
+      const seconds = (now - started) / 1000
       const rate = index > 0 && seconds > 0 ? `, ${(index / seconds).toFixed(1)} tokens/s` : ''
-      if (!options.stream) progress.update(`generating: ${index + 1} tokens${rate}`)
+      progress.update(`generating: ${index + 1} tokens${rate}`)
     },
     ...(options.stream
       ? {
           onText(delta: string) {
             if (!streamed) progress.stop()
             streamed = true
-            out.write(delta)
+            out.write(escapeControl(delta, { keepNewlines: true })) // a model's text is not trusted with the terminal
           },
         }
       : {}),

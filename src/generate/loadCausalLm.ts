@@ -1,18 +1,25 @@
 /**
  * The built-in `causal-lm` pipeline's view of a model folder (DESIGN section 3): `imo.pipeline.json`
- * (`{"kind": "causal-lm", ...settings}`) beside a decoder exported in the Hugging Face Optimum layout,
- * `tokenizer.json` (read with @huggingface/tokenizers), and optional `tokenizer_config.json`,
- * `config.json` and `generation_config.json`. The model's input and output names, types and cache
- * shapes are read from the model itself.
+ * (`{"kind": "causal-lm", ...settings}`) beside a decoder exported in the Hugging Face Optimum layout
+ * (a plain decoder with or without a KV cache, or Optimum's merged decoder with `use_cache_branch`),
+ * `tokenizer.json` (read with @huggingface/tokenizers, in a worker: loadTokenizer.ts), and optional
+ * `tokenizer_config.json`, `config.json` and `generation_config.json`. Every file is read once and its
+ * bytes checked against the model hash before they are used. The model's input and output names, types
+ * and cache shapes are read from the model itself.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { UsageError } from '../errors.js'
 import type { LoadedModel, ModelValue } from '../inference/loadModel.js'
+import { LM_PIPELINE_FILE } from '../inference/loadPipeline.js'
 import { describeValues } from '../inference/runModel.js'
+import { parseJson } from '../util/parseJson.js'
+import { readRegularFile } from '../util/readRegularFile.js'
+import { loadTokenizer, type TextTokenizer } from './loadTokenizer.js'
 
 /** The pipeline description file of a generation model. */
-export const LM_PIPELINE_FILE = 'imo.pipeline.json'
+export { LM_PIPELINE_FILE } from '../inference/loadPipeline.js'
 
 /** The pipeline kinds imo knows. */
 export const PIPELINE_KINDS = ['causal-lm'] as const
@@ -25,12 +32,6 @@ export interface CacheSlot {
   /** [heads, headSize]; the full shape is [1, heads, pastLength, headSize]. */
   heads: number
   headSize: number
-}
-
-/** A tokenizer: text -> ids, ids -> text. */
-export interface TextTokenizer {
-  encode(text: string): number[]
-  decode(ids: readonly number[]): string
 }
 
 /** A model folder ready for causal-lm generation. */
@@ -46,6 +47,11 @@ export interface CausalLm {
   maskType: 'int64' | 'int32'
   /** Names of the optional inputs, when the model has them. */
   positionIds: boolean
+  /**
+   * Optimum's merged decoder: a bool input `use_cache_branch` chooses between the graph without past
+   * (false, the first step) and the one with it (true, every later step when the cache is used).
+   */
+  useCacheBranch: boolean
   cache: CacheSlot[]
   logitsType: 'float32' | 'float16'
   /** Positions the model can attend to, when config.json or imo.pipeline.json says. */
@@ -88,15 +94,20 @@ export function loadCausalLm(model: LoadedModel): Promise<CausalLm | undefined> 
 async function read(model: LoadedModel): Promise<CausalLm | undefined> {
   const folder = model.absolutePath
   if (model.onnxPath === folder || !hasLmPipeline(folder)) return undefined
-  const pipelineJson = readJson(join(folder, LM_PIPELINE_FILE), LM_PIPELINE_FILE, true)!
+  const pipelineJson = readJson(model, LM_PIPELINE_FILE, true)!
   if (!PIPELINE_KINDS.includes(pipelineJson.kind as never))
     throw new UsageError(
       `${LM_PIPELINE_FILE}: unknown pipeline kind ${JSON.stringify(pipelineJson.kind)} (imo knows: ${PIPELINE_KINDS.join(', ')})`,
     )
-  const config = readJson(join(folder, 'config.json'), 'config.json') ?? {}
-  const generationConfig = readJson(join(folder, 'generation_config.json'), 'generation_config.json') ?? {}
+  const config = readJson(model, 'config.json') ?? {}
+  const generationConfig = readJson(model, 'generation_config.json') ?? {}
   const shape = describeDecoder(model, config)
-  const tokenizer = await loadTokenizer(folder)
+  const tokenizerText = readHashedFile(model, 'tokenizer.json')
+  if (tokenizerText === undefined)
+    throw new UsageError(`the causal-lm pipeline needs tokenizer.json in ${folder} (the Hugging Face tokenizer of the model)`)
+  const tokenizerConfig = readHashedFile(model, 'tokenizer_config.json') ?? '{}'
+  parseObject(tokenizerConfig, 'tokenizer_config.json')
+  const tokenizer = await loadTokenizer(tokenizerText, tokenizerConfig)
   const eos = config.eos_token_id
   const configEosIds = (Array.isArray(eos) ? eos : eos === undefined || eos === null ? [] : [eos]) as number[]
   const context = pipelineJson.contextSize ?? config.max_position_embeddings ?? config.n_positions ?? config.n_ctx
@@ -111,42 +122,38 @@ async function read(model: LoadedModel): Promise<CausalLm | undefined> {
   }
 }
 
-function readJson(path: string, name: string, required = false): Record<string, unknown> | undefined {
-  if (!existsSync(path)) {
+/**
+ * A file of the model folder as the model hash covers it: read once, its SHA-256 compared with the
+ * manifest's, and its text returned (the bytes checked are the bytes used).
+ * @returns the text, or undefined when the folder had no such file when it was hashed.
+ * @throws UsageError when the file changed since it was hashed.
+ */
+function readHashedFile(model: LoadedModel, name: string): string | undefined {
+  const listed = model.files.find((file) => file.path === name)
+  if (!listed) return undefined
+  const bytes = readRegularFile(join(model.absolutePath, name), name)
+  if (createHash('sha256').update(bytes).digest('hex') !== listed.sha256)
+    throw new UsageError(`${name} of ${model.path} changed after the model was hashed; try again`)
+  return bytes.toString('utf8')
+}
+
+function readJson(model: LoadedModel, name: string, required = false): Record<string, unknown> | undefined {
+  const text = readHashedFile(model, name)
+  if (text === undefined) {
     if (required) throw new UsageError(`${name} is missing`)
     return undefined
   }
-  let value: unknown
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'))
-  } catch (error) {
-    throw new UsageError(`${name} is not valid JSON: ${(error as Error).message.split('\n')[0]}`)
-  }
+  return parseObject(text, name)
+}
+
+function parseObject(text: string, name: string): Record<string, unknown> {
+  const value = parseJson(text, name)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${name} must hold a JSON object`)
   return value as Record<string, unknown>
 }
 
-async function loadTokenizer(folder: string): Promise<TextTokenizer> {
-  const path = join(folder, 'tokenizer.json')
-  if (!existsSync(path))
-    throw new UsageError(`the causal-lm pipeline needs tokenizer.json in ${folder} (the Hugging Face tokenizer of the model)`)
-  const json = readJson(path, 'tokenizer.json')!
-  const tokenizerConfig = readJson(join(folder, 'tokenizer_config.json'), 'tokenizer_config.json') ?? {}
-  const { Tokenizer } = await import('@huggingface/tokenizers')
-  let tokenizer: InstanceType<typeof Tokenizer>
-  try {
-    tokenizer = new Tokenizer(json, tokenizerConfig)
-  } catch (error) {
-    throw new UsageError(`tokenizer.json cannot be loaded: ${(error as Error).message.split('\n')[0]}`, { cause: error })
-  }
-  return {
-    encode: (text) => tokenizer.encode(text).ids,
-    decode: (ids) => tokenizer.decode([...ids], { skip_special_tokens: true }),
-  }
-}
-
 function describeDecoder(model: LoadedModel, config: Record<string, unknown>) {
-  const expects = `a causal-lm model has inputs input_ids, attention_mask, optional position_ids and past_key_values.N.key|value, and outputs logits and optional present.N.key|value; this one has inputs ${describeValues(model.inputs)} and outputs ${describeValues(model.outputs)}`
+  const expects = `a causal-lm model has inputs input_ids, attention_mask, optional position_ids, past_key_values.N.key|value and use_cache_branch, and outputs logits and optional present.N.key|value; this one has inputs ${describeValues(model.inputs)} and outputs ${describeValues(model.outputs)}`
   const input = (name: string) => model.inputs.find((v) => v.name === name)
   const output = (name: string) => model.outputs.find((v) => v.name === name)
   const integer = (value: ModelValue | undefined, name: string) => {
@@ -163,9 +170,12 @@ function describeDecoder(model: LoadedModel, config: Record<string, unknown>) {
   if (!logits) throw new UsageError(`the model has no output logits: ${expects}`)
   if (logits.type !== 'float32' && logits.type !== 'float16')
     throw new UsageError(`output logits is ${logits.type}, not float32 or float16`)
+  const branch = input('use_cache_branch')
+  if (branch && branch.type !== 'bool')
+    throw new UsageError(`input use_cache_branch is ${branch.type}, not bool (Optimum's merged decoder)`)
   const cache: CacheSlot[] = []
   for (const value of model.inputs) {
-    if (['input_ids', 'attention_mask', 'position_ids'].includes(value.name)) continue
+    if (['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch'].includes(value.name)) continue
     const match = /^past_key_values\.(\d+)\.(key|value)$/.exec(value.name)
     if (!match) throw new UsageError(`the model has an input ${value.name} that imo cannot fill: ${expects}`)
     const present = `present.${match[1]}.${match[2]}`
@@ -188,7 +198,16 @@ function describeDecoder(model: LoadedModel, config: Record<string, unknown>) {
     cache.push({ past: value.name, present, type: value.type, heads, headSize })
   }
   cache.sort((a, b) => (a.past < b.past ? -1 : a.past > b.past ? 1 : 0))
-  return { idsType, maskType, positionIds: Boolean(position), cache, logitsType: logits.type } as const
+  if (branch && cache.length === 0)
+    throw new UsageError(`the model has use_cache_branch but no past_key_values inputs: ${expects}`)
+  return {
+    idsType,
+    maskType,
+    positionIds: Boolean(position),
+    useCacheBranch: Boolean(branch),
+    cache,
+    logitsType: logits.type,
+  } as const
 }
 
 function dimension(fixed: number | string | undefined, config: Record<string, unknown>, keys: string[]): number {

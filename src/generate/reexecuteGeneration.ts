@@ -1,13 +1,14 @@
+import { resolve } from 'node:path'
 import { UsageError } from '../errors.js'
 import { computeConfigHash } from '../inference/config.js'
 import { loadModel } from '../inference/loadModel.js'
 import type { InferenceRecord } from '../inference/record.js'
-import type { ReexecuteOptions, ReexecuteResult } from '../inference/reexecute.js'
-import { committedRun, hashChecks } from '../inference/reexecuteChecks.js'
+import { committedRun, hashChecks, type ReexecuteOptions, type ReexecuteResult } from '../inference/reexecuteChecks.js'
 import { decodeTensors } from '../tensor/decodeTensors.js'
 import { encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
 import { checkRecordedGeneration } from './generationSettings.js'
-import { type CausalLm, LM_PIPELINE_FILE, loadCausalLm } from './loadCausalLm.js'
+import { type CausalLm, hasLmPipeline, LM_PIPELINE_FILE, loadCausalLm } from './loadCausalLm.js'
+import { prewarmTokenizer } from './loadTokenizer.js'
 import { GENERATED_IDS, idsOf, runGeneration } from './runGeneration.js'
 
 /**
@@ -27,6 +28,7 @@ export async function reexecuteGeneration(record: InferenceRecord, options: Reex
   const { modelPath, inputs, inputHash } = committedRun(record, options)
   const settings = checkRecordedGeneration(record.config.generation)
 
+  if (hasLmPipeline(modelPath)) prewarmTokenizer(resolve(modelPath))
   const model = await loadModel(modelPath, { config: record.config })
   const lm = await loadCausalLm(model)
   if (!lm) throw new UsageError(`the record was made by the causal-lm pipeline, but ${modelPath} has no ${LM_PIPELINE_FILE}`)
@@ -41,13 +43,13 @@ export async function reexecuteGeneration(record: InferenceRecord, options: Reex
     } catch {
       recordedIds = undefined
     }
-  const firstMismatch = recordedIds ? firstDifference(lm, recordedIds, run.result.ids) : undefined
+  const firstMismatch = recordedIds ? await firstDifference(lm, recordedIds, run.result.ids) : undefined
   const matches = outputHash === record.outputHash && !firstMismatch
 
   const promptMatches =
     record.prompt === null
       ? null
-      : sha256Hex(encodeTensors({ input_ids: idsTensor(lm.tokenizer.encode(record.prompt)) })) === inputHash
+      : sha256Hex(encodeTensors({ input_ids: idsTensor(await lm.tokenizer.encode(record.prompt)) })) === inputHash
   // The re-made text against the recorded hash and against the artifact file, naming the first differing byte.
   const artifactDifference = options.artifactBytes ? byteDifference(options.artifactBytes, run.artifact.bytes) : ''
   const artifactMatches =
@@ -68,13 +70,17 @@ function idsTensor(ids: readonly number[]) {
 }
 
 /** The first position where two token sequences differ, with both tokens shown as id and text. */
-function firstDifference(lm: CausalLm, recorded: readonly number[], rerun: readonly number[]) {
+async function firstDifference(lm: CausalLm, recorded: readonly number[], rerun: readonly number[]) {
   const length = Math.max(recorded.length, rerun.length)
   for (let i = 0; i < length; i++) {
     if (recorded[i] === rerun[i]) continue
-    const show = (id: number | undefined) =>
-      id === undefined ? '(none: the sequence ends)' : `token ${id} ${JSON.stringify(lm.tokenizer.decode([id]))}`
-    return { tensor: GENERATED_IDS, index: i, expected: show(recorded[i]), actual: show(rerun[i]) }
+    const show = async (id: number | undefined) =>
+      id === undefined
+        ? '(none: the sequence ends)'
+        : lm.tokenizer.has(id)
+          ? `token ${id} ${JSON.stringify(await lm.tokenizer.decode([id]))}`
+          : `token ${id} (not in the tokenizer's vocabulary)`
+    return { tensor: GENERATED_IDS, index: i, expected: await show(recorded[i]), actual: await show(rerun[i]) }
   }
   return undefined
 }

@@ -9,6 +9,7 @@ import type { TensorSet } from '../tensor/dtypes.js'
 import { type GenerateOptions, type GenerateResult, generateTokens } from './generateTokens.js'
 import { type GenerationFlags, type GenerationSettings, resolveGenerationSettings } from './generationSettings.js'
 import type { CausalLm } from './loadCausalLm.js'
+import { streamText } from './streamText.js'
 
 /** The artifact mime type of a generation. */
 export const TEXT_MIME = 'text/plain; charset=utf-8'
@@ -45,42 +46,51 @@ export async function runGeneration(
   settings: { flags: GenerationFlags } | { recorded: GenerationSettings },
   options: GenerateOptions & { onText?: (delta: string) => void } = {},
 ): Promise<GenerationRun> {
-  const resolved =
-    'recorded' in settings
-      ? settings.recorded
-      : resolveGenerationSettings(
-          { pipeline: lm.pipelineJson, generationConfig: lm.generationConfig },
-          settings.flags,
-          lm.configEosIds,
-        )
-  const promptIds = 'prompt' in source ? lm.tokenizer.encode(source.prompt) : promptIdsOf(source.inputs)
+  const resolved = 'recorded' in settings ? settings.recorded : generationSettingsOf(lm, settings.flags)
+  const promptIds = 'prompt' in source ? await lm.tokenizer.encode(source.prompt) : promptIdsOf(source.inputs)
   const { onText, ...loop } = options
-  if (onText) {
-    // --stream: decode what is there so far and print what is new, holding back a partial UTF-8
-    // character (decoded as U+FFFD) until its last byte arrives. Costs a decode per token, so only
-    // when streaming.
-    const sofar: number[] = []
-    let shown = ''
+  const stream = onText ? streamText(lm.tokenizer, onText) : undefined
+  if (stream)
     loop.onToken = (id, index) => {
       options.onToken?.(id, index)
-      sofar.push(id)
-      const text = lm.tokenizer.decode(sofar)
-      if (text.endsWith('\uFFFD') || !text.startsWith(shown)) return
-      if (text.length > shown.length) onText(text.slice(shown.length))
-      shown = text
+      stream.push(id)
     }
-  }
   const result = await generateTokens(lm, promptIds, resolved, loop)
-  const text = lm.tokenizer.decode(result.ids)
+  const { text, artifact } = await textOf(lm, result.ids)
+  await stream?.finish(text)
   return {
     inputs: { [PROMPT_IDS]: idsTensor(promptIds) },
     outputs: { [GENERATED_IDS]: idsTensor(result.ids) },
-    artifact: { bytes: new Uint8Array(Buffer.from(text, 'utf8')), mime: TEXT_MIME },
+    artifact,
     settings: resolved,
     promptIds,
     result,
     text,
   }
+}
+
+/**
+ * The settings a generation runs with when nothing overrides them but `flags`: resolved against the
+ * model folder's imo.pipeline.json, generation_config.json and config.json (all covered by the model
+ * hash), so two processes with the same model and no flags commit the same settings.
+ * @example
+ * generationSettingsOf(lm).maxNewTokens // 64, or what the folder's files say
+ */
+export function generationSettingsOf(lm: CausalLm, flags: GenerationFlags = {}): GenerationSettings {
+  return resolveGenerationSettings({ pipeline: lm.pipelineJson, generationConfig: lm.generationConfig }, flags, lm.configEosIds)
+}
+
+/**
+ * The artifact of generated token ids: their decoded text, as UTF-8 bytes (`text/plain`).
+ * @example
+ * (await textOf(lm, [72, 105])).text // 'Hi'
+ */
+export async function textOf(
+  lm: CausalLm,
+  ids: readonly number[],
+): Promise<{ text: string; artifact: { bytes: Uint8Array; mime: string } }> {
+  const text = await lm.tokenizer.decode(ids)
+  return { text, artifact: { bytes: new Uint8Array(Buffer.from(text, 'utf8')), mime: TEXT_MIME } }
 }
 
 /**
@@ -105,6 +115,11 @@ function promptIdsOf(inputs: TensorSet): number[] {
   return idsOf(inputs, PROMPT_IDS)
 }
 
-function idsTensor(ids: readonly number[]) {
+/**
+ * Token ids as the committed int64 [1, n] tensor.
+ * @example
+ * idsTensor([72, 105]) // { type: 'int64', dims: [1, 2], data: BigInt64Array [72n, 105n] }
+ */
+export function idsTensor(ids: readonly number[]) {
   return { type: 'int64' as const, dims: [1, ids.length], data: BigInt64Array.from(ids, BigInt) }
 }

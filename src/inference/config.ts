@@ -25,6 +25,12 @@ export interface InferenceConfig {
   intraOpNumThreads: number
   interOpNumThreads: number
   executionMode: 'sequential' | 'parallel'
+  /**
+   * The ONNX file that ran, relative to the model folder, when the folder holds several (variants such
+   * as `onnx/model.onnx` and `onnx/model_quantized.onnx`): committed because it decides the output bits.
+   * Absent when the model has one ONNX file, which the model hash alone then names.
+   */
+  onnxFile?: string
   /** A causal-lm generation's settings (DESIGN section 3); absent for one-run models. */
   generation?: GenerationSettings
 }

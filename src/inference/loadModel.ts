@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { basename, relative, resolve, sep } from 'node:path'
 import type { InferenceSession } from 'onnxruntime-node'
 import { UsageError } from '../errors.js'
 import { hashModel } from '../model/hashModel.js'
-import { listModelFiles, runnableOnnx } from '../model/listModelFiles.js'
+import { isOnnxName, listModelFiles, runnableOnnx } from '../model/listModelFiles.js'
+import { parseModelInfo } from '../onnx/readModelInfo.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
-import { readRegularFile } from '../util/readRegularFile.js'
 import { defaultInferenceConfig, type GraphOptimizationLevel, type InferenceConfig, sessionOptionsFor } from './config.js'
-import { findPipeline, loadPipeline, PIPELINE_FILE, type Pipeline, type PipelineGate } from './loadPipeline.js'
+import { findPipeline, LM_PIPELINE_FILE, loadPipeline, PIPELINE_FILE, type Pipeline, type PipelineGate } from './loadPipeline.js'
 
 /** A tensor input or output the model declares: a type name and a shape (strings are symbolic). */
 export interface ModelValue {
@@ -28,6 +27,8 @@ export interface LoadedModel {
   onnxFile: string
   modelHash: Bytes32
   manifest: string
+  /** Each file the model hash covers, with its SHA-256 (hex): what readHashedFile checks a file's bytes against. */
+  files: readonly { path: string; size: number; sha256: string }[]
   config: InferenceConfig
   session: InferenceSession
   inputs: ModelValue[]
@@ -44,7 +45,15 @@ export interface LoadedModel {
 export interface LoadModelOptions {
   /** Settings to run with; the defaults are the deterministic ones. */
   graphOptimizationLevel?: GraphOptimizationLevel
-  /** A full config (from a record being re-executed); its onnxruntimeVersion is informative only. */
+  /**
+   * Which ONNX file of a folder that holds several runs: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4
+   * (Hugging Face's file names, see ONNX_VARIANTS) or a file's path inside the folder.
+   */
+  variant?: string
+  /**
+   * A full config (from a record being re-executed); its onnxruntimeVersion is informative only, and its
+   * onnxFile, when present, chooses the ONNX file (over `variant`).
+   */
   config?: InferenceConfig
 }
 
@@ -53,11 +62,11 @@ const cache = new Map<string, Promise<LoadedModel>>()
 /**
  * Hashes a model (imo-model-v1, with hashModel) and opens an onnxruntime session with deterministic
  * settings. Cached per process by path and settings, so a batch of inferences loads it once.
- * @param modelPath - a .onnx file, or a folder holding exactly one .onnx file at its top level.
+ * @param modelPath - a .onnx file, or a model folder (its ONNX file chosen as runnableOnnx says).
  * @param options - optimisation level or a recorded config.
  * @returns the loaded model.
- * @throws UsageError when the path is missing, holds no or several .onnx files, or the file is not a
- *   model onnxruntime can load.
+ * @throws UsageError when the path is missing, holds no .onnx file, leaves the choice among several
+ *   open, or the file is not a model onnxruntime can load.
  * @example
  * import { loadModel } from './inference/loadModel.js'
  * const model = await loadModel('models/cppn')
@@ -70,6 +79,7 @@ export function loadModel(modelPath: string, options: LoadModelOptions = {}): Pr
   const key = JSON.stringify([
     resolve(modelPath),
     options.graphOptimizationLevel ?? null,
+    options.variant ?? null,
     options.config ? pick(options.config) : null,
   ])
   let loading = cache.get(key)
@@ -87,9 +97,15 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
   // One listing decides both what is hashed and which ONNX file runs (and checks every ONNX file's
   // external data), so the session never opens a file the hash did not cover.
   const listing = listModelFiles(modelPath)
-  const onnxPath = runnableOnnx(listing, modelPath)
+  const onnxPath = runnableOnnx(listing, modelPath, options.config?.onnxFile ?? options.variant)
   const isFolder = listing.root === absolutePath
-  const hashed = await hashModel(listing)
+  const onnxFile = isFolder ? relative(absolutePath, onnxPath).split(sep).join('/') : basename(onnxPath)
+  // The ONNX file that runs is read once: hashed from those bytes, which the session is then built from.
+  const hashed = await hashModel(listing, { keep: onnxPath })
+  const onnxBytes = hashed.keptBytes!
+  // Not kept past the session's creation: LoadedModel's closures hold `hashed`, and a model's bytes
+  // (hundreds of MB) held for the life of the process cost memory and slow every garbage collection.
+  delete hashed.keptBytes
   const ort = await import('onnxruntime-node')
   const config: InferenceConfig = {
     ...defaultInferenceConfig(ort.env.versions.common ?? 'unknown'),
@@ -97,13 +113,14 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
     ...(options.graphOptimizationLevel ? { graphOptimizationLevel: options.graphOptimizationLevel } : {}),
   }
   config.onnxruntimeVersion = ort.env.versions.common ?? 'unknown'
-  const onnxEntry = hashed.files.find((file) => resolve(hashed.root, file.path) === onnxPath)
-  const hasExternalData = (listing.onnx?.externalDataLocations.length ?? 0) > 0
-  const session = await openHashedSession(ort, {
+  // A folder with several ONNX files (variants): which one ran decides the output, so it is committed.
+  if (isFolder && listing.files.filter((file) => isOnnxName(file.path)).length > 1) config.onnxFile = onnxFile
+  else delete config.onnxFile
+  // Decided on the bytes read: do they name external data (which onnxruntime can only open by path)?
+  const hasExternalData = parseModelInfo(onnxBytes, onnxPath).externalDataLocations.length > 0
+  const session = await openSession(ort, {
     modelPath,
-    onnxPath,
-    ...(onnxEntry ? { sha256: onnxEntry.sha256 } : {}),
-    hasExternalData,
+    source: hasExternalData ? onnxPath : onnxBytes,
     options: sessionOptionsFor(config) as InferenceSession.SessionOptions,
   })
   if (hasExternalData) {
@@ -124,9 +141,10 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
     path: modelPath,
     absolutePath,
     onnxPath,
-    onnxFile: isFolder ? relative(absolutePath, onnxPath).split(sep).join('/') : basename(onnxPath),
+    onnxFile,
     modelHash: hashed.modelHash as Bytes32,
     manifest,
+    files: hashed.files,
     config,
     session,
     inputs: values(session.inputMetadata),
@@ -135,7 +153,9 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
     pipeline(allow) {
       if (!pipelinePath)
         return Promise.reject(
-          new UsageError(`model ${modelPath} has no ${PIPELINE_FILE}: give --input files instead of --prompt`),
+          new UsageError(
+            `model ${modelPath} has no ${PIPELINE_FILE} or ${LM_PIPELINE_FILE}: give --input files instead of --prompt`,
+          ),
         )
       const listed = hashed.files.find((file) => file.path === PIPELINE_FILE)
       if (!listed)
@@ -149,45 +169,28 @@ async function load(modelPath: string, options: LoadModelOptions): Promise<Loade
 }
 
 /**
- * Opens the session on the very bytes whose SHA-256 the model hash covers: the .onnx file is read once,
- * its digest compared with the hashed one, and the session built from that buffer (opening it again by
- * path would trust whatever the file holds by then). A model with external data must be opened by
- * path (onnxruntime resolves those files itself); `load` re-hashes after that.
- * @throws UsageError when the file changed since it was hashed, or onnxruntime cannot load it.
+ * Opens an onnxruntime session from the bytes of the ONNX file that were hashed (or, for a model with
+ * external data, which onnxruntime resolves by path, from the file's path).
+ * @throws UsageError (one line) when onnxruntime cannot load the model.
  * @example
- * const session = await openHashedSession(ort, { modelPath, onnxPath, sha256, hasExternalData: false, options })
+ * const session = await openSession(ort, { modelPath, source: bytes, options })
  */
-export async function openHashedSession(
+async function openSession(
   ort: typeof import('onnxruntime-node'),
-  target: {
-    modelPath: string
-    onnxPath: string
-    /** Hex SHA-256 the model hash recorded for the file (undefined: not covered, refused). */
-    sha256?: string
-    hasExternalData: boolean
-    options: InferenceSession.SessionOptions
-  },
+  target: { modelPath: string; source: string | Uint8Array; options: InferenceSession.SessionOptions },
 ): Promise<InferenceSession> {
-  const { modelPath, onnxPath, sha256 } = target
-  if (!sha256) throw new UsageError(`the ONNX file ${onnxPath} is not covered by the model hash of ${modelPath}`)
-  let source: string | Uint8Array = onnxPath
-  if (!target.hasExternalData) {
-    const bytes = readRegularFile(onnxPath, 'model file')
-    if (createHash('sha256').update(bytes).digest('hex') !== sha256.replace(/^0x/, ''))
-      throw new UsageError(`model file ${onnxPath} changed after it was hashed; try again`)
-    source = bytes
-  }
+  const { source } = target
   try {
     return await (typeof source === 'string'
       ? ort.InferenceSession.create(source, target.options)
       : ort.InferenceSession.create(source, target.options))
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]
-    throw new UsageError(`onnxruntime cannot load model ${modelPath}: ${reason}`, { cause: error })
+    throw new UsageError(`onnxruntime cannot load model ${target.modelPath}: ${reason}`, { cause: error })
   }
 }
 
 function pick(config: InferenceConfig): Partial<InferenceConfig> {
-  const { graphOptimizationLevel, intraOpNumThreads, interOpNumThreads, executionMode } = config
-  return { graphOptimizationLevel, intraOpNumThreads, interOpNumThreads, executionMode }
+  const { graphOptimizationLevel, intraOpNumThreads, interOpNumThreads, executionMode, onnxFile } = config
+  return { graphOptimizationLevel, intraOpNumThreads, interOpNumThreads, executionMode, ...(onnxFile ? { onnxFile } : {}) }
 }

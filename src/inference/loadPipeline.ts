@@ -28,6 +28,9 @@ import { toTensorValue } from '../tensor/toTensorValue.js'
 /** The pipeline's file name inside a model folder. */
 export const PIPELINE_FILE = 'imo.pipeline.mjs'
 
+/** The file that selects a built-in pipeline (`{"kind": "causal-lm"}`, src/generate/loadCausalLm.ts). */
+export const LM_PIPELINE_FILE = 'imo.pipeline.json'
+
 /** A loaded pipeline with its outputs checked. */
 export interface Pipeline {
   /** Absolute path of the module. */

@@ -36,9 +36,12 @@ import { UsageError } from '../errors.js'
 import { DTYPE_NAMES, isDType } from '../tensor/dtypes.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
 import { parseJson } from '../util/parseJson.js'
-import { readRegularFile } from '../util/readRegularFile.js'
+import { isPlainFileName, readRegularFile } from '../util/readRegularFile.js'
 import { GRAPH_OPTIMIZATION_LEVELS, type InferenceConfig } from './config.js'
 import type { AigcDataMode } from './erc7007.js'
+
+/** Re-exported where records are read: a record's file names must be plain (its folder only). */
+export { isPlainFileName }
 
 export const RECORD_FORMAT = 'imo-inference-record-v1'
 
@@ -138,6 +141,13 @@ export function validateRecord(value: unknown, what: string): InferenceRecord {
   for (const key of ['intraOpNumThreads', 'interOpNumThreads']) count(config, key, 'config.')
   if (config.executionMode !== 'sequential' && config.executionMode !== 'parallel')
     bad('config.executionMode', 'sequential | parallel')
+  if (
+    config.onnxFile !== undefined &&
+    (typeof config.onnxFile !== 'string' ||
+      !/\.onnx$/i.test(config.onnxFile) ||
+      config.onnxFile.split('/').some((part) => part === '' || part === '.' || part === '..' || part.includes('\\')))
+  )
+    bad('config.onnxFile', "an ONNX file's relative path inside the model folder")
   const model = object(r, 'model')
   for (const key of ['path', 'absolutePath', 'onnxFile']) text(model, key, 'model.')
   if (model.pipeline !== null) text(model, 'pipeline', 'model.')
@@ -179,14 +189,4 @@ export function validateRecord(value: unknown, what: string): InferenceRecord {
   ] as const)
     if (!isPlainFileName(file as string)) bad(key, 'a plain file name inside the record folder')
   return value as InferenceRecord
-}
-
-/**
- * True for a file name with no folder part, so a record can only point inside its own folder.
- * @example
- * isPlainFileName('image.png') // true
- * isPlainFileName('../secret') // false
- */
-export function isPlainFileName(name: string): boolean {
-  return name.length > 0 && name !== '.' && name !== '..' && !/[/\\\0]/.test(name)
 }

@@ -8,8 +8,53 @@ import { decodeTensors } from '../tensor/decodeTensors.js'
 import type { TensorSet } from '../tensor/dtypes.js'
 import { type Bytes32, sha256Hex } from '../tensor/encodeTensors.js'
 import { computeCommitment } from './commitment.js'
+import type { TensorMismatch } from './compareTensors.js'
+import type { PipelineGate } from './loadPipeline.js'
 import type { InferenceRecord } from './record.js'
-import type { ReexecuteOptions, ReexecuteResult } from './reexecute.js'
+
+export interface ReexecuteOptions {
+  /** The record's inputs (the bytes of inputs.file, read once by the caller): what is re-run. */
+  inputEncoding: Uint8Array
+  /** The record's outputs (outputs.file), for the largest difference on a mismatch. */
+  outputEncoding?: Uint8Array
+  /** The record's artifact (artifact.file), for the first differing byte of a causal-lm text. */
+  artifactBytes?: Uint8Array
+  /** The model to run; default the record's model.absolutePath, else model.path. */
+  modelPath?: string
+  /**
+   * Run the model's pipeline (someone else's code) to check that the prompt gives the committed inputs
+   * and the outputs give the recorded artifact; the gate decides on the bytes imported. Without it, or
+   * when the model's hash is not the record's, the pipeline is not loaded and those checks are null.
+   */
+  allowPipeline?: PipelineGate
+}
+
+export interface ReexecuteResult {
+  modelHash: Bytes32
+  modelMatches: boolean
+  /** configHash of the settings the re-run used (this process's onnxruntime version). */
+  configHash: Bytes32
+  configMatches: boolean
+  /** SHA-256 of the record's inputs file, which is what was re-run. */
+  inputHash: Bytes32
+  inputMatches: boolean
+  /** The pipeline's encode(prompt) gives the committed inputs; null when not checked. */
+  promptMatches: boolean | null
+  /** outputHash of the re-run. */
+  outputHash: Bytes32
+  /** The re-run's outputs are bit for bit the recorded ones (outputHash equal). */
+  matches: boolean
+  /** On mismatch: the largest absolute difference over float outputs, and where they first differ. */
+  maxAbsDiff?: number
+  firstMismatch?: TensorMismatch
+  /** The artifact re-made from the outputs has the recorded SHA-256; null when not checked. */
+  artifactMatches: boolean | null
+  /** The commitment recomputed from the re-run's hashes, and whether it equals the record's. */
+  commitment: Bytes32
+  commitmentMatches: boolean
+  /** On an artifact mismatch, where the bytes first differ (causal-lm text). */
+  artifactDifference?: string
+}
 
 /**
  * The model path and the committed inputs a re-execution runs: `--model`, else the record's absolute

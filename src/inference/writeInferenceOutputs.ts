@@ -2,12 +2,25 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { UsageError } from '../errors.js'
+import type { TensorSet } from '../tensor/dtypes.js'
 import { writeNpy } from '../tensor/npy.js'
 import { tensorsToJsonDocument } from '../tensor/tensorToJson.js'
 import { checkOutFolder } from '../util/checkOutFolder.js'
 import { onInterrupt } from '../util/interrupt.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
-import type { InferenceResult } from './runInference.js'
+import type { InferenceRecord } from './record.js'
+
+/**
+ * What writeInferenceOutputs writes: an inference's record, its tensors' encodings, its outputs and its
+ * artifact (runInference's result is one; declared here so the writer does not import its caller).
+ */
+export interface InferenceFiles {
+  record: InferenceRecord
+  outputs: TensorSet
+  inputEncoding: Uint8Array
+  outputEncoding: Uint8Array
+  artifact: { bytes: Uint8Array }
+}
 
 export interface WriteInferenceOutputsOptions {
   /**
@@ -22,7 +35,7 @@ export interface WriteInferenceOutputsOptions {
  * `outputs.json`, one `<name>.npy` per large output, the artifact (e.g. `image.png`) and
  * `record.json`. They are written into a hidden sibling folder first and renamed into place, so the
  * folder appears whole or not at all (also on Ctrl-C or a failed write).
- * @param result - from runInference.
+ * @param result - from runInference (or any InferenceFiles).
  * @param outDir - the folder to create; it must not exist, or be empty (see `replace`).
  * @returns the folder's absolute path.
  * @throws UsageError when the folder exists and is not empty.
@@ -33,7 +46,7 @@ export interface WriteInferenceOutputsOptions {
  * // '/…/out/spiral'
  */
 export function writeInferenceOutputs(
-  result: InferenceResult,
+  result: InferenceFiles,
   outDir: string,
   options: WriteInferenceOutputsOptions = {},
 ): string {

@@ -60,7 +60,7 @@ async function checksum(address: string): Promise<string> {
   return getAddress(address)
 }
 
-async function askNewKeystore(ask: InitPrompter, cwd: string, env: NodeJS.ProcessEnv): Promise<SignerPlan> {
+async function askNewKeystore(ask: InitPrompter, cwd: string, env: NodeJS.ProcessEnv, defaultName: string): Promise<SignerPlan> {
   const { generatePrivateKey, privateKeyToAddress } = await import('viem/accounts')
   const { parsePrivateKey } = await import('../signer/resolveSigner.js')
   const origin = await ask.select('Key for the new keystore', [
@@ -91,7 +91,7 @@ async function askNewKeystore(ask: InitPrompter, cwd: string, env: NodeJS.Proces
   const pathOf = (name: string) =>
     location === 'project' ? resolve(cwd, '.imo', 'keystores', `${name}.json`) : join(foundryKeystoreFolder(env), name)
   const name = await ask.input('Keystore name', {
-    default: 'deployer',
+    default: defaultName,
     validate: (value) => {
       const trimmed = value.trim()
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(trimmed)) return 'letters, digits, ".", "_" and "-" only'
@@ -119,9 +119,11 @@ async function askNewKeystore(ask: InitPrompter, cwd: string, env: NodeJS.Proces
 }
 
 /**
- * Asks where the signing key comes from.
+ * Asks where the signing key comes from: the operator's, or (`purpose: 'serve'`) imo serve's own key,
+ * which runs for days holding its key's journal lock, so the operator's other commands need another key.
  * @param ask - the prompter.
- * @param context - working folder, environment (HOME), whether the devnet's dev account is an option.
+ * @param context - working folder, environment (HOME), whether the devnet's dev account is an option,
+ *   and whose key it is.
  * @returns the plan; a new keystore is only written later, after the final confirmation.
  * @example
  * import { askSigner } from './askSigner.js'
@@ -130,9 +132,10 @@ async function askNewKeystore(ask: InitPrompter, cwd: string, env: NodeJS.Proces
  */
 export async function askSigner(
   ask: InitPrompter,
-  context: { cwd: string; devnet: boolean; env?: NodeJS.ProcessEnv },
+  context: { cwd: string; devnet: boolean; env?: NodeJS.ProcessEnv; purpose?: 'operator' | 'serve' },
 ): Promise<SignerPlan> {
   const env = context.env ?? process.env
+  const serve = context.purpose === 'serve'
   type Kind = SignerPlan['kind']
   const choices: { name: string; value: Kind }[] = [
     { name: 'create a new encrypted keystore (recommended)', value: 'new-keystore' },
@@ -141,16 +144,22 @@ export async function askSigner(
     { name: 'a private key file', value: 'private-key-file' },
     { name: 'a mnemonic file (BIP-39)', value: 'mnemonic-file' },
   ]
-  if (context.devnet) choices.push({ name: "the devnet's first development account (devnet only)", value: 'devnet-account' })
-  choices.push({ name: 'none for now (configure later)', value: 'none' })
+  if (context.devnet && !serve)
+    choices.push({ name: "the devnet's first development account (devnet only)", value: 'devnet-account' })
+  choices.push({
+    name: serve ? 'none: serve uses the signer above (stop it while other commands send)' : 'none for now (configure later)',
+    value: 'none',
+  })
   const kind = await ask.select(
-    'Signer (where the signing key comes from)',
+    serve
+      ? 'Key for imo serve, the node that fulfils paid requests: it runs until stopped and holds its key, so a key of its own (an attester that pays the fulfilment gas) lets snapshot, claim and deposit run meanwhile'
+      : 'Signer (where the signing key comes from)',
     choices,
-    context.devnet ? 'devnet-account' : 'new-keystore',
+    serve ? (context.devnet ? 'none' : 'new-keystore') : context.devnet ? 'devnet-account' : 'new-keystore',
   )
   switch (kind) {
     case 'new-keystore':
-      return askNewKeystore(ask, context.cwd, env)
+      return askNewKeystore(ask, context.cwd, env, serve ? 'serve' : 'deployer')
     case 'keystore': {
       const given = await ask.input('Keystore file', {
         validate: (value) => {

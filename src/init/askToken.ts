@@ -3,7 +3,7 @@
  * parameters with defaults, each checked as `imo deploy` checks its flags.
  */
 import { existsSync } from 'node:fs'
-import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { InitPrompter } from './prompter.js'
 
 export interface ModelPlan {
@@ -11,6 +11,12 @@ export interface ModelPlan {
   path: string
   modelHash: `0x${string}`
   files: number
+  /**
+   * The bundled model, chosen from outside the working folder (an npx cache, a global install): it
+   * is copied to `path` (`models/cppn`) when the settings are written, so the saved path does not
+   * point into a node_modules that moves or goes away.
+   */
+  copyFrom?: string
 }
 
 /** Deployment parameters, as `imo deploy` option values (strings, the way imo.config.json keeps them). */
@@ -23,6 +29,9 @@ export interface TokenPlan {
   claimWindow: string
   royaltyBps: string
   mintFee: string
+  /** Fee of a paid request (ETH) and how long it stays fulfillable (seconds). */
+  requestFee: string
+  requestTimeout: string
 }
 
 /** A path as saved in settings: `models/cppn` inside the working folder, absolute outside it. */
@@ -56,7 +65,12 @@ export async function askModel(ask: InitPrompter, context: { cwd: string; bundle
       const { modelHash, files } = await hashModel(absolute)
       spin.stop()
       note(`${color.green('✔')} model hash ${modelHash} (${files.length} file${files.length === 1 ? '' : 's'})`)
-      return { path: settingPath(absolute, context.cwd), modelHash, files: files.length }
+      const saved = settingPath(absolute, context.cwd)
+      if (absolute === resolve(context.bundled) && isAbsolute(saved) && !existsSync(local)) {
+        note(`the bundled model will be copied to ${join('models', 'cppn')} (the settings then name it there)`)
+        return { path: 'models/cppn', modelHash, files: files.length, copyFrom: absolute }
+      }
+      return { path: saved, modelHash, files: files.length }
     } catch (error) {
       spin.stop()
       warn(`cannot hash ${given}: ${(error as Error).message}`)
@@ -90,7 +104,7 @@ function defaultSymbol(name: string): string {
  */
 export async function askToken(ask: InitPrompter, context: { modelPath: string; local: boolean }): Promise<TokenPlan> {
   const { parseAmount, parseWhole } = await import('../chain/format.js')
-  const { DEPLOY_DEFAULTS } = await import('../deployment/deployImo.js')
+  const { DEPLOY_DEFAULTS, MAX_REQUEST_TIMEOUT } = await import('../deployment/deployImo.js')
   const check = (fn: (value: string) => unknown) => (value: string) => {
     try {
       fn(value)
@@ -131,5 +145,25 @@ export async function askToken(ask: InitPrompter, context: { modelPath: string; 
     default: '0',
     validate: check((v) => parseAmount(v, { name: '--mint-fee', allowZero: true })),
   })
-  return { name, symbol, supply, percentClaimable, snapshotInterval, claimWindow, royaltyBps, mintFee }
+  const { formatUnits } = await import('viem')
+  const requestFee = await ask.input('Fee of a paid request (imo request), escrowed, then revenue (ETH)', {
+    default: formatUnits(DEPLOY_DEFAULTS.requestFeeWei, 18),
+    validate: check((v) => parseAmount(v, { name: '--request-fee', allowZero: true })),
+  })
+  const requestTimeout = await ask.input('Seconds a paid request stays fulfillable before its fee can be refunded', {
+    default: String(DEPLOY_DEFAULTS.requestTimeout),
+    validate: whole('--request-timeout', 1n, BigInt(MAX_REQUEST_TIMEOUT)),
+  })
+  return {
+    name,
+    symbol,
+    supply,
+    percentClaimable,
+    snapshotInterval,
+    claimWindow,
+    royaltyBps,
+    mintFee,
+    requestFee,
+    requestTimeout,
+  }
 }

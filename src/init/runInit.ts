@@ -10,7 +10,14 @@ import { askRpc } from './askRpc.js'
 import { askSigner } from './askSigner.js'
 import { askModel, askToken } from './askToken.js'
 import type { InitPrompter } from './prompter.js'
-import { type ConfigValues, type InitPlan, planSettings, type WriteInitResult, writeInitFiles } from './writeInitFiles.js'
+import {
+  type ConfigValues,
+  deployAttesters,
+  type InitPlan,
+  planSettings,
+  type WriteInitResult,
+  writeInitFiles,
+} from './writeInitFiles.js'
 
 export interface InitResult {
   status: 'written' | 'cancelled'
@@ -24,15 +31,25 @@ export interface InitResult {
   configFile?: string
   config: ConfigValues
   keystore?: { path: string; address: string }
+  /** imo serve's own key, when one was chosen. */
+  serveSigner?: { kind: string; address?: string }
+  serveKeystore?: { path: string; address: string }
   next: string[]
 }
 
+/** The operator's signer variables (not the RPC URL, not serve's own key). */
+const isSignerVariable = (key: string) => key !== 'IMO_RPC_URL' && !key.startsWith('IMO_SERVE_')
+
 function nextCommands(plan: InitPlan, address: string | undefined): string[] {
   const next: string[] = []
+  const serveAddress = 'address' in plan.serveSigner ? plan.serveSigner.address : undefined
   if (plan.rpc.kind === 'devnet') next.push('imo devnet   # in another terminal; leave it running')
   else if (address && plan.signer.kind !== 'devnet-account')
     next.push(`# fund ${address} on ${plan.rpc.chainName ?? 'the chain'} first (gas for the deployment)`)
+  if (serveAddress) next.push(`# fund ${serveAddress} too: imo serve pays the fulfilment gas from it`)
   next.push('imo deploy --dry-run', 'imo deploy', 'imo infer-and-mint "a red spiral"', 'imo status')
+  if (plan.serveSigner.kind !== 'none')
+    next.push('imo serve   # with its own key (IMO_SERVE_* in .env): other commands run meanwhile')
   return next
 }
 
@@ -64,9 +81,20 @@ export async function runInit(
     ...(context.env ? { env: context.env } : {}),
   })
   if ('address' in signer && signer.address) note(`signer address ${signer.address}`)
+  const serveSigner = await askSigner(ask, {
+    cwd: context.cwd,
+    devnet: rpc.kind === 'devnet',
+    purpose: 'serve',
+    ...(context.env ? { env: context.env } : {}),
+  })
+  if ('address' in serveSigner && serveSigner.address) note(`serve's address ${serveSigner.address}`)
+  if (serveSigner.kind !== 'none' && !deployAttesters({ signer, serveSigner }))
+    warn(
+      "one of the two addresses is unknown until its keystore is unlocked: after imo deploy, have the collection's owner call addAttester(SERVE_ADDRESS), or deploy with --attester OPERATOR --attester SERVE",
+    )
   const model = await askModel(ask, { cwd: context.cwd, bundled: context.bundledModel })
   const token = await askToken(ask, { modelPath: model.path, local })
-  const plan: InitPlan = { rpc, signer, model, token }
+  const plan: InitPlan = { rpc, signer, serveSigner, model, token }
   const settings = planSettings(plan, context.cwd)
 
   const envPath = join(context.cwd, '.env')
@@ -84,6 +112,8 @@ export async function runInit(
       color.bold(`${CONFIG_FILE}:`),
       ...Object.entries(settings.config.set).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
       ...(signer.kind === 'new-keystore' ? [color.bold('new keystore (mode 0600):'), `  ${signer.path}`] : []),
+      ...(serveSigner.kind === 'new-keystore' ? [color.bold("serve's new keystore (mode 0600):"), `  ${serveSigner.path}`] : []),
+      ...(model.copyFrom ? [color.bold('the bundled model, copied to:'), `  ${model.path}`] : []),
       '',
     ].join('\n'),
   )
@@ -101,15 +131,23 @@ export async function runInit(
     signer: {
       kind: signer.kind,
       ...(address ? { address } : {}),
-      ...(Object.keys(settings.env.set).find((k) => k !== 'IMO_RPC_URL')
+      ...(Object.keys(settings.env.set).find(isSignerVariable)
         ? {
             reference: Object.entries(settings.env.set)
-              .filter(([k]) => k !== 'IMO_RPC_URL')
+              .filter(([k]) => isSignerVariable(k))
               .map(([k, v]) => `${k}=${v}`)
               .join(' '),
           }
         : {}),
     },
+    ...(serveSigner.kind !== 'none'
+      ? {
+          serveSigner: {
+            kind: serveSigner.kind,
+            ...('address' in serveSigner && serveSigner.address ? { address: serveSigner.address } : {}),
+          },
+        }
+      : {}),
     model: { path: model.path, modelHash: model.modelHash },
     token,
     config: settings.config.set,
@@ -141,5 +179,6 @@ export async function runInit(
     envVariables: { set: [...written.env.replaced, ...written.env.added], removed: written.env.removed },
     ...(written.configFile ? { configFile: written.configFile } : {}),
     ...(written.keystore ? { keystore: written.keystore } : {}),
+    ...(written.serveKeystore ? { serveKeystore: written.serveKeystore } : {}),
   }
 }

@@ -6,8 +6,9 @@
  * names. Existing files are merged, not replaced: other lines and keys are kept, and an existing
  * `.env` is first copied to `.env.bak` (0600). Every file is written atomically.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { serveVariable } from '../cli/serveSigner.js'
 import { CONFIG_FILE } from '../cli/settings.js'
 import { UsageError } from '../errors.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
@@ -19,8 +20,37 @@ import { mergeEnvText, SIGNER_ENV_VARS } from './mergeEnvText.js'
 export interface InitPlan {
   rpc: RpcPlan
   signer: SignerPlan
+  /** imo serve's own key (IMO_SERVE_* variables; src/cli/serveSigner.ts), or kind 'none'. */
+  serveSigner: SignerPlan
   model: ModelPlan
   token: TokenPlan
+}
+
+/** The variables naming a signer plan (`prefix` IMO_ for the operator, IMO_SERVE_ for serve). */
+function signerVariables(signer: SignerPlan, cwd: string, prefix: string): Record<string, string> {
+  const set: Record<string, string> = {}
+  switch (signer.kind) {
+    case 'new-keystore':
+      if (signer.location === 'project') set[`${prefix}KEYSTORE`] = settingPath(signer.path, cwd)
+      else set[`${prefix}ACCOUNT`] = signer.name
+      break
+    case 'keystore':
+      set[`${prefix}KEYSTORE`] = settingPath(signer.path, cwd)
+      break
+    case 'account':
+      set[`${prefix}ACCOUNT`] = signer.name
+      break
+    case 'private-key-file':
+      set[`${prefix}PRIVATE_KEY_FILE`] = settingPath(signer.path, cwd)
+      break
+    case 'mnemonic-file':
+      set[`${prefix}MNEMONIC_FILE`] = settingPath(signer.path, cwd)
+      set[`${prefix}MNEMONIC_INDEX`] = String(signer.index)
+      break
+    default:
+      break
+  }
+  return set
 }
 
 export const ENV_HEADER = [
@@ -30,7 +60,7 @@ export const ENV_HEADER = [
 ]
 
 /** What imo.config.json holds: top-level settings, and sections named after commands. */
-export type ConfigValues = Record<string, string | number | Record<string, string | number>>
+export type ConfigValues = Record<string, string | number | Record<string, string | number | string[]>>
 
 /**
  * The variables and config keys a plan sets and removes.
@@ -60,27 +90,7 @@ export function planSettings(
     configRemove.push('rpcUrl', 'chainId')
   }
   const signer = plan.signer
-  switch (signer.kind) {
-    case 'new-keystore':
-      if (signer.location === 'project') set.IMO_KEYSTORE = settingPath(signer.path, cwd)
-      else set.IMO_ACCOUNT = signer.name
-      break
-    case 'keystore':
-      set.IMO_KEYSTORE = settingPath(signer.path, cwd)
-      break
-    case 'account':
-      set.IMO_ACCOUNT = signer.name
-      break
-    case 'private-key-file':
-      set.IMO_PRIVATE_KEY_FILE = settingPath(signer.path, cwd)
-      break
-    case 'mnemonic-file':
-      set.IMO_MNEMONIC_FILE = settingPath(signer.path, cwd)
-      set.IMO_MNEMONIC_INDEX = String(signer.index)
-      break
-    default:
-      break
-  }
+  Object.assign(set, signerVariables(signer, cwd, 'IMO_'))
   if (signer.kind !== 'none') {
     // Exactly one signer source: drop the others (a password file only goes with a keystore).
     const keep = new Set(Object.keys(set))
@@ -88,6 +98,15 @@ export function planSettings(
     for (const variable of SIGNER_ENV_VARS) if (!keep.has(variable)) remove.push(variable)
     // Signer settings belong in .env (by reference); stale ones in the config file would only confuse.
     configRemove.push('privateKey', 'privateKeyFile', 'keystore', 'account', 'mnemonicFile', 'mnemonicIndex', 'passwordFile')
+  }
+  // serve's own key, beside the operator's; 'none' leaves what .env has.
+  const serveSigner = plan.serveSigner
+  if (serveSigner.kind !== 'none') {
+    const serveSet = signerVariables(serveSigner, cwd, 'IMO_SERVE_')
+    Object.assign(set, serveSet)
+    const keep = new Set(Object.keys(serveSet))
+    if (serveSigner.kind === 'keystore' || serveSigner.kind === 'account') keep.add(serveVariable('IMO_PASSWORD_FILE'))
+    for (const variable of SIGNER_ENV_VARS.map(serveVariable)) if (!keep.has(variable)) remove.push(variable)
   }
   // The model and token parameters are deploy-time settings: a section per command keeps them from
   // filling the same-named flags of other commands (`imo verify --model` must default to the record's).
@@ -102,6 +121,10 @@ export function planSettings(
     claimWindow: Number(t.claimWindow),
     royaltyBps: Number(t.royaltyBps),
     mintFee: t.mintFee,
+    requestFee: t.requestFee,
+    requestTimeout: Number(t.requestTimeout),
+    // Both keys sign proofs: the operator's (mint, infer-and-mint) and serve's (fulfil).
+    ...(deployAttesters(plan) ? { attester: deployAttesters(plan)! } : {}),
   }
   configSet.infer = { model: plan.model.path }
   // Flat keys of earlier versions would still apply to every command.
@@ -119,12 +142,33 @@ export function planSettings(
   return { env: { set, remove }, config: { set: configSet, remove: configRemove } }
 }
 
+/** The attesters to deploy with when serve has its own key: the operator's address and serve's. */
+export function deployAttesters(plan: Pick<InitPlan, 'signer' | 'serveSigner'>): string[] | undefined {
+  const operator = 'address' in plan.signer ? plan.signer.address : undefined
+  const serve = 'address' in plan.serveSigner ? plan.serveSigner.address : undefined
+  return operator && serve ? [operator, serve] : undefined
+}
+
 export interface WriteInitResult {
   envFile?: string
   envBackup?: string
   env: { replaced: string[]; added: string[]; removed: string[] }
   configFile?: string
   keystore?: { path: string; address: string }
+  serveKeystore?: { path: string; address: string }
+  /** Where the bundled model was copied to. */
+  modelCopy?: string
+}
+
+/** Writes a new encrypted keystore (0600, its folder 0700), refusing to replace a file. */
+async function writeKeystore(signer: Extract<SignerPlan, { kind: 'new-keystore' }>): Promise<{ path: string; address: string }> {
+  if (existsSync(signer.path)) throw new UsageError(`${signer.path} exists already; nothing was written`)
+  const { encryptKeystore } = await import('../signer/keystore.js')
+  const keystore = await encryptKeystore(signer.privateKey, signer.password)
+  const folder = resolve(signer.path, '..')
+  if (!existsSync(folder)) mkdirSync(folder, { recursive: true, mode: 0o700 })
+  writeFileAtomic(signer.path, `${JSON.stringify(keystore, null, 2)}\n`, { mode: 0o600 })
+  return { path: signer.path, address: signer.address }
 }
 
 function backupPath(envPath: string): string {
@@ -164,15 +208,20 @@ export async function writeInitFiles(
     }
   }
   if (plan.signer.kind === 'new-keystore') {
-    const signer = plan.signer
-    if (existsSync(signer.path)) throw new UsageError(`${signer.path} exists already; nothing was written`)
     options.onStep?.('encrypting the new keystore (scrypt)')
-    const { encryptKeystore } = await import('../signer/keystore.js')
-    const keystore = await encryptKeystore(signer.privateKey, signer.password)
-    const folder = resolve(signer.path, '..')
-    if (!existsSync(folder)) mkdirSync(folder, { recursive: true, mode: 0o700 })
-    writeFileAtomic(signer.path, `${JSON.stringify(keystore, null, 2)}\n`, { mode: 0o600 })
-    result.keystore = { path: signer.path, address: signer.address }
+    result.keystore = await writeKeystore(plan.signer)
+  }
+  if (plan.serveSigner.kind === 'new-keystore') {
+    options.onStep?.("encrypting serve's new keystore (scrypt)")
+    result.serveKeystore = await writeKeystore(plan.serveSigner)
+  }
+  if (plan.model.copyFrom) {
+    const target = resolve(options.cwd, plan.model.path)
+    if (!existsSync(target)) {
+      options.onStep?.(`copying the bundled model to ${plan.model.path}`)
+      cpSync(plan.model.copyFrom, target, { recursive: true, errorOnExist: true, force: false })
+      result.modelCopy = target
+    }
   }
   if (options.env) {
     const envPath = join(options.cwd, '.env')

@@ -1,18 +1,23 @@
 /**
- * The ERC-7007 proof of an imo collection (DESIGN section 4, contracts/AigcCollection.sol):
- * `proof = abi.encode(bytes32 commitment, address to, bytes signature)`, where `to` is the token's
- * recipient and `signature` is either the attester EOA's 65-byte ECDSA signature (r, s, v) or, for a
- * contract attester (ERC-1271), `abi.encode(address signer, bytes signerSignature)`. Decoding mirrors
- * the contract's canonical checks (offsets as abi.encode writes them, address words with zero upper
- * bytes, exact padded length, zero padding), so what decodes here is what `verify` accepts.
+ * The ERC-7007 proof of an imo collection (DESIGN section 4, docs/formats.md section 5,
+ * contracts/AigcCollection.sol): its first word is its kind's tag (src/mint/proofKinds.ts), then the
+ * attested fields the call does not supply, then the signature:
+ * `abi.encode(bytes32 tag, bytes32 commitment, address to, bytes signature)` for an AigcMint proof,
+ * `abi.encode(bytes32 tag, uint256 requestId, bytes32 commitment, address to, bytes signature)` for an
+ * AigcFulfilment proof, where `to` is the token's recipient and `signature` is either the attester EOA's
+ * 65-byte ECDSA signature (r, s, v) or, for a contract attester (ERC-1271), `abi.encode(address signer,
+ * bytes signerSignature)`. Decoding mirrors the contract's canonical checks (a known tag, offsets as
+ * abi.encode writes them, address words with zero upper bytes, exact padded length, zero padding), so
+ * what decodes here is what `verify` accepts.
  */
 import { type Address, encodeAbiParameters, getAddress, type Hex, hexToBytes, isAddress, toHex } from 'viem'
 import { UsageError } from '../errors.js'
+import { PROOF_KIND_TAGS, type ProofBinding, proofKindOfTag } from './proofKinds.js'
 
 /** How the attestation was signed. */
 export type ProofScheme = 'ecdsa' | 'erc1271'
 
-export interface EncodeProofParams {
+export type EncodeProofParams = ProofBinding & {
   commitment: Hex
   /** The token's recipient the attestation was signed for. */
   to: Address
@@ -22,7 +27,7 @@ export interface EncodeProofParams {
   contractSigner?: Address
 }
 
-export interface DecodedProof {
+export type DecodedProof = ProofBinding & {
   commitment: Hex
   /** The recipient the attestation binds the token to. */
   to: Address
@@ -35,12 +40,13 @@ export interface DecodedProof {
 
 /**
  * Encodes a proof the collection's `verify` accepts.
- * @param params - commitment, signature and, for a contract attester, its address.
+ * @param params - its kind (and request), commitment, recipient, signature and, for a contract attester,
+ *   its address.
  * @returns the proof bytes as 0x-hex.
  * @throws UsageError when an ECDSA signature is not 65 bytes, the commitment not a bytes32 or `to` not an address.
  * @example
  * import { encodeProof } from './mint/encodeProof.js'
- * encodeProof({ commitment: '0x…32 bytes', to: '0x…', signature: '0x…65 bytes' }) // '0x…' (224 bytes)
+ * encodeProof({ kind: 'mint', commitment: '0x…32 bytes', to: '0x…', signature: '0x…65 bytes' }) // '0x…' (256 bytes)
  */
 export function encodeProof(params: EncodeProofParams): Hex {
   if (!/^0x[0-9a-fA-F]{64}$/.test(params.commitment)) throw new UsageError('the commitment must be a bytes32')
@@ -50,31 +56,44 @@ export function encodeProof(params: EncodeProofParams): Hex {
     if (!isAddress(params.contractSigner, { strict: false })) throw new UsageError('the contract signer must be an address')
     signature = encodeAbiParameters([{ type: 'address' }, { type: 'bytes' }], [getAddress(params.contractSigner), signature])
   } else if (hexToBytes(signature).length !== 65) throw new UsageError('an ECDSA attestation signature must be 65 bytes')
+  const to = getAddress(params.to)
+  if (params.kind === 'fulfilment')
+    return encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'bytes32' }, { type: 'address' }, { type: 'bytes' }],
+      [PROOF_KIND_TAGS.fulfilment, params.requestId, params.commitment, to, signature],
+    )
   return encodeAbiParameters(
-    [{ type: 'bytes32' }, { type: 'address' }, { type: 'bytes' }],
-    [params.commitment, getAddress(params.to), signature],
+    [{ type: 'bytes32' }, { type: 'bytes32' }, { type: 'address' }, { type: 'bytes' }],
+    [PROOF_KIND_TAGS.mint, params.commitment, to, signature],
   )
 }
 
 /**
  * Decodes a proof with the contract's canonical rules.
  * @param proof - the proof bytes.
- * @returns the commitment, the scheme and the signature, or undefined when the encoding is not
- *   canonical (the contract's `verify` returns false for it).
+ * @returns the kind (and request), commitment, recipient, scheme and signature, or undefined when the
+ *   kind is unknown or the encoding not canonical (the contract's `verify` returns false for it).
  * @example
  * import { decodeProof } from './mint/encodeProof.js'
- * decodeProof(proof) // { commitment: '0x…', scheme: 'ecdsa', signature: '0x…' }
+ * decodeProof(proof) // { kind: 'fulfilment', requestId: 3n, commitment: '0x…', to: '0x…', scheme: 'ecdsa', signature: '0x…' }
  */
 export function decodeProof(proof: Hex | Uint8Array): DecodedProof | undefined {
   const bytes = typeof proof === 'string' ? hexToBytes(proof) : proof
-  const outer = decodeWordsAndBytes(bytes, 2)
+  if (bytes.length < 32) return undefined
+  const kind = proofKindOfTag(toHex(bytes.slice(0, 32)))
+  if (!kind) return undefined
+  // The static words after the tag: (commitment, to), or (requestId, commitment, to).
+  const heads = kind === 'fulfilment' ? 4 : 3
+  const outer = decodeWordsAndBytes(bytes, heads)
   if (!outer || !isAddressWord(outer.lastHead)) return undefined
-  const commitment = toHex(bytes.slice(0, 32))
+  const binding: ProofBinding = kind === 'fulfilment' ? { kind, requestId: BigInt(toHex(bytes.slice(32, 64))) } : { kind }
+  const commitment = toHex(bytes.slice(32 * (heads - 2), 32 * (heads - 1)))
   const to = getAddress(toHex(outer.lastHead.slice(12)))
-  if (outer.tail.length === 65) return { commitment, to, scheme: 'ecdsa', signature: toHex(outer.tail) }
+  if (outer.tail.length === 65) return { ...binding, commitment, to, scheme: 'ecdsa', signature: toHex(outer.tail) }
   const inner = decodeWordsAndBytes(outer.tail, 1)
   if (!inner || !isAddressWord(inner.lastHead)) return undefined
   return {
+    ...binding,
     commitment,
     to,
     scheme: 'erc1271',

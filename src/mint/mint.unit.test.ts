@@ -4,12 +4,13 @@ import { keccak256, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { computeCid, IPFS_MAX_RAW_BLOCK, parseIpfsUri } from './computeCid.js'
 import { decodeProof, encodeProof } from './encodeProof.js'
+import { PROOF_KIND_TAGS, proofTypeString } from './proofKinds.js'
 import { parsePrompts } from './readPromptsFile.js'
 import { attestationDigest, recoverAttester, signAttestation } from './signAttestation.js'
 
 // anvil's first public development key
 const account = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
-const attestation = {
+const base = {
   chainId: 31337,
   collection: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512' as const,
   modelHash: keccak256(toHex('model')),
@@ -19,12 +20,27 @@ const attestation = {
   // anvil's second development account
   to: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' as const,
 }
+const attestation = { ...base, kind: 'mint' as const }
+const fulfilment = { ...base, kind: 'fulfilment' as const, requestId: 7n }
 
-// docs/formats.md section 5; the digest is cross-checked by test/forge/AigcCollection.t.sol (test_goldenDigest).
-const GOLDEN_DIGEST = '0x5a0b9764e8c483192835f1586a40b4aa3f37a3bfc105028bde3b8a1afad2ab3b'
-const GOLDEN_SIGNATURE =
-  '0xd2aab78dcd82ac03e95828db4f49fde42054157ee4acbe54bd8e224c2447bb882bd305e739c76925d0b823618d35aab78c2a29f94902bae45eaef4193abcd9581b'
-const GOLDEN_PROOF_HASH = '0x312747d218b1b9f29652c2abe66b4111b371d110e8b9bd8b264b04fbafa7ec51'
+// docs/formats.md section 5; the digests are cross-checked by test/forge/AigcCollection.t.sol (test_goldenDigest)
+// and were computed a third time with Foundry's cast (keccak and abi-encode of the EIP-712 formula).
+const GOLDEN = {
+  mint: {
+    tag: '0xfe9656807b7752faa0ef909a0b78fc2323bf8e3140486dde52a2518bb1ab29c9',
+    digest: '0xa8a7c2ad72f6e73466bd5ebe3d5aad9b3ffdee8b3d53a84802d86631469192b8',
+    signature:
+      '0xd1d2d6ccb9f6377b939e051cdb4f4f5656333d6d527c6fd5a5a4b31b878a37f97f8fc1c0819fa9b3d1cb031fe9da4690d4bedd91f5947ed5478687e7edc6e1c41c',
+    proofHash: '0x10cc0f4d14975d69c6ffa18ed6e746780939b86eb0d34e95397974235faad203',
+  },
+  fulfilment: {
+    tag: '0x689497fbdfa9f70e9d45047a384c6e6e1281c1e790e1f4790a590666d8a2cc40',
+    digest: '0x7de16d6f435d2f9a1ccbd56d5d7a3863c2c72fac3e0e126a287a4efe7c7a5219',
+    signature:
+      '0x523c455f8151a9da7e889c4773cc18729f120701adf2eae966d932f1f114d430615c0a3074f8bf775cac70c1ff149bb089767b9b33e29a33b8e5cf717afa2ec31b',
+    proofHash: '0x11291584b3f9bfaa42f2783cad1a16ec6d9dc9683d51e815622866e8d3fa1156',
+  },
+} as const
 
 describe('computeCid', () => {
   it('matches kubo `ipfs add --cid-version=1` for a single-block file (golden vector)', () => {
@@ -45,48 +61,73 @@ describe('computeCid', () => {
 })
 
 describe('attestation and proof', () => {
-  it('signs an EIP-712 attestation that recovers to the signer, and only for its own domain', async () => {
+  it('signs an EIP-712 attestation that recovers to the signer, and only for its own domain and kind', async () => {
     const signature = await signAttestation(account, attestation)
     assert.equal(await recoverAttester(attestation, signature), account.address)
     const other = { ...attestation, collection: '0x5FbDB2315678afecb367f032d93F642f64180aa3' as const }
     assert.notEqual(await recoverAttester(other, signature), account.address)
+    // The same hashes signed as a mint do not make a fulfilment (nor another request's fulfilment).
+    assert.notEqual(await recoverAttester({ ...base, kind: 'fulfilment', requestId: 0n }, signature), account.address)
+    const forSeven = await signAttestation(account, fulfilment)
+    assert.notEqual(await recoverAttester({ ...fulfilment, requestId: 8n }, forSeven), account.address)
   })
-  it('encodes and decodes ECDSA and ERC-1271 proofs canonically', async () => {
+  it('encodes and decodes ECDSA and ERC-1271 proofs canonically, with their kind first', async () => {
     const signature = await signAttestation(account, attestation)
-    const proof = encodeProof({ commitment: attestation.commitment, to: attestation.to, signature })
-    assert.equal((proof.length - 2) / 2, 224)
-    assert.deepEqual(decodeProof(proof), { commitment: attestation.commitment, to: attestation.to, scheme: 'ecdsa', signature })
+    const proof = encodeProof({ kind: 'mint', commitment: base.commitment, to: base.to, signature })
+    assert.equal((proof.length - 2) / 2, 256)
+    assert.equal(proof.slice(0, 66), PROOF_KIND_TAGS.mint)
+    assert.deepEqual(decodeProof(proof), { kind: 'mint', commitment: base.commitment, to: base.to, scheme: 'ecdsa', signature })
     const wallet = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
-    const wrapped = encodeProof({ commitment: attestation.commitment, to: attestation.to, signature, contractSigner: wallet })
+    const wrapped = encodeProof({ kind: 'mint', commitment: base.commitment, to: base.to, signature, contractSigner: wallet })
     assert.deepEqual(decodeProof(wrapped), {
-      commitment: attestation.commitment,
-      to: attestation.to,
+      kind: 'mint',
+      commitment: base.commitment,
+      to: base.to,
       scheme: 'erc1271',
       signature,
       contractSigner: wallet,
     })
+    const fulfilProof = encodeProof({ kind: 'fulfilment', requestId: 7n, commitment: base.commitment, to: base.to, signature })
+    assert.equal((fulfilProof.length - 2) / 2, 288)
+    assert.deepEqual(decodeProof(fulfilProof), {
+      kind: 'fulfilment',
+      requestId: 7n,
+      commitment: base.commitment,
+      to: base.to,
+      scheme: 'ecdsa',
+      signature,
+    })
     assert.equal(decodeProof(`${proof}00`), undefined)
     assert.equal(decodeProof(proof.slice(0, 100) as `0x${string}`), undefined)
   })
-  it('rejects non-canonical proofs the contract rejects: dirty padding, dirty address words', async () => {
+  it('rejects what the contract rejects: unknown kinds, a kind word on the other layout, dirty padding and address words', async () => {
     const signature = await signAttestation(account, attestation)
-    const proof = encodeProof({ commitment: attestation.commitment, to: attestation.to, signature })
+    const proof = encodeProof({ kind: 'mint', commitment: base.commitment, to: base.to, signature })
     const flip = (hex: string, byte: number) => `${hex.slice(0, 2 + byte * 2)}01${hex.slice(4 + byte * 2)}` as `0x${string}`
-    assert.equal(decodeProof(flip(proof, 223)), undefined, 'padding after the 65-byte signature')
-    assert.equal(decodeProof(flip(proof, 32)), undefined, 'upper byte of the recipient word')
+    assert.equal(decodeProof(flip(proof, 255)), undefined, 'padding after the 65-byte signature')
+    assert.equal(decodeProof(flip(proof, 64)), undefined, 'upper byte of the recipient word')
+    assert.equal(decodeProof(flip(proof, 0)), undefined, 'an unknown kind')
+    const relabelled = `${PROOF_KIND_TAGS.fulfilment}${proof.slice(66)}` as `0x${string}`
+    assert.equal(decodeProof(relabelled), undefined, 'a fulfilment tag on a mint layout')
     const wrapped = encodeProof({
-      commitment: attestation.commitment,
-      to: attestation.to,
+      kind: 'mint',
+      commitment: base.commitment,
+      to: base.to,
       signature,
-      contractSigner: attestation.to,
+      contractSigner: base.to,
     })
-    assert.equal(decodeProof(flip(wrapped, 319)), undefined, 'padding inside the ERC-1271 wrapper')
+    assert.equal(decodeProof(flip(wrapped, 351)), undefined, 'padding inside the ERC-1271 wrapper')
   })
-  it('matches the golden vector of docs/formats.md section 5', async () => {
-    assert.equal(attestationDigest(attestation), GOLDEN_DIGEST)
-    const signature = await signAttestation(account, attestation)
-    assert.equal(signature, GOLDEN_SIGNATURE)
-    assert.equal(keccak256(encodeProof({ commitment: attestation.commitment, to: attestation.to, signature })), GOLDEN_PROOF_HASH)
+  it('matches the golden vectors of docs/formats.md section 5', async () => {
+    for (const a of [attestation, fulfilment]) {
+      const golden = GOLDEN[a.kind]
+      assert.equal(PROOF_KIND_TAGS[a.kind], golden.tag)
+      assert.equal(keccak256(toHex(proofTypeString(a.kind))), golden.tag)
+      assert.equal(attestationDigest(a), golden.digest)
+      const signature = await signAttestation(account, a)
+      assert.equal(signature, golden.signature)
+      assert.equal(keccak256(encodeProof({ ...a, signature })), golden.proofHash)
+    }
   })
 })
 
@@ -105,15 +146,22 @@ describe('parsePrompts', () => {
 })
 
 describe('mintSettingsFrom', () => {
-  it('keeps what was given and rejects a malformed address naming its flag', async () => {
+  it('keeps what was given and rejects a malformed or mis-checksummed address naming its flag', async () => {
     const { mintSettingsFrom } = await import('./options.js')
     const to = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
-    assert.deepEqual(mintSettingsFrom({ tokenUriMode: 'data', to }), { tokenUriMode: 'data', to })
-    assert.deepEqual(mintSettingsFrom({ tokenUriMode: 'ipfs' }), { tokenUriMode: 'ipfs' })
-    assert.throws(() => mintSettingsFrom({ tokenUriMode: 'ipfs', to: '0x1234' }), /^UsageError: --to is not an address/)
-    assert.throws(
-      () => mintSettingsFrom({ tokenUriMode: 'ipfs', attesterContract: 'wallet' }),
-      (error: Error) => error.message.startsWith('--attester-contract is not an address'),
+    assert.deepEqual(await mintSettingsFrom({ tokenUriMode: 'data', to }), { tokenUriMode: 'data', to })
+    assert.deepEqual(await mintSettingsFrom({ tokenUriMode: 'data', to: to.toLowerCase() }), { tokenUriMode: 'data', to })
+    assert.deepEqual(await mintSettingsFrom({ tokenUriMode: 'ipfs' }), { tokenUriMode: 'ipfs' })
+    await assert.rejects(
+      mintSettingsFrom({ tokenUriMode: 'ipfs', to: '0x1234' }),
+      /^UsageError: --to must be a 0x-prefixed 20-byte address/,
+    )
+    await assert.rejects(
+      mintSettingsFrom({ tokenUriMode: 'ipfs', to: '0x70997970c51812dc3A010C7d01b50e0d17dc79C8' }),
+      /^UsageError: --to 0x70997970c51812dc3A010C7d01b50e0d17dc79C8 has mixed case that does not match its EIP-55 checksum/,
+    )
+    await assert.rejects(mintSettingsFrom({ tokenUriMode: 'ipfs', attesterContract: 'wallet' }), (error: Error) =>
+      error.message.startsWith('--attester-contract must be a 0x-prefixed 20-byte address'),
     )
   })
 })

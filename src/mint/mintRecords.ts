@@ -1,7 +1,8 @@
 /**
  * Mints inference records as ERC-7007 tokens on a deployment's collection (DESIGN sections 4-6):
  * checks everything first (model hash, attester, existing tokens, the journal), writes each token's
- * metadata, artifact and mint.json, signs the EIP-712 attestations, and sends every mint through
+ * metadata, artifact and mint.json, signs the EIP-712 attestations (AigcMint for a direct mint,
+ * AigcFulfilment of the request for `imo serve`'s fulfilments), and sends every mint through
  * `sendSteps` (pipelined: consecutive journal-managed nonces, all broadcast, then all awaited).
  *
  * Idempotence: a token id is `uint256(keccak256(prompt))` and a step id is
@@ -11,12 +12,14 @@
  * the calldata is deterministic (metadata has no timestamps, RFC 6979 signatures), so the re-run
  * builds the very transaction the journal holds.
  */
+
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Abi, Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import { journalledSuccess } from '../chain/journalledSuccess.js'
 import type { ReportedOutcome, StepOutcome, TxStep } from '../chain/sendStep.js'
+import { quoteText } from '../cli/escapeControl.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import { ExitCode, ImoError, NonceConflictError, UsageError } from '../errors.js'
 import type { InferenceRecord } from '../inference/record.js'
@@ -26,6 +29,7 @@ import { buildMetadata, metadataDataUri, metadataJson } from './buildMetadata.js
 import { computeCid, IPFS_MAX_RAW_BLOCK } from './computeCid.js'
 import { encodeProof, type ProofScheme } from './encodeProof.js'
 import { METADATA_FILE, MINT_FILE, MINT_FORMAT, type MintFile, readMintFile, writeMintFile } from './mintFile.js'
+import type { ProofBinding } from './proofKinds.js'
 import { signAttestation } from './signAttestation.js'
 
 /** A prompt minted before with other aigcData (exit 3: the chain would revert, nothing was sent). */
@@ -122,7 +126,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
   const account = ctx.account
   if (!account) throw new ImoError('mintRecords needs a chain context with a signer')
   const { encodeFunctionData, getAddress, keccak256, toHex } = await import('viem')
-  const { parseAddress } = await import('../revenue/resolveHolder.js')
+  const { parseAddress } = await import('../util/parseAddress.js')
   const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
   const { sendSteps } = await import('../chain/sendStep.js')
   const { callsTo, readMany } = await import('../revenue/readMany.js')
@@ -227,7 +231,11 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
         `the metadata of ${describe(record)} is larger than one IPFS block (${IPFS_MAX_RAW_BLOCK} bytes): pin it yourself and pass --token-uri, or use --token-uri-mode data`,
       )
     const itemTo = item.request ? getAddress(item.request.recipient) : to
+    // A request's proof is an AigcFulfilment of that request: valid in its fulfill only, never in a
+    // direct mint (where it would skip the request's fee).
+    const binding: ProofBinding = item.request ? { kind: 'fulfilment', requestId: item.request.id } : { kind: 'mint' }
     const signature = await signAttestation(account, {
+      ...binding,
       chainId: ctx.chainId,
       collection,
       modelHash,
@@ -237,6 +245,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       to: itemTo,
     })
     const proof = encodeProof({
+      ...binding,
       commitment: record.commitment,
       to: itemTo,
       signature,
@@ -422,8 +431,7 @@ function withMintOutcomes(
 
 function describe(record: InferenceRecord): string {
   if (record.prompt === null) return `the input ${record.inputHash.slice(0, 14)}`
-  const short = record.prompt.length > 40 ? `${record.prompt.slice(0, 39)}…` : record.prompt
-  return JSON.stringify(short)
+  return quoteText(record.prompt, 40)
 }
 
 /** Owner and accepted aigcData hash of a token, or undefined when it is not minted. */

@@ -3,7 +3,6 @@
  * checks they are the same Option objects).
  */
 import { Option } from 'commander'
-import { UsageError } from '../errors.js'
 
 export const mintOptions = {
   out: new Option(
@@ -46,22 +45,19 @@ export interface MintSettings {
   attesterContract?: `0x${string}`
 }
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/
-
 /**
- * Turns the shared mint flags into mint settings, rejecting a malformed address up front.
+ * Turns the shared mint flags into mint settings, refusing a malformed address (or a mixed-case one
+ * that fails its EIP-55 checksum) up front, before any inference or RPC.
  * @throws UsageError (exit 2) naming the flag.
  * @example
- * mintSettingsFrom({ tokenUriMode: 'ipfs', to: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' })
+ * await mintSettingsFrom({ tokenUriMode: 'ipfs', to: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' })
  */
-export function mintSettingsFrom(options: MintOptionValues): MintSettings {
-  const address = (value: string | undefined, flag: string): `0x${string}` | undefined => {
-    if (value === undefined || value === '') return undefined
-    if (!ADDRESS.test(value)) throw new UsageError(`${flag} is not an address (0x and 40 hex digits): ${value}`)
-    return value as `0x${string}`
-  }
-  const to = address(options.to, '--to')
-  const attesterContract = address(options.attesterContract, '--attester-contract')
+export async function mintSettingsFrom(options: MintOptionValues): Promise<MintSettings> {
+  const { parseAddress } = await import('../util/parseAddress.js')
+  const address = (value: string | undefined, flag: string) =>
+    value === undefined || value === '' ? undefined : parseAddress(value, flag)
+  const to = await address(options.to, '--to')
+  const attesterContract = await address(options.attesterContract, '--attester-contract')
   return {
     tokenUriMode: options.tokenUriMode,
     ...(options.tokenUri !== undefined ? { tokenUri: options.tokenUri } : {}),

@@ -1,3 +1,4 @@
+import { quoteText } from '../cli/escapeControl.js'
 import { UsageError } from '../errors.js'
 import { readRegularFile } from '../util/readRegularFile.js'
 
@@ -34,7 +35,7 @@ export function parsePrompts(text: string, name: string): string[] {
     const first = lineOf.get(line)
     if (first !== undefined)
       throw new UsageError(
-        `${name} repeats the prompt ${JSON.stringify(line)} (lines ${first} and ${index + 1}): each prompt mints one token`,
+        `${name} repeats the prompt ${quoteText(line)} (lines ${first} and ${index + 1}): each prompt mints one token`,
       )
     lineOf.set(line, index + 1)
     prompts.push(line)

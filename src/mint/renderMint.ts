@@ -1,5 +1,6 @@
 import { relative } from 'node:path'
 import { formatNative } from '../chain/format.js'
+import { quoteText } from '../cli/escapeControl.js'
 import { note, printResult } from '../cli/ui.js'
 import type { MintResult } from './mintRecords.js'
 
@@ -26,10 +27,7 @@ export function printMint(result: MintResult, nativeSymbol: string): void {
  */
 export function renderMint(result: MintResult, formatNative: (wei: bigint) => string): string {
   const lines = result.outcomes.map((o) => {
-    const what =
-      o.prompt === null
-        ? `input ${o.commitment.slice(0, 10)}`
-        : JSON.stringify(o.prompt.length > 40 ? `${o.prompt.slice(0, 39)}…` : o.prompt)
+    const what = o.prompt === null ? `input ${o.commitment.slice(0, 10)}` : quoteText(o.prompt, 40)
     const tail =
       o.status === 'dry-run'
         ? `gas ${o.gas ?? 0n}, up to ${formatNative(o.costWei ?? 0n)}`

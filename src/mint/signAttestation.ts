@@ -1,13 +1,16 @@
 /**
- * The EIP-712 attestation of DESIGN section 4 / contracts/AigcCollection.sol:
- * `AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment,address to)`
- * in the domain `{ name: "imo", version: "2", chainId, verifyingContract: collection }`, where `to` is the
- * token's recipient (a proof copied from the mempool cannot mint to anyone else).
+ * The EIP-712 attestations of DESIGN section 4 / contracts/AigcCollection.sol, one struct per proof kind
+ * (src/mint/proofKinds.ts): `AigcMint(...)` for a direct mint, `AigcFulfilment(uint256 requestId, ...)`
+ * for the fulfilment of a paid request, in the domain `{ name: "imo", version: "3", chainId,
+ * verifyingContract: collection }`, where `to` is the token's recipient (a proof copied from the mempool
+ * cannot mint to anyone else) and the kind says where the proof is valid (a fulfilment proof never mints
+ * directly).
  */
-import { type Address, type Hex, hashTypedData, type LocalAccount, recoverTypedDataAddress } from 'viem'
+import { type Address, type Hex, hashTypedData, type LocalAccount, recoverTypedDataAddress, type TypedDataDefinition } from 'viem'
+import { ATTESTATION_DOMAIN_VERSION, PROOF_KINDS, type ProofBinding } from './proofKinds.js'
 
 /** The attested values. promptHash/aigcDataHash are keccak256 of the bytes sent on-chain. */
-export interface Attestation {
+export type Attestation = ProofBinding & {
   chainId: number
   collection: Address
   modelHash: Hex
@@ -18,28 +21,20 @@ export interface Attestation {
   to: Address
 }
 
-/** EIP-712 types of the attestation. */
-export const ATTESTATION_TYPES = {
-  AigcAttestation: [
-    { name: 'modelHash', type: 'bytes32' },
-    { name: 'promptHash', type: 'bytes32' },
-    { name: 'aigcDataHash', type: 'bytes32' },
-    { name: 'commitment', type: 'bytes32' },
-    { name: 'to', type: 'address' },
-  ],
-} as const
-
 /**
  * The typed-data object of an attestation (what signers and `hashTypedData` take).
  * @example
- * attestationTypedData({ chainId: 31337, collection, modelHash, promptHash, aigcDataHash, commitment, to }).domain.version // '2'
+ * attestationTypedData({ kind: 'fulfilment', requestId: 3n, chainId: 31337, collection, modelHash, promptHash, aigcDataHash, commitment, to }).primaryType // 'AigcFulfilment'
  */
-export function attestationTypedData(a: Attestation) {
+export function attestationTypedData(a: Attestation): TypedDataDefinition {
+  const { primaryType, fields } = PROOF_KINDS[a.kind]
   return {
-    domain: { name: 'imo', version: '2', chainId: a.chainId, verifyingContract: a.collection },
-    types: ATTESTATION_TYPES,
-    primaryType: 'AigcAttestation' as const,
+    domain: { name: 'imo', version: ATTESTATION_DOMAIN_VERSION, chainId: a.chainId, verifyingContract: a.collection },
+    // One struct per kind; viem's TypedData type cannot follow a computed key.
+    types: { [primaryType]: fields } as unknown as TypedDataDefinition['types'],
+    primaryType,
     message: {
+      ...(a.kind === 'fulfilment' ? { requestId: a.requestId } : {}),
       modelHash: a.modelHash,
       promptHash: a.promptHash,
       aigcDataHash: a.aigcDataHash,
@@ -52,18 +47,18 @@ export function attestationTypedData(a: Attestation) {
 /**
  * Signs an attestation with the operator's attester key (any viem LocalAccount: key, keystore, mnemonic).
  * @param account - the signer (`ctx.account`).
- * @param attestation - chain, collection, the four hashes and the recipient.
+ * @param attestation - its kind (and request), chain, collection, the four hashes and the recipient.
  * @returns the 65-byte signature (r, s, v with v 27/28, low s), as 0x-hex.
  * @example
  * import { signAttestation } from './mint/signAttestation.js'
- * const signature = await signAttestation(ctx.account, { chainId: 31337, collection, modelHash, promptHash, aigcDataHash, commitment, to })
+ * const signature = await signAttestation(ctx.account, { kind: 'mint', chainId: 31337, collection, modelHash, promptHash, aigcDataHash, commitment, to })
  */
 export async function signAttestation(account: LocalAccount, attestation: Attestation): Promise<Hex> {
   return account.signTypedData(attestationTypedData(attestation))
 }
 
 /**
- * The EIP-712 digest an attester signs (equals the collection's `attestationDigest`).
+ * The EIP-712 digest an attester signs (equals the collection's `mintDigest` or `fulfilmentDigest`).
  * @example
  * attestationDigest(attestation) // '0x…'
  */

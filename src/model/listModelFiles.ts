@@ -188,21 +188,101 @@ export function isOnnxName(name: string): boolean {
 }
 
 /**
- * The ONNX file a model runs: the file itself, or a folder's only top-level ONNX file (see isOnnxName).
+ * The variants of an ONNX decoder as Hugging Face repositories name them (transformers.js's `dtype`):
+ * `model.onnx` is fp32, `model_fp16.onnx` fp16, `model_quantized.onnx` q8, and so on; the same
+ * suffixes follow `decoder_model_merged` in older exports.
+ */
+export const ONNX_VARIANTS = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+} as const
+
+export type OnnxVariant = keyof typeof ONNX_VARIANTS
+
+/** The base names a variant suffix follows, in the order they are preferred (Optimum's merged decoder after transformers.js's `model`). */
+const VARIANT_BASES = ['model', 'decoder_model_merged']
+
+/**
+ * The ONNX files a folder offers to run: those at its top level, or, when there are none, those in
+ * its `onnx/` folder (the Hugging Face Hub layout of transformers.js-ready repositories).
+ * @example
+ * onnxChoices(listModelFiles('models/tinylm')) // ['model.onnx']
+ */
+export function onnxChoices(listing: ModelFileList): string[] {
+  const onnx = listing.files.filter((file) => isOnnxName(file.path)).map((file) => file.path)
+  const top = onnx.filter((path) => !path.includes('/'))
+  return top.length > 0 ? top : onnx.filter((path) => /^onnx\/[^/]+$/.test(path))
+}
+
+/**
+ * The ONNX file a model runs: the file itself; else, in a folder, the one the variant names (a file's
+ * path inside the folder, or fp32 / fp16 / q8 / int8 / uint8 / q4 / q4f16 / bnb4 for `model*.onnx` or
+ * `decoder_model_merged*.onnx`, see ONNX_VARIANTS); without a variant, the folder's only ONNX file
+ * (at its top level, else in `onnx/`), or its fp32 variant when it has several.
  * @param listing - what listModelFiles returned for `given`.
  * @param given - the path as the user gave it, for messages.
+ * @param variant - the variant asked for (`--variant`, or the file a record committed).
  * @returns the absolute path of the ONNX file.
- * @throws UsageError when the path is not an ONNX file, or the folder holds none or several at its top level.
+ * @throws UsageError when the path is not an ONNX file, the folder holds none, the variant is not
+ *   there, or several files leave the choice open (the message lists them).
  * @example
  * runnableOnnx(listModelFiles('models/cppn'), 'models/cppn') // '/…/models/cppn/model.onnx'
+ * runnableOnnx(listModelFiles('gpt2'), 'gpt2', 'q8') // '/…/gpt2/onnx/model_quantized.onnx'
  */
-export function runnableOnnx(listing: ModelFileList, given: string): string {
-  if (listing.onnxPath) return listing.onnxPath
-  const top = listing.files.filter((file) => !file.path.includes('/') && isOnnxName(file.path))
-  if (top.length === 0 && listing.files.length === 1 && listing.files[0]!.absolute === resolve(given))
-    throw new UsageError(`model ${given} is not a .onnx file or a folder holding one`)
-  if (top.length === 0) throw new UsageError(`model folder ${given} holds no .onnx file at its top level`)
+export function runnableOnnx(listing: ModelFileList, given: string, variant?: string): string {
+  if (listing.root !== resolve(given)) {
+    if (!listing.onnxPath) throw new UsageError(`model ${given} is not a .onnx file or a folder holding one`)
+    if (variant !== undefined)
+      throw new UsageError(`a variant (${variant}) chooses among the ONNX files of a model folder; ${given} is one file`)
+    return listing.onnxPath
+  }
+  if (variant === undefined && listing.onnxPath) return listing.onnxPath
+  const choices = onnxChoices(listing)
+  const absolute = (path: string) => listing.files.find((file) => file.path === path)!.absolute
+  const offered = () =>
+    choices
+      .map((path) => {
+        const name = variantOf(path)
+        return name ? `${name} (${path})` : path
+      })
+      .join(', ') || 'none'
+  if (variant !== undefined && isOnnxName(variant)) {
+    const path = posix.normalize(variant.split(sep).join('/')).replace(/^\.\//, '')
+    if (listing.files.some((file) => file.path === path)) return absolute(path)
+    throw new UsageError(`model ${given} has no ONNX file ${variant}; it offers: ${offered()}`)
+  }
+  if (variant !== undefined && !Object.hasOwn(ONNX_VARIANTS, variant))
+    throw new UsageError(
+      `unknown variant ${JSON.stringify(variant)}: give ${Object.keys(ONNX_VARIANTS).join(', ')}, or an ONNX file's path inside ${given}`,
+    )
+  if (choices.length === 0) throw new UsageError(`model folder ${given} holds no .onnx file at its top level or in onnx/`)
+  if (choices.length === 1 && (variant === undefined || variant === variantOf(choices[0]!))) return absolute(choices[0]!)
+  const suffix = ONNX_VARIANTS[(variant ?? 'fp32') as OnnxVariant]
+  for (const base of VARIANT_BASES) {
+    const match = choices.find((path) => posix.basename(path) === `${base}${suffix}.onnx`)
+    if (match) return absolute(match)
+  }
+  if (variant !== undefined) throw new UsageError(`model ${given} has no ${variant} variant; it offers: ${offered()}`)
   throw new UsageError(
-    `model folder ${given} holds several .onnx files (${top.map((file) => file.path).join(', ')}): give the .onnx file's path`,
+    `model folder ${given} holds several .onnx files (${choices.join(', ')}): choose one with --variant (${Object.keys(ONNX_VARIANTS).join(', ')}, or a file's path)`,
   )
+}
+
+/**
+ * The variant name of an ONNX file's path (`onnx/model_quantized.onnx` -> q8), or undefined.
+ * @example
+ * variantOf('onnx/model_fp16.onnx') // 'fp16'
+ */
+export function variantOf(path: string): OnnxVariant | undefined {
+  const name = posix.basename(path)
+  for (const base of VARIANT_BASES)
+    for (const [variant, suffix] of Object.entries(ONNX_VARIANTS))
+      if (name === `${base}${suffix}.onnx`) return variant as OnnxVariant
+  return undefined
 }

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { progressBar, renderProgress } from './progress.js'
 
-function fakeStream(isTTY: boolean): NodeJS.WriteStream & { written: string } {
+/** A stream that is a terminal of 80 columns, or a pipe. */
+function fakeStream(isTTY: boolean, columns = 80): NodeJS.WriteStream & { written: string } {
   const stream = {
     isTTY,
+    columns,
     written: '',
     write(text: string) {
       stream.written += text
@@ -22,7 +24,16 @@ describe('progress', () => {
     assert.equal(renderProgress(2 ** 30, 2 ** 36, 10).endsWith('ETA 10m30s'), true)
   })
 
-  it('draws one \\r line on a terminal once the delay has passed, and clears it', () => {
+  it('draws one \\r line on a terminal once the delay has passed, and clears it', (t) => {
+    // A terminal that can animate (canAnimate): not under CI, not TERM=dumb.
+    const saved = { CI: process.env.CI, TERM: process.env.TERM }
+    delete process.env.CI
+    process.env.TERM = 'xterm'
+    t.after(() => {
+      for (const [key, value] of Object.entries(saved))
+        if (value === undefined) delete process.env[key]
+        else process.env[key] = value
+    })
     const tty = fakeStream(true)
     const bar = progressBar('hashing', tty, 0)
     bar.update(1, 2)
@@ -44,5 +55,10 @@ describe('progress', () => {
     b.update(1, 2)
     b.stop()
     assert.equal(tty.written, '')
+    const narrow = fakeStream(true, 0) // a terminal that reports no width (issue 21 item 23)
+    const c = progressBar('hashing', narrow, 0)
+    c.update(1, 2)
+    c.stop()
+    assert.equal(narrow.written, '')
   })
 })

@@ -1,9 +1,9 @@
 /**
  * A one-line progress bar on stderr for long hashing: bytes done / total, rate and time left.
- * Drawn only when stderr is a terminal, not with --quiet, and only once the work has run for a
+ * Drawn only when stderr is a terminal that can animate (canAnimate), not with --quiet, and only once the work has run for a
  * second, so quick runs and pipes see nothing.
  */
-import { formatBytes, uiSettings } from '../cli/ui.js'
+import { canAnimate, formatBytes, uiSettings } from '../cli/ui.js'
 
 export interface ProgressBar {
   /** Feed it to hashModel's `onProgress`. */
@@ -42,7 +42,7 @@ export function renderProgress(done: number, total: number, elapsedSeconds: numb
  * try { await hashModel(path, { onProgress: bar.update }) } finally { bar.stop() }
  */
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr, delayMs = 1000): ProgressBar {
-  const enabled = Boolean(stream.isTTY) && !uiSettings().quiet
+  const enabled = canAnimate(stream) && !uiSettings().quiet
   const started = Date.now()
   let drawn = false
   return {

@@ -24,6 +24,12 @@ describe('allowlist', () => {
 
   it('names the file and line of a bad line, and a repeated address', async () => {
     await assert.rejects(parseAllowlistCsv(`${A}\nnope\n`, 'l.csv'), { message: 'l.csv line 2: "nope" is not an address' })
+    const at = A.search(/[a-f]/) // one letter's case changed: the checksum fails
+    const typo = `${A.slice(0, at)}${A[at]!.toUpperCase()}${A.slice(at + 1)}`
+    await assert.rejects(parseAllowlistCsv(`${A}\n${typo},5\n`, 'l.csv'), {
+      message: `l.csv line 2: ${typo} has mixed case that does not match its EIP-55 checksum: it may be mistyped (copy it again; all lower case skips the check)`,
+    })
+    assert.deepEqual(await parseAllowlistCsv(`${B.toUpperCase().replace('0X', '0x')}\n`, 'l.csv'), [{ address: B, cap: 0n }])
     await assert.rejects(parseAllowlistCsv(`${A},-3\n`, 'l.csv'), { message: 'l.csv line 1: the cap must be positive, not "-3"' })
     await assert.rejects(parseAllowlistCsv(`${A}\n${A.toLowerCase()},1\n`, 'l.csv'), {
       message: `l.csv line 2: ${A} is already on line 1`,

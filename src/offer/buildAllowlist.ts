@@ -30,7 +30,7 @@ export interface Allowlist {
  * // [{ address: '0x7099…79C8', cap: 500000000000000000000n }]
  */
 export async function parseAllowlistCsv(text: string, file: string): Promise<AllowlistEntry[]> {
-  const { getAddress, isAddress } = await import('viem')
+  const { checkAddress, CHECKSUM_MISMATCH } = await import('../util/parseAddress.js')
   const { parseAmount } = await import('../chain/format.js')
   const entries: AllowlistEntry[] = []
   const seen = new Map<string, number>()
@@ -43,7 +43,13 @@ export async function parseAllowlistCsv(text: string, file: string): Promise<All
     if (i === 0 && /^address$/i.test(cells[0] ?? '')) continue
     if (cells.length > 2) throw new UsageError(`${where}: expected "address" or "address,cap", found ${cells.length} columns`)
     const [addressText = '', capText = ''] = cells
-    if (!isAddress(addressText, { strict: false })) throw new UsageError(`${where}: "${addressText}" is not an address`)
+    const checked = await checkAddress(addressText)
+    if ('problem' in checked)
+      throw new UsageError(
+        checked.problem === 'malformed'
+          ? `${where}: "${addressText}" is not an address`
+          : `${where}: ${addressText} ${CHECKSUM_MISMATCH}`,
+      )
     let cap = 0n
     if (capText !== '') {
       try {
@@ -52,7 +58,7 @@ export async function parseAllowlistCsv(text: string, file: string): Promise<All
         throw new UsageError(`${where}: ${(error as Error).message}`)
       }
     }
-    const address = getAddress(addressText)
+    const { address } = checked
     const earlier = seen.get(address)
     if (earlier !== undefined) throw new UsageError(`${where}: ${address} is already on line ${earlier}`)
     seen.set(address, i + 1)

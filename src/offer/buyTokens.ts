@@ -4,11 +4,15 @@
  * journal, paying the cost at the price of the latest block (a descending price only falls, and the sale
  * returns any change).
  *
- * Step id `offer-buy:<sale>:<amount>:<n>`: an open purchase of the same amount is resumed, never repeated.
+ * Step id `offer-buy:<sale>:<tokens:AMOUNT | spend:WEI>:<n>`, from what the buyer asked for, never from
+ * what was computed from the chain (a falling price gives another token amount on a re-run: issue 21
+ * item 25). An interrupted purchase (open in the journal) is resumed before anything else, as the very
+ * transaction that was signed (src/chain/journalledStep.ts), never bought again.
  */
 import type { Address, Hex } from 'viem'
 import { imoOfferingAbi } from '../../contracts-abi/index.js'
 import type { ChainContext } from '../chain/connect.js'
+import type { TxStep } from '../chain/txStep.js'
 import { ImoError, UsageError } from '../errors.js'
 import type { OfferingState } from './readOffering.js'
 
@@ -89,8 +93,72 @@ export async function buyTokens(ctx: ChainContext, sale: Address, params: BuyPar
   const account = ctx.account
   if (!account) throw new ImoError('buyTokens needs a signer')
   const { readOffering } = await import('./readOffering.js')
-  const { encodeFunctionData, parseEventLogs } = await import('viem')
+  const { parseEventLogs } = await import('viem')
+  const { findOpenStep, listSteps } = await import('../revenue/journalSteps.js')
+  const { journalledStep } = await import('../chain/journalledStep.js')
+  const { sendStep } = await import('../chain/sendStep.js')
+  const { formatNative } = await import('../chain/format.js')
   const state = await readOffering(ctx, sale, account.address)
+  const salePrefix = `offer-buy:${sale.toLowerCase()}:`
+  const open = ctx.journal ? findOpenStep(ctx.journal, salePrefix) : undefined
+  const journalled = open && ctx.journal ? await journalledStep(ctx.journal, open.id) : undefined
+  const purchase = journalled ? await decodePurchase(journalled) : await planPurchase(ctx, sale, state, params)
+  const { amount, costWei } = purchase
+  const asked = params.spendWei !== undefined ? `spend:${params.spendWei}` : `tokens:${amount}`
+  const prefix = `${salePrefix}${asked}:`
+  const stepId =
+    open?.id ?? (ctx.tx.dryRun ? `${prefix}dry-run` : `${prefix}${ctx.journal ? listSteps(ctx.journal, prefix).length + 1 : 0}`)
+  const base = { sale, buyer: account.address, symbol: state.symbol, amount, priceWei: state.priceWei, costWei }
+  const delivered = state.softCapWei === 0n
+  if (open) {
+    const { note } = await import('../cli/ui.js')
+    note(
+      `resuming the interrupted purchase of ${formatNative(amount, state.symbol)} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
+    )
+  } else if (!ctx.tx.dryRun) {
+    const { confirmAction } = await import('../revenue/confirmAction.js')
+    const what = `buying ${formatNative(amount, state.symbol)} for ${formatNative(costWei, ctx.nativeSymbol)}`
+    const question = `Buy ${formatNative(amount, state.symbol)} at ${formatNative(state.priceWei, ctx.nativeSymbol)} per token for ${formatNative(costWei, ctx.nativeSymbol)}${state.kind === 'descending' ? ' (or less: the price is falling)' : ''}?`
+    if (!(await confirmAction(question, { skip: Boolean(params.yes), flag: '--yes', what })))
+      return { status: 'cancelled', ...base, delivered, gas: 0n }
+  }
+  const outcome = await sendStep(ctx, {
+    id: stepId,
+    label: journalled?.label ?? `buy ${formatNative(amount, state.symbol)}`,
+    to: sale,
+    data: purchase.data,
+    value: costWei,
+    abi: imoOfferingAbi,
+  })
+  const result: BuyResult = {
+    status: outcome.status,
+    ...base,
+    delivered,
+    gas: outcome.gas,
+    ...(outcome.hash ? { hash: outcome.hash } : {}),
+    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
+    ...(outcome.costWei !== undefined ? { feeWei: outcome.costWei } : {}),
+  }
+  if (outcome.receipt) {
+    const [bought] = parseEventLogs({ abi: imoOfferingAbi, logs: outcome.receipt.logs, eventName: 'Purchased' })
+    if (bought) {
+      result.priceWei = bought.args.price
+      result.costWei = bought.args.cost
+    }
+  }
+  return result
+}
+
+interface Purchase {
+  amount: bigint
+  costWei: bigint
+  data: Hex
+}
+
+/** A new purchase: the amount (from --spend at the current price), the allowlist proof, the checks, the call. */
+async function planPurchase(ctx: ChainContext, sale: Address, state: OfferingState, params: BuyParams): Promise<Purchase> {
+  const account = ctx.account!
+  const { encodeFunctionData } = await import('viem')
   let amount = params.amount ?? 0n
   if (params.spendWei !== undefined) {
     amount = (params.spendWei * state.unit) / state.priceWei
@@ -114,68 +182,24 @@ export async function buyTokens(ctx: ChainContext, sale: Address, params: BuyPar
     leafCap = BigInt(entry.cap)
     proof = entry.proof
   }
-  const cap = await ctx.publicClient.readContract({ address: sale, abi: imoOfferingAbi, functionName: 'capFor', args: [leafCap] })
+  const { toImoError } = await import('../chain/toImoError.js')
+  const cap = await ctx.publicClient
+    .readContract({ address: sale, abi: imoOfferingAbi, functionName: 'capFor', args: [leafCap] })
+    .catch((error: unknown) => {
+      throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: "reading the sale's cap" })
+    })
   await checkPurchase(state, amount, cap, params.maxPriceWei)
   const costWei = (amount * state.priceWei + state.unit - 1n) / state.unit
   const maxPrice = params.maxPriceWei ?? state.priceWei
   const data = proof
     ? encodeFunctionData({ abi: imoOfferingAbi, functionName: 'buyAllowlisted', args: [amount, maxPrice, leafCap, proof] })
     : encodeFunctionData({ abi: imoOfferingAbi, functionName: 'buy', args: [amount, maxPrice] })
+  return { amount, costWei, data }
+}
 
-  const { findOpenStep, listSteps } = await import('../revenue/journalSteps.js')
-  const { sendStep } = await import('../chain/sendStep.js')
-  const { formatNative } = await import('../chain/format.js')
-  const prefix = `offer-buy:${sale.toLowerCase()}:${amount}:`
-  const open = ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined
-  const stepId =
-    open?.id ?? (ctx.tx.dryRun ? `${prefix}dry-run` : `${prefix}${ctx.journal ? listSteps(ctx.journal, prefix).length + 1 : 0}`)
-  if (!open && !ctx.tx.dryRun) {
-    const { confirmAction } = await import('../revenue/confirmAction.js')
-    const what = `buying ${formatNative(amount, state.symbol)} for ${formatNative(costWei, ctx.nativeSymbol)}`
-    const question = `Buy ${formatNative(amount, state.symbol)} at ${formatNative(state.priceWei, ctx.nativeSymbol)} per token for ${formatNative(costWei, ctx.nativeSymbol)}${state.kind === 'descending' ? ' (or less: the price is falling)' : ''}?`
-    if (!(await confirmAction(question, { skip: Boolean(params.yes), flag: '--yes', what }))) {
-      const delivered = state.softCapWei === 0n
-      return {
-        status: 'cancelled',
-        sale,
-        buyer: account.address,
-        symbol: state.symbol,
-        amount,
-        priceWei: state.priceWei,
-        costWei,
-        delivered,
-        gas: 0n,
-      }
-    }
-  }
-  const outcome = await sendStep(ctx, {
-    id: stepId,
-    label: `buy ${formatNative(amount, state.symbol)}`,
-    to: sale,
-    data,
-    value: costWei,
-    abi: imoOfferingAbi,
-  })
-  const result: BuyResult = {
-    status: outcome.status,
-    sale,
-    buyer: account.address,
-    symbol: state.symbol,
-    amount,
-    priceWei: state.priceWei,
-    costWei,
-    delivered: state.softCapWei === 0n,
-    gas: outcome.gas,
-    ...(outcome.hash ? { hash: outcome.hash } : {}),
-    ...(outcome.blockNumber !== undefined ? { blockNumber: outcome.blockNumber } : {}),
-    ...(outcome.costWei !== undefined ? { feeWei: outcome.costWei } : {}),
-  }
-  if (outcome.receipt) {
-    const [bought] = parseEventLogs({ abi: imoOfferingAbi, logs: outcome.receipt.logs, eventName: 'Purchased' })
-    if (bought) {
-      result.priceWei = bought.args.price
-      result.costWei = bought.args.cost
-    }
-  }
-  return result
+/** A journalled purchase, read back from its calldata: what it buys and pays. */
+async function decodePurchase(step: TxStep): Promise<Purchase> {
+  const { decodeFunctionData } = await import('viem')
+  const { args } = decodeFunctionData({ abi: imoOfferingAbi, data: step.data })
+  return { amount: (args as readonly unknown[])[0] as bigint, costWei: step.value ?? 0n, data: step.data }
 }

@@ -4,7 +4,7 @@
  * Every check that can fail on the inputs runs before anything is signed (exit 2, nothing sent).
  */
 import { resolve } from 'node:path'
-import type { Hex } from 'viem'
+import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import type { StepOutcome } from '../chain/sendStep.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
@@ -35,6 +35,8 @@ export interface CreateOfferingResult {
   recordPath: string
   record: OfferingRecord
   allowlistPath?: string
+  /** A finalized sale's record (and proofs file), kept under a name of its own when this one replaced it. */
+  archived?: { sale: Address; recordPath: string; allowlistPath?: string }
   outcomes: StepOutcome[]
 }
 
@@ -63,7 +65,9 @@ export async function createOffering(
   const { imoOfferingAbi, imoOfferingBytecode, imoTokenAbi } = await import('../../contracts-abi/index.js')
   const { formatNative } = await import('../chain/format.js')
   const { deploymentPath } = await import('../deployment/deploymentFile.js')
-  const { offeringPaths, readOfferingFile, writeAllowlistFile, writeOfferingFile } = await import('./offerFile.js')
+  const { archiveOfferingFile, offeringPaths, readOfferingFile, writeAllowlistFile, writeOfferingFile } = await import(
+    './offerFile.js'
+  )
   const paths = offeringPaths(params.deploymentFile ? resolve(params.deploymentFile) : deploymentPath(ctx.chainId))
   const token = deployment.imoToken.address
   const request = JSON.stringify({
@@ -79,15 +83,19 @@ export async function createOffering(
   })
 
   let existing = readOfferingFile(paths.record)
+  let finalized: (OfferingRecord & { sale: Address }) | undefined
   if (existing && existing.chainId === ctx.chainId && existing.sale) {
     const { readOffering } = await import('./readOffering.js')
     const state = await readOffering(ctx, existing.sale).catch((error: unknown) => {
       if (error instanceof UsageError) return undefined // no sale there any more (e.g. a restarted devnet)
       throw error
     })
-    // A finalized (or vanished) sale is history: the same flags open a new one.
-    if (!state || state.phase === 'finalized') existing = undefined
-    else if (existing.request !== request)
+    // A finalized (or vanished) sale is history: the same flags open a new one; a finalized one's
+    // record is kept beside it (archiveOfferingFile), never overwritten.
+    if (!state || state.phase === 'finalized') {
+      if (state) finalized = { ...existing, sale: existing.sale }
+      existing = undefined
+    } else if (existing.request !== request)
       throw new UsageError(`an offering that is not finalized is already recorded in ${paths.record} (sale ${existing.sale})`, {
         hint: 'finalize it first (imo offer finalize), or pass --deployment FILE for another deployment',
       })
@@ -192,6 +200,11 @@ export async function createOffering(
     if (!(await confirmAction(`Open ${what} and move the tokens into it?`, { skip: Boolean(params.yes), flag: '--yes', what })))
       return { status: 'cancelled', recordPath: paths.record, record, outcomes: [] }
   }
+  const archived = finalized ? archiveOfferingFile(paths, finalized) : undefined
+  if (archived) {
+    const { note } = await import('../cli/ui.js')
+    note(`the finalized sale ${archived.sale} stays recorded in ${archived.recordPath}`)
+  }
   writeOfferingFile(paths.record, record)
   const deployed = await sendStep(ctx, deployStep)
   if (!deployed.contractAddress) throw new ImoError('the ImoOffering deployment has no contract address')
@@ -227,6 +240,7 @@ export async function createOffering(
     recordPath: paths.record,
     record: created,
     ...(allowlist ? { allowlistPath: paths.allowlist } : {}),
+    ...(archived ? { archived } : {}),
     outcomes: [deployed, approve, fund],
   }
 }

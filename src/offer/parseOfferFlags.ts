@@ -2,11 +2,17 @@
  * The `imo offer create` and `imo offer buy` flags turned into terms, checked before any RPC: every
  * mistake here is a one-line error with exit 2 and nothing sent.
  */
-import { readFileSync } from 'node:fs'
 import { formatNative, parseAmount, parseWhole } from '../chain/format.js'
 import { UsageError } from '../errors.js'
+import { readRegularFile } from '../util/readRegularFile.js'
 import type { BuyParams } from './buyTokens.js'
 import type { CreateOfferingParams } from './createOffering.js'
+
+/** Largest allowlist CSV read: 64 MiB, over a million lines of `address,cap`. */
+export const MAX_ALLOWLIST_CSV_BYTES = 64 * 1024 * 1024
+
+/** Longest sale, in seconds: 100 years (a longer --duration showed its end as NaN-NaN-NaN). */
+export const MAX_SALE_SECONDS = 100n * 365n * 86_400n
 
 export interface CreateFlags {
   amount?: string
@@ -57,15 +63,12 @@ export async function parseTerms(flags: CreateFlags): Promise<CreateOfferingPara
     maxPerAddress: flags.maxPerAddress !== undefined ? parseAmount(flags.maxPerAddress, { name: '--max-per-address' }) : 0n,
   }
   if (flags.end !== undefined) params.endText = flags.end
-  if (flags.duration !== undefined) params.durationSeconds = Number(parseWhole(flags.duration, '--duration', { min: 1n }))
+  if (flags.duration !== undefined)
+    params.durationSeconds = Number(parseWhole(flags.duration, '--duration', { min: 1n, max: MAX_SALE_SECONDS }))
   if (flags.deployment !== undefined) params.deploymentFile = flags.deployment
   if (flags.allowlist !== undefined) {
-    let text: string
-    try {
-      text = readFileSync(flags.allowlist, 'utf8')
-    } catch {
-      throw new UsageError(`--allowlist ${flags.allowlist} cannot be read`)
-    }
+    // A regular file only, opened without blocking and size-capped (a FIFO hung create; /dev/zero filled memory).
+    const text = readRegularFile(flags.allowlist, '--allowlist', { maxBytes: MAX_ALLOWLIST_CSV_BYTES }).toString('utf8')
     const { parseAllowlistCsv } = await import('./buildAllowlist.js')
     params.allowlist = await parseAllowlistCsv(text, flags.allowlist)
   }

@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import type { Address } from 'viem'
 import { imoOfferingAbi, imoTokenAbi } from '../../contracts-abi/index.js'
 import type { ChainContext } from '../chain/connect.js'
-import { UsageError } from '../errors.js'
+import { ExitCode, ImoError, UsageError } from '../errors.js'
 
 export type OfferingPhase = 'not funded' | 'upcoming' | 'open' | 'ended' | 'finalized'
 
@@ -69,7 +69,7 @@ export async function resolveSale(
   values: { sale?: string; deployment?: string },
 ): Promise<{ sale: Address; allowlistFile?: string; recordPath?: string }> {
   if (values.sale) {
-    const { parseAddress } = await import('../revenue/resolveHolder.js')
+    const { parseAddress } = await import('../util/parseAddress.js')
     return { sale: await parseAddress(values.sale, '--sale') }
   }
   const { deploymentPath } = await import('../deployment/deploymentFile.js')
@@ -105,10 +105,15 @@ export async function readOffering(
 ): Promise<OfferingState> {
   const { callsTo, readMany } = await import('../revenue/readMany.js')
   const { chainNow } = await import('../revenue/chainNow.js')
-  const code = await ctx.publicClient.getCode({ address: sale }).catch(() => undefined)
+  const { rpcFailureKind, toImoError } = await import('../chain/toImoError.js')
+  // An RPC that cannot be reached is exit 6, not "no sale there" (issue 21 item 32).
+  const rpc = (error: unknown) => {
+    throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the sale' })
+  }
+  const code = await ctx.publicClient.getCode({ address: sale }).catch(rpc)
   if (!code || code === '0x') throw new UsageError(`no sale contract at ${sale} on chain ${ctx.chainId}`)
   const read = callsTo(sale, imoOfferingAbi)
-  const latest = await ctx.publicClient.getBlockNumber({ cacheTime: 0 })
+  const latest = await ctx.publicClient.getBlockNumber({ cacheTime: 0 }).catch(rpc)
   const now = await chainNow(ctx, latest)
   const names = [
     'token',
@@ -134,6 +139,8 @@ export async function readOffering(
     [...names.map((name) => read(name)), read('priceAt', [BigInt(now)]), ...(account ? [read('purchaseOf', [account])] : [])],
     { blockNumber: latest },
   ).catch((error: unknown) => {
+    if ((error instanceof ImoError && error.exitCode === ExitCode.Rpc) || rpcFailureKind(error))
+      throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the sale' })
     throw new UsageError(`${sale} does not answer as an imo sale contract`, { cause: error })
   })
   const v = Object.fromEntries(names.map((name, i) => [name, values[i]])) as Record<(typeof names)[number], never>
@@ -144,7 +151,7 @@ export async function readOffering(
     ctx.publicClient.readContract({ address: token, abi: imoTokenAbi, functionName: 'symbol' }),
     ctx.publicClient.getBalance({ address: sale, blockNumber: latest }),
     pendingRevenue(ctx, token, sale, latest),
-  ])
+  ]).catch(rpc)
   const startTime = Number(v.startTime as bigint)
   const endTime = Number(v.endTime as bigint)
   const amount = v.amountForSale as bigint

@@ -95,6 +95,7 @@ export function renderCreated(result: CreateOfferingResult, nativeSymbol = 'ETH'
   if (p.maxPerAddress !== '0') lines.push(`  cap         ${formatNative(BigInt(p.maxPerAddress), 'tokens')} per address`)
   if (result.allowlistPath) lines.push(`  allowlist   proofs for buyers in ${result.allowlistPath}`)
   lines.push(`  recorded in ${result.recordPath}`)
+  if (result.archived) lines.push(`  the finalized sale ${result.archived.sale} stays recorded in ${result.archived.recordPath}`)
   return lines.join('\n')
 }
 

@@ -31,7 +31,10 @@ const MINIMUM_VERSION = [5, 0, 0]
 const CHECK_TIMEOUT_MS = 3000
 
 /**
- * Parses `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]` (`rediss://` for TLS).
+ * Parses `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]` (`rediss://` for TLS). No message ever quotes
+ * the URL as typed: a URL that does not parse is shown with everything before its last `@` hidden
+ * (maskQueueUrl), a parsed one with its password (or a lone user name, which is often a password
+ * missing its colon) as `***`, and the credentials are registered as secrets for every output.
  * @param url - the `--queue` value.
  * @returns the parsed URL.
  * @throws UsageError (exit 2) for anything else, naming the expected form.
@@ -41,35 +44,110 @@ const CHECK_TIMEOUT_MS = 3000
  */
 export function parseQueueUrl(url: string): QueueUrl {
   const form = 'use redis://HOST:PORT/DB (rediss:// for TLS)'
+  // Messages quote the URL only through maskQueueUrl: whatever is malformed, the part before the last `@` is hidden.
   let parsed: URL
   try {
     parsed = new URL(url)
   } catch {
-    throw new UsageError(`--queue ${JSON.stringify(url)} is not a URL: ${form}`)
+    registerUserInfo(url)
+    throw new UsageError(`--queue ${JSON.stringify(maskQueueUrl(url))} is not a URL: ${form}`)
   }
+  const safe = (value: string) => {
+    try {
+      return decodeURIComponent(value)
+    } catch {
+      return value
+    }
+  }
+  const username = safe(parsed.username)
+  const password = safe(parsed.password)
+  if (password)
+    registerSecret(password) // never printed, whatever quotes it
+  else if (username) registerSecret(username)
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
-    throw new UsageError(`--queue ${JSON.stringify(hidePassword(parsed))} is not a Redis URL: ${form}`)
-  if (!parsed.hostname) throw new UsageError(`--queue ${JSON.stringify(hidePassword(parsed))} names no host: ${form}`)
+    throw new UsageError(`--queue ${JSON.stringify(maskQueueUrl(url))} is not a Redis URL: ${form}`)
+  if (!parsed.hostname) throw new UsageError(`--queue ${JSON.stringify(maskQueueUrl(url))} names no host: ${form}`)
   const path = parsed.pathname.replace(/^\//, '')
   if (path !== '' && !/^\d{1,5}$/.test(path)) throw new UsageError(`--queue database "${path}" is not a number: ${form}`)
   if (parsed.search || parsed.hash) throw new UsageError(`--queue takes no query or fragment: ${form}`)
   const port = parsed.port ? Number(parsed.port) : 6379
-  if (parsed.password) registerSecret(decodeURIComponent(parsed.password)) // never printed, whatever quotes it
   return {
     host: parsed.hostname.replace(/^\[|\]$/g, ''),
     port,
     db: path === '' ? 0 : Number(path),
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
     tls: parsed.protocol === 'rediss:',
-    display: hidePassword(parsed),
+    display: hideCredentials(parsed),
   }
 }
 
-function hidePassword(url: URL): string {
+/**
+ * A `--queue` value for a message when it does not parse as a URL: everything between the scheme and
+ * the last `@` (where a password sits, however malformed the rest) replaced by `***`.
+ * @example
+ * maskQueueUrl('redis://:Secret@[::1:6379/0') // 'redis://***@[::1:6379/0'
+ * maskQueueUrl('redis//:Secret@host') // '***@host'
+ */
+export function maskQueueUrl(text: string): string {
+  const at = text.lastIndexOf('@')
+  if (at === -1) return text
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? ''
+  return `${scheme}***@${text.slice(at + 1)}`
+}
+
+/** Registers the credentials of a URL that does not parse (the part before its last `@`) as secrets. */
+function registerUserInfo(text: string): void {
+  const at = text.lastIndexOf('@')
+  if (at === -1) return
+  const info = text.slice(0, at).replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+  registerSecret(info)
+  const colon = info.indexOf(':')
+  if (colon !== -1) registerSecret(info.slice(colon + 1))
+}
+
+function hideCredentials(url: URL): string {
   const copy = new URL(url.href)
   if (copy.password) copy.password = '***'
+  else if (copy.username) copy.username = '***' // a lone user name is often a password without its colon
   return copy.href.replace(/\/$/, '')
+}
+
+/** A password file: its first line, at most 64 KiB. */
+const MAX_PASSWORD_FILE_BYTES = 64 * 1024
+
+/**
+ * The `--queue` URL a command hands on: parsed first (a bad one fails before any chain or model work,
+ * with its credentials hidden), with the password of `--queue-password-file` put in, and a warning
+ * when a password was typed on the command line, where other users see it (process list, history).
+ * @param values - the command's `queue` and `queuePasswordFile` option values.
+ * @param options - where `queue` came from (commander's value source: 'cli' warns) and how to warn.
+ * @returns the URL to use, or undefined without `--queue`.
+ * @throws UsageError (exit 2) for a bad URL, an unreadable password file, or a password given twice.
+ * @example
+ * const queue = await resolveQueueUrl(cmd.opts(), { source: cmd.getOptionValueSource('queue'), warn })
+ */
+export async function resolveQueueUrl(
+  values: { queue?: string; queuePasswordFile?: string },
+  options: { source?: string | undefined; warn?: (message: string) => void } = {},
+): Promise<string | undefined> {
+  if (values.queuePasswordFile && !values.queue) throw new UsageError('--queue-password-file needs --queue URL (or IMO_QUEUE)')
+  if (!values.queue) return undefined
+  const parsed = parseQueueUrl(values.queue)
+  if (options.source === 'cli' && (parsed.password || parsed.username))
+    options.warn?.(
+      'a Redis password on the command line is visible to other users (process list, shell history); prefer IMO_QUEUE or --queue-password-file',
+    )
+  if (!values.queuePasswordFile) return values.queue
+  if (parsed.password) throw new UsageError('--queue holds a password and --queue-password-file gives another: pass it once')
+  const { readRegularFile } = await import('../util/readRegularFile.js')
+  const text = readRegularFile(values.queuePasswordFile, 'the queue password file', { maxBytes: MAX_PASSWORD_FILE_BYTES })
+  const password = text.toString('utf8').split(/\r?\n/)[0]!
+  if (!password) throw new UsageError(`the queue password file ${values.queuePasswordFile} is empty`)
+  registerSecret(password)
+  const url = new URL(values.queue)
+  url.password = encodeURIComponent(password)
+  return url.href
 }
 
 /**

@@ -25,8 +25,9 @@ import {
   QUEUE_PREFIX,
   requestIdOf,
 } from './inferenceJob.js'
+import { type QuarantineEntry, readQuarantine, recordQuarantine } from './quarantine.js'
 import { REFUSAL_EVENT, type Refusal, readRefusals } from './refusals.js'
-import { checkWorkerResult, type WorkerOutput, WorkerResultError } from './workerResult.js'
+import { outputsKey, RESULT_JSON_LIMIT, type ReceivedResult, receiveWorkerResult, WorkerResultError } from './workerResult.js'
 
 export interface OpenInferenceQueueOptions {
   /** `redis://HOST:PORT/DB`. */
@@ -34,7 +35,7 @@ export interface OpenInferenceQueueOptions {
   /** The deployment's model hash: every job carries it, workers with another model refuse. Needed to
    * enqueue; a handle that only lists or retries (`imo requests --queue`) may leave it out. */
   modelHash?: Bytes32
-  /** The folder shared with the workers' `--artifact-dir`, for artifacts over the inline limit. */
+  /** The folder shared with the workers' `--artifact-dir`, for outputs over the Redis limit. */
   artifactDir?: string
   /** How often the completed/failed sets and the refusals are swept (default 5000 ms). */
   sweepIntervalMs?: number
@@ -62,14 +63,21 @@ export interface EnqueueInferenceResult {
   status: 'added' | 'exists' | 'collected'
 }
 
+/** The names a result's worker goes by: its own, and the one BullMQ recorded for the job (both self-declared). */
+export interface WorkerNames {
+  worker: string
+  processedBy?: string
+}
+
 /** What collect() hands over. */
 export type InferenceOutcome =
   | {
       kind: 'completed'
       requestId: string
       jobId: string
-      /** Checked, ready to sign: record, artifactBytes, promptBytes, aigcData, worker. */
-      output: WorkerOutput
+      /** Read with size caps; the outputs hash to the record's outputHash. What they mean is checked by serve (checkWorkerResult.ts). */
+      received: ReceivedResult
+      names: WorkerNames
       attemptsMade: number
       /** From the job's enqueueing to its completion. */
       latencyMs: number
@@ -82,8 +90,11 @@ export type InferenceOutcome =
       reason: string
       attemptsMade: number
       /** `failed-set`: attempts used up, the job is in the failed set (retryFailed re-runs it);
-       * `rejected`: the worker's result did not check, the job is gone (enqueue it again to re-run). */
+       * `rejected`: the worker's result could not be read, the job is gone (enqueue it again to re-run). */
       where: 'failed-set' | 'rejected'
+      /** `rejected`: whether the answer was hostile (see WorkerResultError), and who gave it. */
+      forged?: boolean
+      names?: WorkerNames
       meta: InferenceJobData['meta']
     }
   | { kind: 'refused'; refusal: Refusal }
@@ -114,6 +125,10 @@ export interface InferenceQueue {
   retryFailed(requestId?: bigint | number | string): Promise<number>
   /** Workers that refused work because their model's hash was not the job's. */
   listRefusals(): Promise<Refusal[]>
+  /** Workers serve quarantined (quarantine.ts). */
+  listQuarantined(): Promise<QuarantineEntry[]>
+  /** Records a quarantine for the queue's readers. */
+  quarantine(entry: QuarantineEntry): Promise<void>
   counts(): Promise<QueueCounts>
   /** Workers connected to the queue now. */
   workers(): Promise<number>
@@ -196,12 +211,31 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
   const deliver = async (jobId: string, live?: { data: InferenceJobData; returnvalue: unknown }) => {
     if (!handler || closed || inflight.has(jobId)) return
     inflight.add(jobId)
+    const jobKey = `${QUEUE_PREFIX}:${QUEUE_NAME}:${jobId}`
     try {
       const requestId = requestIdOf(jobId)
       let data: InferenceJobData
       let returnvalue: unknown
-      if (live) ({ data, returnvalue } = live)
-      else {
+      let tooLarge: number | undefined
+      // The names BullMQ recorded (self-declared by the worker), and the size of the return value,
+      // read before the value itself: a worker decides how large it is.
+      const [[, processedBy], [, size]] = ((await client.pipeline().hget(jobKey, 'pb').hstrlen(jobKey, 'returnvalue').exec()) ??
+        []) as [[unknown, string | null], [unknown, number]]
+      if (live) {
+        ;({ data, returnvalue } = live)
+        // Parsed by BullMQ already (from its event stream): measured here, refused below when too large.
+        const length = JSON.stringify(returnvalue ?? null).length
+        if (length > RESULT_JSON_LIMIT) tooLarge = length
+      } else if (size > RESULT_JSON_LIMIT) {
+        if (await client.exists(keyOf('collected', jobId))) {
+          await queue.remove(jobId)
+          return
+        }
+        const text = await client.hget(jobKey, 'data')
+        if (!text) return
+        data = JSON.parse(text) as InferenceJobData
+        tooLarge = size
+      } else {
         const job = (await queue.getJob(jobId)) as Job<InferenceJobData> | undefined
         if (!job?.finishedOn) return
         data = job.data
@@ -228,25 +262,57 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
         }
       }
       known.delete(jobId)
-      const attemptsMade = (returnvalue as { attempt?: number } | null)?.attempt ?? 1
+      const claimed = (returnvalue as { worker?: { id?: unknown } } | null)?.worker?.id
+      // Shown and kept as names only: visible ASCII, 200 characters at most. A result too large to read
+      // goes by the name BullMQ recorded.
+      const shown = (name: unknown) => (typeof name === 'string' ? name.replace(/[^\x21-\x7e]/g, '?').slice(0, 200) : '')
+      const names: WorkerNames = {
+        worker: shown(claimed) || shown(processedBy) || 'unnamed',
+        ...(shown(processedBy) ? { processedBy: shown(processedBy) } : {}),
+      }
+      const attemptsMade = Number((returnvalue as { attempt?: number } | null)?.attempt) || 1
       let outcome: InferenceOutcome
       try {
-        const output = checkWorkerResult(returnvalue, data, options.artifactDir)
+        if (tooLarge !== undefined)
+          throw new WorkerResultError(`the worker result is ${tooLarge} bytes, over the ${RESULT_JSON_LIMIT} bytes serve reads`, {
+            forged: true,
+          })
+        const received = await receiveWorkerResult(returnvalue, jobId, {
+          readRedis: async (key, maxBytes) => {
+            // GETRANGE reads at most maxBytes + 1 bytes, whatever the worker stored: over the cap shows as too long.
+            const bytes = await client.getrangeBuffer(key, 0, maxBytes)
+            return bytes.byteLength === 0 ? undefined : new Uint8Array(bytes)
+          },
+          artifactDir: options.artifactDir,
+        })
         outcome = {
           kind: 'completed',
           requestId,
           jobId,
-          output,
+          received,
+          names,
           attemptsMade,
           latencyMs: Date.now() - data.enqueuedAt,
           meta: data.meta,
         }
       } catch (error) {
         if (!(error instanceof WorkerResultError)) throw error
-        outcome = { kind: 'failed', requestId, jobId, reason: error.message, attemptsMade, where: 'rejected', meta: data.meta }
+        outcome = {
+          kind: 'failed',
+          requestId,
+          jobId,
+          reason: error.message,
+          attemptsMade,
+          where: 'rejected',
+          forged: error.forged,
+          names,
+          meta: data.meta,
+        }
       }
       await handler(outcome)
       await client.set(keyOf('collected', jobId), outcome.kind, 'EX', COLLECTED_TTL_S)
+      const outputHash = (returnvalue as { record?: { outputHash?: unknown } } | null)?.record?.outputHash
+      if (typeof outputHash === 'string' && /^0x[0-9a-f]{64}$/.test(outputHash)) await client.del(outputsKey(jobId, outputHash))
       await queue.remove(jobId)
     } catch (error) {
       if (!closed) log(`could not collect ${jobId}: ${(error as Error).message}; will retry`)
@@ -358,6 +424,8 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
     },
 
     listRefusals: () => readRefusals(client),
+    listQuarantined: () => readQuarantine(client),
+    quarantine: (entry) => recordQuarantine(client, entry),
 
     async counts() {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized')

@@ -1,9 +1,11 @@
 /**
  * What `imo requests --open --queue URL` and `imo status --queue URL` show of the inference queue: job
- * counts, the failed set (jobs that used up their attempts, waiting for `imo requests retry`), and the
- * workers that refused work. Reads only.
+ * counts, the failed set (jobs that used up their attempts, waiting for `imo requests retry`), the
+ * workers that refused work and the workers serve quarantined. Reads only.
  */
+import { escapeControl } from '../cli/escapeControl.js'
 import { type FailedInference, openInferenceQueue, type QueueCounts } from './openInferenceQueue.js'
+import type { QuarantineEntry } from './quarantine.js'
 import type { Refusal } from './refusals.js'
 
 export interface QueueState {
@@ -12,6 +14,8 @@ export interface QueueState {
   counts: QueueCounts
   failed: FailedInference[]
   refusals: Refusal[]
+  /** Workers whose results serve found wrong: their results are refused (quarantine.ts). */
+  quarantined: QuarantineEntry[]
 }
 
 /**
@@ -25,8 +29,13 @@ export interface QueueState {
 export async function readQueueState(url: string): Promise<QueueState> {
   const queue = await openInferenceQueue({ url })
   try {
-    const [counts, failed, refusals] = await Promise.all([queue.counts(), queue.listFailed(), queue.listRefusals()])
-    return { queue: queue.display, counts, failed, refusals }
+    const [counts, failed, refusals, quarantined] = await Promise.all([
+      queue.counts(),
+      queue.listFailed(),
+      queue.listRefusals(),
+      queue.listQuarantined(),
+    ])
+    return { queue: queue.display, counts, failed, refusals, quarantined }
   } finally {
     await queue.close()
   }
@@ -48,6 +57,12 @@ export async function retryFailedJobs(url: string, requestId?: bigint): Promise<
   }
 }
 
+/** A time from Redis as ISO text; a value that is no time is shown escaped instead of throwing. */
+function safeDate(at: unknown): string {
+  const date = new Date(at as number)
+  return Number.isNaN(date.getTime()) ? escapeControl(String(at)) : date.toISOString()
+}
+
 /**
  * The queue's state as text lines (for the human output of requests and status).
  * @example
@@ -58,13 +73,19 @@ export function renderQueueState(state: QueueState): string {
   const lines = [
     `queue ${state.queue}: ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed, ${c.completed} awaiting collection, ${c.failed} failed`,
   ]
+  // Everything below was written to Redis by workers (or anyone who can write to it): escaped, one line each.
+  const safe = (value: unknown) => escapeControl(String(value))
   for (const f of state.failed)
     lines.push(
-      `  failed  request ${f.requestId} after ${f.attemptsMade} attempt${f.attemptsMade === 1 ? '' : 's'}: ${f.reason} (imo requests retry ${f.requestId})`,
+      `  failed  request ${safe(f.requestId)} after ${f.attemptsMade} attempt${f.attemptsMade === 1 ? '' : 's'}: ${safe(f.reason)} (imo requests retry ${safe(f.requestId)})`,
     )
   for (const r of state.refusals)
     lines.push(
-      `  refused worker ${r.worker.id} at ${new Date(r.at).toISOString()}: its model hashes to ${r.workerModelHash}, not ${r.expectedModelHash}`,
+      `  refused worker ${safe(r.worker.id)} at ${safeDate(r.at)}: its model hashes to ${safe(r.workerModelHash)}, not ${safe(r.expectedModelHash)}`,
+    )
+  for (const q of state.quarantined)
+    lines.push(
+      `  quarantined worker ${q.worker}${q.processedBy && q.processedBy !== q.worker ? ` (BullMQ: ${q.processedBy})` : ''} since ${new Date(q.at).toISOString()}, request ${q.requestId}: ${q.reason}`,
     )
   return lines.join('\n')
 }

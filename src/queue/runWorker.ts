@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path'
 import { parseWhole } from '../chain/format.js'
+import { escapeControl } from '../cli/escapeControl.js'
 import { note, uiSettings } from '../cli/ui.js'
 import { readDeploymentFile } from '../deployment/deploymentFile.js'
 import { InputNeededError, UsageError } from '../errors.js'
@@ -65,7 +66,7 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
     ...(deployment ? { expectedModelHash: deployment.modelHash } : {}),
     ...(values.artifactDir ? { artifactDir: values.artifactDir } : {}),
     onJob: (event) => line({ event: 'job', ...event }, describeJob(event)),
-    onLog: (message) => line({ event: 'connection', message }, message),
+    onLog: (message) => line({ event: 'connection', message }, escapeControl(message)),
   })
   const { parseQueueUrl } = await import('./connectRedis.js')
   const queue = parseQueueUrl(values.queue).display
@@ -102,6 +103,7 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
 function describeJob(event: WorkerJobEvent): string {
   const extra = [`attempt ${event.attempt}`]
   if (event.artifactBytes !== undefined) extra.push(`${event.artifactBytes} bytes`)
-  const reason = event.reason ? `: ${event.reason}` : ''
-  return `job ${event.jobId} ${event.status} in ${event.ms} ms (${extra.join(', ')})${reason}`
+  // The job id and a failure's text come from Redis and the job's input: one escaped line each.
+  const reason = event.reason ? `: ${escapeControl(event.reason)}` : ''
+  return `job ${escapeControl(event.jobId)} ${event.status} in ${event.ms} ms (${extra.join(', ')})${reason}`
 }

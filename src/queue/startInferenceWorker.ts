@@ -22,7 +22,7 @@ import {
 } from './inferenceJob.js'
 import { watchConnection } from './openInferenceQueue.js'
 import { type Refusal, recordRefusal } from './refusals.js'
-import { packWorkerResult, type WorkerIdentity, WorkerResultError, type WorkerResultWire } from './workerResult.js'
+import { OUTPUTS_TTL_S, packWorkerResult, type WorkerIdentity, WorkerResultError, type WorkerResultWire } from './workerResult.js'
 
 export interface StartInferenceWorkerOptions {
   /** `redis://HOST:PORT/DB`. */
@@ -125,6 +125,12 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
     throw refusalError(refusal, options.modelPath)
   }
 
+  // Outputs go into a key of their own (workerResult.ts), through one connection of this worker.
+  const Redis = await loadRedis()
+  const store = new Redis(connection)
+  store.on('error', () => {}) // reported through the worker's own connection
+  const storeOutputs = (key: string, bytes: Uint8Array) => store.set(key, Buffer.from(bytes), 'EX', OUTPUTS_TTL_S)
+
   let worker: Worker<InferenceJobData, WorkerResultWire> | undefined
   const refuse = async (job: Job<InferenceJobData>, token: string | undefined): Promise<never> => {
     worker?.pause(true).catch(() => {})
@@ -165,10 +171,16 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
       started.set(job.id!, performance.now())
       try {
         const result = await runInference({ modelPath: model, prompt: job.data.prompt, aigcDataMode: job.data.aigcDataMode })
-        return packWorkerResult(result, { worker: identity, attempt: job.attemptsMade + 1, artifactDir })
+        return await packWorkerResult(result, {
+          worker: identity,
+          attempt: job.attemptsMade + 1,
+          jobId: job.id!,
+          storeOutputs,
+          artifactDir,
+        })
       } catch (error) {
-        // Bad input (a prompt the pipeline rejects) or an oversized artifact fails the same way on
-        // every worker: no retries. Anything else (a crash, a full disk) is retried.
+        // Bad input (a prompt the pipeline rejects) or outputs too large for Redis without an
+        // --artifact-dir fail the same way on every worker: no retries. Anything else (a crash, a full disk) is retried.
         if (error instanceof UsageError || error instanceof WorkerResultError)
           throw new UnrecoverableError((error as Error).message)
         throw error
@@ -223,12 +235,13 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
       // each close waits for a reconnection that never comes, and a stopped worker lingered for minutes.
       if (!(await settlesWithin(worker!.close(), graceMs)) && !(await settlesWithin(worker!.close(true), 1000)))
         await settlesWithin(worker!.disconnect(), 500)
+      store.disconnect()
       stop({ reason: 'closed' })
     })()
     return closing
   }
   void stopped.then((how) => {
-    if (how.reason === 'refused') void worker!.close(true)
+    if (how.reason === 'refused') void worker!.close(true).finally(() => store.disconnect())
   })
   return { worker: identity, modelHash: model.modelHash, counts, stopped, close }
 }

@@ -14,7 +14,8 @@ export interface RefundResult {
   requester: Address
   feeWei: bigint
   /** Why the request is refundable. */
-  reason: 'expired' | 'prompt-minted'
+  /** Why the collection let it go: expired, its prompt minted by another request or mint, or no attester left. */
+  reason: 'expired' | 'prompt-minted' | 'no-attester'
   hash?: Hex
   blockNumber?: bigint
   gas: bigint
@@ -67,7 +68,14 @@ export async function refundRequest(ctx: ChainContext, collection: Address, requ
         `request ${requestId} is not refundable yet: it can be fulfilled until ${new Date(request.expiresAt * 1000).toISOString()} (in ${request.expiresAt - now} s); nothing was sent`,
         { hint: 're-run after that time, or when its prompt has been minted by another request' },
       )
-    reason = now >= request.expiresAt ? 'expired' : 'prompt-minted'
+    if (now >= request.expiresAt) reason = 'expired'
+    else {
+      // Refundable before expiry: its prompt was minted, or the owner removed every attester.
+      const attesters = (await ctx.publicClient
+        .readContract({ address: collection, abi: aigcCollectionAbi, functionName: 'attesters' })
+        .catch(() => undefined)) as readonly Address[] | undefined
+      reason = attesters?.length === 0 ? 'no-attester' : 'prompt-minted'
+    }
   }
   const outcome = await sendStep(ctx, {
     id: stepId,

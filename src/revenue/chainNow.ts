@@ -25,3 +25,21 @@ export async function chainNow(ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl'
     })
   return Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000))
 }
+
+/**
+ * The pending block's timestamp: the earliest time a transaction sent now can carry (on a devnet
+ * without new blocks, the latest block's second until its clock moves on). A node that serves no
+ * pending block gives this machine's clock.
+ * @example
+ * import { pendingTimestamp } from './chainNow.js'
+ * await pendingTimestamp(ctx) // 1717243381
+ */
+export async function pendingTimestamp(ctx: Pick<ChainContext, 'publicClient'>): Promise<number> {
+  const clock = Math.floor(Date.now() / 1000)
+  try {
+    const block = await ctx.publicClient.getBlock({ blockTag: 'pending' })
+    return block?.timestamp !== undefined ? Number(block.timestamp) : clock
+  } catch {
+    return clock // a node without a pending block (or a failing one: the reads that follow say so)
+  }
+}

@@ -1,7 +1,9 @@
 /**
  * Claims the signer's revenue from an IMO token: every live snapshot with something claimable in one
  * `claimBatch` transaction (one `claim` when there is one), or the snapshot asked for. The contract
- * pays the holder (msg.sender), so there is no recipient to choose.
+ * pays the holder (msg.sender), so there is no recipient to choose. A snapshot taken this second
+ * (claims open a second later) is waited for, or, with `wait: false`, refused saying when it opens:
+ * revenue the holder has is never reported as nothing to claim.
  *
  * Step id: `claim:<token>:<holder>:<ids, comma-separated>[@key:<KEY>]`. A claim cannot be repeated (the
  * contract refuses AlreadyClaimed), and an open claim step in the journal is resumed before anything
@@ -11,6 +13,7 @@ import type { Address, Hex } from 'viem'
 import { imoTokenAbi } from '../../contracts-abi/index.js'
 import type { ChainContext } from '../chain/connect.js'
 import { ImoError, UsageError } from '../errors.js'
+import type { ClaimableReport } from './readClaimable.js'
 
 export interface ClaimResult {
   /** 'nothing': nothing to claim (exit 0), see `reason`. */
@@ -33,15 +36,21 @@ export interface ClaimResult {
  * Claims what the signer can claim.
  * @param ctx - chain context with a signer.
  * @param token - the IMO token.
- * @param options - snapshot: claim only this snapshot id.
+ * @param options - snapshot: claim only this snapshot id; wait: wait for claims that open within the
+ *   next blocks (default true); onWait: told when a wait begins.
  * @returns the claimed snapshots and amounts, or status 'nothing' with a reason.
- * @throws UsageError (2) for an unknown snapshot id; chain errors from sendStep.
+ * @throws UsageError (2) for an unknown snapshot id; SimulationRevertedError (3) when claims are not
+ *   open yet and `wait` is false (or they stay closed for a minute); chain errors from sendStep.
  * @example
  * import { claimRevenue } from './claimRevenue.js'
  * const result = await claimRevenue(ctx, deployment.imoToken.address)
  * result.snapshots // [{ id: 2, amountWei: 500000000000000000n }, { id: 3, amountWei: 1125000000000000000n }]
  */
-export async function claimRevenue(ctx: ChainContext, token: Address, options: { snapshot?: number } = {}): Promise<ClaimResult> {
+export async function claimRevenue(
+  ctx: ChainContext,
+  token: Address,
+  options: { snapshot?: number; wait?: boolean; onWait?: (text: string) => void } = {},
+): Promise<ClaimResult> {
   const account = ctx.account
   if (!account) throw new ImoError('claimRevenue needs a chain context with a signer')
   const holder = account.address
@@ -69,6 +78,7 @@ export async function claimRevenue(ctx: ChainContext, token: Address, options: {
     )
   } else {
     const report = await readClaimable(ctx, token, holder)
+    await addOpeningClaims(ctx, token, holder, report, options)
     if (options.snapshot !== undefined) {
       const id = options.snapshot
       if (!Number.isSafeInteger(id) || id < 1 || id > report.currentSnapshotId)
@@ -82,8 +92,6 @@ export async function claimRevenue(ctx: ChainContext, token: Address, options: {
       if (!live)
         reason = `snapshot ${id} expired when snapshot ${id + report.claimWindow} was taken; its unclaimed remainder rolled into that snapshot's pool`
       else if (live.claimed) reason = `${holder} already claimed snapshot ${id}`
-      else if (live.takenAt >= report.now)
-        reason = `snapshot ${id} was taken this second; claims on it open at timestamp ${live.takenAt + 1} (its balances are those at the end of its second)`
       else if ((live.claimableWei ?? 0n) === 0n)
         reason = `${holder} has nothing to claim from snapshot ${id} (no balance at the snapshot, or an empty pool)`
       if (reason) return { ...base, status: 'nothing', snapshots: [], totalWei: 0n, reason }
@@ -145,4 +153,39 @@ export async function claimRevenue(ctx: ChainContext, token: Address, options: {
     totalWei: snapshots.reduce((sum, snapshot) => sum + snapshot.amountWei, 0n),
     stepId,
   }
+}
+
+/**
+ * Snapshots where the holder has a share that claims cannot take yet (`opensAt`, their second is still
+ * the chain's pending one): waits for the opening (waitForClaimsOpen) and puts the amounts a claim
+ * sent then gets into the report, so they are claimed instead of reported as nothing.
+ */
+async function addOpeningClaims(
+  ctx: ChainContext,
+  token: Address,
+  holder: Address,
+  report: ClaimableReport,
+  options: { snapshot?: number; wait?: boolean; onWait?: (text: string) => void },
+): Promise<void> {
+  const opening = report.live.filter(
+    (s) => s.opensAt !== undefined && (options.snapshot === undefined || s.id === options.snapshot),
+  )
+  if (opening.length === 0) return
+  const { waitForClaimsOpen } = await import('./waitForClaimsOpen.js')
+  const { callsTo, readMany } = await import('./readMany.js')
+  const read = callsTo(token, imoTokenAbi)
+  const amounts = await waitForClaimsOpen(
+    ctx,
+    opening,
+    async (ids) =>
+      (await readMany(
+        ctx,
+        ids.map((id) => read('claimableRevenue', [holder, BigInt(id)])),
+        { blockTag: 'pending' },
+      )) as bigint[],
+    { wait: options.wait ?? true, ...(options.onWait ? { onWait: options.onWait } : {}) },
+  )
+  for (const snapshot of opening) snapshot.claimableWei = amounts.get(snapshot.id) ?? 0n
+  report.claimable = report.live.filter((s) => (s.claimableWei ?? 0n) > 0n)
+  report.totalWei = report.claimable.reduce((sum, s) => sum + (s.claimableWei ?? 0n), 0n)
 }

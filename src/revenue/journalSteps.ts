@@ -34,11 +34,9 @@ export interface JournalStepSummary {
  * listSteps(ctx.journal, 'deposit:0x5fbd…:1000000000000000000:')
  * // [{ id: 'deposit:0x5fbd…:1000000000000000000:s0#1', state: 'confirmed', hash: '0x…', value: 1000000000000000000n, … }]
  */
-export function listSteps(journal: Pick<Journal, 'reload' | 'all' | 'state'>, prefix: string): JournalStepSummary[] {
+export function listSteps(journal: Pick<Journal, 'reload' | 'idsWithPrefix' | 'state'>, prefix: string): JournalStepSummary[] {
   journal.reload()
-  const ids: string[] = []
-  for (const record of journal.all()) if (record.id.startsWith(prefix) && !ids.includes(record.id)) ids.push(record.id)
-  return ids.map((id) => {
+  return journal.idsWithPrefix(prefix).map((id) => {
     const state = journal.state(id)
     const confirmed = state.receipt?.status === 'success'
     return {
@@ -58,7 +56,10 @@ export function listSteps(journal: Pick<Journal, 'reload' | 'all' | 'state'>, pr
  * import { findOpenStep } from './journalSteps.js'
  * findOpenStep(ctx.journal, `snapshot:${token}:`)?.id // 'snapshot:0x5fbd…:3'
  */
-export function findOpenStep(journal: Pick<Journal, 'reload' | 'all' | 'state'>, prefix: string): JournalStepSummary | undefined {
+export function findOpenStep(
+  journal: Pick<Journal, 'reload' | 'idsWithPrefix' | 'state'>,
+  prefix: string,
+): JournalStepSummary | undefined {
   return listSteps(journal, prefix).find((step) => step.state === 'open')
 }
 
@@ -79,7 +80,7 @@ export function keySuffix(key: string): string {
  * findKeyedStep(ctx.journal, `deposit:${token}:`, 'pipeline-4711')?.state // 'confirmed'
  */
 export function findKeyedStep(
-  journal: Pick<Journal, 'reload' | 'all' | 'state'>,
+  journal: Pick<Journal, 'reload' | 'idsWithPrefix' | 'state'>,
   prefix: string,
   key: string,
 ): JournalStepSummary | undefined {

@@ -28,6 +28,11 @@ export interface LiveSnapshot {
   claimed?: boolean
   /** The holder's balance at the snapshot, when a holder was asked for. */
   balanceAt?: bigint
+  /**
+   * When claims on it open (unix seconds), set when the holder has a share here that even a claim
+   * sent now could not take yet: the snapshot's second is still the chain's pending one.
+   */
+  opensAt?: number
 }
 
 export interface ClaimableReport {
@@ -159,6 +164,7 @@ export async function readClaimable(
         : {}),
     }
   })
+  if (holder && options.blockNumber === undefined) await readOpening(ctx, token, holder, live)
   const claimable = live.filter((snapshot) => (snapshot.claimableWei ?? 0n) > 0n)
   return {
     token,
@@ -172,4 +178,38 @@ export async function readClaimable(
     claimable,
     totalWei: claimable.reduce((sum, snapshot) => sum + (snapshot.claimableWei ?? 0n), 0n),
   }
+}
+
+/**
+ * Claims open one second after a snapshot, and `claimableRevenue` at the latest block answers 0 until
+ * then: right after `imo snapshot` the latest block is the snapshot's own (a devnet makes no block
+ * until the next transaction). For every snapshot where the holder held tokens, the pool has revenue
+ * left and nothing was claimed, yet 0 was read: read again at the pending block (what a claim sent now
+ * gets), and mark those whose claims are not open even there with `opensAt`.
+ */
+async function readOpening(
+  ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl'>,
+  token: Address,
+  holder: Address,
+  live: LiveSnapshot[],
+): Promise<void> {
+  const opening = live.filter(
+    (s) => !s.claimed && (s.claimableWei ?? 0n) === 0n && (s.balanceAt ?? 0n) > 0n && s.remainingWei > 0n,
+  )
+  if (opening.length === 0) return
+  const { callsTo, readMany } = await import('./readMany.js')
+  const { pendingTimestamp } = await import('./chainNow.js')
+  const read = callsTo(token, imoTokenAbi)
+  const [amounts, pending] = await Promise.all([
+    readMany(
+      ctx,
+      opening.map((s) => read('claimableRevenue', [holder, BigInt(s.id)])),
+      { blockTag: 'pending' },
+    ) as Promise<bigint[]>,
+    pendingTimestamp(ctx),
+  ])
+  opening.forEach((snapshot, index) => {
+    snapshot.claimableWei = amounts[index] ?? 0n
+    if (snapshot.claimableWei === 0n && pending <= snapshot.takenAt) snapshot.opensAt = snapshot.takenAt + 1
+  })
 }

@@ -31,7 +31,8 @@ export function callsTo(address: Address, abi: Abi): (functionName: string, args
  * Reads many view functions at once; throws on the first failing call.
  * @param ctx - chain context (publicClient and rpcUrl for errors).
  * @param calls - the calls, any contracts.
- * @param options - blockNumber: read every call at this block (one consistent view).
+ * @param options - blockNumber: read every call at this block (one consistent view); blockTag: or at
+ *   'pending' (what a transaction sent now would see).
  * @returns the results in the order of the calls.
  * @throws RpcError (exit 6) when the node cannot be reached; the decoded revert otherwise.
  * @example
@@ -44,9 +45,15 @@ export function callsTo(address: Address, abi: Abi): (functionName: string, args
 export async function readMany(
   ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl'>,
   calls: ReadCall[],
-  options: { blockNumber?: bigint } = {},
+  options: { blockNumber?: bigint; blockTag?: 'latest' | 'pending' } = {},
 ): Promise<unknown[]> {
   if (calls.length === 0) return []
+  const at =
+    options.blockNumber !== undefined
+      ? { blockNumber: options.blockNumber }
+      : options.blockTag !== undefined
+        ? { blockTag: options.blockTag }
+        : {}
   const { toImoError, isConnectionError } = await import('../chain/toImoError.js')
   try {
     return (await ctx.publicClient.multicall({
@@ -54,7 +61,7 @@ export async function readMany(
       allowFailure: false,
       deployless: true,
       batchSize: 0,
-      ...(options.blockNumber !== undefined ? { blockNumber: options.blockNumber } : {}),
+      ...at,
     })) as unknown[]
   } catch (error) {
     if (isConnectionError(error)) throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the contracts' })
@@ -64,7 +71,7 @@ export async function readMany(
       calls.map((call) =>
         ctx.publicClient.readContract({
           ...call,
-          ...(options.blockNumber !== undefined ? { blockNumber: options.blockNumber } : {}),
+          ...at,
         } as Parameters<ChainContext['publicClient']['readContract']>[0]),
       ),
     )

@@ -188,7 +188,10 @@ export async function redeemTokens(
       : undefined)
   if (receipt) {
     const [redeemed] = parseEventLogs({ abi: imoTokenAbi, logs: receipt.logs, eventName: 'Redeemed' })
-    if (redeemed) result.payoutWei = redeemed.args.payout
+    // Burning the whole supply in a snapshot's own second also pays that snapshot's pool, booked as a
+    // claim (RevenueClaimed) beside the Redeemed payout: the holder received both.
+    const claimed = parseEventLogs({ abi: imoTokenAbi, logs: receipt.logs, eventName: 'RevenueClaimed' })
+    if (redeemed) result.payoutWei = claimed.reduce((sum, log) => sum + log.args.amount, redeemed.args.payout)
   }
   if (resumed && outcome.blockNumber !== undefined) {
     // The plan was read after the burn: whether it took the whole supply is told by the supply just before it.

@@ -2,6 +2,7 @@
  * The human screen of `imo status`: sections of aligned fields and tables, from a StatusReport.
  */
 import { formatNative } from '../chain/format.js'
+import { escapeControl } from '../cli/escapeControl.js'
 import { renderFields, renderTable } from '../cli/table.js'
 import { formatDuration, formatWhen } from '../cli/time.js'
 import type { StatusReport } from './readStatus.js'
@@ -27,7 +28,7 @@ export function renderStatus(status: StatusReport): string {
       ['path', status.model.path],
     ]),
   )
-  lines.push('', `Token ${token.name} (${token.symbol})  ${token.address}`)
+  lines.push('', `Token ${escapeControl(token.name)} (${escapeControl(token.symbol)})  ${token.address}`)
   lines.push(
     renderFields([
       ['supply', tokens(token.totalSupply)],
@@ -72,7 +73,7 @@ export function renderStatus(status: StatusReport): string {
         },
       ),
     )
-  lines.push('', `Collection ${collection.name} (${collection.symbol})  ${collection.address}`)
+  lines.push('', `Collection ${escapeControl(collection.name)} (${escapeControl(collection.symbol)})  ${collection.address}`)
   lines.push(
     renderFields([
       ['minted', String(collection.totalMinted)],

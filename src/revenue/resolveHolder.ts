@@ -5,23 +5,7 @@
  */
 import type { Address } from 'viem'
 import type { ChainContext, ChainOptionValues } from '../chain/connect.js'
-import { UsageError } from '../errors.js'
-
-/**
- * Parses an address typed by the operator.
- * @param text - the text as typed.
- * @param name - the argument or flag, for the error.
- * @returns the checksummed address.
- * @throws UsageError (exit 2) when it is not a 20-byte hex address.
- * @example
- * await parseAddress('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266', 'ADDRESS') // '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
- */
-export async function parseAddress(text: string, name: string): Promise<Address> {
-  const { getAddress, isAddress } = await import('viem')
-  const value = String(text).trim()
-  if (!isAddress(value, { strict: false })) throw new UsageError(`${name} must be a 0x-prefixed 20-byte address, not "${value}"`)
-  return getAddress(value)
-}
+import { parseAddress } from '../util/parseAddress.js'
 
 /**
  * The holder a read is about.

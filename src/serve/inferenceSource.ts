@@ -5,6 +5,7 @@
  * job id = request id, many jobs in flight). Whatever the source, the result is a MintItem: the record
  * and the bytes the chain gets, with the folder its files go to.
  */
+import { join } from 'node:path'
 import type { Hex } from 'viem'
 import type { AigcDataMode } from '../inference/erc7007.js'
 import type { MintItem } from '../mint/mintRecords.js'
@@ -65,9 +66,20 @@ export interface InferenceSource {
   close(): Promise<void>
 }
 
+/**
+ * The folder of one request's inference files under serve's output folder: `<first 12 hex of the
+ * commitment>-request-<id>`, one per request, so two requests never share a folder (nor a record.json
+ * or mint.json), even with one commitment.
+ * @example
+ * requestOutDir('out', 7n, '0x3fa2b4c1d9e0…') // 'out/3fa2b4c1d9e0-request-7'
+ */
+export function requestOutDir(outRoot: string, requestId: bigint, commitment: string): string {
+  return join(outRoot, `${commitment.slice(2, 14)}-request-${requestId}`)
+}
+
 export interface LocalInferenceOptions {
   modelPath: string
-  /** Folder whose `<first 12 hex of the commitment>` subfolders receive each inference's files (as infer-and-mint --prompts). */
+  /** Folder whose per-request subfolders (requestOutDir) receive each inference's files. */
   outRoot: string
   aigcDataMode?: AigcDataMode
 }
@@ -81,7 +93,6 @@ export interface LocalInferenceOptions {
  * const { item } = await source.infer({ requestId: 1n, prompt: 'a red spiral', promptHash })
  */
 export async function createLocalInference(options: LocalInferenceOptions): Promise<InferenceSource> {
-  const { join } = await import('node:path')
   const { loadModel } = await import('../inference/loadModel.js')
   const { runInference } = await import('../inference/runInference.js')
   const { toMintItem } = await import('../mint/inferAndMint.js')
@@ -95,7 +106,10 @@ export async function createLocalInference(options: LocalInferenceOptions): Prom
       // The inference's files are written now rather than just before the send (as infer-and-mint
       // does, to write nothing for a batch that fails its checks): the item waiting to be sent then
       // holds the record and the artifact only, not the output tensors (megabytes each).
-      const { writeInference, ...item } = await toMintItem(result, join(options.outRoot, result.record.commitment.slice(2, 14)))
+      const { writeInference, ...item } = await toMintItem(
+        result,
+        requestOutDir(options.outRoot, job.requestId, result.record.commitment),
+      )
       writeInference?.()
       return { item, inferenceMs }
     },

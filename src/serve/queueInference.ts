@@ -3,61 +3,72 @@
  * one BullMQ job (job id = request id, so an event seen twice is one job), `imo worker` processes on
  * any machine run it, and the result comes back through openInferenceQueue's collector, once.
  *
- * Trust: a worker's result is untrusted input. openInferenceQueue already re-checks it against its job
- * (checkWorkerResult: artifact SHA-256 and size, prompt and aigcData hashes, config hash, commitment
- * recomputed from the returned bytes). Here it is also bound to what the dispatcher itself knows, not
- * to the job data in Redis: the deployment's model hash, the request's prompt and prompt hash as read
- * from the chain, the aigcData mode serve asked for. A result that fails is a failed request (logged),
- * never signed. (Whether the output is what the model computes needs a re-execution: `imo verify`.)
+ * Trust: a worker holds no key, and its result is untrusted input. Every finished job goes through the
+ * "check" stage for results made elsewhere (checkQueuedResult.ts: re-derived, audited at a rate, lying
+ * workers quarantined) before infer() resolves; what infer() returns is an inference serve built
+ * itself, or its own run when it refused the worker's.
  *
  * Many jobs are in flight at once (capacity); results that arrive while nobody waits (a previous
  * run's, or a failed job retried by the operator) are held for the next infer() of that request.
  */
 import type { Hex } from 'viem'
 import type { AigcDataMode } from '../inference/erc7007.js'
+import type { InferenceResult } from '../inference/runInference.js'
 import type { InferenceQueue, InferenceOutcome as QueueOutcome } from '../queue/openInferenceQueue.js'
-import type { WorkerOutput } from '../queue/workerResult.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
-import { type InferenceJob, type InferenceSource, ParkedInferenceError } from './inferenceSource.js'
-import type { ServeEvent } from './runServe.js'
+import type { FinishedJob, QueuedResultCheck } from './checkQueuedResult.js'
+import { type InferenceJob, type InferenceSource, ParkedInferenceError, requestOutDir } from './inferenceSource.js'
+import type { ServeEvent } from './serveEvent.js'
+import type { ServeMetrics } from './serveMetrics.js'
 
 export interface QueueInferenceOptions {
   /** `redis://HOST:PORT/DB`. */
   url: string
   /** The deployment's model hash: jobs carry it, results must be made with it. */
   modelHash: Hex
-  /** Folder whose `<first 12 hex of the commitment>` subfolders receive each result's record and artifact. */
+  /** The deployment's model (its hash must be modelHash): serve checks results against it and re-runs some. */
+  modelPath: string
+  /** Folder whose per-request subfolders (requestOutDir) receive each result's files. */
   outRoot: string
   aigcDataMode?: AigcDataMode
-  /** The folder shared with the workers' `--artifact-dir` (artifacts over 1 MiB). */
+  /** The folder shared with the workers' `--artifact-dir` (outputs over 1 MiB). */
   artifactDir?: string
+  /** The share of worker results serve re-executes before signing (default DEFAULT_AUDIT_RATE). */
+  auditRate?: number
+  /** How long every result is audited after a mismatch (default ALARM_MS; tests shorten it). */
+  alarmMs?: number
   /** Jobs in flight at once (default 1000: the queue is the buffer, the workers set the pace). */
   capacity?: number
   /** How often the queue's completed and failed sets are swept (default 5000 ms). */
   sweepIntervalMs?: number
-  /** serve's log: refusals, rejected results, Redis lost and back. */
+  /** serve's log: refusals, refused results, audits, quarantines, Redis lost and back. */
   log(event: ServeEvent): void
+  metrics?: ServeMetrics
 }
 
 /** Results nobody waited for are kept this long (then a new infer() runs the job again). */
 const HELD_MS = 15 * 60_000
 
 /**
- * Checks Redis (reachable, Redis, noeviction) and opens the queue as serve's inference source.
- * @param options - URL, the deployment's model hash, output folder, serve's log.
+ * Loads the model, checks Redis (reachable, Redis, noeviction) and opens the queue as serve's
+ * inference source.
+ * @param options - URL, the deployment's model hash and model, output folder, audit rate, serve's log.
  * @returns the source; serve closes it when it stops.
- * @throws RpcError (exit 6) / UsageError (exit 2) when the Redis cannot be used, before anything starts.
+ * @throws RpcError (exit 6) / UsageError (exit 2) when the Redis cannot be used or the model is not
+ *   the deployment's, before anything starts.
  * @example
  * import { createQueueInference } from './serve/queueInference.js'
- * const source = await createQueueInference({ url: 'redis://10.0.0.5:6379/0', modelHash: deployment.modelHash, outRoot: 'out', log })
+ * const source = await createQueueInference({ url: 'redis://10.0.0.5:6379/0', modelHash: deployment.modelHash, modelPath: 'models/cppn', outRoot: 'out', log })
  * const { item } = await source.infer({ requestId: 7n, prompt: 'a red spiral', promptHash, recipient })
  */
 export async function createQueueInference(options: QueueInferenceOptions): Promise<InferenceSource> {
   const { openInferenceQueue } = await import('../queue/openInferenceQueue.js')
+  const { createQueuedResultCheck, loadDeploymentModel } = await import('./checkQueuedResult.js')
+  const { toMintItem } = await import('../mint/inferAndMint.js')
   const { keccak256 } = await import('viem')
-  const { join } = await import('node:path')
   const aigcDataMode = options.aigcDataMode ?? 'digest'
-  const log = options.log
+  const { log, metrics } = options
+  const model = await loadDeploymentModel(options.modelPath, options.modelHash)
   /** Redis failures so far (lost connections, failed sweeps and collections), for serve's metrics. */
   let errors = 0
   const queue: InferenceQueue = await openInferenceQueue({
@@ -71,10 +82,23 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
     },
   })
 
+  const check: QueuedResultCheck = await createQueuedResultCheck({
+    model,
+    aigcDataMode,
+    store: queue,
+    log,
+    ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
+    ...(options.alarmMs !== undefined ? { alarmMs: options.alarmMs } : {}),
+    ...(metrics ? { metrics } : {}),
+  }).catch(async (error: unknown) => {
+    await queue.close()
+    throw error
+  })
+
   const waiters = new Map<string, Waiter>()
   const held = new Map<string, Held>()
   let availableListener: ((requestId: bigint) => void) | undefined
-  queue.collect((outcome) => routeOutcome(outcome, { waiters, held, log, available: (id) => availableListener?.(id) }))
+  queue.collect((outcome) => routeOutcome(outcome, { waiters, held, log, check, available: (id) => availableListener?.(id) }))
 
   /** Adds a job for a request serve waits for (nothing happens when the job is there). */
   const enqueue = (job: InferenceJob) =>
@@ -94,38 +118,18 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
     )
   })
 
-  /** Binds a checked result to the request as the chain states it; a one-line reason otherwise. */
-  const bind = (job: InferenceJob, output: WorkerOutput): void => {
-    const record = output.record
-    const fail = (what: string): never => {
-      throw new Error(`the result of worker ${output.worker.id} was rejected, nothing signed: ${what}`)
-    }
-    if (output.requestId !== String(job.requestId)) fail(`it answers request ${output.requestId}`)
-    if (record.modelHash.toLowerCase() !== options.modelHash.toLowerCase())
-      fail(`model ${record.modelHash} is not the deployment's ${options.modelHash}`)
-    if (record.prompt !== job.prompt) fail("its prompt is not the request's")
-    if (keccak256(output.promptBytes) !== job.promptHash.toLowerCase())
-      fail("its prompt bytes do not hash to the request's promptHash")
-    if (record.aigcDataMode !== aigcDataMode) fail(`aigcData mode ${record.aigcDataMode}, not ${aigcDataMode}`)
-  }
-
-  /** The MintItem of a bound result; `inferenceMs`: from infer() to the checked result (enqueue, queue, worker, collection). */
-  const toOutcome = async (job: InferenceJob, outcome: QueueOutcome & { kind: 'completed' }, inferenceMs: number) => {
-    bind(job, outcome.output)
-    const { record, artifactBytes, promptBytes, aigcData } = outcome.output
-    const outDir = join(options.outRoot, record.commitment.slice(2, 14))
-    const { writeQueuedInference } = await import('./writeQueuedInference.js')
-    return {
-      item: {
-        record,
-        artifactBytes,
-        promptBytes,
-        aigcData,
-        outDir,
-        writeInference: () => writeQueuedInference(outDir, record, artifactBytes),
-      },
-      inferenceMs,
-    }
+  /** The MintItem of the inference serve signs, its files written in the request's own folder now. */
+  const toOutcome = async (job: InferenceJob, result: InferenceResult, inferenceMs: number) => {
+    if (keccak256(result.promptBytes) !== job.promptHash.toLowerCase())
+      throw new Error(`request ${job.requestId}: its prompt bytes do not hash to the request's promptHash`)
+    // Written now, as the local source does: the item waiting to be sent then holds the record and
+    // the artifact only, not the tensors.
+    const { writeInference, ...item } = await toMintItem(
+      result,
+      requestOutDir(options.outRoot, job.requestId, result.record.commitment),
+    )
+    writeInference?.()
+    return { item, inferenceMs }
   }
 
   return {
@@ -140,10 +144,10 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
       const ready = held.get(id)
       if (ready) {
         held.delete(id)
-        return toOutcome(job, ready.outcome, 0)
+        return toOutcome(job, await check.decide(job, ready.outcome), 0)
       }
       if (waiters.has(id)) throw new Error(`request ${id} is being inferred already`)
-      const result = new Promise<QueueOutcome & { kind: 'completed' }>((resolve, reject) => {
+      const result = new Promise<FinishedJob>((resolve, reject) => {
         waiters.set(id, { job, resolve, reject })
       })
       try {
@@ -167,7 +171,9 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
         throw error
       }
       const outcome = await result
-      return toOutcome(job, outcome, performance.now() - started)
+      // The check stage: the worker's result re-derived (maybe audited), or serve's own run.
+      const decided = await check.decide(job, outcome)
+      return toOutcome(job, decided, performance.now() - started)
     },
     health: () =>
       Promise.all([queue.counts(), queue.workers()]).then(
@@ -202,15 +208,17 @@ async function addAgain(
 
 interface Waiter {
   job: InferenceJob
-  resolve(outcome: QueueOutcome & { kind: 'completed' }): void
+  resolve(outcome: FinishedJob): void
   reject(error: Error): void
 }
-type Held = { outcome: QueueOutcome & { kind: 'completed' }; at: number }
+type Held = { outcome: FinishedJob; at: number }
 
 /**
- * Hands one outcome of the queue to whoever waits for it: a refusal is logged; a failure rejects its
- * waiter (parked when the job waits in the failed set); a result resolves its waiter, or is held for
- * the next infer() of its request when nobody waits (the operator retried a failed job).
+ * Hands one outcome of the queue to whoever waits for it: a refusal is logged; a job in the failed set
+ * rejects its waiter (parked); a result (or a result that could not be read) resolves its waiter, for
+ * the check stage to decide on; nobody waiting, a result is held for the next infer() of its request
+ * (the operator retried a failed job) and one that could not be read is refused at once (a hostile
+ * one still costs its worker).
  */
 function routeOutcome(
   outcome: QueueOutcome,
@@ -218,9 +226,10 @@ function routeOutcome(
     waiters: Map<string, Waiter>
     held: Map<string, Held>
     log(event: ServeEvent): void
+    check: QueuedResultCheck
     available(requestId: bigint): void
   },
-): void {
+): Promise<void> | undefined {
   const { waiters, held, log } = route
   if (outcome.kind === 'refused') {
     const { refusal } = outcome
@@ -233,7 +242,7 @@ function routeOutcome(
     return
   }
   const waiter = waiters.get(outcome.requestId)
-  if (outcome.kind === 'failed') {
+  if (outcome.kind === 'failed' && outcome.where === 'failed-set') {
     if (!waiter) {
       log({
         event: 'failed',
@@ -244,11 +253,9 @@ function routeOutcome(
     }
     waiters.delete(outcome.requestId)
     waiter.reject(
-      outcome.where === 'failed-set'
-        ? new ParkedInferenceError(
-            `its job failed ${outcome.attemptsMade} time${outcome.attemptsMade === 1 ? '' : 's'} (${outcome.reason}); it waits in the failed set: imo requests retry ${outcome.requestId} --queue URL runs it again`,
-          )
-        : new Error(`the worker's result was rejected: ${outcome.reason}`),
+      new ParkedInferenceError(
+        `its job failed ${outcome.attemptsMade} time${outcome.attemptsMade === 1 ? '' : 's'} (${outcome.reason}); it waits in the failed set: imo requests retry ${outcome.requestId} --queue URL runs it again`,
+      ),
     )
     return
   }
@@ -257,6 +264,15 @@ function routeOutcome(
     waiter.resolve(outcome)
     return
   }
+  if (outcome.kind === 'failed')
+    // A result of an earlier run that could not be read: nobody asks for it now (serve asks again,
+    // and re-queues, when it needs it).
+    return route.check.refuse(
+      outcome.requestId,
+      outcome.names ?? { worker: 'unnamed' },
+      outcome.reason,
+      outcome.forged ? 'forged' : 'unavailable',
+    )
   const now = Date.now()
   for (const [id, entry] of held) if (now - entry.at > HELD_MS) held.delete(id)
   held.set(outcome.requestId, { outcome, at: now })

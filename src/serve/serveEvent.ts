@@ -20,6 +20,12 @@ export interface ServeEvent {
     | 'queue'
     /** `--queue`: a worker refused work (its model is not the deployment's). */
     | 'refused'
+    /** `--queue`: serve refused a worker's result (and ran the request itself). */
+    | 'rejected'
+    /** `--queue`: serve re-executed a worker's result (`result`: match or mismatch). */
+    | 'audit'
+    /** `--queue`: a worker's results are refused from now on. */
+    | 'quarantined'
   requestId?: string
   message: string
   [key: string]: unknown

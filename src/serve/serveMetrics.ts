@@ -6,7 +6,7 @@
  * (nodeFacts.ts) and served with its age. The README lists every metric.
  */
 import type { Server } from 'node:http'
-import type { Counter, Histogram, Registry } from 'prom-client'
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { NodeFacts } from './nodeFacts.js'
 import { checkHealth, type HealthReport, type NodeState } from './serveHealth.js'
 
@@ -32,6 +32,14 @@ export interface ServeMetrics {
   bindState(read: () => NodeState): void
   /** The health of the node now (no network: from the state and the facts). */
   health(): HealthReport
+  /** `--queue`: worker results serve did not use, by reason (forged, unavailable, quarantined). */
+  workerResultsRefused: Counter<'reason'>
+  /** `--queue`: re-executions of worker results, by result (match, mismatch). */
+  audits: Counter<'result'>
+  /** `--queue`: 1 per quarantined worker name. */
+  workerQuarantined: Gauge<'worker'>
+  /** `--queue`: the share of results serve re-executes now (1 during an alarm). */
+  auditRate: Gauge
 }
 
 /**
@@ -90,6 +98,29 @@ export async function createServeMetrics(
       'imo_serve_gas_spent_wei_total',
       "fees paid for serve's fulfilments, wei (gas used x effective gas price)",
     ),
+    workerResultsRefused: new client.Counter({
+      name: 'imo_serve_worker_results_refused_total',
+      help: '--queue: worker results serve refused and ran itself (forged: a check failed; unavailable: outputs missing; quarantined: from a quarantined worker)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    audits: new client.Counter({
+      name: 'imo_serve_audits_total',
+      help: '--queue: worker results re-executed by serve before signing (match or mismatch)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    workerQuarantined: new client.Gauge({
+      name: 'imo_serve_worker_quarantined',
+      help: '--queue: 1 for each worker name whose results serve refuses (a result of it was found wrong)',
+      labelNames: ['worker'],
+      registers: [registry],
+    }),
+    auditRate: new client.Gauge({
+      name: 'imo_serve_audit_rate',
+      help: '--queue: the share of worker results serve re-executes now (1 after a mismatch, for an hour)',
+      registers: [registry],
+    }),
     facts,
     bindState(read) {
       readState = read

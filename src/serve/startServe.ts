@@ -1,7 +1,7 @@
 /**
  * The opening of `imo serve` (and of the demo's in-process serve): checks that the signer is an
- * attester (else exit 2) and that the model is the collection's (or, with `queue`, that the Redis is
- * usable: the workers check their model), warns when the request fee does not
+ * attester (else exit 2) and that the model is the collection's (with `queue` too: serve checks the
+ * workers' results against it; and that the Redis is usable), warns when the request fee does not
  * cover a fulfilment's gas at the current price, starts the metrics server when asked, and runs the
  * loop with one log line per event on stderr (JSON lines with --json).
  */
@@ -31,6 +31,8 @@ export interface StartServeOptions {
   queueSweepMs?: number
   /** How many fulfilments keep their whole output folder (default 1000; `all`: never pruned). */
   keepOutputs?: number | 'all'
+  /** With `queue`: the share of worker results serve re-executes before signing (default 0.1). */
+  auditRate?: number
 }
 
 export interface Serving {
@@ -77,15 +79,21 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
         hint: `sign with an attester key, or have the collection's owner call addAttester(${account.address})`,
       },
     )
+  const { createServeMetrics, startMetricsServer } = await import('./serveMetrics.js')
+  const { version } = await import('../version.js')
+  const metrics = await createServeMetrics({ queue: Boolean(options.queue), build: { version, node: process.version } })
   const source = options.queue
     ? await (await import('./queueInference.js')).createQueueInference({
         url: options.queue,
         modelHash: deployment.modelHash as Hex,
+        modelPath: await modelPathOf(deployment, options),
         outRoot: options.out ?? 'out',
         ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
         ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
+        ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
         ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
         log,
+        metrics,
       })
     : await localSource(deployment, options)
   // One dispatcher per collection on a queue (serveLease.ts).
@@ -106,9 +114,6 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
       event: 'warning',
       message: `the request fee (${formatNative(feeWei, ctx.nativeSymbol)}) does not cover a fulfilment's gas at the current price (about ${formatNative(gasPrice * FULFIL_GAS_ESTIMATE, ctx.nativeSymbol)}): serving costs more than it earns`,
     })
-  const { createServeMetrics, startMetricsServer } = await import('./serveMetrics.js')
-  const { version } = await import('../version.js')
-  const metrics = await createServeMetrics({ queue: Boolean(options.queue), build: { version, node: process.version } })
   const server = options.metricsPort !== undefined ? await startMetricsServer(metrics, options.metricsPort) : undefined
   const stopFacts = server
     ? (await import('./nodeFacts.js')).watchNodeFacts(ctx, {
@@ -155,11 +160,18 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
   }
 }
 
-/** The in-process source: the model at --model (or the deployment's), which must hash to the deployment's. */
-async function localSource(deployment: Deployment, options: StartServeOptions) {
+/** The model serve runs (and, with --queue, checks the workers' results against): --model, else the deployment's. */
+async function modelPathOf(deployment: Deployment, options: StartServeOptions): Promise<string> {
   const { UsageError } = await import('../errors.js')
   const modelPath = options.modelPath ?? deployment.model?.path
   if (!modelPath) throw new UsageError('no model to serve: pass --model PATH (the deployment records none)')
+  return modelPath
+}
+
+/** The in-process source: the model at --model (or the deployment's), which must hash to the deployment's. */
+async function localSource(deployment: Deployment, options: StartServeOptions) {
+  const { UsageError } = await import('../errors.js')
+  const modelPath = await modelPathOf(deployment, options)
   const { createLocalInference } = await import('./inferenceSource.js')
   const source = await createLocalInference({
     modelPath,
@@ -179,6 +191,7 @@ async function localSource(deployment: Deployment, options: StartServeOptions) {
 /** One line per event on stderr: JSON lines with --json, else `time  text`. */
 async function consoleLog(): Promise<(event: ServeEvent) => void> {
   const { uiSettings, color } = await import('../cli/ui.js')
+  const { escapeControl } = await import('../cli/escapeControl.js')
   const { redact } = await import('../util/redact.js')
   const { toJson } = await import('../cli/ui.js')
   return (event) => {
@@ -187,13 +200,15 @@ async function consoleLog(): Promise<(event: ServeEvent) => void> {
       process.stderr.write(`${redact(JSON.stringify(JSON.parse(toJson({ at, ...event }))))}\n`)
       return
     }
-    if (uiSettings().quiet && event.event !== 'failed' && event.event !== 'warning' && event.event !== 'refused') return
+    const loud = ['failed', 'warning', 'refused', 'rejected', 'quarantined']
+    if (uiSettings().quiet && !loud.includes(event.event) && !(event.event === 'audit' && event.result === 'mismatch')) return
     const tint =
-      event.event === 'failed' || event.event === 'rpc-error'
+      event.event === 'failed' || event.event === 'rpc-error' || event.event === 'quarantined'
         ? color.red
-        : event.event === 'skipped' || event.event === 'warning' || event.event === 'reorg' || event.event === 'refused'
+        : ['skipped', 'warning', 'reorg', 'refused', 'rejected'].includes(event.event) || event.result === 'mismatch'
           ? color.yellow
           : (s: string) => s
-    process.stderr.write(`${redact(`${color.dim(at)} ${tint(event.message)}`)}\n`)
+    // A message quotes prompts, worker ids and failure texts from Redis: one escaped line, then colour.
+    process.stderr.write(`${color.dim(at)} ${tint(escapeControl(redact(event.message)))}\n`)
   }
 }

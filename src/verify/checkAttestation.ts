@@ -2,6 +2,7 @@ import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import { type DecodedProof, decodeProof } from '../mint/encodeProof.js'
 import { MINT_FILE } from '../mint/mintFile.js'
+import { describeProofBinding } from '../mint/proofKinds.js'
 import { attestationDigest, recoverAttester } from '../mint/signAttestation.js'
 import { type CheckList, errorLine } from './checks.js'
 
@@ -43,8 +44,9 @@ const erc1271Abi = [
 ] as const
 
 /**
- * Checks an ERC-7007 proof of an imo collection: its encoding, the EIP-712 signer (recovered, or the
- * ERC-1271 contract's answer) over the hashes and the recipient the proof names, whether that signer
+ * Checks an ERC-7007 proof of an imo collection: its kind and encoding, the EIP-712 signer (recovered,
+ * or the ERC-1271 contract's answer) over the struct of that kind (an AigcFulfilment names its request)
+ * with the hashes and the recipient the proof names, whether that signer
  * is an attester of the collection, and (with the aigcData bytes) the collection's own
  * `verify(prompt, aigcData, proof)`. Adds one check per step to `list`.
  * @param list - where the checks go.
@@ -68,13 +70,16 @@ export async function checkAttestation(
       'proof format',
       Boolean(decoded),
       decoded
-        ? `abi.encode(commitment, to ${decoded.to}, ${decoded.scheme === 'ecdsa' ? '65-byte ECDSA signature' : 'ERC-1271 (signer, signature)'})`
+        ? `${describeProofBinding(decoded)}: abi.encode(kind, ${decoded.kind === 'fulfilment' ? 'requestId, ' : ''}commitment, to ${decoded.to}, ${decoded.scheme === 'ecdsa' ? '65-byte ECDSA signature' : 'ERC-1271 (signer, signature)'})`
         : '',
-      'not a canonical abi.encode(bytes32 commitment, address to, bytes signature)',
+      'not a canonical AigcMint or AigcFulfilment proof (abi.encode(kind, [requestId,] commitment, to, signature), docs/formats.md section 5)',
     )
   )
     return {}
   const attestation = {
+    ...(decoded!.kind === 'fulfilment'
+      ? { kind: 'fulfilment' as const, requestId: decoded!.requestId }
+      : { kind: 'mint' as const }),
     chainId: params.chainId,
     collection: params.collection,
     modelHash: params.modelHash,
@@ -144,9 +149,15 @@ export async function checkAttestation(
   }
   if (attester) {
     const is = await readCollection<boolean>(params, 'isAttester', [attester])
+    if ('failed' in is) {
+      // An EOA or another contract named as the collection: the record's claim fails, one line (not an RPC error).
+      list.add('attester', false, '', `${params.collection} ${is.notCollection}, so ${attester} is no attester of it`)
+      if (params.aigcData) list.add('on-chain verify', false, '', `${params.collection} ${is.notCollection}`)
+      return { decoded: decoded!, attester }
+    }
     list.add(
       'attester',
-      is,
+      is.value,
       `${attester} is an attester of ${params.collection}`,
       `${attester} is NOT an attester of ${params.collection}`,
     )
@@ -170,28 +181,55 @@ export async function checkOnChainVerify(
     toHex(params.aigcData),
     params.proof,
   ])
+  if ('failed' in verified) {
+    list.add('on-chain verify', false, '', `${params.collection} ${verified.notCollection}`)
+    return
+  }
   list.add(
     'on-chain verify',
-    verified,
+    verified.value,
     `${params.collection}.verify(prompt, aigcData, proof) = true`,
     `${params.collection}.verify(prompt, aigcData, proof) = false`,
   )
 }
 
-async function readCollection<T>(
+/** A view of the collection, as read: its value, or how the address failed to answer as a contract would. */
+export type CollectionRead<T> = { value: T } | { failed: 'no-data' | 'reverted'; notCollection: string }
+
+/**
+ * Calls a view of the collection a record or a token names. An address that answers with no data
+ * (no code: an EOA) or reverts (another contract, e.g. the IMO token) is returned as `failed`, with
+ * the words for a check that fails on it: that is the record's wrong claim, not a fault of the node.
+ * A node that cannot be reached stays an RpcError (exit 6).
+ * @example
+ * const read = await readCollection<boolean>({ collection, ctx }, 'isAttester', [attester])
+ * if ('failed' in read) list.add('attester', false, '', `${collection} ${read.notCollection}`)
+ */
+export async function readCollection<T>(
   params: { collection: Address; ctx?: ChainContext },
-  functionName: 'isAttester' | 'verify',
+  functionName: 'isAttester' | 'verify' | 'aigcDataHash' | 'tokenURI',
   args: readonly unknown[],
-): Promise<T> {
+): Promise<CollectionRead<T>> {
   const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
   try {
-    return (await params.ctx!.publicClient.readContract({
+    const value = (await params.ctx!.publicClient.readContract({
       address: params.collection,
       abi: aigcCollectionAbi,
       functionName,
       args: args as never,
     })) as T
+    return { value }
   } catch (error) {
+    const { BaseError, ContractFunctionRevertedError, ContractFunctionZeroDataError } = await import('viem')
+    if (error instanceof BaseError) {
+      if (error.walk((e) => e instanceof ContractFunctionZeroDataError))
+        return {
+          failed: 'no-data',
+          notCollection: `is not an imo collection (its ${functionName}() returned no data: no contract code there)`,
+        }
+      if (error.walk((e) => e instanceof ContractFunctionRevertedError))
+        return { failed: 'reverted', notCollection: `is not an imo collection (its ${functionName}() reverted)` }
+    }
     const { toImoError } = await import('../chain/toImoError.js')
     throw toImoError(error, { rpcUrl: params.ctx!.rpcUrl, action: `calling ${functionName} on ${params.collection}` })
   }

@@ -4,6 +4,7 @@
  * run (no RPC, another chain, ...), which leaves the result "unverified", never "verified";
  * `info` says what was not a claim to check (e.g. a record that was never minted).
  */
+import { escapeControl } from '../cli/escapeControl.js'
 import { ExitCode, ImoError, VerificationFailedError } from '../errors.js'
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'info'
@@ -111,7 +112,8 @@ export class UnverifiedError extends ImoError {
 export function renderChecks(report: VerifyReport): string {
   const width = Math.max(...report.checks.map((check) => check.name.length), 4)
   const lines = report.checks.map(
-    (check) => `${check.status.toUpperCase().padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}`,
+    // A detail quotes what the record, the token URI or the chain holds: one escaped line each.
+    (check) => `${check.status.toUpperCase().padEnd(4)}  ${check.name.padEnd(width)}  ${escapeControl(check.detail)}`,
   )
   const failed = report.checks.filter((check) => check.status === 'fail').length
   const skipped = report.checks.filter((check) => check.status === 'skip')

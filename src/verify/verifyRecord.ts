@@ -8,7 +8,7 @@ import { isPlainFileName, recordJsonPath } from '../inference/record.js'
 import { computeCid } from '../mint/computeCid.js'
 import { MINT_FILE, type MintFile, readMintFile } from '../mint/mintFile.js'
 import { readRegularFile } from '../util/readRegularFile.js'
-import { checkAttestation } from './checkAttestation.js'
+import { checkAttestation, readCollection } from './checkAttestation.js'
 import { type CheckedInference, checkInference } from './checkInference.js'
 import { CheckList, errorLine, type VerifyReport } from './checks.js'
 
@@ -159,22 +159,12 @@ async function checkMint(
     if (mint.txHash) list.add('mint transaction', null, noChain)
     return
   }
-  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
-  const { toImoError } = await import('../chain/toImoError.js')
-  const read = async <T>(functionName: 'aigcDataHash' | 'tokenURI'): Promise<T | undefined> => {
-    try {
-      return (await ctx.publicClient.readContract({
-        address: mint.collection,
-        abi: aigcCollectionAbi,
-        functionName,
-        args: [tokenId],
-      })) as T
-    } catch (error) {
-      if (functionName === 'tokenURI' && /revert|Nonexistent/i.test(String((error as Error)?.message))) return undefined
-      throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: `reading ${functionName} of ${mint.collection}` })
-    }
+  const onChainRead = await readCollection<Hex>({ collection: mint.collection, ctx }, 'aigcDataHash', [tokenId])
+  if ('failed' in onChainRead) {
+    list.add('token on chain', false, '', `${mint.collection} ${onChainRead.notCollection}`)
+    return
   }
-  const onChain = (await read<Hex>('aigcDataHash')) ?? '0x'
+  const onChain = onChainRead.value
   list.add(
     'token on chain',
     onChain === mint.aigcDataHash,
@@ -183,7 +173,8 @@ async function checkMint(
       ? `token ${mint.tokenIdHex} has no aigcData on ${mint.collection} (not minted?)`
       : `token ${mint.tokenIdHex} holds other aigcData (${onChain})`,
   )
-  const uri = await read<string>('tokenURI')
+  const uriRead = await readCollection<string>({ collection: mint.collection, ctx }, 'tokenURI', [tokenId])
+  const uri = 'value' in uriRead ? uriRead.value : undefined // reverts for a token that does not exist
   list.add(
     'token URI',
     uri === mint.tokenUri,

@@ -10,6 +10,11 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {CollectionFixture} from "./utils/CollectionFixture.sol";
 
 contract AigcCollectionTest is CollectionFixture {
+    // docs/formats.md section 5 (also src/mint/mint.unit.test.ts).
+    bytes32 internal constant GOLDEN_MINT_DIGEST = 0xa8a7c2ad72f6e73466bd5ebe3d5aad9b3ffdee8b3d53a84802d86631469192b8;
+    bytes32 internal constant GOLDEN_FULFILMENT_DIGEST =
+        0x7de16d6f435d2f9a1ccbd56d5d7a3863c2c72fac3e0e126a287a4efe7c7a5219;
+
     event AigcData(uint256 indexed tokenId, bytes indexed prompt, bytes indexed aigcData, bytes proof);
     event AttesterAdded(address indexed attester);
     event AttesterRemoved(address indexed attester);
@@ -21,10 +26,11 @@ contract AigcCollectionTest is CollectionFixture {
     function test_verify_validProof() public view {
         vm.assertTrue(collection.verify(prompt, aigcData, _validProof()), "valid proof");
         bytes32 digest = _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection));
-        vm.assertEq(
-            collection.attestationDigest(keccak256(prompt), keccak256(aigcData), commitment, user), digest, "digest"
-        );
+        vm.assertEq(collection.mintDigest(keccak256(prompt), keccak256(aigcData), commitment, user), digest, "digest");
         vm.assertEq(collection.proofRecipient(_validProof()), user, "recipient");
+        (bytes32 kind, uint256 requestId) = collection.proofKind(_validProof());
+        vm.assertEq(kind, MINT_KIND, "kind");
+        vm.assertEq(requestId, 0, "no request");
     }
 
     function test_verify_rejectsWrongModelHash() public view {
@@ -61,7 +67,7 @@ contract AigcCollectionTest is CollectionFixture {
         // The malleable twin recovers the same signer with ecrecover ...
         vm.assertEq(ecrecover(digest, flippedV, r, highS), attester, "twin recovers the attester");
         // ... but is rejected.
-        bytes memory proof = abi.encode(commitment, user, abi.encodePacked(r, highS, flippedV));
+        bytes memory proof = _mintProofBytes(commitment, user, abi.encodePacked(r, highS, flippedV));
         vm.assertFalse(collection.verify(prompt, aigcData, proof), "high-s accepted");
     }
 
@@ -80,7 +86,7 @@ contract AigcCollectionTest is CollectionFixture {
         vm.assertFalse(collection.verify(prompt, hex"00", proof), "aigcData");
         bytes memory sig =
             _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)));
-        vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(keccak256("x"), user, sig)), "commitment");
+        vm.assertFalse(collection.verify(prompt, aigcData, _mintProofBytes(keccak256("x"), user, sig)), "commitment");
     }
 
     function test_verify_malformedProofsReturnFalse() public view {
@@ -89,10 +95,10 @@ contract AigcCollectionTest is CollectionFixture {
         vm.assertFalse(collection.verify(prompt, aigcData, hex"1234"), "short");
         vm.assertFalse(collection.verify(prompt, aigcData, abi.encodePacked(proof, bytes32(0))), "trailing word");
         bytes memory badOffset = proof;
-        badOffset[95] = 0x80; // offset 0x80 instead of 0x60
+        badOffset[127] = 0xa0; // offset 0xa0 instead of 0x80
         vm.assertFalse(collection.verify(prompt, aigcData, badOffset), "non-canonical offset");
         bytes memory hugeLength = _validProof();
-        hugeLength[96] = 0xff; // length far beyond the data
+        hugeLength[128] = 0xff; // length far beyond the data
         vm.assertFalse(collection.verify(prompt, aigcData, hugeLength), "length overflow");
         // A 64-byte signature (ERC-2098 compact) is neither ECDSA-65 nor a canonical wallet encoding.
         bytes memory sig =
@@ -101,26 +107,27 @@ contract AigcCollectionTest is CollectionFixture {
         for (uint256 i = 0; i < 64; ++i) {
             sig64[i] = sig[i];
         }
-        vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(commitment, user, sig64)), "64-byte sig");
+        vm.assertFalse(collection.verify(prompt, aigcData, _mintProofBytes(commitment, user, sig64)), "64-byte sig");
     }
 
     function test_verify_erc1271Attester() public {
         uint256 walletOwnerKey = 0x5AFE;
         Erc1271Wallet wallet = new Erc1271Wallet(vm.addr(walletOwnerKey));
         bytes32 digest = _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection));
-        bytes memory proof = abi.encode(commitment, user, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
+        bytes memory proof =
+            _mintProofBytes(commitment, user, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
         vm.assertFalse(collection.verify(prompt, aigcData, proof), "wallet not yet an attester");
         vm.prank(owner);
         collection.addAttester(address(wallet));
         vm.assertTrue(collection.verify(prompt, aigcData, proof), "ERC-1271 attester");
         // wrong inner signature
-        bytes memory bad = abi.encode(commitment, user, abi.encode(address(wallet), _sig(OTHER_KEY, digest)));
+        bytes memory bad = _mintProofBytes(commitment, user, abi.encode(address(wallet), _sig(OTHER_KEY, digest)));
         vm.assertFalse(collection.verify(prompt, aigcData, bad), "wallet rejects the signature");
         // an EOA attester named as a contract signer is not accepted through ERC-1271
-        bytes memory eoa = abi.encode(commitment, user, abi.encode(attester, _sig(ATTESTER_KEY, digest)));
+        bytes memory eoa = _mintProofBytes(commitment, user, abi.encode(attester, _sig(ATTESTER_KEY, digest)));
         vm.assertFalse(collection.verify(prompt, aigcData, eoa), "EOA via 1271 path");
         // dirty upper bits in the signer word
-        bytes memory dirty = abi.encode(
+        bytes memory dirty = _mintProofBytes(
             commitment, user, abi.encode(uint256(uint160(address(wallet))) | (1 << 200), _sig(walletOwnerKey, digest))
         );
         vm.assertFalse(collection.verify(prompt, aigcData, dirty), "dirty signer word");
@@ -128,7 +135,7 @@ contract AigcCollectionTest is CollectionFixture {
         vm.assertEq(collection.ownerOf(id), user, "minted with a wallet attestation");
     }
 
-    /// The golden vector of docs/formats.md section 5 (also checked by src/mint/mint.unit.test.ts), computed
+    /// The golden vectors of docs/formats.md section 5 (also checked by src/mint/mint.unit.test.ts), computed
     /// here from the EIP-712 formula independently of the TypeScript.
     function test_goldenDigest() public pure {
         bytes32 digest = _digestTo(
@@ -140,7 +147,66 @@ contract AigcCollectionTest is CollectionFixture {
             31337,
             0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512
         );
-        vm.assertEq(digest, 0x5a0b9764e8c483192835f1586a40b4aa3f37a3bfc105028bde3b8a1afad2ab3b, "golden digest");
+        vm.assertEq(digest, GOLDEN_MINT_DIGEST, "golden AigcMint digest");
+        bytes32 fulfilment = _fulfilmentDigestTo(
+            7,
+            keccak256("model"),
+            "a red spiral",
+            "data",
+            keccak256("commitment"),
+            0x70997970C51812dc3A010C7d01b50e0d17dc79C8,
+            31337,
+            0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512
+        );
+        vm.assertEq(fulfilment, GOLDEN_FULFILMENT_DIGEST, "golden AigcFulfilment digest (request 7)");
+    }
+
+    /*////////////////////////////// proof kinds //////////////////////////////*/
+
+    /// Issue 21 item 4: each kind is valid only where its name says. A fulfilment proof never mints directly
+    /// or adds data; a mint proof never fulfils; `verify` accepts both (a fulfilled token's event holds one).
+    function test_kinds_fulfilmentProofIsNotAMintProof() public {
+        bytes memory fulfilment = _fulfilmentProof(1);
+        vm.assertTrue(collection.verify(prompt, aigcData, fulfilment), "verify accepts a fulfilment proof");
+        (bytes32 kind, uint256 requestId) = collection.proofKind(fulfilment);
+        vm.assertEq(kind, FULFILMENT_KIND, "its kind");
+        vm.assertEq(requestId, 1, "its request");
+        vm.assertEq(collection.proofRecipient(fulfilment), user, "its recipient");
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.ProofKindMismatch.selector, MINT_KIND, FULFILMENT_KIND));
+        _mint(fulfilment);
+        vm.deal(attester, FEE);
+        vm.prank(attester);
+        uint256 id = collection.mint{value: FEE}(user, prompt, "", "", "");
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.ProofKindMismatch.selector, MINT_KIND, FULFILMENT_KIND));
+        vm.prank(user);
+        collection.addAigcData(id, prompt, aigcData, fulfilment);
+    }
+
+    /// The kind word selects the struct that was signed: relabelling a proof as another kind breaks it, and a
+    /// kind the collection does not know (here a would-be HTTP API response attestation bound to a payer,
+    /// signed by the attester over the same hashes) never verifies.
+    function test_kinds_relabelledOrUnknownKindsDoNotVerify() public view {
+        bytes memory sig =
+            _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)));
+        vm.assertTrue(collection.verify(prompt, aigcData, _mintProofBytes(commitment, user, sig)), "as signed");
+        vm.assertFalse(
+            collection.verify(prompt, aigcData, _fulfilmentProofBytes(0, commitment, user, sig)), "relabelled"
+        );
+        bytes32 apiKind = keccak256(
+            "AigcApiResponse(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment,address payer)"
+        );
+        bytes32 apiDigest = keccak256(
+            abi.encodePacked(
+                "\x19\x01",
+                _domain(block.chainid, address(collection)),
+                keccak256(abi.encode(apiKind, MODEL_HASH, keccak256(prompt), keccak256(aigcData), commitment, user))
+            )
+        );
+        bytes memory apiProof = abi.encode(apiKind, commitment, user, _sig(ATTESTER_KEY, apiDigest));
+        vm.assertFalse(collection.verify(prompt, aigcData, apiProof), "unknown kind");
+        vm.assertEq(collection.proofRecipient(apiProof), address(0), "not decoded");
+        (bytes32 kind,) = collection.proofKind(apiProof);
+        vm.assertEq(kind, bytes32(0), "no kind");
     }
 
     /*////////////////////////////// canonical proofs //////////////////////////////*/
@@ -149,8 +215,8 @@ contract AigcCollectionTest is CollectionFixture {
     /// strings verified for one attestation. Now only the canonical encoding does.
     function test_verify_rejectsNonCanonicalPadding() public {
         bytes memory proof = _validProof();
-        vm.assertEq(proof.length, 128 + 96, "abi.encode(bytes32, address, 65 bytes)");
-        for (uint256 i = 128 + 65; i < proof.length; ++i) {
+        vm.assertEq(proof.length, 160 + 96, "abi.encode(bytes32, bytes32, address, 65 bytes)");
+        for (uint256 i = 160 + 65; i < proof.length; ++i) {
             bytes memory padded = _validProof();
             padded[i] = 0x01;
             vm.assertFalse(collection.verify(prompt, aigcData, padded), "dirty padding byte");
@@ -167,7 +233,7 @@ contract AigcCollectionTest is CollectionFixture {
         vm.assertFalse(collection.verify(prompt, aigcData, abi.encodePacked(proof, bytes1(0))), "one trailing byte");
         vm.assertFalse(collection.verify(prompt, aigcData, abi.encodePacked(proof, bytes32(0))), "trailing word");
         bytes memory dirty = _validProof();
-        dirty[32] = 0x01; // upper byte of the `to` word
+        dirty[64] = 0x01; // upper byte of the `to` word
         vm.assertFalse(collection.verify(prompt, aigcData, dirty), "dirty recipient word");
         vm.assertEq(collection.proofRecipient(dirty), address(0), "no recipient for a malformed proof");
         vm.expectRevert(AigcCollection.InvalidProof.selector);
@@ -180,13 +246,17 @@ contract AigcCollectionTest is CollectionFixture {
         vm.prank(owner);
         collection.addAttester(address(wallet));
         bytes32 digest = _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection));
-        bytes memory proof = abi.encode(commitment, user, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
+        bytes memory proof =
+            _mintProofBytes(commitment, user, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
         vm.assertTrue(collection.verify(prompt, aigcData, proof), "canonical wallet proof");
-        bytes memory padded = abi.encode(commitment, user, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
+        bytes memory padded =
+            _mintProofBytes(commitment, user, abi.encode(address(wallet), _sig(walletOwnerKey, digest)));
         padded[padded.length - 1] = 0x01; // inner padding after the wallet's 65-byte signature
         vm.assertFalse(collection.verify(prompt, aigcData, padded), "dirty inner padding");
         bytes memory inner = abi.encodePacked(abi.encode(address(wallet), _sig(walletOwnerKey, digest)), bytes32(0));
-        vm.assertFalse(collection.verify(prompt, aigcData, abi.encode(commitment, user, inner)), "inner trailing word");
+        vm.assertFalse(
+            collection.verify(prompt, aigcData, _mintProofBytes(commitment, user, inner)), "inner trailing word"
+        );
     }
 
     /*////////////////////////////// recipient binding //////////////////////////////*/
@@ -201,7 +271,7 @@ contract AigcCollectionTest is CollectionFixture {
         vm.prank(thief);
         collection.mint{value: FEE}(thief, prompt, aigcData, "", proof);
         // Rewriting `to` inside the proof breaks the signature.
-        bytes memory rewritten = abi.encode(
+        bytes memory rewritten = _mintProofBytes(
             commitment,
             thief,
             _sig(ATTESTER_KEY, _digest(MODEL_HASH, prompt, aigcData, commitment, block.chainid, address(collection)))
@@ -392,16 +462,11 @@ contract AigcCollectionTest is CollectionFixture {
         vm.assertTrue(collection.isAttester(attester), "attester");
         (, string memory name, string memory version, uint256 chainId, address verifier,,) = collection.eip712Domain();
         vm.assertEq(name, "imo", "domain name");
-        vm.assertEq(version, "2", "domain version");
+        vm.assertEq(version, "3", "domain version");
         vm.assertEq(chainId, block.chainid, "chain");
         vm.assertEq(verifier, address(collection), "verifier");
-        vm.assertEq(
-            collection.ATTESTATION_TYPEHASH(),
-            keccak256(
-                "AigcAttestation(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment,address to)"
-            ),
-            "typehash"
-        );
+        vm.assertEq(collection.MINT_TYPEHASH(), MINT_KIND, "AigcMint type hash");
+        vm.assertEq(collection.FULFILMENT_TYPEHASH(), FULFILMENT_KIND, "AigcFulfilment type hash");
         vm.expectRevert(abi.encodeWithSelector(AigcCollection.ModelHashMismatch.selector, keccak256("x"), MODEL_HASH));
         _deployCollection(keccak256("x"), _one(attester));
         address[] memory dup = new address[](2);

@@ -155,7 +155,7 @@ contract AigcRequestsTest is CollectionFixture {
         collection.request{value: REQUEST_FEE}(long, user);
         collection.request{value: REQUEST_FEE}(new bytes(4096), user); // the maximum is accepted
         vm.expectRevert(abi.encodeWithSelector(AigcCollection.CallbackGasLimitTooHigh.selector, 1_000_001, 1_000_000));
-        collection.requestWithCallbackGas{value: REQUEST_FEE}(prompt, user, 1_000_001);
+        collection.requestWithTerms{value: REQUEST_FEE}(prompt, user, 1_000_001, TIMEOUT);
         vm.stopPrank();
         _mint(_validProof());
         vm.expectRevert(abi.encodeWithSelector(AigcCollection.PromptAlreadyMinted.selector, uint256(keccak256(prompt))));
@@ -166,7 +166,7 @@ contract AigcRequestsTest is CollectionFixture {
 
     function test_fulfill_mintsToRecipientAndForwardsFee() public {
         uint256 id = _request(user);
-        bytes memory proof = _validProof();
+        bytes memory proof = _fulfilmentProof(id);
         uint256 tokenId = uint256(keccak256(prompt));
         vm.expectEmit(true, true, true, true, address(collection));
         emit AigcCollectionEvents.AigcData(tokenId, prompt, aigcData, proof);
@@ -184,6 +184,7 @@ contract AigcRequestsTest is CollectionFixture {
         vm.assertEq(address(collection).balance, 0, "no escrow left");
         vm.assertEq(collection.openEscrow(), 0, "open escrow");
         vm.assertTrue(collection.getRequest(id).status == AigcCollection.RequestStatus.Fulfilled, "fulfilled");
+        vm.assertTrue(collection.verify(prompt, aigcData, proof), "the proof of its AigcData event verifies");
         // at most once
         vm.expectRevert(
             abi.encodeWithSelector(AigcCollection.RequestNotOpen.selector, id, AigcCollection.RequestStatus.Fulfilled)
@@ -201,29 +202,31 @@ contract AigcRequestsTest is CollectionFixture {
     /// recipient: a request naming the thief cannot be fulfilled with it.
     function test_fulfill_copiedProofForAnotherRecipientReverts() public {
         address thief = address(0x7E1F);
-        bytes memory proof = _validProof(); // for user
         vm.deal(thief, 1 ether);
         vm.prank(thief);
         uint256 stolen = collection.request{value: REQUEST_FEE}(prompt, thief);
+        bytes memory proof = _fulfilmentProof(stolen); // for user
         vm.expectRevert(abi.encodeWithSelector(AigcCollection.ProofRecipientMismatch.selector, thief, user));
         _fulfill(stolen, proof);
         uint256 id = _request(user);
-        _fulfill(id, proof);
+        _fulfill(id, _fulfilmentProof(id));
         vm.assertEq(collection.ownerOf(uint256(keccak256(prompt))), user, "minted to the attested recipient");
     }
 
     function test_fulfill_rejections() public {
         vm.expectRevert(abi.encodeWithSelector(AigcCollection.UnknownRequest.selector, 7));
-        _fulfill(7, _validProof());
+        _fulfill(7, _fulfilmentProof(7));
         uint256 id = _request(user);
+        bytes32 digest =
+            _fulfilmentDigestTo(id, MODEL_HASH, prompt, aigcData, commitment, user, block.chainid, address(collection));
         vm.expectRevert(AigcCollection.InvalidProof.selector);
-        _fulfill(id, _proof(OTHER_KEY, MODEL_HASH, block.chainid, address(collection)));
+        _fulfill(id, _fulfilmentProofBytes(id, commitment, user, _sig(OTHER_KEY, digest)));
         vm.expectRevert(AigcCollection.InvalidProof.selector);
         vm.prank(operator);
-        collection.fulfill(id, hex"00", _validProof(), "");
+        collection.fulfill(id, hex"00", _fulfilmentProof(id), "");
         vm.warp(block.timestamp + TIMEOUT);
         vm.expectRevert(abi.encodeWithSelector(AigcCollection.RequestExpired.selector, id, block.timestamp));
-        _fulfill(id, _validProof());
+        _fulfill(id, _fulfilmentProof(id));
     }
 
     function test_fulfill_feeForwardFailureReverts() public {
@@ -232,7 +235,7 @@ contract AigcRequestsTest is CollectionFixture {
         // revenue for an empty supply: receive() must fit a 2,300-gas stipend, see ImoToken's header).
         vm.deal(address(token), token.MAX_BALANCE());
         vm.expectRevert(AigcCollection.FeeForwardFailed.selector);
-        _fulfill(id, _validProof());
+        _fulfill(id, _fulfilmentProof(id));
         vm.assertEq(address(collection).balance, REQUEST_FEE, "still escrowed");
     }
 
@@ -262,7 +265,7 @@ contract AigcRequestsTest is CollectionFixture {
         vm.expectRevert(
             abi.encodeWithSelector(AigcCollection.RequestNotOpen.selector, id, AigcCollection.RequestStatus.Refunded)
         );
-        _fulfill(id, _validProof());
+        _fulfill(id, _fulfilmentProof(id));
         vm.expectRevert(abi.encodeWithSelector(AigcCollection.UnknownRequest.selector, 42));
         collection.refund(42);
     }
@@ -270,10 +273,10 @@ contract AigcRequestsTest is CollectionFixture {
     function test_refund_atOnceAfterPromptCollision() public {
         uint256 first = _request(user);
         uint256 second = _request(user);
-        _fulfill(first, _validProof());
+        _fulfill(first, _fulfilmentProof(first));
         vm.assertTrue(collection.isRefundable(second), "its prompt is minted");
         vm.expectRevert(abi.encodeWithSelector(AigcCollection.PromptAlreadyMinted.selector, uint256(keccak256(prompt))));
-        _fulfill(second, _validProof());
+        _fulfill(second, _fulfilmentProof(second));
         uint256 before = requester.balance;
         collection.refund(second);
         vm.assertEq(requester.balance - before, REQUEST_FEE, "refunded before expiry");
@@ -285,7 +288,7 @@ contract AigcRequestsTest is CollectionFixture {
             _digestTo(MODEL_HASH, otherPrompt, aigcData, commitment, user, block.chainid, address(collection));
         vm.prank(user);
         collection.mint{value: FEE}(
-            user, otherPrompt, aigcData, "", abi.encode(commitment, user, _sig(ATTESTER_KEY, digest))
+            user, otherPrompt, aigcData, "", _mintProofBytes(commitment, user, _sig(ATTESTER_KEY, digest))
         );
         collection.refund(third);
         vm.assertEq(address(collection).balance, 0, "no escrow left");
@@ -295,7 +298,7 @@ contract AigcRequestsTest is CollectionFixture {
 
     function _callbackRequest(CallbackReceiver receiver, uint32 gasLimit) internal returns (uint256 id) {
         vm.prank(requester);
-        id = collection.requestWithCallbackGas{value: REQUEST_FEE}(prompt, address(receiver), gasLimit);
+        id = collection.requestWithTerms{value: REQUEST_FEE}(prompt, address(receiver), gasLimit, TIMEOUT);
     }
 
     function test_callback_calledWithItsGasLimit() public {
@@ -303,7 +306,7 @@ contract AigcRequestsTest is CollectionFixture {
         uint256 id = _callbackRequest(receiver, 200_000);
         vm.expectEmit(true, true, false, true, address(collection));
         emit FulfillmentCallback(id, address(receiver), true);
-        _fulfill(id, _proofTo(address(receiver)));
+        _fulfill(id, _fulfilmentProofTo(id, address(receiver)));
         vm.assertEq(receiver.calls(), 1, "called once");
         vm.assertEq(receiver.lastRequestId(), id, "request id");
         vm.assertEq(receiver.lastTokenId(), uint256(keccak256(prompt)), "token id");
@@ -320,7 +323,7 @@ contract AigcRequestsTest is CollectionFixture {
             uint256 id = _callbackRequest(receiver, 300_000);
             vm.expectEmit(true, true, false, true, address(collection));
             emit FulfillmentCallback(id, address(receiver), false);
-            _fulfill(id, _proofTo(address(receiver)));
+            _fulfill(id, _fulfilmentProofTo(id, address(receiver)));
             vm.assertEq(collection.ownerOf(uint256(keccak256(prompt))), address(receiver), "minted anyway");
             vm.assertEq(token.pendingRevenue(), REQUEST_FEE, "fee forwarded anyway");
         }
@@ -330,7 +333,7 @@ contract AigcRequestsTest is CollectionFixture {
     function test_callback_insufficientGasRevertsInsteadOfStarving() public {
         CallbackReceiver receiver = new CallbackReceiver();
         uint256 id = _callbackRequest(receiver, 500_000);
-        bytes memory proof = _proofTo(address(receiver));
+        bytes memory proof = _fulfilmentProofTo(id, address(receiver));
         vm.prank(operator);
         (bool ok, bytes memory ret) =
             address(collection).call{gas: 300_000}(abi.encodeCall(AigcCollection.fulfill, (id, aigcData, proof, "")));
@@ -344,14 +347,15 @@ contract AigcRequestsTest is CollectionFixture {
     function test_callback_skippedForZeroLimitAndNonReceivers() public {
         CallbackReceiver receiver = new CallbackReceiver();
         uint256 id = _callbackRequest(receiver, 0);
-        _fulfill(id, _proofTo(address(receiver)));
+        _fulfill(id, _fulfilmentProofTo(id, address(receiver)));
         vm.assertEq(receiver.calls(), 0, "no callback with limit 0");
         // a contract that does not declare the interface (the token itself) still receives its token
-        bytes32 digest =
-            _digestTo(MODEL_HASH, "p2", aigcData, commitment, address(token), block.chainid, address(collection));
         vm.prank(requester);
         uint256 id2 = collection.request{value: REQUEST_FEE}("p2", address(token));
-        _fulfill(id2, abi.encode(commitment, address(token), _sig(ATTESTER_KEY, digest)));
+        bytes32 digest = _fulfilmentDigestTo(
+            id2, MODEL_HASH, "p2", aigcData, commitment, address(token), block.chainid, address(collection)
+        );
+        _fulfill(id2, _fulfilmentProofBytes(id2, commitment, address(token), _sig(ATTESTER_KEY, digest)));
         vm.assertEq(collection.ownerOf(uint256(keccak256("p2"))), address(token), "minted without safe-transfer check");
     }
 
@@ -366,10 +370,10 @@ contract AigcRequestsTest is CollectionFixture {
             bytes memory reentry = i == 0
                 ? abi.encodeCall(AigcCollection.refund, (other))
                 : i == 1
-                    ? abi.encodeCall(AigcCollection.fulfill, (other, aigcData, _validProof(), ""))
+                    ? abi.encodeCall(AigcCollection.fulfill, (other, aigcData, _fulfilmentProof(other), ""))
                     : abi.encodeCall(AigcCollection.request, (bytes("x"), address(receiver)));
             receiver.setMode(CallbackReceiver.Mode.Reenter, reentry);
-            _fulfill(id, _proofTo(address(receiver)));
+            _fulfill(id, _fulfilmentProofTo(id, address(receiver)));
             vm.assertFalse(receiver.reentrySucceeded(), "re-entry blocked");
             vm.assertEq(receiver.reentryError(), guardError, "by the guard");
             vm.assertEq(address(collection).balance, collection.openEscrow(), "escrow intact");
@@ -432,8 +436,83 @@ contract AigcRequestsTest is CollectionFixture {
         collection.setRequestFee(0);
         vm.prank(requester);
         uint256 id = collection.request(prompt, user);
-        _fulfill(id, _validProof());
+        _fulfill(id, _fulfilmentProof(id));
         vm.assertEq(token.pendingRevenue(), 0, "nothing forwarded");
+    }
+
+    /*////////////////////////////// proof kinds (issue 21 item 4) //////////////////////////////*/
+
+    /// The attack of issue 21 item 4: with a free direct mint, the requester copies the operator's pending
+    /// fulfil proof into `mint` to keep the token and get its fee back by `refund`. The proof names its
+    /// request, so `mint` refuses it; the fee can only end as revenue (fulfil) or, after the timeout, refunded
+    /// without a token.
+    function test_fulfilmentProofCopiedIntoMint_feeCannotBeEvaded() public {
+        vm.prank(owner);
+        collection.setMintFee(0);
+        uint256 id = _request(user);
+        bytes memory pending = _fulfilmentProof(id); // what the operator's pending fulfill carries
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.ProofKindMismatch.selector, MINT_KIND, FULFILMENT_KIND));
+        vm.prank(requester);
+        collection.mint(user, prompt, aigcData, "", pending);
+        vm.assertFalse(collection.isRefundable(id), "the request is not refundable");
+        vm.expectRevert(
+            abi.encodeWithSelector(AigcCollection.RequestNotRefundable.selector, id, block.timestamp + TIMEOUT)
+        );
+        collection.refund(id);
+        _fulfill(id, pending);
+        vm.assertEq(collection.ownerOf(uint256(keccak256(prompt))), user, "minted by the fulfilment");
+        vm.assertEq(token.pendingRevenue(), REQUEST_FEE, "the fee became revenue");
+    }
+
+    /// A mint proof never fulfils, and a fulfilment proof fulfils only its own request.
+    function test_fulfill_takesOnlyAProofOfThisRequest() public {
+        uint256 first = _request(user);
+        uint256 second = _request(user); // same prompt, same recipient
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.ProofKindMismatch.selector, FULFILMENT_KIND, MINT_KIND));
+        _fulfill(first, _validProof());
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.ProofRequestMismatch.selector, second, first));
+        _fulfill(second, _fulfilmentProof(first));
+        _fulfill(second, _fulfilmentProof(second));
+        vm.assertTrue(collection.isRefundable(first), "the other request is refundable");
+    }
+
+    /*////////////////////////////// request terms (issue 21 item 14) //////////////////////////////*/
+
+    /// The owner front-runs a request with a year-long timeout: a request bounded by the terms it saw reverts
+    /// (no fee taken); one that accepts the new terms, or shorter ones, goes through.
+    function test_requestWithTerms_frontRunTimeoutReverts() public {
+        vm.prank(owner);
+        collection.setRequestTimeout(365 days);
+        vm.expectRevert(abi.encodeWithSelector(AigcCollection.RequestTimeoutAboveBound.selector, 365 days, TIMEOUT));
+        vm.prank(requester);
+        collection.requestWithTerms{value: REQUEST_FEE}(prompt, user, 100_000, TIMEOUT);
+        vm.assertEq(address(collection).balance, 0, "no fee taken");
+        vm.prank(owner);
+        collection.setRequestTimeout(TIMEOUT / 2);
+        vm.prank(requester);
+        uint256 id = collection.requestWithTerms{value: REQUEST_FEE}(prompt, user, 100_000, TIMEOUT);
+        vm.assertEq(collection.getRequest(id).expiresAt, block.timestamp + TIMEOUT / 2, "a shorter timeout is fine");
+    }
+
+    /// With no attester, nobody could fulfil: a new request is refused and an open one is refundable at once
+    /// (the owner removing the attester after a request cannot lock its fee until it expires).
+    function test_noAttesterLeft_requestsRefusedAndRefundableAtOnce() public {
+        uint256 id = _request(user);
+        vm.prank(owner);
+        collection.removeAttester(attester);
+        vm.assertTrue(collection.isRefundable(id), "refundable at once");
+        vm.expectRevert(AigcCollection.NoAttesters.selector);
+        _request(user);
+        vm.expectRevert(AigcCollection.NoAttesters.selector);
+        vm.prank(requester);
+        collection.requestWithTerms{value: REQUEST_FEE}(prompt, user, 0, TIMEOUT);
+        uint256 before = requester.balance;
+        collection.refund(id);
+        vm.assertEq(requester.balance - before, REQUEST_FEE, "fee back before expiry");
+        vm.prank(owner);
+        collection.addAttester(attester);
+        uint256 next = _request(user);
+        vm.assertFalse(collection.isRefundable(next), "an attester again: the usual rules");
     }
 }
 

@@ -5,8 +5,10 @@ import {AigcCollection} from "../../contracts/AigcCollection.sol";
 import {ImoToken} from "../../contracts/ImoToken.sol";
 import {TestBase, FuzzSelector} from "./utils/Vm.sol";
 
-/// @dev Drives random requests (few prompts, so collisions happen), fulfilments, refunds, direct mints,
-/// fee changes and time jumps, and keeps ghost records of every wei.
+/// @dev Drives random requests (few prompts, so collisions happen; some bounded by the timeout they accept),
+/// fulfilments, refunds, direct mints, fee and timeout changes, the attester's removal and return, time jumps,
+/// and a requester copying a fulfilment proof into `mint` (issue 21 item 4), and keeps ghost records of every
+/// wei.
 contract AigcRequestsHandler is TestBase {
     uint256 internal constant ATTESTER_KEY = 0xA77E57;
     bytes32 internal constant MODEL_HASH = keccak256("model");
@@ -19,6 +21,10 @@ contract AigcRequestsHandler is TestBase {
     uint256 public forwardedOut;
     uint256 public mintFeesIn;
     bool public fulfilledAndRefunded;
+    /// A fulfilment proof minted directly (the request's fee could then be evaded).
+    bool public feeEvaded;
+    /// A bounded request was accepted with a longer timeout than its bound.
+    bool public boundBroken;
     mapping(uint256 requestId => bool) public ghostFulfilled;
     mapping(uint256 requestId => bool) public ghostRefunded;
 
@@ -38,11 +44,20 @@ contract AigcRequestsHandler is TestBase {
         return abi.encodePacked("prompt ", uint8(seed % 6));
     }
 
+    /// @dev An AigcMint proof (for `mint`).
     function _proof(bytes memory p, address to) internal view returns (bytes memory) {
         bytes32 c = keccak256("c");
-        bytes32 digest = collection.attestationDigest(keccak256(p), keccak256("data"), c, to);
+        bytes32 digest = collection.mintDigest(keccak256(p), keccak256("data"), c, to);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(ATTESTER_KEY, digest);
-        return abi.encode(c, to, abi.encodePacked(r, s, v));
+        return abi.encode(collection.MINT_TYPEHASH(), c, to, abi.encodePacked(r, s, v));
+    }
+
+    /// @dev An AigcFulfilment proof of request `id` (for `fulfill`).
+    function _fulfilmentProof(uint256 id, bytes memory p, address to) internal view returns (bytes memory) {
+        bytes32 c = keccak256("c");
+        bytes32 digest = collection.fulfilmentDigest(id, keccak256(p), keccak256("data"), c, to);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(ATTESTER_KEY, digest);
+        return abi.encode(collection.FULFILMENT_TYPEHASH(), id, c, to, abi.encodePacked(r, s, v));
     }
 
     function request(uint256 actorSeed, uint256 promptSeed, uint256 recipientSeed) external {
@@ -60,7 +75,7 @@ contract AigcRequestsHandler is TestBase {
         uint256 id = bound(idSeed, 1, count);
         AigcCollection.Request memory r = collection.getRequest(id);
         bytes memory p = collection.requestPrompt(id);
-        collection.fulfill(id, "data", _proof(p, r.recipient), "");
+        collection.fulfill(id, "data", _fulfilmentProof(id, p, r.recipient), "");
         if (ghostRefunded[id] || ghostFulfilled[id]) fulfilledAndRefunded = true;
         ghostFulfilled[id] = true;
         forwardedOut += r.fee;
@@ -91,6 +106,48 @@ contract AigcRequestsHandler is TestBase {
         collection.setRequestFee(bound(fee, 0, 1 ether));
     }
 
+    function setRequestTimeout(uint256 timeout) external {
+        collection.setRequestTimeout(bound(timeout, 1, 3 hours));
+    }
+
+    /// A request that accepts at most `maxTimeout` seconds (the terms it read).
+    function requestBounded(uint256 actorSeed, uint256 promptSeed, uint256 recipientSeed, uint256 maxTimeout) external {
+        address who = actors[actorSeed % actors.length];
+        maxTimeout = bound(maxTimeout, 1, 3 hours);
+        uint256 fee = collection.requestFee();
+        vm.deal(who, fee);
+        vm.prank(who);
+        uint256 id = collection.requestWithTerms{value: fee}(
+            _prompt(promptSeed), actors[recipientSeed % actors.length], 0, maxTimeout
+        );
+        if (collection.getRequest(id).expiresAt > block.timestamp + maxTimeout) boundBroken = true;
+        paidIn += fee;
+    }
+
+    /// The owner removes the only attester, or adds it back.
+    function toggleAttester() external {
+        address a = vm.addr(ATTESTER_KEY);
+        if (collection.isAttester(a)) collection.removeAttester(a);
+        else collection.addAttester(a);
+    }
+
+    /// A requester copies the fulfilment proof of an open request (as the operator's pending `fulfill` shows
+    /// it) into a direct `mint`, hoping to keep the token and refund the fee.
+    function mintWithFulfilmentProof(uint256 idSeed) external {
+        uint256 count = collection.requestCount();
+        if (count == 0) return;
+        uint256 id = bound(idSeed, 1, count);
+        AigcCollection.Request memory r = collection.getRequest(id);
+        bytes memory p = collection.requestPrompt(id);
+        bytes memory copied = _fulfilmentProof(id, p, r.recipient);
+        uint256 fee = collection.mintFee();
+        vm.deal(address(this), fee);
+        try collection.mint{value: fee}(r.recipient, p, "data", "", copied) {
+            feeEvaded = true;
+            mintFeesIn += fee;
+        } catch {}
+    }
+
     /// @dev Sum of the fees of the Open requests, read request by request.
     function openFees() external view returns (uint256 total) {
         uint256 count = collection.requestCount();
@@ -115,12 +172,16 @@ contract AigcRequestsInvariantTest is TestBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](5);
+        bytes4[] memory s = new bytes4[](9);
         s[0] = AigcRequestsHandler.request.selector;
         s[1] = AigcRequestsHandler.fulfill.selector;
         s[2] = AigcRequestsHandler.refund.selector;
         s[3] = AigcRequestsHandler.mintDirect.selector;
         s[4] = AigcRequestsHandler.setRequestFee.selector;
+        s[5] = AigcRequestsHandler.setRequestTimeout.selector;
+        s[6] = AigcRequestsHandler.requestBounded.selector;
+        s[7] = AigcRequestsHandler.toggleAttester.selector;
+        s[8] = AigcRequestsHandler.mintWithFulfilmentProof.selector;
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector(address(handler), s);
     }
@@ -145,5 +206,11 @@ contract AigcRequestsInvariantTest is TestBase {
 
     function invariant_fulfilAndRefundExclusive() public view {
         vm.assertFalse(handler.fulfilledAndRefunded(), "a request was closed twice");
+    }
+
+    /// Issue 21 items 4 and 14: a fulfilment proof never mints directly; no request outlives its bound.
+    function invariant_feesCannotBeEvadedAndBoundsHold() public view {
+        vm.assertFalse(handler.feeEvaded(), "a fulfilment proof minted directly");
+        vm.assertFalse(handler.boundBroken(), "a request accepted a longer timeout than its bound");
     }
 }

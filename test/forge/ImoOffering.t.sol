@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ImoOffering} from "../../contracts/ImoOffering.sol";
+import {ImoToken} from "../../contracts/ImoToken.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {OfferingFixture} from "./utils/OfferingFixture.sol";
 
@@ -126,6 +127,47 @@ contract ImoOfferingTest is OfferingFixture {
         vm.assertEq(address(sale).balance, 0, "no ether left");
         vm.expectRevert(abi.encodeWithSelector(ImoOffering.NothingToDeliver.selector, bob));
         sale.deliver(bob);
+    }
+
+    /// Issue 21 item 15: tokens that reach a finalized sale are the seller's and leave by sweep (anyone may
+    /// call it; it pays only the seller), never below what buyers are still owed.
+    function test_tokensSentAfterFinalize_areSweptToTheSeller() public {
+        ImoOffering sale = fixedSale(AMOUNT, 2 ether);
+        vm.warp(start);
+        buyAs(sale, bob, 300 ether, 3 ether);
+        vm.expectRevert(ImoOffering.NotFinalized.selector);
+        sale.sweep(IERC20(address(token))); // before finalize, finalize returns what nobody bought
+        vm.warp(end);
+        sale.finalize();
+        vm.assertEq(sale.owedTokens(), 300 ether, "bob's tokens wait for delivery");
+        vm.expectRevert(abi.encodeWithSelector(ImoOffering.NothingToSweep.selector, address(token)));
+        sale.sweep(IERC20(address(token)));
+        send(alice, address(sale), 7 ether); // sent by mistake after the end
+        uint256 sellerBefore = token.balanceOf(alice);
+        uint256 returnedBefore = sale.returned();
+        vm.prank(carol); // anyone
+        sale.sweep(IERC20(address(token)));
+        vm.assertEq(token.balanceOf(alice) - sellerBefore, 7 ether, "to the seller");
+        vm.assertEq(sale.returned() - returnedBefore, 7 ether, "counted as returned");
+        vm.assertEq(token.balanceOf(address(sale)), 300 ether, "bob's tokens stay");
+        sale.deliver(bob);
+        vm.assertEq(token.balanceOf(address(sale)), 0, "nothing is left");
+        vm.assertEq(sale.returned() + 300 ether, AMOUNT + 7 ether, "tokens in = delivered + returned");
+    }
+
+    /// Any other ERC-20 sent to a sale goes to the seller by sweep, at any time.
+    function test_otherTokensAreSweptToTheSeller() public {
+        ImoOffering sale = fixedSale(AMOUNT, 0);
+        ImoToken other = new ImoToken("O", "O", 100 ether, bob, keccak256("other"), "", 50, INTERVAL, WINDOW, owner);
+        vm.prank(bob);
+        other.transfer(address(sale), 40 ether);
+        vm.prank(dave);
+        sale.sweep(IERC20(address(other)));
+        vm.assertEq(other.balanceOf(alice), 40 ether, "to the seller");
+        vm.assertEq(other.balanceOf(address(sale)), 0, "none left");
+        vm.assertEq(sale.returned(), 0, "not the token for sale");
+        vm.expectRevert(abi.encodeWithSelector(ImoOffering.NothingToSweep.selector, address(other)));
+        sale.sweep(IERC20(address(other)));
     }
 
     function test_soldOut_finalizesEarly() public {

@@ -6,12 +6,14 @@ import {ImoOffering} from "../../contracts/ImoOffering.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {TestBase, FuzzSelector} from "./utils/Vm.sol";
 
-/// @dev Drives random purchases (with change), time, revenue and snapshots, finalize, refunds, deliveries and
-/// withdrawals on one descending-price sale, keeping ghost totals of what went in and out.
+/// @dev Drives random purchases (with change), time, revenue and snapshots, finalize, refunds, deliveries,
+/// withdrawals, tokens sent in directly (before and after finalize) and sweeps on one descending-price sale, keeping ghost totals of what went in and out.
 contract OfferingHandler is TestBase {
     ImoToken public immutable token;
     ImoOffering public immutable sale;
     address public constant SELLER = address(0x5E11);
+    /// Sends tokens to the sale directly, at any time (also after finalize).
+    address public constant DONOR = address(0xD0D0);
     address[] public buyers;
 
     uint256 public etherIn; // net payments + revenue claimed
@@ -37,6 +39,7 @@ contract OfferingHandler is TestBase {
         vm.startPrank(SELLER);
         token.approve(address(sale), type(uint256).max);
         sale.fund();
+        token.transfer(DONOR, 1_000 ether);
         vm.stopPrank();
         tokensIn = 10_000 ether;
         buyers.push(address(0xB001));
@@ -119,6 +122,20 @@ contract OfferingHandler is TestBase {
         } catch {}
     }
 
+    function sendTokensIn(uint256 amount) external {
+        amount = bound(amount, 0, token.balanceOf(DONOR));
+        vm.prank(DONOR);
+        token.transfer(address(sale), amount);
+        tokensIn += amount;
+    }
+
+    function sweep() external {
+        uint256 before = token.balanceOf(SELLER);
+        try sale.sweep(IERC20(address(token))) {
+            tokensOut += token.balanceOf(SELLER) - before;
+        } catch {}
+    }
+
     function withdraw() external {
         uint256 before = SELLER.balance;
         vm.prank(SELLER);
@@ -133,12 +150,14 @@ contract OfferingHandler is TestBase {
         vm.roll(block.number + 1);
         (,,, bool finalized) = sale.progress();
         if (!finalized) this.finalize();
+        this.sendTokensIn(1 ether); // a late arrival, which only sweep returns
         vm.roll(block.number + 1);
         this.claimRevenue();
         for (uint256 i = 0; i < buyers.length; ++i) {
             this.refund(i);
             this.deliver(i);
         }
+        this.sweep();
         this.withdraw();
     }
 }
@@ -163,7 +182,7 @@ abstract contract OfferingInvariantBase is TestBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](8);
+        bytes4[] memory s = new bytes4[](10);
         s[0] = OfferingHandler.buy.selector;
         s[1] = OfferingHandler.warp.selector;
         s[2] = OfferingHandler.revenue.selector;
@@ -172,6 +191,8 @@ abstract contract OfferingInvariantBase is TestBase {
         s[5] = OfferingHandler.deliver.selector;
         s[6] = OfferingHandler.withdraw.selector;
         s[7] = OfferingHandler.claimRevenue.selector;
+        s[8] = OfferingHandler.sendTokensIn.selector;
+        s[9] = OfferingHandler.sweep.selector;
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
@@ -190,7 +211,7 @@ abstract contract OfferingInvariantBase is TestBase {
         vm.assertGe(token.balanceOf(address(sale)), sale.owedTokens(), "cannot cover deliveries");
     }
 
-    /// After finalize, every refund, delivery and withdrawal, nothing is left.
+    /// After finalize, every refund, delivery, withdrawal and a sweep of tokens sent in late, nothing is left.
     function invariant_nothingLeftAfterSettlement() public {
         uint256 snap = vm.snapshotState();
         handler.settleAll();

@@ -338,6 +338,53 @@ contract ImoTokenTest is TokenFixture {
         vm.assertEq(address(token).balance, 0, "nothing left");
     }
 
+    /// Issue 21 item 13: the whole supply burned in the snapshot's own second leaves that snapshot with a
+    /// supply of 0 (balances count at the end of its second). Its claim pool goes to the burner with the rest
+    /// (it would have claimed it all by waiting a second), claimableRevenue and claim do not divide by zero,
+    /// and nothing stays locked.
+    function test_burnWholeSupplyInSnapshotSecond_paysItsClaimPool() public {
+        send(alice, bob, SUPPLY / 4);
+        deposit(10 ether);
+        vm.warp(token.nextSnapshotTimestamp());
+        uint256 id = token.snapshot(); // claim pool 6 ether, redemption pool 4 ether
+        deposit(1 ether); // pending
+        send(bob, alice, SUPPLY / 4); // still in the snapshot's second: counts towards it
+        vm.assertEq(token.redeemableOnBurn(SUPPLY), 11 ether, "quote: redemption + pending + the stranded pool");
+        uint256 before = alice.balance;
+        vm.expectEmit(true, true, false, true, address(token));
+        emit RevenueClaimed(alice, id, 6 ether);
+        vm.expectEmit(true, false, false, true, address(token));
+        emit Redeemed(alice, SUPPLY, 5 ether);
+        vm.prank(alice);
+        token.burn(SUPPLY);
+        vm.assertEq(alice.balance - before, 11 ether, "everything to the last holder");
+        vm.assertEq(address(token).balance, 0, "nothing locked");
+        vm.assertEq(token.outstandingClaims(), 0, "no outstanding claims");
+        vm.assertEq(claimedOf(id), pool(id), "the pool is booked as claimed");
+        vm.assertTrue(token.hasClaimed(alice, id), "by the burner");
+        vm.assertEq(token.totalSupplyAt(id), 0, "the snapshot's supply");
+        vm.warp(block.timestamp + 1);
+        vm.assertEq(token.claimableRevenue(alice, id), 0, "claimableRevenue never reverts");
+        vm.assertEq(token.claimableRevenue(bob, id), 0, "nor for another holder");
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.AlreadyClaimed.selector, alice, id));
+        vm.prank(alice);
+        token.claim(id);
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.NothingToClaim.selector, bob, id));
+        vm.prank(bob);
+        token.claim(id);
+    }
+
+    /// The same burn a second later is an ordinary whole-supply burn: the snapshot's holders claim its pool.
+    function test_burnWholeSupplyAfterSnapshotSecond_leavesThePoolToItsHolders() public {
+        deposit(10 ether);
+        snap();
+        vm.assertEq(token.redeemableOnBurn(SUPPLY), 4 ether, "redemption only");
+        vm.prank(alice);
+        token.burn(SUPPLY);
+        vm.assertEq(token.outstandingClaims(), 6 ether, "owed to the holders at 1");
+        vm.assertEq(claimAs(alice, 1), 6 ether, "claimed");
+    }
+
     /*////////////////////////////// claimBatch //////////////////////////////*/
 
     function test_claimBatch_paysSumOnceAndEmitsPerSnapshot() public {
@@ -560,6 +607,49 @@ contract ImoTokenTest is TokenFixture {
         }
         vm.assertEq(token.balanceOfAt(carol, 6), 0, "carol before");
         vm.assertEq(token.balanceOfAt(carol, 7), 2 ether, "carol after");
+    }
+
+    /// Issue 21 item 16: a fresh holder's first tokens after a snapshot write no checkpoint slot (22,100 gas
+    /// saved on the first purchase after a snapshot); its history still reads zero up to then, also once
+    /// real checkpoints follow, and after it emptied and refilled its balance.
+    function test_freshHolderAfterSnapshot_writesNoCheckpointAndKeepsItsHistory() public {
+        address dave = address(0xDA7E);
+        snap(); // 1
+        snap(); // 2
+        send(alice, bob, 1 ether); // alice's checkpoint for this period is written here
+        vm.record();
+        send(alice, carol, 5 ether); // carol had nothing at snapshots 1 and 2
+        (, bytes32[] memory writes) = vm.accesses(address(token));
+        vm.assertEq(_distinct(writes), 2, "only the two balance words are written");
+        send(alice, dave, 2 ether);
+        send(dave, alice, 2 ether); // dave empties its balance in the same period
+        snap(); // 3
+        send(carol, bob, 5 ether); // carol's first real checkpoint: 5 ether at 3, zero up to 2
+        snap(); // 4
+        send(alice, carol, 1 ether); // carol: 0 at 4
+        send(alice, dave, 3 ether); // dave: still no checkpoint, zero up to 4
+        snap(); // 5
+        uint256[5] memory carolAt = [uint256(0), 0, 5 ether, 0, 1 ether];
+        uint256[5] memory daveAt = [uint256(0), 0, 0, 0, 3 ether];
+        for (uint256 i = 0; i < 5; ++i) {
+            vm.assertEq(token.balanceOfAt(carol, i + 1), carolAt[i], "carol at snapshot");
+            vm.assertEq(token.balanceOfAt(dave, i + 1), daveAt[i], "dave at snapshot");
+        }
+        deposit(10 ether);
+        snap(); // 6: dave holds 3 ether of the supply
+        vm.assertEq(token.claimableRevenue(dave, 5), 0, "nothing from 5 (no revenue)");
+        vm.assertEq(claimAs(dave, 6), (6 ether * 3 ether) / SUPPLY, "dave's share of 6");
+        vm.assertEq(token.claimableRevenue(carol, 6), (6 ether * 1 ether) / SUPPLY, "carol's share of 6");
+    }
+
+    function _distinct(bytes32[] memory slots) private pure returns (uint256 n) {
+        for (uint256 i = 0; i < slots.length; ++i) {
+            bool seen;
+            for (uint256 j = 0; j < i; ++j) {
+                if (slots[j] == slots[i]) seen = true;
+            }
+            if (!seen) ++n;
+        }
     }
 
     function test_selfTransferKeepsHistory() public {

@@ -207,13 +207,60 @@ contract ImoTokenHandler is TestBase {
         if (balance == 0) return;
         // Sometimes the whole balance (and, for the last holder, the whole supply).
         amount = amount % 4 == 0 ? balance : bound(amount, 1, balance);
+        _burn(holder, amount);
+    }
+
+    /// Gathers the whole supply on one holder in the second of a new snapshot and burns it there (issue 21
+    /// item 13: that snapshot's supply becomes zero; its pool goes to the burner). Rare: it ends the run's
+    /// revenue sharing.
+    function burnAllInSnapshotSecond(uint256 actorSeed) external settles {
+        if (actorSeed % 8 != 0 || token.totalSupply() == 0) return;
+        uint256 next = token.nextSnapshotTimestamp();
+        if (block.timestamp < next) vm.warp(next);
+        _settle();
+        token.snapshot();
+        burnedSinceSnapshot = 0;
+        address holder = _actor(actorSeed / 8);
+        for (uint256 i = 0; i < actors.length; ++i) {
+            uint256 balance = token.balanceOf(actors[i]);
+            if (actors[i] == holder || balance == 0) continue;
+            vm.prank(actors[i]);
+            token.transfer(holder, balance);
+        }
+        _burn(holder, token.totalSupply());
+    }
+
+    /// Sends tokens to an address that never held any (a first checkpoint of a fresh account).
+    function transferToFresh(uint256 fromSeed, uint256 amount) external settles {
+        if (actors.length >= 16) return;
+        address from = _actor(fromSeed);
+        address fresh = address(uint160(0x2000 + actors.length));
+        actors.push(fresh);
+        amount = bound(amount, 0, token.balanceOf(from));
+        vm.prank(from);
+        token.transfer(fresh, amount);
+    }
+
+    function _burn(address holder, uint256 amount) private {
         uint256 supply = token.totalSupply();
         uint256 redemption = token.redemptionPool();
         uint256 pending = token.pendingRevenue();
         uint256 expected;
         uint256 fromNew;
+        uint256 stranded;
+        uint256 current = token.currentSnapshotId();
         if (amount == supply) {
             expected = redemption + pending;
+            // The latest snapshot, taken in this second, ends with no supply: its pool goes to this burner.
+            if (current != 0 && block.timestamp == token.lastSnapshotTimestamp()) {
+                (uint256 claimPool, uint256 claimed,,,) = token.snapshotInfo(current);
+                stranded = claimPool - claimed;
+                if (stranded != 0) {
+                    if (ghostClaimed[current][holder]) doubleClaim = true;
+                    ghostClaimed[current][holder] = true;
+                }
+                expected += stranded;
+            }
         } else {
             uint256 revenue = pending + burnedSinceSnapshot; // the reference's newRevenue
             fromNew = (amount * (revenue * (100 - PERCENT) - burnedSinceSnapshot * 100)) / 100 / supply;
@@ -226,7 +273,8 @@ contract ImoTokenHandler is TestBase {
         uint256 paid = holder.balance - before;
         if (paid != quote || paid != expected) wrongRedemption = true;
         burnedSinceSnapshot += fromNew;
-        redeemedOut += paid;
+        claimedOut += stranded;
+        redeemedOut += paid - stranded;
     }
 
     function warp(uint256 by) external settles {
@@ -253,7 +301,7 @@ contract ImoTokenInvariantTest is TestBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](12);
+        bytes4[] memory s = new bytes4[](14);
         s[0] = ImoTokenHandler.deposit.selector;
         s[1] = ImoTokenHandler.transfer.selector;
         s[2] = ImoTokenHandler.snapshot.selector;
@@ -266,6 +314,8 @@ contract ImoTokenInvariantTest is TestBase {
         s[9] = ImoTokenHandler.flashSnapshot.selector;
         s[10] = ImoTokenHandler.borrowerClaim.selector;
         s[11] = ImoTokenHandler.burn.selector; // burns twice as likely: they interleave with deposits
+        s[12] = ImoTokenHandler.burnAllInSnapshotSecond.selector;
+        s[13] = ImoTokenHandler.transferToFresh.selector;
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector({addr: address(handler), selectors: s});
     }

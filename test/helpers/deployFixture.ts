@@ -74,3 +74,19 @@ export function journalLines(dir: string): Array<Record<string, unknown>> {
   walk(root)
   return lines
 }
+
+/**
+ * One JSON-RPC call to a test node (anvil's own methods: evm_increaseTime, evm_mine, ...).
+ * @example
+ * await anvilRpc(anvil.rpcUrl, 'evm_increaseTime', [61])
+ */
+export async function anvilRpc(rpcUrl: string, method: string, params: unknown[]): Promise<unknown> {
+  const response = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
+  const body = (await response.json()) as { result?: unknown; error?: { message: string } }
+  if (body.error) throw new Error(`${method}: ${body.error.message}`)
+  return body.result
+}

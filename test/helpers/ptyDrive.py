@@ -1,11 +1,12 @@
 """Drives a command through a real pseudo-terminal, for tests of interactive prompts.
 
 Reads one JSON document on stdin:
-  {"cmd": [...], "cwd": "...", "env": {...}, "timeout": 60,
+  {"cmd": [...], "cwd": "...", "env": {...}, "timeout": 60, "size": [rows, columns] (default [50, 160]),
    "steps": [{"expect": "<regex on the ANSI-stripped terminal text>", "send": "<keys>"}, ...]}
 The command's stdin and stderr are the terminal (so it is interactive); its stdout is a pipe, kept
 apart. Each step waits for its regex to appear after the previous match, then types its keys.
-Prints one JSON document: {"code", "stdout", "terminal" (ANSI-stripped), "steps_done", "error"?}.
+Prints one JSON document: {"code", "stdout", "terminal" (ANSI-stripped), "raw_bytes" (what the terminal
+received, unstripped), "cursor_hidden" (an ESC [?25l was sent, as spinners do), "steps_done", "error"?}.
 """
 import fcntl
 import json
@@ -25,7 +26,8 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[=>]|\r")
 def main():
     spec = json.load(sys.stdin)
     master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+    rows, columns = spec.get("size", [50, 160])
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     env = dict(spec.get("env") or os.environ)
     proc = subprocess.Popen(
         spec["cmd"], cwd=spec.get("cwd"), env=env, stdin=slave, stderr=slave, stdout=subprocess.PIPE,
@@ -98,6 +100,8 @@ def main():
         "code": proc.wait(),
         "stdout": out.decode("utf8", "replace"),
         "terminal": ANSI.sub("", raw.decode("utf8", "replace")),
+        "raw_bytes": len(raw),
+        "cursor_hidden": b"\x1b[?25l" in raw,
         "steps_done": done,
     }
     if error:

@@ -1,7 +1,9 @@
 /**
  * A JSON-RPC proxy in front of a node, for tests of an RPC that behaves unlike anvil: `answer` may
- * reply to a call itself (a result or an error, as a node would), every other call is forwarded as it
- * came; `forwarded` hears each forwarded call once the node has answered it, before the client does.
+ * reply to a call itself (a result or an error, as a node would, optionally with an HTTP status and
+ * headers, e.g. a provider's 429 with Retry-After), every other call is forwarded as it came; `drop`
+ * closes the connection of a call without an answer (the client's `fetch failed`); `forwarded` hears
+ * each forwarded call once the node has answered it, before the client does.
  * A batch is forwarded whole. (For transport faults, see tcpProxy.ts.)
  * @example
  * const proxy = await startRpcProxy(anvil.rpcUrl, {
@@ -19,7 +21,11 @@ export interface JsonRpcCall {
   params?: unknown[]
 }
 
-export type JsonRpcAnswer = { result: unknown } | { error: { code: number; message: string } }
+export type JsonRpcAnswer = ({ result: unknown } | { error: { code: number; message: string } }) & {
+  /** HTTP status of the answer (200 when absent). */
+  status?: number
+  headers?: Record<string, string>
+}
 
 export interface RpcProxy {
   /** http://127.0.0.1:<port> */
@@ -33,6 +39,7 @@ export function startRpcProxy(
     answer?(call: JsonRpcCall): JsonRpcAnswer | undefined
     /** Another call to forward in its place (an older block for 'latest', say). */
     rewrite?(call: JsonRpcCall): JsonRpcCall | undefined
+    drop?(call: JsonRpcCall): boolean
     forwarded?(call: JsonRpcCall): void
   },
 ): Promise<RpcProxy> {
@@ -43,6 +50,10 @@ export function startRpcProxy(
       let body = Buffer.concat(chunks)
       const parsed = JSON.parse(body.toString('utf8')) as JsonRpcCall | JsonRpcCall[]
       let call = Array.isArray(parsed) ? undefined : parsed
+      if (call && options.drop?.(call)) {
+        req.socket.destroy()
+        return
+      }
       const rewritten = call && options.rewrite?.(call)
       if (rewritten) {
         call = rewritten
@@ -50,7 +61,10 @@ export function startRpcProxy(
       }
       const answer = call && options.answer?.(call)
       if (call && answer) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: call.id, ...answer }))
+        const { status = 200, headers = {}, ...body } = answer
+        res
+          .writeHead(status, { 'content-type': 'application/json', ...headers })
+          .end(JSON.stringify({ jsonrpc: '2.0', id: call.id, ...body }))
         return
       }
       const upstream = httpRequest(target, { method: 'POST', headers: { 'content-type': 'application/json' } }, (up) => {

@@ -25,9 +25,16 @@ export interface SpawnedImo {
  */
 export function spawnImo(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; readyEvent?: string; nodeFlags?: string[] } = {},
+  options: {
+    cwd?: string
+    env?: Record<string, string | undefined>
+    readyEvent?: string
+    nodeFlags?: string[]
+    /** Another script to run instead of imo (a test's hostile worker), with the same log handling. */
+    script?: string
+  } = {},
 ): SpawnedImo {
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), imoBin, ...args, '--json'], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.script ?? imoBin, ...args, '--json'], {
     cwd: options.cwd ?? repoRoot,
     env: cleanEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],

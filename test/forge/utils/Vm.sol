@@ -32,6 +32,9 @@ interface Vm {
     function assertLe(uint256 left, uint256 right, string calldata err) external pure;
     function assertGe(uint256 left, uint256 right, string calldata err) external pure;
     function assertApproxEqAbs(uint256 left, uint256 right, uint256 maxDelta, string calldata err) external pure;
+    function assertLt(uint256 left, uint256 right, string calldata err) external pure;
+    function record() external;
+    function accesses(address target) external returns (bytes32[] memory readSlots, bytes32[] memory writeSlots);
 }
 
 /// @dev Selectors for forge's invariant runner (same shape as forge-std's StdInvariant.FuzzSelector).
