@@ -11,12 +11,12 @@
  * signed afresh rather than refused as "recorded with other inputs".
  *
  * After a reorg, every journalled fulfilment the reorg may have removed is broadcast again at once, in
- * nonce order (resendAfterReorg): a batch waiting for the receipt of its second transaction would
+ * nonce order (src/chain/resendAfterReorg.ts): a batch waiting for the receipt of its second transaction would
  * otherwise wait forever for a first one that the reorg took out of the chain and out of the pool.
  */
 import type { Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
-import type { Journal, ReceiptRecord, StepState } from '../chain/journal.js'
+import type { Journal, ReceiptRecord } from '../chain/journal.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import { ImoError } from '../errors.js'
 import type { MintItem, MintOutcome } from '../mint/mintRecords.js'
@@ -68,8 +68,6 @@ export interface FulfilStage {
   readonly readyCount: number
   /** The fulfilments of the batch in flight. */
   readonly sendingCount: number
-  /** The requests of the batch in flight. */
-  sendingRequests(): ServedRequest[]
   /**
    * The blocks of the batch's receipts journalled so far (deep enough, while the batch waits for the
    * others): watched, so a reorg that removes them is noticed before the batch ends.
@@ -79,8 +77,8 @@ export interface FulfilStage {
   start(inferring: boolean): void
   /** The batch in flight, if any (it never rejects: a bug goes to `fatal`). */
   readonly sending: Promise<void> | undefined
-  /** Broadcasts again, in nonce order, the journalled fulfilments of these requests that a reorg may have removed. */
-  resendAfterReorg(requests: ServedRequest[], ancestor: bigint): Promise<void>
+  /** Broadcasts again, in nonce order, the journalled transactions a reorg below `ancestor` removed (the engine's resendAfterReorg). */
+  resendAfterReorg(ancestor: bigint): Promise<void>
 }
 
 /**
@@ -173,7 +171,6 @@ export function createFulfilStage(
     get sendingCount() {
       return batch.length
     },
-    sendingRequests: () => batch.map((entry) => entry.request),
     journalledBlocks: () =>
       batch.flatMap((entry) => {
         const receipt = journal.state(options.stepIdOf(entry.request)).receipt
@@ -207,13 +204,7 @@ export function createFulfilStage(
         }
       })()
     },
-    resendAfterReorg: (requests, ancestor) =>
-      resendFulfilments(
-        ctx,
-        requests.map((request) => journal.state(options.stepIdOf(request))),
-        ancestor,
-        handlers.log,
-      ),
+    resendAfterReorg: (ancestor) => resendFulfilments(ctx, ancestor, handlers.log),
   }
   return stage
 }
@@ -270,33 +261,25 @@ async function dropStale(
 }
 
 /**
- * Broadcasts again, in nonce order, the journalled fulfilments that a reorg at `ancestor` may have
- * removed (no receipt yet, or a receipt above the ancestor). Known, mined, or with their nonce taken,
- * the node refuses them, and the receipt wait or dropStale sorts that out.
+ * After a reorg at `ancestor`, the engine broadcasts again, in nonce order, every journalled transaction
+ * of the signer the chain no longer holds (src/chain/resendAfterReorg.ts). Best effort: a node that
+ * cannot be read now leaves it to the receipt wait and dropStale.
  */
-async function resendFulfilments(
-  ctx: ChainContext,
-  states: StepState[],
-  ancestor: bigint,
-  log: (event: ServeEvent) => void,
-): Promise<void> {
-  const signed = states
-    .filter((state) => state.signed && (!state.receipt || BigInt(state.receipt.blockNumber) > ancestor))
-    .map((state) => state.signed!)
-    .sort((a, b) => a.nonce - b.nonce)
-  let sent = 0
-  for (const record of signed) {
-    const ok = await ctx.sendClient.request({ method: 'eth_sendRawTransaction', params: [record.raw as Hex] }).then(
-      () => true,
-      () => false,
-    )
-    if (ok) sent++
-  }
-  if (sent > 0)
+async function resendFulfilments(ctx: ChainContext, ancestor: bigint, log: (event: ServeEvent) => void): Promise<void> {
+  const { resendAfterReorg } = await import('../chain/resendAfterReorg.js')
+  try {
+    const { resent } = await resendAfterReorg(ctx, { fromBlock: ancestor + 1n })
+    if (resent.length > 0)
+      log({
+        event: 'retry',
+        message: `re-sent ${resent.length} journalled transaction${resent.length === 1 ? '' : 's'} the reorg removed, in nonce order`,
+      })
+  } catch (error) {
     log({
-      event: 'retry',
-      message: `re-sent ${sent} journalled fulfilment${sent === 1 ? '' : 's'} the reorg removed, in nonce order (from nonce ${signed[0]!.nonce})`,
+      event: 'rpc-error',
+      message: `could not re-send the transactions the reorg removed (${(error as Error).message}); their receipt wait sorts them out`,
     })
+  }
 }
 
 /**

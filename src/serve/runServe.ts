@@ -19,6 +19,19 @@
  * - Stop (signal aborted): what is in flight gets STOP_GRACE_MS to finish; a fulfilment still awaiting
  *   its receipt is journalled already and completed by the next run. The cursor is saved last.
  * - Before acting, every request's status, expiry and prompt are read from the chain, not the log.
+ *
+ * The seam (an off-chain front end such as the paid HTTP API, issue 23): follow, decide, fulfil and
+ * settle are about on-chain requests; infer and check are not. startServe hands out `Serving.stages`:
+ * - infer: `stages.source.infer(job)`, the node's one InferenceSource (one model session, or the one
+ *   queue, whose worker results pass checkQueuedResult.ts before infer() resolves). A job needs a
+ *   unique `requestId` (the queue's job id and the output folder derive from it): give off-chain
+ *   calls ids of their own range, never an on-chain request's. To share capacity with chain requests
+ *   instead of calling the source beside them, run the work through an inferStage (keys, not ids).
+ * - check: `stages.check(item, promptBytes)`, the same last check serveNode runs before signing.
+ * - sign and send: `stages.ctx` holds the node's signer (`account`, for signAttestation) and its
+ *   journal; sends go through the engine (mintRecords / sendSteps) with that ctx, in this process
+ *   (the journal lock is per process: a second process with the key is refused).
+ * - count: `stages.metrics` (one registry: its counters show on serve's /metrics) and `stages.log`.
  */
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'

@@ -405,11 +405,7 @@ async function reorganised(w: Wiring, reorg: NonNullable<FollowRound['reorg']>):
     from: String(reorg.rescanFrom - 1n),
   })
   const watched = [...w.settle.values()]
-  const fulfilments = [
-    ...watched.filter((entry) => entry.event === 'fulfilled').map((entry) => entry.request),
-    ...w.fulfil.sendingRequests(),
-  ]
-  await w.fulfil.resendAfterReorg(fulfilments, reorg.ancestor)
+  await w.fulfil.resendAfterReorg(reorg.ancestor)
   for (const entry of watched) {
     w.settle.take(entry.request.key)
     w.live.set(entry.request.key, entry.request)

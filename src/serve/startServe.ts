@@ -9,7 +9,10 @@ import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
+import type { MintItem } from '../mint/mintRecords.js'
+import type { InferenceSource } from './inferenceSource.js'
 import type { ServeEvent, ServeSummary } from './serveEvent.js'
+import type { ServeMetrics } from './serveMetrics.js'
 
 export interface StartServeOptions {
   modelPath?: string
@@ -35,11 +38,31 @@ export interface StartServeOptions {
   auditRate?: number
 }
 
+/**
+ * What a front end other than the chain follower plugs into (the paid HTTP API of issue 23): the node's
+ * own infer and check stages, signer, journal and metrics, so an off-chain request is run, checked,
+ * signed and counted as a chain request is, without going through follow / decide / fulfil / settle.
+ * See "The seam" in runServe.ts.
+ */
+export interface ServeStages {
+  /** infer: the node's one InferenceSource (in-process, or the queue, whose workers' results are checked before infer() resolves). */
+  source: InferenceSource
+  /** check: the last check before anything is signed (checkResult.ts), bound to the deployment's model and aigcData mode. */
+  check(item: MintItem, prompt: Uint8Array): string | undefined
+  /** The node's chain context: its signer (`ctx.account`, the attester: signAttestation) and journal (`ctx.journal`, for sendSteps / mintRecords). */
+  ctx: ChainContext
+  /** The node's metrics (one registry, one /metrics). */
+  metrics: ServeMetrics
+  log(event: ServeEvent): void
+}
+
 export interface Serving {
   /** Resolves when the loop ends (untilIdle, or after stop()). */
   done: Promise<ServeSummary>
   /** The metrics port, when serving metrics. */
   metricsPort?: number
+  /** The stages an off-chain front end uses (valid until `done` settles: the source is closed then). */
+  stages: ServeStages
   /** Stops the loop (what is in flight is journalled already), saves the cursor, closes the metrics server. */
   stop(): Promise<ServeSummary>
 }
@@ -150,9 +173,18 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
     await source.close()
     await lease?.release()
   })
+  const { checkResult } = await import('./checkResult.js')
+  const aigcDataMode = options.aigcDataMode ?? 'digest'
   return {
     done,
     ...(server ? { metricsPort: server.port } : {}),
+    stages: {
+      source,
+      check: (item, prompt) => checkResult(item, { modelHash: deployment.modelHash as Hex, prompt, aigcDataMode }),
+      ctx,
+      metrics,
+      log,
+    },
     stop: () => {
       controller.abort()
       return done
