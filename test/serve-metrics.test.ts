@@ -6,26 +6,11 @@
  * what serve observed, not wall clock minus a block timestamp (a devnet's clock may run ahead).
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { toHex } from 'viem'
+import { promtool } from './helpers/promtool.js'
 import { type Chain, sleep, spawnServe, startChain, until } from './helpers/serveChain.js'
 import { startTcpProxy } from './helpers/tcpProxy.js'
-
-const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((path) => existsSync(path))
-
-/** `promtool check metrics` on an exposition: its complaints (empty when it passes). */
-function promtool(text: string): string {
-  if (!PROMTOOL) throw new Error('promtool is not installed (Debian: apt-get install prometheus)')
-  try {
-    execFileSync(PROMTOOL, ['check', 'metrics'], { input: text, stdio: ['pipe', 'pipe', 'pipe'] })
-    return ''
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer }
-    return `${stdout ?? ''}${stderr ?? ''}`.trim() || String(error)
-  }
-}
 
 /** A metric's value (the first sample whose name and labels match `selector`). */
 const sample = (text: string, selector: string) => {

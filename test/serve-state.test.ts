@@ -139,7 +139,7 @@ describe('imo serve: unusable state files are one-line errors (exit 2), never a 
       [
         'journal lock FIFO',
         () => fifo(`${journal}.lock`),
-        /^error: cannot read the journal lock .*\.lock: it is a FIFO \(named pipe\), not a regular file$/,
+        /^error: the journal lock .*\.lock is a FIFO \(named pipe\), not a regular file$/,
       ],
     ]
     const { id } = await chain.request(1, 'open while the state is broken')

@@ -1,6 +1,6 @@
 /**
  * How much of its output `imo serve` keeps (`--keep-outputs N|all`, default 1000). Each fulfilment
- * leaves a folder under `--out` (`<first 12 hex of the commitment>`): its record, mint.json (proof,
+ * leaves a folder under `--out` (`<first 12 hex of the commitment>-request-<id>`): its record, mint.json (proof,
  * transaction), metadata.json (what the token URI names), the artifact and, in-process, the input and
  * output tensors (1.8 MB a request with the bundled model, almost all tensors). The newest N
  * fulfilments keep everything; older folders keep only the three JSON files (a few KB), which is what
@@ -43,7 +43,7 @@ export function retentionPath(cursorFile: string): string {
  * Removes a folder's tensors and artifact, keeping its record, mint.json and metadata.json.
  * @returns the bytes freed.
  * @example
- * pruneOutputFolder('out/3fa2b4c1d9e0') // 1572864
+ * pruneOutputFolder('out/3fa2b4c1d9e0-request-7') // 1572864
  */
 export function pruneOutputFolder(folder: string): number {
   let freed = 0

@@ -5,10 +5,12 @@
  * the chain or Redis knows (the signer's balance, the open escrow, the queue) is read in the background
  * (nodeFacts.ts) and served with its age. The README lists every metric.
  */
-import type { Server } from 'node:http'
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { PromClient } from '../util/metricsServer.js'
 import type { NodeFacts } from './nodeFacts.js'
 import { checkHealth, type HealthReport, type NodeState } from './serveHealth.js'
+
+export { startMetricsServer } from '../util/metricsServer.js'
 
 /** An open request this close to its expiry (chain time) is flagged in `imo_serve_requests_expiring_soon`. */
 export const EXPIRY_WARNING_SECONDS = 300
@@ -53,14 +55,8 @@ export interface ServeMetrics {
 export async function createServeMetrics(
   options: { queue: boolean; build?: Record<string, string> } = { queue: false },
 ): Promise<ServeMetrics> {
-  // prom-client is CommonJS: bundled as ESM its exports sit on `default`.
-  const loaded = (await import('prom-client')) as typeof import('prom-client') & { default?: typeof import('prom-client') }
-  const client = loaded.default ?? loaded
-  const registry = new client.Registry()
-  client.collectDefaultMetrics({ register: registry, prefix: 'imo_serve_' })
-  // Gauges named *_total fail `promtool check metrics` (a _total suffix is for counters).
-  for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
-    registry.removeSingleMetric(`imo_serve_nodejs_${name}`)
+  const { openPromRegistry } = await import('../util/metricsServer.js')
+  const { client, registry } = await openPromRegistry('imo_serve_', options.build)
   const counter = (name: string, help: string) => new client.Counter({ name, help, registers: [registry] })
   let readState: () => NodeState = () => ({
     processed: -1n,
@@ -131,8 +127,6 @@ export async function createServeMetrics(
   return metrics
 }
 
-type PromClient = typeof import('prom-client')
-
 /** The gauges a scrape computes from serve's state and the background facts (never the network). */
 function registerGauges(
   client: PromClient,
@@ -165,12 +159,6 @@ function registerGauges(
         collect((value, labels) => (labels ? this.set(labels, value) : this.set(value)))
       },
     })
-  gauge(
-    'imo_serve_build_info',
-    'the imo build serving (value 1)',
-    (set) => set(1, options.build ?? {}),
-    Object.keys(options.build ?? {}),
-  )
   gauge('imo_serve_healthy', 'whether /healthz answers 200 (1) or 503 (0)', (set) => set(metrics.health().ok ? 1 : 0))
   gauge('imo_serve_head_block', 'the chain head serve last read', (set) => {
     const head = readState().head
@@ -241,65 +229,5 @@ function registerGauges(
         this.inc(facts.queue?.errors ?? 0)
       },
     })
-  }
-}
-
-/**
- * Serves /metrics and /healthz on 127.0.0.1:port. /healthz answers 200 `ok` when every check passes
- * (serveHealth.ts), else 503 with one line per failing check.
- * @param metrics - the serve metrics.
- * @param port - TCP port (0: a free one).
- * @returns the server and the port it listens on.
- * @example
- * const { port, close } = await startMetricsServer(metrics, 9464)
- */
-export async function startMetricsServer(
-  metrics: ServeMetrics,
-  port: number,
-): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const { createServer } = await import('node:http')
-  const { UsageError } = await import('../errors.js')
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      metrics.registry
-        .metrics()
-        .then((text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType })
-          res.end(text)
-        })
-        .catch((error: unknown) => {
-          res.writeHead(500).end(String((error as Error)?.message))
-        })
-      return
-    }
-    if (req.url === '/healthz') {
-      const health = metrics.health()
-      res
-        .writeHead(health.ok ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(health.ok ? 'ok\n' : `${health.problems.join('\n')}\n`)
-      return
-    }
-    res.writeHead(404).end()
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new UsageError(`--metrics-port ${port} is in use on 127.0.0.1; choose another port`)
-          : error,
-      ),
-    )
-    server.listen(port, '127.0.0.1', () => resolve())
-  })
-  const address = server.address()
-  const actual = typeof address === 'object' && address ? address.port : port
-  return {
-    server,
-    port: actual,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
   }
 }
