@@ -1,5 +1,5 @@
 /**
- * `imo serve` behind its command file (DESIGN section 8): follows the collection's `Requested` events,
+ * `imo serve` behind its command file (README "Paid requests and `imo serve`", docs/serve.md): follows the collection's `Requested` events,
  * waits the confirmations, gets each prompt's inference from an InferenceSource, and fulfils the
  * requests pipelined through mintRecords (recipient-bound attestation, `fulfill` instead of `mint`).
  * The work is done by stages (serveNode.ts wires them: follow, decide, infer, check, fulfil, settle);
