@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+/// @dev A log recorded by `recordLogs` (forge's Vm.Log).
+struct VmLog {
+    bytes32[] topics;
+    bytes data;
+    address emitter;
+}
+
 /// @dev The forge cheatcodes these tests use, declared here (forge-std from npm is too old to use).
 interface Vm {
     function warp(uint256 newTimestamp) external;
@@ -34,6 +41,8 @@ interface Vm {
     function assertApproxEqAbs(uint256 left, uint256 right, uint256 maxDelta, string calldata err) external pure;
     function assertLt(uint256 left, uint256 right, string calldata err) external pure;
     function record() external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (VmLog[] memory logs);
     function deployCode(string calldata artifactPath, bytes calldata constructorArgs) external returns (address);
     function accesses(address target) external returns (bytes32[] memory readSlots, bytes32[] memory writeSlots);
 }
