@@ -58,6 +58,40 @@ import {SnapshotCheckpoints} from "./utils/SnapshotCheckpoints.sol";
  * so every pool fits in 112 bits; `claimWindow` is at most 32 (claimed flags live in the holder's balance
  * word, see STORAGE); snapshot timestamps are stored as uint32 (good until the year 2106).
  *
+ * Revenue currencies (ERC-20s, {IImoRevenueCurrencies}): besides ether, the token shares revenue in up to
+ * MAX_REVENUE_CURRENCIES = 7 ERC-20s listed at deployment. The list is fixed: never added to, never removed
+ * from, so what a holder is owed can never change under it. Every per-currency function takes `address(0)`
+ * for ether. For each listed currency c, with the same rules as ether:
+ * - Revenue is balance-based: the token's balance of c beyond what it owes in c (redemption pool +
+ *   outstanding claims + credits) is pending revenue, so a plain `transfer` or an EIP-3009
+ *   `transferWithAuthorization` to the token pays it; no approval, no callback. Each `snapshot()` splits it
+ *   with `percentClaimable`, the claim window and rollover, and the same balances at the end of the
+ *   snapshot's second (the flash-loan rule holds for every currency at once).
+ * - Claims are per currency, with their own claimed flags (one word per holder holds those of all seven);
+ *   `claimBatch(ids, currencies)` pays one transfer per currency. `burn` pays the redemption share of every
+ *   currency, computed as for ether, and (whole supply) all of it.
+ * - Invariants, per currency: balance >= redemptionPool + outstandingClaims + credits; revenue in = paid
+ *   out (claimed + redeemed + credits withdrawn) + still claimable (live pools, which hold what expired and
+ *   rolled over) + credits + redemptionPool + pending; no (snapshot, holder, currency) is paid twice. Shares
+ *   round down in every currency (6 or 18 decimals alike): dust stays in the pools and rolls over.
+ * - A payout that fails (a USDC-blacklisted holder; a `transfer` that reverts, returns false or uses more
+ *   than CURRENCY_TRANSFER_GAS) is credited to the holder ({PayoutCredited}): still owed, never revenue again,
+ *   withdrawn by the holder with `withdrawCredit` once the token lets it. It never blocks the holder's other
+ *   currencies nor `burn`. A `balanceOf` that fails (or uses more than CURRENCY_READ_GAS) reads as no new
+ *   revenue, so it never blocks `snapshot()` or `burn` either.
+ * - Reentrancy: `snapshot`, `claim`, both `claimBatch`, `burn`, `withdrawCredit` and `recoverUnlistedToken`
+ *   share one transient guard and book everything before paying, so a currency with transfer hooks
+ *   (ERC-777 style) cannot re-enter, nor make a snapshot count a payout that is still owed as revenue.
+ * - Fee-on-transfer and rebasing currencies cannot be detected at deployment (nothing is transferred then):
+ *   revenue is what arrives; a holder receives its share less the currency's fee; a positive rebase is
+ *   revenue; after a negative one the balance can fall below what is owed: pending revenue reads 0 and
+ *   payouts the balance cannot cover are credited until it can. The deployer vouches for the listed
+ *   currencies (a currency that lies about balances can only misreport its own revenue).
+ * - ERC-20s that are not listed are never revenue: anyone may call `recoverUnlistedToken`, which sends the
+ *   token's whole balance of one to `owner()`. Amounts count up to MAX_BALANCE, as ether.
+ * - Gas: a transfer of this token touches no currency; `snapshot()` reads every listed currency's balance
+ *   and writes its records only in pre-paid slots (see STORAGE).
+ *
  * Deliberate differences from the EIP-7641 reference implementation (assets/erc-7641 of ethereum/ERCs):
  *
  * | case                           | reference                          | ImoToken                                                                  |
@@ -74,7 +108,8 @@ import {SnapshotCheckpoints} from "./utils/SnapshotCheckpoints.sol";
  * | burning the whole supply       | its redemption share               | redemption pool + all pending revenue (+ a snapshot pool in its second)   |
  * | zero supply                    | views divide by zero (panic)       | `snapshot` reverts {NoHolders}; a zero-supply snapshot shares nothing     |
  * | revenue                        | balance-based, `receive()`         | same, capped at MAX_BALANCE                                               |
- * | reentrancy                     | no guard                           | guard on `claim`, `claimBatch`, `burn`                                    |
+ * | reentrancy                     | no guard                           | guard on `snapshot`, `claim`, `claimBatch`, `burn`                        |
+ * | revenue currencies             | ether only                         | ether + up to 7 ERC-20s fixed at deployment (above)                       |
  * | failed payout                  | require(ok)                        | {PayoutFailed}                                                            |
  * | extras                         | none                               | `hasClaimed`, `snapshotInfo`, `outstandingClaims`, `pendingSplit`, events |
  *
