@@ -249,6 +249,30 @@ contract ImoTokenCurrenciesTest is CurrencyFixture {
         vm.assertEq(usdc.balanceOf(bob), 9e6, "bob's share of the rolled pool");
     }
 
+    function test_claimOpensAfterTheSnapshotSecond_perCurrency() public {
+        pay(address(usdc), 100e6);
+        vm.warp(token.nextSnapshotTimestamp());
+        uint256 id = token.snapshot();
+        vm.assertEq(token.claimableRevenue(alice, id, address(usdc)), 0, "not yet");
+        vm.expectRevert(abi.encodeWithSelector(ImoToken.ClaimNotOpen.selector, id, block.timestamp + 1));
+        claimIn(alice, id, address(usdc));
+        vm.warp(block.timestamp + 1);
+        vm.assertEq(token.claimableRevenue(alice, id, address(usdc)), 30e6, "open");
+    }
+
+    function test_expiredSnapshotInfo_readsRecycled() public {
+        pay(address(usdc), 100e6);
+        uint256 first = snap();
+        for (uint256 i = 0; i < WINDOW; ++i) {
+            pay(address(usdc), 10e6);
+            snap();
+        }
+        (uint256 claimPool, uint256 claimed, bool expired) = token.snapshotInfo(first, address(usdc));
+        vm.assertTrue(expired, "expired");
+        vm.assertEq(claimPool + claimed, 0, "its slot is recycled, reported as 0");
+        vm.assertEq(token.claimableRevenue(alice, first, address(usdc)), 0, "nothing claimable");
+    }
+
     /*////////////////////////////// burn //////////////////////////////*/
 
     function test_burn_paysEveryCurrency() public {
@@ -288,6 +312,21 @@ contract ImoTokenCurrenciesTest is CurrencyFixture {
         vm.assertEq(usdc.balanceOf(alice), 300e6 + 400e6 + 10e6, "claim + redemption pool + pending");
         vm.assertEq(usdc.balanceOf(address(token)), 300e6, "bob's and carol's claims remain");
         vm.assertEq(owedIn(address(usdc)), 300e6, "and are owed");
+    }
+
+    /// Burning the whole supply in the snapshot's second also pays that snapshot's pool in every currency.
+    function test_wholeSupplyBurnInTheSnapshotSecond_paysTheStrandedPoolPerCurrency() public {
+        send(bob, alice, token.balanceOf(bob));
+        send(carol, alice, token.balanceOf(carol));
+        pay(address(usdc), 100e6);
+        vm.warp(token.nextSnapshotTimestamp());
+        uint256 id = token.snapshot();
+        vm.prank(alice);
+        token.burn(SUPPLY);
+        vm.assertEq(usdc.balanceOf(alice), 100e6, "claim pool + redemption pool");
+        vm.assertTrue(token.hasClaimed(alice, id, address(usdc)), "booked as alice's claim");
+        vm.assertEq(usdc.balanceOf(address(token)), 0, "nothing left");
+        vm.assertEq(owedIn(address(usdc)), 0, "nothing owed");
     }
 
     /*////////////////////////////// failing payouts //////////////////////////////*/
