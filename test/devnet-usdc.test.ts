@@ -12,8 +12,14 @@ import { TEST_USDC_ADDRESS } from '../src/devnet/deployTestUsdc.js'
 import { tempWorkdir } from './helpers/deployFixture.js'
 import { cleanEnv, imoBin } from './helpers/runCli.js'
 
+interface DevnetDocument {
+  rpcUrl: string
+  testUsdc: { address: string; decimals: number }
+  accounts: Array<{ address: `0x${string}` }>
+}
+
 /** Starts `imo devnet --json` in `dir`; resolves with its document and a stop function. */
-async function startDevnet(dir: string): Promise<{ data: Record<string, any>; stop(): Promise<number | null> }> {
+async function startDevnet(dir: string): Promise<{ data: DevnetDocument; stop(): Promise<number | null> }> {
   const child = spawn(process.execPath, [imoBin, 'devnet', '--json'], {
     cwd: dir,
     env: cleanEnv(),
