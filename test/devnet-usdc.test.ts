@@ -73,7 +73,7 @@ describe('imo devnet: test USDC', () => {
             1_000_000_000_000n,
           )
         // The first dev account is untouched: its nonce stays 0, so the operator's deployments land where they always did.
-        assert.equal(await chain.getTransactionCount({ address: devnet.data.accounts[0].address }), 0)
+        assert.equal(await chain.getTransactionCount({ address: devnet.data.accounts[0]!.address }), 0)
       } finally {
         assert.equal(await devnet.stop(), 0)
         work.cleanup()
