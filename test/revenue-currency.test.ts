@@ -31,8 +31,8 @@ describe('imo deploy --revenue-currency', () => {
       [[TEST_USDC_ADDRESS, TEST_USDC_ADDRESS.toLowerCase()], `error: --revenue-currency ${TEST_USDC_ADDRESS} is given twice\n`],
       [['0x1234'], 'error: --revenue-currency must be a 0x-prefixed 20-byte address, not "0x1234"\n'],
       [
-        Array.from({ length: 9 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}`),
-        'error: --revenue-currency is given 9 times: a token takes at most 8 ERC-20 revenue currencies\n',
+        Array.from({ length: 8 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}`),
+        'error: --revenue-currency is given 8 times: a token takes at most 7 ERC-20 revenue currencies\n',
       ],
     ]
     for (const [currencies, message] of cases) {

@@ -45,7 +45,7 @@ export function deployCommand(): Command {
     .addOption(
       new Option(
         '--revenue-currency <ADDRESS>',
-        'an ERC-20 the token shares as revenue beside the native currency, e.g. USDC (repeatable, at most 8; fixed at deployment)',
+        'an ERC-20 the token shares as revenue beside the native currency, e.g. USDC (repeatable, at most 7; fixed at deployment)',
       ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
   addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)

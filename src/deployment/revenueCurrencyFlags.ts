@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js'
 import { NATIVE_CURRENCY, readErc20 } from '../revenue/resolveCurrency.js'
 
 /** The most ERC-20 revenue currencies a token takes (the contract's MAX_REVENUE_CURRENCIES). */
-export const MAX_REVENUE_CURRENCIES = 8
+export const MAX_REVENUE_CURRENCIES = 7
 
 /**
  * Parses the flag values: addresses, no duplicates, no zero address (the native currency is always

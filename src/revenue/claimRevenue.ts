@@ -158,9 +158,11 @@ export async function claimRevenue(
 /**
  * Snapshots where the holder has a share that claims cannot take yet (`opensAt`, their second is still
  * the chain's pending one): waits for the opening (waitForClaimsOpen) and puts the amounts a claim
- * sent then gets into the report, so they are claimed instead of reported as nothing.
+ * sent then gets into the report (in the report's currency), so they are claimed instead of reported as nothing.
+ * @example
+ * await addOpeningClaims(ctx, token, holder, report, { wait: true })
  */
-async function addOpeningClaims(
+export async function addOpeningClaims(
   ctx: ChainContext,
   token: Address,
   holder: Address,
@@ -180,7 +182,7 @@ async function addOpeningClaims(
     async (ids) =>
       (await readMany(
         ctx,
-        ids.map((id) => read('claimableRevenue', [holder, BigInt(id)])),
+        ids.map((id) => read('claimableRevenue', report.currency ? [holder, BigInt(id), report.currency] : [holder, BigInt(id)])),
         { blockTag: 'pending' },
       )) as bigint[],
     { wait: options.wait ?? true, ...(options.onWait ? { onWait: options.onWait } : {}) },

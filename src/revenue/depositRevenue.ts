@@ -161,7 +161,7 @@ export async function depositRevenue(
 
   async function readPending(): Promise<bigint> {
     const [pending] = (await readMany(ctx, [
-      currency.native ? read('pendingRevenue') : read('pendingRevenueOf', [currency.address]),
+      currency.native ? read('pendingRevenue') : read('pendingRevenue', [currency.address]),
     ])) as [bigint]
     return pending
   }
