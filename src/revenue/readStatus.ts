@@ -47,6 +47,8 @@ export interface StatusReport {
     /** Sum over live snapshots of claimPool - claimed. */
     unclaimedWei: bigint
   }
+  /** Each ERC-20 revenue currency of the token: its pools, in its smallest unit (amounts) beside its address, symbol, decimals. */
+  currencyPools: CurrencyPools[]
   collection: {
     address: Address
     name: string
@@ -71,6 +73,19 @@ export interface StatusReport {
     claimable: Array<{ id: number; amountWei: bigint; expiresWithSnapshot: number; expiresNotBefore: number }>
     claimableWei: bigint
   }
+}
+
+export interface CurrencyPools {
+  currency: { address: Address; symbol: string; decimals: number }
+  /** Received beyond what the token owes: split at the next snapshot. */
+  pendingRevenue: bigint
+  redemptionPool: bigint
+  /** Live snapshots' unclaimed claims (outstandingClaims). */
+  unclaimed: bigint
+  /** The token's balance of the currency. */
+  balance: bigint
+  /** The account's, when one was asked for: claimable now, and what burning its whole balance pays. */
+  account?: { claimable: bigint; redeemable: bigint }
 }
 
 export interface ReadStatusOptions {
@@ -281,7 +296,9 @@ export async function readStatus(
       attesters: [...attesters],
     },
     requests,
+    currencyPools: [],
   }
+  report.currencyPools = await readCurrencyPools(ctx, token, holder ? { holder, balance: holderBalance ?? 0n } : undefined, at)
   if (holder && holderBalance !== undefined) {
     const [redeemableWei] = (await readMany(ctx, [t('redeemableOnBurn', [holderBalance])], at)) as [bigint]
     const share = totalSupply === 0n ? 0n : (holderBalance * 1_000_000n) / totalSupply
@@ -301,4 +318,45 @@ export async function readStatus(
     }
   }
   return report
+}
+
+/** The pools of each ERC-20 revenue currency at one block (none for a token without ERC-20 currencies). */
+async function readCurrencyPools(
+  ctx: ChainContext,
+  token: Address,
+  account: { holder: Address; balance: bigint } | undefined,
+  at: { blockNumber: bigint },
+): Promise<CurrencyPools[]> {
+  const { callsTo, readMany } = await import('./readMany.js')
+  const { readClaimable } = await import('./readClaimable.js')
+  const { currencyJson, readRevenueCurrencies } = await import('./resolveCurrency.js')
+  const { erc20Abi } = await import('viem')
+  const erc20s = (await readRevenueCurrencies(ctx, token)).filter((c) => !c.native)
+  const t = callsTo(token, imoTokenAbi)
+  return Promise.all(
+    erc20s.map(async (currency) => {
+      const [pendingRevenue, redemptionPool, unclaimed, balance, redeemable] = (await readMany(
+        ctx,
+        [
+          t('pendingRevenue', [currency.address]),
+          t('redemptionPool', [currency.address]),
+          t('outstandingClaims', [currency.address]),
+          callsTo(currency.address, erc20Abi)('balanceOf', [token]),
+          ...(account ? [t('redeemableOnBurn', [account.balance, currency.address])] : []),
+        ],
+        at,
+      )) as bigint[]
+      const claimable = account
+        ? (await readClaimable(ctx, token, account.holder, { ...at, currency: currency.address })).totalWei
+        : 0n
+      return {
+        currency: currencyJson(currency),
+        pendingRevenue: pendingRevenue!,
+        redemptionPool: redemptionPool!,
+        unclaimed: unclaimed!,
+        balance: balance!,
+        ...(account ? { account: { claimable, redeemable: redeemable! } } : {}),
+      }
+    }),
+  )
 }

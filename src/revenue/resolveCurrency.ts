@@ -79,9 +79,17 @@ export async function readRevenueCurrencies(
 ): Promise<Currency[]> {
   const { imoTokenAbi } = await import('../../contracts-abi/index.js')
   const { readMany } = await import('./readMany.js')
-  const [listed] = (await readMany(ctx, [{ address: token, abi: imoTokenAbi, functionName: 'revenueCurrencies' }])) as [
-    readonly Address[],
-  ]
+  const { isConnectionError } = await import('../chain/toImoError.js')
+  let listed: readonly Address[]
+  try {
+    ;[listed] = (await readMany(ctx, [{ address: token, abi: imoTokenAbi, functionName: 'revenueCurrencies' }])) as [
+      readonly Address[],
+    ]
+  } catch (error) {
+    // A token deployed before revenue currencies existed has no revenueCurrencies(): native only.
+    if (isConnectionError(error) || (error as { exitCode?: number }).exitCode === 6) throw error
+    listed = []
+  }
   const erc20s = await Promise.all(
     listed.filter((address) => address !== NATIVE_CURRENCY).map((address) => readErc20(ctx, address, 'revenue currency')),
   )
