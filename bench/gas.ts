@@ -92,6 +92,7 @@ async function main(anvilUrl: string) {
         INTERVAL,
         WINDOW,
         deployer.address,
+        [],
       ],
     }),
   )
@@ -272,6 +273,7 @@ async function main(anvilUrl: string) {
           INTERVAL,
           WINDOW,
           deployer.address,
+          [],
         ],
       }),
     )

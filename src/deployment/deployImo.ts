@@ -189,6 +189,8 @@ export async function deployImo(
       BigInt(parameters.snapshotInterval),
       parameters.claimWindow,
       parameters.owner,
+      // ERC-20 revenue currencies: none (native revenue only) until `imo deploy` takes them.
+      [],
     ],
   })
   const tokenStep = {

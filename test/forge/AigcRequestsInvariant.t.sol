@@ -29,7 +29,9 @@ contract AigcRequestsHandler is TestBase {
     mapping(uint256 requestId => bool) public ghostRefunded;
 
     constructor() {
-        token = new ImoToken("I", "I", 1000 ether, address(0xA11CE), MODEL_HASH, "", 50, 1 days, 3, address(this));
+        token = new ImoToken(
+            "I", "I", 1000 ether, address(0xA11CE), MODEL_HASH, "", 50, 1 days, 3, address(this), new address[](0)
+        );
         address[] memory a = new address[](1);
         a[0] = vm.addr(ATTESTER_KEY);
         collection = new AigcCollection(

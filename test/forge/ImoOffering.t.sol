@@ -158,7 +158,9 @@ contract ImoOfferingTest is OfferingFixture {
     /// Any other ERC-20 sent to a sale goes to the seller by sweep, at any time.
     function test_otherTokensAreSweptToTheSeller() public {
         ImoOffering sale = fixedSale(AMOUNT, 0);
-        ImoToken other = new ImoToken("O", "O", 100 ether, bob, keccak256("other"), "", 50, INTERVAL, WINDOW, owner);
+        ImoToken other = new ImoToken(
+            "O", "O", 100 ether, bob, keccak256("other"), "", 50, INTERVAL, WINDOW, owner, new address[](0)
+        );
         vm.prank(bob);
         other.transfer(address(sale), 40 ether);
         vm.prank(dave);

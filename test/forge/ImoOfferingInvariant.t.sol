@@ -23,7 +23,9 @@ contract OfferingHandler is TestBase {
     bool public overpaid; // a payout above what was owed
 
     constructor(uint256 softCap) {
-        token = new ImoToken("I", "I", 1_000_000 ether, SELLER, keccak256("m"), "", 50, 1 hours, 3, address(this));
+        token = new ImoToken(
+            "I", "I", 1_000_000 ether, SELLER, keccak256("m"), "", 50, 1 hours, 3, address(this), new address[](0)
+        );
         sale = new ImoOffering(
             IERC20(address(token)),
             SELLER,

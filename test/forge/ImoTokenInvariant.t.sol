@@ -49,7 +49,8 @@ contract ImoTokenHandler is TestBase {
             uint8(PERCENT),
             1 hours,
             uint32(WINDOW),
-            address(this)
+            address(this),
+            new address[](0)
         );
         lender = new FlashLender(token);
         borrower = new FlashBorrower(token, lender);

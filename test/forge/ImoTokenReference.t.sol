@@ -27,7 +27,17 @@ contract ImoTokenReferenceTest is TestBase {
     function setUp() public {
         vm.warp(1_700_000_000);
         token = new ImoToken(
-            "ERC7641", "ERC7641", SUPPLY, holder, keccak256("model"), "", PERCENT, INTERVAL, 12, address(0x0E1)
+            "ERC7641",
+            "ERC7641",
+            SUPPLY,
+            holder,
+            keccak256("model"),
+            "",
+            PERCENT,
+            INTERVAL,
+            12,
+            address(0x0E1),
+            new address[](0)
         );
         vm.deal(payer, 1_000_000 ether);
     }

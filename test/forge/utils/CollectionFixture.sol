@@ -29,7 +29,7 @@ abstract contract CollectionFixture is TestBase {
 
     function setUp() public virtual {
         attester = vm.addr(ATTESTER_KEY);
-        token = new ImoToken("I", "I", 1000 ether, holder, MODEL_HASH, "", 50, 1 days, 3, owner);
+        token = new ImoToken("I", "I", 1000 ether, holder, MODEL_HASH, "", 50, 1 days, 3, owner, new address[](0));
         collection = _deployCollection(MODEL_HASH, _one(attester));
         vm.deal(user, 100 ether);
     }

@@ -42,10 +42,19 @@ abstract contract TokenFixture is TestBase {
     }
 
     function deploy(uint256 supply, uint8 percent, uint64 interval, uint32 window) internal returns (ImoToken) {
-        return
-            new ImoToken(
-                "IMO Model", "IMO", supply, alice, MODEL_HASH, "ipfs://model", percent, interval, window, owner
-            );
+        return new ImoToken(
+            "IMO Model",
+            "IMO",
+            supply,
+            alice,
+            MODEL_HASH,
+            "ipfs://model",
+            percent,
+            interval,
+            window,
+            owner,
+            new address[](0)
+        );
     }
 
     function deposit(uint256 amount) internal {
