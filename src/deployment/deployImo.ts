@@ -189,8 +189,7 @@ export async function deployImo(
       BigInt(parameters.snapshotInterval),
       parameters.claimWindow,
       parameters.owner,
-      // ERC-20 revenue currencies: none (native revenue only) until `imo deploy` takes them.
-      [],
+      (parameters.revenueCurrencies ?? []).map((c) => c.address),
     ],
   })
   const tokenStep = {
