@@ -4,6 +4,7 @@ import { withExamples } from '../cli/help.js'
 /** `imo devnet`: a local anvil chain, the default chain of other commands while it runs. */
 export function devnetCommand(): Command {
   const command = new Command('devnet')
+    .summary('run a local anvil chain with a test USDC until Ctrl-C; other commands use it when no RPC URL is configured')
     .description(
       'run a local anvil chain until Ctrl-C; other commands use it when no RPC URL is configured. It deploys a test ' +
         'USDC (6 decimals, permit, transferWithAuthorization; the same address on every fresh devnet) and gives each ' +
