@@ -25,8 +25,8 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
   let token: Address
   let A: Address
   let B: Address
-  const imo = (args: string[], who: 0 | 1 = 0) =>
-    runCli(args, { cwd: work.dir, env: { IMO_PRIVATE_KEY: anvil.accounts[who].privateKey, IMO_RPC_URL: anvil.rpcUrl } })
+  const imo = (args: string[], who: 0 | 1 = 0, env: Record<string, string> = {}) =>
+    runCli(args, { cwd: work.dir, env: { IMO_PRIVATE_KEY: anvil.accounts[who].privateKey, IMO_RPC_URL: anvil.rpcUrl, ...env } })
   const json = (result: CliResult) => {
     assert.equal(result.code, 0, result.stderr)
     return JSON.parse(result.stdout)
@@ -188,5 +188,24 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
       assert.equal(result.stdout, '')
     }
     assert.equal(await pub().getTransactionCount({ address: A }), nonce, 'nothing was sent')
+  })
+
+  it('a USDC deposit killed after its broadcast is resumed, not sent twice; a repeat needs a new --key', async () => {
+    const before = await usdcOf(token)
+    const crashed = await imo(['revenue', 'deposit', '7', '--currency', 'USDC'], 0, {
+      IMO_TEST_CRASH_AT: 'after-broadcast:deposit:',
+    })
+    assert.equal(crashed.signal, 'SIGKILL')
+    assert.equal(await usdcOf(token), before + 7n * USDC)
+    const resumed = json(await imo(['revenue', 'deposit', '7', '--currency', 'USDC', '--json']))
+    assert.equal(resumed.status, 'resumed')
+    assert.equal(await usdcOf(token), before + 7n * USDC)
+    const repeat = await imo(['revenue', 'deposit', '7', '--currency', 'USDC'])
+    assert.equal(repeat.code, 2)
+    assert.match(repeat.stderr, /already deposited 7 USDC in this snapshot period/)
+    // 7,000,000 wei is another deposit than 7 USDC (7,000,000 units): the step ids differ by currency.
+    const ether = json(await imo(['revenue', 'deposit', '0.000000000007', '--json']))
+    assert.equal(ether.status, 'sent')
+    assert.equal(await usdcOf(token), before + 7n * USDC)
   })
 })
