@@ -1,5 +1,5 @@
 /**
- * The built-in `causal-lm` pipeline's view of a model folder (DESIGN section 3): `imo.pipeline.json`
+ * The built-in `causal-lm` pipeline's view of a model folder (docs/formats.md section 10): `imo.pipeline.json`
  * (`{"kind": "causal-lm", ...settings}`) beside a decoder exported in the Hugging Face Optimum layout
  * (a plain decoder with or without a KV cache, or Optimum's merged decoder with `use_cache_branch`),
  * `tokenizer.json` (read with @huggingface/tokenizers, in a worker: loadTokenizer.ts), and optional

@@ -1,6 +1,6 @@
 /**
  * The last step of every inference, wherever its tensors came from: from the model's inputs, outputs
- * and artifact, compute what DESIGN section 4 asks (tensor hashes, configHash, commitment, the ERC-7007
+ * and artifact, compute what docs/formats.md sections 2-5 ask (tensor hashes, configHash, commitment, the ERC-7007
  * prompt and aigcData bytes) and write the inference record. `imo infer` runs it on what it computed;
  * `imo serve --queue` runs it on what it re-derived from a worker's result, so serve's record is made
  * by the same code from its own values, never copied from the worker.

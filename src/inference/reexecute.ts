@@ -14,7 +14,7 @@ import { runModel } from './runModel.js'
 export type { ReexecuteOptions, ReexecuteResult } from './reexecuteChecks.js'
 
 /**
- * Re-executes a recorded inference (DESIGN section 4): hashes the model, runs it on the committed
+ * Re-executes a recorded inference (docs/formats.md section 7): hashes the model, runs it on the committed
  * inputs with the recorded settings, and compares the outputs bit for bit, reporting the largest
  * float difference when they differ. Every check is reported, none throws, so verify can explain.
  * @param record - from readRecord.

@@ -43,7 +43,7 @@ export interface RunInferenceOptions {
 export type { InferenceResult } from './assembleInference.js'
 
 /**
- * Runs a model once with the deterministic settings and computes everything DESIGN section 4 asks:
+ * Runs a model once with the deterministic settings and computes everything docs/formats.md sections 2-5 ask:
  * input/output tensor hashes, configHash, the commitment, the ERC-7007 prompt and aigcData bytes,
  * and the inference record. The model is loaded (hashed, session opened) once per process.
  * @param options - model, then either a prompt (pipeline) or input tensors/files.

@@ -1,5 +1,5 @@
 /**
- * The ERC-7007 proof of an imo collection (DESIGN section 4, docs/formats.md section 5,
+ * The ERC-7007 proof of an imo collection (docs/formats.md section 5,
  * contracts/AigcCollection.sol): its first word is its kind's tag (src/mint/proofKinds.ts), then the
  * attested fields the call does not supply, then the signature:
  * `abi.encode(bytes32 tag, bytes32 commitment, address to, bytes signature)` for an AigcMint proof,

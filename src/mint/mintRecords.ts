@@ -1,5 +1,5 @@
 /**
- * Mints inference records as ERC-7007 tokens on a deployment's collection (DESIGN sections 4-6):
+ * Mints inference records as ERC-7007 tokens on a deployment's collection (docs/formats.md sections 4-6):
  * checks everything first (model hash, attester, existing tokens, the journal), writes each token's
  * metadata, artifact and mint.json, signs the EIP-712 attestations (AigcMint for a direct mint,
  * AigcFulfilment of the request for `imo serve`'s fulfilments), and sends every mint through

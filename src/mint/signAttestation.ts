@@ -1,5 +1,5 @@
 /**
- * The EIP-712 attestations of DESIGN section 4 / contracts/AigcCollection.sol, one struct per proof kind
+ * The EIP-712 attestations of docs/formats.md section 5 / contracts/AigcCollection.sol, one struct per proof kind
  * (src/mint/proofKinds.ts): `AigcMint(...)` for a direct mint, `AigcFulfilment(uint256 requestId, ...)`
  * for the fulfilment of a paid request, in the domain `{ name: "imo", version: "3", chainId,
  * verifyingContract: collection }`, where `to` is the token's recipient (a proof copied from the mempool
