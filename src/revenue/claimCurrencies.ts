@@ -14,7 +14,7 @@
 import type { Address, Hex } from 'viem'
 import { imoTokenAbi } from '../../contracts-abi/index.js'
 import type { ChainContext } from '../chain/connect.js'
-import { ImoError, UsageError } from '../errors.js'
+import { ImoError } from '../errors.js'
 import type { ClaimableReport } from './readClaimable.js'
 import { type Currency, currencyJson, NATIVE_CURRENCY } from './resolveCurrency.js'
 
@@ -92,7 +92,10 @@ export async function claimCurrencies(
     )
   } else {
     const reports = await readReports(ctx, token, holder, currencies, options)
-    if (options.snapshot !== undefined) checkSnapshotId(options.snapshot, reports[0]!.report)
+    if (options.snapshot !== undefined) {
+      const { checkSnapshotId } = await import('./claimRevenue.js')
+      checkSnapshotId(options.snapshot, reports[0]!.report)
+    }
     const wanted = (id: number) => options.snapshot === undefined || id === options.snapshot
     for (const { currency, report } of reports)
       for (const s of report.claimable)
@@ -119,8 +122,8 @@ export async function claimCurrencies(
   const currencyArgs = chosen.map((c) => c.address)
   const single = ids.length === 1 && chosen.length === 1
   const data = single
-    ? encodeFunctionData({ abi: imoTokenAbi, functionName: 'claim', args: [BigInt(ids[0]!), currencyArgs[0]!] } as never)
-    : encodeFunctionData({ abi: imoTokenAbi, functionName: 'claimBatch', args: [ids.map(BigInt), currencyArgs] } as never)
+    ? encodeFunctionData({ abi: imoTokenAbi, functionName: 'claim', args: [BigInt(ids[0]!), currencyArgs[0]!] })
+    : encodeFunctionData({ abi: imoTokenAbi, functionName: 'claimBatch', args: [ids.map(BigInt), currencyArgs] })
   const currencyKey = currencyArgs.map((a) => a.toLowerCase()).join('+')
   stepId ??= `${prefix}${ids.join(',')}#${currencyKey}${key ? keySuffix(key) : ''}`
   const pairs = [...expected.entries()].filter(([, amount]) => amount > 0n).map(([k]) => k.split(':'))
@@ -195,13 +198,4 @@ async function readReports(
   // One wait serves every currency: the snapshots open at the same second.
   for (const { report } of reports) await addOpeningClaims(ctx, token, holder, report, options)
   return reports
-}
-
-function checkSnapshotId(id: number, report: ClaimableReport): void {
-  if (!Number.isSafeInteger(id) || id < 1 || id > report.currentSnapshotId)
-    throw new UsageError(
-      report.currentSnapshotId === 0
-        ? `unknown snapshot ${id}: the token has no snapshot yet`
-        : `unknown snapshot ${id}: snapshot ids run from 1 to ${report.currentSnapshotId}`,
-    )
 }
