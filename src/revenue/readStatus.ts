@@ -211,6 +211,7 @@ export async function readStatus(
         c('mintFee'),
         c('royaltyInfo', [0n, 10_000n]),
         c('attesters'),
+        t('revenueCurrencies'),
         ...(holder ? [t('balanceOf', [holder])] : []),
       ],
       at,
@@ -238,6 +239,7 @@ export async function readStatus(
     mintFeeWei,
     royalty,
     attesters,
+    listedCurrencies,
     holderBalance,
   ] = values as [
     string,
@@ -255,6 +257,7 @@ export async function readStatus(
     bigint,
     bigint,
     readonly [Address, bigint],
+    readonly Address[],
     readonly Address[],
     bigint | undefined,
   ]
@@ -298,7 +301,13 @@ export async function readStatus(
     requests,
     currencyPools: [],
   }
-  report.currencyPools = await readCurrencyPools(ctx, token, holder ? { holder, balance: holderBalance ?? 0n } : undefined, at)
+  report.currencyPools = await readCurrencyPools(
+    ctx,
+    token,
+    listedCurrencies,
+    holder ? { holder, balance: holderBalance ?? 0n } : undefined,
+    at,
+  )
   if (holder && holderBalance !== undefined) {
     const [redeemableWei] = (await readMany(ctx, [t('redeemableOnBurn', [holderBalance])], at)) as [bigint]
     const share = totalSupply === 0n ? 0n : (holderBalance * 1_000_000n) / totalSupply
@@ -324,14 +333,16 @@ export async function readStatus(
 async function readCurrencyPools(
   ctx: ChainContext,
   token: Address,
+  listed: readonly Address[],
   account: { holder: Address; balance: bigint } | undefined,
   at: { blockNumber: bigint },
 ): Promise<CurrencyPools[]> {
   const { callsTo, readMany } = await import('./readMany.js')
   const { readClaimable } = await import('./readClaimable.js')
-  const { currencyJson, readRevenueCurrencies } = await import('./resolveCurrency.js')
+  if (listed.length === 0) return []
+  const { currencyJson, readErc20 } = await import('./resolveCurrency.js')
   const { erc20Abi } = await import('viem')
-  const erc20s = (await readRevenueCurrencies(ctx, token)).filter((c) => !c.native)
+  const erc20s = await Promise.all(listed.map((address) => readErc20(ctx, address, 'revenue currency')))
   const t = callsTo(token, imoTokenAbi)
   return Promise.all(
     erc20s.map(async (currency) => {
