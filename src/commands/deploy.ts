@@ -42,6 +42,12 @@ export function deployCommand(): Command {
       ),
     )
     .addOption(new Option('--attester <ADDRESS...>', 'addresses allowed to sign inference proofs (default: the signer)'))
+    .addOption(
+      new Option(
+        '--revenue-currency <ADDRESS>',
+        'an ERC-20 the token shares as revenue beside the native currency, e.g. USDC (repeatable, at most 7; fixed at deployment)',
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
   addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (_args, cmd: Command) => {
     const { runDeploy } = await import('../deployment/runDeploy.js')
@@ -54,6 +60,7 @@ export function deployCommand(): Command {
     'imo deploy --model ./model.onnx --name M --symbol M --supply 1000 --percent-claimable 80 --rpc-url https://sepolia.example --account deployer',
     'imo deploy --model ./model.onnx --name M --symbol M --supply 1000 --dry-run --json',
     'imo deploy --model ./models/cppn --name P --symbol P --supply 1000 --request-fee 0.002 --request-timeout 7200',
+    'imo deploy --model ./models/cppn --name P --symbol P --supply 1000 --revenue-currency 0x51935F7e534792A8a2C7571f6b790d364bd532EA',
     'imo deploy --model-hash 0x5f… --name M --symbol M --supply 1000 --deployment .imo/deployments/31337/second.json',
   ])
 }

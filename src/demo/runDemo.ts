@@ -4,8 +4,9 @@
  * 0.005 ETH request fee, 1 s snapshot interval), runs and mints three prompts, sells 30% of the supply in
  * a short fixed-price sale (`imo offer`) that a second holder (anvil dev account 1) buys out, has a model
  * user (anvil dev account 2) pay for a prompt with `request` and the operator's node (`imo serve`, in
- * process, until idle) fulfil it, deposits 1 ETH of revenue, takes a snapshot (the mint and request fees
- * are in it), claims for both holders (each signing with its own key), verifies one token by re-executing
+ * process, until idle) fulfil it, deposits 1 ETH and 250 test USDC of revenue (the devnet's TestUsdc, a
+ * revenue currency of the token), takes a snapshot (the mint and request fees are in it), claims both
+ * currencies for both holders (each signing with its own key), verifies one token by re-executing
  * the model, and stops the chain.
  *
  * State never touches the working folder's `.imo/`: the journal lives in `<out>/.imo/` and, without
@@ -41,6 +42,8 @@ export const DEMO_SETTINGS = {
   /** Price per token in that sale (ETH). */
   salePrice: '0.000001',
   deposit: '1',
+  /** Revenue paid in the devnet's test USDC (a revenue currency of the demo's token). */
+  usdcDeposit: '250',
 } as const
 const MARKER = '.imo-demo'
 
@@ -86,7 +89,17 @@ export interface DemoReport {
     servedMs: number
   }
   revenue: { depositWei: bigint; snapshotId: number; claimPoolWei: bigint; toRedemptionWei: bigint }
-  holders: Array<{ role: 'deployer' | 'second holder'; address: Address; balanceWei: bigint; claimedWei: bigint; claimTx?: Hex }>
+  /** The devnet's test USDC, a revenue currency of the token: its address and the revenue deposited in it (6 decimals). */
+  usdc: { address: Address; symbol: string; decimals: number; deposit: bigint }
+  holders: Array<{
+    role: 'deployer' | 'second holder'
+    address: Address
+    balanceWei: bigint
+    claimedWei: bigint
+    /** USDC claimed (smallest unit, 6 decimals). */
+    claimedUsdc: bigint
+    claimTx?: Hex
+  }>
   verification: { tokenId: Hex; ok: boolean; checks: Array<{ name: string; status: string; detail: string }> }
   timings: Record<string, number>
   next?: string[]
@@ -214,7 +227,7 @@ export async function runDemo(
     const { privateKeyToAccount } = await import('viem/accounts')
     const { getAddress, parseEther } = await import('viem')
     const { imoTokenAbi } = await import('../../contracts-abi/index.js')
-    const { formatNative } = await import('../chain/format.js')
+    const { formatNative, formatUnits } = await import('../chain/format.js')
     const base = await connectChain({ rpcUrl: chain.rpcUrl }, { signer: false })
     const signer = (index: 0 | 1 | 2): ChainContext => {
       const account = privateKeyToAccount(ANVIL_DEV_ACCOUNTS[index].privateKey)
@@ -225,6 +238,19 @@ export async function runDemo(
     const user = signer(2)
     const eth = (wei: bigint) => formatNative(wei, base.nativeSymbol)
 
+    const usdc = await step(
+      'usdc',
+      'deploying the test USDC and funding the development accounts',
+      async () => {
+        const { deployTestUsdc } = await import('../devnet/deployTestUsdc.js')
+        const info = await deployTestUsdc(
+          chain.rpcUrl,
+          ANVIL_DEV_ACCOUNTS.slice(0, 3).map((a) => a.address),
+        )
+        return { address: info.address, symbol: info.symbol, decimals: info.decimals, native: false as const }
+      },
+      (u) => `test USDC at ${u.address}`,
+    )
     const { bundledModelPath } = await import('./bundledModel.js')
     const modelPath = bundledModelPath(options.model)
     const prompts: readonly string[] = options.model === 'tinylm' ? DEMO_TEXT_PROMPTS : DEMO_PROMPTS
@@ -246,6 +272,7 @@ export async function runDemo(
           snapshotInterval: DEMO_SETTINGS.snapshotInterval,
           mintFeeWei,
           requestFeeWei,
+          revenueCurrencies: [{ address: usdc.address, symbol: usdc.symbol, decimals: usdc.decimals }],
           deploymentFile: keep ? keptDeployment : join(stateRoot, 'deployments', '31337', 'default.json'),
         })
       },
@@ -369,14 +396,17 @@ export async function runDemo(
         `the model user ${r.requester} paid ${eth(r.feeWei)} for "${r.prompt}"; imo serve fulfilled request ${r.requestId} with token ${r.tokenId.slice(0, 12)}…`,
     )
     const depositWei = parseEther(DEMO_SETTINGS.deposit)
+    const { parseCurrencyAmount, nativeCurrency } = await import('../revenue/resolveCurrency.js')
+    const usdcDeposit = parseCurrencyAmount(DEMO_SETTINGS.usdcDeposit, usdc, 'usdcDeposit')
     await step(
       'deposit',
       `depositing ${DEMO_SETTINGS.deposit} ETH of revenue`,
       async () => {
         const { depositRevenue } = await import('../revenue/depositRevenue.js')
-        return depositRevenue(deployer, token, depositWei)
+        await depositRevenue(deployer, token, depositWei)
+        return depositRevenue(deployer, token, usdcDeposit, usdc)
       },
-      () => `deposited ${DEMO_SETTINGS.deposit} ETH of revenue`,
+      () => `deposited ${DEMO_SETTINGS.deposit} ETH and ${DEMO_SETTINGS.usdcDeposit} USDC of revenue`,
     )
     const snapshot = await step(
       'snapshot',
@@ -399,10 +429,18 @@ export async function runDemo(
         // of its second, so a flash loan cannot be in it); move the clock on by one second.
         await base.publicClient.request({ method: 'evm_increaseTime', params: [1] } as never)
         await base.publicClient.request({ method: 'evm_mine', params: [] } as never)
-        const { claimRevenue } = await import('../revenue/claimRevenue.js')
-        return Promise.all([claimRevenue(deployer, token), claimRevenue(holder, token)])
+        const { claimCurrencies } = await import('../revenue/claimCurrencies.js')
+        const currencies = [nativeCurrency(base), usdc]
+        const both = await Promise.all([claimCurrencies(deployer, token, currencies), claimCurrencies(holder, token, currencies)])
+        return both.map((claim) => ({
+          holder: claim.holder,
+          ...(claim.hash ? { hash: claim.hash } : {}),
+          totalWei: claim.currencies.find((c) => c.currency.address === nativeCurrency(base).address)?.total ?? 0n,
+          totalUsdc: claim.currencies.find((c) => c.currency.address === usdc.address)?.total ?? 0n,
+        }))
       },
-      (c) => `claimed ${c.map((x) => eth(x.totalWei)).join(' and ')}`,
+      (c) =>
+        `claimed ${c.map((x) => `${eth(x.totalWei)} + ${formatUnits(x.totalUsdc, usdc.decimals, usdc.symbol)}`).join(' and ')}`,
     )
     const tokenId = mints[0]!.tokenId
     const verification = await step(
@@ -422,7 +460,7 @@ export async function runDemo(
 
     const reportFile = join(outDir, 'demo.json')
     const report: DemoReport = {
-      ok: verification.ok && claims.every((c) => c.totalWei > 0n) && snapshot.toClaimPoolWei > 0n,
+      ok: verification.ok && claims.every((c) => c.totalWei > 0n && c.totalUsdc > 0n) && snapshot.toClaimPoolWei > 0n,
       durationMs: 0,
       outDir,
       reportFile,
@@ -441,11 +479,13 @@ export async function runDemo(
         claimPoolWei: snapshot.toClaimPoolWei,
         toRedemptionWei: snapshot.toRedemptionWei,
       },
+      usdc: { address: usdc.address, symbol: usdc.symbol, decimals: usdc.decimals, deposit: usdcDeposit },
       holders: (['deployer', 'second holder'] as const).map((role, i) => ({
         role,
         address: claims[i]!.holder,
         balanceWei: balances[i]!,
         claimedWei: claims[i]!.totalWei,
+        claimedUsdc: claims[i]!.totalUsdc,
         ...(claims[i]!.hash ? { claimTx: claims[i]!.hash } : {}),
       })),
       verification: {
@@ -464,6 +504,7 @@ export async function runDemo(
         'imo requests',
         'imo serve --until-idle   # fulfils the open paid requests (imo request PROMPT, from another account)',
         'imo revenue deposit 0.5',
+        'imo revenue deposit 100 --currency USDC',
         'imo snapshot --yes',
         'imo claim',
         `imo verify --token ${tokenId} --metadata-dir ${relative(cwd, outDir) || '.'}`,

@@ -39,6 +39,8 @@ export interface DeployImoParams {
   /** Seconds a paid request stays fulfillable; default DEPLOY_DEFAULTS.requestTimeout. */
   requestTimeout?: number
   attesters?: Address[]
+  /** ERC-20 revenue currencies beside the native one (checked by src/deployment/revenueCurrencyFlags.ts). */
+  revenueCurrencies?: Array<{ address: Address; symbol: string; decimals: number }>
   /** Deployment file; default `.imo/deployments/<chainId>/default.json`. */
   deploymentFile?: string
 }
@@ -130,6 +132,7 @@ export async function deployImo(
     requestTimeout: params.requestTimeout ?? DEPLOY_DEFAULTS.requestTimeout,
     attesters,
     owner: account.address,
+    ...(params.revenueCurrencies && params.revenueCurrencies.length > 0 ? { revenueCurrencies: params.revenueCurrencies } : {}),
   }
   if (params.supply <= 0n) throw new UsageError('--supply must be at least 1 token')
   if (parameters.percentClaimable < 0 || parameters.percentClaimable > 100)
@@ -186,8 +189,7 @@ export async function deployImo(
       BigInt(parameters.snapshotInterval),
       parameters.claimWindow,
       parameters.owner,
-      // ERC-20 revenue currencies: none (native revenue only) until `imo deploy` takes them.
-      [],
+      (parameters.revenueCurrencies ?? []).map((c) => c.address),
     ],
   })
   const tokenStep = {

@@ -43,6 +43,8 @@ export interface DeploymentParameters {
   requestTimeout: number
   attesters: Address[]
   owner: Address
+  /** The ERC-20 revenue currencies beside the native one, in the token's order (absent: native only). */
+  revenueCurrencies?: Array<{ address: Address; symbol: string; decimals: number }>
 }
 
 export interface Deployment {

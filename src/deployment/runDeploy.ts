@@ -24,6 +24,7 @@ export interface DeployOptionValues extends ChainOptionValues {
   requestFee?: string
   requestTimeout?: string
   attester?: string[]
+  revenueCurrency?: string[]
 }
 
 async function ask(flag: string, what: string, current: string | undefined): Promise<string> {
@@ -82,6 +83,8 @@ export async function runDeploy(
   const { parseAddress } = await import('../util/parseAddress.js')
   const recipient = values.recipient ? await parseAddress(values.recipient, '--recipient') : undefined
   const attesters = values.attester ? await Promise.all(values.attester.map((a) => parseAddress(a, '--attester'))) : undefined
+  const { parseRevenueCurrencies, readRevenueCurrencyFlags } = await import('./revenueCurrencyFlags.js')
+  const currencyAddresses = await parseRevenueCurrencies(values.revenueCurrency ?? [])
   if (values.modelHash && !/^0x[0-9a-fA-F]{64}$/.test(values.modelHash))
     throw new UsageError('--model-hash must be 0x + 64 hex digits')
   if (values.model && !existsSync(values.model)) throw new UsageError(`--model ${values.model} does not exist`)
@@ -89,6 +92,7 @@ export async function runDeploy(
   const { displayUrl } = await import('../chain/toImoError.js')
   const { note, spinner } = await import('../cli/ui.js')
   const ctx = await connectChain(values, { signer: true }, sources)
+  const revenueCurrencies = await readRevenueCurrencyFlags(ctx, currencyAddresses)
   let modelHash = values.modelHash as `0x${string}` | undefined
   let model: { path: string; given: string } | undefined
   if (values.model) {
@@ -97,6 +101,10 @@ export async function runDeploy(
     model = { path: isAbsolute(values.model) ? values.model : resolve(values.model), given: values.model }
   }
   note(`chain ${ctx.chainName} (${ctx.chainId}) at ${displayUrl(ctx.rpcUrl)}, deployer ${ctx.account!.address}`)
+  if (revenueCurrencies.length > 0)
+    note(
+      `revenue currencies: ${ctx.nativeSymbol} (native), ${revenueCurrencies.map((c) => `${c.symbol} ${c.address} (${c.decimals} decimals)`).join(', ')}`,
+    )
   const { deployImo } = await import('./deployImo.js')
   const spin = await spinner(ctx.tx.dryRun ? 'simulating the deployment' : 'deploying')
   let result: Awaited<ReturnType<typeof deployImo>>
@@ -112,6 +120,7 @@ export async function runDeploy(
         ...(recipient ? { recipient } : {}),
         ...settings,
         ...(attesters ? { attesters } : {}),
+        ...(revenueCurrencies.length > 0 ? { revenueCurrencies } : {}),
         ...(values.modelUri !== undefined ? { modelUri: values.modelUri } : {}),
         ...(values.deployment ? { deploymentFile: resolve(values.deployment) } : {}),
       },
@@ -155,6 +164,7 @@ export async function runDeploy(
     `  IMO token (ERC-7641)        ${deployment.imoToken.address}${link(deployment.imoToken.address)}`,
     `  AIGC collection (ERC-7007)  ${deployment.aigcCollection.address}${link(deployment.aigcCollection.address)}`,
     `  model hash                  ${deployment.modelHash}`,
+    `  revenue currencies          ${[`${ctx.nativeSymbol} (native)`, ...(deployment.parameters.revenueCurrencies ?? []).map((c) => `${c.symbol} ${c.address}`)].join(', ')}`,
   ]
   if (result.status === 'dry-run') {
     for (const o of result.outcomes)
