@@ -10,7 +10,7 @@
 // Target: imo's wall time <= 1.10 x the baseline's.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { hashField, promptField } from '../src/zk/publicSignals.js'
@@ -95,3 +95,9 @@ console.log(
 )
 const ratio = imo.wallMs / bareMs
 console.log(`imo / snarkjs wall time: ${ratio.toFixed(2)} (target <= 1.10) ${ratio <= 1.1 ? 'OK' : 'ABOVE TARGET'}`)
+// Wall times on a shared machine move with its load: say how loaded it was.
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${availableParallelism()} cores`,
+)

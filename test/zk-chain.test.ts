@@ -22,7 +22,7 @@ import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { encodeZkProof } from '../src/mint/encodeProof.js'
 import { compileZkModel } from '../src/zk/compileZkModel.js'
 import { proofWords, type ZkProofFile } from '../src/zk/proveZk.js'
-import { type CliResult, runCli } from './helpers/runCli.js'
+import { type CliResult, repoRoot, runCli } from './helpers/runCli.js'
 import { TEST_ZK_CACHE, testPtau } from './helpers/zkFixtures.js'
 
 const PROMPT = 'a red spiral'
@@ -224,5 +224,57 @@ describe('imo mint, imo verify with a zk record', () => {
       assert.match(result.stdout + result.stderr, /FAIL\s+zk proof/, what)
     }
     assert.ok(existsSync(join(dir, 'p1', 'mint.json')))
+  })
+})
+
+describe('zk bad input: one line, exit 2, nothing written', () => {
+  it('--prove on a model that is not zk, without --to, or without keys and --ptau; deploy --proof-scheme zk of a non-zk model', async () => {
+    const cppn = join(repoRoot, 'models', 'cppn')
+    const empty = mkdtempSync(join(tmpdir(), 'imo-zk-empty-cache-'))
+    try {
+      const cases: [string, string[], Record<string, string>, RegExp][] = [
+        [
+          'not zk',
+          ['infer', '--model', cppn, '--prompt', 'x', '--prove', '--to', recipient, '--out', 'bad1'],
+          {},
+          /^error: --prove needs a zk model folder/m,
+        ],
+        ['no --to', ['infer', '--model', ZKMODEL, '--prompt', 'x', '--prove', '--out', 'bad2'], {}, /^error: .*--to/m],
+        [
+          'no keys',
+          ['infer', '--model', ZKMODEL, '--prompt', 'x', '--prove', '--to', recipient, '--out', 'bad3'],
+          { IMO_ZK_CACHE: empty },
+          /^error: the zk model .* has no proving key yet: pass --ptau FILE once$/m,
+        ],
+      ]
+      for (const [what, args, env, message] of cases) {
+        const result = await runCli(args, { cwd: dir, env: { IMO_ZK_CACHE: TEST_ZK_CACHE, ...env } })
+        assert.equal(result.code, 2, `${what}: ${result.stderr}`)
+        assert.match(result.stderr, message, what)
+        assert.equal(result.stderr.split('\n').filter((l) => l.startsWith('error:')).length, 1, what)
+        assert.doesNotMatch(result.stderr, /\n\s+at /, what)
+        assert.equal(existsSync(join(dir, args.at(-1)!)), false, `${what}: no output folder`)
+      }
+      const deploy = await imo([
+        'deploy',
+        '--model',
+        cppn,
+        '--proof-scheme',
+        'zk',
+        '--name',
+        'C',
+        '--symbol',
+        'C',
+        '--supply',
+        '1',
+        '--deployment',
+        join(dir, 'bad.json'),
+      ])
+      assert.equal(deploy.code, 2, deploy.stderr)
+      assert.match(deploy.stderr, /^error: --proof-scheme zk needs a zk model folder/m)
+      assert.equal(existsSync(join(dir, 'bad.json')), false)
+    } finally {
+      rmSync(empty, { recursive: true, force: true })
+    }
   })
 })

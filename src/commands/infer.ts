@@ -75,6 +75,9 @@ export function inferCommand(): Command {
     if (options.prove && !recipient) throw new InputNeededError('--to', 'recipient the proof is bound to')
     if (!options.prove && (recipient || options.ptau || options.insecurePtau))
       throw new UsageError('--to, --ptau and --insecure-ptau apply to --prove only')
+    const keyOptions = options.ptau !== undefined ? { ptau: options.ptau, allowInsecurePtau: Boolean(options.insecurePtau) } : {}
+    // The proving keys first (made from --ptau, or found in the cache): a refusal writes nothing.
+    if (options.prove) await (await import('../zk/ensureZkKeys.js')).ensureZkKeysForFolder(modelPath, '--prove', keyOptions)
     const { result, outDir } = await withSpinner(
       'loading the model',
       async (progress) => {
@@ -93,10 +96,6 @@ export function inferCommand(): Command {
           onProgress: (stage) => progress.update(stage),
         })
         hooks.finish()
-        if (options.prove && !inference.zk)
-          throw new UsageError(`--prove needs a zk model (imo.pipeline.json of kind zk-image); ${modelPath} is not one`, {
-            hint: 'imo zk compile turns a small float model into one',
-          })
         const written =
           inference.outDir ??
           writeInferenceOutputs(inference, join('out', inference.record.commitment.slice(2, 14)), { replace: true })

@@ -56,3 +56,25 @@ export async function ensureZkKeys(model: ZkModel, options: EnsureZkKeysOptions 
   })
   return { paths: circuit.paths, circuit: circuit.info, setup: setup.info }
 }
+
+/**
+ * A zk model folder and its keys (`imo infer --prove` before any inference runs, `imo deploy
+ * --proof-scheme zk`).
+ * @param flag - what needs it, for the error ('--prove').
+ * @throws UsageError (exit 2) when the folder is not a zk model, or as {@link ensureZkKeys}.
+ * @example
+ * const { model, keys } = await ensureZkKeysForFolder('models/zkcppn', '--prove', { ptau })
+ */
+export async function ensureZkKeysForFolder(
+  folder: string,
+  flag: string,
+  options: EnsureZkKeysOptions = {},
+): Promise<{ model: ZkModel; keys: ZkKeys }> {
+  const { isZkModelFolder, readZkModel } = await import('./readZkModel.js')
+  if (!isZkModelFolder(folder))
+    throw new UsageError(`${flag} needs a zk model folder (imo.pipeline.json of kind zk-image); ${folder} is not one`, {
+      hint: 'imo zk compile MODEL.onnx --out DIR makes one (DIR/model)',
+    })
+  const model = await readZkModel(folder)
+  return { model, keys: await ensureZkKeys(model, options) }
+}

@@ -10,8 +10,7 @@ import { readFileSync } from 'node:fs'
 import type { ZkDeployParams } from '../deployment/deployImo.js'
 import { ImoError, UsageError } from '../errors.js'
 import { compileVerifier } from './compileVerifier.js'
-import { type EnsureZkKeysOptions, ensureZkKeys } from './ensureZkKeys.js'
-import { isZkModelFolder, readZkModel } from './readZkModel.js'
+import { type EnsureZkKeysOptions, ensureZkKeysForFolder } from './ensureZkKeys.js'
 
 /**
  * The verifier and layout of a zk model folder.
@@ -25,12 +24,7 @@ export async function zkVerifierForDeploy(
   folder: string,
   options: EnsureZkKeysOptions = {},
 ): Promise<{ modelHash: `0x${string}`; zk: ZkDeployParams }> {
-  if (!isZkModelFolder(folder))
-    throw new UsageError(`--proof-scheme zk needs a zk model folder (imo.pipeline.json of kind zk-image); ${folder} is not one`, {
-      hint: 'imo zk compile MODEL.onnx --out DIR makes one (DIR/model)',
-    })
-  const model = await readZkModel(folder)
-  const keys = await ensureZkKeys(model, options)
+  const { model, keys } = await ensureZkKeysForFolder(folder, '--proof-scheme zk', options)
   const source = readFileSync(keys.paths.verifierSource, 'utf8')
   const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
   if (sha256(source) !== keys.setup.sha256.verifierSource)
