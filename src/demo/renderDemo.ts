@@ -33,11 +33,15 @@ export function renderDemo(report: DemoReport): string {
         ? `    "${m.prompt}"  ${path(m.image)}`
         : `    "${m.prompt}" -> ${JSON.stringify(m.text)}  ${path(m.image)}`,
     ),
-    `  paid request   a model user ${report.request.requester} paid ${formatNative(report.request.feeWei)} for "${report.request.prompt}"; imo serve fulfilled request ${report.request.requestId}:`,
-    report.request.text === undefined
-      ? `    token ${report.request.tokenId.slice(0, 12)}… to the user  ${path(report.request.image)}`
-      : `    token ${report.request.tokenId.slice(0, 12)}… to the user -> ${JSON.stringify(report.request.text)}  ${path(report.request.image)}`,
-    `  revenue        ${formatNative(report.revenue.depositWei)} deposited + the mint and request fees; snapshot ${report.revenue.snapshotId} put ${formatNative(report.revenue.claimPoolWei)} in the holders' pool, ${formatNative(report.revenue.toRedemptionWei)} in the redemption pool`,
+    ...(report.request
+      ? [
+          `  paid request   a model user ${report.request.requester} paid ${formatNative(report.request.feeWei)} for "${report.request.prompt}"; imo serve fulfilled request ${report.request.requestId}:`,
+          report.request.text === undefined
+            ? `    token ${report.request.tokenId.slice(0, 12)}… to the user  ${path(report.request.image)}`
+            : `    token ${report.request.tokenId.slice(0, 12)}… to the user -> ${JSON.stringify(report.request.text)}  ${path(report.request.image)}`,
+        ]
+      : ['  zk             the collection checked a PLONK proof of each image on chain (no attester; INSECURE demo setup)']),
+    `  revenue        ${formatNative(report.revenue.depositWei)} deposited + the ${report.request ? 'mint and request fees' : 'mint fees'}; snapshot ${report.revenue.snapshotId} put ${formatNative(report.revenue.claimPoolWei)} in the holders' pool, ${formatNative(report.revenue.toRedemptionWei)} in the redemption pool`,
     `  USDC revenue   ${usdc(report.usdc.deposit)} deposited in the devnet's test USDC ${report.usdc.address}, a revenue currency of the token`,
     ...report.holders.map(
       (h) =>

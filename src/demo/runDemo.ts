@@ -27,7 +27,7 @@ export const DEMO_TEXT_PROMPTS = ['The river', 'The market opened at', 'A small 
 /** The prompt the model user pays for (cppn, tinylm). */
 export const DEMO_REQUEST_PROMPTS = { cppn: 'a violet lattice at noon', tinylm: 'The old lighthouse' } as const
 /** The bundled models the demo can run. */
-export const DEMO_MODELS = ['cppn', 'tinylm'] as const
+export const DEMO_MODELS = ['cppn', 'tinylm', 'zk'] as const
 export type DemoModel = (typeof DEMO_MODELS)[number]
 export const DEMO_SETTINGS = {
   name: 'Pattern Model',
@@ -72,8 +72,11 @@ export interface DemoReport {
   mints: Array<{ prompt: string; tokenId: Hex; txHash?: Hex; feeWei: bigint; image: string; record: string; text?: string }>
   /** Native currency the token received from the three mint fees. */
   feesToTokenWei: bigint
-  /** The paid request: a model user's fee, fulfilled by the in-process `imo serve`; the fee is in the snapshot. */
-  request: {
+  /**
+   * The paid request: a model user's fee, fulfilled by the in-process `imo serve`; the fee is in the
+   * snapshot. Absent for `zk` (a zk collection takes no paid requests: anyone mints with a proof).
+   */
+  request?: {
     prompt: string
     requester: Address
     recipient: Address
@@ -103,6 +106,13 @@ export interface DemoReport {
   verification: { tokenId: Hex; ok: boolean; checks: Array<{ name: string; status: string; detail: string }> }
   timings: Record<string, number>
   next?: string[]
+}
+
+/** The zk demo's verifier and layout, with keys made from an insecure ptau in imo's cache (made once). */
+async function demoZkDeploy(modelPath: string) {
+  const { cachedInsecurePtau } = await import('../zk/writeInsecurePtau.js')
+  const { zkVerifierForDeploy } = await import('../zk/zkVerifierForDeploy.js')
+  return zkVerifierForDeploy(modelPath, { ptau: await cachedInsecurePtau(15), allowInsecurePtau: true })
 }
 
 /** The inference folder under `outDir` whose record is for `promptHash` (serve writes one per request). */
@@ -253,17 +263,24 @@ export async function runDemo(
     )
     const { bundledModelPath } = await import('./bundledModel.js')
     const modelPath = bundledModelPath(options.model)
-    const prompts: readonly string[] = options.model === 'tinylm' ? DEMO_TEXT_PROMPTS : DEMO_PROMPTS
+    // zk: one image (its PLONK proof takes about 30 s of CPU), a collection that checks it on chain.
+    const zk = options.model === 'zk'
+    const prompts: readonly string[] =
+      options.model === 'tinylm' ? DEMO_TEXT_PROMPTS : zk ? DEMO_PROMPTS.slice(0, 1) : DEMO_PROMPTS
     const mintFeeWei = parseEther(DEMO_SETTINGS.mintFee)
     const requestFeeWei = parseEther(DEMO_SETTINGS.requestFee)
     const { deployment, path: deploymentFile } = await step(
       'deploy',
-      'deploying the token (ERC-7641) and the collection (ERC-7007)',
+      zk
+        ? 'deploying the token (ERC-7641), the PLONK verifier and the zk collection (ERC-7007); the keys come from an INSECURE demo powers-of-tau file'
+        : 'deploying the token (ERC-7641) and the collection (ERC-7007)',
       async () => {
         const { hashModel } = await import('../model/hashModel.js')
-        const { modelHash } = await hashModel(modelPath)
+        const zkParams = zk ? await demoZkDeploy(modelPath) : undefined
+        const modelHash = zkParams?.modelHash ?? (await hashModel(modelPath)).modelHash
         const { deployImo } = await import('../deployment/deployImo.js')
         return deployImo(deployer, {
+          ...(zkParams ? { zk: zkParams.zk } : {}),
           modelHash,
           model: { path: modelPath, given: modelPath },
           name: DEMO_SETTINGS.name,
@@ -351,50 +368,52 @@ export async function runDemo(
       (b) =>
         `the second holder ${holder.account!.address} bought ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} (${(DEMO_SETTINGS.transfer * 100n) / DEMO_SETTINGS.supply}%) for ${eth(b.costWei)}; the sale is finalized`,
     )
-    const requestPrompt = DEMO_REQUEST_PROMPTS[options.model ?? 'cppn']
-    const request = await step(
-      'request',
-      `a model user ${user.account!.address} pays ${DEMO_SETTINGS.requestFee} ETH for "${requestPrompt}"; imo serve fulfils it`,
-      async () => {
-        const t0 = performance.now()
-        const { sendRequest } = await import('../requests/sendRequest.js')
-        const sent = await sendRequest(user, collection, { prompt: requestPrompt, expectedFeeWei: requestFeeWei })
-        const { startServe } = await import('../serve/startServe.js')
-        const events: Array<Record<string, unknown>> = []
-        const serving = await startServe(deployer, deployment, {
-          modelPath,
-          out: outDir,
-          stateRoot,
-          untilIdle: true,
-          pollMs: 100,
-          log: (event) => events.push(event),
-        })
-        const summary = await serving.done
-        const fulfilled = events.find((e) => e.event === 'fulfilled' && e.requestId === String(sent.requestId))
-        if (summary.fulfilled !== 1 || !fulfilled)
-          throw new ImoError(
-            `imo serve did not fulfil the demo's request ${sent.requestId}: ${events.map((e) => e.message).join('; ')}`,
-          )
-        const folder = findOutputFolder(outDir, sent.promptHash)
-        const record = readRecord(join(folder, 'record.json'))
-        const image = join(folder, record.artifact.file)
-        return {
-          prompt: requestPrompt,
-          requester: user.account!.address,
-          recipient: sent.recipient,
-          requestId: sent.requestId!,
-          feeWei: sent.feeWei,
-          ...(sent.hash ? { requestTx: sent.hash } : {}),
-          tokenId: fulfilled.tokenId as Hex,
-          ...(fulfilled.tx ? { fulfilTx: fulfilled.tx as Hex } : {}),
-          image,
-          ...(record.artifact.mime.startsWith('text/') ? { text: readFileSync(image, 'utf8') } : {}),
-          servedMs: Math.round(performance.now() - t0),
-        }
-      },
-      (r) =>
-        `the model user ${r.requester} paid ${eth(r.feeWei)} for "${r.prompt}"; imo serve fulfilled request ${r.requestId} with token ${r.tokenId.slice(0, 12)}…`,
-    )
+    const requestPrompt = zk ? '' : DEMO_REQUEST_PROMPTS[options.model === 'tinylm' ? 'tinylm' : 'cppn']
+    const request = zk
+      ? undefined
+      : await step(
+          'request',
+          `a model user ${user.account!.address} pays ${DEMO_SETTINGS.requestFee} ETH for "${requestPrompt}"; imo serve fulfils it`,
+          async () => {
+            const t0 = performance.now()
+            const { sendRequest } = await import('../requests/sendRequest.js')
+            const sent = await sendRequest(user, collection, { prompt: requestPrompt, expectedFeeWei: requestFeeWei })
+            const { startServe } = await import('../serve/startServe.js')
+            const events: Array<Record<string, unknown>> = []
+            const serving = await startServe(deployer, deployment, {
+              modelPath,
+              out: outDir,
+              stateRoot,
+              untilIdle: true,
+              pollMs: 100,
+              log: (event) => events.push(event),
+            })
+            const summary = await serving.done
+            const fulfilled = events.find((e) => e.event === 'fulfilled' && e.requestId === String(sent.requestId))
+            if (summary.fulfilled !== 1 || !fulfilled)
+              throw new ImoError(
+                `imo serve did not fulfil the demo's request ${sent.requestId}: ${events.map((e) => e.message).join('; ')}`,
+              )
+            const folder = findOutputFolder(outDir, sent.promptHash)
+            const record = readRecord(join(folder, 'record.json'))
+            const image = join(folder, record.artifact.file)
+            return {
+              prompt: requestPrompt,
+              requester: user.account!.address,
+              recipient: sent.recipient,
+              requestId: sent.requestId!,
+              feeWei: sent.feeWei,
+              ...(sent.hash ? { requestTx: sent.hash } : {}),
+              tokenId: fulfilled.tokenId as Hex,
+              ...(fulfilled.tx ? { fulfilTx: fulfilled.tx as Hex } : {}),
+              image,
+              ...(record.artifact.mime.startsWith('text/') ? { text: readFileSync(image, 'utf8') } : {}),
+              servedMs: Math.round(performance.now() - t0),
+            }
+          },
+          (r) =>
+            `the model user ${r.requester} paid ${eth(r.feeWei)} for "${r.prompt}"; imo serve fulfilled request ${r.requestId} with token ${r.tokenId.slice(0, 12)}…`,
+        )
     const depositWei = parseEther(DEMO_SETTINGS.deposit)
     const { parseCurrencyAmount, nativeCurrency } = await import('../revenue/resolveCurrency.js')
     const usdcDeposit = parseCurrencyAmount(DEMO_SETTINGS.usdcDeposit, usdc, 'usdcDeposit')
@@ -472,7 +491,7 @@ export async function runDemo(
       mintFeeWei,
       mints,
       feesToTokenWei,
-      request,
+      ...(request ? { request } : {}),
       revenue: {
         depositWei,
         snapshotId: snapshot.snapshotId,

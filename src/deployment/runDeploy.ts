@@ -25,6 +25,9 @@ export interface DeployOptionValues extends ChainOptionValues {
   requestTimeout?: string
   attester?: string[]
   revenueCurrency?: string[]
+  proofScheme?: 'attestation' | 'zk'
+  ptau?: string
+  insecurePtau?: boolean
 }
 
 async function ask(flag: string, what: string, current: string | undefined): Promise<string> {
@@ -88,6 +91,13 @@ export async function runDeploy(
   if (values.modelHash && !/^0x[0-9a-fA-F]{64}$/.test(values.modelHash))
     throw new UsageError('--model-hash must be 0x + 64 hex digits')
   if (values.model && !existsSync(values.model)) throw new UsageError(`--model ${values.model} does not exist`)
+  const zkScheme = values.proofScheme === 'zk'
+  if (!zkScheme && (values.ptau || values.insecurePtau))
+    throw new UsageError('--ptau and --insecure-ptau apply to --proof-scheme zk only')
+  if (zkScheme && !values.model)
+    throw new UsageError('--proof-scheme zk needs --model (the zk model folder): its verifier is deployed')
+  if (zkScheme && values.attester)
+    throw new UsageError('--attester does not apply to --proof-scheme zk: the chain checks the proof')
   const { connectChain, explorerLink } = await import('../chain/connect.js')
   const { displayUrl } = await import('../chain/toImoError.js')
   const { note, spinner } = await import('../cli/ui.js')
@@ -95,7 +105,20 @@ export async function runDeploy(
   const revenueCurrencies = await readRevenueCurrencyFlags(ctx, currencyAddresses)
   let modelHash = values.modelHash as `0x${string}` | undefined
   let model: { path: string; given: string } | undefined
-  if (values.model) {
+  let zk: import('./deployImo.js').ZkDeployParams | undefined
+  if (values.model && zkScheme) {
+    const { zkVerifierForDeploy } = await import('../zk/zkVerifierForDeploy.js')
+    const made = await zkVerifierForDeploy(values.model, {
+      ...(values.ptau !== undefined ? { ptau: values.ptau, allowInsecurePtau: Boolean(values.insecurePtau) } : {}),
+    })
+    modelHash = made.modelHash
+    zk = made.zk
+    if (zk.insecure)
+      (await import('../cli/ui.js')).warn(
+        'INSECURE verifier: its keys come from a test powers-of-tau file, anyone can forge its proofs',
+      )
+    model = { path: isAbsolute(values.model) ? values.model : resolve(values.model), given: values.model }
+  } else if (values.model) {
     const { hashModel } = await import('../model/hashModel.js')
     modelHash = (await hashModel(values.model)).modelHash
     model = { path: isAbsolute(values.model) ? values.model : resolve(values.model), given: values.model }
@@ -123,6 +146,7 @@ export async function runDeploy(
         ...(revenueCurrencies.length > 0 ? { revenueCurrencies } : {}),
         ...(values.modelUri !== undefined ? { modelUri: values.modelUri } : {}),
         ...(values.deployment ? { deploymentFile: resolve(values.deployment) } : {}),
+        ...(zk ? { zk } : {}),
       },
       { onStep: (label) => spin.update(label) },
     )
@@ -146,6 +170,8 @@ export async function runDeploy(
     deploymentFile: result.path,
     imoToken: deployment.imoToken,
     aigcCollection: deployment.aigcCollection,
+    ...(deployment.proofScheme ? { proofScheme: deployment.proofScheme } : {}),
+    ...(deployment.zkVerifier ? { zkVerifier: deployment.zkVerifier } : {}),
     modelHash: deployment.modelHash,
     parameters: deployment.parameters,
     steps: result.outcomes.map((o) => ({ label: o.label, status: o.status, hash: o.hash, gas: o.gas, costWei: o.costWei })),
@@ -162,7 +188,12 @@ export async function runDeploy(
         ? `Already deployed on ${ctx.chainName} (chain ${ctx.chainId})`
         : `Deployed on ${ctx.chainName} (chain ${ctx.chainId})`,
     `  IMO token (ERC-7641)        ${deployment.imoToken.address}${link(deployment.imoToken.address)}`,
-    `  AIGC collection (ERC-7007)  ${deployment.aigcCollection.address}${link(deployment.aigcCollection.address)}`,
+    ...(deployment.zkVerifier
+      ? [
+          `  PLONK verifier              ${deployment.zkVerifier.address}${link(deployment.zkVerifier.address)}${deployment.zkVerifier.insecure ? '  (INSECURE test setup)' : ''}`,
+        ]
+      : []),
+    `  AIGC collection (ERC-7007)  ${deployment.aigcCollection.address}${link(deployment.aigcCollection.address)}${deployment.proofScheme === 'zk' ? '  (zk: proofs checked on chain)' : ''}`,
     `  model hash                  ${deployment.modelHash}`,
     `  revenue currencies          ${[`${ctx.nativeSymbol} (native)`, ...(deployment.parameters.revenueCurrencies ?? []).map((c) => `${c.symbol} ${c.address}`)].join(', ')}`,
   ]
