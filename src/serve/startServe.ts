@@ -34,6 +34,10 @@ export interface StartServeOptions {
   queueSweepMs?: number
   /** With `queue`: the share of worker results serve re-executes before signing (default 0.1). */
   auditRate?: number
+  /** `--http`: the paid HTTP API (src/api/startHttpApi.ts), beside the follow loop or alone. */
+  http?: Omit<import('../api/startHttpApi.js').HttpApiOptions, 'modelPath' | 'registry' | 'log'>
+  /** false (`--no-follow`): only the HTTP API runs; on-chain requests are not followed. */
+  follow?: boolean
 }
 
 export interface Serving {
@@ -41,6 +45,8 @@ export interface Serving {
   done: Promise<ServeSummary>
   /** The metrics port, when serving metrics. */
   metricsPort?: number
+  /** The paid API's URL, with `http`. */
+  apiUrl?: string
   /** Stops the loop (what is in flight is journalled already), saves the cursor, closes the metrics server. */
   stop(): Promise<ServeSummary>
 }
@@ -82,20 +88,23 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
     )
   const { createServeMetrics, startMetricsServer } = await import('./serveMetrics.js')
   const metrics = await createServeMetrics(() => ctx.publicClient.getBalance({ address: account.address }))
-  const source = options.queue
-    ? await (await import('./queueInference.js')).createQueueInference({
-        url: options.queue,
-        modelHash: deployment.modelHash as Hex,
-        modelPath: await modelPathOf(deployment, options),
-        outRoot: options.out ?? 'out',
-        ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
-        ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
-        ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
-        ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
-        log,
-        metrics,
-      })
-    : await localSource(deployment, options)
+  const follow = options.follow ?? true
+  const source = !follow
+    ? undefined
+    : options.queue
+      ? await (await import('./queueInference.js')).createQueueInference({
+          url: options.queue,
+          modelHash: deployment.modelHash as Hex,
+          modelPath: await modelPathOf(deployment, options),
+          outRoot: options.out ?? 'out',
+          ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+          ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
+          ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
+          ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
+          log,
+          metrics,
+        })
+      : await localSource(deployment, options)
   const gasPrice = await ctx.publicClient.getGasPrice().catch(() => undefined)
   if (gasPrice !== undefined && feeWei < gasPrice * FULFIL_GAS_ESTIMATE)
     log({
@@ -109,30 +118,52 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
       message: `metrics on http://127.0.0.1:${server.port}/metrics, health on /healthz`,
       metricsPort: server.port,
     })
+  const api = options.http
+    ? await (await import('../api/startHttpApi.js')).startHttpApi(ctx, deployment, {
+        ...options.http,
+        modelPath: await modelPathOf(deployment, options),
+        registry: metrics.registry,
+        log: (event) => log(event),
+      })
+    : undefined
   const { runServe } = await import('./runServe.js')
   const controller = new AbortController()
-  const done = runServe(ctx, deployment, {
-    source,
-    confirmations: ctx.tx.confirmations,
-    ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
-    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
-    ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
-    log,
-    metrics,
-    untilIdle: Boolean(options.untilIdle),
-    signal: controller.signal,
-  }).finally(async () => {
+  const loop: Promise<ServeSummary> = source
+    ? runServe(ctx, deployment, {
+        source,
+        confirmations: ctx.tx.confirmations,
+        ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
+        ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+        ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
+        log,
+        metrics,
+        untilIdle: Boolean(options.untilIdle),
+        signal: controller.signal,
+      })
+    : apiOnly(controller.signal)
+  const done = loop.finally(async () => {
+    await api?.close()
     await server?.close()
-    await source.close()
+    await source?.close()
   })
   return {
     done,
     ...(server ? { metricsPort: server.port } : {}),
+    ...(api ? { apiUrl: api.url } : {}),
     stop: () => {
       controller.abort()
       return done
     },
   }
+}
+
+/** `--no-follow`: nothing to follow; the API runs until stop(). */
+function apiOnly(signal: AbortSignal): Promise<ServeSummary> {
+  const summary: ServeSummary = { seen: 0, fulfilled: 0, skipped: 0, failed: 0, nextBlock: 0n }
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(summary)
+    signal.addEventListener('abort', () => resolve(summary), { once: true })
+  })
 }
 
 /** The model serve runs (and, with --queue, checks the workers' results against): --model, else the deployment's. */

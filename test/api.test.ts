@@ -1,0 +1,304 @@
+/**
+ * The paid HTTP API of `imo serve --http` end to end: a real anvil with TestUsdc, the built CLI serving
+ * the bundled tinylm (real onnxruntime), the official `openai` client whose fetch pays through
+ * `@x402/fetch`, and the payments settled into the IMO token by serve's own facilitator.
+ */
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { decodePaymentRequiredHeader, decodePaymentResponseHeader, encodePaymentSignatureHeader } from '@x402/core/http'
+import { ExactEvmScheme } from '@x402/evm/exact/client'
+import { wrapFetchWithPaymentFromConfig } from '@x402/fetch'
+import OpenAI from 'openai'
+import { type Address, createPublicClient, createWalletClient, http, type PublicClient } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { testUsdcAbi, testUsdcBytecode } from '../contracts-abi/index.js'
+import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
+import { anvilRpc } from './helpers/deployFixture.js'
+import { cleanEnv, imoBin, repoRoot, runCli } from './helpers/runCli.js'
+
+const TINYLM = join(repoRoot, 'models', 'tinylm')
+const PRICE = 10_000n // 0.01 USDC
+const NETWORK = 'eip155:31337'
+let anvil: Anvil
+let dir: string
+let client: PublicClient
+let token: Address
+let usdc: Address
+let api: string
+let serve: ChildProcess
+const serveLines: Array<Record<string, unknown>> = []
+
+const key = (index: number) => anvil.accounts[index]!.privateKey
+const imo = (args: string[], signer: number | undefined = 0, timeoutMs?: number) =>
+  runCli([...args, '--rpc-url', anvil.rpcUrl], {
+    cwd: dir,
+    env: { IMO_PRIVATE_KEY: signer === undefined ? undefined : key(signer) },
+    ...(timeoutMs ? { timeoutMs } : {}),
+  })
+const usdcBalance = (holder: Address) =>
+  client.readContract({ address: usdc, abi: testUsdcAbi, functionName: 'balanceOf', args: [holder] }) as Promise<bigint>
+/** The server's count of model runs (from /metrics: counted before it answers, unlike its log lines). */
+const inferences = async () => {
+  const text = await (await fetch(`${api}/metrics`)).text()
+  return Number(/^imo_api_model_runs_total (\d+)/m.exec(text)?.[1] ?? Number.NaN)
+}
+
+/** A fetch that pays with the given dev account, at most `max` base units per call. */
+function payingFetch(index: number, max = PRICE) {
+  const account = privateKeyToAccount(key(index))
+  return wrapFetchWithPaymentFromConfig(fetch, {
+    schemes: [{ network: NETWORK, client: new ExactEvmScheme(account) }],
+    spendControls: { allowedAssets: [{ network: NETWORK, asset: usdc, maxAmountPerPayment: max.toString() }] },
+  })
+}
+
+async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = fn()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(serveLines.slice(-5))}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+before(async () => {
+  anvil = await startAnvil()
+  dir = mkdtempSync(join(tmpdir(), 'imo-api-'))
+  client = createPublicClient({ transport: http(anvil.rpcUrl) }) as PublicClient
+  const deployed = await imo(['deploy', '--model', TINYLM, '--name', 'T', '--symbol', 'T', '--supply', '1000', '--json'])
+  assert.equal(deployed.code, 0, deployed.stderr)
+  const deployment = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8'))
+  token = deployment.imoToken.address
+  // TestUsdc, deployed and funded by another dev account than serve's (serve's journal owns account 0's nonces).
+  const owner = createWalletClient({ account: privateKeyToAccount(key(5)), transport: http(anvil.rpcUrl) })
+  const hash = await owner.deployContract({ abi: testUsdcAbi, bytecode: testUsdcBytecode, chain: null })
+  usdc = (await client.waitForTransactionReceipt({ hash })).contractAddress!
+  for (const holder of [3, 4])
+    await client.waitForTransactionReceipt({
+      hash: await owner.writeContract({
+        address: usdc,
+        abi: testUsdcAbi,
+        functionName: 'mint',
+        args: [anvil.accounts[holder]!.address, 1_000_000_000n],
+        chain: null,
+      }),
+    })
+  serve = spawn(
+    process.execPath,
+    [imoBin, 'serve', '--json', '--rpc-url', anvil.rpcUrl, '--http', '0', '--price', '0.01', '--currency', usdc, '--no-follow'],
+    { cwd: dir, env: cleanEnv({ IMO_PRIVATE_KEY: key(0) }), stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let buffer = ''
+  serve.stderr!.on('data', (chunk) => {
+    buffer += chunk
+    const parts = buffer.split('\n')
+    buffer = parts.pop()!
+    for (const line of parts)
+      if (line.trim())
+        try {
+          serveLines.push(JSON.parse(line))
+        } catch {
+          serveLines.push({ notJson: line })
+        }
+  })
+  api = await until('the API to start', () => serveLines.find((l) => l.event === 'api' && l.url)?.url as string | undefined)
+})
+
+after(async () => {
+  if (serve && serve.exitCode === null) serve.kill('SIGKILL')
+  await anvil?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('imo serve --http (x402)', () => {
+  it('answers 402 with the requirements without a payment, and runs nothing', async () => {
+    const res = await fetch(`${api}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tinylm', prompt: 'Once' }),
+    })
+    assert.equal(res.status, 402)
+    const required = decodePaymentRequiredHeader(res.headers.get('payment-required')!)
+    const accepts = required.accepts[0]!
+    assert.equal(accepts.scheme, 'exact')
+    assert.equal(accepts.network, NETWORK)
+    assert.equal(accepts.asset.toLowerCase(), usdc.toLowerCase())
+    assert.equal(accepts.amount, PRICE.toString())
+    assert.equal(accepts.payTo.toLowerCase(), token.toLowerCase())
+    assert.deepEqual(accepts.extra, { name: 'USD Coin', version: '2' })
+    assert.equal(await inferences(), 0)
+    const models = (await (await fetch(`${api}/v1/models`)).json()) as { data: Array<{ id: string }> }
+    assert.equal(models.data[0]!.id, 'tinylm')
+    assert.equal((await fetch(`${api}/healthz`)).status, 200)
+  })
+
+  it('refuses a too-large body (413) and a max_tokens beyond the context (400) before any payment', async () => {
+    const big = await fetch(`${api}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'x'.repeat(70_000) }) })
+    assert.equal(big.status, 413)
+    const long = await fetch(`${api}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'a', max_tokens: 4096 }) })
+    assert.equal(long.status, 400)
+    assert.match(((await long.json()) as { error: { message: string } }).error.message, /context of 512/)
+  })
+
+  it('paid completion, chat, streamed chat through the openai client: the token gains the price per call', async () => {
+    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${api}/v1`, fetch: payingFetch(3), maxRetries: 0 })
+    const before = await usdcBalance(token)
+    const payerBefore = await usdcBalance(anvil.accounts[3]!.address)
+    const completion = await openai.completions.create({ model: 'tinylm', prompt: 'Once upon a time', max_tokens: 8 })
+    assert.ok(completion.choices[0]!.text.length > 0)
+    const imoField = (completion as unknown as { imo: { record: { commitment: string }; attestation: { payer: string } } }).imo
+    assert.match(imoField.record.commitment, /^0x[0-9a-f]{64}$/)
+    assert.equal(imoField.attestation.payer.toLowerCase(), anvil.accounts[3]!.address.toLowerCase())
+    assert.equal(await usdcBalance(token), before + PRICE)
+
+    const chat = await openai.chat.completions.create({
+      model: 'tinylm',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 6,
+    })
+    assert.equal(chat.choices[0]!.message.role, 'assistant')
+    assert.equal(typeof chat.choices[0]!.message.content, 'string')
+    assert.equal(await usdcBalance(token), before + 2n * PRICE)
+
+    const stream = await openai.chat.completions.create({
+      model: 'tinylm',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 6,
+      stream: true,
+    })
+    let streamed = ''
+    for await (const chunk of stream) streamed += chunk.choices[0]?.delta?.content ?? ''
+    // Greedy and deterministic: the stream carries the same text as the plain chat.
+    assert.equal(streamed, chat.choices[0]!.message.content)
+    assert.equal(await usdcBalance(token), before + 3n * PRICE)
+    assert.equal(await usdcBalance(anvil.accounts[3]!.address), payerBefore - 3n * PRICE)
+  })
+
+  it('refuses a payment for the wrong amount, asset or payTo: 402, the model not run, nothing settled', async () => {
+    const before = await usdcBalance(token)
+    const ran = await inferences()
+    // Capture a valid payment header, then tamper with what it accepted.
+    let header = ''
+    const capture = payingFetch(4)
+    await capture(`${api}/v1/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'tinylm', prompt: 'x', max_tokens: 2 }),
+    }).then(async (res) => {
+      await res.text()
+    })
+    const settledOnce = await usdcBalance(token)
+    assert.equal(settledOnce, before + PRICE)
+    const sign = async (mutate: (accepted: Record<string, unknown>) => void) => {
+      const unpaid = await fetch(`${api}/v1/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ prompt: 'x', max_tokens: 2 }),
+      })
+      const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!)
+      const accepted = { ...required.accepts[0]! } as Record<string, unknown>
+      mutate(accepted)
+      const scheme = new ExactEvmScheme(privateKeyToAccount(key(4)))
+      const payload = await scheme.createPaymentPayload(2, accepted as never)
+      header = encodePaymentSignatureHeader({ ...payload, resource: required.resource, accepted } as never)
+      return fetch(`${api}/v1/completions`, {
+        method: 'POST',
+        headers: { 'payment-signature': header },
+        body: JSON.stringify({ prompt: 'x', max_tokens: 2 }),
+      })
+    }
+    for (const mutate of [
+      (a: Record<string, unknown>) => {
+        a.amount = '1'
+      },
+      (a: Record<string, unknown>) => {
+        a.payTo = anvil.accounts[4]!.address
+      },
+      (a: Record<string, unknown>) => {
+        a.asset = token
+      },
+    ]) {
+      const res = await sign(mutate)
+      assert.equal(res.status, 402)
+    }
+    assert.equal(await inferences(), ran + 1, 'only the valid call ran the model')
+    assert.equal(await usdcBalance(token), settledOnce)
+  })
+
+  it('one authorization used twice, one after the other and at once: the model runs once, settles once', async () => {
+    // Sign one payment by hand and send it three times: two at once, then once more.
+    const unpaid = await fetch(`${api}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'y', max_tokens: 2 }) })
+    const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!)
+    const accepted = required.accepts[0]!
+    const payload = await new ExactEvmScheme(privateKeyToAccount(key(4))).createPaymentPayload(2, accepted as never)
+    const header = encodePaymentSignatureHeader({ ...payload, resource: required.resource, accepted } as never)
+    const before = await usdcBalance(token)
+    const ran = await inferences()
+    const call = () =>
+      fetch(`${api}/v1/completions`, {
+        method: 'POST',
+        headers: { 'payment-signature': header },
+        body: JSON.stringify({ prompt: 'y', max_tokens: 2 }),
+      })
+    // Blocks every second (not one per transaction): the first settlement waits for its block, so the
+    // twin arrives while the nonce is still unused on chain, as it would on a real chain.
+    await anvilRpc(anvil.rpcUrl, 'evm_setAutomine', [false])
+    await anvilRpc(anvil.rpcUrl, 'evm_setIntervalMining', [1])
+    const [a, b] = await Promise.all([call(), call()]).finally(async () => {
+      await anvilRpc(anvil.rpcUrl, 'evm_setIntervalMining', [0])
+      await anvilRpc(anvil.rpcUrl, 'evm_setAutomine', [true])
+    })
+    assert.deepEqual([a.status, b.status].sort(), [200, 402])
+    const again = await call()
+    assert.equal(again.status, 402)
+    assert.equal(await usdcBalance(token), before + PRICE)
+    assert.equal(await inferences(), ran + 1)
+    const paid = a.status === 200 ? a : b
+    assert.equal(decodePaymentResponseHeader(paid.headers.get('payment-response')!).success, true)
+  })
+
+  it('imo ask pays, prints the text, saves the response; imo verify RESPONSE.json: verified, failed, unverified', async () => {
+    const before = await usdcBalance(token)
+    const refused = await imo(['ask', 'Once', '--api', api, '--max-price', '0.001', '--json'], 3)
+    assert.equal(refused.code, 2, refused.stderr)
+    assert.match(refused.stderr, /above --max-price/)
+    assert.equal(await usdcBalance(token), before)
+    const asked = await imo(
+      ['ask', 'Once', '--api', api, '--max-price', '0.01', '--max-tokens', '6', '--out', 'answers', '--json'],
+      3,
+    )
+    assert.equal(asked.code, 0, asked.stderr)
+    const out = JSON.parse(asked.stdout)
+    assert.equal(typeof out.text, 'string')
+    assert.match(out.transaction, /^0x[0-9a-f]{64}$/)
+    assert.equal(await usdcBalance(token), before + PRICE)
+    const saved = out.file as string
+    const verified = await imo(['verify', saved, '--model', TINYLM, '--json'], undefined)
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr)
+    assert.equal(JSON.parse(verified.stdout).status, 'verified')
+    const offline = await runCli(['verify', saved, '--model', TINYLM, '--json'], { cwd: dir, env: { IMO_RPC_URL: undefined } })
+    assert.equal(offline.code, 10, offline.stdout + offline.stderr)
+    assert.equal(JSON.parse(offline.stdout).result.status, 'unverified')
+    const doc = JSON.parse(readFileSync(join(dir, saved), 'utf8'))
+    const text: string = doc.choices[0].text
+    doc.choices[0].text = `${text.slice(0, -1)}${text.endsWith('x') ? 'y' : 'x'}`
+    writeFileSync(join(dir, 'tampered.json'), JSON.stringify(doc))
+    const failed = await imo(['verify', 'tampered.json', '--model', TINYLM, '--json'], undefined)
+    assert.equal(failed.code, 9, failed.stdout + failed.stderr)
+    const failedReport = JSON.parse(failed.stdout).result
+    assert.equal(failedReport.status, 'failed')
+    assert.equal(failedReport.checks.find((c: { name: string }) => c.name === 'output').status, 'fail')
+  })
+
+  it('shows the revenue settled and the gas spent in /metrics, and leaks no key in its logs', async () => {
+    const text = await (await fetch(`${api}/metrics`)).text()
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN)
+    assert.ok(value('imo_api_revenue_settled_total') === Number(6n * PRICE), text)
+    assert.ok(value('imo_api_settle_gas_total') > 0)
+    const logs = JSON.stringify(serveLines)
+    assert.ok(!logs.includes(key(0).slice(2)))
+  })
+})
