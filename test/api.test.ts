@@ -6,21 +6,27 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { x402Facilitator } from '@x402/core/facilitator'
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader, encodePaymentSignatureHeader } from '@x402/core/http'
+import { toFacilitatorEvmSigner } from '@x402/evm'
 import { ExactEvmScheme } from '@x402/evm/exact/client'
+import { registerExactEvmScheme } from '@x402/evm/exact/facilitator'
 import { wrapFetchWithPaymentFromConfig } from '@x402/fetch'
 import OpenAI from 'openai'
-import { type Address, createPublicClient, createWalletClient, http, type PublicClient } from 'viem'
+import { type Address, createPublicClient, createWalletClient, http, type PublicClient, publicActions } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { foundry } from 'viem/chains'
 import { testUsdcAbi, testUsdcBytecode } from '../contracts-abi/index.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { anvilRpc } from './helpers/deployFixture.js'
 import { cleanEnv, imoBin, repoRoot, runCli } from './helpers/runCli.js'
 
 const TINYLM = join(repoRoot, 'models', 'tinylm')
+const CPPN = join(repoRoot, 'models', 'cppn')
 const PRICE = 10_000n // 0.01 USDC
 const NETWORK = 'eip155:31337'
 let anvil: Anvil
@@ -31,6 +37,12 @@ let usdc: Address
 let api: string
 let serve: ChildProcess
 const serveLines: Array<Record<string, unknown>> = []
+/** The image model's deployment: its own token, served by another key through an external facilitator. */
+let imageToken: Address
+let imageApi: string
+let imageServe: ChildProcess
+const imageLines: Array<Record<string, unknown>> = []
+let facilitatorServer: Server
 
 const key = (index: number) => anvil.accounts[index]!.privateKey
 const imo = (args: string[], signer: number | undefined = 0, timeoutMs?: number) =>
@@ -42,8 +54,8 @@ const imo = (args: string[], signer: number | undefined = 0, timeoutMs?: number)
 const usdcBalance = (holder: Address) =>
   client.readContract({ address: usdc, abi: testUsdcAbi, functionName: 'balanceOf', args: [holder] }) as Promise<bigint>
 /** The server's count of model runs (from /metrics: counted before it answers, unlike its log lines). */
-const inferences = async () => {
-  const text = await (await fetch(`${api}/metrics`)).text()
+const inferences = async (base = api) => {
+  const text = await (await fetch(`${base}/metrics`)).text()
   return Number(/^imo_api_model_runs_total (\d+)/m.exec(text)?.[1] ?? Number.NaN)
 }
 
@@ -88,29 +100,106 @@ before(async () => {
         chain: null,
       }),
     })
-  serve = spawn(
-    process.execPath,
-    [imoBin, 'serve', '--json', '--rpc-url', anvil.rpcUrl, '--http', '0', '--price', '0.01', '--currency', usdc, '--no-follow'],
-    { cwd: dir, env: cleanEnv({ IMO_PRIVATE_KEY: key(0) }), stdio: ['ignore', 'pipe', 'pipe'] },
+  serve = startServe(['--http', '0', '--price', '0.01', '--currency', usdc, '--no-follow'], 0, serveLines)
+  api = await until('the API to start', () => serveLines.find((l) => l.event === 'api' && l.url)?.url as string | undefined)
+  // The image model: deployed and served by account 1, settling through an x402 facilitator of its own
+  // (the SDK's, over HTTP, paying gas from account 6), as `--facilitator URL` would use a hosted one.
+  const images = await imo(
+    [
+      'deploy',
+      '--model',
+      CPPN,
+      '--name',
+      'I',
+      '--symbol',
+      'I',
+      '--supply',
+      '1000',
+      '--deployment',
+      '.imo/deployments/31337/cppn.json',
+      '--json',
+    ],
+    1,
   )
+  assert.equal(images.code, 0, images.stderr)
+  imageToken = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'cppn.json'), 'utf8')).imoToken.address
+  facilitatorServer = await startFacilitator()
+  const address = facilitatorServer.address() as { port: number }
+  imageServe = startServe(
+    [
+      '--http',
+      '0',
+      '--price',
+      '0.01',
+      '--currency',
+      usdc,
+      '--no-follow',
+      '--deployment',
+      '.imo/deployments/31337/cppn.json',
+      '--facilitator',
+      `http://127.0.0.1:${address.port}`,
+    ],
+    1,
+    imageLines,
+  )
+  imageApi = await until(
+    'the image API to start',
+    () => imageLines.find((l) => l.event === 'api' && l.url)?.url as string | undefined,
+  )
+})
+
+/** `imo serve` as a child with the dev account `signer`, its JSON log lines collected into `lines`. */
+function startServe(args: string[], signer: number, lines: Array<Record<string, unknown>>): ChildProcess {
+  const child = spawn(process.execPath, [imoBin, 'serve', '--json', '--rpc-url', anvil.rpcUrl, ...args], {
+    cwd: dir,
+    env: cleanEnv({ IMO_PRIVATE_KEY: key(signer) }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let buffer = ''
-  serve.stderr!.on('data', (chunk) => {
+  child.stderr!.on('data', (chunk) => {
     buffer += chunk
     const parts = buffer.split('\n')
     buffer = parts.pop()!
     for (const line of parts)
       if (line.trim())
         try {
-          serveLines.push(JSON.parse(line))
+          lines.push(JSON.parse(line))
         } catch {
-          serveLines.push({ notJson: line })
+          lines.push({ notJson: line })
         }
   })
-  api = await until('the API to start', () => serveLines.find((l) => l.event === 'api' && l.url)?.url as string | undefined)
-})
+  return child
+}
+
+/** The x402 SDK's own facilitator over HTTP (POST /verify, /settle, GET /supported), gas from account 6. */
+async function startFacilitator(): Promise<Server> {
+  const wallet = createWalletClient({
+    account: privateKeyToAccount(key(6)),
+    chain: foundry,
+    transport: http(anvil.rpcUrl),
+  }).extend(publicActions)
+  const facilitator = registerExactEvmScheme(new x402Facilitator(), {
+    signer: toFacilitatorEvmSigner({ ...wallet, address: wallet.account.address } as never),
+    networks: NETWORK,
+  })
+  const server = createServer(async (req, res) => {
+    let body = ''
+    for await (const chunk of req) body += chunk
+    const send = (doc: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc))
+    if (req.method === 'GET' && req.url === '/supported') return send(facilitator.getSupported())
+    const { paymentPayload, paymentRequirements } = JSON.parse(body || '{}')
+    if (req.url === '/verify') return send(await facilitator.verify(paymentPayload, paymentRequirements))
+    if (req.url === '/settle') return send(await facilitator.settle(paymentPayload, paymentRequirements))
+    res.writeHead(404).end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return server
+}
 
 after(async () => {
-  if (serve && serve.exitCode === null) serve.kill('SIGKILL')
+  for (const child of [serve, imageServe]) if (child && child.exitCode === null) child.kill('SIGKILL')
+  facilitatorServer?.closeAllConnections()
+  facilitatorServer?.close()
   await anvil?.stop()
   rmSync(dir, { recursive: true, force: true })
 })
@@ -258,6 +347,55 @@ describe('imo serve --http (x402)', () => {
     assert.equal(await inferences(), ran + 1)
     const paid = a.status === 200 ? a : b
     assert.equal(decodePaymentResponseHeader(paid.headers.get('payment-response')!).success, true)
+  })
+
+  it('a signature by another key, or a payer without the funds: 402, the model not run, nothing settled', async () => {
+    const before = await usdcBalance(token)
+    const ran = await inferences()
+    const unpaid = await fetch(`${api}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'z', max_tokens: 2 }) })
+    const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!)
+    const accepted = required.accepts[0]!
+    const pay = async (payload: { payload: Record<string, unknown> }) =>
+      fetch(`${api}/v1/completions`, {
+        method: 'POST',
+        headers: {
+          'payment-signature': encodePaymentSignatureHeader({ ...payload, resource: required.resource, accepted } as never),
+        },
+        body: JSON.stringify({ prompt: 'z', max_tokens: 2 }),
+      })
+    // Signed by account 4, claiming to be from account 3 (who holds funds).
+    const forged = (await new ExactEvmScheme(privateKeyToAccount(key(4))).createPaymentPayload(
+      2,
+      accepted as never,
+    )) as unknown as {
+      payload: { authorization: Record<string, unknown> }
+    }
+    forged.payload.authorization.from = anvil.accounts[3]!.address
+    assert.equal((await pay(forged)).status, 402)
+    // Account 7 holds no USDC: its authorization verifies by signature but not by simulation.
+    const broke = await new ExactEvmScheme(privateKeyToAccount(key(7))).createPaymentPayload(2, accepted as never)
+    assert.equal((await pay(broke as never)).status, 402)
+    assert.equal(await inferences(), ran)
+    assert.equal(await usdcBalance(token), before)
+  })
+
+  it('images through the openai client, settled by an external facilitator (--facilitator URL); facilitator down: 503, nothing run', async () => {
+    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${imageApi}/v1`, fetch: payingFetch(3), maxRetries: 0 })
+    const before = await usdcBalance(imageToken)
+    const image = await openai.images.generate({ model: 'cppn', prompt: 'a red spiral', response_format: 'b64_json' })
+    const png = Buffer.from(image.data![0]!.b64_json!, 'base64')
+    assert.equal(png.subarray(1, 4).toString(), 'PNG')
+    assert.equal(await usdcBalance(imageToken), before + PRICE)
+    const ran = await inferences(imageApi)
+    facilitatorServer.closeAllConnections()
+    await new Promise((resolve) => facilitatorServer.close(resolve))
+    const down = await payingFetch(3)(`${imageApi}/v1/images/generations`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'cppn', prompt: 'a blue spiral', response_format: 'b64_json' }),
+    })
+    assert.equal(down.status, 503)
+    assert.equal(await inferences(imageApi), ran)
+    assert.equal(await usdcBalance(imageToken), before + PRICE)
   })
 
   it('imo ask pays, prints the text, saves the response; imo verify RESPONSE.json: verified, failed, unverified', async () => {
