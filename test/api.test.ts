@@ -398,6 +398,56 @@ describe('imo serve --http (x402)', () => {
     assert.equal(await usdcBalance(imageToken), before + PRICE)
   })
 
+  it('settlement failing after the run (the payer spent its funds meanwhile): 402, the output withheld', async () => {
+    const before = await usdcBalance(token)
+    const payer = privateKeyToAccount(key(8))
+    const owner = createWalletClient({ account: privateKeyToAccount(key(5)), transport: http(anvil.rpcUrl) })
+    await client.waitForTransactionReceipt({
+      hash: await owner.writeContract({
+        address: usdc,
+        abi: testUsdcAbi,
+        functionName: 'mint',
+        args: [payer.address, PRICE],
+        chain: null,
+      }),
+    })
+    const ran = await inferences()
+    // No automatic blocks: the settlement waits in the mempool while the payer's own transfer of its
+    // whole balance (with a higher tip, so first in the block) joins it; then one block is mined.
+    await anvilRpc(anvil.rpcUrl, 'evm_setAutomine', [false])
+    try {
+      const answer = payingFetch(8)(`${api}/v1/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ prompt: 'w', max_tokens: 2 }),
+      })
+      const deadline = Date.now() + 60_000
+      while (((await anvilRpc(anvil.rpcUrl, 'txpool_status', [])) as { pending: string }).pending === '0x0') {
+        if (Date.now() > deadline) throw new Error('no settlement reached the mempool')
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const spender = createWalletClient({ account: payer, transport: http(anvil.rpcUrl) })
+      await spender.writeContract({
+        address: usdc,
+        abi: testUsdcAbi,
+        functionName: 'transfer',
+        args: [anvil.accounts[9]!.address, PRICE],
+        chain: null,
+        gas: 100_000n,
+        maxPriorityFeePerGas: 50_000_000_000n,
+        maxFeePerGas: 100_000_000_000n,
+      })
+      await anvilRpc(anvil.rpcUrl, 'evm_mine', [])
+      const res = await answer
+      assert.equal(res.status, 402)
+      const body = await res.text()
+      assert.doesNotMatch(body, /choices|imo-api-response/)
+    } finally {
+      await anvilRpc(anvil.rpcUrl, 'evm_setAutomine', [true])
+    }
+    assert.equal(await inferences(), ran + 1)
+    assert.equal(await usdcBalance(token), before)
+  })
+
   it('imo ask pays, prints the text, saves the response; imo verify RESPONSE.json: verified, failed, unverified', async () => {
     const before = await usdcBalance(token)
     const refused = await imo(['ask', 'Once', '--api', api, '--max-price', '0.001', '--json'], 3)

@@ -170,6 +170,14 @@ async function paidCall(
   const { FacilitatorResponseError, encodePaymentResponseHeader } = await import('@x402/core/http')
   const header = headerOf(req, 'payment-signature') ?? headerOf(req, 'x-payment')
   const authorization = header ? await authorizationOf(header) : undefined
+  if (header && !authorization) {
+    // Not an exact EIP-3009 payment (or not decodable): refused here, before the SDK (which would
+    // print to the console, into serve's log lines).
+    options.metrics.calls.inc({ outcome: 'refused' })
+    return sendJson(res, 402, {
+      error: { message: 'the payment header is not an x402 exact (EIP-3009) payment', type: 'payment_error' },
+    })
+  }
   const claim = authorization ? await options.claims.claim(authorization) : undefined
   if (claim && 'refused' in claim) {
     options.metrics.calls.inc({ outcome: 'refused' })
