@@ -100,7 +100,8 @@ before(async () => {
         chain: null,
       }),
     })
-  serve = startServe(['--http', '0', '--price', '0.01', '--currency', usdc, '--no-follow'], 0, serveLines)
+  // The text model's serve also follows on-chain requests: the API's settlements share its journal.
+  serve = startServe(['--http', '0', '--price', '0.01', '--currency', usdc], 0, serveLines)
   api = await until('the API to start', () => serveLines.find((l) => l.event === 'api' && l.url)?.url as string | undefined)
   // The image model: deployed and served by account 1, settling through an x402 facilitator of its own
   // (the SDK's, over HTTP, paying gas from account 6), as `--facilitator URL` would use a hosted one.
@@ -481,10 +482,32 @@ describe('imo serve --http (x402)', () => {
     assert.equal(failedReport.checks.find((c: { name: string }) => c.name === 'output').status, 'fail')
   })
 
+  it('serve fulfils an on-chain request while it settles paid calls: one key, one journal, no nonce clash', async () => {
+    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${api}/v1`, fetch: payingFetch(3), maxRetries: 0 })
+    const before = await usdcBalance(token)
+    // One-second blocks: serve's fulfilment and the settlements wait for receipts side by side.
+    await anvilRpc(anvil.rpcUrl, 'evm_setAutomine', [false])
+    await anvilRpc(anvil.rpcUrl, 'evm_setIntervalMining', [1])
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    const [requested, ...answers] = await Promise.all([
+      imo(['request', 'Once', '--wait', '--timeout', '90', '--json'], 2, 120_000),
+      ...['a', 'b', 'c', 'd'].map((prompt, index) =>
+        pause(index * 700).then(() => openai.completions.create({ model: 'tinylm', prompt, max_tokens: 3 })),
+      ),
+    ]).finally(async () => {
+      await anvilRpc(anvil.rpcUrl, 'evm_setIntervalMining', [0])
+      await anvilRpc(anvil.rpcUrl, 'evm_setAutomine', [true])
+    })
+    assert.equal(requested.code, 0, requested.stderr)
+    assert.equal(JSON.parse(requested.stdout).fulfilment.status, 'fulfilled')
+    assert.equal(answers.length, 4)
+    assert.equal(await usdcBalance(token), before + 4n * PRICE)
+  })
+
   it('shows the revenue settled and the gas spent in /metrics, and leaks no key in its logs', async () => {
     const text = await (await fetch(`${api}/metrics`)).text()
     const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN)
-    assert.ok(value('imo_api_revenue_settled_total') === Number(6n * PRICE), text)
+    assert.ok(value('imo_api_revenue_settled_total') === Number(10n * PRICE), text)
     assert.ok(value('imo_api_settle_gas_total') > 0)
     const logs = JSON.stringify(serveLines)
     assert.ok(!logs.includes(key(0).slice(2)))
