@@ -504,6 +504,41 @@ describe('imo serve --http (x402)', () => {
     assert.equal(await usdcBalance(token), before + 4n * PRICE)
   })
 
+  it('bad flags: a one-line error and exit 2, before anything listens', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['serve', '--http', '0', '--currency', usdc], /--http needs --price/],
+      [['serve', '--http', '0', '--price', '0.01'], /--http needs --currency/],
+      [['serve', '--http', '0', '--price', 'cheap', '--currency', usdc], /--price must be a decimal number/],
+      [['serve', '--http', '0', '--price', '0.01', '--currency', 'USDC'], /--currency must be a 0x-prefixed 20-byte address/],
+      [['serve', '--price', '0.01'], /--price applies only with --http/],
+      [['serve', '--no-follow'], /--no-follow applies only with --http/],
+      [
+        [
+          'serve',
+          '--http',
+          '0',
+          '--price',
+          '0.01',
+          '--currency',
+          anvil.accounts[9]!.address,
+          '--no-follow',
+          '--deployment',
+          '.imo/deployments/31337/cppn.json',
+        ],
+        /is not an EIP-3009 token/,
+      ],
+      [['ask', 'hi', '--api', 'ftp://x'], /--api must be an http\(s\) URL/],
+    ]
+    for (const [args, message] of cases) {
+      // The EOA-as-currency case needs an attester of the image collection (account 1) to get that far.
+      const result = await imo(args, args.includes('--deployment') ? 1 : 9)
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+      const errors = result.stderr.split('\n').filter((line) => line.startsWith('error:'))
+      assert.equal(errors.length, 1, result.stderr)
+      assert.match(errors[0]!, message)
+    }
+  })
+
   it('shows the revenue settled and the gas spent in /metrics, and leaks no key in its logs', async () => {
     const text = await (await fetch(`${api}/metrics`)).text()
     const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN)

@@ -4,8 +4,9 @@
  * collection's domain, so a saved response names the model, the prompt, the output's digest, the
  * inference's commitment and who paid, and `imo verify RESPONSE.json` can re-check each.
  */
-import { type Address, type Hex, hashTypedData, type LocalAccount, recoverTypedDataAddress, type TypedDataDefinition } from 'viem'
-import { API_RESPONSE_KIND, ATTESTATION_DOMAIN_VERSION } from '../mint/proofKinds.js'
+import type { Address, Hex, LocalAccount, TypedDataDefinition } from 'viem'
+import { API_RESPONSE_KIND } from '../mint/proofKinds.js'
+import { attestationDomain, recoverTypedSigner } from '../mint/signAttestation.js'
 
 /** The signed values of one response. */
 export interface ApiResponseAttestation {
@@ -27,7 +28,7 @@ export interface ApiResponseAttestation {
  */
 export function apiResponseTypedData(a: ApiResponseAttestation): TypedDataDefinition {
   return {
-    domain: { name: 'imo', version: ATTESTATION_DOMAIN_VERSION, chainId: a.chainId, verifyingContract: a.collection },
+    domain: attestationDomain(a.chainId, a.collection),
     types: { [API_RESPONSE_KIND.primaryType]: API_RESPONSE_KIND.fields } as unknown as TypedDataDefinition['types'],
     primaryType: API_RESPONSE_KIND.primaryType,
     message: {
@@ -50,15 +51,6 @@ export async function signApiResponse(account: LocalAccount, attestation: ApiRes
 }
 
 /**
- * The EIP-712 digest of a response attestation.
- * @example
- * apiResponseDigest(attestation) // '0x…'
- */
-export function apiResponseDigest(attestation: ApiResponseAttestation): Hex {
-  return hashTypedData(apiResponseTypedData(attestation))
-}
-
-/**
  * The EOA that signed a response attestation, or undefined for a malformed signature.
  * @example
  * await recoverApiResponseSigner(attestation, signature) // '0xf39F…2266'
@@ -67,9 +59,5 @@ export async function recoverApiResponseSigner(
   attestation: ApiResponseAttestation,
   signature: Hex,
 ): Promise<Address | undefined> {
-  try {
-    return await recoverTypedDataAddress({ ...apiResponseTypedData(attestation), signature })
-  } catch {
-    return undefined
-  }
+  return recoverTypedSigner(apiResponseTypedData(attestation), signature)
 }

@@ -168,17 +168,15 @@ async function httpFlags(values: {
   if (values.currency === undefined) throw new UsageError('--http needs --currency ADDRESS (the stablecoin calls are paid in)')
   const { parseAmount } = await import('../chain/format.js')
   parseAmount(values.price, { name: '--price', decimals: 18 })
-  if (!/^0x[0-9a-fA-F]{40}$/.test(values.currency))
-    throw new UsageError(`--currency must be the token's address (0x and 40 hex digits), not "${values.currency}"`, {
-      hint: 'symbols are not resolved yet: pass the address of the stablecoin',
-    })
+  const { parseAddress } = await import('../util/parseAddress.js')
+  const currency = await parseAddress(values.currency, '--currency') // symbols are not resolved yet: an address
   if (values.facilitator !== undefined && !/^https?:\/\/[^\s]+$/.test(values.facilitator))
     throw new UsageError(`--facilitator must be an http(s) URL, not "${values.facilitator}"`)
   return {
     port,
     ...(values.httpHost ? { host: values.httpHost } : {}),
     price: values.price,
-    currency: values.currency as `0x${string}`,
+    currency,
     ...(values.facilitator ? { facilitatorUrl: values.facilitator } : {}),
   }
 }
