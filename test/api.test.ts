@@ -267,6 +267,18 @@ describe('imo serve --http (x402)', () => {
     assert.equal(streamed, chat.choices[0]!.message.content)
     assert.equal(await usdcBalance(token), before + 3n * PRICE)
     assert.equal(await usdcBalance(anvil.accounts[3]!.address), payerBefore - 3n * PRICE)
+    // A stream's attestation travels in a header (the events follow the settlement) and in its last event.
+    const raw = await payingFetch(3)(`${api}/v1/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ prompt: 'Once', max_tokens: 4, stream: true }),
+    })
+    const events = await raw.text()
+    const attested = JSON.parse(Buffer.from(raw.headers.get('x-imo-attestation')!, 'base64').toString('utf8'))
+    assert.equal(attested.format, 'imo-api-response-v1')
+    assert.match(attested.settlement.transaction, /^0x[0-9a-f]{64}$/)
+    assert.ok(events.endsWith('data: [DONE]\n\n'))
+    assert.ok(events.includes(attested.record.commitment))
+    assert.equal(await usdcBalance(token), before + 4n * PRICE)
   })
 
   it('refuses a payment for the wrong amount, asset or payTo: 402, the model not run, nothing settled', async () => {
@@ -542,7 +554,7 @@ describe('imo serve --http (x402)', () => {
   it('shows the revenue settled and the gas spent in /metrics, and leaks no key in its logs', async () => {
     const text = await (await fetch(`${api}/metrics`)).text()
     const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN)
-    assert.ok(value('imo_api_revenue_settled_total') === Number(10n * PRICE), text)
+    assert.ok(value('imo_api_revenue_settled_total') === Number(11n * PRICE), text)
     assert.ok(value('imo_api_settle_gas_total') > 0)
     const logs = JSON.stringify(serveLines)
     assert.ok(!logs.includes(key(0).slice(2)))
