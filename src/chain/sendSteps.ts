@@ -53,44 +53,14 @@ export async function sendSteps(
     ids.add(step.id)
   }
   if (!ctx.account) throw new ImoError('sendSteps needs a chain context with a signer (connectChain(..., { signer: true }))')
-  if (ctx.tx.dryRun) {
-    const fees = await resolveFees(ctx)
+  const fees = await resolveFees(ctx)
+  if (ctx.tx.dryRun)
     return mapConcurrent(steps, 8, async (step): Promise<StepOutcome> => {
       const { gas, costWei } = await simulateStep(ctx, step, fees)
       return { id: step.id, label: step.label, status: 'dry-run', gas, costWei }
     })
-  }
   const journal = ctx.journal
   if (!journal) throw new ImoError('sendSteps needs the signer journal (connectChain without --dry-run)')
-  // One sendSteps at a time per journal in this process: nonces are allocated from the pending count
-  // plus this call's own in-flight steps, so two calls at once (serve's fulfilments beside its x402
-  // settlements) would sign the same nonce. Across processes the journal's lock file does the same.
-  const previous = journalTurns.get(journal) ?? Promise.resolve()
-  let release!: () => void
-  const turn = new Promise<void>((resolve) => {
-    release = resolve
-  })
-  journalTurns.set(journal, turn)
-  await previous
-  try {
-    return await sendStepsInTurn(ctx, journal, steps, options)
-  } finally {
-    release()
-    if (journalTurns.get(journal) === turn) journalTurns.delete(journal)
-  }
-}
-
-/** The tail of each journal's queue of sendSteps calls in this process. */
-const journalTurns = new WeakMap<object, Promise<void>>()
-
-/** sendSteps' work, once it is this call's turn on the journal. */
-async function sendStepsInTurn(
-  ctx: ChainContext,
-  journal: NonNullable<ChainContext['journal']>,
-  steps: TxStep[],
-  options: { onProgress?(done: number, total: number): void },
-): Promise<StepOutcome[]> {
-  const fees = await resolveFees(ctx)
   const engine = engineRun(ctx, journal)
   // A caller that holds the lock already (`imo serve`, for its whole run) keeps it: released here only
   // when taken here.
