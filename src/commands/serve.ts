@@ -62,6 +62,27 @@ export function serveCommand(): Command {
     )
     .addOption(mintOptions.out)
     .addOption(mintOptions.aigcData)
+    .addOption(
+      new Option(
+        '--http <PORT>',
+        'also serve a paid, OpenAI-compatible HTTP API on PORT (x402: each call pays --price into the IMO token; see README "Paid API")',
+      ),
+    )
+    .addOption(new Option('--http-host <HOST>', 'address the HTTP API listens on (default 127.0.0.1)'))
+    .addOption(
+      new Option(
+        '--price <AMOUNT>',
+        'with --http: the price of one call in --currency units, e.g. 0.01 (for text: up to max_tokens)',
+      ),
+    )
+    .addOption(new Option('--currency <ADDRESS>', 'with --http: the EIP-3009 stablecoin calls are paid in (e.g. USDC)'))
+    .addOption(
+      new Option(
+        '--facilitator <URL>',
+        "with --http: an external x402 facilitator (default: serve settles payments itself, with serve's key)",
+      ),
+    )
+    .addOption(new Option('--no-follow', 'with --http: serve the HTTP API only; do not follow on-chain requests'))
   addOptionGroups(command, queueOptions, dispatcherOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (_options: unknown, cmd: Command) => {
     const values = cmd.opts() as ChainOptionValues & {
@@ -74,6 +95,12 @@ export function serveCommand(): Command {
       artifactDir?: string
       keepOutputs?: string
       auditRate?: string
+      http?: string
+      httpHost?: string
+      price?: string
+      currency?: string
+      facilitator?: string
+      follow?: boolean
     }
     const { parseWhole } = await import('../chain/format.js')
     const fromBlock = values.fromBlock !== undefined ? parseWhole(values.fromBlock, '--from-block') : undefined
@@ -89,6 +116,7 @@ export function serveCommand(): Command {
     const queue = await queueUrlFromFlags(cmd) // a bad URL fails before the chain is read
     const auditRate =
       values.auditRate !== undefined ? (await import('../queue/auditSampler.js')).parseAuditRate(values.auditRate) : undefined
+    const http = await httpFlags(values)
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { startServe } = await import('../serve/startServe.js')
     const { printResult } = await import('../cli/ui.js')
@@ -108,6 +136,7 @@ export function serveCommand(): Command {
       ...(keepOutputs !== undefined ? { keepOutputs: keepOutputs as number | 'all' } : {}),
       ...(auditRate !== undefined ? { auditRate } : {}),
       untilIdle: Boolean(values.untilIdle),
+      ...(http ? { http, follow: values.follow !== false } : {}),
     })
     let printed = false
     const finish = async () => {
@@ -142,5 +171,47 @@ export function serveCommand(): Command {
     'IMO_QUEUE_PASSWORD_FILE=/run/secrets/redis-password imo serve --queue redis://10.0.0.5:6379/0 --json 2>serve.log',
     'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --artifact-dir /mnt/imo-artifacts --metrics-port 9464',
     'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --audit-rate 1',
+    'imo serve --http 8402 --price 0.01 --currency 0x5FbDB2315678afecb367f032d93F642f64180aa3',
+    'imo serve --http 8402 --http-host 0.0.0.0 --price 0.05 --currency 0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913 --no-follow',
   ])
+}
+
+/** The --http flags, checked before the chain is read (a bad port or price fails at once, exit 2). */
+async function httpFlags(values: {
+  http?: string
+  httpHost?: string
+  price?: string
+  currency?: string
+  facilitator?: string
+  follow?: boolean
+}): Promise<{ port: number; host?: string; price: string; currency: `0x${string}`; facilitatorUrl?: string } | undefined> {
+  const { UsageError } = await import('../errors.js')
+  if (values.http === undefined) {
+    const stray = [
+      ['--http-host', values.httpHost],
+      ['--price', values.price],
+      ['--currency', values.currency],
+      ['--facilitator', values.facilitator],
+    ].find(([, value]) => value !== undefined)
+    if (stray) throw new UsageError(`${stray[0]} applies only with --http PORT`)
+    if (values.follow === false) throw new UsageError('--no-follow applies only with --http PORT (serve would do nothing)')
+    return undefined
+  }
+  const { parseWhole } = await import('../chain/format.js')
+  const port = Number(parseWhole(values.http, '--http', { min: 0n, max: 65_535n }))
+  if (values.price === undefined) throw new UsageError('--http needs --price AMOUNT (the price of one call)')
+  if (values.currency === undefined) throw new UsageError('--http needs --currency ADDRESS (the stablecoin calls are paid in)')
+  const { parseAmount } = await import('../chain/format.js')
+  parseAmount(values.price, { name: '--price', decimals: 18 })
+  const { parseAddress } = await import('../util/parseAddress.js')
+  const currency = await parseAddress(values.currency, '--currency') // symbols are not resolved yet: an address
+  if (values.facilitator !== undefined && !/^https?:\/\/[^\s]+$/.test(values.facilitator))
+    throw new UsageError(`--facilitator must be an http(s) URL, not "${values.facilitator}"`)
+  return {
+    port,
+    ...(values.httpHost ? { host: values.httpHost } : {}),
+    price: values.price,
+    currency,
+    ...(values.facilitator ? { facilitatorUrl: values.facilitator } : {}),
+  }
 }

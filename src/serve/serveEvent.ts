@@ -26,6 +26,8 @@ export interface ServeEvent {
     | 'audit'
     /** `--queue`: a worker's results are refused from now on. */
     | 'quarantined'
+    /** `--http`: the paid API (a call settled, refused, failed). */
+    | 'api'
   requestId?: string
   message: string
   [key: string]: unknown

@@ -36,6 +36,10 @@ export interface StartServeOptions {
   keepOutputs?: number | 'all'
   /** With `queue`: the share of worker results serve re-executes before signing (default 0.1). */
   auditRate?: number
+  /** `--http`: the paid HTTP API (src/api/startHttpApi.ts), beside the follow loop or alone. */
+  http?: Omit<import('../api/startHttpApi.js').HttpApiOptions, 'modelPath' | 'registry' | 'log'>
+  /** false (`--no-follow`): only the HTTP API runs; on-chain requests are not followed. */
+  follow?: boolean
 }
 
 /**
@@ -61,8 +65,10 @@ export interface Serving {
   done: Promise<ServeSummary>
   /** The metrics port, when serving metrics. */
   metricsPort?: number
-  /** The stages an off-chain front end uses (valid until `done` settles: the source is closed then). */
-  stages: ServeStages
+  /** The stages an off-chain front end uses (valid until `done` settles: the source is closed then); none with --no-follow. */
+  stages?: ServeStages
+  /** The paid API's URL, with `http`. */
+  apiUrl?: string
   /** Stops the loop (what is in flight is journalled already), saves the cursor, closes the metrics server. */
   stop(): Promise<ServeSummary>
 }
@@ -105,20 +111,23 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
   const { createServeMetrics, startMetricsServer } = await import('./serveMetrics.js')
   const { version } = await import('../version.js')
   const metrics = await createServeMetrics({ queue: Boolean(options.queue), build: { version, node: process.version } })
-  const source = options.queue
-    ? await (await import('./queueInference.js')).createQueueInference({
-        url: options.queue,
-        modelHash: deployment.modelHash as Hex,
-        modelPath: await modelPathOf(deployment, options),
-        outRoot: options.out ?? 'out',
-        ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
-        ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
-        ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
-        ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
-        log,
-        metrics,
-      })
-    : await localSource(deployment, options)
+  const follow = options.follow ?? true
+  const source = !follow
+    ? undefined
+    : options.queue
+      ? await (await import('./queueInference.js')).createQueueInference({
+          url: options.queue,
+          modelHash: deployment.modelHash as Hex,
+          modelPath: await modelPathOf(deployment, options),
+          outRoot: options.out ?? 'out',
+          ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+          ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
+          ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
+          ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
+          log,
+          metrics,
+        })
+      : await localSource(deployment, options)
   // One dispatcher per collection on a queue (serveLease.ts).
   const { resolve } = await import('node:path')
   const folder = resolve(options.stateRoot ?? '.imo')
@@ -126,7 +135,7 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
     ? await (await import('./serveLease.js'))
         .takeServeLease(options.queue, { chainId: ctx.chainId, collection, folder }, log)
         .catch(async (error: unknown) => {
-          await source.close()
+          await source?.close()
           throw error
         })
     : undefined
@@ -153,24 +162,36 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
       message: `metrics on http://127.0.0.1:${server.port}/metrics, health on /healthz`,
       metricsPort: server.port,
     })
+  const api = options.http
+    ? await (await import('../api/startHttpApi.js')).startHttpApi(ctx, deployment, {
+        ...options.http,
+        modelPath: await modelPathOf(deployment, options),
+        registry: metrics.registry,
+        log: (event) => log(event),
+      })
+    : undefined
   const { runServe } = await import('./runServe.js')
   const controller = new AbortController()
-  const done = runServe(ctx, deployment, {
-    source,
-    confirmations: ctx.tx.confirmations,
-    ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
-    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
-    ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
-    ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
-    ...(options.keepOutputs !== undefined ? { keepOutputs: options.keepOutputs } : {}),
-    log,
-    metrics,
-    untilIdle: Boolean(options.untilIdle),
-    signal: controller.signal,
-  }).finally(async () => {
+  const loop: Promise<ServeSummary> = source
+    ? runServe(ctx, deployment, {
+        source,
+        confirmations: ctx.tx.confirmations,
+        ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
+        ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+        ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
+        ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+        ...(options.keepOutputs !== undefined ? { keepOutputs: options.keepOutputs } : {}),
+        log,
+        metrics,
+        untilIdle: Boolean(options.untilIdle),
+        signal: controller.signal,
+      })
+    : apiOnly(controller.signal)
+  const done = loop.finally(async () => {
     stopFacts?.()
+    await api?.close()
     await server?.close()
-    await source.close()
+    await source?.close()
     await lease?.release()
   })
   const { checkResult } = await import('./checkResult.js')
@@ -178,18 +199,32 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
   return {
     done,
     ...(server ? { metricsPort: server.port } : {}),
-    stages: {
-      source,
-      check: (item, prompt) => checkResult(item, { modelHash: deployment.modelHash as Hex, prompt, aigcDataMode }),
-      ctx,
-      metrics,
-      log,
-    },
+    ...(api ? { apiUrl: api.url } : {}),
+    ...(source
+      ? {
+          stages: {
+            source,
+            check: (item, prompt) => checkResult(item, { modelHash: deployment.modelHash as Hex, prompt, aigcDataMode }),
+            ctx,
+            metrics,
+            log,
+          },
+        }
+      : {}),
     stop: () => {
       controller.abort()
       return done
     },
   }
+}
+
+/** `--no-follow`: nothing to follow; the API runs until stop(). */
+function apiOnly(signal: AbortSignal): Promise<ServeSummary> {
+  const summary: ServeSummary = { seen: 0, fulfilled: 0, skipped: 0, failed: 0, nextBlock: 0n }
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(summary)
+    signal.addEventListener('abort', () => resolve(summary), { once: true })
+  })
 }
 
 /** The model serve runs (and, with --queue, checks the workers' results against): --model, else the deployment's. */
