@@ -23,6 +23,7 @@ describe('serve stages for an off-chain front end', () => {
     const serving = await startServe(ctx, deployment, { log: (event) => events.push(event), pollMs: 50, metricsPort: 0 })
     try {
       const { stages } = serving
+      assert.ok(stages, 'a following serve hands out its stages')
       const prompt = 'an off-chain call'
       const bytes = new TextEncoder().encode(prompt)
       // An id of its own range: no on-chain request has it.
