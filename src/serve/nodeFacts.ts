@@ -48,7 +48,8 @@ export function watchNodeFacts(
   options: {
     signer: Address
     collection: Address
-    source: InferenceSource
+    /** None with --no-follow (the paid API alone runs its own inference). */
+    source: InferenceSource | undefined
     facts: NodeFacts
     onRpcError(): void
     intervalMs?: number
@@ -91,7 +92,7 @@ export function watchNodeFacts(
         },
       ),
       (async () => {
-        const health = options.source.health
+        const health = options.source?.health
         if (!health) return
         const report = await timed(health.call(options.source)).catch(() => undefined)
         const last = facts.queue

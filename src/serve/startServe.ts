@@ -220,7 +220,7 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
 
 /** `--no-follow`: nothing to follow; the API runs until stop(). */
 function apiOnly(signal: AbortSignal): Promise<ServeSummary> {
-  const summary: ServeSummary = { seen: 0, fulfilled: 0, skipped: 0, failed: 0, nextBlock: 0n }
+  const summary: ServeSummary = { seen: 0, fulfilled: 0, skipped: 0, failed: 0, parked: [], nextBlock: 0n }
   return new Promise((resolve) => {
     if (signal.aborted) resolve(summary)
     signal.addEventListener('abort', () => resolve(summary), { once: true })
