@@ -159,6 +159,7 @@ describe('zk proofs on chain', () => {
       60n,
       12,
       account.address,
+      [], // no ERC-20 revenue currencies
     ])
     const prefix = toHex(aigcData.subarray(0, aigcData.length - 256))
     const other = await deploy(zkAigcCollectionAbi, zkAigcCollectionBytecode, [
