@@ -9,7 +9,7 @@ import { Command, CommanderError } from 'commander'
 import { rpcFailureKind, toImoError } from './chain/toImoError.js'
 import { escapeControl } from './cli/escapeControl.js'
 import { acceptSharedOptions, outputOptions } from './cli/options.js'
-import { applyConfig, CONFIG_FILE, loadDotenv, readConfigFile } from './cli/settings.js'
+import { applyConfig, applyEnvFallbacks, CONFIG_FILE, loadDotenv, readConfigFile } from './cli/settings.js'
 import { color, configureUi, toJson, uiSettings } from './cli/ui.js'
 import { commands } from './commands/registry.js'
 import { ExitCode, ImoError } from './errors.js'
@@ -61,6 +61,7 @@ export function buildProgram(needed: NeededCommands = { names: Object.keys(comma
       verbose: Boolean(globals.verbose),
       color: globals.color !== false && !process.env.NO_COLOR,
     })
+    applyEnvFallbacks(action)
     applyConfig(action, readConfigFile())
     void root
   })

@@ -1,6 +1,6 @@
 /**
  * The one precedence order (README "Settings, signers and chains"), end to end through the built CLI:
- * flag > environment (IMO_*) > .env > imo.config.json. An unreachable RPC URL makes the winner
+ * flag > environment (IMO_*, then ETH_RPC_URL for the RPC URL) > .env > imo.config.json. An unreachable RPC URL makes the winner
  * visible: the error names the URL it tried (exit 6).
  */
 import assert from 'node:assert/strict'
@@ -42,6 +42,16 @@ describe('settings precedence', () => {
 
   it('a flag beats everything', async () => {
     assert.equal(await triedUrl(['--rpc-url', url('1')], { IMO_RPC_URL: url('2') }), url('1'))
+  })
+
+  it('ETH_RPC_URL is read as cast reads it: after IMO_RPC_URL, before imo.config.json, below a flag', async () => {
+    writeFileSync(join(cwd, '.env'), '')
+    writeFileSync(join(cwd, 'imo.config.json'), JSON.stringify({ rpcUrl: url('4') }))
+    assert.equal(await triedUrl([], { ETH_RPC_URL: url('6') }), url('6'))
+    assert.equal(await triedUrl([], { ETH_RPC_URL: url('6'), IMO_RPC_URL: url('2') }), url('2'))
+    assert.equal(await triedUrl(['--rpc-url', url('1')], { ETH_RPC_URL: url('6') }), url('1'))
+    writeFileSync(join(cwd, '.env'), `ETH_RPC_URL=${url('7')}\n`)
+    assert.equal(await triedUrl([]), url('7'))
   })
 
   it("a command's own section of imo.config.json applies to it alone", async () => {

@@ -4,7 +4,7 @@
  * read from the node (and checked against --chain-id), the chain's name and explorer from viem's
  * chain list when known, the signer and its journal. viem is loaded here, lazily.
  *
- * RPC URL precedence: --rpc-url > IMO_RPC_URL > .env > imo.config.json (all arrive in
+ * RPC URL precedence: --rpc-url > IMO_RPC_URL > ETH_RPC_URL > imo.config.json (.env fills the variables; all arrive in
  * values.rpcUrl through commander and src/cli/settings.ts) > a running `imo devnet`
  * (.imo/devnet.json, process alive and answering) > error (exit 2).
  */

@@ -3,7 +3,7 @@
  * it, and attached to each command that needs it. A test checks that commands share these very
  * objects, so `--rpc-url` cannot drift between commands.
  *
- * Precedence of a setting: flag > environment (IMO_*) > .env > imo.config.json
+ * Precedence of a setting: flag > environment (IMO_*, then a fallback such as ETH_RPC_URL) > .env > imo.config.json
  * > interactive prompt (TTY only) > default. Commander applies flag and environment; .env is loaded
  * into the environment first without overriding it (src/cli/settings.ts), and the config file fills
  * what is still unset.
@@ -11,6 +11,18 @@
 import { type Command, Option } from 'commander'
 
 const env = (option: Option, variable: string): Option => option.env(variable)
+
+/**
+ * Another tool's variable a flag also reads, after its own IMO_* one (commander reads only one):
+ * `--rpc-url` falls back to Foundry's ETH_RPC_URL, as `cast` reads it. Applied by applyEnvFallbacks
+ * (src/cli/settings.ts) with the environment's precedence, so a config file never beats it.
+ */
+export const envFallbacks = new Map<Option, string>()
+
+const envThen = (option: Option, variable: string, fallback: string): Option => {
+  envFallbacks.set(option, fallback)
+  return env(option, variable)
+}
 
 /** Output flags; global, so they work before or after the command name. */
 export const outputOptions = {
@@ -22,9 +34,13 @@ export const outputOptions = {
 
 /** RPC connection. */
 export const rpcOptions = {
-  rpcUrl: env(
-    new Option('--rpc-url <URL>', 'JSON-RPC endpoint; several comma-separated URLs give read fallbacks (sends use the first)'),
+  rpcUrl: envThen(
+    new Option(
+      '--rpc-url <URL>',
+      'JSON-RPC endpoint; several comma-separated URLs give read fallbacks (sends use the first); without IMO_RPC_URL, ETH_RPC_URL as cast reads it',
+    ),
     'IMO_RPC_URL',
+    'ETH_RPC_URL',
   ),
   chainId: env(new Option('--chain-id <ID>', 'refuse to act unless the node serves this chain id'), 'IMO_CHAIN_ID'),
 } as const

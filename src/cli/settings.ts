@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { UsageError } from '../errors.js'
+import { envFallbacks } from './options.js'
 import { readRegularFile } from '../util/readRegularFile.js'
 
 /**
@@ -102,6 +103,25 @@ export function checkConfig(program: Command, config: Record<string, unknown>): 
       throw new UsageError(`${CONFIG_FILE}: unknown key "${key}" (neither an option nor a command section)`)
     else if (value !== null && typeof value === 'object' && !Array.isArray(value))
       throw new UsageError(`${CONFIG_FILE}: "${key}" must be a plain value, not an object`)
+  }
+}
+
+/**
+ * Fills a flag that neither the command line nor its IMO_* variable set from its fallback variable
+ * (`--rpc-url` from ETH_RPC_URL, as cast reads it), marked as coming from the environment so that
+ * imo.config.json does not override it. Runs after .env is loaded, like commander's own env reading.
+ * @example
+ * applyEnvFallbacks(command) // ETH_RPC_URL=http://127.0.0.1:8545 -> command.opts().rpcUrl
+ */
+export function applyEnvFallbacks(command: Command): void {
+  for (const option of command.options) {
+    const variable = envFallbacks.get(option)
+    if (variable === undefined) continue
+    const key = option.attributeName()
+    const source = command.getOptionValueSource(key)
+    if (source === 'cli' || source === 'env') continue
+    const value = process.env[variable]
+    if (value) command.setOptionValueWithSource(key, value, 'env')
   }
 }
 

@@ -22,10 +22,10 @@ export interface RunCliOptions {
   timeoutMs?: number
 }
 
-/** Environment without the caller's IMO_* variables, with CI=true and colours off. */
+/** Environment without the caller's IMO_* variables (nor ETH_RPC_URL, which imo also reads), with CI=true and colours off. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('IMO_')) env[key] = value
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('IMO_') && key !== 'ETH_RPC_URL') env[key] = value
   env.CI = 'true'
   env.NO_COLOR = '1'
   for (const [key, value] of Object.entries(extra)) {
