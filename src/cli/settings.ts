@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { UsageError } from '../errors.js'
-import { envFallbacks } from './options.js'
 import { readRegularFile } from '../util/readRegularFile.js'
+import { envFallbacks } from './options.js'
 
 /**
  * The config file `imo init` writes; keys are option names in camelCase (e.g. "chainId"), at the top
