@@ -21,6 +21,8 @@ export function askCommand(): Command {
   command.action(async (prompt: string, _options: unknown, cmd: Command) => {
     const values = cmd.opts() as { api: string; maxPrice?: string; maxTokens?: string; out?: string }
     const { UsageError } = await import('../errors.js')
+    // The API's URL may carry a key (a path or query token): never print it, whatever error quotes it.
+    ;(await import('../util/redact.js')).registerUrlSecrets(values.api)
     if (!/^https?:\/\/\S+$/.test(values.api)) throw new UsageError(`--api must be an http(s) URL, not "${values.api}"`)
     const { parseWhole } = await import('../chain/format.js')
     const maxTokens =

@@ -205,6 +205,8 @@ async function httpFlags(values: {
   parseAmount(values.price, { name: '--price', decimals: 18 })
   const { parseAddress } = await import('../util/parseAddress.js')
   const currency = await parseAddress(values.currency, '--currency') // symbols are not resolved yet: an address
+  // A hosted facilitator's URL may carry an API key: never print it, whatever error quotes it.
+  if (values.facilitator !== undefined) (await import('../util/redact.js')).registerUrlSecrets(values.facilitator)
   if (values.facilitator !== undefined && !/^https?:\/\/[^\s]+$/.test(values.facilitator))
     throw new UsageError(`--facilitator must be an http(s) URL, not "${values.facilitator}"`)
   return {
