@@ -13,6 +13,7 @@ import {
   parseEther,
   toBytes,
   toHex,
+  zeroAddress,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
@@ -23,6 +24,8 @@ import {
   imoOfferingBytecode,
   imoTokenAbi,
   imoTokenBytecode,
+  testUsdcAbi,
+  testUsdcBytecode,
 } from '../contracts-abi/index.js'
 import { startAnvil } from '../src/devnet/startAnvil.js'
 import { encodeProof } from '../src/mint/encodeProof.js'
@@ -92,6 +95,7 @@ async function main(anvilUrl: string) {
         INTERVAL,
         WINDOW,
         deployer.address,
+        [],
       ],
     }),
   )
@@ -272,6 +276,7 @@ async function main(anvilUrl: string) {
           INTERVAL,
           WINDOW,
           deployer.address,
+          [],
         ],
       }),
     )
@@ -355,6 +360,156 @@ async function main(anvilUrl: string) {
   await record('offer refund', await saleWrite(capSale, payer, 'refund'))
   await record('offer finalize: no soft cap, unsold back', await saleWrite(fixedSale, payer, 'finalize'))
   await record('offer withdraw', await saleWrite(fixedSale, deployer, 'withdraw'))
+
+  await currencyRows({ pub, wallet, receipt, record, nextPeriod, endSecond })
+}
+
+type BenchContext = {
+  pub: { getChainId(): Promise<number> }
+  wallet: (account: typeof deployer) => ReturnType<typeof createWalletClient>
+  receipt: (hash: Hex) => Promise<{ contractAddress?: Address | null; gasUsed: bigint }>
+  record: (op: string, hash: Hex, reference?: string, target?: bigint) => Promise<unknown>
+  nextPeriod: () => Promise<void>
+  endSecond: () => Promise<void>
+}
+
+/**
+ * Revenue currencies (issue 22): tokens listing ERC-20 revenue currencies (TestUsdc deployments: 6 decimals and
+ * USDC's blacklist checks on every transfer). Targets: a transfer costs what it costs on a native-only token;
+ * snapshot() <= 60,000 + 30,000 per ERC-20 with revenue; a claim in one ERC-20 <= 70,000.
+ */
+async function currencyRows({ wallet, receipt, record, nextPeriod, endSecond }: BenchContext) {
+  const send = (account: typeof deployer, address: Address, abi: Abi, functionName: string, args: unknown[] = []) =>
+    wallet(account).writeContract({ address, abi, functionName, args, chain: foundry, account } as never)
+  const usdcs: Address[] = []
+  for (let i = 0; i < 4; i++) {
+    const r = await receipt(
+      await wallet(deployer).deployContract({
+        abi: testUsdcAbi,
+        bytecode: testUsdcBytecode,
+        args: [],
+        chain: foundry,
+        account: deployer,
+      }),
+    )
+    usdcs.push(r.contractAddress as Address)
+  }
+  // Payees already hold some USDC (their balance slot exists), as most do.
+  for (const usdc of usdcs) {
+    for (const who of [payer, claimant, batcher, burner]) {
+      await receipt(await send(deployer, usdc, testUsdcAbi as Abi, 'mint', [who.address, who === payer ? 10n ** 15n : 1n]))
+    }
+  }
+  const deployToken = async (list: Address[]) => {
+    const r = await receipt(
+      await wallet(deployer).deployContract({
+        abi: imoTokenAbi,
+        bytecode: imoTokenBytecode,
+        args: [
+          'IMO Cur',
+          'IMOC',
+          parseEther('1000000000'),
+          deployer.address,
+          MODEL_HASH,
+          '',
+          50,
+          INTERVAL,
+          WINDOW,
+          deployer.address,
+          list,
+        ],
+        chain: foundry,
+        account: deployer,
+      }),
+    )
+    const token = r.contractAddress as Address
+    for (const [who, amount] of [
+      [claimant, '1000000'],
+      [batcher, '2000000'],
+      [burner, '3000000'],
+    ] as const) {
+      await receipt(await send(deployer, token, imoTokenAbi as Abi, 'transfer', [who.address, parseEther(amount)]))
+    }
+    return token
+  }
+  const payAll = async (token: Address, list: Address[]) => {
+    for (const usdc of list) await receipt(await send(payer, usdc, testUsdcAbi as Abi, 'transfer', [token, 1_000_000_000n]))
+    await receipt(await wallet(payer).sendTransaction({ to: token, value: parseEther('1'), chain: foundry, account: payer }))
+  }
+  const tokenWrite = (token: Address, account: typeof deployer, functionName: string, args: unknown[] = []) =>
+    send(account, token, imoTokenAbi as Abi, functionName, args)
+
+  const nativeTransfer = rows.find((r) => r.op === 'transfer: first after a snapshot, to a fresh address')?.gas
+  const nativeSecond = rows.find((r) => r.op === 'transfer: second by the same sender in the period')?.gas
+
+  // Four currencies, all with revenue.
+  const multi = await deployToken(usdcs)
+  await payAll(multi, usdcs)
+  await nextPeriod()
+  await record('currencies x4: snapshot() first', await tokenWrite(multi, payer, 'snapshot'))
+  await endSecond()
+  const fresh = privateKeyToAccount(keccak256(toBytes('fresh currencies'))).address
+  await record(
+    'currencies x4: transfer, first after a snapshot, to a fresh address',
+    await tokenWrite(multi, deployer, 'transfer', [fresh, parseEther('1')]),
+    'the same transfer on a native-only token',
+    nativeTransfer,
+  )
+  await record(
+    'currencies x4: transfer, second by the same sender',
+    await tokenWrite(multi, deployer, 'transfer', [fresh, parseEther('1')]),
+    'the same transfer on a native-only token',
+    nativeSecond,
+  )
+  await record(
+    "currencies x4: claim(id, USDC), the holder's first ERC-20 claim",
+    await tokenWrite(multi, claimant, 'claim', [1n, usdcs[0]]),
+    "claim in one ERC-20 + the holder's claimed-flags word (zero to non-zero: +17,100)",
+  )
+  await record(
+    'currencies x4: claim(id, USDC), a holder who claimed an ERC-20 before',
+    await tokenWrite(multi, claimant, 'claim', [1n, usdcs[1]]),
+    'issue 22',
+    70_000n,
+  )
+  await record(
+    'currencies x4: burn, first in a period, pays 4 ERC-20s + ether',
+    await tokenWrite(multi, burner, 'burn', [parseEther('1000')]),
+  )
+  await payAll(multi, usdcs)
+  await nextPeriod()
+  await record(
+    'currencies x4: snapshot() second, 4 ERC-20s with revenue',
+    await tokenWrite(multi, payer, 'snapshot'),
+    'issue 22: 60,000 + 4 x 30,000',
+    180_000n,
+  )
+  await endSecond()
+  await record(
+    'currencies x4: claimBatch over 1 snapshot x (ether + 4 ERC-20s)',
+    await tokenWrite(multi, batcher, 'claimBatch', [[2n], [zeroAddress, ...usdcs]]),
+  )
+  await nextPeriod()
+  await record(
+    'currencies x4: snapshot() with no new revenue in any currency',
+    await tokenWrite(multi, payer, 'snapshot'),
+    'each listed ERC-20 is still read (balanceOf)',
+  )
+
+  // One currency with revenue.
+  const one = usdcs.slice(0, 1)
+  const single = await deployToken(one)
+  await payAll(single, one)
+  await nextPeriod()
+  await receipt(await tokenWrite(single, payer, 'snapshot'))
+  await payAll(single, one)
+  await nextPeriod()
+  await record(
+    'currencies x1: snapshot() second, 1 ERC-20 with revenue',
+    await tokenWrite(single, payer, 'snapshot'),
+    'issue 22: 60,000 + 30,000',
+    90_000n,
+  )
 }
 
 function print(): boolean {

@@ -1,10 +1,10 @@
 /**
  * One error base for the whole tool, after viem's `BaseError`: a short one-line message for the
  * operator, optional details for `--verbose`, a `cause` chain, and the process exit code that the
- * CLI boundary (src/cli.ts, the only place that exits) uses. Exit codes are DESIGN section 1's table.
+ * CLI boundary (src/cli.ts, the only place that exits) uses. Exit codes: README "Exit codes".
  */
 
-/** Exit codes of DESIGN section 1 (plus VerificationFailed and Unverified, see README "Exit codes"). */
+/** Exit codes (README "Exit codes"; VerificationFailed and Unverified are 9 and 10). */
 export const ExitCode = {
   Success: 0,
   Internal: 1,

@@ -28,11 +28,11 @@ describe('--gas-limit below the estimate', () => {
     const env = { IMO_PRIVATE_KEY: account.privateKey }
     try {
       for (const extra of [[], ['--dry-run']]) {
-        const r = await runCli(deployArgs(anvil.rpcUrl, ['--gas-limit', '1000000', ...extra]), { cwd: work.dir, env })
+        const r = await runCli(deployArgs(anvil.rpcUrl, ['--gas-limit', '2000000', ...extra]), { cwd: work.dir, env })
         assert.equal(r.code, 2, r.stderr)
         assert.match(
           r.stderr,
-          /error: --gas-limit 1000000 is below the \d+ gas the simulation of "deploy ImoToken" needs: it would run out of gas and revert; nothing was sent\nhint: raise --gas-limit or leave it out \(the estimate \+ 20% is used\); --force sends with it anyway\n/,
+          /error: --gas-limit 2000000 is below the \d+ gas the simulation of "deploy ImoToken" needs: it would run out of gas and revert; nothing was sent\nhint: raise --gas-limit or leave it out \(the estimate \+ 20% is used\); --force sends with it anyway\n/,
         )
       }
       assert.equal(journalLines(work.dir).filter((line) => line.type === 'signed').length, 0)
@@ -44,7 +44,7 @@ describe('--gas-limit below the estimate', () => {
         intrinsic.stderr,
         /error: --gas-limit 100000 is below the intrinsic gas of "deploy ImoToken" \(\d+\): no node would mine it; nothing was sent/,
       )
-      const forced = await runCli(deployArgs(anvil.rpcUrl, ['--gas-limit', '1000000', '--force']), { cwd: work.dir, env })
+      const forced = await runCli(deployArgs(anvil.rpcUrl, ['--gas-limit', '2000000', '--force']), { cwd: work.dir, env })
       assert.equal(forced.code, 4, forced.stderr)
       assert.match(forced.stderr, /"deploy ImoToken" was mined in block \d+ but reverted/)
     } finally {

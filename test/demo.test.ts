@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { TEST_USDC_ADDRESS } from '../src/devnet/deployTestUsdc.js'
 import { runCli } from './helpers/runCli.js'
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
@@ -84,6 +85,11 @@ describe('imo demo', () => {
       const pool = BigInt(report.revenue.claimPoolWei)
       assert.equal(claimA, (pool * balA!) / (balA! + balB!))
       assert.equal(claimB, (pool * balB!) / (balA! + balB!))
+      // 250 USDC of revenue in the devnet's test USDC: half to the holders' pool, claimed by both (70/30).
+      assert.equal(report.usdc.address, TEST_USDC_ADDRESS)
+      assert.equal(report.usdc.deposit, '250000000')
+      const usdcClaims = (report.holders as Array<{ claimedUsdc: string }>).map((h) => BigInt(h.claimedUsdc))
+      assert.deepEqual(usdcClaims, [87_500_000n, 37_500_000n])
 
       assert.equal(report.verification.ok, true)
       assert.equal(report.verification.tokenIdHex, report.mints[0].tokenIdHex)

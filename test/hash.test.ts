@@ -1,6 +1,6 @@
 /**
  * `imo hash` as a user runs it: the built CLI in a child process (no TTY), checked against GNU
- * coreutils' sha256sum, the manifest format of DESIGN section 2, and every bad input's one-line error.
+ * coreutils' sha256sum, the manifest format of docs/formats.md section 1, and every bad input's one-line error.
  */
 import assert from 'node:assert/strict'
 import { execFileSync, execSync } from 'node:child_process'
@@ -39,7 +39,7 @@ describe('imo hash', () => {
       ].join('\n'),
     )
     assert.equal(stderr, `manifest written to ${manifestFile}\n`)
-    // DESIGN section 2: standard tools check the files and give the model hash.
+    // docs/formats.md section 1: standard tools check the files and give the model hash.
     const checked = execSync(`tail -n +2 '${manifestFile}' | sha256sum -c`, { cwd: folder, encoding: 'utf8' })
     assert.equal(checked, 'const.bin: OK\nmodel.onnx: OK\nweights/w.bin: OK\n')
     assert.equal(`0x${execFileSync('sha256sum', [manifestFile], { encoding: 'utf8' }).slice(0, 64)}`, ONNX_HASH)

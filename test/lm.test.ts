@@ -186,7 +186,7 @@ describe('causal-lm bad input: one line, exit 2', () => {
         '--prompt',
         'hi',
       ],
-      /^error: imo\.pipeline\.json: unknown pipeline kind "seq2seq" \(imo knows: causal-lm\)$/,
+      /^error: imo\.pipeline\.json: unknown pipeline kind "seq2seq" \(imo knows: causal-lm, zk-image\)$/,
     ],
     [
       '--top-p 1.5',

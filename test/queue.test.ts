@@ -15,6 +15,7 @@ import { loadRedis, parseQueueUrl, redisOptions } from '../src/queue/connectRedi
 import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
 import { type InferenceOutcome, type InferenceQueue, openInferenceQueue } from '../src/queue/openInferenceQueue.js'
 import { type Bytes32, sha256Hex } from '../src/tensor/encodeTensors.js'
+import { promtool } from './helpers/promtool.js'
 import { cleanEnv, imoBin, repoRoot } from './helpers/runCli.js'
 import { killMidJob, type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
 import { startRedis, type TestRedis } from './helpers/startRedis.js'
@@ -28,6 +29,17 @@ let modelHash: Bytes32
 const spawnWorker = (url: string, args: string[] = ['--model', CPPN], nodeFlags: string[] = []): SpawnedImo =>
   spawnImo(['worker', '--queue', url, ...args], { readyEvent: 'ready', nodeFlags })
 const stopWorker = stopImo
+
+/** Polls `fn` (every 200 ms) until it returns a value; fails after `timeoutMs`. */
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await fn()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
 
 /** Collects outcomes, counting deliveries per request id. */
 function collector(queue: InferenceQueue) {
@@ -352,6 +364,47 @@ describe('inference queue across a Redis restart (append-only file on)', () => {
       assert.ok(Date.now() - closing < 5000, `the dispatcher's close took ${Date.now() - closing} ms`)
     } finally {
       worker.child.kill('SIGKILL')
+      await queue.close().catch(() => {})
+      await redis.close()
+    }
+  })
+
+  it('imo worker --metrics-port: jobs by status and their seconds, promtool-clean; /healthz 503 while Redis is lost, 200 once it is back', async () => {
+    const redis = await startRedis({ persistence: true })
+    const worker = spawnWorker(redis.url, ['--model', CPPN, '--metrics-port', '0'])
+    const queue = await openInferenceQueue({ url: redis.url, modelHash, sweepIntervalMs: 500 })
+    try {
+      await worker.ready
+      const port = Number(worker.lines.find((line) => line.event === 'metrics')?.metricsPort)
+      assert.ok(port > 0, JSON.stringify(worker.lines))
+      const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      const health = async () => {
+        const answer = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(3000) })
+        return { status: answer.status, text: await answer.text() }
+      }
+      const collected = collector(queue)
+      for (let id = 0; id < 3; id++)
+        await queue.enqueueInference({ requestId: id, prompt: `counted ${id}`, recipient: RECIPIENT })
+      await collected.until(() => collected.seen.size >= 3, 60_000, '3 results')
+      const text = await scrape()
+      assert.match(text, /^imo_worker_jobs_total\{status="completed"\} 3$/m)
+      assert.match(text, /^imo_worker_jobs_total\{status="failed"\} 0$/m)
+      assert.match(text, /^imo_worker_job_seconds_count 3$/m)
+      assert.match(text, /^imo_worker_build_info\{version="[^"]+",node="v[0-9.]+"\} 1$/m)
+      assert.equal(promtool(text), '')
+      assert.deepEqual(await health(), { status: 200, text: 'ok\n' })
+      await queue.close()
+      await redis.stop()
+      const down = await until('/healthz 503 with Redis gone', async () => {
+        const answer = await health()
+        return answer.status === 503 ? answer : undefined
+      })
+      assert.match(down.text, /^redis: connection lost \d+ s ago$/m)
+      assert.match(await scrape(), /^imo_worker_redis_errors_total [1-9]/m)
+      await redis.restart()
+      await until('/healthz 200 with Redis back', async () => ((await health()).status === 200 ? true : undefined))
+    } finally {
+      await stopWorker(worker)
       await queue.close().catch(() => {})
       await redis.close()
     }

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test'
 import { Queue } from 'bullmq'
 import { aigcCollectionAbi } from '../contracts-abi/index.js'
 import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
-import type { CliResult } from './helpers/runCli.js'
+import { type CliResult, runCli } from './helpers/runCli.js'
 import {
   allFulfilledOnce,
   anvil,
@@ -317,6 +317,186 @@ describe('imo serve --queue: bad queues give one-line errors', () => {
       const result = await imo(d.dir, [...args, '--queue', `redis://127.0.0.1:${port}/0`], signedBy(d))
       assert.equal(result.code, 6, `${args.join(' ')}: ${result.stderr}`)
       assert.deepEqual(oneLine(result), [`error: cannot reach Redis at redis://127.0.0.1:${port}/0: connection refused`])
+    }
+  })
+})
+
+describe('imo serve --queue: operating it', () => {
+  /** A deployment whose model copy runs its pipeline's encode slowly or blocks it, as the worker's environment says. */
+  async function deployModelCopy(name: string, signer: number): Promise<{ model: string; deployed: Deployed }> {
+    const model = join(root, name)
+    cpSync(CPPN, model, { recursive: true })
+    const pipeline = join(model, 'imo.pipeline.mjs')
+    writeFileSync(
+      pipeline,
+      readFileSync(pipeline, 'utf8').replace(
+        /export (async )?function encode\(([^)]*)\) \{/,
+        (head) =>
+          `${head}\n  if (process.env.IMO_TEST_BLOCK) { const end = Date.now() + Number(process.env.IMO_TEST_BLOCK); while (Date.now() < end) {} }`,
+      ),
+    )
+    return { model, deployed: await deploy(model, signer) }
+  }
+
+  it('two dispatchers from different folders on one collection: the second is refused (a lease); from the same folder it takes over', async () => {
+    const redis = await startRedis()
+    const d = await deploy(CPPN, 7)
+    const first = serve(d, redis.url)
+    try {
+      await first.ready
+      const elsewhere = mkdtempSync(join(root, 'second-dispatcher-'))
+      cpSync(join(d.dir, '.imo', 'deployments'), join(elsewhere, '.imo', 'deployments'), { recursive: true })
+      const second = await imo(elsewhere, ['serve', '--queue', redis.url, '--until-idle'], signedBy(d))
+      assert.equal(second.code, 2, second.stderr)
+      assert.match(
+        second.stderr.split('\n')[0]!,
+        new RegExp(
+          `^error: another dispatcher serves the collection ${d.collection} through this Redis: pid ${first.pid} on .*, in ${d.dir}/\\.imo, since .*; a second one would infer every request twice and pay for fulfilments that revert$`,
+        ),
+      )
+      // SIGKILLed, it cannot release its lease: a restart from its own folder takes it over at once.
+      first.child.kill('SIGKILL')
+      await first.exited
+      const restarted = await imo(d.dir, ['serve', '--queue', redis.url, '--until-idle'], signedBy(d))
+      assert.equal(restarted.code, 0, restarted.stderr)
+      // Stopped cleanly, it releases it: the other folder may serve now.
+      const now = await imo(elsewhere, ['serve', '--queue', redis.url, '--until-idle'], signedBy(d))
+      assert.equal(now.code, 0, now.stderr)
+    } finally {
+      await stopImo(first)
+      await redis.close()
+    }
+  })
+
+  it('Redis restarted empty: the jobs serve waits for are added again; /metrics (promtool-clean) flags requests near expiry and the queue; /healthz wants a worker', async () => {
+    const redis = await startRedis() // no persistence: a restart loses every job
+    const d = await deploy(CPPN, 8)
+    // A short request timeout: every open request is within the 300 s warning of its expiry.
+    assert.equal((await imo(d.dir, ['requests', 'set-timeout', '240'], signedBy(d))).code, 0)
+    const dispatcher = serve(d, redis.url, ['--metrics-port', '0'])
+    const probe = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port }, prefix: QUEUE_PREFIX })
+    let late: SpawnedImo | undefined
+    try {
+      await dispatcher.ready
+      const port = Number(dispatcher.lines.find((l) => l.metricsPort !== undefined)?.metricsPort)
+      const ids = await request(
+        d.collection,
+        Array.from({ length: 4 }, (_, i) => `lost with Redis ${i}`),
+      )
+      await until('4 jobs waiting', async () => (await probe.getJobCounts('waiting')).waiting === 4, 30_000)
+      const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      await until(
+        'the queue in /metrics',
+        async () => /^imo_serve_queue_jobs\{state="waiting"\} 4$/m.test(await metrics()),
+        20_000,
+      )
+      const text = await metrics()
+      assert.match(text, /^imo_serve_requests_expiring_soon 4$/m)
+      assert.match(text, /^imo_serve_open_requests\{stage="infer"\} 4$/m)
+      assert.match(text, /^imo_serve_queue_workers 0$/m)
+      assert.match(text, /^imo_serve_redis_errors_total 0$/m)
+      const { execFileSync } = await import('node:child_process')
+      execFileSync('/usr/bin/promtool', ['check', 'metrics'], { input: text })
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`)
+      assert.equal(health.status, 503)
+      assert.equal(await health.text(), 'queue: no worker is connected\n')
+      // Redis goes away and comes back empty.
+      await redis.stop()
+      await redis.restart()
+      await until('the jobs added again', async () => (await probe.getJobCounts('waiting')).waiting === 4, 30_000).catch(() => {
+        throw new Error(`the jobs were not added again: ${said(dispatcher, 'queue').join(' | ')}`)
+      })
+      assert.ok(
+        said(dispatcher, 'queue').includes('Redis lost 4 jobs serve waits for: added again'),
+        said(dispatcher, 'queue').join(' | '),
+      )
+      late = worker(redis.url)
+      await untilAllFulfilled(dispatcher, d.collection, ids, 60_000)
+      await until(
+        'the lost connection counted',
+        async () => /^imo_serve_redis_errors_total [1-9]\d*$/m.test(await metrics()),
+        20_000,
+      )
+      await until('healthy with a worker', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 20_000)
+    } finally {
+      await Promise.all([late ? stopImo(late) : undefined, stopImo(dispatcher)])
+      await probe.close()
+      await redis.close()
+    }
+  })
+
+  it('a hand-written job for another model fails on its own: the honest worker keeps working', async () => {
+    const redis = await startRedis()
+    const d = await deploy(CPPN, 9)
+    const dispatcher = serve(d, redis.url)
+    const probe = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port }, prefix: QUEUE_PREFIX })
+    let honest: SpawnedImo | undefined
+    try {
+      await dispatcher.ready
+      await probe.add(
+        'infer',
+        {
+          requestId: '999',
+          prompt: 'foreign',
+          recipient: anvil.accounts[4]!.address,
+          modelHash: `0x${'11'.repeat(32)}`,
+          aigcDataMode: 'digest',
+          enqueuedAt: Date.now(),
+        },
+        { jobId: 'request-999' },
+      )
+      honest = worker(redis.url)
+      await honest.ready
+      const failed = await until(
+        'the foreign job failed',
+        async () => (await probe.getFailed()).find((job) => job.id === 'request-999'),
+        30_000,
+      )
+      assert.match(
+        failed.failedReason,
+        /asks for model 0x1{64}, but the dispatcher of this queue serves 0x[0-9a-f]{64}: the job is refused, not the worker/,
+      )
+      const [id] = await request(d.collection, ['after a foreign job'])
+      await untilAllFulfilled(dispatcher, d.collection, [id!], 60_000)
+      assert.equal(honest.child.exitCode, null, 'the honest worker is still running')
+    } finally {
+      await Promise.all([honest ? stopImo(honest) : undefined, stopImo(dispatcher)])
+      await probe.close()
+      await redis.close()
+    }
+  })
+
+  it('a job that stalls every time uses its three attempts, says so, and serve --until-idle does not exit 0 with it open', async () => {
+    const redis = await startRedis()
+    const { model, deployed } = await deployModelCopy('blocking', 6)
+    // Each run blocks the worker's event loop 2.5 s, longer than its 1 s lock: it stalls every time.
+    const blocking = worker(redis.url, ['--model', model, '--lock-ms', '1000'], { IMO_TEST_BLOCK: '2500' })
+    try {
+      await blocking.ready
+      const [id] = await request(deployed.collection, ['stalls every time'])
+      const result = await runCli(['serve', '--queue', redis.url, '--until-idle', '--json', '--rpc-url', anvil.rpcUrl], {
+        cwd: deployed.dir,
+        env: { IMO_PRIVATE_KEY: key(deployed.signer) },
+        timeoutMs: 150_000,
+      })
+      assert.equal(result.code, 5, result.stderr)
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `"message":"request ${id}: inference failed: its job failed 3 times \\(started 3 times without finishing: its worker stalled each time`,
+        ),
+      )
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `error: stopped with 1 request open \\(${id}\\): its job failed every attempt and waits in the queue's failed set`,
+        ),
+      )
+      assert.deepEqual(JSON.parse(result.stdout).result.parked, [String(id)])
+      assert.equal(blocking.child.exitCode, null, 'the worker lives on')
+    } finally {
+      await stopImo(blocking)
+      await redis.close()
     }
   })
 })

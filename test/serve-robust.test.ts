@@ -6,278 +6,27 @@
  * counted on chain (Fulfilled events per request id, request status), never from serve's own words.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
-import {
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  type Hex,
-  http,
-  keccak256,
-  type PublicClient,
-  parseAbiItem,
-  toHex,
-} from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import { describe, it } from 'node:test'
+import { type Address, type Hex, keccak256, toHex } from 'viem'
 import { aigcCollectionAbi } from '../contracts-abi/index.js'
-import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { startRpcProxy } from './helpers/rpcProxy.js'
-import { cleanEnv, imoBin, repoRoot, runCli } from './helpers/runCli.js'
+import { runCli } from './helpers/runCli.js'
+import {
+  assertFulfilledOnce,
+  type Chain,
+  fulfilledEvent,
+  fulfils,
+  journalRecords,
+  type Line,
+  STATUS,
+  sleep,
+  spawnServe,
+  startChain,
+  until,
+} from './helpers/serveChain.js'
 import { startTcpProxy } from './helpers/tcpProxy.js'
-
-const CPPN = join(repoRoot, 'models', 'cppn')
-const STATUS = { none: 0, open: 1, fulfilled: 2, refunded: 3 } as const
-const fulfilledEvent = parseAbiItem('event Fulfilled(uint256 indexed requestId, uint256 indexed tokenId)')
-const requestedEvent = parseAbiItem(
-  'event Requested(uint256 indexed requestId, address indexed requester, address indexed recipient, bytes32 promptHash, bytes prompt, uint256 fee, uint256 expiresAt)',
-)
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-type Line = Record<string, unknown> & { event?: string; requestId?: string; message?: string }
-
-/** One anvil, one working folder, one deployment of the bundled model. */
-interface Chain {
-  anvil: Anvil
-  dir: string
-  client: PublicClient
-  collection: Address
-  fee: bigint
-  rpc(method: string, params?: unknown[]): Promise<unknown>
-  /** A paid request straight from dev account `index` (viem, no CLI): its id and block. */
-  request(index: number, prompt: string): Promise<{ id: bigint; block: bigint; hash: Hex }>
-  /** Sends the request without waiting for a receipt (automine off). */
-  requestPending(index: number, prompt: string): Promise<Hex>
-  status(id: bigint): Promise<number>
-  /** Fulfilled events per request id, from the whole chain. */
-  fulfilments(): Promise<Map<bigint, number>>
-  /** Requested events (id, block) on the canonical chain. */
-  requested(): Promise<Array<{ id: bigint; block: bigint }>>
-  imo(args: string[], signer?: number): ReturnType<typeof runCli>
-  cursor(): { nextBlock: bigint } | undefined
-  cleanup(): Promise<void>
-}
-
-const chains: Chain[] = []
-const children = new Set<ChildProcess>()
-after(async () => {
-  // A failed test leaves its serve running (maybe stopped): end it, or the runner waits for it.
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGCONT')
-      child.kill('SIGKILL')
-    }
-  for (const chain of chains) await chain.cleanup()
-})
-
-async function startChain(deployExtra: string[] = []): Promise<Chain> {
-  const anvil = await startAnvil({ dieWithParent: true })
-  const dir = mkdtempSync(join(tmpdir(), 'imo-serve-robust-'))
-  const client = createPublicClient({ transport: http(anvil.rpcUrl), pollingInterval: 50 }) as PublicClient
-  const imo = (args: string[], signer = 0) =>
-    runCli([...args, '--rpc-url', anvil.rpcUrl], { cwd: dir, env: { IMO_PRIVATE_KEY: anvil.accounts[signer]!.privateKey } })
-  const deployed = await imo([
-    'deploy',
-    '--model',
-    CPPN,
-    '--name',
-    'R',
-    '--symbol',
-    'R',
-    '--supply',
-    '1000',
-    '--request-timeout',
-    '3600',
-    '--json',
-    ...deployExtra,
-  ])
-  assert.equal(deployed.code, 0, deployed.stderr)
-  const deployment = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8'))
-  const collection = deployment.aigcCollection.address as Address
-  const read = (functionName: string, args: unknown[] = []) =>
-    client.readContract({ address: collection, abi: aigcCollectionAbi, functionName: functionName as never, args: args as never })
-  const fee = (await read('requestFee')) as bigint
-  const chainDef = {
-    id: 31337,
-    name: 'anvil',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [anvil.rpcUrl] } },
-  } as const
-  const wallets = anvil.accounts.map((account) =>
-    createWalletClient({ account: privateKeyToAccount(account.privateKey), chain: chainDef, transport: http(anvil.rpcUrl) }),
-  )
-  const requestPending = (index: number, prompt: string) =>
-    wallets[index]!.writeContract({
-      address: collection,
-      abi: aigcCollectionAbi,
-      functionName: 'request',
-      args: [toHex(new TextEncoder().encode(prompt)), anvil.accounts[index]!.address],
-      value: fee,
-      // A fixed limit, as serve-queue's requests use: an estimate made on the state before a concurrent
-      // fulfilment or reorg can be short on the state the request is mined on (a request reverted once
-      // in block 5 under a full-suite load, and its replay could not say why).
-      gas: 500_000n,
-    } as never)
-  const cursorFile = join(dir, '.imo', 'serve', '31337', `${collection.toLowerCase()}.json`)
-  const chain: Chain = {
-    anvil,
-    dir,
-    client,
-    collection,
-    fee,
-    rpc: (method, params = []) => client.request({ method, params } as never),
-    requestPending,
-    async request(index, prompt) {
-      const hash = await requestPending(index, prompt)
-      const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 })
-      if (receipt.status !== 'success') {
-        // Say why: the same call replayed on the state before its block.
-        const tx = await client.getTransaction({ hash })
-        const why = await client
-          .call({
-            account: tx.from,
-            to: tx.to!,
-            data: tx.input,
-            value: tx.value,
-            gas: tx.gas,
-            blockNumber: receipt.blockNumber - 1n,
-          })
-          .then(
-            () => `replays fine before its block (gas limit ${tx.gas}, used ${receipt.gasUsed})`,
-            (error: Error) => error.message.split('\n').slice(0, 3).join(' '),
-          )
-        assert.fail(`request ${JSON.stringify(prompt)} from account ${index} reverted in block ${receipt.blockNumber}: ${why}`)
-      }
-      const log = receipt.logs.find((l) => l.address.toLowerCase() === collection.toLowerCase())!
-      return { id: BigInt(log.topics[1]!), block: receipt.blockNumber, hash }
-    },
-    status: async (id) => Number(((await read('getRequest', [id])) as { status: number }).status),
-    async fulfilments() {
-      const logs = await client.getLogs({ address: collection, event: fulfilledEvent, fromBlock: 0n, toBlock: 'latest' })
-      const counts = new Map<bigint, number>()
-      for (const log of logs) counts.set(log.args.requestId!, (counts.get(log.args.requestId!) ?? 0) + 1)
-      return counts
-    },
-    async requested() {
-      const logs = await client.getLogs({ address: collection, event: requestedEvent, fromBlock: 0n, toBlock: 'latest' })
-      return logs.map((log) => ({ id: log.args.requestId!, block: log.blockNumber! }))
-    },
-    imo,
-    cursor() {
-      if (!existsSync(cursorFile)) return undefined
-      return { nextBlock: BigInt(JSON.parse(readFileSync(cursorFile, 'utf8')).nextBlock) }
-    },
-    async cleanup() {
-      await anvil.stop()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-  chains.push(chain)
-  return chain
-}
-
-interface Serving {
-  child: ChildProcess
-  lines: Line[]
-  stdout(): string
-  stderr(): string
-  exited: Promise<number | null>
-  /** Resolves with the first log line that matches. */
-  line(what: string, match: (line: Line) => boolean, timeoutMs?: number): Promise<Line>
-}
-
-/** `imo serve --json` as a child process; its JSON log lines collected (a line cut by SIGKILL is ignored). */
-function spawnServe(
-  chain: Chain,
-  extra: string[] = [],
-  rpcUrl = chain.anvil.rpcUrl,
-  env: Record<string, string | undefined> = {},
-): Serving {
-  const child = spawn(process.execPath, [imoBin, 'serve', '--json', '--rpc-url', rpcUrl, ...extra], {
-    cwd: chain.dir,
-    env: cleanEnv({ IMO_PRIVATE_KEY: chain.anvil.accounts[0]!.privateKey, ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.add(child)
-  const lines: Line[] = []
-  const waiters = new Set<() => void>()
-  let out = ''
-  let err = ''
-  let buffer = ''
-  child.stdout!.on('data', (chunk) => {
-    out += chunk
-  })
-  child.stderr!.on('data', (chunk) => {
-    err += chunk
-    buffer += chunk
-    const parts = buffer.split('\n')
-    buffer = parts.pop()!
-    for (const part of parts) {
-      try {
-        lines.push(JSON.parse(part))
-      } catch {
-        lines.push({ raw: part })
-      }
-    }
-    for (const waiter of waiters) waiter()
-  })
-  let exitCode: number | null | undefined
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('close', (code) => {
-      exitCode = code
-      resolve(code)
-      for (const waiter of waiters) waiter()
-    }),
-  )
-  return {
-    child,
-    lines,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    // Resolved from the data handler itself, so the test can act (SIGSTOP) within milliseconds of the line.
-    line: (what, match, timeoutMs = 60_000) =>
-      new Promise<Line>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(look)
-          reject(new Error(`timed out waiting for ${what}:\n${err.slice(-3000)}`))
-        }, timeoutMs)
-        const look = () => {
-          const found = lines.find(match)
-          if (!found && exitCode === undefined) return
-          clearTimeout(timer)
-          waiters.delete(look)
-          if (found) resolve(found)
-          else reject(new Error(`serve exited (${exitCode}) before ${what}:\n${err.slice(-3000)}`))
-        }
-        waiters.add(look)
-        look()
-      }),
-  }
-}
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined && value !== false) return value as T
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(100)
-  }
-}
-
-/** Every request id 1..count fulfilled exactly once on chain, and its status Fulfilled. */
-async function assertFulfilledOnce(chain: Chain, ids: bigint[]): Promise<void> {
-  const counts = await chain.fulfilments()
-  for (const id of ids) {
-    assert.equal(counts.get(id) ?? 0, 1, `request ${id}: Fulfilled events on chain`)
-    assert.equal(await chain.status(id), STATUS.fulfilled, `request ${id}: status`)
-  }
-  for (const [id, count] of counts) assert.ok(ids.includes(id), `request ${id} fulfilled (${count}) but not expected`)
-}
 
 describe('imo serve: crash safety', () => {
   it('SIGKILLed at random moments 20+ times while 50 requests from 3 accounts arrive: each fulfilled once, no cursor skip', async () => {
@@ -324,7 +73,8 @@ describe('imo serve: crash safety', () => {
       const point = kills % 4 === 3 ? (kills % 8 === 3 ? 'after-journal' : 'after-broadcast') : undefined
       const serve = spawnServe(chain, [], undefined, point ? { IMO_TEST_CRASH_AT: `${point}:fulfill:` } : {})
       // A quarter of the kills land during start-up, the rest at a random moment of the follow loop.
-      if (point) await Promise.race([sleep(6000), serve.exited])
+      if (point)
+        await Promise.race([sleep(20_000), serve.exited]) // it kills itself once it sends (slower under load)
       else if (Math.random() < 0.25) await Promise.race([sleep(Math.random() * 1500), serve.exited])
       else {
         await Promise.race([serve.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined), serve.exited])
@@ -428,7 +178,7 @@ describe('imo serve: reorgs', () => {
         'the reorg is logged',
       )
       // Re-sent as the very transaction the journal holds (same nonce after the reorg), not signed again.
-      const signed = journalRecords(chain).filter((r) => r.type === 'signed' && String(r.id).endsWith(`:${id}`))
+      const signed = journalRecords(chain).filter((r) => r.type === 'signed' && fulfils(r, id))
       assert.equal(signed.length, 1)
       const fulfilments = await chain.client.getLogs({
         address: chain.collection,
@@ -495,6 +245,125 @@ describe('imo serve: reorgs', () => {
     assert.ok(!serve.lines.some((l) => l.event === 'failed'), serve.stderr())
     serve.child.kill('SIGTERM')
     assert.equal(await serve.exited, 0, serve.stderr())
+  })
+})
+
+describe('imo serve: reorgs with --confirmations 3', () => {
+  it('a reorg removes a batch of two fulfilments (the first confirmed, the second not): both are sent again in nonce order, no wedge', async () => {
+    const chain = await startChain()
+    const signer = chain.anvil.accounts[0]!.address
+    const serve = spawnServe(chain, ['--confirmations', '3'])
+    await serve.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined)
+    // Two requests in one block, 3 deep; the snapshot is the state just before serve sends.
+    serve.child.kill('SIGSTOP')
+    await chain.rpc('evm_setAutomine', [false])
+    await chain.requestPending(1, 'batch of two, first')
+    await chain.requestPending(2, 'batch of two, second')
+    await chain.rpc('evm_mine')
+    await chain.rpc('evm_mine')
+    await chain.rpc('evm_mine')
+    await chain.rpc('evm_setAutomine', [true])
+    const snapshot = await chain.rpc('evm_snapshot')
+    serve.child.kill('SIGCONT')
+    // One batch, two transactions: automine puts them in blocks k and k+1. One more block confirms the
+    // first (3 deep), not the second.
+    await until('both fulfilled', async () =>
+      (await chain.status(1n)) === STATUS.fulfilled && (await chain.status(2n)) === STATUS.fulfilled ? true : undefined,
+    )
+    await chain.rpc('evm_mine')
+    await until('the first receipt journalled', () =>
+      journalRecords(chain).some((r) => r.type === 'receipt' && fulfils(r, 1n)) ? true : undefined,
+    )
+    assert.ok(!journalRecords(chain).some((r) => r.type === 'receipt' && fulfils(r, 2n)), 'the second is not 3 deep yet')
+    assert.equal(await chain.rpc('evm_revert', [snapshot]), true)
+    assert.equal(await chain.status(1n), STATUS.open)
+    assert.equal(await chain.status(2n), STATUS.open)
+    // Blocks keep coming (confirmations); both must be fulfilled again well before any receipt timeout.
+    let mining = true
+    const miner = (async () => {
+      while (mining) {
+        await chain.rpc('evm_mine').catch(() => {})
+        await sleep(500)
+      }
+    })()
+    try {
+      await until(
+        'both fulfilled again',
+        async () =>
+          (await chain.status(1n)) === STATUS.fulfilled && (await chain.status(2n)) === STATUS.fulfilled ? true : undefined,
+        45_000,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; pool: ${JSON.stringify(serve.lines.slice(-12))}`)
+      })
+      await serve.line(
+        'both logged as fulfilled again',
+        () => serve.lines.filter((l) => l.event === 'fulfilled' && (l.requestId === '1' || l.requestId === '2')).length >= 2,
+      )
+    } finally {
+      mining = false
+      await miner
+    }
+    await assertFulfilledOnce(chain, [1n, 2n])
+    // The very transactions the journal holds, not new ones.
+    for (const id of [1n, 2n]) assert.equal(journalRecords(chain).filter((r) => r.type === 'signed' && fulfils(r, id)).length, 1)
+    assert.equal(
+      await chain.client.getTransactionCount({ address: signer, blockTag: 'pending' }),
+      await chain.client.getTransactionCount({ address: signer }),
+    )
+    serve.child.kill('SIGTERM')
+    assert.equal(await serve.exited, 0, serve.stderr())
+  })
+})
+
+describe('imo serve: a load-balanced RPC whose backends lag', () => {
+  it('a head that is two blocks behind every other time is not a reorg: no reorg line, every request fulfilled once', async () => {
+    const chain = await startChain()
+    // Every other eth_getBlockByNumber("latest") is answered by a backend two blocks behind.
+    let head = await chain.client.getBlockNumber()
+    let calls = 0
+    let stale = 0
+    const tracking = setInterval(() => {
+      chain.client.getBlockNumber({ cacheTime: 0 }).then(
+        (n) => {
+          head = n
+        },
+        () => {},
+      )
+    }, 50)
+    const proxy = await startRpcProxy(chain.anvil.rpcUrl, {
+      rewrite(call) {
+        if (call.method !== 'eth_getBlockByNumber' || (call.params as unknown[])[0] !== 'latest') return undefined
+        if (calls++ % 2 === 0 || head < 2n) return undefined
+        stale++
+        return { ...call, params: [toHex(head - 2n), ...(call.params as unknown[]).slice(1)] }
+      },
+    })
+    try {
+      const serve = spawnServe(chain, [], proxy.url)
+      await serve.line('start', (l) => l.event === 'start' && l.fromBlock !== undefined)
+      const ids: bigint[] = []
+      for (const account of [1, 2, 3]) {
+        ids.push((await chain.request(account, `asked of a lagging RPC ${account}`)).id)
+        await serve.line(
+          `request ${ids.at(-1)} fulfilled`,
+          (l) => l.event === 'fulfilled' && l.requestId === String(ids.at(-1)),
+          30_000,
+        )
+      }
+      await sleep(1500)
+      assert.ok(stale > 5, `only ${stale} stale heads were served`)
+      assert.deepEqual(
+        serve.lines.filter((l) => l.event === 'reorg'),
+        [],
+        serve.stderr(),
+      )
+      await assertFulfilledOnce(chain, ids)
+      serve.child.kill('SIGTERM')
+      assert.equal(await serve.exited, 0, serve.stderr())
+    } finally {
+      clearInterval(tracking)
+      await proxy.close()
+    }
   })
 })
 
@@ -657,7 +526,7 @@ describe('imo serve: stopping and warnings', () => {
       assert.ok(serve.lines.some((l) => l.event === 'stop'))
       assert.doesNotMatch(serve.stderr(), /interrupted/)
       // What was in flight is journalled; the next run completes it with that very transaction.
-      const signed = () => journalRecords(chain).filter((r) => r.type === 'signed' && String(r.id).endsWith(':2'))
+      const signed = () => journalRecords(chain).filter((r) => r.type === 'signed' && fulfils(r, 2n))
       assert.equal(signed().length, 1)
       await chain.rpc('evm_setAutomine', [true])
       await chain.rpc('evm_mine')
@@ -718,18 +587,3 @@ describe('imo serve: stopping and warnings', () => {
     }
   })
 })
-
-/** The signer's journal records (serve's signer, dev account 0); a line torn by a SIGKILL is left out. */
-function journalRecords(chain: Chain): Array<Record<string, unknown>> {
-  const path = join(chain.dir, '.imo', 'journal', '31337', `${chain.anvil.accounts[0]!.address.toLowerCase()}.jsonl`)
-  if (!existsSync(path)) return []
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .flatMap((line) => {
-      try {
-        return line.trim() ? [JSON.parse(line)] : []
-      } catch {
-        return []
-      }
-    })
-}

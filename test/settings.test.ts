@@ -1,5 +1,5 @@
 /**
- * The one precedence order of DESIGN section 1, end to end through the built CLI:
+ * The one precedence order (README "Settings, signers and chains"), end to end through the built CLI:
  * flag > environment (IMO_*, then ETH_RPC_URL for the RPC URL) > .env > imo.config.json. An unreachable RPC URL makes the winner
  * visible: the error names the URL it tried (exit 6).
  */

@@ -4,6 +4,24 @@
 import { UsageError } from '../errors.js'
 
 /**
+ * Formats an amount in base units as a decimal amount with a symbol, trimming trailing zeros.
+ * @param amount - amount in the currency's smallest unit.
+ * @param decimals - the currency's decimals (18 for ether, 6 for USDC).
+ * @param symbol - the currency's symbol.
+ * @returns e.g. '2.5 USDC'.
+ * @example
+ * formatUnits(2_500_000n, 6, 'USDC') // '2.5 USDC'
+ */
+export function formatUnits(amount: bigint, decimals: number, symbol: string): string {
+  const negative = amount < 0n
+  const abs = negative ? -amount : amount
+  const unit = 10n ** BigInt(decimals)
+  const whole = abs / unit
+  const fraction = decimals === 0 ? '' : (abs % unit).toString().padStart(decimals, '0').replace(/0+$/, '')
+  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''} ${symbol}`
+}
+
+/**
  * Formats wei as a decimal amount with the native symbol, trimming trailing zeros.
  * @param wei - amount in wei.
  * @param symbol - native currency symbol (default 'ETH').
@@ -12,11 +30,7 @@ import { UsageError } from '../errors.js'
  * formatNative(1500000000000000000n) // '1.5 ETH'
  */
 export function formatNative(wei: bigint, symbol = 'ETH'): string {
-  const negative = wei < 0n
-  const abs = negative ? -wei : wei
-  const whole = abs / 10n ** 18n
-  const fraction = (abs % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '')
-  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''} ${symbol}`
+  return formatUnits(wei, 18, symbol)
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The transaction journal (DESIGN section 6): append-only JSON lines under
+ * The transaction journal (docs/formats.md section 9): append-only JSON lines under
  * `.imo/journal/<chainId>/<signer address>.jsonl`, one file per signer (nonces are per signer),
  * each record flushed to disk (writeSync + fsyncSync) before the next action. Per step, keyed by
  * a stable id: the intent, then the signed raw transaction and its hash BEFORE broadcast, then the

@@ -1,5 +1,5 @@
 /**
- * The engine's entry point for commands (DESIGN section 6): sendStep sends one step, sendSteps
+ * The engine's entry point for commands (src/chain/README.md): sendStep sends one step, sendSteps
  * (src/chain/sendSteps.ts) many pipelined. Each step is simulated, signed with a journal-allocated
  * nonce, journalled (raw transaction and hash, flushed) BEFORE broadcast, broadcast, and waited for;
  * the receipt is journalled too. A re-run resumes from the journal instead of sending twice. A step's

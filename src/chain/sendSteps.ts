@@ -1,5 +1,5 @@
 /**
- * The transaction engine (DESIGN section 6): a short loop that carries each step through its phases
+ * The transaction engine (src/chain/README.md): a short loop that carries each step through its phases
  * (src/chain/stepRun.ts), one transition module per arrow, the journal the only record of state.
  *
  *   journal -> resumeStep: confirmed (nothing to do) | signed (resumed) | planned

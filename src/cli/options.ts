@@ -174,7 +174,7 @@ export const zkOptions = {
   ptau: env(
     new Option(
       '--ptau <FILE>',
-      'powers-of-tau file for the PLONK setup: a published powersOfTau28_hez_final_NN.ptau (checked by its BLAKE2b-512)',
+      'powers-of-tau file for the PLONK setup: a published powersOfTau28_hez_final_NN.ptau (checked by its BLAKE2b-512); needed once per model, the keys are then cached',
     ),
     'IMO_ZK_PTAU',
   ),

@@ -7,12 +7,19 @@ export function claimCommand(): Command {
   const command = new Command('claim')
     .summary("claim the signer's revenue from every live snapshot")
     .description(
-      "claim the signer's revenue: every live snapshot with something claimable, in one claimBatch transaction (the " +
-        'contract pays the holder). Claims on a snapshot open one second after it is taken: right after `imo snapshot`, ' +
+      "claim the signer's revenue: every live snapshot with something claimable, in every revenue currency of the token " +
+        '(or --currency), in one claimBatch transaction (the contract pays the holder; a payout its currency refuses, ' +
+        'e.g. a blacklisted USDC holder, is credited on the token and the other currencies are paid). Claims on a snapshot open one second after it is taken: right after `imo snapshot`, ' +
         'claim waits for that (at most a minute, saying so); with --no-wait it exits 3 saying when they open. Nothing to ' +
         'claim exits 0 with a message. An interrupted claim is resumed on re-run.',
     )
     .addOption(new Option('--snapshot <N>', 'claim only snapshot N'))
+    .addOption(
+      new Option(
+        '--currency <ADDRESS|SYMBOL>',
+        'claim only this revenue currency (default: every currency with something claimable)',
+      ),
+    )
     .addOption(new Option('--no-wait', 'do not wait for claims that open in a moment: exit 3 saying when they open'))
   addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (_options, cmd: Command) => {
@@ -28,12 +35,23 @@ export function claimCommand(): Command {
     const { printResult } = await import('../cli/ui.js')
     const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
     const { note } = await import('../cli/ui.js')
-    const result = await claimRevenue(ctx, deployment.imoToken.address, {
-      ...(snapshot === undefined ? {} : { snapshot }),
-      wait: values.wait !== false,
-      onWait: note,
-    })
-    const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+    const { readRevenueCurrencies, resolveCurrency } = await import('../revenue/resolveCurrency.js')
+    const token = deployment.imoToken.address
+    const currencies =
+      values.currency === undefined
+        ? await readRevenueCurrencies(ctx, token)
+        : [await resolveCurrency(ctx, token, values.currency)]
+    const claimOptions = { ...(snapshot === undefined ? {} : { snapshot }), wait: values.wait !== false, onWait: note }
+    const fee = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+    if (currencies.length > 1 || !currencies[0]!.native) {
+      const { claimCurrencies } = await import('../revenue/claimCurrencies.js')
+      const { renderCurrencyClaim } = await import('../revenue/renderClaim.js')
+      const result = await claimCurrencies(ctx, token, currencies, claimOptions)
+      printResult({ ...result, chainId: ctx.chainId }, (r) => renderCurrencyClaim(r, fee))
+      return
+    }
+    const result = await claimRevenue(ctx, token, claimOptions)
+    const fmt = fee
     printResult({ ...result, chainId: ctx.chainId, symbol: ctx.nativeSymbol }, (r) => {
       if (r.status === 'nothing') return `Nothing to claim: ${r.reason}`
       const table = renderTable([...r.snapshots.map((s) => [String(s.id), fmt(s.amountWei)]), ['total', fmt(r.totalWei)]], {
@@ -49,5 +67,5 @@ export function claimCommand(): Command {
       ].join('\n')
     })
   })
-  return withExamples(command, ['imo claim', 'imo claim --snapshot 3 --json', 'imo claim --dry-run'])
+  return withExamples(command, ['imo claim', 'imo claim --currency USDC', 'imo claim --snapshot 3 --json', 'imo claim --dry-run'])
 }

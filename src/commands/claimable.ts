@@ -7,7 +7,8 @@ export function claimableCommand(): Command {
   const command = new Command('claimable')
     .summary('revenue an address can claim, per snapshot, and until when')
     .description(
-      'revenue ADDRESS (default: the signer) can claim now, per snapshot, with when each expires (its unclaimed ' +
+      'revenue ADDRESS (default: the signer) can claim now, per snapshot and in every revenue currency of the token ' +
+        '(ether and the ERC-20s it was deployed with, each in its own units), with when each expires (its unclaimed ' +
         "remainder then rolls into a later snapshot's pool), and the total. Reads only; sends nothing.",
     )
     .argument('[ADDRESS]', 'holder address (default: the configured signer)')
@@ -19,8 +20,8 @@ export function claimableCommand(): Command {
       { connectChain },
       { loadDeployment },
       { resolveHolder },
-      { readClaimable },
-      { formatNative },
+      { readClaimableByCurrency },
+      { currencyJson, formatCurrency },
       { formatWhen },
       { renderTable },
       { printResult },
@@ -30,7 +31,7 @@ export function claimableCommand(): Command {
       import('../deployment/deploymentFile.js'),
       import('../revenue/resolveHolder.js'),
       import('../revenue/readClaimable.js'),
-      import('../chain/format.js'),
+      import('../revenue/resolveCurrency.js'),
       import('../cli/time.js'),
       import('../cli/table.js'),
       import('../cli/ui.js'),
@@ -43,8 +44,8 @@ export function claimableCommand(): Command {
         'no address: pass ADDRESS, or configure a signer (IMO_PRIVATE_KEY, --private-key-file, --keystore, --account)',
       )
     const deployment = await loadDeployment(ctx, values.deployment)
-    const report = await readClaimable(ctx, deployment.imoToken.address, holder)
-    const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+    const reports = await readClaimableByCurrency(ctx, deployment.imoToken.address, holder)
+    const report = reports[0]!.report // the native currency's: snapshots, times, and the fields kept from before
     const data = {
       holder,
       token: report.token,
@@ -60,26 +61,49 @@ export function claimableCommand(): Command {
         earliestExpiryAt: s.earliestExpiryAt,
       })),
       totalWei: report.totalWei,
+      /** Every revenue currency (native first): amounts in its smallest unit, with its address, symbol and decimals. */
+      currencies: reports.map(({ currency, report: r }) => ({
+        currency: currencyJson(currency),
+        snapshots: r.claimable.map((s) => ({ id: s.id, amount: s.claimableWei ?? 0n })),
+        total: r.totalWei,
+      })),
       /** Snapshots where the holder has a share that claims cannot take before `opensAt` (unix seconds). */
-      opening: report.live.filter((s) => s.opensAt !== undefined).map((s) => ({ id: s.id, opensAt: s.opensAt! })),
+      opening: [
+        ...new Map(
+          reports.flatMap(({ report: r }) =>
+            r.live.filter((s) => s.opensAt !== undefined).map((s) => [s.id, s.opensAt!] as const),
+          ),
+        ),
+      ].map(([id, opensAt]) => ({ id, opensAt })),
     }
+    /** Each currency's amount for one snapshot (or the total), the non-zero ones: '0.5 ETH, 2.5 USDC'. */
+    const amountsOf = (pick: (r: (typeof reports)[number]['report']) => bigint) =>
+      reports
+        .map(({ currency, report: r }) => ({ currency, amount: pick(r) }))
+        .filter(({ amount }) => amount > 0n)
+        .map(({ currency, amount }) => formatCurrency(amount, currency))
+        .join(', ')
+    const ids = [...new Set(reports.flatMap(({ report: r }) => r.claimable.map((s) => s.id)))].sort((a, b) => a - b)
     printResult(data, (d) => {
       const opening = d.opening.map(
         (s) => `snapshot ${s.id}: ${d.holder} has a share there; claims on it open at ${formatWhen(s.opensAt, report.now)}`,
       )
-      if (d.snapshots.length === 0)
+      if (ids.length === 0)
         return opening.length > 0
           ? opening.join('\n')
           : `Nothing to claim for ${d.holder} (${report.live.length} live snapshot(s) of ${d.currentSnapshotId})`
-      const rows = d.snapshots.map((s) => [
-        String(s.id),
-        fmt(s.amountWei),
-        `with snapshot ${s.expiresWithSnapshot}, not before ${formatWhen(s.earliestExpiryAt, report.now)}`,
-      ])
+      const rows = ids.map((id) => {
+        const live = report.live.find((s) => s.id === id)!
+        return [
+          String(id),
+          amountsOf((r) => r.claimable.find((s) => s.id === id)?.claimableWei ?? 0n),
+          `with snapshot ${live.expiresWithSnapshot}, not before ${formatWhen(live.earliestExpiryAt, report.now)}`,
+        ]
+      })
       return [
         ...opening,
         `Claimable by ${d.holder}`,
-        renderTable([...rows, ['total', fmt(d.totalWei), '']], {
+        renderTable([...rows, ['total', amountsOf((r) => r.totalWei), '']], {
           header: ['snapshot', 'amount', 'expires (rolls over)'],
           align: ['right', 'right', 'left'],
         }),

@@ -15,8 +15,11 @@ export function demoCommand(): Command {
       ).default('imo-demo'),
     )
     .addOption(
-      new Option('--model <NAME>', 'the bundled model: cppn (prompt -> image) or tinylm (a tiny language model, prompt -> text)')
-        .choices(['cppn', 'tinylm'])
+      new Option(
+        '--model <NAME>',
+        'the bundled model: cppn (prompt -> image), tinylm (a tiny language model, prompt -> text) or zk (zkcppn: an image with a PLONK proof the chain checks)',
+      )
+        .choices(['cppn', 'tinylm', 'zk'])
         .default('cppn'),
     )
     .addOption(
@@ -26,7 +29,7 @@ export function demoCommand(): Command {
     const { runDemo } = await import('../demo/runDemo.js')
     const { renderDemo } = await import('../demo/renderDemo.js')
     const { printResult, spinner } = await import('../cli/ui.js')
-    const options = cmd.opts() as { out: string; keep?: boolean; model: 'cppn' | 'tinylm' }
+    const options = cmd.opts() as { out: string; keep?: boolean; model: 'cppn' | 'tinylm' | 'zk' }
     const report = await runDemo({ out: options.out, keep: Boolean(options.keep), model: options.model }, spinner)
     printResult(report, renderDemo)
     if (!report.ok) {
@@ -38,6 +41,7 @@ export function demoCommand(): Command {
     'imo demo',
     'imo demo --keep   # then: imo status, imo claimable',
     'imo demo --model tinylm   # the same loop with a tiny language model: text instead of images',
+    'imo demo --model zk   # one image whose PLONK proof the chain checks (no attester; an INSECURE demo setup)',
     'imo demo --out /tmp/demo --json',
   ])
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import { addOptionGroups, deploymentOptions, rpcOptions, signerOptions, txOptions, zkOptions } from '../cli/options.js'
 
 /** `imo deploy`: the model's ERC-7641 token and ERC-7007 collection, recorded under .imo/deployments/. */
 export function deployCommand(): Command {
@@ -42,7 +42,21 @@ export function deployCommand(): Command {
       ),
     )
     .addOption(new Option('--attester <ADDRESS...>', 'addresses allowed to sign inference proofs (default: the signer)'))
-  addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
+    .addOption(
+      new Option(
+        '--revenue-currency <ADDRESS>',
+        'an ERC-20 the token shares as revenue beside the native currency, e.g. USDC (repeatable, at most 7; fixed at deployment)',
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(
+      new Option(
+        '--proof-scheme <SCHEME>',
+        "attestation: an attester signs each token; zk: the model's PLONK verifier checks each token's proof on chain, anyone may mint (a zk model folder; --ptau the first time)",
+      )
+        .choices(['attestation', 'zk'])
+        .default('attestation'),
+    )
+  addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions, zkOptions)
   command.action(async (_args, cmd: Command) => {
     const { runDeploy } = await import('../deployment/runDeploy.js')
     const { printResult } = await import('../cli/ui.js')
@@ -54,6 +68,8 @@ export function deployCommand(): Command {
     'imo deploy --model ./model.onnx --name M --symbol M --supply 1000 --percent-claimable 80 --rpc-url https://sepolia.example --account deployer',
     'imo deploy --model ./model.onnx --name M --symbol M --supply 1000 --dry-run --json',
     'imo deploy --model ./models/cppn --name P --symbol P --supply 1000 --request-fee 0.002 --request-timeout 7200',
+    'imo deploy --model ./models/cppn --name P --symbol P --supply 1000 --revenue-currency 0x51935F7e534792A8a2C7571f6b790d364bd532EA',
+    'imo deploy --model ./models/zkcppn --name Z --symbol Z --supply 1000 --proof-scheme zk --ptau powersOfTau28_hez_final_15.ptau',
     'imo deploy --model-hash 0x5f… --name M --symbol M --supply 1000 --deployment .imo/deployments/31337/second.json',
   ])
 }

@@ -1,7 +1,15 @@
 import { Command, Option } from 'commander'
 import type { ChainOptionValues } from '../chain/connect.js'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, deploymentOptions, generationOptions, rpcOptions, signerOptions, txOptions } from '../cli/options.js'
+import {
+  addOptionGroups,
+  deploymentOptions,
+  generationOptions,
+  rpcOptions,
+  signerOptions,
+  txOptions,
+  zkOptions,
+} from '../cli/options.js'
 import type { GenerationFlags } from '../generate/generationSettings.js'
 import { type MintOptionValues, mintOptions, mintSettingsFrom } from '../mint/options.js'
 
@@ -17,11 +25,11 @@ export function inferAndMintCommand(): Command {
         "the model (default: the deployment's recorded model path); its hash must equal the deployment's",
       ),
     )
-  addOptionGroups(command, mintOptions, generationOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
+  addOptionGroups(command, mintOptions, generationOptions, zkOptions, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (prompt: string | undefined, _options: unknown, cmd: Command) => {
     const options = cmd.opts() as MintOptionValues &
       ChainOptionValues &
-      GenerationFlags & { prompts?: string; model?: string; stream?: boolean }
+      GenerationFlags & { prompts?: string; model?: string; stream?: boolean; ptau?: string; insecurePtau?: boolean }
     const settings = await mintSettingsFrom(options) // malformed flags fail before any inference or RPC
     const { InputNeededError, UsageError } = await import('../errors.js')
     if (prompt !== undefined && options.prompts) throw new UsageError('give either PROMPT or --prompts FILE, not both')
@@ -54,18 +62,24 @@ export function inferAndMintCommand(): Command {
           onToken: hooks.onToken,
           ...(hooks.onText ? { onText: hooks.onText } : {}),
           onProgress: (text) => progress.update(text),
+          ...(options.ptau !== undefined ? { zk: { ptau: options.ptau, allowInsecurePtau: Boolean(options.insecurePtau) } } : {}),
         })
         hooks.finish()
         return minted
       },
       ({ timings: t }) =>
-        `${prompts.length} done in ${seconds(t.totalMs)} (inference ${seconds(t.inferenceMs)}, chain ${seconds(t.chainMs)})`,
+        `${prompts.length} done in ${seconds(t.totalMs)} (inference${t.proveMs !== undefined ? ` and proofs` : ''} ${seconds(t.inferenceMs)}, chain ${seconds(t.chainMs)})`,
     )
+    if (result.peakRssBytes !== undefined) {
+      const { formatBytes, note } = await import('../cli/ui.js')
+      note(`proving took ${seconds(result.timings.proveMs ?? 0)}, peak memory ${formatBytes(result.peakRssBytes)}`)
+    }
     printMint(result, ctx.nativeSymbol)
   })
   return withExamples(command, [
     'imo infer-and-mint "a red spiral"',
     'imo infer-and-mint --prompts prompts.txt --out out/batch1 --json',
     'imo infer-and-mint "a blue wave" --aigc-data inline --token-uri-mode data --dry-run',
+    'imo infer-and-mint "a red spiral"   # a zk deployment (--proof-scheme zk): proves, then mints with the proof',
   ])
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { withExamples } from '../cli/help.js'
-import { addOptionGroups, generationOptions, variantOptions } from '../cli/options.js'
+import { addOptionGroups, generationOptions, variantOptions, zkOptions } from '../cli/options.js'
 import type { GenerationFlags } from '../generate/generationSettings.js'
 
 interface InferOptions extends GenerationFlags {
@@ -11,6 +11,10 @@ interface InferOptions extends GenerationFlags {
   out?: string
   variant?: string
   aigcData: 'digest' | 'inline'
+  prove?: boolean
+  to?: string
+  ptau?: string
+  insecurePtau?: boolean
 }
 
 /** `imo infer`: runs the model locally and writes its outputs and inference record. */
@@ -48,7 +52,14 @@ export function inferCommand(): Command {
         .choices(['digest', 'inline'])
         .default('digest'),
     )
-  addOptionGroups(command, variantOptions, generationOptions)
+    .addOption(
+      new Option(
+        '--prove',
+        'zk models: also write the PLONK proof (proof.json) that the chain checks, bound to --to; takes about 30 s of CPU',
+      ),
+    )
+    .addOption(new Option('--to <ADDRESS>', 'with --prove: the recipient of the token the proof may mint'))
+  addOptionGroups(command, variantOptions, generationOptions, zkOptions)
   command.action(async (options: InferOptions) => {
     const { InputNeededError } = await import('../errors.js')
     const { formatBytes, printResult, uiSettings, withSpinner } = await import('../cli/ui.js')
@@ -58,6 +69,15 @@ export function inferCommand(): Command {
     const { join, relative } = await import('node:path')
     const modelPath = options.model
     if (!modelPath) throw new InputNeededError('--model', 'model path', 'IMO_MODEL')
+    const { UsageError } = await import('../errors.js')
+    const recipient =
+      options.to === undefined ? undefined : await (await import('../util/parseAddress.js')).parseAddress(options.to, '--to')
+    if (options.prove && !recipient) throw new InputNeededError('--to', 'recipient the proof is bound to')
+    if (!options.prove && (recipient || options.ptau || options.insecurePtau))
+      throw new UsageError('--to, --ptau and --insecure-ptau apply to --prove only')
+    const keyOptions = options.ptau !== undefined ? { ptau: options.ptau, allowInsecurePtau: Boolean(options.insecurePtau) } : {}
+    // The proving keys first (made from --ptau, or found in the cache): a refusal writes nothing.
+    if (options.prove) await (await import('../zk/ensureZkKeys.js')).ensureZkKeysForFolder(modelPath, '--prove', keyOptions)
     const { result, outDir } = await withSpinner(
       'loading the model',
       async (progress) => {
@@ -83,12 +103,23 @@ export function inferCommand(): Command {
       },
       ({ result }) => `inference done in ${result.record.durationMs} ms`,
     )
+    const proved =
+      options.prove && result.zk && recipient
+        ? (
+            await (
+              await import('../cli/proveAndWrite.js')
+            ).proveAndWrite(result, result.zk, outDir, {
+              recipient,
+              ...(options.ptau !== undefined ? { ptau: options.ptau, allowInsecurePtau: Boolean(options.insecurePtau) } : {}),
+            })
+          ).summary
+        : undefined
     const { record, artifact } = result
     const fromHere = relative(process.cwd(), outDir)
     const shown = fromHere.startsWith('..') ? outDir : fromHere || '.'
     // A text model's output is the text: show it (unless --stream already did), and give it in --json.
     const text = artifact.mime.startsWith('text/plain') ? Buffer.from(artifact.bytes).toString('utf8') : undefined
-    printResult({ ...record, outDir, ...(text !== undefined ? { text } : {}) }, (r) =>
+    printResult({ ...record, outDir, ...(text !== undefined ? { text } : {}), ...(proved ? { proof: proved } : {}) }, (r) =>
       [
         ...(text !== undefined && !options.stream ? [text, ''] : []),
         `commitment  ${r.commitment}`,
@@ -97,6 +128,11 @@ export function inferCommand(): Command {
         `output hash ${r.outputHash}`,
         `artifact    ${join(shown, r.artifact.file)} (${r.artifact.mime}, ${formatBytes(r.artifact.size)})`,
         `record      ${join(shown, 'record.json')}`,
+        ...(proved
+          ? [
+              `proof       ${join(shown, 'proof.json')} (PLONK, for ${proved.recipient}${proved.insecure ? ', INSECURE setup' : ''})`,
+            ]
+          : []),
       ].join('\n'),
     )
   })
@@ -105,6 +141,7 @@ export function inferCommand(): Command {
     'imo infer --model ./models/tinylm --prompt "The river" --max-new-tokens 48 --stream',
     'imo infer --model ./models/tinylm --prompt "The river" --temperature 0.8 --top-p 0.9 --seed 7',
     'imo infer --model ./gpt2 --variant q8 --prompt "The river"   # onnx/model_quantized.onnx of a Hub folder',
+    'imo infer --model ./models/zkcppn --prompt "a red spiral" --prove --to 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --ptau powersOfTau28_hez_final_15.ptau',
     'imo infer --model model.onnx --input inputs.json --out out/run1',
     'imo infer --model model.onnx --input x=x.npy --input mask=mask.npy --json | jq -r .commitment',
     'imo infer --model model.onnx --input out/run1/inputs.imt   # re-run the exact committed inputs',

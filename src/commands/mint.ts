@@ -35,14 +35,24 @@ export function mintCommand(): Command {
       aigcData = aigcDataBytes(payload.artifactBytes, options.aigcData)
       record = { ...record, aigcDataMode: options.aigcData, aigcDataHash: keccak256(aigcData) }
     }
+    // A zk collection mints with the record's PLONK proof (imo infer --prove), which anyone may send.
+    const { existsSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { readZkProof, ZK_PROOF_FILE } = await import('../zk/proveInference.js')
+    const proofPath = join(payload.dir, ZK_PROOF_FILE)
+    const zkProof = deployment.proofScheme === 'zk' && existsSync(proofPath) ? readZkProof(proofPath) : undefined
     const result = await withSpinner(
       'minting',
       (progress) =>
-        mintRecords(ctx, [{ ...payload, record, aigcData, outDir: options.out ?? payload.dir }], {
-          deployment,
-          ...settings,
-          onProgress: (text) => progress.update(text),
-        }),
+        mintRecords(
+          ctx,
+          [{ ...payload, record, aigcData, outDir: options.out ?? payload.dir, ...(zkProof ? { zkProof } : {}) }],
+          {
+            deployment,
+            ...settings,
+            onProgress: (text) => progress.update(text),
+          },
+        ),
       (r) => (r.outcomes[0]!.status === 'existing' ? 'already minted' : ctx.tx.dryRun ? 'simulated' : 'minted'),
     )
     printMint(result, ctx.nativeSymbol)
@@ -51,5 +61,6 @@ export function mintCommand(): Command {
     'imo mint out/3fa2b4c1d9e0',
     'imo mint out/run1/record.json --to 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --token-uri-mode data',
     'imo mint out/run1 --dry-run --json',
+    "imo mint out/zk1   # a zk collection: the record's proof.json (imo infer --prove) is the proof; anyone may send it",
   ])
 }

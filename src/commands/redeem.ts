@@ -8,7 +8,7 @@ export function redeemCommand(): Command {
     .summary('burn tokens for their share of the redemption pool')
     .description(
       "burn AMOUNT of the signer's IMO tokens for their share of the redemption pool and of the redemption part of " +
-        'the revenue received since the last snapshot (burning the whole supply pays all the pending revenue). Shows the payout first; asks on a terminal, needs --yes otherwise. An interrupted ' +
+        'the revenue received since the last snapshot, in every revenue currency of the token (burning the whole supply pays all the pending revenue). Shows the payout in each currency first; asks on a terminal, needs --yes otherwise. An interrupted ' +
         'burn is resumed on re-run, never sent twice.',
     )
     .argument('<AMOUNT>', 'tokens to burn, e.g. 100 or 0.5')
@@ -22,11 +22,21 @@ export function redeemCommand(): Command {
     const { note, printResult } = await import('../cli/ui.js')
     const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
     const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
+    const { formatCurrency } = await import('../revenue/resolveCurrency.js')
+    /** The payout in every currency: '0.4 ETH + 12.5 USDC' (ERC-20s with nothing to pay are left out). */
+    const payout = (plan: {
+      payoutWei: bigint
+      currencyPayouts: Array<{ currency: { decimals: number; symbol: string }; amount: bigint }>
+    }) =>
+      [
+        fmt(plan.payoutWei),
+        ...plan.currencyPayouts.filter((p) => p.amount > 0n).map((p) => formatCurrency(p.amount, p.currency)),
+      ].join(' + ')
     const result = await redeemTokens(ctx, deployment.imoToken.address, amount, {
       yes: Boolean(values.yes),
       onPlan: (plan) =>
         note(
-          `Burning ${formatNative(plan.amountWei, plan.symbol)} of ${formatNative(plan.tokenBalanceWei, plan.symbol)} pays ${fmt(plan.payoutWei)} ` +
+          `Burning ${formatNative(plan.amountWei, plan.symbol)} of ${formatNative(plan.tokenBalanceWei, plan.symbol)} pays ${payout(plan)} ` +
             `(redemption pool ${fmt(plan.redemptionPoolWei)}, supply ${formatNative(plan.totalSupplyWei, plan.symbol)}` +
             `${plan.wholeSupply ? `, the whole supply: also the pending ${fmt(plan.pendingRevenueWei)}` : plan.pendingRevenueWei > 0n ? `, and its share of the redemption part of the pending ${fmt(plan.pendingRevenueWei)}` : ''})`,
         ),
@@ -35,9 +45,9 @@ export function redeemCommand(): Command {
       const burn = formatNative(r.amountWei, r.symbol)
       if (r.status === 'cancelled') return 'Cancelled: nothing was sent'
       if (r.status === 'dry-run')
-        return `Dry run: burning ${burn} would pay ${fmt(r.payoutWei)}; gas ${r.gas}, at most ${fmt(r.costWei ?? 0n)}; nothing was sent`
+        return `Dry run: burning ${burn} would pay ${payout(r)}; gas ${r.gas}, at most ${fmt(r.costWei ?? 0n)}; nothing was sent`
       return [
-        `Burned ${burn}${r.status === 'sent' ? '' : ' (resumed)'} for ${fmt(r.payoutWei)}`,
+        `Burned ${burn}${r.status === 'sent' ? '' : ' (resumed)'} for ${payout(r)}`,
         `  transaction ${r.txHash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber}, fee ${fmt(r.costWei ?? 0n)})` : ''}`,
       ].join('\n')
     })

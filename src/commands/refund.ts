@@ -25,7 +25,7 @@ export function refundCommand(): Command {
     printResult(result, (r) =>
       r.status === 'dry-run'
         ? `Dry run: refunding request ${r.requestId} would pay ${fmt(r.feeWei)} back to ${r.requester} (gas ${r.gas}); nothing was sent`
-        : `Refunded request ${r.requestId} (${{ expired: 'expired', 'prompt-minted': 'its prompt was minted', 'no-attester': 'no attester left to fulfil it' }[r.reason]}): ${fmt(r.feeWei)} back to ${r.requester}\n  transaction  ${r.hash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber})` : ''}`,
+        : `Refunded request ${r.requestId} (${{ expired: 'expired', 'prompt-minted': 'its prompt was minted', 'no-attester': 'no attester left to fulfil it' }[r.reason]}): ${fmt(r.feeWei)} back to ${r.requester}\n  transaction  ${r.txHash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber})` : ''}`,
     )
   })
   return withExamples(command, ['imo refund 3', 'imo refund 12 --json'])

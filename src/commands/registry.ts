@@ -4,6 +4,7 @@
  * builds only the command a command line names.
  */
 import type { Command } from 'commander'
+import { askCommand } from './ask.js'
 import { claimCommand } from './claim.js'
 import { claimableCommand } from './claimable.js'
 import { demoCommand } from './demo.js'
@@ -46,6 +47,7 @@ export const commands: Readonly<Record<string, () => Command>> = {
   requests: requestsCommand,
   refund: refundCommand,
   serve: serveCommand,
+  ask: askCommand,
   offer: offerCommand,
   status: statusCommand,
   devnet: devnetCommand,

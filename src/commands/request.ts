@@ -45,10 +45,18 @@ export function requestCommand(): Command {
       printResult(sent, (r) => `Dry run: requesting would pay ${fmt(r.feeWei)} plus gas (${r.gas}); nothing was sent`)
       return
     }
-    const verb = { sent: 'Requested', resumed: 'Requested (resumed)', existing: 'Already requested (still open)' }[sent.status]
+    const verb = {
+      sent: 'Requested',
+      resumed: 'Requested (resumed)',
+      existing: 'Already requested (still open)',
+      fulfilled: 'Already requested and fulfilled',
+    }[sent.status]
     note(
-      `${verb}: request ${sent.requestId} for ${fmt(sent.feeWei)}, token to ${sent.recipient}; refundable from ${new Date(sent.expiresAt! * 1000).toISOString()} if not fulfilled`,
+      sent.status === 'fulfilled'
+        ? `${verb}: request ${sent.requestId}, token to ${sent.recipient}; nothing was sent`
+        : `${verb}: request ${sent.requestId} for ${fmt(sent.feeWei)}, token to ${sent.recipient}; refundable from ${new Date(sent.expiresAt! * 1000).toISOString()} if not fulfilled`,
     )
+    const { toHex } = await import('viem')
     if (!values.wait) {
       printResult(sent, (r) =>
         [
@@ -56,7 +64,9 @@ export function requestCommand(): Command {
           `  fee          ${fmt(r.feeWei)} (escrowed until fulfilled or refunded)`,
           `  recipient    ${r.recipient}`,
           `  transaction  ${r.txHash}${r.blockNumber !== undefined ? ` (block ${r.blockNumber})` : ''}`,
-          `  expires      ${new Date(r.expiresAt! * 1000).toISOString()} (then: imo refund ${r.requestId})`,
+          r.status === 'fulfilled'
+            ? `  fulfilled    token ${toHex(r.tokenId, { size: 32 })} (--wait shows and re-checks it)`
+            : `  expires      ${new Date(r.expiresAt! * 1000).toISOString()} (then: imo refund ${r.requestId})`,
         ].join('\n'),
       )
       return

@@ -21,7 +21,10 @@ export function verifyCommand(): Command {
     .description(
       're-check an inference record or a minted token: every hash, the attestation signer and attester, and a bit-exact re-run of the model (exit 9 when a check fails, 10 when a deciding check could not run)',
     )
-    .argument('[RECORD]', 'record.json or its folder (its mint.json, when present, is checked too)')
+    .argument(
+      '[RECORD]',
+      'record.json or its folder (its mint.json, when present, is checked too), or an answer of a paid API saved as JSON (imo ask; needs --model)',
+    )
     .addOption(new Option('--token <ID>', "verify a minted token of the deployment's collection (decimal or 0x-hex id)"))
     .addOption(new Option('--collection <ADDRESS>', "the collection holding --token (default: the deployment's)"))
     .addOption(new Option('--model <PATH>', "the model to re-run (default: the record's model, or the deployment's for --token)"))
@@ -63,7 +66,10 @@ export function verifyCommand(): Command {
     const progress = await spinner('verifying')
     let report: Awaited<ReturnType<typeof import('../verify/verifyRecord.js').verifyRecord>>
     try {
-      if (recordPath !== undefined) {
+      const { readApiResponse, verifyResponse } = await import('../verify/verifyResponse.js')
+      if (recordPath !== undefined && readApiResponse(recordPath)) {
+        report = await verifyResponse(recordPath, { ...(options.model ? { modelPath: options.model } : {}), connect })
+      } else if (recordPath !== undefined) {
         const { verifyRecord } = await import('../verify/verifyRecord.js')
         report = await verifyRecord(recordPath, {
           ...(options.model ? { modelPath: options.model } : {}),
@@ -116,5 +122,6 @@ export function verifyCommand(): Command {
     'imo verify --token 42 --collection 0x5FbDB2315678afecb367f032d93F642f64180aa3 --model ./models/cppn --rpc-url https://sepolia.example --json',
     'imo verify out/run1 --model ./their-model --trust-pipeline',
     'imo verify out/3fa2b4c1d9e0 --offline   # no chain at hand: says what was not checked',
+    'imo verify answers/3fa2b4c1d9e0-response.json --model ./models/tinylm',
   ])
 }

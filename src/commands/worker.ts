@@ -22,6 +22,12 @@ export function workerCommand(): Command {
         "how long a job's lock lasts unrenewed (default 10000, 1000-3600000): longer than the model's longest single run, which blocks the renewal; a killed worker's job moves to another worker after it",
       ).env('IMO_LOCK_MS'),
     )
+    .addOption(
+      new Option(
+        '--metrics-port <PORT>',
+        'serve /metrics (Prometheus: jobs by status, job seconds, Redis errors) and /healthz (503 while Redis is lost) on 127.0.0.1:PORT',
+      ),
+    )
   addOptionGroups(command, deploymentOptions)
   command.action(async (_options: unknown, cmd: Command) => {
     const { runWorker } = await import('../queue/runWorker.js')
@@ -38,7 +44,7 @@ export function workerCommand(): Command {
   return withExamples(command, [
     'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn',
     'IMO_QUEUE=redis://10.0.0.5:6379/0 IMO_QUEUE_PASSWORD_FILE=/run/secrets/redis-password imo worker --deployment deployment.json --concurrency 2 --json',
-    'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn --artifact-dir /mnt/imo-artifacts',
+    'imo worker --queue redis://10.0.0.5:6379/0 --model ./models/cppn --artifact-dir /mnt/imo-artifacts --metrics-port 9465',
     'node --single-threaded-gc "$(command -v imo)" worker --queue redis://10.0.0.5:6379/0 --model ./models/tinylm',
     'imo worker --queue redis://10.0.0.5:6379/0 --model ./image-model --lock-ms 120000   # model runs of up to 2 minutes',
   ])

@@ -33,15 +33,16 @@ export function imoPackageRoot(): string {
 }
 
 /**
- * A bundled model folder: `cppn` (prompt -> PNG, the default) or `tinylm` (a tiny text model).
+ * A bundled model folder: `cppn` (prompt -> PNG, the default), `tinylm` (a tiny text model) or `zk`
+ * (`models/zkcppn`, prompt -> BMP with a proof the chain checks).
  * @returns the absolute path of `models/<name>` in the imo package.
  * @throws ImoError when the installation lacks it.
  * @example
  * import { bundledModelPath } from './bundledModel.js'
  * bundledModelPath() // '/…/imo/models/cppn'
  */
-export function bundledModelPath(name: 'cppn' | 'tinylm' = 'cppn'): string {
-  const path = join(imoPackageRoot(), 'models', name)
+export function bundledModelPath(name: 'cppn' | 'tinylm' | 'zk' = 'cppn'): string {
+  const path = join(imoPackageRoot(), 'models', name === 'zk' ? 'zkcppn' : name)
   if (!existsSync(join(path, 'model.onnx'))) throw new ImoError(`the bundled model is missing: ${path}/model.onnx`)
   return path
 }

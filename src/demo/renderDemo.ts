@@ -3,7 +3,7 @@
  * request and its fulfilment, each holder's claim, the verification, and with --keep the commands to try next.
  */
 import { relative } from 'node:path'
-import { formatNative } from '../chain/format.js'
+import { formatNative, formatUnits } from '../chain/format.js'
 import type { DemoReport } from './runDemo.js'
 
 /**
@@ -20,6 +20,7 @@ export function renderDemo(report: DemoReport): string {
     return rel && !rel.startsWith('..') ? rel : p
   }
   const share = (wei: bigint, total: bigint) => (total === 0n ? '0' : (Number((wei * 10_000n) / total) / 100).toFixed(2))
+  const usdc = (amount: bigint) => formatUnits(amount, report.usdc.decimals, report.usdc.symbol)
   const supply = report.holders.reduce((sum, h) => sum + h.balanceWei, 0n)
   const lines = [
     `imo demo: the whole loop in ${(report.durationMs / 1000).toFixed(1)} s on a local chain (${report.chain.rpcUrl}, chain ${report.chain.chainId})`,
@@ -32,13 +33,19 @@ export function renderDemo(report: DemoReport): string {
         ? `    "${m.prompt}"  ${path(m.image)}`
         : `    "${m.prompt}" -> ${JSON.stringify(m.text)}  ${path(m.image)}`,
     ),
-    `  paid request   a model user ${report.request.requester} paid ${formatNative(report.request.feeWei)} for "${report.request.prompt}"; imo serve fulfilled request ${report.request.requestId}:`,
-    report.request.text === undefined
-      ? `    token ${report.request.tokenIdHex.slice(0, 12)}… to the user  ${path(report.request.image)}`
-      : `    token ${report.request.tokenIdHex.slice(0, 12)}… to the user -> ${JSON.stringify(report.request.text)}  ${path(report.request.image)}`,
-    `  revenue        ${formatNative(report.revenue.depositWei)} deposited + the mint and request fees; snapshot ${report.revenue.snapshotId} put ${formatNative(report.revenue.claimPoolWei)} in the holders' pool, ${formatNative(report.revenue.toRedemptionWei)} in the redemption pool`,
+    ...(report.request
+      ? [
+          `  paid request   a model user ${report.request.requester} paid ${formatNative(report.request.feeWei)} for "${report.request.prompt}"; imo serve fulfilled request ${report.request.requestId}:`,
+          report.request.text === undefined
+            ? `    token ${report.request.tokenIdHex.slice(0, 12)}… to the user  ${path(report.request.image)}`
+            : `    token ${report.request.tokenIdHex.slice(0, 12)}… to the user -> ${JSON.stringify(report.request.text)}  ${path(report.request.image)}`,
+        ]
+      : ['  zk             the collection checked a PLONK proof of each image on chain (no attester; INSECURE demo setup)']),
+    `  revenue        ${formatNative(report.revenue.depositWei)} deposited + the ${report.request ? 'mint and request fees' : 'mint fees'}; snapshot ${report.revenue.snapshotId} put ${formatNative(report.revenue.claimPoolWei)} in the holders' pool, ${formatNative(report.revenue.toRedemptionWei)} in the redemption pool`,
+    `  USDC revenue   ${usdc(report.usdc.deposit)} deposited in the devnet's test USDC ${report.usdc.address}, a revenue currency of the token`,
     ...report.holders.map(
-      (h) => `  ${h.role.padEnd(14)} ${h.address} holds ${share(h.balanceWei, supply)}%, claimed ${formatNative(h.claimedWei)}`,
+      (h) =>
+        `  ${h.role.padEnd(14)} ${h.address} holds ${share(h.balanceWei, supply)}%, claimed ${formatNative(h.claimedWei)} and ${usdc(h.claimedUsdc)}`,
     ),
     `  verification   token ${report.verification.tokenIdHex.slice(0, 12)}… ${report.verification.ok ? 'verified by re-running the model' : 'FAILED'} (${report.verification.checks.filter((c) => c.status === 'pass').length} checks passed${
       report.verification.checks.some((c) => c.status === 'fail')

@@ -4,8 +4,9 @@
  * 0.005 ETH request fee, 1 s snapshot interval), runs and mints three prompts, sells 30% of the supply in
  * a short fixed-price sale (`imo offer`) that a second holder (anvil dev account 1) buys out, has a model
  * user (anvil dev account 2) pay for a prompt with `request` and the operator's node (`imo serve`, in
- * process, until idle) fulfil it, deposits 1 ETH of revenue, takes a snapshot (the mint and request fees
- * are in it), claims for both holders (each signing with its own key), verifies one token by re-executing
+ * process, until idle) fulfil it, deposits 1 ETH and 250 test USDC of revenue (the devnet's TestUsdc, a
+ * revenue currency of the token), takes a snapshot (the mint and request fees are in it), claims both
+ * currencies for both holders (each signing with its own key), verifies one token by re-executing
  * the model, and stops the chain.
  *
  * State never touches the working folder's `.imo/`: the journal lives in `<out>/.imo/` and, without
@@ -26,7 +27,7 @@ export const DEMO_TEXT_PROMPTS = ['The river', 'The market opened at', 'A small 
 /** The prompt the model user pays for (cppn, tinylm). */
 export const DEMO_REQUEST_PROMPTS = { cppn: 'a violet lattice at noon', tinylm: 'The old lighthouse' } as const
 /** The bundled models the demo can run. */
-export const DEMO_MODELS = ['cppn', 'tinylm'] as const
+export const DEMO_MODELS = ['cppn', 'tinylm', 'zk'] as const
 export type DemoModel = (typeof DEMO_MODELS)[number]
 export const DEMO_SETTINGS = {
   name: 'Pattern Model',
@@ -41,6 +42,8 @@ export const DEMO_SETTINGS = {
   /** Price per token in that sale (ETH). */
   salePrice: '0.000001',
   deposit: '1',
+  /** Revenue paid in the devnet's test USDC (a revenue currency of the demo's token). */
+  usdcDeposit: '250',
 } as const
 const MARKER = '.imo-demo'
 
@@ -69,8 +72,11 @@ export interface DemoReport {
   mints: Array<{ prompt: string; tokenIdHex: Hex; txHash?: Hex; feeWei: bigint; image: string; record: string; text?: string }>
   /** Native currency the token received from the three mint fees. */
   feesToTokenWei: bigint
-  /** The paid request: a model user's fee, fulfilled by the in-process `imo serve`; the fee is in the snapshot. */
-  request: {
+  /**
+   * The paid request: a model user's fee, fulfilled by the in-process `imo serve`; the fee is in the
+   * snapshot. Absent for `zk` (a zk collection takes no paid requests: anyone mints with a proof).
+   */
+  request?: {
     prompt: string
     requester: Address
     recipient: Address
@@ -86,16 +92,27 @@ export interface DemoReport {
     servedMs: number
   }
   revenue: { depositWei: bigint; snapshotId: number; claimPoolWei: bigint; toRedemptionWei: bigint }
+  /** The devnet's test USDC, a revenue currency of the token: its address and the revenue deposited in it (6 decimals). */
+  usdc: { address: Address; symbol: string; decimals: number; deposit: bigint }
   holders: Array<{
     role: 'deployer' | 'second holder'
     address: Address
     balanceWei: bigint
     claimedWei: bigint
+    /** USDC claimed (smallest unit, 6 decimals). */
+    claimedUsdc: bigint
     claimTxHash?: Hex
   }>
   verification: { tokenIdHex: Hex; ok: boolean; checks: Array<{ name: string; status: string; detail: string }> }
   timings: Record<string, number>
   next?: string[]
+}
+
+/** The zk demo's verifier and layout, with keys made from an insecure ptau in imo's cache (made once). */
+async function demoZkDeploy(modelPath: string) {
+  const { cachedInsecurePtau } = await import('../zk/writeInsecurePtau.js')
+  const { zkVerifierForDeploy } = await import('../zk/zkVerifierForDeploy.js')
+  return zkVerifierForDeploy(modelPath, { ptau: await cachedInsecurePtau(15), allowInsecurePtau: true })
 }
 
 /** The inference folder under `outDir` whose record is for `promptHash` (serve writes one per request). */
@@ -220,7 +237,7 @@ export async function runDemo(
     const { privateKeyToAccount } = await import('viem/accounts')
     const { getAddress, parseEther } = await import('viem')
     const { imoTokenAbi } = await import('../../contracts-abi/index.js')
-    const { formatNative } = await import('../chain/format.js')
+    const { formatNative, formatUnits } = await import('../chain/format.js')
     const base = await connectChain({ rpcUrl: chain.rpcUrl }, { signer: false })
     const signer = (index: 0 | 1 | 2): ChainContext => {
       const account = privateKeyToAccount(ANVIL_DEV_ACCOUNTS[index].privateKey)
@@ -231,19 +248,39 @@ export async function runDemo(
     const user = signer(2)
     const eth = (wei: bigint) => formatNative(wei, base.nativeSymbol)
 
+    const usdc = await step(
+      'usdc',
+      'deploying the test USDC and funding the development accounts',
+      async () => {
+        const { deployTestUsdc } = await import('../devnet/deployTestUsdc.js')
+        const info = await deployTestUsdc(
+          chain.rpcUrl,
+          ANVIL_DEV_ACCOUNTS.slice(0, 3).map((a) => a.address),
+        )
+        return { address: info.address, symbol: info.symbol, decimals: info.decimals, native: false as const }
+      },
+      (u) => `test USDC at ${u.address}`,
+    )
     const { bundledModelPath } = await import('./bundledModel.js')
     const modelPath = bundledModelPath(options.model)
-    const prompts: readonly string[] = options.model === 'tinylm' ? DEMO_TEXT_PROMPTS : DEMO_PROMPTS
+    // zk: one image (its PLONK proof takes about 30 s of CPU), a collection that checks it on chain.
+    const zk = options.model === 'zk'
+    const prompts: readonly string[] =
+      options.model === 'tinylm' ? DEMO_TEXT_PROMPTS : zk ? DEMO_PROMPTS.slice(0, 1) : DEMO_PROMPTS
     const mintFeeWei = parseEther(DEMO_SETTINGS.mintFee)
     const requestFeeWei = parseEther(DEMO_SETTINGS.requestFee)
     const { deployment, path: deploymentFile } = await step(
       'deploy',
-      'deploying the token (ERC-7641) and the collection (ERC-7007)',
+      zk
+        ? 'deploying the token (ERC-7641), the PLONK verifier and the zk collection (ERC-7007); the keys come from an INSECURE demo powers-of-tau file'
+        : 'deploying the token (ERC-7641) and the collection (ERC-7007)',
       async () => {
         const { hashModel } = await import('../model/hashModel.js')
-        const { modelHash } = await hashModel(modelPath)
+        const zkParams = zk ? await demoZkDeploy(modelPath) : undefined
+        const modelHash = zkParams?.modelHash ?? (await hashModel(modelPath)).modelHash
         const { deployImo } = await import('../deployment/deployImo.js')
         return deployImo(deployer, {
+          ...(zkParams ? { zk: zkParams.zk } : {}),
           modelHash,
           model: { path: modelPath, given: modelPath },
           name: DEMO_SETTINGS.name,
@@ -252,6 +289,7 @@ export async function runDemo(
           snapshotInterval: DEMO_SETTINGS.snapshotInterval,
           mintFeeWei,
           requestFeeWei,
+          revenueCurrencies: [{ address: usdc.address, symbol: usdc.symbol, decimals: usdc.decimals }],
           deploymentFile: keep ? keptDeployment : join(stateRoot, 'deployments', '31337', 'default.json'),
         })
       },
@@ -330,59 +368,64 @@ export async function runDemo(
       (b) =>
         `the second holder ${holder.account!.address} bought ${DEMO_SETTINGS.transfer} ${DEMO_SETTINGS.symbol} (${(DEMO_SETTINGS.transfer * 100n) / DEMO_SETTINGS.supply}%) for ${eth(b.costWei)}; the sale is finalized`,
     )
-    const requestPrompt = DEMO_REQUEST_PROMPTS[options.model ?? 'cppn']
-    const request = await step(
-      'request',
-      `a model user ${user.account!.address} pays ${DEMO_SETTINGS.requestFee} ETH for "${requestPrompt}"; imo serve fulfils it`,
-      async () => {
-        const t0 = performance.now()
-        const { sendRequest } = await import('../requests/sendRequest.js')
-        const sent = await sendRequest(user, collection, { prompt: requestPrompt, expectedFeeWei: requestFeeWei })
-        const { startServe } = await import('../serve/startServe.js')
-        const events: Array<Record<string, unknown>> = []
-        const serving = await startServe(deployer, deployment, {
-          modelPath,
-          out: outDir,
-          stateRoot,
-          untilIdle: true,
-          pollMs: 100,
-          log: (event) => events.push(event),
-        })
-        const summary = await serving.done
-        const fulfilled = events.find((e) => e.event === 'fulfilled' && e.requestId === String(sent.requestId))
-        if (summary.fulfilled !== 1 || !fulfilled)
-          throw new ImoError(
-            `imo serve did not fulfil the demo's request ${sent.requestId}: ${events.map((e) => e.message).join('; ')}`,
-          )
-        const folder = findOutputFolder(outDir, sent.promptHash)
-        const record = readRecord(join(folder, 'record.json'))
-        const image = join(folder, record.artifact.file)
-        return {
-          prompt: requestPrompt,
-          requester: user.account!.address,
-          recipient: sent.recipient,
-          requestId: sent.requestId!,
-          feeWei: sent.feeWei,
-          ...(sent.txHash ? { requestTxHash: sent.txHash } : {}),
-          tokenIdHex: fulfilled.tokenIdHex as Hex,
-          ...(fulfilled.txHash ? { fulfilTxHash: fulfilled.txHash as Hex } : {}),
-          image,
-          ...(record.artifact.mime.startsWith('text/') ? { text: readFileSync(image, 'utf8') } : {}),
-          servedMs: Math.round(performance.now() - t0),
-        }
-      },
-      (r) =>
-        `the model user ${r.requester} paid ${eth(r.feeWei)} for "${r.prompt}"; imo serve fulfilled request ${r.requestId} with token ${r.tokenIdHex.slice(0, 12)}…`,
-    )
+    const requestPrompt = zk ? '' : DEMO_REQUEST_PROMPTS[options.model === 'tinylm' ? 'tinylm' : 'cppn']
+    const request = zk
+      ? undefined
+      : await step(
+          'request',
+          `a model user ${user.account!.address} pays ${DEMO_SETTINGS.requestFee} ETH for "${requestPrompt}"; imo serve fulfils it`,
+          async () => {
+            const t0 = performance.now()
+            const { sendRequest } = await import('../requests/sendRequest.js')
+            const sent = await sendRequest(user, collection, { prompt: requestPrompt, expectedFeeWei: requestFeeWei })
+            const { startServe } = await import('../serve/startServe.js')
+            const events: Array<Record<string, unknown>> = []
+            const serving = await startServe(deployer, deployment, {
+              modelPath,
+              out: outDir,
+              stateRoot,
+              untilIdle: true,
+              pollMs: 100,
+              log: (event) => events.push(event),
+            })
+            const summary = await serving.done
+            const fulfilled = events.find((e) => e.event === 'fulfilled' && e.requestId === String(sent.requestId))
+            if (summary.fulfilled !== 1 || !fulfilled)
+              throw new ImoError(
+                `imo serve did not fulfil the demo's request ${sent.requestId}: ${events.map((e) => e.message).join('; ')}`,
+              )
+            const folder = findOutputFolder(outDir, sent.promptHash)
+            const record = readRecord(join(folder, 'record.json'))
+            const image = join(folder, record.artifact.file)
+            return {
+              prompt: requestPrompt,
+              requester: user.account!.address,
+              recipient: sent.recipient,
+              requestId: sent.requestId!,
+              feeWei: sent.feeWei,
+              ...(sent.txHash ? { requestTxHash: sent.txHash } : {}),
+              tokenIdHex: fulfilled.tokenIdHex as Hex,
+              ...(fulfilled.txHash ? { fulfilTxHash: fulfilled.txHash as Hex } : {}),
+              image,
+              ...(record.artifact.mime.startsWith('text/') ? { text: readFileSync(image, 'utf8') } : {}),
+              servedMs: Math.round(performance.now() - t0),
+            }
+          },
+          (r) =>
+            `the model user ${r.requester} paid ${eth(r.feeWei)} for "${r.prompt}"; imo serve fulfilled request ${r.requestId} with token ${r.tokenIdHex.slice(0, 12)}…`,
+        )
     const depositWei = parseEther(DEMO_SETTINGS.deposit)
+    const { parseCurrencyAmount, nativeCurrency } = await import('../revenue/resolveCurrency.js')
+    const usdcDeposit = parseCurrencyAmount(DEMO_SETTINGS.usdcDeposit, usdc, 'usdcDeposit')
     await step(
       'deposit',
       `depositing ${DEMO_SETTINGS.deposit} ETH of revenue`,
       async () => {
         const { depositRevenue } = await import('../revenue/depositRevenue.js')
-        return depositRevenue(deployer, token, depositWei)
+        await depositRevenue(deployer, token, depositWei)
+        return depositRevenue(deployer, token, usdcDeposit, usdc)
       },
-      () => `deposited ${DEMO_SETTINGS.deposit} ETH of revenue`,
+      () => `deposited ${DEMO_SETTINGS.deposit} ETH and ${DEMO_SETTINGS.usdcDeposit} USDC of revenue`,
     )
     const snapshot = await step(
       'snapshot',
@@ -405,10 +448,18 @@ export async function runDemo(
         // of its second, so a flash loan cannot be in it); move the clock on by one second.
         await base.publicClient.request({ method: 'evm_increaseTime', params: [1] } as never)
         await base.publicClient.request({ method: 'evm_mine', params: [] } as never)
-        const { claimRevenue } = await import('../revenue/claimRevenue.js')
-        return Promise.all([claimRevenue(deployer, token), claimRevenue(holder, token)])
+        const { claimCurrencies } = await import('../revenue/claimCurrencies.js')
+        const currencies = [nativeCurrency(base), usdc]
+        const both = await Promise.all([claimCurrencies(deployer, token, currencies), claimCurrencies(holder, token, currencies)])
+        return both.map((claim) => ({
+          holder: claim.holder,
+          ...(claim.txHash ? { txHash: claim.txHash } : {}),
+          totalWei: claim.currencies.find((c) => c.currency.address === nativeCurrency(base).address)?.total ?? 0n,
+          totalUsdc: claim.currencies.find((c) => c.currency.address === usdc.address)?.total ?? 0n,
+        }))
       },
-      (c) => `claimed ${c.map((x) => eth(x.totalWei)).join(' and ')}`,
+      (c) =>
+        `claimed ${c.map((x) => `${eth(x.totalWei)} + ${formatUnits(x.totalUsdc, usdc.decimals, usdc.symbol)}`).join(' and ')}`,
     )
     const tokenId = mints[0]!.tokenIdHex
     const verification = await step(
@@ -428,7 +479,7 @@ export async function runDemo(
 
     const reportFile = join(outDir, 'demo.json')
     const report: DemoReport = {
-      ok: verification.ok && claims.every((c) => c.totalWei > 0n) && snapshot.toClaimPoolWei > 0n,
+      ok: verification.ok && claims.every((c) => c.totalWei > 0n && c.totalUsdc > 0n) && snapshot.toClaimPoolWei > 0n,
       durationMs: 0,
       outDir,
       reportFile,
@@ -440,18 +491,20 @@ export async function runDemo(
       mintFeeWei,
       mints,
       feesToTokenWei,
-      request,
+      ...(request ? { request } : {}),
       revenue: {
         depositWei,
         snapshotId: snapshot.snapshotId,
         claimPoolWei: snapshot.toClaimPoolWei,
         toRedemptionWei: snapshot.toRedemptionWei,
       },
+      usdc: { address: usdc.address, symbol: usdc.symbol, decimals: usdc.decimals, deposit: usdcDeposit },
       holders: (['deployer', 'second holder'] as const).map((role, i) => ({
         role,
         address: claims[i]!.holder,
         balanceWei: balances[i]!,
         claimedWei: claims[i]!.totalWei,
+        claimedUsdc: claims[i]!.totalUsdc,
         ...(claims[i]!.txHash ? { claimTxHash: claims[i]!.txHash } : {}),
       })),
       verification: {
@@ -470,6 +523,7 @@ export async function runDemo(
         'imo requests',
         'imo serve --until-idle   # fulfils the open paid requests (imo request PROMPT, from another account)',
         'imo revenue deposit 0.5',
+        'imo revenue deposit 100 --currency USDC',
         'imo snapshot --yes',
         'imo claim',
         `imo verify --token ${tokenId} --metadata-dir ${relative(cwd, outDir) || '.'}`,

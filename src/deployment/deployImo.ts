@@ -39,8 +39,26 @@ export interface DeployImoParams {
   /** Seconds a paid request stays fulfillable; default DEPLOY_DEFAULTS.requestTimeout. */
   requestTimeout?: number
   attesters?: Address[]
+  /** ERC-20 revenue currencies beside the native one (checked by src/deployment/revenueCurrencyFlags.ts). */
+  revenueCurrencies?: Array<{ address: Address; symbol: string; decimals: number }>
   /** Deployment file; default `.imo/deployments/<chainId>/default.json`. */
   deploymentFile?: string
+  /**
+   * A zk model (`--proof-scheme zk`): its compiled PLONK verifier is deployed before a ZkAigcCollection
+   * bound to it (no attesters, no paid requests), with the aigcData layout it checks.
+   */
+  zk?: ZkDeployParams
+}
+
+/** What a ZkAigcCollection needs of its model. */
+export interface ZkDeployParams {
+  /** The verifier's creation bytecode (compiled at deploy time from the model's Solidity). */
+  verifierBytecode: Hex
+  /** The fixed bytes every aigcData starts with, and the payload bytes after them. */
+  aigcPrefix: Hex
+  payloadLength: number
+  insecure: boolean
+  ptau: string | null
 }
 
 /** Defaults, documented in `imo deploy --help`. */
@@ -77,7 +95,11 @@ function sameParameters(a: Deployment, b: Omit<Deployment, 'createdAt' | 'imoTok
       recipient: p.recipient.toLowerCase(),
       owner: p.owner.toLowerCase(),
     })
-  return a.modelHash.toLowerCase() === b.modelHash.toLowerCase() && norm(a.parameters) === norm(b.parameters)
+  return (
+    a.modelHash.toLowerCase() === b.modelHash.toLowerCase() &&
+    (a.proofScheme ?? 'attestation') === (b.proofScheme ?? 'attestation') &&
+    norm(a.parameters) === norm(b.parameters)
+  )
 }
 
 /**
@@ -106,11 +128,15 @@ export async function deployImo(
   const { gasLimitFor, sendStep, simulateStep } = await import('../chain/sendStep.js')
   const { parseAddress } = await import('../util/parseAddress.js')
   const recipient = await parseAddress(params.recipient ?? account.address, '--recipient')
-  const attesters = await Promise.all(
-    (params.attesters && params.attesters.length > 0 ? params.attesters : [account.address]).map((a) =>
-      parseAddress(a, '--attester'),
-    ),
-  )
+  if (params.zk && params.attesters?.length)
+    throw new UsageError('--attester does not apply to --proof-scheme zk: nobody attests, the chain checks the proof')
+  const attesters = params.zk
+    ? []
+    : await Promise.all(
+        (params.attesters && params.attesters.length > 0 ? params.attesters : [account.address]).map((a) =>
+          parseAddress(a, '--attester'),
+        ),
+      )
   const parameters: DeploymentParameters = {
     name: params.name,
     symbol: params.symbol,
@@ -130,6 +156,7 @@ export async function deployImo(
     requestTimeout: params.requestTimeout ?? DEPLOY_DEFAULTS.requestTimeout,
     attesters,
     owner: account.address,
+    ...(params.revenueCurrencies && params.revenueCurrencies.length > 0 ? { revenueCurrencies: params.revenueCurrencies } : {}),
   }
   if (params.supply <= 0n) throw new UsageError('--supply must be at least 1 token')
   if (parameters.percentClaimable < 0 || parameters.percentClaimable > 100)
@@ -153,6 +180,7 @@ export async function deployImo(
     chainName: ctx.chainName,
     modelHash: params.modelHash,
     ...(params.model ? { model: params.model } : {}),
+    ...(params.zk ? { proofScheme: 'zk' as const } : {}),
     parameters,
     deployer: account.address,
   }
@@ -186,6 +214,7 @@ export async function deployImo(
       BigInt(parameters.snapshotInterval),
       parameters.claimWindow,
       parameters.owner,
+      (parameters.revenueCurrencies ?? []).map((c) => c.address),
     ],
   })
   const tokenStep = {
@@ -194,30 +223,60 @@ export async function deployImo(
     data: tokenInit,
     abi: imoTokenAbi,
   }
-  const collectionInit = (token: Address) =>
-    encodeDeployData({
-      abi: aigcCollectionAbi,
-      bytecode: aigcCollectionBytecode,
-      args: [
-        parameters.collectionName,
-        parameters.collectionSymbol,
-        params.modelHash,
-        token,
-        BigInt(parameters.royaltyBps),
-        BigInt(parameters.mintFeeWei),
-        BigInt(parameters.requestFeeWei),
-        BigInt(parameters.requestTimeout),
-        parameters.attesters,
-        parameters.owner,
-      ],
-    })
-  const collectionStep = (token: Address) => {
-    const data = collectionInit(token)
+  const { zkAigcCollectionAbi, zkAigcCollectionBytecode } = await import('../../contracts-abi/index.js')
+  const zk = params.zk
+  const verifierStep = zk
+    ? {
+        id: `deploy:${deploymentName}:ZkVerifier:${keccak256(zk.verifierBytecode)}`,
+        label: 'deploy ZkVerifier',
+        data: zk.verifierBytecode,
+        abi: [] as const,
+      }
+    : undefined
+  const collection = zk
+    ? { name: 'ZkAigcCollection', abi: zkAigcCollectionAbi, bytecode: zkAigcCollectionBytecode }
+    : { name: 'AigcCollection', abi: aigcCollectionAbi, bytecode: aigcCollectionBytecode }
+  const collectionInit = (token: Address, verifier: Address | undefined): Hex =>
+    zk
+      ? encodeDeployData({
+          abi: zkAigcCollectionAbi,
+          bytecode: zkAigcCollectionBytecode,
+          args: [
+            parameters.collectionName,
+            parameters.collectionSymbol,
+            params.modelHash,
+            token,
+            BigInt(parameters.royaltyBps),
+            BigInt(parameters.mintFeeWei),
+            verifier!,
+            zk.aigcPrefix,
+            BigInt(zk.payloadLength),
+            parameters.owner,
+          ],
+        })
+      : encodeDeployData({
+          abi: aigcCollectionAbi,
+          bytecode: aigcCollectionBytecode,
+          args: [
+            parameters.collectionName,
+            parameters.collectionSymbol,
+            params.modelHash,
+            token,
+            BigInt(parameters.royaltyBps),
+            BigInt(parameters.mintFeeWei),
+            BigInt(parameters.requestFeeWei),
+            BigInt(parameters.requestTimeout),
+            parameters.attesters,
+            parameters.owner,
+          ],
+        })
+  const collectionStep = (token: Address, verifier?: Address) => {
+    const data = collectionInit(token, verifier)
     return {
-      id: `deploy:${deploymentName}:AigcCollection:${keccak256(data)}`,
-      label: 'deploy AigcCollection',
+      id: `deploy:${deploymentName}:${collection.name}:${keccak256(data)}`,
+      label: `deploy ${collection.name}`,
       data,
-      abi: aigcCollectionAbi,
+      abi: collection.abi,
     }
   }
 
@@ -233,43 +292,73 @@ export async function deployImo(
     const nonce = await ctx.publicClient.getTransactionCount({ address: account.address, blockTag: 'pending' })
     const predicted = getContractAddress({ from: account.address, nonce: BigInt(nonce) })
     const { data: runtime } = await ctx.publicClient.call({ account: account.address, data: tokenInit })
-    options.onStep?.('simulating AigcCollection')
-    const step = collectionStep(predicted)
+    // A zk collection's constructor also checks that its verifier has code: the same trick for it.
+    const verifier = verifierStep
+      ? {
+          address: getContractAddress({ from: account.address, nonce: BigInt(nonce + 1) }),
+          ...(await simulateStep(ctx, verifierStep)),
+          runtime: (await ctx.publicClient.call({ account: account.address, data: verifierStep.data })).data!,
+        }
+      : undefined
+    options.onStep?.(`simulating ${collection.name}`)
+    const step = collectionStep(predicted, verifier?.address)
     const gasEstimate = await ctx.publicClient
       .estimateGas({
         account: account.address,
         data: step.data,
-        // The sender's nonce moves past the token's, so the simulated collection does not collide with it.
+        // The sender's nonce moves past the earlier steps', so the simulated collection does not collide with them.
         stateOverride: [
           { address: predicted, code: runtime! },
-          { address: account.address, nonce: nonce + 1 },
+          ...(verifier ? [{ address: verifier.address, code: verifier.runtime }] : []),
+          { address: account.address, nonce: nonce + (verifier ? 2 : 1) },
         ],
       })
       .catch(async (error: unknown) => {
         const { describeRevert } = await import('../chain/sendStep.js')
         const { SimulationRevertedError } = await import('../errors.js')
         throw new SimulationRevertedError(
-          `"deploy AigcCollection" would fail: ${(await describeRevert(error, aigcCollectionAbi)) ?? 'reverted'}; nothing was sent`,
+          `"deploy ${collection.name}" would fail: ${(await describeRevert(error, collection.abi)) ?? 'reverted'}; nothing was sent`,
           { cause: error },
         )
       })
     const gas = gasLimitFor(ctx, step, gasEstimate)
     const outcomes: StepOutcome[] = [
       { id: tokenStep.id, label: tokenStep.label, status: 'dry-run', gas: token.gas, costWei: token.costWei },
+      ...(verifier && verifierStep
+        ? [
+            {
+              id: verifierStep.id,
+              label: verifierStep.label,
+              status: 'dry-run' as const,
+              gas: verifier.gas,
+              costWei: verifier.costWei,
+            },
+          ]
+        : []),
       { id: step.id, label: step.label, status: 'dry-run', gas, costWei: gas * token.perGas },
     ]
-    return { outcomes, predicted, nonce }
+    return { outcomes, predicted, nonce, verifierAddress: verifier?.address }
   }
 
   if (ctx.tx.dryRun) {
-    const { outcomes, predicted, nonce } = await simulateDeployment()
+    const { outcomes, predicted, nonce, verifierAddress } = await simulateDeployment()
     const placeholder = { address: predicted, bytecodeHash: keccak256(imoTokenBytecode) }
     const deployment: Deployment = {
       ...base,
       imoToken: placeholder,
+      ...(zk && verifierAddress
+        ? {
+            zkVerifier: {
+              address: verifierAddress,
+              bytecodeHash: keccak256(zk.verifierBytecode),
+              insecure: zk.insecure,
+              ptau: zk.ptau,
+            },
+          }
+        : {}),
       aigcCollection: {
-        address: getContractAddress({ from: account.address, nonce: BigInt(nonce + 1) }),
-        bytecodeHash: keccak256(aigcCollectionBytecode),
+        address: getContractAddress({ from: account.address, nonce: BigInt(nonce + (zk ? 2 : 1)) }),
+        bytecodeHash: keccak256(collection.bytecode),
       },
       createdAt: new Date().toISOString(),
       imoVersion: version,
@@ -298,9 +387,15 @@ export async function deployImo(
   options.onStep?.('deploying ImoToken')
   const tokenOutcome = await sendStep(ctx, tokenStep)
   if (!tokenOutcome.contractAddress) throw new ImoError('the ImoToken deployment has no contract address')
-  options.onStep?.('deploying AigcCollection')
-  const collectionOutcome = await sendStep(ctx, collectionStep(tokenOutcome.contractAddress))
-  if (!collectionOutcome.contractAddress) throw new ImoError('the AigcCollection deployment has no contract address')
+  let verifierOutcome: StepOutcome | undefined
+  if (verifierStep) {
+    options.onStep?.('deploying ZkVerifier')
+    verifierOutcome = await sendStep(ctx, verifierStep)
+    if (!verifierOutcome.contractAddress) throw new ImoError('the ZkVerifier deployment has no contract address')
+  }
+  options.onStep?.(`deploying ${collection.name}`)
+  const collectionOutcome = await sendStep(ctx, collectionStep(tokenOutcome.contractAddress, verifierOutcome?.contractAddress))
+  if (!collectionOutcome.contractAddress) throw new ImoError(`the ${collection.name} deployment has no contract address`)
   const record = (outcome: StepOutcome, bytecode: Hex) => ({
     // Receipts carry lowercase addresses; the file (and every command printing from it) uses EIP-55.
     address: getAddress(outcome.contractAddress!),
@@ -311,10 +406,18 @@ export async function deployImo(
   const deployment: Deployment = {
     ...base,
     imoToken: record(tokenOutcome, imoTokenBytecode),
-    aigcCollection: record(collectionOutcome, aigcCollectionBytecode),
+    ...(zk && verifierOutcome
+      ? { zkVerifier: { ...record(verifierOutcome, zk.verifierBytecode), insecure: zk.insecure, ptau: zk.ptau } }
+      : {}),
+    aigcCollection: record(collectionOutcome, collection.bytecode),
     createdAt: new Date().toISOString(),
     imoVersion: version,
   }
   writeDeployment(path, deployment)
-  return { status: 'deployed', path, deployment, outcomes: [tokenOutcome, collectionOutcome] }
+  return {
+    status: 'deployed',
+    path,
+    deployment,
+    outcomes: [tokenOutcome, ...(verifierOutcome ? [verifierOutcome] : []), collectionOutcome],
+  }
 }

@@ -43,7 +43,13 @@ export interface DeploymentParameters {
   requestTimeout: number
   attesters: Address[]
   owner: Address
+  /** The ERC-20 revenue currencies beside the native one, in the token's order (absent: native only). */
+  revenueCurrencies?: Array<{ address: Address; symbol: string; decimals: number }>
 }
+
+/** The proof schemes a deployment's collection can use (`imo deploy --proof-scheme`). */
+export const PROOF_SCHEMES = ['attestation', 'zk'] as const
+export type ProofSchemeName = (typeof PROOF_SCHEMES)[number]
 
 export interface Deployment {
   /** Format version of this file. */
@@ -57,6 +63,13 @@ export interface Deployment {
   model?: { path: string; given: string }
   imoToken: DeployedContract
   aigcCollection: DeployedContract
+  /**
+   * How the collection checks proofs: absent or `attestation` (AigcCollection: an attester's EIP-712
+   * signature), `zk` (ZkAigcCollection: a PLONK proof checked by `zkVerifier`, docs/formats.md section 11).
+   */
+  proofScheme?: ProofSchemeName
+  /** The model's PLONK verifier (zk only). */
+  zkVerifier?: DeployedContract & { insecure: boolean; ptau: string | null }
   parameters: DeploymentParameters
   deployer: Address
   createdAt: string

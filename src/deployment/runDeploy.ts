@@ -24,6 +24,10 @@ export interface DeployOptionValues extends ChainOptionValues {
   requestFee?: string
   requestTimeout?: string
   attester?: string[]
+  revenueCurrency?: string[]
+  proofScheme?: 'attestation' | 'zk'
+  ptau?: string
+  insecurePtau?: boolean
 }
 
 async function ask(flag: string, what: string, current: string | undefined): Promise<string> {
@@ -82,21 +86,48 @@ export async function runDeploy(
   const { parseAddress } = await import('../util/parseAddress.js')
   const recipient = values.recipient ? await parseAddress(values.recipient, '--recipient') : undefined
   const attesters = values.attester ? await Promise.all(values.attester.map((a) => parseAddress(a, '--attester'))) : undefined
+  const { parseRevenueCurrencies, readRevenueCurrencyFlags } = await import('./revenueCurrencyFlags.js')
+  const currencyAddresses = await parseRevenueCurrencies(values.revenueCurrency ?? [])
   if (values.modelHash && !/^0x[0-9a-fA-F]{64}$/.test(values.modelHash))
     throw new UsageError('--model-hash must be 0x + 64 hex digits')
   if (values.model && !existsSync(values.model)) throw new UsageError(`--model ${values.model} does not exist`)
+  const zkScheme = values.proofScheme === 'zk'
+  if (!zkScheme && (values.ptau || values.insecurePtau))
+    throw new UsageError('--ptau and --insecure-ptau apply to --proof-scheme zk only')
+  if (zkScheme && !values.model)
+    throw new UsageError('--proof-scheme zk needs --model (the zk model folder): its verifier is deployed')
+  if (zkScheme && values.attester)
+    throw new UsageError('--attester does not apply to --proof-scheme zk: the chain checks the proof')
   const { connectChain, explorerLink } = await import('../chain/connect.js')
   const { displayUrl } = await import('../chain/toImoError.js')
   const { note, spinner } = await import('../cli/ui.js')
   const ctx = await connectChain(values, { signer: true }, sources)
+  const revenueCurrencies = await readRevenueCurrencyFlags(ctx, currencyAddresses)
   let modelHash = values.modelHash as `0x${string}` | undefined
   let model: { path: string; given: string } | undefined
-  if (values.model) {
+  let zk: import('./deployImo.js').ZkDeployParams | undefined
+  if (values.model && zkScheme) {
+    const { zkVerifierForDeploy } = await import('../zk/zkVerifierForDeploy.js')
+    const made = await zkVerifierForDeploy(values.model, {
+      ...(values.ptau !== undefined ? { ptau: values.ptau, allowInsecurePtau: Boolean(values.insecurePtau) } : {}),
+    })
+    modelHash = made.modelHash
+    zk = made.zk
+    if (zk.insecure)
+      (await import('../cli/ui.js')).warn(
+        'INSECURE verifier: its keys come from a test powers-of-tau file, anyone can forge its proofs',
+      )
+    model = { path: isAbsolute(values.model) ? values.model : resolve(values.model), given: values.model }
+  } else if (values.model) {
     const { hashModel } = await import('../model/hashModel.js')
     modelHash = (await hashModel(values.model)).modelHash
     model = { path: isAbsolute(values.model) ? values.model : resolve(values.model), given: values.model }
   }
   note(`chain ${ctx.chainName} (${ctx.chainId}) at ${displayUrl(ctx.rpcUrl)}, deployer ${ctx.account!.address}`)
+  if (revenueCurrencies.length > 0)
+    note(
+      `revenue currencies: ${ctx.nativeSymbol} (native), ${revenueCurrencies.map((c) => `${c.symbol} ${c.address} (${c.decimals} decimals)`).join(', ')}`,
+    )
   const { deployImo } = await import('./deployImo.js')
   const spin = await spinner(ctx.tx.dryRun ? 'simulating the deployment' : 'deploying')
   let result: Awaited<ReturnType<typeof deployImo>>
@@ -112,8 +143,10 @@ export async function runDeploy(
         ...(recipient ? { recipient } : {}),
         ...settings,
         ...(attesters ? { attesters } : {}),
+        ...(revenueCurrencies.length > 0 ? { revenueCurrencies } : {}),
         ...(values.modelUri !== undefined ? { modelUri: values.modelUri } : {}),
         ...(values.deployment ? { deploymentFile: resolve(values.deployment) } : {}),
+        ...(zk ? { zk } : {}),
       },
       { onStep: (label) => spin.update(label) },
     )
@@ -137,6 +170,8 @@ export async function runDeploy(
     deploymentFile: result.path,
     imoToken: deployment.imoToken,
     aigcCollection: deployment.aigcCollection,
+    ...(deployment.proofScheme ? { proofScheme: deployment.proofScheme } : {}),
+    ...(deployment.zkVerifier ? { zkVerifier: deployment.zkVerifier } : {}),
     modelHash: deployment.modelHash,
     parameters: deployment.parameters,
     steps: result.outcomes.map((o) => ({ label: o.label, status: o.status, txHash: o.txHash, gas: o.gas, costWei: o.costWei })),
@@ -153,8 +188,14 @@ export async function runDeploy(
         ? `Already deployed on ${ctx.chainName} (chain ${ctx.chainId})`
         : `Deployed on ${ctx.chainName} (chain ${ctx.chainId})`,
     `  IMO token (ERC-7641)        ${deployment.imoToken.address}${link(deployment.imoToken.address)}`,
-    `  AIGC collection (ERC-7007)  ${deployment.aigcCollection.address}${link(deployment.aigcCollection.address)}`,
+    ...(deployment.zkVerifier
+      ? [
+          `  PLONK verifier              ${deployment.zkVerifier.address}${link(deployment.zkVerifier.address)}${deployment.zkVerifier.insecure ? '  (INSECURE test setup)' : ''}`,
+        ]
+      : []),
+    `  AIGC collection (ERC-7007)  ${deployment.aigcCollection.address}${link(deployment.aigcCollection.address)}${deployment.proofScheme === 'zk' ? '  (zk: proofs checked on chain)' : ''}`,
     `  model hash                  ${deployment.modelHash}`,
+    `  revenue currencies          ${[`${ctx.nativeSymbol} (native)`, ...(deployment.parameters.revenueCurrencies ?? []).map((c) => `${c.symbol} ${c.address}`)].join(', ')}`,
   ]
   if (result.status === 'dry-run') {
     for (const o of result.outcomes)

@@ -12,6 +12,8 @@ export interface DevnetInfo {
   chainId: number
   pid: number
   startedAt: string
+  /** The devnet's test USDC (src/devnet/deployTestUsdc.ts), when it deployed one. */
+  testUsdc?: `0x${string}`
 }
 
 /** Path of the devnet file under the working folder. */

@@ -1,10 +1,12 @@
 /**
- * `imo devnet` behind its command file: starts anvil, records `.imo/devnet.json` while it runs, and
+ * `imo devnet` behind its command file: starts anvil, deploys the test USDC (src/devnet/deployTestUsdc.ts)
+ * and funds the dev accounts with it, records `.imo/devnet.json` while it runs, and
  * stops cleanly on Ctrl-C (exit 0), removing the file.
  */
 import { parseWhole } from '../chain/format.js'
 import { ImoError, UsageError } from '../errors.js'
 import { isInterrupting, onInterrupt, setInterruptExitCode } from '../util/interrupt.js'
+import type { TestUsdcInfo } from './deployTestUsdc.js'
 import { readDevnetFile, removeDevnetFile, writeDevnetFile } from './devnetFile.js'
 import { startAnvil } from './startAnvil.js'
 
@@ -27,6 +29,7 @@ export async function runDevnet(
     chainId: number
     pid: number
     accounts: ReadonlyArray<{ address: string; privateKey: string }>
+    testUsdc: TestUsdcInfo
   }) => void,
 ): Promise<never> {
   const port = values.port === undefined ? undefined : Number(parseWhole(values.port, '--port', { min: 1n, max: 65_535n }))
@@ -50,8 +53,19 @@ export async function runDevnet(
     removeDevnetFile(anvil.pid)
     await anvil.stop()
   })
-  writeDevnetFile({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, pid: anvil.pid, startedAt: new Date().toISOString() })
-  ready({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, pid: anvil.pid, accounts: anvil.accounts })
+  const { deployTestUsdc } = await import('./deployTestUsdc.js')
+  const testUsdc = await deployTestUsdc(
+    anvil.rpcUrl,
+    anvil.accounts.map((a) => a.address as `0x${string}`),
+  )
+  writeDevnetFile({
+    rpcUrl: anvil.rpcUrl,
+    chainId: anvil.chainId,
+    pid: anvil.pid,
+    startedAt: new Date().toISOString(),
+    testUsdc: testUsdc.address,
+  })
+  ready({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, pid: anvil.pid, accounts: anvil.accounts, testUsdc })
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     anvil.process.once('exit', (code, signal) => resolve({ code, signal })),
   )

@@ -301,7 +301,7 @@ describe('loadCausalLm errors', () => {
     cpSync(NOCACHE, unknown, { recursive: true })
     writeFileSync(join(unknown, 'imo.pipeline.json'), '{"kind": "seq2seq"}')
     await assert.rejects(loadCausalLm(await loadModel(unknown)), {
-      message: 'imo.pipeline.json: unknown pipeline kind "seq2seq" (imo knows: causal-lm)',
+      message: 'imo.pipeline.json: unknown pipeline kind "seq2seq" (imo knows: causal-lm, zk-image)',
     })
   })
 })

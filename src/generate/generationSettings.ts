@@ -1,5 +1,5 @@
 /**
- * The settings of a generation (DESIGN section 3), resolved flag > imo.pipeline.json >
+ * The settings of a generation (docs/formats.md section 10), resolved flag > imo.pipeline.json >
  * generation_config.json > defaults, checked, and committed: they join the inference's settings as
  * `config.generation`, so configHash (and the commitment) cover them.
  */

@@ -1,5 +1,5 @@
 /**
- * The built-in `causal-lm` pipeline's view of a model folder (DESIGN section 3): `imo.pipeline.json`
+ * The built-in `causal-lm` pipeline's view of a model folder (docs/formats.md section 10): `imo.pipeline.json`
  * (`{"kind": "causal-lm", ...settings}`) beside a decoder exported in the Hugging Face Optimum layout
  * (a plain decoder with or without a KV cache, or Optimum's merged decoder with `use_cache_branch`),
  * `tokenizer.json` (read with @huggingface/tokenizers, in a worker: loadTokenizer.ts), and optional
@@ -22,7 +22,7 @@ import { loadTokenizer, type TextTokenizer } from './loadTokenizer.js'
 export { LM_PIPELINE_FILE } from '../inference/loadPipeline.js'
 
 /** The pipeline kinds imo knows. */
-export const PIPELINE_KINDS = ['causal-lm'] as const
+export const PIPELINE_KINDS = ['causal-lm', 'zk-image'] as const
 
 /** One cache entry: the past input and the present output that feeds it at the next step. */
 export interface CacheSlot {
@@ -99,6 +99,8 @@ async function read(model: LoadedModel): Promise<CausalLm | undefined> {
     throw new UsageError(
       `${LM_PIPELINE_FILE}: unknown pipeline kind ${JSON.stringify(pipelineJson.kind)} (imo knows: ${PIPELINE_KINDS.join(', ')})`,
     )
+  // A zk model's built-in pipeline is src/zk/loadZkPipeline.ts.
+  if (pipelineJson.kind !== 'causal-lm') return undefined
   const config = readJson(model, 'config.json') ?? {}
   const generationConfig = readJson(model, 'generation_config.json') ?? {}
   const shape = describeDecoder(model, config)

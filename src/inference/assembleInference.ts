@@ -1,6 +1,6 @@
 /**
  * The last step of every inference, wherever its tensors came from: from the model's inputs, outputs
- * and artifact, compute what DESIGN section 4 asks (tensor hashes, configHash, commitment, the ERC-7007
+ * and artifact, compute what docs/formats.md sections 2-5 ask (tensor hashes, configHash, commitment, the ERC-7007
  * prompt and aigcData bytes) and write the inference record. `imo infer` runs it on what it computed;
  * `imo serve --queue` runs it on what it re-derived from a worker's result, so serve's record is made
  * by the same code from its own values, never copied from the worker.
@@ -31,8 +31,11 @@ export const TENSOR_MIME = 'application/vnd.imo.tensor-v1'
 export interface InferenceParts {
   /** The model that ran (its hash, settings and paths go into the record). */
   model: Pick<LoadedModel, 'modelHash' | 'config' | 'path' | 'absolutePath' | 'onnxFile'>
-  /** Which pipeline made the inputs and the artifact: `causal-lm`, the folder's `imo.pipeline.mjs`, or none. */
-  pipeline: 'causal-lm' | 'module' | null
+  /**
+   * Which pipeline made the inputs and the artifact: a built-in one selected by `imo.pipeline.json`
+   * (`causal-lm`, `zk-image`), the folder's `imo.pipeline.mjs`, or none.
+   */
+  pipeline: 'causal-lm' | 'zk-image' | 'module' | null
   prompt: string | null
   inputs: TensorSet
   outputs: TensorSet
@@ -101,7 +104,7 @@ export function assembleInference(parts: InferenceParts): InferenceResult {
       path: model.path,
       absolutePath: model.absolutePath,
       onnxFile: model.onnxFile,
-      pipeline: parts.pipeline === 'causal-lm' ? LM_PIPELINE_FILE : parts.pipeline === 'module' ? PIPELINE_FILE : null,
+      pipeline: parts.pipeline === 'module' ? PIPELINE_FILE : parts.pipeline ? LM_PIPELINE_FILE : null,
     },
     prompt: parts.prompt,
     promptHash: keccak256(promptBytes) as Bytes32,
@@ -134,6 +137,7 @@ const EXTENSIONS: Record<string, string> = {
   'image/jpeg': 'jpg',
   'image/gif': 'gif',
   'image/webp': 'webp',
+  'image/bmp': 'bmp',
   'image/svg+xml': 'svg',
   'audio/wav': 'wav',
   'audio/x-wav': 'wav',

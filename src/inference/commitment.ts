@@ -15,7 +15,7 @@ export interface CommitmentInputs {
 
 /**
  * commitment = keccak256(abi.encode(keccak256("imo.inference.v1"), modelHash, inputHash, outputHash,
- * configHash)), all bytes32 (DESIGN section 4). Solidity reproduces it with the same expression.
+ * configHash)), all bytes32 (docs/formats.md section 4). Solidity reproduces it with the same expression.
  * @param hashes - the model, input, output and config hashes, each 0x + 64 hex digits.
  * @returns the commitment as 0x-hex.
  * @throws UsageError when a hash is not a bytes32.

@@ -1,5 +1,5 @@
 /**
- * The runtime settings an inference ran with, and their hash (DESIGN section 4):
+ * The runtime settings an inference ran with, and their hash (docs/formats.md section 3):
  * `configHash = keccak256(compact UTF-8 JSON, keys sorted, of the settings)`.
  *
  * Graph optimisation level: `disabled`. Measured on real models, the level changes output bits (7 of
@@ -31,7 +31,7 @@ export interface InferenceConfig {
    * Absent when the model has one ONNX file, which the model hash alone then names.
    */
   onnxFile?: string
-  /** A causal-lm generation's settings (DESIGN section 3); absent for one-run models. */
+  /** A causal-lm generation's settings (docs/formats.md section 10); absent for one-run models. */
   generation?: GenerationSettings
 }
 
@@ -77,7 +77,7 @@ export function canonicalConfigJson(config: InferenceConfig): string {
 }
 
 /**
- * configHash = keccak256 of the canonical JSON of the settings (DESIGN section 4).
+ * configHash = keccak256 of the canonical JSON of the settings (docs/formats.md section 3).
  * @param config - the settings.
  * @returns a bytes32 as 0x-hex.
  * @example

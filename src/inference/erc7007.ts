@@ -1,5 +1,5 @@
 /**
- * The bytes an inference contributes to an ERC-7007 token (DESIGN section 4): `prompt` is the prompt's
+ * The bytes an inference contributes to an ERC-7007 token (docs/formats.md section 5): `prompt` is the prompt's
  * UTF-8 text when a pipeline made the inputs, else the input tensors' imo-tensor-v1 encoding;
  * `aigcData` is the 32-byte SHA-256 of the output artifact (`digest`, the default) or the artifact's
  * bytes themselves (`inline`).

@@ -1,5 +1,5 @@
 /**
- * Model pipelines (DESIGN section 3): `imo.pipeline.mjs` in a model folder turns a prompt into the
+ * Model pipelines (README "Models"): `imo.pipeline.mjs` in a model folder turns a prompt into the
  * model's feeds and its outputs into an artifact. The file is part of the model hash, so a commitment
  * covers the exact code; running it is running the model author's code in this process.
  *

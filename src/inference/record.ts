@@ -1,5 +1,5 @@
 /**
- * The inference record, `record.json` in an output folder of `imo infer` (DESIGN section 4). Its
+ * The inference record, `record.json` in an output folder of `imo infer` (docs/formats.md section 6). Its
  * shape, `imo-inference-record-v1`, is stable; new optional fields may be added, existing ones never
  * change meaning. Every hash is `0x` + 64 lowercase hex digits. File names are relative to the
  * record's folder, so the folder can be moved or published as a whole.

@@ -2,6 +2,8 @@ import { LM_PIPELINE_FILE } from '../generate/loadCausalLm.js'
 import { reexecuteGeneration } from '../generate/reexecuteGeneration.js'
 import { decodeTensors } from '../tensor/decodeTensors.js'
 import { encodeTensors, sha256Hex } from '../tensor/encodeTensors.js'
+import { loadZkPipeline } from '../zk/loadZkPipeline.js'
+import { isZkModelFolder } from '../zk/readZkModel.js'
 import { compareTensorSets } from './compareTensors.js'
 import { computeConfigHash } from './config.js'
 import { loadModel } from './loadModel.js'
@@ -14,7 +16,7 @@ import { runModel } from './runModel.js'
 export type { ReexecuteOptions, ReexecuteResult } from './reexecuteChecks.js'
 
 /**
- * Re-executes a recorded inference (DESIGN section 4): hashes the model, runs it on the committed
+ * Re-executes a recorded inference (docs/formats.md section 7): hashes the model, runs it on the committed
  * inputs with the recorded settings, and compares the outputs bit for bit, reporting the largest
  * float difference when they differ. Every check is reported, none throws, so verify can explain.
  * @param record - from readRecord.
@@ -28,18 +30,21 @@ export type { ReexecuteOptions, ReexecuteResult } from './reexecuteChecks.js'
  * result.matches // true
  */
 export async function reexecute(record: InferenceRecord, options: ReexecuteOptions): Promise<ReexecuteResult> {
-  // imo's own generation loop: no code from the model folder runs, so no gate is asked.
-  if (record.model.pipeline === LM_PIPELINE_FILE) return reexecuteGeneration(record, options)
   const { modelPath, inputs, inputHash } = committedRun(record, options)
+  // imo's own pipelines (imo.pipeline.json): no code from the model folder runs, so no gate is asked.
+  const builtin = record.model.pipeline === LM_PIPELINE_FILE
+  if (builtin && !isZkModelFolder(modelPath)) return reexecuteGeneration(record, options)
 
   const model = await loadModel(modelPath, { config: record.config })
   // Someone else's pipeline is loaded once, only for a model whose hash was just checked, and through
   // the gate (which decides on the bytes imported). One with generate(prompt, run) made inputs and
   // outputs in a loop of its own: re-run that loop.
   const pipeline =
-    options.allowPipeline && model.modelHash === record.modelHash && record.model.pipeline === PIPELINE_FILE
-      ? await model.pipeline(options.allowPipeline)
-      : undefined
+    builtin && model.modelHash === record.modelHash
+      ? await loadZkPipeline(model)
+      : options.allowPipeline && model.modelHash === record.modelHash && record.model.pipeline === PIPELINE_FILE
+        ? await model.pipeline(options.allowPipeline)
+        : undefined
   const looped =
     pipeline?.generate && record.prompt !== null
       ? await pipeline.generate(record.prompt, (feeds) => runModel(model, feeds))

@@ -7,6 +7,7 @@ import { prewarmTokenizer } from '../generate/loadTokenizer.js'
 import { type GenerationRun, runGeneration } from '../generate/runGeneration.js'
 import type { TensorSet } from '../tensor/dtypes.js'
 import { readTensorFiles } from '../tensor/readTensorFiles.js'
+import type { ZkPipeline } from '../zk/loadZkPipeline.js'
 import { assembleInference, type InferenceResult } from './assembleInference.js'
 import type { GraphOptimizationLevel } from './config.js'
 import type { AigcDataMode } from './erc7007.js'
@@ -43,7 +44,7 @@ export interface RunInferenceOptions {
 export type { InferenceResult } from './assembleInference.js'
 
 /**
- * Runs a model once with the deterministic settings and computes everything DESIGN section 4 asks:
+ * Runs a model once with the deterministic settings and computes everything docs/formats.md sections 2-5 ask:
  * input/output tensor hashes, configHash, the commitment, the ERC-7007 prompt and aigcData bytes,
  * and the inference record. The model is loaded (hashed, session opened) once per process.
  * @param options - model, then either a prompt (pipeline) or input tensors/files.
@@ -55,7 +56,7 @@ export type { InferenceResult } from './assembleInference.js'
  * result.record.commitment // '0x…'
  * result.artifact.mime // 'image/png'
  */
-export async function runInference(options: RunInferenceOptions): Promise<InferenceResult> {
+export async function runInference(options: RunInferenceOptions): Promise<InferenceResult & { zk?: ZkPipeline }> {
   const started = new Date()
   const progress = options.onProgress ?? (() => {})
   const givenInputs = options.inputs !== undefined || (options.inputFiles?.length ?? 0) > 0
@@ -74,16 +75,19 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
         })
       : options.modelPath
   const lm = await loadCausalLm(model)
+  // A zk model (imo.pipeline.json of kind zk-image) runs imo's own pipeline; its aigcData is the image.
+  const { loadZkPipeline } = await import('../zk/loadZkPipeline.js')
+  const zk = lm ? undefined : await loadZkPipeline(model)
   const flagsGiven = Object.entries(options.generation ?? {}).filter(([, value]) => value !== undefined)
   if (!lm && flagsGiven.length)
     throw new UsageError(
       `generation settings (${flagsGiven.map(([key]) => key).join(', ')}) apply only to causal-lm models (a folder with ${LM_PIPELINE_FILE})`,
     )
-  if (!lm && options.prompt !== undefined && !model.pipelinePath)
+  if (!lm && !zk && options.prompt !== undefined && !model.pipelinePath)
     throw new UsageError(`model ${model.path} has no pipeline for --prompt: give --input files instead`, {
       hint: noPipelineHint(model),
     })
-  const pipeline = !lm && (options.prompt !== undefined || model.pipelinePath) ? await model.pipeline() : undefined
+  const pipeline = zk ?? (!lm && (options.prompt !== undefined || model.pipelinePath) ? await model.pipeline() : undefined)
 
   let inputs: TensorSet
   let generated: (Pick<GenerationRun, 'inputs' | 'outputs' | 'artifact'> & { settings?: GenerationRun['settings'] }) | undefined
@@ -114,9 +118,9 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
       for (const name of Object.keys(options.inputs))
         if (Object.hasOwn(fileInputs, name)) throw new UsageError(`input "${name}" is given twice`)
   } else {
-    const how = model.pipelinePath || lm ? '--prompt TEXT or --input FILE' : '--input FILE'
+    const how = pipeline || lm ? '--prompt TEXT or --input FILE' : '--input FILE'
     throw new UsageError(`no input given: pass ${how}; the model expects ${describeValues(model.inputs)}`, {
-      ...(model.pipelinePath || lm ? {} : { hint: noPipelineHint(model) }),
+      ...(pipeline || lm ? {} : { hint: noPipelineHint(model) }),
     })
   }
 
@@ -129,13 +133,14 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
   }
   const result = assembleInference({
     model,
-    pipeline: lm ? 'causal-lm' : pipeline ? 'module' : null,
+    pipeline: lm ? 'causal-lm' : zk ? 'zk-image' : pipeline ? 'module' : null,
     prompt: options.prompt ?? null,
     inputs,
     outputs,
     ...(artifact ? { artifact } : {}),
     ...(generated?.settings ? { generation: generated.settings } : {}),
-    aigcDataMode: options.aigcDataMode ?? 'digest',
+    // The zk collection checks the image itself (docs/formats.md section 11): always inline.
+    aigcDataMode: zk ? 'inline' : (options.aigcDataMode ?? 'digest'),
     startedAt: started,
     finishedAt: new Date(),
   })
@@ -143,7 +148,7 @@ export async function runInference(options: RunInferenceOptions): Promise<Infere
     progress('writing the outputs')
     result.outDir = writeInferenceOutputs(result, options.outDir)
   }
-  return result
+  return zk ? { ...result, zk } : result
 }
 
 /**

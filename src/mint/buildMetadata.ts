@@ -39,7 +39,8 @@ export interface AigcMetadata {
   prompt: string
   aigc_type: string
   aigc_data?: string
-  proof_type: 'fraud'
+  /** ERC-7007: `validity` for a zk proof the collection checks, `fraud` for an attested (re-executable) one. */
+  proof_type: 'fraud' | 'validity'
   model_hash: Hex
   commitment: Hex
   imo: ImoMetadataBlock
@@ -77,13 +78,13 @@ export function buildMetadata(params: BuildMetadataParams): AigcMetadata {
     name: shortPrompt,
     description:
       `Output of the model ${record.modelHash} (imo) on ${record.prompt === null ? 'the committed input tensors' : 'this prompt'}, ` +
-      `committed as ${record.commitment} and attested by ${params.attester}. Check it with \`imo verify --token <id>\`.`,
+      `committed as ${record.commitment} and ${params.proofScheme === 'plonk' ? 'proved by a PLONK proof the collection checked' : `attested by ${params.attester}`}. Check it with \`imo verify --token <id>\`.`,
     ...(isImage && uri ? { image: uri } : {}),
     ...(isAnimation && uri ? { animation_url: uri } : {}),
     prompt,
     aigc_type: ['image', 'video', 'audio', 'text'].includes(kind) ? kind : mime,
     ...(uri ? { aigc_data: uri } : {}),
-    proof_type: 'fraud',
+    proof_type: params.proofScheme === 'plonk' ? 'validity' : 'fraud',
     model_hash: record.modelHash,
     commitment: record.commitment,
     imo: {

@@ -1,5 +1,5 @@
 /**
- * The ERC-7007 proof of an imo collection (DESIGN section 4, docs/formats.md section 5,
+ * The ERC-7007 proof of an imo collection (docs/formats.md section 5,
  * contracts/AigcCollection.sol): its first word is its kind's tag (src/mint/proofKinds.ts), then the
  * attested fields the call does not supply, then the signature:
  * `abi.encode(bytes32 tag, bytes32 commitment, address to, bytes signature)` for an AigcMint proof,
@@ -14,8 +14,8 @@ import { type Address, encodeAbiParameters, getAddress, type Hex, hexToBytes, is
 import { UsageError } from '../errors.js'
 import { PROOF_KIND_TAGS, type ProofBinding, proofKindOfTag } from './proofKinds.js'
 
-/** How the attestation was signed. */
-export type ProofScheme = 'ecdsa' | 'erc1271'
+/** How the proof was made: an attester's signature (EOA or ERC-1271 contract), or a PLONK zk proof. */
+export type ProofScheme = 'ecdsa' | 'erc1271' | 'plonk'
 
 export type EncodeProofParams = ProofBinding & {
   commitment: Hex
@@ -120,4 +120,29 @@ function decodeWordsAndBytes(data: Uint8Array, heads: number): { lastHead: Uint8
   if (data.length !== body + Math.ceil(n / 32) * 32) return undefined
   if (data.slice(body + n).some((b) => b !== 0)) return undefined
   return { lastHead: data.slice(32 * (heads - 1), 32 * heads), tail: data.slice(body, body + n) }
+}
+
+/**
+ * The proof of a zk collection (docs/formats.md section 11): `abi.encode(address to, uint256[24] p)`,
+ * 800 bytes, with `p` the PLONK proof in snarkjs's Solidity call data order.
+ * @example
+ * import { encodeZkProof } from './mint/encodeProof.js'
+ * encodeZkProof('0x7099…79C8', proofWords(file.proof)) // '0x…' (800 bytes)
+ */
+export function encodeZkProof(to: Address, words: readonly bigint[]): Hex {
+  if (words.length !== 24) throw new UsageError(`a PLONK proof is 24 words, not ${words.length}`)
+  return encodeAbiParameters([{ type: 'address' }, { type: 'uint256[24]' }], [getAddress(to), words as never])
+}
+
+/**
+ * Decodes a zk collection's proof.
+ * @returns the recipient and the 24 words, or undefined when it is not exactly 800 canonical bytes.
+ * @example
+ * decodeZkProof(proof)?.to // '0x7099…79C8'
+ */
+export function decodeZkProof(proof: Hex | Uint8Array): { to: Address; words: bigint[] } | undefined {
+  const bytes = typeof proof === 'string' ? hexToBytes(proof) : proof
+  if (bytes.length !== 800 || !isAddressWord(bytes.slice(0, 32))) return undefined
+  const words = Array.from({ length: 24 }, (_, i) => BigInt(toHex(bytes.slice(32 * (i + 1), 32 * (i + 2)))))
+  return { to: getAddress(toHex(bytes.slice(12, 32))), words }
 }

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
 import { readRecord } from '../inference/record.js'
 import type { InferenceResult, RunInferenceOptions } from '../inference/runInference.js'
+import type { ZkProofFile } from '../zk/proveZk.js'
 import { type MintItem, type MintResult, mintRecords, type TokenUriMode } from './mintRecords.js'
 
 export interface InferAndMintParams {
@@ -27,11 +28,15 @@ export interface InferAndMintParams {
   generation?: RunInferenceOptions['generation']
   onToken?: RunInferenceOptions['onToken']
   onText?: RunInferenceOptions['onText']
+  /** zk models: the powers-of-tau file for the first proof's keys (see ensureZkKeys). */
+  zk?: { ptau?: string; allowInsecurePtau?: boolean }
 }
 
 export interface InferAndMintResult extends MintResult {
   modelPath: string
-  timings: { inferenceMs: number; chainMs: number; totalMs: number }
+  timings: { inferenceMs: number; chainMs: number; totalMs: number; proveMs?: number }
+  /** zk models: the process's peak resident memory after proving, bytes. */
+  peakRssBytes?: number
 }
 
 /**
@@ -61,6 +66,8 @@ export async function inferAndMint(ctx: ChainContext, params: InferAndMintParams
     )
   const items: MintItem[] = []
   const dryRun = ctx.tx.dryRun
+  let proveMs = 0
+  const { writeZkProof } = await import('../zk/proveInference.js')
   for (const [index, prompt] of params.prompts.entries()) {
     progress(`inference ${index + 1}/${params.prompts.length}`)
     const result = await runInference({
@@ -73,7 +80,23 @@ export async function inferAndMint(ctx: ChainContext, params: InferAndMintParams
     })
     const folderName = result.record.commitment.slice(2, 14)
     const outDir = params.batch ? join(params.out ?? 'out', folderName) : (params.out ?? join('out', folderName))
-    items.push(await toMintItem(result, dryRun ? undefined : outDir))
+    const item = await toMintItem(result, dryRun ? undefined : outDir)
+    if (result.zk) {
+      const proveStarted = performance.now()
+      const label = `proof ${index + 1}/${params.prompts.length}`
+      item.zkProof = await zkProofFor(result, outDir, params.to ?? ctx.account!.address, {
+        ...params.zk,
+        onProgress: (step) => progress(`${label}: ${step}`),
+      })
+      proveMs += performance.now() - proveStarted
+      const write = item.writeInference
+      if (write)
+        item.writeInference = () => {
+          write()
+          writeZkProof(outDir, item.zkProof!)
+        }
+    }
+    items.push(item)
   }
   const inferenceMs = performance.now() - started
   const mintStarted = performance.now()
@@ -86,7 +109,42 @@ export async function inferAndMint(ctx: ChainContext, params: InferAndMintParams
     onProgress: progress,
   })
   const chainMs = performance.now() - mintStarted
-  return { ...minted, modelPath: model.absolutePath, timings: { inferenceMs, chainMs, totalMs: performance.now() - started } }
+  const zk = items.some((item) => item.zkProof)
+  return {
+    ...minted,
+    modelPath: model.absolutePath,
+    timings: { inferenceMs, chainMs, totalMs: performance.now() - started, ...(zk ? { proveMs } : {}) },
+    ...(zk ? { peakRssBytes: process.resourceUsage().maxRSS * 1024 } : {}),
+  }
+}
+
+/**
+ * The zk proof of an inference for a recipient: the one already in `outDir` when it is for this very
+ * output and recipient (a re-run after a crash sends the transaction the journal holds: PLONK proofs
+ * are randomised, so a new proof would be other calldata), else a new one.
+ */
+async function zkProofFor(
+  result: InferenceResult & { zk?: import('../zk/loadZkPipeline.js').ZkPipeline },
+  outDir: string,
+  recipient: Address,
+  options: NonNullable<InferAndMintParams['zk']> & { onProgress: (step: string) => void },
+): Promise<ZkProofFile> {
+  const { proveInference, readZkProof, ZK_PROOF_FILE } = await import('../zk/proveInference.js')
+  const { publicSignals } = await import('../zk/publicSignals.js')
+  const zk = result.zk!
+  const expected = publicSignals({
+    modelHash: result.record.modelHash,
+    prompt: result.promptBytes,
+    payload: result.aigcData.subarray(zk.zkModel.prefix.length),
+    recipient,
+  }).map(String)
+  const path = join(outDir, ZK_PROOF_FILE)
+  if (existsSync(path)) {
+    const previous = readZkProof(path)
+    if (previous.publicSignals.length === expected.length && previous.publicSignals.every((s, i) => s === expected[i]))
+      return previous
+  }
+  return (await proveInference(result, zk, { ...options, recipient })).proof
 }
 
 /**

@@ -103,7 +103,7 @@ export function validateMintFile(value: unknown, what: string): MintFile {
     is(key, bytes32, '0x + 64 hex digits')
   is('aigcDataMode', (v) => v === 'digest' || v === 'inline', 'digest | inline')
   is('proof', (v) => typeof v === 'string' && /^0x([0-9a-fA-F]{2})*$/.test(v), '0x-hex bytes')
-  is('proofScheme', (v) => v === 'ecdsa' || v === 'erc1271', 'ecdsa | erc1271')
+  is('proofScheme', (v) => v === 'ecdsa' || v === 'erc1271' || v === 'plonk', 'ecdsa | erc1271 | plonk')
   is('tokenUri', string, 'a string')
   for (const key of ['metadata', 'artifact']) {
     const part = m[key] as Record<string, unknown> | null

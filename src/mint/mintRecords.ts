@@ -1,5 +1,5 @@
 /**
- * Mints inference records as ERC-7007 tokens on a deployment's collection (DESIGN sections 4-6):
+ * Mints inference records as ERC-7007 tokens on a deployment's collection (docs/formats.md sections 4-6):
  * checks everything first (model hash, attester, existing tokens, the journal), writes each token's
  * metadata, artifact and mint.json, signs the EIP-712 attestations (AigcMint for a direct mint,
  * AigcFulfilment of the request for `imo serve`'s fulfilments), and sends every mint through
@@ -15,7 +15,7 @@
 
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { Abi, Address, Hex } from 'viem'
+import { type Abi, type Address, getAddress, type Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import { journalledSuccess } from '../chain/journalledSuccess.js'
 import type { ReportedOutcome, StepOutcome, TxStep } from '../chain/sendStep.js'
@@ -25,9 +25,10 @@ import { ExitCode, ImoError, NonceConflictError, UsageError } from '../errors.js
 import type { InferenceRecord } from '../inference/record.js'
 import { mapConcurrent } from '../util/mapConcurrent.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
+import { proofWords, type ZkProofFile } from '../zk/proveZk.js'
 import { buildMetadata, metadataDataUri, metadataJson } from './buildMetadata.js'
 import { computeCid, IPFS_MAX_RAW_BLOCK } from './computeCid.js'
-import { encodeProof, type ProofScheme } from './encodeProof.js'
+import { encodeProof, encodeZkProof, type ProofScheme } from './encodeProof.js'
 import { METADATA_FILE, MINT_FILE, MINT_FORMAT, type MintFile, readMintFile, writeMintFile } from './mintFile.js'
 import type { ProofBinding } from './proofKinds.js'
 import { signAttestation } from './signAttestation.js'
@@ -53,9 +54,11 @@ export interface MintItem {
   /**
    * A paid request to fulfil instead of a direct mint (`imo serve`): the attestation and the token go
    * to the request's recipient, the call is `fulfill(id, …)` without a mint fee, and the journal step
-   * id is `fulfill:<collection>:<request id>`.
+   * id is `stepId` (serve's fulfilStepId: the request id with what decides the fulfilment, and the chain).
    */
-  request?: { id: bigint; recipient: Address }
+  request?: { id: bigint; recipient: Address; stepId: string }
+  /** A zk collection's item: the record's PLONK proof (proof.json), bound to its recipient. */
+  zkProof?: ZkProofFile
 }
 
 export type TokenUriMode = 'ipfs' | 'data'
@@ -125,20 +128,25 @@ export interface MintResult {
 export async function mintRecords(ctx: ChainContext, items: MintItem[], options: MintOptions): Promise<MintResult> {
   const account = ctx.account
   if (!account) throw new ImoError('mintRecords needs a chain context with a signer')
-  const { encodeFunctionData, getAddress, keccak256, toHex } = await import('viem')
+  const { encodeFunctionData, getAddress, keccak256, toHex, zeroAddress } = await import('viem')
   const { parseAddress } = await import('../util/parseAddress.js')
-  const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
+  const { aigcCollectionAbi, zkAigcCollectionAbi } = await import('../../contracts-abi/index.js')
   const { sendSteps } = await import('../chain/sendStep.js')
   const { callsTo, readMany } = await import('../revenue/readMany.js')
   const progress = options.onProgress ?? (() => {})
   const collection = getAddress(options.deployment.aigcCollection.address)
   if (options.tokenUri !== undefined && items.length !== 1)
     throw new UsageError('--token-uri applies to one mint only, not to --prompts')
+  // A zk collection checks a PLONK proof itself: nobody attests, anyone may mint (the signer only pays).
+  const zk = options.deployment.proofScheme === 'zk'
+  if (zk && options.attesterContract) throw new UsageError('--attester-contract does not apply to a zk collection')
   const to = options.to ? await parseAddress(options.to, '--to') : account.address
-  const attester = options.attesterContract
-    ? await parseAddress(options.attesterContract, '--attester-contract')
-    : account.address
-  const proofScheme: ProofScheme = options.attesterContract ? 'erc1271' : 'ecdsa'
+  const attester = zk
+    ? zeroAddress
+    : options.attesterContract
+      ? await parseAddress(options.attesterContract, '--attester-contract')
+      : account.address
+  const proofScheme: ProofScheme = zk ? 'plonk' : options.attesterContract ? 'erc1271' : 'ecdsa'
   const notes: string[] = []
 
   const phases = { checksMs: 0, prepareMs: 0, writeMs: 0, sendMs: 0 }
@@ -156,15 +164,16 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     read('modelHash'),
     read('mintFee'),
     read('imoToken'),
-    read('isAttester', [attester]),
-  ])) as [Hex, bigint, Address, boolean]
+    ...(zk ? [] : [read('isAttester', [attester])]),
+  ])) as [Hex, bigint, Address, boolean | undefined]
   for (const item of items)
     if (item.record.modelHash.toLowerCase() !== modelHash.toLowerCase())
       throw new UsageError(
         `the inference ${item.record.commitment.slice(0, 14)} was made with model ${item.record.modelHash}, but the collection ${collection} is bound to ${modelHash}`,
         { hint: "run the inference with the deployment's model (imo infer-and-mint uses it)" },
       )
-  if (!isAttester)
+  for (const item of items) zkRecipient(zk, item, options.to ? to : undefined)
+  if (!zk && !isAttester)
     throw new UsageError(`${attester} is not an attester of the collection ${collection}: its proofs would not verify`, {
       hint: `the collection's owner can add it with addAttester(${attester}); or sign with an attester key`,
     })
@@ -230,27 +239,28 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       throw new UsageError(
         `the metadata of ${describe(record)} is larger than one IPFS block (${IPFS_MAX_RAW_BLOCK} bytes): pin it yourself and pass --token-uri, or use --token-uri-mode data`,
       )
-    const itemTo = item.request ? getAddress(item.request.recipient) : to
+    const itemTo = item.request ? getAddress(item.request.recipient) : (zkRecipient(zk, item, options.to ? to : undefined) ?? to)
     // A request's proof is an AigcFulfilment of that request: valid in its fulfill only, never in a
     // direct mint (where it would skip the request's fee).
     const binding: ProofBinding = item.request ? { kind: 'fulfilment', requestId: item.request.id } : { kind: 'mint' }
-    const signature = await signAttestation(account, {
-      ...binding,
-      chainId: ctx.chainId,
-      collection,
-      modelHash,
-      promptHash: keccak256(item.promptBytes),
-      aigcDataHash: keccak256(item.aigcData),
-      commitment: record.commitment,
-      to: itemTo,
-    })
-    const proof = encodeProof({
-      ...binding,
-      commitment: record.commitment,
-      to: itemTo,
-      signature,
-      ...(options.attesterContract ? { contractSigner: attester } : {}),
-    })
+    const proof = zk
+      ? encodeZkProof(itemTo, proofWords(item.zkProof!.proof))
+      : encodeProof({
+          ...binding,
+          commitment: record.commitment,
+          to: itemTo,
+          signature: await signAttestation(account, {
+            ...binding,
+            chainId: ctx.chainId,
+            collection,
+            modelHash,
+            promptHash: keccak256(item.promptBytes),
+            aigcDataHash: keccak256(item.aigcData),
+            commitment: record.commitment,
+            to: itemTo,
+          }),
+          ...(options.attesterContract ? { contractSigner: attester } : {}),
+        })
     const data = item.request
       ? encodeFunctionData({
           abi: aigcCollectionAbi,
@@ -260,7 +270,7 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
       : encodeFunctionData({
           abi: aigcCollectionAbi,
           functionName: 'mint',
-          args: [to, toHex(item.promptBytes), toHex(item.aigcData), tokenUri, proof],
+          args: [itemTo, toHex(item.promptBytes), toHex(item.aigcData), tokenUri, proof],
         })
     const itemFeeWei = item.request ? 0n : mintFeeWei
     const mintFile: MintFile = {
@@ -292,14 +302,12 @@ export async function mintRecords(ctx: ChainContext, items: MintItem[], options:
     }
     lap('writeMs')
     const step: TxStep = {
-      id: item.request
-        ? `fulfill:${collection.toLowerCase()}:${item.request.id}`
-        : `mint:${collection.toLowerCase()}:${tokenIdHex}`,
+      id: item.request ? item.request.stepId : `mint:${collection.toLowerCase()}:${tokenIdHex}`,
       label: item.request ? `fulfil request #${item.request.id} ${describe(record)}` : `mint ${describe(record)}`,
       to: collection,
       data,
       value: itemFeeWei,
-      abi: aigcCollectionAbi as never,
+      abi: (zk ? zkAigcCollectionAbi : aigcCollectionAbi) as never,
       // Replaced by another transaction: done if the token exists anyway.
       effect: async () => (await tokenState(ctx, collection, aigcCollectionAbi, tokenId)) !== undefined,
     }
@@ -429,6 +437,28 @@ function withMintOutcomes(
     ...(error.hint ? { hint: error.hint } : {}),
     data: { outcomes },
   })
+}
+
+/**
+ * The recipient a zk item's proof binds: every item of a zk collection needs its proof.json, and a
+ * --to other than the proof's recipient is refused here (the chain would revert).
+ */
+function zkRecipient(zk: boolean, item: MintItem, to: Address | undefined): Address | undefined {
+  if (!zk) return undefined
+  if (item.request) throw new UsageError('a zk collection has no paid requests')
+  if (!item.zkProof)
+    throw new UsageError(
+      `${describe(item.record)} has no zk proof (proof.json): the collection accepts only tokens the chain can check`,
+      {
+        hint: 'make it with `imo infer --prove --to ADDRESS`, or use `imo infer-and-mint`, which proves',
+      },
+    )
+  const bound = getAddress(item.zkProof.recipient)
+  if (to !== undefined && getAddress(to) !== bound)
+    throw new UsageError(
+      `the zk proof of ${describe(item.record)} is bound to ${bound}, not to --to ${to}: the chain would reject it`,
+    )
+  return bound
 }
 
 function describe(record: InferenceRecord): string {

@@ -32,6 +32,18 @@ export const PROOF_KINDS = {
   fulfilment: { primaryType: 'AigcFulfilment', fields: [{ name: 'requestId', type: 'uint256' }, ...TOKEN_FIELDS] },
 } as const
 
+/**
+ * The attestation of a paid HTTP API response (`imo serve --http`, docs/formats.md section 12):
+ * `AigcApiResponse(bytes32 modelHash,bytes32 promptHash,bytes32 aigcDataHash,bytes32 commitment,address payer)`
+ * in the same domain as the proofs. It is deliberately NOT in PROOF_KINDS: its tag is known to no
+ * collection, so a response's signature is never a mint or fulfilment proof (the contracts refuse
+ * unknown tags), and proofKindOfTag never names it.
+ */
+export const API_RESPONSE_KIND = {
+  primaryType: 'AigcApiResponse',
+  fields: [...TOKEN_FIELDS.slice(0, 4), { name: 'payer', type: 'address' }],
+} as const
+
 /** What a proof may be used for. */
 export type ProofKind = keyof typeof PROOF_KINDS
 

@@ -35,7 +35,11 @@ export function renderMint(result: MintResult, formatNative: (wei: bigint) => st
     return `${o.status.padEnd(8)} ${o.tokenIdHex.slice(0, 12)}…  ${what}  ${tail}`
   })
   const paid = result.outcomes.reduce((sum, o) => sum + o.feeWei, 0n)
-  lines.push(`collection ${result.collection} (chain ${result.chainId}), attester ${result.attester} (${result.proofScheme})`)
+  lines.push(
+    result.proofScheme === 'plonk'
+      ? `collection ${result.collection} (chain ${result.chainId}), zk: the PLONK proof was checked on chain`
+      : `collection ${result.collection} (chain ${result.chainId}), attester ${result.attester} (${result.proofScheme})`,
+  )
   if (result.mintFeeWei > 0n)
     lines.push(`mint fee ${formatNative(result.mintFeeWei)} each, ${formatNative(paid)} paid to the IMO token ${result.imoToken}`)
   const first = result.outcomes[0]

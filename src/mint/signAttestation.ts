@@ -1,5 +1,5 @@
 /**
- * The EIP-712 attestations of DESIGN section 4 / contracts/AigcCollection.sol, one struct per proof kind
+ * The EIP-712 attestations of docs/formats.md section 5 / contracts/AigcCollection.sol, one struct per proof kind
  * (src/mint/proofKinds.ts): `AigcMint(...)` for a direct mint, `AigcFulfilment(uint256 requestId, ...)`
  * for the fulfilment of a paid request, in the domain `{ name: "imo", version: "3", chainId,
  * verifyingContract: collection }`, where `to` is the token's recipient (a proof copied from the mempool
@@ -29,7 +29,7 @@ export type Attestation = ProofBinding & {
 export function attestationTypedData(a: Attestation): TypedDataDefinition {
   const { primaryType, fields } = PROOF_KINDS[a.kind]
   return {
-    domain: { name: 'imo', version: ATTESTATION_DOMAIN_VERSION, chainId: a.chainId, verifyingContract: a.collection },
+    domain: attestationDomain(a.chainId, a.collection),
     // One struct per kind; viem's TypedData type cannot follow a computed key.
     types: { [primaryType]: fields } as unknown as TypedDataDefinition['types'],
     primaryType,
@@ -72,8 +72,26 @@ export function attestationDigest(attestation: Attestation): Hex {
  * await recoverAttester(attestation, signature) // '0xf39F…2266'
  */
 export async function recoverAttester(attestation: Attestation, signature: Hex): Promise<Address | undefined> {
+  return recoverTypedSigner(attestationTypedData(attestation), signature)
+}
+
+/**
+ * The EIP-712 domain of a collection's attestations (every kind, and the API answers of src/api/).
+ * @example
+ * attestationDomain(31337, collection) // { name: 'imo', version: '3', chainId: 31337, verifyingContract: collection }
+ */
+export function attestationDomain(chainId: number, collection: Address): TypedDataDefinition['domain'] {
+  return { name: 'imo', version: ATTESTATION_DOMAIN_VERSION, chainId, verifyingContract: collection }
+}
+
+/**
+ * The EOA that signed typed data, or undefined when the signature is malformed.
+ * @example
+ * await recoverTypedSigner(attestationTypedData(attestation), signature) // '0xf39F…2266'
+ */
+export async function recoverTypedSigner(typedData: TypedDataDefinition, signature: Hex): Promise<Address | undefined> {
   try {
-    return await recoverTypedDataAddress({ ...attestationTypedData(attestation), signature })
+    return await recoverTypedDataAddress({ ...typedData, signature } as Parameters<typeof recoverTypedDataAddress>[0])
   } catch {
     return undefined
   }

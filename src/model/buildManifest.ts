@@ -1,5 +1,5 @@
 /**
- * The `imo-model-v1` manifest and model hash (DESIGN section 2): the line `imo-model-v1`, then per
+ * The `imo-model-v1` manifest and model hash (docs/formats.md section 1): the line `imo-model-v1`, then per
  * file, sorted by the path's UTF-8 bytes, `<64 hex>  <path>\n` exactly as `sha256sum` prints it;
  * the model hash is `0x` + SHA-256 of the manifest's bytes.
  */

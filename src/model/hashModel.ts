@@ -1,5 +1,5 @@
 /**
- * The model hash `imo-model-v1` of a .onnx file or a model folder (DESIGN section 2): lists the
+ * The model hash `imo-model-v1` of a .onnx file or a model folder (docs/formats.md section 1): lists the
  * model's files, hashes them in parallel, and builds the manifest. Deploy, infer and verify call it.
  */
 import { createHash } from 'node:crypto'

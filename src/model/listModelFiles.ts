@@ -1,5 +1,5 @@
 /**
- * Which files make up a model (DESIGN section 2): a .onnx file with every external-data file its
+ * Which files make up a model (docs/formats.md section 1): a .onnx file with every external-data file its
  * tensors name, or every regular file under a folder. Paths are relative to the model's root,
  * `/`-separated, valid UTF-8, and printable the way `sha256sum` prints them (no newline, carriage
  * return or backslash, which `sha256sum` would escape).

@@ -131,7 +131,7 @@ export function renderSettled(r: SettleResult, nativeSymbol = 'ETH'): string {
   for (const s of r.steps) {
     const verb =
       s.status === 'dry-run' ? 'would succeed (dry run; nothing was sent)' : `done${s.status === 'sent' ? '' : ` (${s.status})`}`
-    lines.push(`${settleCommandName(s.action)}: ${verb}${s.hash ? `  ${s.hash}` : ''}`)
+    lines.push(`${settleCommandName(s.action)}: ${verb}${s.txHash ? `  ${s.txHash}` : ''}`)
   }
   if (r.steps.length === 0) lines.push("nothing to collect: no revenue of the sale's tokens is waiting in the token")
   if (r.collectedWei > 0n) lines.push(`  ${eth(r.collectedWei)} of revenue collected into the sale (for the seller)`)

@@ -20,7 +20,7 @@ export interface SettleResult {
   sale: Address
   symbol: string
   /** Every step sent (or simulated), in order. */
-  steps: Array<{ action: SettleAction; status: string; hash?: Hex; blockNumber?: bigint; gas: bigint }>
+  steps: Array<{ action: SettleAction; status: string; txHash?: Hex; blockNumber?: bigint; gas: bigint }>
   /** Ether paid to the signer (refund or withdrawal), wei. */
   paidWei: bigint
   /** Tokens delivered to the signer, base units. */

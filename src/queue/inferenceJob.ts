@@ -31,6 +31,9 @@ export interface InferenceJobData {
   meta?: Record<string, string | number | boolean | null>
 }
 
+/** Where the dispatcher (`imo serve --queue`) records the model hash it serves, for the workers. */
+export const MODEL_KEY = `${QUEUE_PREFIX}:${QUEUE_NAME}:imo-model`
+
 /** The BullMQ job name of every job (one kind). */
 export const JOB_NAME = 'infer'
 
@@ -45,7 +48,10 @@ export const JOB_BACKOFF_MS = 2000
  * A worker renews its lock on a job every lock / 2 (LOCK_MS unless `imo worker --lock-ms`); a job
  * whose lock lapsed (its worker was killed, or its event loop blocked for the whole lock: onnxruntime
  * blocks it for each model run) is found by a STALLED_CHECK_MS sweep of any live worker and handed to
- * another worker; after MAX_STALLED times it fails instead.
+ * another worker. A stall uses one of the job's JOB_ATTEMPTS like an error does: a worker refuses to
+ * start a job that was started JOB_ATTEMPTS times already (the job fails, reporting its attempts).
+ * BullMQ's own limit (MAX_STALLED) stays above that, since BullMQ fails a job that stalls once too often
+ * at once, whatever attempts it has left, and counts it as one attempt.
  */
 export const LOCK_MS = 10_000
 /** The shortest lock `--lock-ms` takes (it is renewed every half of it). */
@@ -53,7 +59,17 @@ export const MIN_LOCK_MS = 1_000
 /** The longest lock `--lock-ms` takes: one hour (a killed worker's job waits that long to move). */
 export const MAX_LOCK_MS = 3_600_000
 export const STALLED_CHECK_MS = 5_000
-export const MAX_STALLED = 2
+export const MAX_STALLED = JOB_ATTEMPTS
+
+/**
+ * The attempts a job used: runs that ended (attemptsMade) or started and stalled (attemptsStarted),
+ * at most JOB_ATTEMPTS (a start refused because the attempts were used up is not one).
+ * @example
+ * attemptsOf({ attemptsMade: 1, attemptsStarted: 4 }) // 3: stalled three times, then refused
+ */
+export function attemptsOf(job: { attemptsMade: number; attemptsStarted?: number }): number {
+  return Math.max(job.attemptsMade, Math.min(job.attemptsStarted ?? 0, JOB_ATTEMPTS))
+}
 
 /** Options of every job: one attempt budget, kept in Redis until the dispatcher collects it. */
 export const JOB_OPTIONS: JobsOptions = {

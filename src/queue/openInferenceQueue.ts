@@ -14,7 +14,17 @@ import type { Job, Queue, QueueEvents } from 'bullmq'
 import type { AigcDataMode } from '../inference/erc7007.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
 import { checkRedis, loadRedis, parseQueueUrl, redisOptions, settlesWithin } from './connectRedis.js'
-import { type InferenceJobData, JOB_NAME, JOB_OPTIONS, jobIdOf, QUEUE_NAME, QUEUE_PREFIX, requestIdOf } from './inferenceJob.js'
+import {
+  attemptsOf,
+  type InferenceJobData,
+  JOB_NAME,
+  JOB_OPTIONS,
+  jobIdOf,
+  MODEL_KEY,
+  QUEUE_NAME,
+  QUEUE_PREFIX,
+  requestIdOf,
+} from './inferenceJob.js'
 import { type QuarantineEntry, readQuarantine, recordQuarantine } from './quarantine.js'
 import { REFUSAL_EVENT, type Refusal, readRefusals } from './refusals.js'
 import { outputsKey, RESULT_JSON_LIMIT, type ReceivedResult, receiveWorkerResult, WorkerResultError } from './workerResult.js'
@@ -120,6 +130,14 @@ export interface InferenceQueue {
   /** Records a quarantine for the queue's readers. */
   quarantine(entry: QuarantineEntry): Promise<void>
   counts(): Promise<QueueCounts>
+  /** Workers connected to the queue now. */
+  workers(): Promise<number>
+  /**
+   * Registers the one listener told when Redis may have lost its jobs: the connection came back, or
+   * the server's run id changed (a restarted Redis, maybe without its data). The dispatcher then adds
+   * again the jobs it waits for (an add of a job that is there changes nothing).
+   */
+  onReset(listener: () => void): void
   close(): Promise<void>
 }
 
@@ -158,6 +176,22 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
   const Redis = await loadRedis()
   const client = new Redis(connection)
   client.on('error', () => {}) // reported through the queue's own connection
+  // Workers tell a job of another model (refused, the worker goes on) from a model of their own that
+  // is not the dispatcher's (the worker stops) by the model this dispatcher serves.
+  if (options.modelHash) await client.set(MODEL_KEY, options.modelHash)
+  let resetListener: (() => void) | undefined
+  let runId: string | undefined
+  /** Redis's run id; a change means another server process, whose data may be gone. */
+  const checkRunId = async () => {
+    const id = /^run_id:(\S+)/m.exec(await client.info('server'))?.[1]
+    if (id && runId && id !== runId) resetListener?.()
+    runId = id ?? runId
+  }
+  let connections = 0
+  client.on('ready', () => {
+    if (connections++ > 0) resetListener?.()
+    void checkRunId().catch(() => {})
+  })
   const keyOf = (kind: string, id: string) => `${QUEUE_PREFIX}:${QUEUE_NAME}:imo-${kind}:${id}`
 
   let handler: ((outcome: InferenceOutcome) => void | Promise<void>) | undefined
@@ -215,7 +249,7 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
             requestId,
             jobId,
             reason,
-            attemptsMade: job.attemptsMade,
+            attemptsMade: attemptsOf(job),
             where: 'failed-set',
             meta: data.meta,
           })
@@ -304,6 +338,7 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
         for (const jobId of await queue.getRanges([state], 0, 999, true)) await deliver(jobId)
       }
       await deliverRefusals()
+      await checkRunId()
     } catch (error) {
       if (!closed) log(`queue sweep failed: ${(error as Error).message}; will retry`)
     }
@@ -367,7 +402,7 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
           jobId: job.id!,
           prompt: job.data.prompt,
           reason: job.failedReason,
-          attemptsMade: job.attemptsMade,
+          attemptsMade: attemptsOf(job),
           failedAt: job.finishedOn === undefined ? undefined : job.finishedOn / 1000, // unix seconds, as every *At (toJson prints ISO)
         }))
     },
@@ -401,6 +436,12 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
         completed: counts.completed ?? 0,
         failed: counts.failed ?? 0,
       }
+    },
+
+    workers: () => queue.getWorkersCount(),
+
+    onReset(listener) {
+      resetListener = listener
     },
 
     async close() {

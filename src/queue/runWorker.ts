@@ -20,6 +20,7 @@ export interface WorkerOptionValues {
   lockMs?: string
   deployment?: string
   artifactDir?: string
+  metricsPort?: string
 }
 
 /** What `imo worker` prints on stdout when it is stopped. */
@@ -53,11 +54,16 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
   if (values.deployment && !deployment) throw new UsageError(`deployment file ${values.deployment} does not exist`)
   const modelPath = values.model ?? deployment?.model?.path
   if (!modelPath) throw new InputNeededError('--model', 'model path')
+  const metricsPort =
+    values.metricsPort === undefined
+      ? undefined
+      : Number(parseWhole(values.metricsPort, '--metrics-port', { min: 0n, max: 65_535n }))
   const { json } = uiSettings()
   const line = (event: Record<string, unknown>, human: string) => {
     if (json) process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`)
     else note(human)
   }
+  const metrics = metricsPort === undefined ? undefined : await openWorkerMetrics(metricsPort)
   const worker = await startInferenceWorker({
     url: values.queue,
     modelPath,
@@ -65,9 +71,23 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
     lockMs,
     ...(deployment ? { expectedModelHash: deployment.modelHash } : {}),
     ...(values.artifactDir ? { artifactDir: values.artifactDir } : {}),
-    onJob: (event) => line({ event: 'job', ...event }, describeJob(event)),
-    onLog: (message) => line({ event: 'connection', message }, escapeControl(message)),
+    onJob: (event) => {
+      metrics?.job(event)
+      line({ event: 'job', ...event }, describeJob(event))
+    },
+    onLog: (message) => {
+      metrics?.connection(message)
+      line({ event: 'connection', message }, escapeControl(message))
+    },
+  }).catch(async (error: unknown) => {
+    await metrics?.close()
+    throw error
   })
+  if (metrics)
+    line(
+      { event: 'metrics', metricsPort: metrics.port },
+      `metrics on http://127.0.0.1:${metrics.port}/metrics, health on /healthz`,
+    )
   const { parseQueueUrl } = await import('./connectRedis.js')
   const queue = parseQueueUrl(values.queue).display
   // V8's concurrent garbage collector runs on helper threads: with onnxruntime's outputs arriving as
@@ -89,15 +109,27 @@ export async function runWorker(values: WorkerOptionValues, done: (summary: Work
   setInterruptExitCode(0)
   onInterrupt(async () => {
     await worker.close()
+    await metrics?.close()
     done({ worker: worker.worker.id, modelHash: worker.modelHash, queue, ...worker.counts })
   })
   const stop = await worker.stopped
   if (stop.reason === 'refused') {
+    await metrics?.close()
     setInterruptExitCode(130)
     throw refusalError(stop.refusal, modelPath)
   }
   // Closed by the interrupt: src/cli.ts exits once the clean-ups are done.
   await new Promise(() => {})
+}
+
+/** The worker's metrics, served on 127.0.0.1:port (0: a free one). */
+async function openWorkerMetrics(port: number) {
+  const { createWorkerMetrics } = await import('./workerMetrics.js')
+  const { startMetricsServer } = await import('../util/metricsServer.js')
+  const { version } = await import('../version.js')
+  const metrics = await createWorkerMetrics({ version, node: process.version })
+  const server = await startMetricsServer(metrics, port)
+  return { job: metrics.job, connection: metrics.connection, port: server.port, close: server.close }
 }
 
 function describeJob(event: WorkerJobEvent): string {

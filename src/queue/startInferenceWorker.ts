@@ -11,8 +11,10 @@ import type { LoadedModel } from '../inference/loadModel.js'
 import { checkRedis, loadRedis, parseQueueUrl, redisOptions, settlesWithin } from './connectRedis.js'
 import {
   type InferenceJobData,
+  JOB_ATTEMPTS,
   LOCK_MS,
   MAX_STALLED,
+  MODEL_KEY,
   QUEUE_NAME,
   QUEUE_PREFIX,
   requestIdOf,
@@ -151,7 +153,21 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
   worker = new Worker<InferenceJobData, WorkerResultWire>(
     QUEUE_NAME,
     async (job, token) => {
-      if (!sameHash(job.data.modelHash)) return refuse(job, token)
+      if (!sameHash(job.data.modelHash)) {
+        // A job of another model than the one the dispatcher serves (written into Redis by hand, or
+        // left from another deployment) is refused on its own: this worker's model is the right one.
+        const served = await (await worker!.client).get(MODEL_KEY)
+        if (served && sameHash(served))
+          throw new UnrecoverableError(
+            `job ${job.id} asks for model ${job.data.modelHash}, but the dispatcher of this queue serves ${served}: the job is refused, not the worker`,
+          )
+        return refuse(job, token)
+      }
+      // A stall (a killed worker, or a run that blocked longer than the lock) uses an attempt too.
+      if ((job.attemptsStarted ?? 0) > JOB_ATTEMPTS)
+        throw new UnrecoverableError(
+          `started ${JOB_ATTEMPTS} times without finishing: its worker stalled each time (killed, or a model run blocked longer than the job lock; imo worker --lock-ms gives it more)`,
+        )
       started.set(job.id!, performance.now())
       try {
         const result = await runInference({ modelPath: model, prompt: job.data.prompt, aigcDataMode: job.data.aigcDataMode })

@@ -16,7 +16,7 @@ export interface RefundResult {
   /** Why the request is refundable. */
   /** Why the collection let it go: expired, its prompt minted by another request or mint, or no attester left. */
   reason: 'expired' | 'prompt-minted' | 'no-attester'
-  hash?: Hex
+  txHash?: Hex
   blockNumber?: bigint
   gas: bigint
   costWei?: bigint

@@ -5,9 +5,10 @@
  * Step ids: `request:<collection>:<promptHash>:<recipient>#<n>`. Requesting the same prompt twice is
  * legitimate (the second becomes refundable once the first is fulfilled), so the id cannot be the
  * inputs alone; but a re-run after an interruption must not pay twice. So an open step with the same
- * prompt and recipient (intent journalled, no receipt) is RESUMED, and a confirmed one whose request is
- * still Open on chain is reported as `existing` (nothing sent: the re-run of `--wait` waits for it);
- * otherwise the request is new and gets the next number.
+ * prompt and recipient (intent journalled, no receipt) is RESUMED, a confirmed one whose request is
+ * still Open on chain is reported as `existing` (nothing sent: the re-run of `--wait` waits for it), and
+ * one that was fulfilled as `fulfilled` (nothing sent: `--wait` shows the token); otherwise the request
+ * is new and gets the next number.
  *
  * Terms (issue 21 item 14): the request is sent as `requestWithTerms` with the timeout read just before
  * (or the caller's bound), and `msg.value` is the fee read; an owner who raises the timeout or changes
@@ -41,7 +42,8 @@ export interface SendRequestParams {
 }
 
 export interface SendRequestResult {
-  status: 'sent' | 'resumed' | 'existing' | 'dry-run'
+  /** `existing`: an earlier request of this prompt and recipient, still open; `fulfilled`: one that was fulfilled. */
+  status: 'sent' | 'resumed' | 'existing' | 'fulfilled' | 'dry-run'
   collection: Address
   requester: Address
   recipient: Address
@@ -158,17 +160,18 @@ export async function sendRequest(ctx: ChainContext, collection: Address, params
   const prefix = `request:${collection.toLowerCase()}:${promptHash}:${recipient.toLowerCase()}#`
   const earlier = ctx.journal ? listSteps(ctx.journal, prefix) : []
   const open = earlier.find((step) => step.state === 'open')
-  // A confirmed earlier request of the same prompt and recipient that is still open: reuse it.
+  // A confirmed earlier request of the same prompt and recipient that is still open (reuse it) or was
+  // fulfilled (its token exists: a new request would revert with PromptAlreadyMinted; `--wait` shows it).
   if (!open && !ctx.tx.dryRun) {
     for (const step of earlier.filter((s) => s.state === 'confirmed' && s.txHash).reverse()) {
       const receipt = await ctx.publicClient.getTransactionReceipt({ hash: step.txHash! }).catch(() => undefined)
       const [event] = receipt ? await decodeRequestedLogs(receipt.logs as never) : []
       if (!event) continue
       const onChain = await readRequest(ctx, collection, event.requestId)
-      if (onChain.status !== 'open' || onChain.promptHash !== promptHash) continue
+      if ((onChain.status !== 'open' && onChain.status !== 'fulfilled') || onChain.promptHash !== promptHash) continue
       return {
         ...base,
-        status: 'existing',
+        status: onChain.status === 'open' ? 'existing' : 'fulfilled',
         feeWei: event.fee,
         requestId: event.requestId,
         expiresAt: onChain.expiresAt,

@@ -38,6 +38,7 @@ export async function waitForFulfilment(
   const { toHex } = await import('viem')
   const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
   const { readRequest } = await import('./readRequest.js')
+  const { findFulfilment } = await import('./findFulfilment.js')
   const deadline = Date.now() + options.timeoutMs
   for (;;) {
     const request = await readRequest(ctx, collection, requestId).catch(() => undefined)
@@ -47,22 +48,14 @@ export async function waitForFulfilment(
       const tokenUri = (await ctx.publicClient
         .readContract({ address: collection, abi: aigcCollectionAbi, functionName: 'tokenURI', args: [request.tokenId] })
         .catch(() => undefined)) as string | undefined
-      const logs = await ctx.publicClient
-        .getContractEvents({
-          address: collection,
-          abi: aigcCollectionAbi,
-          eventName: 'Fulfilled',
-          args: { requestId },
-          fromBlock: options.fromBlock ?? 0n,
-        })
-        .catch(() => [])
-      const log = logs[logs.length - 1]
+      const found = await findFulfilment(ctx, collection, requestId, {
+        ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
+      }).catch(() => undefined)
       return {
         ...base,
         status: 'fulfilled',
         ...(tokenUri !== undefined ? { tokenUri } : {}),
-        ...(log?.transactionHash ? { txHash: log.transactionHash } : {}),
-        ...(log?.blockNumber !== undefined && log?.blockNumber !== null ? { blockNumber: log.blockNumber } : {}),
+        ...(found ? { txHash: found.txHash, blockNumber: found.blockNumber } : {}),
       }
     }
     if (Date.now() >= deadline) {

@@ -81,12 +81,7 @@ export async function claimRevenue(
     await addOpeningClaims(ctx, token, holder, report, options)
     if (options.snapshot !== undefined) {
       const id = options.snapshot
-      if (!Number.isSafeInteger(id) || id < 1 || id > report.currentSnapshotId)
-        throw new UsageError(
-          report.currentSnapshotId === 0
-            ? `unknown snapshot ${id}: the token has no snapshot yet`
-            : `unknown snapshot ${id}: snapshot ids run from 1 to ${report.currentSnapshotId}`,
-        )
+      checkSnapshotId(id, report)
       const live = report.live.find((snapshot) => snapshot.id === id)
       let reason: string | undefined
       if (!live)
@@ -158,9 +153,11 @@ export async function claimRevenue(
 /**
  * Snapshots where the holder has a share that claims cannot take yet (`opensAt`, their second is still
  * the chain's pending one): waits for the opening (waitForClaimsOpen) and puts the amounts a claim
- * sent then gets into the report, so they are claimed instead of reported as nothing.
+ * sent then gets into the report (in the report's currency), so they are claimed instead of reported as nothing.
+ * @example
+ * await addOpeningClaims(ctx, token, holder, report, { wait: true })
  */
-async function addOpeningClaims(
+export async function addOpeningClaims(
   ctx: ChainContext,
   token: Address,
   holder: Address,
@@ -180,7 +177,7 @@ async function addOpeningClaims(
     async (ids) =>
       (await readMany(
         ctx,
-        ids.map((id) => read('claimableRevenue', [holder, BigInt(id)])),
+        ids.map((id) => read('claimableRevenue', report.currency ? [holder, BigInt(id), report.currency] : [holder, BigInt(id)])),
         { blockTag: 'pending' },
       )) as bigint[],
     { wait: options.wait ?? true, ...(options.onWait ? { onWait: options.onWait } : {}) },
@@ -188,4 +185,18 @@ async function addOpeningClaims(
   for (const snapshot of opening) snapshot.claimableWei = amounts.get(snapshot.id) ?? 0n
   report.claimable = report.live.filter((s) => (s.claimableWei ?? 0n) > 0n)
   report.totalWei = report.claimable.reduce((sum, s) => sum + (s.claimableWei ?? 0n), 0n)
+}
+
+/**
+ * Refuses a snapshot id the token never had (exit 2), naming the range there is.
+ * @example
+ * checkSnapshotId(9, report) // UsageError 'unknown snapshot 9: snapshot ids run from 1 to 3'
+ */
+export function checkSnapshotId(id: number, report: Pick<ClaimableReport, 'currentSnapshotId'>): void {
+  if (!Number.isSafeInteger(id) || id < 1 || id > report.currentSnapshotId)
+    throw new UsageError(
+      report.currentSnapshotId === 0
+        ? `unknown snapshot ${id}: the token has no snapshot yet`
+        : `unknown snapshot ${id}: snapshot ids run from 1 to ${report.currentSnapshotId}`,
+    )
 }

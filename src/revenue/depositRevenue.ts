@@ -1,8 +1,10 @@
 /**
- * Sends revenue (native currency) to an IMO token, as a model's earnings do: a plain transfer to the
- * token's `receive()`, through the journal.
+ * Sends revenue to an IMO token, as a model's earnings do, through the journal: native currency is a
+ * plain transfer to the token's `receive()`; an ERC-20 revenue currency is a plain ERC-20 `transfer` to
+ * the token (no approval: the token counts what it holds beyond what it owes).
  *
- * Step ids, and why: `deposit:<token>:<wei>:s<snapshot id>#<n>[@key:<KEY>]`. Depositing the same amount
+ * Step ids, and why: `deposit:<token>:<amount>:s<snapshot id>#<n>[@key:<KEY>]`, where `<amount>` is the
+ * wei of a native deposit or `<currency>/<smallest units>` of an ERC-20 one. Depositing the same amount
  * twice is legitimate, so the id cannot be the inputs alone; but a re-run must not send a second
  * deposit. The rules (src/revenue/repeatGuard.ts, the same for every value-moving command):
  * - an open deposit of the same amount to the same token in the signer's journal (intent recorded, no
@@ -18,12 +20,15 @@ import type { Address, Hex } from 'viem'
 import { imoTokenAbi } from '../../contracts-abi/index.js'
 import type { ChainContext } from '../chain/connect.js'
 import { ImoError, InsufficientFundsError, UsageError } from '../errors.js'
+import { type Currency, formatCurrency, nativeCurrency } from './resolveCurrency.js'
 
 export interface DepositResult {
   status: 'sent' | 'resumed' | 'already-confirmed' | 'dry-run' | 'cancelled'
   token: Address
   from: Address
+  /** In the currency's smallest unit (wei for the native currency). */
   amountWei: bigint
+  currency: Currency
   /** The journal step id. */
   stepId: string
   txHash?: Hex
@@ -31,7 +36,7 @@ export interface DepositResult {
   gas: bigint
   /** Fee paid (or, for a dry run, its upper bound including the value). */
   costWei?: bigint
-  /** The token's pending revenue after the deposit (to be split at the next snapshot). */
+  /** The token's pending revenue in this currency after the deposit (to be split at the next snapshot). */
   pendingRevenueWei: bigint
   /** The snapshot period (latest snapshot id) the deposit was made in. */
   snapshotId: number
@@ -40,10 +45,11 @@ export interface DepositResult {
 }
 
 /**
- * Deposits `amountWei` of native currency as revenue to the token (or resumes an interrupted deposit).
+ * Deposits `amountWei` of a revenue currency to the token (or resumes an interrupted deposit).
  * @param ctx - chain context with a signer (and its journal unless --dry-run).
  * @param token - the IMO token address.
- * @param amountWei - the amount, > 0.
+ * @param amountWei - the amount in the currency's smallest unit, > 0.
+ * @param currency - a currency the token lists (resolveCurrency); default the native currency.
  * @returns the outcome, with the pending revenue after it.
  * @throws UsageError (2) for a repeat without a new --key and no terminal, or a --key used for another
  *   amount; InsufficientFundsError (8) when the signer holds less than the amount; UsageError (2) when
@@ -55,19 +61,23 @@ export interface DepositResult {
  * result.status // 'sent'
  * result.pendingRevenueWei // 1000000000000000000n
  */
-export async function depositRevenue(ctx: ChainContext, token: Address, amountWei: bigint): Promise<DepositResult> {
+export async function depositRevenue(
+  ctx: ChainContext,
+  token: Address,
+  amountWei: bigint,
+  currency: Currency = nativeCurrency(ctx),
+): Promise<DepositResult> {
   if (amountWei <= 0n) throw new UsageError('AMOUNT must be greater than zero')
   const account = ctx.account
   if (!account) throw new ImoError('depositRevenue needs a chain context with a signer')
-  const { toImoError } = await import('../chain/toImoError.js')
-  const { formatNative } = await import('../chain/format.js')
   const { findKeyedStep, findOpenStep, keySuffix, listSteps } = await import('./journalSteps.js')
   const { guardRepeat, keyedStepId } = await import('./repeatGuard.js')
   const { note } = await import('../cli/ui.js')
   const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { callsTo, readMany } = await import('./readMany.js')
   const tokenKey = token.toLowerCase()
-  const amountText = formatNative(amountWei, ctx.nativeSymbol)
+  const amountField = currency.native ? `${amountWei}` : `${currency.address.toLowerCase()}/${amountWei}`
+  const amountText = formatCurrency(amountWei, currency)
   const read = callsTo(token, imoTokenAbi)
   const [snapshotIdBig, supply] = (await readMany(ctx, [read('currentSnapshotId'), read('totalSupply')])) as [bigint, bigint]
   // receive() cannot refuse within a 2,300-gas stipend, so the token accepts ether with no holders left;
@@ -80,11 +90,11 @@ export async function depositRevenue(ctx: ChainContext, token: Address, amountWe
   let earlierSameAmount: DepositResult['earlierSameAmount'] = []
   const key = ctx.tx.key
   const earlierKeyed = ctx.journal && key ? findKeyedStep(ctx.journal, `deposit:${tokenKey}:`, key) : undefined
-  const keyedAmount = earlierKeyed ? BigInt(earlierKeyed.id.split(':')[2]!) : undefined
+  const keyedField = earlierKeyed?.id.split(':')[2]
   const keyed = earlierKeyed
-    ? keyedStepId(earlierKeyed, keyedAmount === amountWei, `a deposit of ${formatNative(keyedAmount!, ctx.nativeSymbol)}`, key!)
+    ? keyedStepId(earlierKeyed, keyedField === amountField, `a deposit of ${describeAmountField(keyedField!, ctx)}`, key!)
     : undefined
-  const open = ctx.journal ? findOpenStep(ctx.journal, `deposit:${tokenKey}:${amountWei}:`) : undefined
+  const open = ctx.journal ? findOpenStep(ctx.journal, `deposit:${tokenKey}:${amountField}:`) : undefined
   if (keyed) {
     stepId = keyed
     note(`--key ${key}: the deposit of ${amountText} made under this key is reported; nothing new is sent`)
@@ -92,7 +102,7 @@ export async function depositRevenue(ctx: ChainContext, token: Address, amountWe
     stepId = open.id
     note(`resuming the interrupted deposit of ${amountText} recorded in the journal${open.txHash ? ` (${open.txHash})` : ''}`)
   } else {
-    const prefix = `deposit:${tokenKey}:${amountWei}:s${snapshotId}#`
+    const prefix = `deposit:${tokenKey}:${amountField}:s${snapshotId}#`
     const earlier = ctx.journal ? listSteps(ctx.journal, prefix) : []
     earlierSameAmount = earlier
       .filter((step) => step.state === 'confirmed')
@@ -109,40 +119,68 @@ export async function depositRevenue(ctx: ChainContext, token: Address, amountWe
           token,
           from: account.address,
           amountWei,
+          currency,
           stepId: `${prefix}${earlier.length + 1}`,
           gas: 0n,
-          pendingRevenueWei: ((await readMany(ctx, [read('pendingRevenue')])) as [bigint])[0],
+          pendingRevenueWei: await readPending(),
           snapshotId,
           earlierSameAmount,
         }
     }
     stepId = ctx.tx.dryRun ? `${prefix}dry-run` : `${prefix}${earlier.length + 1}${key ? keySuffix(key) : ''}`
-    const balance = await ctx.publicClient.getBalance({ address: account.address }).catch((error: unknown) => {
-      throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: 'reading the balance' })
-    })
+    const balance = await readBalance(ctx, currency, account.address)
     if (balance < amountWei)
       throw new InsufficientFundsError(
-        `${account.address} holds ${formatNative(balance, ctx.nativeSymbol)}, less than the ${amountText} to deposit; nothing was sent`,
+        `${account.address} holds ${formatCurrency(balance, currency)}, less than the ${amountText} to deposit; nothing was sent`,
       )
   }
 
+  const { encodeFunctionData, erc20Abi } = await import('viem')
   const outcome = await sendStep(ctx, {
     id: stepId,
     label: `deposit ${amountText}`,
-    to: token,
-    data: '0x',
-    value: amountWei,
-    abi: imoTokenAbi,
+    ...(currency.native
+      ? { to: token, data: '0x' as const, value: amountWei, abi: imoTokenAbi }
+      : {
+          to: currency.address,
+          data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [token, amountWei] }),
+          abi: erc20Abi,
+        }),
   })
-  const [pendingRevenueWei] = (await readMany(ctx, [read('pendingRevenue')])) as [bigint]
   return {
     ...summarizeOutcome(outcome),
     token,
     from: account.address,
     amountWei,
+    currency,
     stepId,
-    pendingRevenueWei,
+    pendingRevenueWei: await readPending(),
     snapshotId,
     earlierSameAmount,
   }
+
+  async function readPending(): Promise<bigint> {
+    const [pending] = (await readMany(ctx, [
+      currency.native ? read('pendingRevenue') : read('pendingRevenue', [currency.address]),
+    ])) as [bigint]
+    return pending
+  }
+}
+
+/** The signer's balance in the currency (what the deposit takes from). */
+async function readBalance(ctx: ChainContext, currency: Currency, holder: Address): Promise<bigint> {
+  const { toImoError } = await import('../chain/toImoError.js')
+  const { erc20Abi } = await import('viem')
+  const read = currency.native
+    ? ctx.publicClient.getBalance({ address: holder })
+    : ctx.publicClient.readContract({ address: currency.address, abi: erc20Abi, functionName: 'balanceOf', args: [holder] })
+  return read.catch((error: unknown) => {
+    throw toImoError(error, { rpcUrl: ctx.rpcUrl, action: `reading the ${currency.symbol} balance` })
+  })
+}
+
+/** A step id's amount field in words: '1.5 ETH', or '2500000 (smallest units) of 0x5193…'. */
+function describeAmountField(field: string, ctx: ChainContext): string {
+  const [currency, amount] = field.includes('/') ? field.split('/') : [undefined, field]
+  return currency ? `${amount} smallest units of ${currency}` : formatCurrency(BigInt(amount!), nativeCurrency(ctx))
 }

@@ -7,6 +7,7 @@
 import type { Address } from 'viem'
 import { imoTokenAbi } from '../../contracts-abi/index.js'
 import type { ChainContext } from '../chain/connect.js'
+import type { Currency } from './resolveCurrency.js'
 
 export interface LiveSnapshot {
   id: number
@@ -37,6 +38,8 @@ export interface LiveSnapshot {
 
 export interface ClaimableReport {
   token: Address
+  /** The ERC-20 revenue currency the amounts are in; absent for the native currency. */
+  currency?: Address
   holder?: Address
   currentSnapshotId: number
   claimWindow: number
@@ -91,7 +94,8 @@ export function expiryOf(
  * @param ctx - chain context.
  * @param token - the IMO token address.
  * @param holder - whose claims to read (optional).
- * @param options - blockNumber: read at this block (default latest).
+ * @param options - blockNumber: read at this block (default latest); currency: an ERC-20 revenue currency
+ *   of the token (pools and amounts in it; default the native currency).
  * @returns the report; `claimable` lists snapshots with a non-zero amount for the holder.
  * @throws RpcError (exit 6) when the node cannot be reached.
  * @example
@@ -104,16 +108,20 @@ export async function readClaimable(
   ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl'>,
   token: Address,
   holder?: Address,
-  options: { blockNumber?: bigint } = {},
+  options: { blockNumber?: bigint; currency?: Address } = {},
 ): Promise<ClaimableReport> {
   const { callsTo, readMany } = await import('./readMany.js')
+  const at = { ...(options.blockNumber !== undefined ? { blockNumber: options.blockNumber } : {}) }
+  const currency = options.currency
+  // The native functions keep EIP-7641's signatures; an ERC-20's take the currency as a last argument.
+  const inCurrency = (args: unknown[]) => (currency ? [...args, currency] : args)
   const { chainNow } = await import('./chainNow.js')
   const read = callsTo(token, imoTokenAbi)
   const [[currentId, claimWindow, interval, next], now] = await Promise.all([
     readMany(
       ctx,
       [read('currentSnapshotId'), read('claimWindow'), read('snapshotInterval'), read('nextSnapshotTimestamp')],
-      options,
+      at,
     ) as Promise<[bigint, number, bigint, bigint]>,
     chainNow(ctx, options.blockNumber),
   ])
@@ -124,29 +132,27 @@ export async function readClaimable(
     nextSnapshotAt: Number(next),
   }
   const ids = liveSnapshotIds(state.currentId, state.claimWindow)
-  const perSnapshot = holder ? 4 : 1
+  const perSnapshot = (holder ? 4 : 1) + (currency ? 1 : 0)
   const results = await readMany(
     ctx,
     ids.flatMap((id) => [
       read('snapshotInfo', [BigInt(id)]),
+      ...(currency ? [read('snapshotInfo', [BigInt(id), currency])] : []),
       ...(holder
         ? [
-            read('claimableRevenue', [holder, BigInt(id)]),
-            read('hasClaimed', [holder, BigInt(id)]),
+            read('claimableRevenue', inCurrency([holder, BigInt(id)])),
+            read('hasClaimed', inCurrency([holder, BigInt(id)])),
             read('balanceOfAt', [holder, BigInt(id)]),
           ]
         : []),
     ]),
-    options,
+    at,
   )
   const live: LiveSnapshot[] = ids.map((id, index) => {
-    const [claimPool, claimed, totalSupplyAt, timestamp] = results[index * perSnapshot] as [
-      bigint,
-      bigint,
-      bigint,
-      bigint,
-      boolean,
-    ]
+    const base = index * perSnapshot
+    const [nativePool, nativeClaimed, totalSupplyAt, timestamp] = results[base] as [bigint, bigint, bigint, bigint, boolean]
+    const [claimPool, claimed] = currency ? (results[base + 1] as [bigint, bigint, boolean]) : [nativePool, nativeClaimed]
+    const first = currency ? base + 2 : base + 1
     return {
       id,
       takenAt: Number(timestamp),
@@ -157,17 +163,18 @@ export async function readClaimable(
       ...expiryOf(id, state),
       ...(holder
         ? {
-            claimableWei: results[index * perSnapshot + 1] as bigint,
-            claimed: results[index * perSnapshot + 2] as boolean,
-            balanceAt: results[index * perSnapshot + 3] as bigint,
+            claimableWei: results[first] as bigint,
+            claimed: results[first + 1] as boolean,
+            balanceAt: results[first + 2] as bigint,
           }
         : {}),
     }
   })
-  if (holder && options.blockNumber === undefined) await readOpening(ctx, token, holder, live)
+  if (holder && options.blockNumber === undefined) await readOpening(ctx, token, holder, live, currency)
   const claimable = live.filter((snapshot) => (snapshot.claimableWei ?? 0n) > 0n)
   return {
     token,
+    ...(currency ? { currency } : {}),
     ...(holder ? { holder } : {}),
     currentSnapshotId: state.currentId,
     claimWindow: state.claimWindow,
@@ -192,6 +199,7 @@ async function readOpening(
   token: Address,
   holder: Address,
   live: LiveSnapshot[],
+  currency?: Address,
 ): Promise<void> {
   const opening = live.filter(
     (s) => !s.claimed && (s.claimableWei ?? 0n) === 0n && (s.balanceAt ?? 0n) > 0n && s.remainingWei > 0n,
@@ -203,7 +211,7 @@ async function readOpening(
   const [amounts, pending] = await Promise.all([
     readMany(
       ctx,
-      opening.map((s) => read('claimableRevenue', [holder, BigInt(s.id)])),
+      opening.map((s) => read('claimableRevenue', currency ? [holder, BigInt(s.id), currency] : [holder, BigInt(s.id)])),
       { blockTag: 'pending' },
     ) as Promise<bigint[]>,
     pendingTimestamp(ctx),
@@ -212,4 +220,30 @@ async function readOpening(
     snapshot.claimableWei = amounts[index] ?? 0n
     if (snapshot.claimableWei === 0n && pending <= snapshot.takenAt) snapshot.opensAt = snapshot.takenAt + 1
   })
+}
+
+/**
+ * readClaimable for every revenue currency of the token: the native currency first, then its ERC-20s.
+ * @param ctx - chain context.
+ * @param token - the IMO token.
+ * @param holder - whose claims to read.
+ * @returns one report per currency, with the currency beside it.
+ * @example
+ * import { readClaimableByCurrency } from './readClaimable.js'
+ * const reports = await readClaimableByCurrency(ctx, token, holder)
+ * reports.map((r) => [r.currency.symbol, r.report.totalWei]) // [['ETH', 500000000000000000n], ['USDC', 1250000n]]
+ */
+export async function readClaimableByCurrency(
+  ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl' | 'nativeSymbol'>,
+  token: Address,
+  holder: Address,
+): Promise<Array<{ currency: Currency; report: ClaimableReport }>> {
+  const { readRevenueCurrencies } = await import('./resolveCurrency.js')
+  const currencies = await readRevenueCurrencies(ctx, token)
+  return Promise.all(
+    currencies.map(async (currency) => ({
+      currency,
+      report: await readClaimable(ctx, token, holder, currency.native ? {} : { currency: currency.address }),
+    })),
+  )
 }

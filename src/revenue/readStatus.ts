@@ -47,6 +47,8 @@ export interface StatusReport {
     /** Sum over live snapshots of claimPool - claimed. */
     unclaimedWei: bigint
   }
+  /** Each ERC-20 revenue currency of the token: its pools, in its smallest unit (amounts) beside its address, symbol, decimals. */
+  currencyPools: CurrencyPools[]
   collection: {
     address: Address
     name: string
@@ -71,6 +73,19 @@ export interface StatusReport {
     claimable: Array<{ id: number; amountWei: bigint; expiresWithSnapshot: number; earliestExpiryAt: number }>
     claimableWei: bigint
   }
+}
+
+export interface CurrencyPools {
+  currency: { address: Address; symbol: string; decimals: number }
+  /** Received beyond what the token owes: split at the next snapshot. */
+  pendingRevenue: bigint
+  redemptionPool: bigint
+  /** Live snapshots' unclaimed claims (outstandingClaims). */
+  unclaimed: bigint
+  /** The token's balance of the currency. */
+  balance: bigint
+  /** The account's, when one was asked for: claimable now, and what burning its whole balance pays. */
+  account?: { claimable: bigint; redeemable: bigint }
 }
 
 export interface ReadStatusOptions {
@@ -196,6 +211,7 @@ export async function readStatus(
         c('mintFee'),
         c('royaltyInfo', [0n, 10_000n]),
         c('attesters'),
+        t('revenueCurrencies'),
         ...(holder ? [t('balanceOf', [holder])] : []),
       ],
       at,
@@ -223,6 +239,7 @@ export async function readStatus(
     mintFeeWei,
     royalty,
     attesters,
+    listedCurrencies,
     holderBalance,
   ] = values as [
     string,
@@ -240,6 +257,7 @@ export async function readStatus(
     bigint,
     bigint,
     readonly [Address, bigint],
+    readonly Address[],
     readonly Address[],
     bigint | undefined,
   ]
@@ -281,7 +299,15 @@ export async function readStatus(
       attesters: [...attesters],
     },
     requests,
+    currencyPools: [],
   }
+  report.currencyPools = await readCurrencyPools(
+    ctx,
+    token,
+    listedCurrencies,
+    holder ? { holder, balance: holderBalance ?? 0n } : undefined,
+    at,
+  )
   if (holder && holderBalance !== undefined) {
     const [redeemableWei] = (await readMany(ctx, [t('redeemableOnBurn', [holderBalance])], at)) as [bigint]
     const share = totalSupply === 0n ? 0n : (holderBalance * 1_000_000n) / totalSupply
@@ -301,4 +327,47 @@ export async function readStatus(
     }
   }
   return report
+}
+
+/** The pools of each ERC-20 revenue currency at one block (none for a token without ERC-20 currencies). */
+async function readCurrencyPools(
+  ctx: ChainContext,
+  token: Address,
+  listed: readonly Address[],
+  account: { holder: Address; balance: bigint } | undefined,
+  at: { blockNumber: bigint },
+): Promise<CurrencyPools[]> {
+  const { callsTo, readMany } = await import('./readMany.js')
+  const { readClaimable } = await import('./readClaimable.js')
+  if (listed.length === 0) return []
+  const { currencyJson, readErc20 } = await import('./resolveCurrency.js')
+  const { erc20Abi } = await import('viem')
+  const erc20s = await Promise.all(listed.map((address) => readErc20(ctx, address, 'revenue currency')))
+  const t = callsTo(token, imoTokenAbi)
+  return Promise.all(
+    erc20s.map(async (currency) => {
+      const [pendingRevenue, redemptionPool, unclaimed, balance, redeemable] = (await readMany(
+        ctx,
+        [
+          t('pendingRevenue', [currency.address]),
+          t('redemptionPool', [currency.address]),
+          t('outstandingClaims', [currency.address]),
+          callsTo(currency.address, erc20Abi)('balanceOf', [token]),
+          ...(account ? [t('redeemableOnBurn', [account.balance, currency.address])] : []),
+        ],
+        at,
+      )) as bigint[]
+      const claimable = account
+        ? (await readClaimable(ctx, token, account.holder, { ...at, currency: currency.address })).totalWei
+        : 0n
+      return {
+        currency: currencyJson(currency),
+        pendingRevenue: pendingRevenue!,
+        redemptionPool: redemptionPool!,
+        unclaimed: unclaimed!,
+        balance: balance!,
+        ...(account ? { account: { claimable, redeemable: redeemable! } } : {}),
+      }
+    }),
+  )
 }

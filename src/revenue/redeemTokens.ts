@@ -28,6 +28,8 @@ export interface RedeemPlan {
   payoutWei: bigint
   redemptionPoolWei: bigint
   pendingRevenueWei: bigint
+  /** What the burn pays in each ERC-20 revenue currency of the token (in its smallest unit), besides payoutWei. */
+  currencyPayouts: Array<{ currency: { address: Address; symbol: string; decimals: number }; amount: bigint }>
   /** Burning the whole supply also pays the pending revenue. */
   wholeSupply: boolean
   /** The snapshot period (latest snapshot id) the plan was made in. */
@@ -56,7 +58,7 @@ export interface RedeemResult extends RedeemPlan {
  * (await planRedeem(ctx, token, holder, 100n * 10n ** 18n)).payoutWei // 400000000000000000n
  */
 export async function planRedeem(
-  ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl'>,
+  ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl' | 'nativeSymbol'>,
   token: Address,
   holder: Address,
   amount: bigint,
@@ -73,6 +75,13 @@ export async function planRedeem(
     read('pendingRevenue'),
     read('currentSnapshotId'),
   ])) as [string, bigint, bigint, bigint, bigint, bigint, bigint]
+  const { currencyJson, readRevenueCurrencies } = await import('./resolveCurrency.js')
+  const erc20s = (await readRevenueCurrencies(ctx, token)).filter((c) => !c.native)
+  const amounts = (await readMany(
+    ctx,
+    erc20s.map((c) => read('redeemableOnBurn', [amount, c.address])),
+  )) as bigint[]
+  const currencyPayouts = erc20s.map((c, i) => ({ currency: currencyJson(c), amount: amounts[i]! }))
   if (amount > balance)
     throw new UsageError(
       `AMOUNT ${formatNative(amount, symbol)} is more than the ${formatNative(balance, symbol)} that ${holder} holds`,
@@ -87,6 +96,7 @@ export async function planRedeem(
     payoutWei,
     redemptionPoolWei,
     pendingRevenueWei,
+    currencyPayouts,
     wholeSupply: amount >= totalSupply,
     snapshotId: Number(snapshotId),
   }
@@ -152,7 +162,12 @@ export async function redeemTokens(
     const earlier = ctx.journal ? listSteps(ctx.journal, period) : []
     stepId = ctx.tx.dryRun ? `${period}dry-run` : `${period}${earlier.length + 1}${key ? keySuffix(key) : ''}`
     if (!ctx.tx.dryRun) {
-      const burn = `burning ${formatNative(amount, plan.symbol)} for ${formatNative(plan.payoutWei, ctx.nativeSymbol)}`
+      const { formatCurrency } = await import('./resolveCurrency.js')
+      const payout = [
+        formatNative(plan.payoutWei, ctx.nativeSymbol),
+        ...plan.currencyPayouts.filter((p) => p.amount > 0n).map((p) => formatCurrency(p.amount, p.currency)),
+      ].join(' + ')
+      const burn = `burning ${formatNative(amount, plan.symbol)} for ${payout}`
       const again =
         key ||
         (await guardRepeat(
@@ -163,7 +178,7 @@ export async function redeemTokens(
       if (!again) return { ...plan, status: 'cancelled', stepId, gas: 0n }
       const { confirmAction } = await import('./confirmAction.js')
       const ok = await confirmAction(
-        `Burn ${formatNative(amount, plan.symbol)} for ${formatNative(plan.payoutWei, ctx.nativeSymbol)} from the redemption pool? It cannot be undone.`,
+        `Burn ${formatNative(amount, plan.symbol)} for ${payout} from the redemption pool? It cannot be undone.`,
         { skip: Boolean(options.yes), flag: '--yes', what: burn },
       )
       if (!ok) return { ...plan, status: 'cancelled', stepId, gas: 0n }
@@ -193,6 +208,19 @@ export async function redeemTokens(
     // claim (RevenueClaimed) beside the Redeemed payout: the holder received both.
     const claimed = parseEventLogs({ abi: imoTokenAbi, logs: receipt.logs, eventName: 'RevenueClaimed' })
     if (redeemed) result.payoutWei = claimed.reduce((sum, log) => sum + log.args.amount, redeemed.args.payout)
+    // Each ERC-20's payout as paid (CurrencyRedeemed; PayoutCredited when the currency refused the transfer).
+    const logs = parseEventLogs({ abi: imoTokenAbi, logs: receipt.logs }) as Array<{
+      eventName: string
+      args: Record<string, unknown>
+    }>
+    for (const payout of result.currencyPayouts) {
+      const paid = logs.filter(
+        (log) =>
+          (log.eventName === 'CurrencyRedeemed' || log.eventName === 'CurrencyRevenueClaimed') &&
+          String(log.args.currency).toLowerCase() === payout.currency.address.toLowerCase(),
+      )
+      if (redeemed) payout.amount = paid.reduce((sum, log) => sum + ((log.args.payout ?? log.args.amount) as bigint), 0n)
+    }
   }
   if (resumed && outcome.blockNumber !== undefined) {
     // The plan was read after the burn: whether it took the whole supply is told by the supply just before it.

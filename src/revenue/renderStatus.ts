@@ -6,6 +6,7 @@ import { escapeControl } from '../cli/escapeControl.js'
 import { renderFields, renderTable } from '../cli/table.js'
 import { formatDuration, formatWhen } from '../cli/time.js'
 import type { StatusReport } from './readStatus.js'
+import { formatCurrency } from './resolveCurrency.js'
 
 /**
  * Renders a status report for people.
@@ -71,6 +72,24 @@ export function renderStatus(status: StatusReport): string {
         },
       ),
     )
+  for (const pool of status.currencyPools) {
+    const units = (amount: bigint) => formatCurrency(amount, pool.currency)
+    lines.push('', `Pools in ${escapeControl(pool.currency.symbol)}  ${pool.currency.address}`)
+    lines.push(
+      renderFields([
+        ['pending revenue', `${units(pool.pendingRevenue)} (split at the next snapshot)`],
+        ['redemption pool', units(pool.redemptionPool)],
+        ['unclaimed', units(pool.unclaimed)],
+        ['token balance', units(pool.balance)],
+        ...(pool.account
+          ? ([
+              ['your claimable', units(pool.account.claimable)],
+              ['your redeemable', `${units(pool.account.redeemable)} for burning the whole balance`],
+            ] as Array<[string, string]>)
+          : []),
+      ]),
+    )
+  }
   lines.push('', `Collection ${escapeControl(collection.name)} (${escapeControl(collection.symbol)})  ${collection.address}`)
   lines.push(
     renderFields([

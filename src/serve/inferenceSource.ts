@@ -35,6 +35,18 @@ export interface InferenceOutcome {
   inferenceMs: number
 }
 
+/** What a source says of its own health (`health()`), read in the background by serve. */
+export interface SourceHealth {
+  /** It answered (a queue: Redis did). */
+  reachable: boolean
+  /** Jobs by state (a queue). */
+  jobs?: Record<string, number>
+  /** Workers connected (a queue). */
+  workers?: number
+  /** Connection and read failures so far. */
+  errors: number
+}
+
 /** Where inference happens. */
 export interface InferenceSource {
   /** The model hash every result is made with (checked against the collection at start). */
@@ -48,6 +60,8 @@ export interface InferenceSource {
   onAvailable?(listener: (requestId: bigint) => void): void
   /** Runs (or obtains) the model's output on one job's prompt. */
   infer(job: InferenceJob): Promise<InferenceOutcome>
+  /** Its health, for serve's metrics and /healthz (a queue: Redis, jobs, workers); absent in-process. */
+  health?(): Promise<SourceHealth>
   /** Releases what the source holds. */
   close(): Promise<void>
 }

@@ -1,12 +1,19 @@
 /**
  * `imo serve --metrics-port P`: Prometheus metrics (prom-client, its own registry) and a health check,
- * on 127.0.0.1 only. `/metrics`: requests seen / fulfilled / refunded / skipped / failed, inference and
- * end-to-end (request block to fulfilment receipt) latency histograms, the signer's balance, plus
- * prom-client's process metrics (resident memory, CPU, event-loop lag). `/healthz`: 200 while the
- * follow loop has completed a round recently, 503 otherwise.
+ * on 127.0.0.1 only. A scrape never waits on the network: counters and histograms are kept as events
+ * happen, serve's state (head, processed block, requests per stage) is read from memory, and what only
+ * the chain or Redis knows (the signer's balance, the open escrow, the queue) is read in the background
+ * (nodeFacts.ts) and served with its age. The README lists every metric.
  */
-import type { Server } from 'node:http'
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { PromClient } from '../util/metricsServer.js'
+import type { NodeFacts } from './nodeFacts.js'
+import { checkHealth, type HealthReport, type NodeState } from './serveHealth.js'
+
+export { startMetricsServer } from '../util/metricsServer.js'
+
+/** An open request this close to its expiry (chain time) is flagged in `imo_serve_requests_expiring_soon`. */
+export const EXPIRY_WARNING_SECONDS = 300
 
 export interface ServeMetrics {
   registry: Registry
@@ -16,8 +23,17 @@ export interface ServeMetrics {
   skipped: Counter<'reason'>
   failed: Counter
   inferenceSeconds: Histogram
+  /** From serve seeing a request (its log, after the confirmations) to seeing its fulfilment's receipt. */
   endToEndSeconds: Histogram
-  signerBalance: Gauge
+  rpcErrors: Counter
+  gasUsed: Counter
+  gasSpentWei: Counter
+  /** What the background reads found (shared with nodeFacts.ts and the health check). */
+  facts: NodeFacts
+  /** Where a scrape reads serve's state from (runServe binds it). */
+  bindState(read: () => NodeState): void
+  /** The health of the node now (no network: from the state and the facts). */
+  health(): HealthReport
   /** `--queue`: worker results serve did not use, by reason (forged, unavailable, quarantined). */
   workerResultsRefused: Counter<'reason'>
   /** `--queue`: re-executions of worker results, by result (match, mismatch). */
@@ -26,27 +42,28 @@ export interface ServeMetrics {
   workerQuarantined: Gauge<'worker'>
   /** `--queue`: the share of results serve re-executes now (1 during an alarm). */
   auditRate: Gauge
-  /** Marks a completed follow round (for /healthz). */
-  alive(): void
 }
 
 /**
  * Creates the metrics (a fresh registry, so several serve loops in one process do not collide).
- * @param readBalance - reads the signer's balance in wei when /metrics is scraped.
+ * @param options - whether inference goes through a queue (its health then counts), the build's versions.
  * @example
  * import { createServeMetrics } from './serve/serveMetrics.js'
- * const metrics = await createServeMetrics(() => client.getBalance({ address }))
+ * const metrics = await createServeMetrics({ queue: false, build: { version: '0.1.0' } })
  * metrics.seen.inc()
  */
-export async function createServeMetrics(readBalance?: () => Promise<bigint>): Promise<ServeMetrics> {
-  // prom-client is CommonJS: bundled as ESM its exports sit on `default`.
-  const loaded = (await import('prom-client')) as typeof import('prom-client') & { default?: typeof import('prom-client') }
-  const client = loaded.default ?? loaded
-  const registry = new client.Registry()
-  client.collectDefaultMetrics({ register: registry, prefix: 'imo_serve_' })
+export async function createServeMetrics(
+  options: { queue: boolean; build?: Record<string, string> } = { queue: false },
+): Promise<ServeMetrics> {
+  const { openPromRegistry } = await import('../util/metricsServer.js')
+  const { client, registry } = await openPromRegistry('imo_serve_', options.build)
   const counter = (name: string, help: string) => new client.Counter({ name, help, registers: [registry] })
-  const latency = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 120]
-  let lastRound = 0
+  let readState: () => NodeState = () => ({
+    processed: -1n,
+    stages: { check: 0, infer: 0, parked: 0, ready: 0, sending: 0 },
+    expiringSoon: 0,
+  })
+  const facts: NodeFacts = {}
   const metrics: ServeMetrics = {
     registry,
     seen: counter('imo_serve_requests_seen_total', 'Requested events seen (after the confirmations)'),
@@ -58,32 +75,25 @@ export async function createServeMetrics(readBalance?: () => Promise<bigint>): P
       labelNames: ['reason'],
       registers: [registry],
     }),
-    failed: counter('imo_serve_requests_failed_total', 'requests whose fulfilment failed (simulation or on-chain revert)'),
+    failed: counter('imo_serve_requests_failed_total', 'requests whose inference or fulfilment failed'),
     inferenceSeconds: new client.Histogram({
       name: 'imo_serve_inference_seconds',
-      help: 'model run time per request',
+      help: 'model run time per request (this process, or the queue round trip)',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     endToEndSeconds: new client.Histogram({
       name: 'imo_serve_end_to_end_seconds',
-      help: "from the request's block timestamp to the fulfilment's receipt",
-      buckets: latency,
+      help: "from serve seeing a request's log (after the confirmations) to seeing its fulfilment's receipt",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
-    signerBalance: new client.Gauge({
-      name: 'imo_serve_signer_balance_wei',
-      help: "the signer's native balance in wei (read when scraped)",
-      registers: [registry],
-      async collect() {
-        if (!readBalance) return
-        try {
-          this.set(Number(await readBalance()))
-        } catch {
-          // the last value stays; the RPC error shows in the log
-        }
-      },
-    }),
+    rpcErrors: counter('imo_serve_rpc_errors_total', 'RPC failures serve waited out (each logged as rpc-error)'),
+    gasUsed: counter('imo_serve_gas_used_total', "gas used by serve's fulfilments (from their receipts)"),
+    gasSpentWei: counter(
+      'imo_serve_gas_spent_wei_total',
+      "fees paid for serve's fulfilments, wei (gas used x effective gas price)",
+    ),
     workerResultsRefused: new client.Counter({
       name: 'imo_serve_worker_results_refused_total',
       help: '--queue: worker results serve refused and ran itself (forged: a check failed; unavailable: outputs missing; quarantined: from a quarantined worker)',
@@ -107,66 +117,117 @@ export async function createServeMetrics(readBalance?: () => Promise<bigint>): P
       help: '--queue: the share of worker results serve re-executes now (1 after a mismatch, for an hour)',
       registers: [registry],
     }),
-    alive: () => {
-      lastRound = Date.now()
+    facts,
+    bindState(read) {
+      readState = read
     },
+    health: () => checkHealth(readState(), facts, { queue: options.queue }),
   }
-  Object.defineProperty(metrics, 'lastRound', { get: () => lastRound })
+  registerGauges(client, registry, { ...options, facts, health: () => metrics.health(), state: () => readState() })
   return metrics
 }
 
-/**
- * Serves /metrics and /healthz on 127.0.0.1:port.
- * @param metrics - the serve metrics.
- * @param port - TCP port (0: a free one).
- * @param staleMs - /healthz answers 503 when the last round is older than this.
- * @returns the server and the port it listens on.
- * @example
- * const { port, close } = await startMetricsServer(metrics, 9464)
- */
-export async function startMetricsServer(
-  metrics: ServeMetrics,
-  port: number,
-  staleMs = 30_000,
-): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const { createServer } = await import('node:http')
-  const { UsageError } = await import('../errors.js')
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      metrics.registry
-        .metrics()
-        .then((text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType })
-          res.end(text)
-        })
-        .catch((error: unknown) => {
-          res.writeHead(500).end(String((error as Error)?.message))
-        })
-      return
-    }
-    if (req.url === '/healthz') {
-      const last = (metrics as unknown as { lastRound: number }).lastRound
-      const ok = last > 0 && Date.now() - last < staleMs
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'stale\n')
-      return
-    }
-    res.writeHead(404).end()
+/** The gauges a scrape computes from serve's state and the background facts (never the network). */
+function registerGauges(
+  client: PromClient,
+  registry: Registry,
+  options: {
+    queue: boolean
+    build?: Record<string, string>
+    facts: NodeFacts
+    health(): HealthReport
+    state(): NodeState
+  },
+): void {
+  const { facts } = options
+  const readState = options.state
+  const metrics = { health: options.health }
+  const seconds = (at: number) => Math.max(0, (performance.now() - at) / 1000)
+  const gauge = (
+    name: string,
+    help: string,
+    collect: (set: (value: number, labels?: Record<string, string>) => void) => void,
+    labelNames: string[] = [],
+  ) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset()
+        collect((value, labels) => (labels ? this.set(labels, value) : this.set(value)))
+      },
+    })
+  gauge('imo_serve_healthy', 'whether /healthz answers 200 (1) or 503 (0)', (set) => set(metrics.health().ok ? 1 : 0))
+  gauge('imo_serve_head_block', 'the chain head serve last read', (set) => {
+    const head = readState().head
+    if (head) set(Number(head.number))
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new UsageError(`--metrics-port ${port} is in use on 127.0.0.1; choose another port`)
-          : error,
-      ),
+  gauge('imo_serve_head_read_age_seconds', 'seconds since serve last read the head (a frozen RPC makes it grow)', (set) => {
+    const head = readState().head
+    if (head) set(seconds(head.readAt))
+  })
+  gauge('imo_serve_processed_block', 'the last block serve scanned for requests (after the confirmations)', (set) =>
+    set(Number(readState().processed)),
+  )
+  gauge('imo_serve_lag_blocks', 'the head minus the last block scanned', (set) => {
+    const state = readState()
+    if (state.head) set(Number(state.head.number - state.processed))
+  })
+  gauge(
+    'imo_serve_open_requests',
+    'requests seen and not settled, per stage (check: read from the chain; infer; parked: its queued job failed; ready; sending)',
+    (set) => {
+      for (const [stage, count] of Object.entries(readState().stages)) set(count, { stage })
+    },
+    ['stage'],
+  )
+  gauge('imo_serve_oldest_open_request_age_seconds', 'seconds since serve saw the oldest open request (0 when none)', (set) => {
+    const at = readState().oldestSeenAt
+    set(at === undefined ? 0 : seconds(at))
+  })
+  gauge('imo_serve_requests_expiring_soon', `open requests that expire within ${EXPIRY_WARNING_SECONDS} s (chain time)`, (set) =>
+    set(readState().expiringSoon),
+  )
+  gauge('imo_serve_pending_transactions', 'fulfilments signed and sent, waiting for their receipts', (set) =>
+    set(readState().stages.sending),
+  )
+  const cached = (name: string, help: string, pick: (f: NodeFacts) => { value: bigint | number; at: number } | undefined) => {
+    gauge(name, `${help} (read in the background)`, (set) => {
+      const fact = pick(facts)
+      if (fact) set(Number(fact.value))
+    })
+    gauge(`${name.replace(/_wei$|_jobs$|_workers$/, '')}_age_seconds`, `seconds since ${name} was read`, (set) => {
+      const fact = pick(facts)
+      if (fact) set(seconds(fact.at))
+    })
+  }
+  cached('imo_serve_signer_balance_wei', "the signer's native balance, wei", (f) => f.balanceWei)
+  cached('imo_serve_open_escrow_wei', "the collection's open escrow (fees of open requests), wei", (f) => f.openEscrowWei)
+  if (options.queue) {
+    gauge(
+      'imo_serve_queue_jobs',
+      'inference jobs in the queue by state (read in the background)',
+      (set) => {
+        for (const [state, count] of Object.entries(facts.queue?.jobs ?? {})) set(count, { state })
+      },
+      ['state'],
     )
-    server.listen(port, '127.0.0.1', () => resolve())
-  })
-  const address = server.address()
-  const actual = typeof address === 'object' && address ? address.port : port
-  return {
-    server,
-    port: actual,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    gauge('imo_serve_queue_workers', 'workers connected to the queue (read in the background)', (set) => {
+      if (facts.queue?.workers !== undefined) set(facts.queue.workers)
+    })
+    gauge('imo_serve_queue_age_seconds', 'seconds since the queue answered serve', (set) => {
+      if (facts.queue?.okAt !== undefined) set(seconds(facts.queue.okAt))
+    })
+    new client.Counter({
+      name: 'imo_serve_redis_errors_total',
+      help: 'Redis failures (lost connections, failed sweeps, failed reads)',
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(facts.queue?.errors ?? 0)
+      },
+    })
   }
 }

@@ -9,10 +9,10 @@ import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
-import type { ServeEvent, ServeSummary } from './runServe.js'
-
-/** Gas of a fulfilment with a digest aigcData, rounded up from `npm run gas` (fulfill row). */
-export const FULFIL_GAS_ESTIMATE = 250_000n
+import type { MintItem } from '../mint/mintRecords.js'
+import type { InferenceSource } from './inferenceSource.js'
+import type { ServeEvent, ServeSummary } from './serveEvent.js'
+import type { ServeMetrics } from './serveMetrics.js'
 
 export interface StartServeOptions {
   modelPath?: string
@@ -32,8 +32,32 @@ export interface StartServeOptions {
   artifactDir?: string
   /** With `queue`: how often the queue's completed and failed sets are swept (default 5000 ms). */
   queueSweepMs?: number
+  /** How many fulfilments keep their whole output folder (default 1000; `all`: never pruned). */
+  keepOutputs?: number | 'all'
   /** With `queue`: the share of worker results serve re-executes before signing (default 0.1). */
   auditRate?: number
+  /** `--http`: the paid HTTP API (src/api/startHttpApi.ts), beside the follow loop or alone. */
+  http?: Omit<import('../api/startHttpApi.js').HttpApiOptions, 'modelPath' | 'registry' | 'log'>
+  /** false (`--no-follow`): only the HTTP API runs; on-chain requests are not followed. */
+  follow?: boolean
+}
+
+/**
+ * What a front end other than the chain follower plugs into (the paid HTTP API of issue 23): the node's
+ * own infer and check stages, signer, journal and metrics, so an off-chain request is run, checked,
+ * signed and counted as a chain request is, without going through follow / decide / fulfil / settle.
+ * See "The seam" in runServe.ts.
+ */
+export interface ServeStages {
+  /** infer: the node's one InferenceSource (in-process, or the queue, whose workers' results are checked before infer() resolves). */
+  source: InferenceSource
+  /** check: the last check before anything is signed (checkResult.ts), bound to the deployment's model and aigcData mode. */
+  check(item: MintItem, prompt: Uint8Array): string | undefined
+  /** The node's chain context: its signer (`ctx.account`, the attester: signAttestation) and journal (`ctx.journal`, for sendSteps / mintRecords). */
+  ctx: ChainContext
+  /** The node's metrics (one registry, one /metrics). */
+  metrics: ServeMetrics
+  log(event: ServeEvent): void
 }
 
 export interface Serving {
@@ -41,6 +65,10 @@ export interface Serving {
   done: Promise<ServeSummary>
   /** The metrics port, when serving metrics. */
   metricsPort?: number
+  /** The stages an off-chain front end uses (valid until `done` settles: the source is closed then); none with --no-follow. */
+  stages?: ServeStages
+  /** The paid API's URL, with `http`. */
+  apiUrl?: string
   /** Stops the loop (what is in flight is journalled already), saves the cursor, closes the metrics server. */
   stop(): Promise<ServeSummary>
 }
@@ -81,21 +109,37 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
       },
     )
   const { createServeMetrics, startMetricsServer } = await import('./serveMetrics.js')
-  const metrics = await createServeMetrics(() => ctx.publicClient.getBalance({ address: account.address }))
-  const source = options.queue
-    ? await (await import('./queueInference.js')).createQueueInference({
-        url: options.queue,
-        modelHash: deployment.modelHash as Hex,
-        modelPath: await modelPathOf(deployment, options),
-        outRoot: options.out ?? 'out',
-        ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
-        ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
-        ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
-        ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
-        log,
-        metrics,
-      })
-    : await localSource(deployment, options)
+  const { version } = await import('../version.js')
+  const metrics = await createServeMetrics({ queue: Boolean(options.queue), build: { version, node: process.version } })
+  const follow = options.follow ?? true
+  const source = !follow
+    ? undefined
+    : options.queue
+      ? await (await import('./queueInference.js')).createQueueInference({
+          url: options.queue,
+          modelHash: deployment.modelHash as Hex,
+          modelPath: await modelPathOf(deployment, options),
+          outRoot: options.out ?? 'out',
+          ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+          ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
+          ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
+          ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
+          log,
+          metrics,
+        })
+      : await localSource(deployment, options)
+  // One dispatcher per collection on a queue (serveLease.ts).
+  const { resolve } = await import('node:path')
+  const folder = resolve(options.stateRoot ?? '.imo')
+  const lease = options.queue
+    ? await (await import('./serveLease.js'))
+        .takeServeLease(options.queue, { chainId: ctx.chainId, collection, folder }, log)
+        .catch(async (error: unknown) => {
+          await source?.close()
+          throw error
+        })
+    : undefined
+  const { FULFIL_GAS_ESTIMATE } = await import('./serveHealth.js')
   const gasPrice = await ctx.publicClient.getGasPrice().catch(() => undefined)
   if (gasPrice !== undefined && feeWei < gasPrice * FULFIL_GAS_ESTIMATE)
     log({
@@ -103,36 +147,84 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
       message: `the request fee (${formatNative(feeWei, ctx.nativeSymbol)}) does not cover a fulfilment's gas at the current price (about ${formatNative(gasPrice * FULFIL_GAS_ESTIMATE, ctx.nativeSymbol)}): serving costs more than it earns`,
     })
   const server = options.metricsPort !== undefined ? await startMetricsServer(metrics, options.metricsPort) : undefined
+  const stopFacts = server
+    ? (await import('./nodeFacts.js')).watchNodeFacts(ctx, {
+        signer: account.address,
+        collection,
+        source,
+        facts: metrics.facts,
+        onRpcError: () => metrics.rpcErrors.inc(),
+      })
+    : undefined
   if (server)
     log({
       event: 'start',
       message: `metrics on http://127.0.0.1:${server.port}/metrics, health on /healthz`,
       metricsPort: server.port,
     })
+  const api = options.http
+    ? await (await import('../api/startHttpApi.js')).startHttpApi(ctx, deployment, {
+        ...options.http,
+        modelPath: await modelPathOf(deployment, options),
+        registry: metrics.registry,
+        log: (event) => log(event),
+      })
+    : undefined
   const { runServe } = await import('./runServe.js')
   const controller = new AbortController()
-  const done = runServe(ctx, deployment, {
-    source,
-    confirmations: ctx.tx.confirmations,
-    ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
-    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
-    ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
-    log,
-    metrics,
-    untilIdle: Boolean(options.untilIdle),
-    signal: controller.signal,
-  }).finally(async () => {
+  const loop: Promise<ServeSummary> = source
+    ? runServe(ctx, deployment, {
+        source,
+        confirmations: ctx.tx.confirmations,
+        ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
+        ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+        ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
+        ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+        ...(options.keepOutputs !== undefined ? { keepOutputs: options.keepOutputs } : {}),
+        log,
+        metrics,
+        untilIdle: Boolean(options.untilIdle),
+        signal: controller.signal,
+      })
+    : apiOnly(controller.signal)
+  const done = loop.finally(async () => {
+    stopFacts?.()
+    await api?.close()
     await server?.close()
-    await source.close()
+    await source?.close()
+    await lease?.release()
   })
+  const { checkResult } = await import('./checkResult.js')
+  const aigcDataMode = options.aigcDataMode ?? 'digest'
   return {
     done,
     ...(server ? { metricsPort: server.port } : {}),
+    ...(api ? { apiUrl: api.url } : {}),
+    ...(source
+      ? {
+          stages: {
+            source,
+            check: (item, prompt) => checkResult(item, { modelHash: deployment.modelHash as Hex, prompt, aigcDataMode }),
+            ctx,
+            metrics,
+            log,
+          },
+        }
+      : {}),
     stop: () => {
       controller.abort()
       return done
     },
   }
+}
+
+/** `--no-follow`: nothing to follow; the API runs until stop(). */
+function apiOnly(signal: AbortSignal): Promise<ServeSummary> {
+  const summary: ServeSummary = { seen: 0, fulfilled: 0, skipped: 0, failed: 0, parked: [], nextBlock: 0n }
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(summary)
+    signal.addEventListener('abort', () => resolve(summary), { once: true })
+  })
 }
 
 /** The model serve runs (and, with --queue, checks the workers' results against): --model, else the deployment's. */

@@ -1,5 +1,5 @@
 /**
- * Turns the signer flags into a viem LocalAccount. Sources (DESIGN section 1): IMO_PRIVATE_KEY /
+ * Turns the signer flags into a viem LocalAccount. Sources (README "Settings, signers and chains"): IMO_PRIVATE_KEY /
  * --private-key (warned when typed on the command line), --private-key-file, --keystore FILE,
  * --account NAME (~/.foundry/keystores/NAME), --mnemonic-file with --mnemonic-index. Every secret
  * is registered for redaction the moment it is read, before it is validated, so no error can echo it.

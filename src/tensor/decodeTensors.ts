@@ -3,7 +3,7 @@ import { DTYPES, type DType, dataFromBytes, dtypeFromCode, elementCount, type Te
 import { compareUtf8, TENSOR_MAGIC } from './encodeTensors.js'
 
 /**
- * Decodes an imo-tensor-v1 encoding (DESIGN section 3) back into tensors, strictly: the magic, the
+ * Decodes an imo-tensor-v1 encoding (docs/formats.md section 2) back into tensors, strictly: the magic, the
  * order of names, every length and the absence of trailing bytes are checked, so a decoded set
  * re-encodes to exactly the same bytes.
  * @param bytes - the encoding (e.g. the content of `inputs.imt`).

@@ -1,7 +1,7 @@
 /**
  * The tensor element types imo handles: every type onnxruntime-node 1.30 feeds and fetches on the
  * CPU (its `Tensor.Type` names), with the ONNX `TensorProto.DataType` code that imo-tensor-v1 writes
- * (DESIGN section 3), the element size in bytes, the typed array the runtime holds them in, and the
+ * (docs/formats.md section 2), the element size in bytes, the typed array the runtime holds them in, and the
  * NumPy `descr` used for `.npy` files.
  */
 

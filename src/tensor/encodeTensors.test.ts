@@ -5,7 +5,7 @@ import { decodeTensors } from './decodeTensors.js'
 import type { TensorSet } from './dtypes.js'
 import { compareUtf8, encodeTensors, tensorHash } from './encodeTensors.js'
 
-// Golden vector: every tensor kind DESIGN section 3 names, bytes written out by hand from the spec.
+// Golden vector: every tensor kind docs/formats.md section 2 names, bytes written out by hand from the spec.
 const GOLDEN_SET: TensorSet = {
   x: { type: 'float32', dims: [2], data: new Float32Array([1, -0.5]) },
   n: { type: 'int64', dims: [], data: new BigInt64Array([-2n]) }, // rank 0

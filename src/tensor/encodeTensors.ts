@@ -1,5 +1,5 @@
 /**
- * imo-tensor-v1 (DESIGN section 3): the byte encoding of a named set of tensors that inputHash and
+ * imo-tensor-v1 (docs/formats.md section 2): the byte encoding of a named set of tensors that inputHash and
  * outputHash are computed over.
  *
  *   "IMT1" | u32 count | for each tensor, sorted by the UTF-8 bytes of its name:

@@ -13,7 +13,7 @@ export interface ParseJsonTensorsOptions {
 
 /**
  * Parses tensors written as JSON: `{"name": {"type": "float32", "dims": [1, 4], "data": [...]}}`
- * (DESIGN section 3). Types are onnxruntime's names (float32, float64, float16, int8/16/32/64,
+ * (docs/formats.md section 2). Types are onnxruntime's names (float32, float64, float16, int8/16/32/64,
  * uint8/16/32/64, bool, string); int64 values may be strings for precision.
  * @param text - the JSON text, or its bytes (then they must be valid UTF-8).
  * @param what - the source's name for messages (e.g. the file path).

@@ -14,6 +14,7 @@ import { sha256Hex } from '../tensor/encodeTensors.js'
 import { writeNpy } from '../tensor/npy.js'
 import { tensorsToJsonDocument } from '../tensor/tensorToJson.js'
 import { readRegularFile } from '../util/readRegularFile.js'
+import { isZkModelFolder } from '../zk/readZkModel.js'
 import { type CheckList, errorLine } from './checks.js'
 import { PipelineNotTrustedError, pipelineTrust } from './pipelineTrust.js'
 
@@ -161,8 +162,9 @@ export async function checkInference(
 
   // The model and its re-execution.
   const modelPath = options.modelPath ?? (existsSync(record.model.absolutePath) ? record.model.absolutePath : record.model.path)
-  // The built-in causal-lm loop runs no code from the model folder: it needs no trust.
-  let trust: string | undefined = record.model.pipeline === LM_PIPELINE_FILE ? 'built-in causal-lm' : undefined
+  // The built-in pipelines (causal-lm, zk-image) run no code from the model folder: they need no trust.
+  let trust: string | undefined =
+    record.model.pipeline === LM_PIPELINE_FILE ? `built-in ${isZkModelFolder(modelPath) ? 'zk-image' : 'causal-lm'}` : undefined
   const allowPipeline: PipelineGate = (sha256, path) => {
     trust =
       options.trustedModelHash !== undefined && options.trustedModelHash.toLowerCase() === record.modelHash

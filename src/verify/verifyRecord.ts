@@ -6,11 +6,15 @@ import { UsageError } from '../errors.js'
 import { aigcDataBytes } from '../inference/erc7007.js'
 import { isPlainFileName, recordJsonPath } from '../inference/record.js'
 import { computeCid } from '../mint/computeCid.js'
+import { decodeZkProof } from '../mint/encodeProof.js'
 import { MINT_FILE, type MintFile, readMintFile } from '../mint/mintFile.js'
 import { readRegularFile } from '../util/readRegularFile.js'
-import { checkAttestation, readCollection } from './checkAttestation.js'
+import { readZkProof, ZK_PROOF_FILE } from '../zk/proveInference.js'
+import { proofFromWords } from '../zk/proveZk.js'
+import { checkAttestation, checkOnChainVerify, readCollection } from './checkAttestation.js'
 import { type CheckedInference, checkInference } from './checkInference.js'
 import { CheckList, errorLine, type VerifyReport } from './checks.js'
+import { checkZkProof } from './checkZkProof.js'
 
 export interface VerifyRecordOptions {
   /** The model to re-run; default the record's model.absolutePath, else model.path. */
@@ -62,6 +66,26 @@ export async function verifyRecord(recordPath: string, options: VerifyRecordOpti
           onnxruntimeVersion: ort.env.versions.common,
         }
       : {}
+
+  // A zk record's proof.json (imo infer --prove): checked offline against the verification key.
+  if (checked && existsSync(join(checked.dir, ZK_PROOF_FILE))) {
+    let proofFile: ReturnType<typeof readZkProof> | undefined
+    try {
+      proofFile = readZkProof(join(checked.dir, ZK_PROOF_FILE))
+    } catch (error) {
+      list.add('zk proof', false, '', errorLine(error))
+    }
+    if (proofFile)
+      await checkZkProof(list, {
+        name: 'zk proof',
+        modelHash: checked.record.modelHash,
+        modelPath: checked.modelPath,
+        promptBytes: checked.promptBytes,
+        aigcData: checked.aigcData,
+        recipient: proofFile.recipient,
+        proof: proofFile.proof,
+      })
+  }
 
   // The proof, when the record was minted.
   const mintPath = options.mintFile ? resolve(options.mintFile) : join(checked?.dir ?? resolve(file, '..'), MINT_FILE)
@@ -127,6 +151,7 @@ async function checkMint(
     )
     ctx = undefined
   }
+  if (mint.proofScheme === 'plonk') return checkZkMint(list, checked, mint, aigcData, ctx)
   const { decoded } = await checkAttestation(list, {
     chainId: mint.chainId,
     collection: mint.collection,
@@ -152,6 +177,57 @@ async function checkMint(
       "the proof commits to the record's commitment",
       `the proof commits to ${decoded.commitment}`,
     )
+  await checkTokenOnChain(list, mint, tokenId, ctx)
+}
+
+/** A zk mint.json: its proof is this record's, bound to its recipient, valid offline and (with a chain) on chain. */
+async function checkZkMint(
+  list: CheckList,
+  checked: CheckedInference,
+  mint: MintFile,
+  aigcData: Uint8Array,
+  ctx: ChainContext | undefined,
+): Promise<void> {
+  const { keccak256 } = await import('viem')
+  const decoded = decodeZkProof(mint.proof)
+  list.add(
+    'proof format',
+    Boolean(decoded),
+    'PLONK: abi.encode(to, uint256[24])',
+    `${MINT_FILE}'s proof is not abi.encode(address, uint256[24])`,
+  )
+  if (decoded) {
+    list.add(
+      'proof recipient',
+      decoded.to.toLowerCase() === String(mint.to).toLowerCase(),
+      `the proof binds the token to ${decoded.to}, the mint's recipient`,
+      `the proof binds the token to ${decoded.to}, the mint record names ${mint.to}`,
+    )
+    await checkZkProof(list, {
+      name: 'zk proof (mint)',
+      modelHash: checked.record.modelHash,
+      modelPath: checked.modelPath,
+      promptBytes: checked.promptBytes,
+      aigcData,
+      recipient: decoded.to,
+      proof: proofFromWords(decoded.words),
+    })
+  }
+  const tokenId = BigInt(keccak256(checked.promptBytes))
+  if (ctx)
+    await checkOnChainVerify(list, {
+      collection: mint.collection,
+      promptBytes: checked.promptBytes,
+      aigcData,
+      proof: mint.proof,
+      ctx,
+    })
+  else list.add('on-chain verify', null, `needs an RPC URL (--rpc-url) of chain ${mint.chainId}`)
+  await checkTokenOnChain(list, mint, tokenId, ctx)
+}
+
+/** The token's data and URI on chain, and the recorded mint transaction. */
+async function checkTokenOnChain(list: CheckList, mint: MintFile, tokenId: bigint, ctx: ChainContext | undefined): Promise<void> {
   const noChain = `needs an RPC URL (--rpc-url) of chain ${mint.chainId}`
   if (!ctx) {
     list.add('token on chain', null, noChain)

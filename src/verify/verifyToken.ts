@@ -7,11 +7,14 @@ import { computeCommitment } from '../inference/commitment.js'
 import { computeConfigHash, defaultInferenceConfig, type InferenceConfig } from '../inference/config.js'
 import type { AigcMetadata } from '../mint/buildMetadata.js'
 import { computeCid, IPFS_MAX_RAW_BLOCK, parseIpfsUri } from '../mint/computeCid.js'
+import { decodeZkProof } from '../mint/encodeProof.js'
 import { sha256Hex } from '../tensor/encodeTensors.js'
 import { parseJson } from '../util/parseJson.js'
 import { readRegularFile } from '../util/readRegularFile.js'
+import { proofFromWords } from '../zk/proveZk.js'
 import { checkAttestation, checkOnChainVerify } from './checkAttestation.js'
 import { CheckList, errorLine, type VerifyReport } from './checks.js'
+import { checkZkProof } from './checkZkProof.js'
 import { PipelineNotTrustedError, pipelineTrust } from './pipelineTrust.js'
 
 export interface VerifyTokenOptions {
@@ -120,15 +123,21 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     `tx ${log.transactionHash}: its aigcData topic is the collection's aigcDataHash, its prompt topic keccak256(prompt(tokenId))`,
     "the event's aigcData or prompt topic does not match the collection's storage",
   )
-  const { decoded } = await checkAttestation(list, {
-    chainId: ctx.chainId,
-    collection,
-    modelHash,
-    promptBytes,
-    aigcDataHash: aigcDataTopic,
-    proof,
-    ctx,
-  })
+  // A zk collection's proof (abi.encode(to, uint256[24])) is checked against the model's verifier
+  // below, once the re-execution gave the aigcData; an attestation is checked now.
+  const zkProof = decodeZkProof(proof)
+  if (zkProof) list.add('proof format', true, `PLONK: abi.encode(to ${zkProof.to}, uint256[24])`)
+  const { decoded } = zkProof
+    ? { decoded: undefined }
+    : await checkAttestation(list, {
+        chainId: ctx.chainId,
+        collection,
+        modelHash,
+        promptBytes,
+        aigcDataHash: aigcDataTopic,
+        proof,
+        ctx,
+      })
 
   // Metadata, when reachable locally.
   const metadataDir = resolve(options.metadataDir ?? 'out')
@@ -239,10 +248,13 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     const generated = await regenerateFromPrompt(model, promptBytes, config)
     // Otherwise a pipeline is loaded only now that the model hash matched, from the bytes that hash
     // covers; trust is decided on them.
+    const { loadZkPipeline } = await import('../zk/loadZkPipeline.js')
+    const zk = generated ? undefined : await loadZkPipeline(model)
     const pipeline =
-      !generated && model.pipelinePath
+      zk ??
+      (!generated && model.pipelinePath
         ? await model.pipeline((sha256, path) => pipelineTrust(sha256, path, Boolean(options.trustPipeline)))
-        : undefined
+        : undefined)
     const inputs = generated
       ? generated.inputs
       : pipeline
@@ -279,6 +291,17 @@ export async function verifyToken(ctx: ChainContext, options: VerifyTokenOptions
     if (mode)
       await checkOnChainVerify(list, { collection, promptBytes, aigcData: mode === 'digest' ? digest : artifact, proof, ctx })
     else list.add('on-chain verify', null, 'needs the aigcData bytes, which the re-execution did not reproduce')
+    if (zkProof && mode === 'inline')
+      await checkZkProof(list, {
+        name: 'zk proof',
+        modelHash,
+        modelPath: options.modelPath,
+        promptBytes,
+        aigcData: artifact,
+        recipient: zkProof.to,
+        proof: proofFromWords(zkProof.words),
+      })
+    else if (zkProof) list.add('zk proof', null, 'needs the aigcData bytes, which the re-execution did not reproduce')
     if (decoded && !mode && assumed)
       list.add('commitment', null, 'needs the settings the token was generated with, which the re-generation did not find')
     else if (decoded) {

@@ -120,3 +120,33 @@ export function proofWords(proof: import('snarkjs').PlonkProof): bigint[] {
     ...[proof.eval_a, proof.eval_b, proof.eval_c, proof.eval_s1, proof.eval_s2, proof.eval_zw].map(BigInt),
   ]
 }
+
+/**
+ * The snarkjs proof object of the verifier's `uint256[24]` (the inverse of {@link proofWords}), to
+ * check a proof read from the chain with snarkjs.
+ * @example
+ * proofFromWords(proofWords(file.proof)).eval_zw === file.proof.eval_zw // true
+ */
+export function proofFromWords(words: readonly bigint[]): import('snarkjs').PlonkProof {
+  const point = (i: number) => [words[2 * i]!.toString(), words[2 * i + 1]!.toString(), '1']
+  const scalar = (i: number) => words[18 + i]!.toString()
+  return {
+    A: point(0),
+    B: point(1),
+    C: point(2),
+    Z: point(3),
+    T1: point(4),
+    T2: point(5),
+    T3: point(6),
+    Wxi: point(7),
+    Wxiw: point(8),
+    eval_a: scalar(0),
+    eval_b: scalar(1),
+    eval_c: scalar(2),
+    eval_s1: scalar(3),
+    eval_s2: scalar(4),
+    eval_zw: scalar(5),
+    protocol: 'plonk',
+    curve: 'bn128',
+  }
+}

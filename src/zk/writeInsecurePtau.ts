@@ -114,3 +114,19 @@ export async function writeInsecurePtau(
     await curve.terminate()
   }
 }
+
+/**
+ * The insecure test ptau of 2^power in imo's zk cache, written there once (`imo demo --model zk`: a
+ * demo has no ceremony file; everything made with it is labelled INSECURE).
+ * @returns its path.
+ * @example
+ * await cachedInsecurePtau(15) // '/home/me/.cache/imo/zk/insecure-v1-15.ptau'
+ */
+export async function cachedInsecurePtau(power: number, onProgress?: (done: number, total: number) => void): Promise<string> {
+  const { existsSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { zkCacheRoot } = await import('./zkArtifacts.js')
+  const path = join(zkCacheRoot(), `insecure-v1-${power}.ptau`)
+  if (!existsSync(path)) await writeInsecurePtau(path, power, onProgress)
+  return path
+}

@@ -76,8 +76,16 @@ export interface ZkArtifactPaths {
  * zkCacheDir('0xab…') // '/home/me/.cache/imo/zk/ab…'
  */
 export function zkCacheDir(modelHash: `0x${string}`, env: NodeJS.ProcessEnv = process.env): string {
-  const root = env.IMO_ZK_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'imo', 'zk')
-  return join(root, modelHash.slice(2))
+  return join(zkCacheRoot(env), modelHash.slice(2))
+}
+
+/**
+ * The root of imo's zk cache: `IMO_ZK_CACHE`, default ~/.cache/imo/zk.
+ * @example
+ * zkCacheRoot() // '/home/me/.cache/imo/zk'
+ */
+export function zkCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.IMO_ZK_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'imo', 'zk')
 }
 
 /**

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {deployImoToken} from "./utils/Vm.sol";
 import {AigcCollection} from "../../contracts/AigcCollection.sol";
 import {ImoToken} from "../../contracts/ImoToken.sol";
 import {TestBase, FuzzSelector} from "./utils/Vm.sol";
@@ -29,7 +30,21 @@ contract AigcRequestsHandler is TestBase {
     mapping(uint256 requestId => bool) public ghostRefunded;
 
     constructor() {
-        token = new ImoToken("I", "I", 1000 ether, address(0xA11CE), MODEL_HASH, "", 50, 1 days, 3, address(this));
+        token = ImoToken(
+            payable(deployImoToken(
+                    "I",
+                    "I",
+                    1000 ether,
+                    address(0xA11CE),
+                    MODEL_HASH,
+                    "",
+                    50,
+                    1 days,
+                    3,
+                    address(this),
+                    new address[](0)
+                ))
+        );
         address[] memory a = new address[](1);
         a[0] = vm.addr(ATTESTER_KEY);
         collection = new AigcCollection(

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {deployImoToken} from "./utils/Vm.sol";
 import {ImoOffering} from "../../contracts/ImoOffering.sol";
 import {ImoToken} from "../../contracts/ImoToken.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -158,7 +159,11 @@ contract ImoOfferingTest is OfferingFixture {
     /// Any other ERC-20 sent to a sale goes to the seller by sweep, at any time.
     function test_otherTokensAreSweptToTheSeller() public {
         ImoOffering sale = fixedSale(AMOUNT, 0);
-        ImoToken other = new ImoToken("O", "O", 100 ether, bob, keccak256("other"), "", 50, INTERVAL, WINDOW, owner);
+        ImoToken other = ImoToken(
+            payable(deployImoToken(
+                    "O", "O", 100 ether, bob, keccak256("other"), "", 50, INTERVAL, WINDOW, owner, new address[](0)
+                ))
+        );
         vm.prank(bob);
         other.transfer(address(sale), 40 ether);
         vm.prank(dave);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {deployImoToken} from "./utils/Vm.sol";
 import {ImoToken} from "../../contracts/ImoToken.sol";
 import {ImoOffering} from "../../contracts/ImoOffering.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -23,7 +24,21 @@ contract OfferingHandler is TestBase {
     bool public overpaid; // a payout above what was owed
 
     constructor(uint256 softCap) {
-        token = new ImoToken("I", "I", 1_000_000 ether, SELLER, keccak256("m"), "", 50, 1 hours, 3, address(this));
+        token = ImoToken(
+            payable(deployImoToken(
+                    "I",
+                    "I",
+                    1_000_000 ether,
+                    SELLER,
+                    keccak256("m"),
+                    "",
+                    50,
+                    1 hours,
+                    3,
+                    address(this),
+                    new address[](0)
+                ))
+        );
         sale = new ImoOffering(
             IERC20(address(token)),
             SELLER,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {deployImoToken} from "./utils/Vm.sol";
 import {ImoToken} from "../../contracts/ImoToken.sol";
 import {IERC7641} from "../../contracts/interfaces/IERC7641.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -83,17 +84,29 @@ contract ImoTokenTest is TokenFixture {
 
     function test_constructor_revertsOnZeroModelHash() public {
         vm.expectRevert(ImoToken.ZeroModelHash.selector);
-        new ImoToken("n", "s", SUPPLY, alice, bytes32(0), "", PERCENT, INTERVAL, WINDOW, owner);
+        ImoToken(
+            payable(deployImoToken(
+                    "n", "s", SUPPLY, alice, bytes32(0), "", PERCENT, INTERVAL, WINDOW, owner, new address[](0)
+                ))
+        );
     }
 
     function test_constructor_revertsOnZeroRecipient() public {
         vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InvalidReceiver.selector, address(0)));
-        new ImoToken("n", "s", SUPPLY, address(0), MODEL_HASH, "", PERCENT, INTERVAL, WINDOW, owner);
+        ImoToken(
+            payable(deployImoToken(
+                    "n", "s", SUPPLY, address(0), MODEL_HASH, "", PERCENT, INTERVAL, WINDOW, owner, new address[](0)
+                ))
+        );
     }
 
     function test_constructor_revertsOnZeroOwner() public {
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
-        new ImoToken("n", "s", SUPPLY, alice, MODEL_HASH, "", PERCENT, INTERVAL, WINDOW, address(0));
+        ImoToken(
+            payable(deployImoToken(
+                    "n", "s", SUPPLY, alice, MODEL_HASH, "", PERCENT, INTERVAL, WINDOW, address(0), new address[](0)
+                ))
+        );
     }
 
     /*////////////////////////////// receive //////////////////////////////*/
@@ -314,7 +327,7 @@ contract ImoTokenTest is TokenFixture {
         deposit(1 ether);
         snap();
         vm.expectRevert(abi.encodeWithSelector(ImoToken.PayoutFailed.selector, address(rejecter), 0.3 ether));
-        rejecter.callToken(address(token), abi.encodeCall(ImoToken.claim, (1)));
+        rejecter.callToken(address(token), abi.encodeCall(IERC7641.claim, (1)));
         vm.assertFalse(token.hasClaimed(address(rejecter), 1), "not booked");
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {deployImoToken} from "./utils/Vm.sol";
 import {ImoToken} from "../../contracts/ImoToken.sol";
 import {TokenFixture} from "./utils/TokenFixture.sol";
 
@@ -23,7 +24,9 @@ contract ImoTokenFuzzTest is TokenFixture {
     function testFuzz_sharesAndDust(uint256 revenue, uint256 b1, uint256 b2, uint256 b3, bool reverse) public {
         revenue = bound(revenue, 1, 1e30);
         uint256 supply = 1_000_003;
-        token = new ImoToken("I", "I", supply, alice, MODEL_HASH, "", 100, INTERVAL, 1, owner);
+        token = ImoToken(
+            payable(deployImoToken("I", "I", supply, alice, MODEL_HASH, "", 100, INTERVAL, 1, owner, new address[](0)))
+        );
         b1 = bound(b1, 0, supply);
         b2 = bound(b2, 0, supply - b1);
         b3 = bound(b3, 0, supply - b1 - b2);

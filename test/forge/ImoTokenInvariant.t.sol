@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {deployImoToken} from "./utils/Vm.sol";
 import {ImoToken} from "../../contracts/ImoToken.sol";
 import {TestBase, FuzzSelector} from "./utils/Vm.sol";
 import {FlashLender, FlashBorrower, StipendPayer, ForcedSender} from "./utils/Attackers.sol";
@@ -39,17 +40,20 @@ contract ImoTokenHandler is TestBase {
         actors.push(address(0x1002));
         actors.push(address(0x1003));
         actors.push(address(0x1004));
-        token = new ImoToken(
-            "I",
-            "I",
-            1_000_000 ether,
-            actors[0],
-            keccak256("m"),
-            "",
-            uint8(PERCENT),
-            1 hours,
-            uint32(WINDOW),
-            address(this)
+        token = ImoToken(
+            payable(deployImoToken(
+                    "I",
+                    "I",
+                    1_000_000 ether,
+                    actors[0],
+                    keccak256("m"),
+                    "",
+                    uint8(PERCENT),
+                    1 hours,
+                    uint32(WINDOW),
+                    address(this),
+                    new address[](0)
+                ))
         );
         lender = new FlashLender(token);
         borrower = new FlashBorrower(token, lender);

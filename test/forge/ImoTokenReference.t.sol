@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {deployImoToken} from "./utils/Vm.sol";
 import {ImoToken} from "../../contracts/ImoToken.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -26,8 +27,20 @@ contract ImoTokenReferenceTest is TestBase {
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        token = new ImoToken(
-            "ERC7641", "ERC7641", SUPPLY, holder, keccak256("model"), "", PERCENT, INTERVAL, 12, address(0x0E1)
+        token = ImoToken(
+            payable(deployImoToken(
+                    "ERC7641",
+                    "ERC7641",
+                    SUPPLY,
+                    holder,
+                    keccak256("model"),
+                    "",
+                    PERCENT,
+                    INTERVAL,
+                    12,
+                    address(0x0E1),
+                    new address[](0)
+                ))
         );
         vm.deal(payer, 1_000_000 ether);
     }

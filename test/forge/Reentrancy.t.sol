@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC7641} from "../../contracts/interfaces/IERC7641.sol";
 import {ImoToken} from "../../contracts/ImoToken.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {TokenFixture} from "./utils/TokenFixture.sol";
+
+/// @dev ImoToken's native claimBatch, named apart from its (snapshots x currencies) overload.
+interface INativeClaimBatch {
+    function claimBatch(uint256[] calldata snapshotIds) external;
+}
 
 /// @dev Holds tokens; when paid, re-enters the token with `reentryData` (claim, claimBatch or burn).
 contract ReentrancyAttacker {
@@ -75,30 +81,30 @@ contract ReentrancyTest is TokenFixture {
     }
 
     function test_claim_reenterClaim() public {
-        _check(abi.encodeCall(ImoToken.claim, (1)), abi.encodeCall(ImoToken.claim, (1)), 3 ether);
+        _check(abi.encodeCall(IERC7641.claim, (1)), abi.encodeCall(IERC7641.claim, (1)), 3 ether);
         vm.assertTrue(token.hasClaimed(address(attacker), 1), "booked");
         vm.assertFalse(token.hasClaimed(address(attacker), 2), "other snapshot untouched");
     }
 
     function test_claim_reenterClaimOtherSnapshot() public {
-        _check(abi.encodeCall(ImoToken.claim, (1)), abi.encodeCall(ImoToken.claim, (2)), 3 ether);
+        _check(abi.encodeCall(IERC7641.claim, (1)), abi.encodeCall(IERC7641.claim, (2)), 3 ether);
     }
 
     function test_claim_reenterBurn() public {
-        _check(abi.encodeCall(ImoToken.claim, (1)), abi.encodeCall(ImoToken.burn, (SUPPLY / 2)), 3 ether);
+        _check(abi.encodeCall(IERC7641.claim, (1)), abi.encodeCall(ImoToken.burn, (SUPPLY / 2)), 3 ether);
         vm.assertEq(token.balanceOf(address(attacker)), SUPPLY / 2, "nothing burned");
     }
 
     function test_claimBatch_reenterClaimBatch() public {
         _check(
-            abi.encodeCall(ImoToken.claimBatch, (_ids(1, 2))),
-            abi.encodeCall(ImoToken.claimBatch, (_ids(1, 2))),
+            abi.encodeCall(INativeClaimBatch.claimBatch, (_ids(1, 2))),
+            abi.encodeCall(INativeClaimBatch.claimBatch, (_ids(1, 2))),
             6 ether
         );
     }
 
     function test_claimBatch_reenterClaim() public {
-        _check(abi.encodeCall(ImoToken.claimBatch, (_ids(1, 2))), abi.encodeCall(ImoToken.claim, (1)), 6 ether);
+        _check(abi.encodeCall(INativeClaimBatch.claimBatch, (_ids(1, 2))), abi.encodeCall(IERC7641.claim, (1)), 6 ether);
     }
 
     function test_burn_reenterBurn() public {
@@ -107,20 +113,20 @@ contract ReentrancyTest is TokenFixture {
     }
 
     function test_burn_reenterClaim() public {
-        _check(abi.encodeCall(ImoToken.burn, (SUPPLY / 4)), abi.encodeCall(ImoToken.claim, (1)), 2 ether);
+        _check(abi.encodeCall(ImoToken.burn, (SUPPLY / 4)), abi.encodeCall(IERC7641.claim, (1)), 2 ether);
     }
 
     function test_unswallowedReentryRevertsWholeCall() public {
         vm.expectRevert(abi.encodeWithSelector(ImoToken.PayoutFailed.selector, address(attacker), 3 ether));
-        attacker.attack(abi.encodeCall(ImoToken.claim, (1)), abi.encodeCall(ImoToken.claim, (1)), false);
+        attacker.attack(abi.encodeCall(IERC7641.claim, (1)), abi.encodeCall(IERC7641.claim, (1)), false);
         vm.assertFalse(token.hasClaimed(address(attacker), 1), "rolled back");
     }
 
     /// After the outer claim completes, the guard is released: a second claim is rejected by the
     /// bookkeeping itself, not by the guard.
     function test_secondClaimAfterwardsIsAlreadyClaimed() public {
-        attacker.attack(abi.encodeCall(ImoToken.claim, (1)), abi.encodeCall(ImoToken.claim, (1)), true);
+        attacker.attack(abi.encodeCall(IERC7641.claim, (1)), abi.encodeCall(IERC7641.claim, (1)), true);
         vm.expectRevert(abi.encodeWithSelector(ImoToken.AlreadyClaimed.selector, address(attacker), 1));
-        attacker.attack(abi.encodeCall(ImoToken.claim, (1)), "", true);
+        attacker.attack(abi.encodeCall(IERC7641.claim, (1)), "", true);
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {deployImoToken} from "./utils/Vm.sol";
 import {ZkAigcCollection} from "../../contracts/zk/ZkAigcCollection.sol";
 import {ZkTestVerifier} from "../../contracts/test-helpers/ZkTestVerifier.sol";
 import {ImoToken} from "../../contracts/ImoToken.sol";
@@ -29,7 +30,11 @@ contract ZkAigcCollectionTest is TestBase {
     bytes internal proof = ZkProofFixture.proof();
 
     function setUp() public {
-        token = new ImoToken("I", "I", 1000 ether, holder, ZkProofFixture.MODEL_HASH, "", 50, 1 days, 3, owner);
+        token = ImoToken(
+            payable(deployImoToken(
+                    "I", "I", 1000 ether, holder, ZkProofFixture.MODEL_HASH, "", 50, 1 days, 3, owner, new address[](0)
+                ))
+        );
         verifier = new ZkTestVerifier();
         collection = _deploy(token, address(verifier));
         vm.deal(stranger, 10 ether);
@@ -127,8 +132,11 @@ contract ZkAigcCollectionTest is TestBase {
     }
 
     function test_rejects_anotherModel() public {
-        ImoToken otherToken =
-            new ImoToken("O", "O", 1000 ether, holder, keccak256("another model"), "", 50, 1 days, 3, owner);
+        ImoToken otherToken = ImoToken(
+            payable(deployImoToken(
+                    "O", "O", 1000 ether, holder, keccak256("another model"), "", 50, 1 days, 3, owner, new address[](0)
+                ))
+        );
         ZkAigcCollection other = _deploy(otherToken, address(verifier));
         vm.assertFalse(other.verify(prompt, aigcData, proof), "same verifier, another model hash");
         vm.prank(stranger);
@@ -199,8 +207,11 @@ contract ZkAigcCollectionTest is TestBase {
     /*////////////////////////////// deployment //////////////////////////////*/
 
     function test_constructor_checks() public {
-        ImoToken otherToken =
-            new ImoToken("O", "O", 1000 ether, holder, keccak256("another model"), "", 50, 1 days, 3, owner);
+        ImoToken otherToken = ImoToken(
+            payable(deployImoToken(
+                    "O", "O", 1000 ether, holder, keccak256("another model"), "", 50, 1 days, 3, owner, new address[](0)
+                ))
+        );
         vm.expectRevert(
             abi.encodeWithSelector(
                 ZkAigcCollection.ModelHashMismatch.selector, ZkProofFixture.MODEL_HASH, keccak256("another model")

@@ -37,6 +37,8 @@ export function startRpcProxy(
   target: string,
   options: {
     answer?(call: JsonRpcCall): JsonRpcAnswer | undefined
+    /** Another call to forward in its place (an older block for 'latest', say). */
+    rewrite?(call: JsonRpcCall): JsonRpcCall | undefined
     drop?(call: JsonRpcCall): boolean
     forwarded?(call: JsonRpcCall): void
   },
@@ -45,12 +47,17 @@ export function startRpcProxy(
     const chunks: Buffer[] = []
     req.on('data', (chunk) => chunks.push(chunk))
     req.on('end', () => {
-      const body = Buffer.concat(chunks)
+      let body = Buffer.concat(chunks)
       const parsed = JSON.parse(body.toString('utf8')) as JsonRpcCall | JsonRpcCall[]
-      const call = Array.isArray(parsed) ? undefined : parsed
+      let call = Array.isArray(parsed) ? undefined : parsed
       if (call && options.drop?.(call)) {
         req.socket.destroy()
         return
+      }
+      const rewritten = call && options.rewrite?.(call)
+      if (rewritten) {
+        call = rewritten
+        body = Buffer.from(JSON.stringify(rewritten))
       }
       const answer = call && options.answer?.(call)
       if (call && answer) {

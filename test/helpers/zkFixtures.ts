@@ -84,3 +84,9 @@ export async function runZkOnnx(bytes: Uint8Array, graph: ZkGraph, latent: numbe
     await session.release()
   }
 }
+
+/**
+ * The zk artifact cache the CLI tests share (IMO_ZK_CACHE): circuits and PLONK keys are derived
+ * deterministically from the model and the test ptau, so one machine makes them once.
+ */
+export const TEST_ZK_CACHE = join(tmpdir(), 'imo-test-zk-cache-v1')

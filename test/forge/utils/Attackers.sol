@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC7641} from "../../../contracts/interfaces/IERC7641.sol";
 import {ImoToken} from "../../../contracts/ImoToken.sol";
 
 /// @dev A minimal flash lender: lends its whole token balance for the duration of one call and checks that
@@ -50,7 +51,7 @@ contract FlashBorrower {
     }
 
     function claimId(uint256 id) public returns (bool ok) {
-        (ok,) = address(token).call(abi.encodeCall(ImoToken.claim, (id)));
+        (ok,) = address(token).call(abi.encodeCall(IERC7641.claim, (id)));
     }
 
     receive() external payable {}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {deployImoToken} from "./Vm.sol";
 import {AigcCollection} from "../../../contracts/AigcCollection.sol";
 import {ImoToken} from "../../../contracts/ImoToken.sol";
 import {TestBase} from "./Vm.sol";
@@ -29,7 +30,11 @@ abstract contract CollectionFixture is TestBase {
 
     function setUp() public virtual {
         attester = vm.addr(ATTESTER_KEY);
-        token = new ImoToken("I", "I", 1000 ether, holder, MODEL_HASH, "", 50, 1 days, 3, owner);
+        token = ImoToken(
+            payable(deployImoToken(
+                    "I", "I", 1000 ether, holder, MODEL_HASH, "", 50, 1 days, 3, owner, new address[](0)
+                ))
+        );
         collection = _deployCollection(MODEL_HASH, _one(attester));
         vm.deal(user, 100 ether);
     }

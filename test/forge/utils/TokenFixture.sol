@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {deployImoToken} from "./Vm.sol";
 import {TestBase} from "./Vm.sol";
 import {ImoToken} from "../../../contracts/ImoToken.sol";
 
@@ -42,10 +43,21 @@ abstract contract TokenFixture is TestBase {
     }
 
     function deploy(uint256 supply, uint8 percent, uint64 interval, uint32 window) internal returns (ImoToken) {
-        return
-            new ImoToken(
-                "IMO Model", "IMO", supply, alice, MODEL_HASH, "ipfs://model", percent, interval, window, owner
-            );
+        return ImoToken(
+            payable(deployImoToken(
+                    "IMO Model",
+                    "IMO",
+                    supply,
+                    alice,
+                    MODEL_HASH,
+                    "ipfs://model",
+                    percent,
+                    interval,
+                    window,
+                    owner,
+                    new address[](0)
+                ))
+        );
     }
 
     function deposit(uint256 amount) internal {

@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+/// @dev A log recorded by `recordLogs` (forge's Vm.Log).
+struct VmLog {
+    bytes32[] topics;
+    bytes data;
+    address emitter;
+}
+
 /// @dev The forge cheatcodes these tests use, declared here (forge-std from npm is too old to use).
 interface Vm {
     function warp(uint256 newTimestamp) external;
@@ -34,6 +41,9 @@ interface Vm {
     function assertApproxEqAbs(uint256 left, uint256 right, uint256 maxDelta, string calldata err) external pure;
     function assertLt(uint256 left, uint256 right, string calldata err) external pure;
     function record() external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (VmLog[] memory logs);
+    function deployCode(string calldata artifactPath, bytes calldata constructorArgs) external returns (address);
     function accesses(address target) external returns (bytes32[] memory readSlots, bytes32[] memory writeSlots);
 }
 
@@ -55,4 +65,38 @@ abstract contract TestBase {
         if (size == 0) return x; // full range
         return min + (x % size);
     }
+}
+
+/// @dev Deploys an ImoToken from forge's artifact, so that a test contract does not embed ImoToken's creation
+/// code (a large test contract plus that code overflows solc's 16-bit jump tags: "Tag too large").
+function deployImoToken(
+    string memory name_,
+    string memory symbol_,
+    uint256 initialSupply,
+    address recipient,
+    bytes32 modelHash_,
+    string memory modelURI_,
+    uint8 percentClaimable_,
+    uint64 snapshotInterval_,
+    uint32 claimWindow_,
+    address owner_,
+    address[] memory revenueCurrencies_
+) returns (address) {
+    return Vm(address(uint160(uint256(keccak256("hevm cheat code")))))
+        .deployCode(
+            "ImoToken.sol:ImoToken",
+            abi.encode(
+                name_,
+                symbol_,
+                initialSupply,
+                recipient,
+                modelHash_,
+                modelURI_,
+                percentClaimable_,
+                snapshotInterval_,
+                claimWindow_,
+                owner_,
+                revenueCurrencies_
+            )
+        );
 }

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { ApiRequestError, DEFAULT_LIMITS, parseApiCall, plainChatPrompt } from './apiRequests.js'
+
+const limits = { ...DEFAULT_LIMITS, contextTokens: 512 }
+const refused = (fn: () => unknown, status: number, pattern: RegExp) =>
+  assert.throws(
+    fn,
+    (error: unknown) => error instanceof ApiRequestError && error.status === status && pattern.test(error.message),
+  )
+
+describe('parseApiCall', () => {
+  it('takes a completion with its generation fields', () => {
+    assert.deepEqual(
+      parseApiCall('completions', { model: 'tinylm', prompt: 'Once', max_tokens: 8, temperature: 0, seed: 3 }, limits),
+      {
+        endpoint: 'completions',
+        model: 'tinylm',
+        prompt: 'Once',
+        generation: { maxNewTokens: 8, temperature: 0, seed: 3 },
+        stream: false,
+      },
+    )
+  })
+
+  it('renders chat messages with the plain template', () => {
+    const call = parseApiCall(
+      'chat',
+      {
+        messages: [
+          { role: 'system', content: 'be brief' },
+          { role: 'user', content: 'hi' },
+        ],
+        stream: true,
+      },
+      limits,
+    )
+    assert.equal(call.prompt, 'system: be brief\nuser: hi\nassistant:')
+    assert.equal(
+      call.prompt,
+      plainChatPrompt([
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hi' },
+      ]),
+    )
+    assert.equal(call.stream, true)
+  })
+
+  it('refuses what it cannot serve, naming the field', () => {
+    refused(() => parseApiCall('completions', [], limits), 400, /JSON object/)
+    refused(() => parseApiCall('completions', { prompt: '' }, limits), 400, /"prompt"/)
+    refused(() => parseApiCall('completions', { prompt: 'a', max_tokens: 512 }, limits), 400, /context of 512/)
+    refused(() => parseApiCall('completions', { prompt: 'a', max_tokens: 0 }, limits), 400, /at least 1/)
+    refused(() => parseApiCall('completions', { prompt: 'a', temperature: 'hot' }, limits), 400, /"temperature"/)
+    refused(() => parseApiCall('completions', { prompt: 'é'.repeat(5000) }, limits), 400, /longer than 8192 bytes/)
+    refused(() => parseApiCall('chat', { messages: [{ role: 'robot', content: 'x' }] }, limits), 400, /role/)
+    refused(
+      () => parseApiCall('chat', { messages: [{ role: 'user', content: 'x' }] }, limits, { chatTemplate: true }),
+      501,
+      /chat_template/,
+    )
+    refused(() => parseApiCall('images', { prompt: 'a', response_format: 'url' }, limits), 400, /b64_json/)
+    refused(() => parseApiCall('images', { prompt: 'a', n: 2 }, limits), 400, /"n"/)
+  })
+})

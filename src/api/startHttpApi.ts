@@ -1,0 +1,155 @@
+/**
+ * `imo serve --http PORT`: puts the paid API together from serve's parts (its chain context, signer
+ * and journal, its model, its metrics registry) and starts it. The attester signs each answer with
+ * serve's key, which must be an attester of the collection (serve checks that at start); payments go
+ * to the deployment's IMO token in `--currency`, at `--price` per call.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import type { Registry } from 'prom-client'
+import type { Address, Hex } from 'viem'
+import type { ChainContext } from '../chain/connect.js'
+import type { Deployment } from '../deployment/deploymentFile.js'
+import type { GenerationFlags } from '../generate/generationSettings.js'
+import type { InferenceResult } from '../inference/assembleInference.js'
+import type { LoadedModel } from '../inference/loadModel.js'
+import { DEFAULT_LIMITS } from './apiRequests.js'
+import type { ApiEvent, ApiInference, PaidApi } from './startPaidApi.js'
+
+export interface HttpApiOptions {
+  port: number
+  host?: string
+  /** Price per call as typed (`0.01`), in the currency's units. */
+  price: string
+  /** The currency's address. */
+  currency: Address
+  facilitatorUrl?: string
+  /** The model (its hash must be the deployment's). */
+  modelPath: string
+  /** serve's metrics registry: /metrics of the API shows serve's and the API's metrics. */
+  registry?: Registry
+  log(event: ApiEvent): void
+}
+
+/**
+ * Starts the paid API.
+ * @throws UsageError for a bad price or currency, a model that is not the collection's, a taken port,
+ *   a facilitator that does not support the chain.
+ * @example
+ * const api = await startHttpApi(ctx, deployment, { port: 8402, price: '0.01', currency: usdc, modelPath: 'models/tinylm', log })
+ * api.url // 'http://127.0.0.1:8402'
+ */
+export async function startHttpApi(ctx: ChainContext, deployment: Deployment, options: HttpApiOptions): Promise<PaidApi> {
+  const { UsageError, ImoError } = await import('../errors.js')
+  const { getAddress } = await import('viem')
+  const account = ctx.account
+  if (!account) throw new ImoError('the paid API needs a signer')
+  const { loadModel } = await import('../inference/loadModel.js')
+  const model = await loadModel(options.modelPath)
+  if (model.modelHash.toLowerCase() !== deployment.modelHash.toLowerCase())
+    throw new UsageError(
+      `the model ${options.modelPath} hashes to ${model.modelHash}, but the collection is bound to ${deployment.modelHash}`,
+    )
+  const { loadCausalLm } = await import('../generate/loadCausalLm.js')
+  const lm = await loadCausalLm(model)
+  if (!lm && !model.pipelinePath)
+    throw new UsageError(`the model ${options.modelPath} has no pipeline: the HTTP API serves text and image models`)
+  const { readCurrency, createPaymentGate } = await import('./paymentGate.js')
+  const { parseAmount } = await import('../chain/format.js')
+  const currency = await readCurrency(ctx, getAddress(options.currency))
+  const amount = parseAmount(options.price, { name: '--price', decimals: currency.decimals })
+  const { createApiMetrics } = await import('./apiMetrics.js')
+  const { Registry } =
+    ((await import('prom-client')) as unknown as { default?: typeof import('prom-client') }).default ??
+    (await import('prom-client'))
+  const registry = options.registry ?? new Registry()
+  const metrics = await createApiMetrics(registry)
+  const { createFacilitatorSigner } = await import('./facilitatorSigner.js')
+  const signer = options.facilitatorUrl
+    ? undefined
+    : createFacilitatorSigner(ctx, {
+        onSettled: (gas, fee) => {
+          metrics.settleGas.inc(Number(gas))
+          metrics.settleFeeWei.inc(Number(fee))
+        },
+      })
+  const token = getAddress(deployment.imoToken.address) as Address
+  const gate = await createPaymentGate({
+    ctx,
+    payTo: token,
+    currency,
+    amount,
+    ...(options.facilitatorUrl ? { facilitatorUrl: options.facilitatorUrl } : {}),
+    ...(signer ? { signer } : {}),
+  })
+  const { createAuthorizationClaims } = await import('./authorizationClaims.js')
+  const { signApiResponse } = await import('./attestResponse.js')
+  const { API_RESPONSE_FORMAT, publicRecord } = await import('./apiResponses.js')
+  const collection = getAddress(deployment.aigcCollection.address) as Address
+  const { startPaidApi } = await import('./startPaidApi.js')
+  const templateFile = join(model.absolutePath, 'tokenizer_config.json')
+  const chatTemplate = Boolean(lm) && existsSync(templateFile) && /"chat_template"\s*:/.test(readFileSync(templateFile, 'utf8'))
+  const api = await startPaidApi({
+    host: options.host ?? '127.0.0.1',
+    port: options.port,
+    modelName: basename(model.absolutePath).replace(/\.onnx$/, ''),
+    modelHash: model.modelHash,
+    kind: lm ? 'causal-lm' : 'image',
+    chatTemplate,
+    limits: { ...DEFAULT_LIMITS, ...(lm?.contextSize ? { contextTokens: lm.contextSize } : {}) },
+    infer: createApiInference(model),
+    gate,
+    claims: createAuthorizationClaims(ctx, currency.address),
+    async attest(result: InferenceResult, payer: Address) {
+      const attestation = {
+        chainId: ctx.chainId,
+        collection,
+        modelHash: result.record.modelHash as Hex,
+        promptHash: result.record.promptHash as Hex,
+        aigcDataHash: result.record.aigcDataHash as Hex,
+        commitment: result.record.commitment as Hex,
+        payer: getAddress(payer) as Address,
+      }
+      return {
+        format: API_RESPONSE_FORMAT,
+        record: publicRecord(result.record),
+        attestation,
+        attester: account.address,
+        signature: await signApiResponse(account, attestation),
+      }
+    },
+    metrics,
+    registry,
+    log: options.log,
+  })
+  options.log({
+    event: 'api',
+    message: `paid API on ${api.url}: ${options.price} ${currency.symbol} per call to the token ${token} (${gate.network}, facilitator: ${options.facilitatorUrl ? 'external' : 'this serve'})`,
+    url: api.url,
+  })
+  return api
+}
+
+/**
+ * The model runs of the API, one at a time (the CPU is the limit; the session is shared), through
+ * runInference: the function `imo infer` and serve's in-process source run.
+ * @example
+ * const infer = createApiInference(model)
+ * const result = await infer({ prompt: 'Once', generation: { maxNewTokens: 8 } })
+ */
+export function createApiInference(model: LoadedModel): ApiInference {
+  let queue: Promise<unknown> = Promise.resolve()
+  return (call: { prompt: string; generation?: GenerationFlags; onText?(delta: string): void }) => {
+    const run = queue.then(async () => {
+      const { runInference } = await import('../inference/runInference.js')
+      return runInference({
+        modelPath: model,
+        prompt: call.prompt,
+        ...(call.generation ? { generation: call.generation } : {}),
+        ...(call.onText ? { onText: call.onText } : {}),
+      })
+    })
+    queue = run.catch(() => undefined)
+    return run
+  }
+}
