@@ -275,7 +275,7 @@ describe('imo serve --http (x402)', () => {
     const events = await raw.text()
     const attested = JSON.parse(Buffer.from(raw.headers.get('x-imo-attestation')!, 'base64').toString('utf8'))
     assert.equal(attested.format, 'imo-api-response-v1')
-    assert.match(attested.settlement.transaction, /^0x[0-9a-f]{64}$/)
+    assert.match(attested.settlement.txHash, /^0x[0-9a-f]{64}$/)
     assert.ok(events.endsWith('data: [DONE]\n\n'))
     assert.ok(events.includes(attested.record.commitment))
     assert.equal(await usdcBalance(token), before + 4n * PRICE)
@@ -474,7 +474,7 @@ describe('imo serve --http (x402)', () => {
     assert.equal(asked.code, 0, asked.stderr)
     const out = JSON.parse(asked.stdout)
     assert.equal(typeof out.text, 'string')
-    assert.match(out.transaction, /^0x[0-9a-f]{64}$/)
+    assert.match(out.txHash, /^0x[0-9a-f]{64}$/)
     assert.equal(await usdcBalance(token), before + PRICE)
     const saved = out.file as string
     const verified = await imo(['verify', saved, '--model', TINYLM, '--json'], undefined)

@@ -92,12 +92,12 @@ describe('imo offer buy through faults', () => {
       assert.equal(resumed.status, 'resumed')
       assert.equal(resumed.txHash, signed.at(-1)!.hash, 'the very transaction that was signed')
       const tokens = await bought(who)
-      assert.equal(BigInt(resumed.amount), tokens)
+      assert.equal(BigInt(resumed.amountWei), tokens)
       assert.equal(await pub().getTransactionCount({ address: anvil.accounts[who]!.address }), 1, 'one transaction')
       // A third run is a new purchase, at the new price (a deliberate repeat): more tokens for the same spend.
       const again = json(await imo(args, who))
       assert.equal(again.status, 'sent')
-      assert.ok(BigInt(again.amount) > tokens)
+      assert.ok(BigInt(again.amountWei) > tokens)
     })
 
   it('an RPC that stops answering while the sale is read: exit 6 naming it, nothing sent', async () => {

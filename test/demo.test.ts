@@ -87,8 +87,8 @@ describe('imo demo', () => {
       assert.equal(claimB, (pool * balB!) / (balA! + balB!))
       // 250 USDC of revenue in the devnet's test USDC: half to the holders' pool, claimed by both (70/30).
       assert.equal(report.usdc.address, TEST_USDC_ADDRESS)
-      assert.equal(report.usdc.deposit, '250000000')
-      const usdcClaims = (report.holders as Array<{ claimedUsdc: string }>).map((h) => BigInt(h.claimedUsdc))
+      assert.equal(report.usdc.depositWei, '250000000')
+      const usdcClaims = (report.holders as Array<{ claimedUsdcWei: string }>).map((h) => BigInt(h.claimedUsdcWei))
       assert.deepEqual(usdcClaims, [87_500_000n, 37_500_000n])
 
       assert.equal(report.verification.ok, true)

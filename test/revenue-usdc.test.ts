@@ -47,7 +47,10 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
     await anvilRpc(anvil.rpcUrl, 'anvil_stopImpersonatingAccount', [TEST_USDC_DEPLOYER])
   }
   const currencyOf = (entries: Array<{ currency: { symbol: string } }>, symbol: string) =>
-    entries.find((e) => e.currency.symbol === symbol) as unknown as Record<string, unknown> & { total: string }
+    entries.find((e) => e.currency.symbol === symbol) as unknown as Record<string, unknown> & {
+      totalWei: string
+      creditedWei?: string
+    }
 
   before(async () => {
     anvil = await startAnvil()
@@ -95,15 +98,15 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
     await warp(1)
     const claimable = json(await imo(['claimable', '--json']))
     // 50 % of 100 USDC to the claim pool; A holds 70 %.
-    assert.equal(currencyOf(claimable.currencies, 'USDC').total, '35000000')
-    assert.equal(currencyOf(claimable.currencies, 'ETH').total, parseEther('0.35').toString())
+    assert.equal(currencyOf(claimable.currencies, 'USDC').totalWei, '35000000')
+    assert.equal(currencyOf(claimable.currencies, 'ETH').totalWei, parseEther('0.35').toString())
     const human = await imo(['claimable'])
     assert.match(human.stdout, /0\.35 ETH, 35 USDC/)
     const before = await usdcOf(A)
     const claim = json(await imo(['claim', '--json']))
     assert.equal(claim.status, 'sent')
-    assert.equal(currencyOf(claim.currencies, 'USDC').total, '35000000')
-    assert.equal(currencyOf(claim.currencies, 'ETH').total, parseEther('0.35').toString())
+    assert.equal(currencyOf(claim.currencies, 'USDC').totalWei, '35000000')
+    assert.equal(currencyOf(claim.currencies, 'ETH').totalWei, parseEther('0.35').toString())
     assert.equal((await usdcOf(A)) - before, 35n * USDC)
     const again = json(await imo(['claim', '--json']))
     assert.equal(again.status, 'nothing')
@@ -114,10 +117,10 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
     try {
       const claim = json(await imo(['claim', '--json'], 1))
       assert.equal(claim.status, 'sent')
-      assert.equal(currencyOf(claim.currencies, 'ETH').total, parseEther('0.15').toString())
+      assert.equal(currencyOf(claim.currencies, 'ETH').totalWei, parseEther('0.15').toString())
       const usdc = currencyOf(claim.currencies, 'USDC')
-      assert.equal(usdc.total, '15000000')
-      assert.equal(usdc.credited, '15000000')
+      assert.equal(usdc.totalWei, '15000000')
+      assert.equal(usdc.creditedWei, '15000000')
       const human = await imo(['claimable'], 1)
       assert.equal(human.code, 0, human.stderr)
     } finally {
@@ -130,8 +133,8 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
     const status = json(await imo(['status', '--json']))
     const pools = status.currencyPools[0]
     assert.deepEqual(pools.currency, { address: TEST_USDC_ADDRESS, symbol: 'USDC', decimals: 6 })
-    assert.equal(pools.pendingRevenue, '10000000')
-    assert.equal(pools.redemptionPool, '50000000')
+    assert.equal(pools.pendingRevenueWei, '10000000')
+    assert.equal(pools.redemptionPoolWei, '50000000')
     const human = await imo(['status'])
     assert.match(human.stdout, /Pools in USDC/)
     assert.match(human.stdout, /pending revenue +10 USDC/)
@@ -139,7 +142,7 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
     const result = json(redeem)
     // 100 of 1000 tokens: a tenth of the 50 USDC pool and of the redemption half of the 10 pending.
     assert.match(redeem.stderr, /pays 0\.\d+ ETH \+ 5\.5 USDC/)
-    assert.equal(result.currencyPayouts[0].amount, '5500000')
+    assert.equal(result.currencyPayouts[0].payoutWei, '5500000')
   })
 
   it('refuses a bad currency or amount with a one-line error, and sends nothing', async () => {

@@ -20,7 +20,8 @@ export interface ApiResponseProof {
   attestation: ApiResponseAttestation
   attester: Address
   signature: Hex
-  settlement?: { transaction: Hex; network: string; payer: Address; asset: Address; amount: string }
+  /** The payment's settlement: `amountWei` is in the smallest unit of the currency `asset` (as every *Wei of docs/json.md). */
+  settlement?: { txHash: Hex; network: string; payer: Address; asset: Address; amountWei: string }
 }
 
 /**

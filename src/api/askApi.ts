@@ -28,9 +28,11 @@ export interface AskResult {
   image?: string
   /** The saved answer (for `imo verify`). */
   file: string
-  paid: string
-  currency: Address
-  transaction: Hex
+  /** The price paid, in the currency's smallest unit. */
+  paidWei: bigint
+  currency: { address: Address; symbol: string; decimals: number }
+  /** The settlement transaction (sent by the API's facilitator). */
+  txHash: Hex
   payer: Address
   commitment: Hex
   attester: Address
@@ -105,9 +107,9 @@ export async function askApi(ctx: ChainContext, options: AskOptions): Promise<As
     ...(choice?.text !== undefined ? { text: choice.text } : {}),
     ...(imageFile ? { image: imageFile } : {}),
     file,
-    paid: `${formatUnits(price, currency.decimals)} ${currency.symbol}`,
-    currency: asset,
-    transaction: settlement.transaction as Hex,
+    paidWei: price,
+    currency: { address: asset, symbol: currency.symbol, decimals: currency.decimals },
+    txHash: settlement.transaction as Hex,
     payer: (settlement.payer ?? account.address) as Address,
     commitment: proof.record.commitment as Hex,
     attester: proof.attester,

@@ -251,24 +251,24 @@ async function paidCall(
     settledOk = true
     if (claim) claim.settled()
     const settlement = {
-      transaction: settled.transaction as `0x${string}`,
+      txHash: settled.transaction as `0x${string}`,
       network: settled.network,
       payer: (settled.payer ?? payer) as Address,
       asset: options.gate.requirements.asset,
-      amount: options.gate.requirements.amount,
+      amountWei: options.gate.requirements.amount,
     }
     options.metrics.calls.inc({ outcome: 'paid' })
-    options.metrics.revenue.inc({ asset: settlement.asset }, Number(settlement.amount))
+    options.metrics.revenue.inc({ asset: settlement.asset }, Number(settlement.amountWei))
     options.log({
       event: 'api',
-      message: `paid ${call.endpoint} call settled in ${settlement.transaction}`,
+      message: `paid ${call.endpoint} call settled in ${settlement.txHash}`,
       payer: settlement.payer,
-      transaction: settlement.transaction,
+      txHash: settlement.txHash,
     })
     const full: ApiResponseProof = { ...proof, settlement }
     const paymentResponse = encodePaymentResponseHeader({
       success: true,
-      transaction: settlement.transaction,
+      transaction: settlement.txHash,
       network: settlement.network,
       payer: settlement.payer,
     } as never)

@@ -33,6 +33,9 @@ export function askCommand(): Command {
     const ctx = await connectChain(cmd.opts(), { signer: true }, (key) => cmd.getOptionValueSource(key))
     const { askApi } = await import('../api/askApi.js')
     const { withSpinner, printResult } = await import('../cli/ui.js')
+    const { formatUnits } = await import('../chain/format.js')
+    const paid = (r: { paidWei: bigint; currency: { symbol: string; decimals: number } }) =>
+      formatUnits(r.paidWei, r.currency.decimals, r.currency.symbol)
     const result = await withSpinner(
       'asking the API',
       () =>
@@ -43,13 +46,13 @@ export function askCommand(): Command {
           ...(maxTokens !== undefined ? { maxTokens } : {}),
           ...(values.out ? { outDir: values.out } : {}),
         }),
-      (r) => `paid ${r.paid}`,
+      (r) => `paid ${paid(r)}`,
     )
     const { escapeControl } = await import('../cli/escapeControl.js')
     printResult(result, (r) =>
       [
         r.text !== undefined ? escapeControl(r.text) : `image: ${r.image}`,
-        `paid ${r.paid} (settlement ${r.transaction}); attested by ${r.attester}; saved ${r.file}`,
+        `paid ${paid(r)} (settlement ${r.txHash}); attested by ${r.attester}; saved ${r.file}`,
       ].join('\n'),
     )
   })

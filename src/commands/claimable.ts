@@ -64,8 +64,8 @@ export function claimableCommand(): Command {
       /** Every revenue currency (native first): amounts in its smallest unit, with its address, symbol and decimals. */
       currencies: reports.map(({ currency, report: r }) => ({
         currency: currencyJson(currency),
-        snapshots: r.claimable.map((s) => ({ id: s.id, amount: s.claimableWei ?? 0n })),
-        total: r.totalWei,
+        snapshots: r.claimable.map((s) => ({ id: s.id, amountWei: s.claimableWei ?? 0n })),
+        totalWei: r.totalWei,
       })),
       /** Snapshots where the holder has a share that claims cannot take before `opensAt` (unix seconds). */
       opening: [

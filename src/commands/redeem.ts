@@ -26,11 +26,11 @@ export function redeemCommand(): Command {
     /** The payout in every currency: '0.4 ETH + 12.5 USDC' (ERC-20s with nothing to pay are left out). */
     const payout = (plan: {
       payoutWei: bigint
-      currencyPayouts: Array<{ currency: { decimals: number; symbol: string }; amount: bigint }>
+      currencyPayouts: Array<{ currency: { decimals: number; symbol: string }; payoutWei: bigint }>
     }) =>
       [
         fmt(plan.payoutWei),
-        ...plan.currencyPayouts.filter((p) => p.amount > 0n).map((p) => formatCurrency(p.amount, p.currency)),
+        ...plan.currencyPayouts.filter((p) => p.payoutWei > 0n).map((p) => formatCurrency(p.payoutWei, p.currency)),
       ].join(' + ')
     const result = await redeemTokens(ctx, deployment.imoToken.address, amount, {
       yes: Boolean(values.yes),

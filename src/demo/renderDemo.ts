@@ -42,10 +42,10 @@ export function renderDemo(report: DemoReport): string {
         ]
       : ['  zk             the collection checked a PLONK proof of each image on chain (no attester; INSECURE demo setup)']),
     `  revenue        ${formatNative(report.revenue.depositWei)} deposited + the ${report.request ? 'mint and request fees' : 'mint fees'}; snapshot ${report.revenue.snapshotId} put ${formatNative(report.revenue.claimPoolWei)} in the holders' pool, ${formatNative(report.revenue.toRedemptionWei)} in the redemption pool`,
-    `  USDC revenue   ${usdc(report.usdc.deposit)} deposited in the devnet's test USDC ${report.usdc.address}, a revenue currency of the token`,
+    `  USDC revenue   ${usdc(report.usdc.depositWei)} deposited in the devnet's test USDC ${report.usdc.address}, a revenue currency of the token`,
     ...report.holders.map(
       (h) =>
-        `  ${h.role.padEnd(14)} ${h.address} holds ${share(h.balanceWei, supply)}%, claimed ${formatNative(h.claimedWei)} and ${usdc(h.claimedUsdc)}`,
+        `  ${h.role.padEnd(14)} ${h.address} holds ${share(h.balanceWei, supply)}%, claimed ${formatNative(h.claimedWei)} and ${usdc(h.claimedUsdcWei)}`,
     ),
     `  verification   token ${report.verification.tokenIdHex.slice(0, 12)}… ${report.verification.ok ? 'verified by re-running the model' : 'FAILED'} (${report.verification.checks.filter((c) => c.status === 'pass').length} checks passed${
       report.verification.checks.some((c) => c.status === 'fail')

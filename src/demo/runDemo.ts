@@ -93,14 +93,14 @@ export interface DemoReport {
   }
   revenue: { depositWei: bigint; snapshotId: number; claimPoolWei: bigint; toRedemptionWei: bigint }
   /** The devnet's test USDC, a revenue currency of the token: its address and the revenue deposited in it (6 decimals). */
-  usdc: { address: Address; symbol: string; decimals: number; deposit: bigint }
+  usdc: { address: Address; symbol: string; decimals: number; depositWei: bigint }
   holders: Array<{
     role: 'deployer' | 'second holder'
     address: Address
     balanceWei: bigint
     claimedWei: bigint
     /** USDC claimed (smallest unit, 6 decimals). */
-    claimedUsdc: bigint
+    claimedUsdcWei: bigint
     claimTxHash?: Hex
   }>
   verification: { tokenIdHex: Hex; ok: boolean; checks: Array<{ name: string; status: string; detail: string }> }
@@ -454,8 +454,8 @@ export async function runDemo(
         return both.map((claim) => ({
           holder: claim.holder,
           ...(claim.txHash ? { txHash: claim.txHash } : {}),
-          totalWei: claim.currencies.find((c) => c.currency.address === nativeCurrency(base).address)?.total ?? 0n,
-          totalUsdc: claim.currencies.find((c) => c.currency.address === usdc.address)?.total ?? 0n,
+          totalWei: claim.currencies.find((c) => c.currency.address === nativeCurrency(base).address)?.totalWei ?? 0n,
+          totalUsdc: claim.currencies.find((c) => c.currency.address === usdc.address)?.totalWei ?? 0n,
         }))
       },
       (c) =>
@@ -498,13 +498,13 @@ export async function runDemo(
         claimPoolWei: snapshot.toClaimPoolWei,
         toRedemptionWei: snapshot.toRedemptionWei,
       },
-      usdc: { address: usdc.address, symbol: usdc.symbol, decimals: usdc.decimals, deposit: usdcDeposit },
+      usdc: { address: usdc.address, symbol: usdc.symbol, decimals: usdc.decimals, depositWei: usdcDeposit },
       holders: (['deployer', 'second holder'] as const).map((role, i) => ({
         role,
         address: claims[i]!.holder,
         balanceWei: balances[i]!,
         claimedWei: claims[i]!.totalWei,
-        claimedUsdc: claims[i]!.totalUsdc,
+        claimedUsdcWei: claims[i]!.totalUsdc,
         ...(claims[i]!.txHash ? { claimTxHash: claims[i]!.txHash } : {}),
       })),
       verification: {

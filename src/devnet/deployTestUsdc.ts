@@ -25,7 +25,7 @@ export interface TestUsdcInfo {
   /** The owner (may `mint` and `blacklist`; impersonate it on anvil). */
   owner: Address
   /** Each funded account's balance, in the smallest unit. */
-  fundedEach: bigint
+  fundedEachWei: bigint
   funded: Address[]
 }
 
@@ -88,7 +88,7 @@ export async function deployTestUsdc(rpcUrl: string, fund: readonly Address[]): 
     symbol: 'USDC',
     decimals: 6,
     owner: TEST_USDC_DEPLOYER,
-    fundedEach: TEST_USDC_FUNDING,
+    fundedEachWei: TEST_USDC_FUNDING,
     funded: [...fund],
   }
 }

@@ -13,9 +13,10 @@ export interface QueueState {
   queue: string
   counts: QueueCounts
   failed: FailedInference[]
-  refusals: Refusal[]
+  /** Redis keeps `at` in ms; shown as ISO 8601 UTC under `refusedAt` / `quarantinedAt` (docs/json.md). */
+  refusals: Array<Omit<Refusal, 'at'> & { refusedAt: string }>
   /** Workers whose results serve found wrong: their results are refused (quarantine.ts). */
-  quarantined: QuarantineEntry[]
+  quarantined: Array<Omit<QuarantineEntry, 'at'> & { quarantinedAt: string }>
 }
 
 /**
@@ -35,7 +36,13 @@ export async function readQueueState(url: string): Promise<QueueState> {
       queue.listRefusals(),
       queue.listQuarantined(),
     ])
-    return { queue: queue.display, counts, failed, refusals, quarantined }
+    return {
+      queue: queue.display,
+      counts,
+      failed,
+      refusals: refusals.map(({ at, ...refusal }) => ({ ...refusal, refusedAt: safeDate(at) })),
+      quarantined: quarantined.map(({ at, ...entry }) => ({ ...entry, quarantinedAt: safeDate(at) })),
+    }
   } finally {
     await queue.close()
   }
@@ -81,11 +88,11 @@ export function renderQueueState(state: QueueState): string {
     )
   for (const r of state.refusals)
     lines.push(
-      `  refused worker ${safe(r.worker.id)} at ${safeDate(r.at)}: its model hashes to ${safe(r.workerModelHash)}, not ${safe(r.expectedModelHash)}`,
+      `  refused worker ${safe(r.worker.id)} at ${r.refusedAt}: its model hashes to ${safe(r.workerModelHash)}, not ${safe(r.expectedModelHash)}`,
     )
   for (const q of state.quarantined)
     lines.push(
-      `  quarantined worker ${q.worker}${q.processedBy && q.processedBy !== q.worker ? ` (BullMQ: ${q.processedBy})` : ''} since ${new Date(q.at).toISOString()}, request ${q.requestId}: ${q.reason}`,
+      `  quarantined worker ${q.worker}${q.processedBy && q.processedBy !== q.worker ? ` (BullMQ: ${q.processedBy})` : ''} since ${q.quarantinedAt}, request ${q.requestId}: ${q.reason}`,
     )
   return lines.join('\n')
 }

@@ -21,10 +21,10 @@ import { type Currency, currencyJson, NATIVE_CURRENCY } from './resolveCurrency.
 export interface CurrencyClaim {
   currency: ReturnType<typeof currencyJson>
   /** Per snapshot, in the currency's smallest unit. */
-  snapshots: Array<{ id: number; amount: bigint }>
-  total: bigint
-  /** Part of `total` the currency refused to transfer, credited to the holder on the token instead. */
-  credited: bigint
+  snapshots: Array<{ id: number; amountWei: bigint }>
+  totalWei: bigint
+  /** Part of `totalWei` the currency refused to transfer, credited to the holder on the token instead. */
+  creditedWei: bigint
 }
 
 export interface MultiClaimResult {
@@ -52,7 +52,7 @@ export interface MultiClaimResult {
  * @example
  * import { claimCurrencies } from './claimCurrencies.js'
  * const result = await claimCurrencies(ctx, token, await readRevenueCurrencies(ctx, token))
- * result.currencies.map((c) => [c.currency.symbol, c.total]) // [['ETH', 500000000000000000n], ['USDC', 1250000n]]
+ * result.currencies.map((c) => [c.currency.symbol, c.totalWei]) // [['ETH', 500000000000000000n], ['USDC', 1250000n]]
  */
 export async function claimCurrencies(
   ctx: ChainContext,
@@ -169,12 +169,12 @@ export async function claimCurrencies(
   }
   const perCurrency = chosen.map((currency) => {
     const address = currency.address.toLowerCase()
-    const snapshots = ids.map((id) => ({ id, amount: expected.get(`${address}:${id}`) ?? 0n })).filter((s) => s.amount > 0n)
+    const snapshots = ids.map((id) => ({ id, amountWei: expected.get(`${address}:${id}`) ?? 0n })).filter((s) => s.amountWei > 0n)
     return {
       currency: currencyJson(currency),
       snapshots,
-      total: snapshots.reduce((sum, s) => sum + s.amount, 0n),
-      credited: credited.get(address) ?? 0n,
+      totalWei: snapshots.reduce((sum, s) => sum + s.amountWei, 0n),
+      creditedWei: credited.get(address) ?? 0n,
     }
   })
   return { ...summarizeOutcome(outcome), token, holder, currencies: perCurrency, stepId }

@@ -78,14 +78,14 @@ export interface StatusReport {
 export interface CurrencyPools {
   currency: { address: Address; symbol: string; decimals: number }
   /** Received beyond what the token owes: split at the next snapshot. */
-  pendingRevenue: bigint
-  redemptionPool: bigint
+  pendingRevenueWei: bigint
+  redemptionPoolWei: bigint
   /** Live snapshots' unclaimed claims (outstandingClaims). */
-  unclaimed: bigint
+  unclaimedWei: bigint
   /** The token's balance of the currency. */
-  balance: bigint
+  balanceWei: bigint
   /** The account's, when one was asked for: claimable now, and what burning its whole balance pays. */
-  account?: { claimable: bigint; redeemable: bigint }
+  account?: { claimableWei: bigint; redeemableWei: bigint }
 }
 
 export interface ReadStatusOptions {
@@ -362,11 +362,11 @@ async function readCurrencyPools(
         : 0n
       return {
         currency: currencyJson(currency),
-        pendingRevenue: pendingRevenue!,
-        redemptionPool: redemptionPool!,
-        unclaimed: unclaimed!,
-        balance: balance!,
-        ...(account ? { account: { claimable, redeemable: redeemable! } } : {}),
+        pendingRevenueWei: pendingRevenue!,
+        redemptionPoolWei: redemptionPool!,
+        unclaimedWei: unclaimed!,
+        balanceWei: balance!,
+        ...(account ? { account: { claimableWei: claimable, redeemableWei: redeemable! } } : {}),
       }
     }),
   )

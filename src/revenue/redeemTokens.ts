@@ -29,7 +29,7 @@ export interface RedeemPlan {
   redemptionPoolWei: bigint
   pendingRevenueWei: bigint
   /** What the burn pays in each ERC-20 revenue currency of the token (in its smallest unit), besides payoutWei. */
-  currencyPayouts: Array<{ currency: { address: Address; symbol: string; decimals: number }; amount: bigint }>
+  currencyPayouts: Array<{ currency: { address: Address; symbol: string; decimals: number }; payoutWei: bigint }>
   /** Burning the whole supply also pays the pending revenue. */
   wholeSupply: boolean
   /** The snapshot period (latest snapshot id) the plan was made in. */
@@ -81,7 +81,7 @@ export async function planRedeem(
     ctx,
     erc20s.map((c) => read('redeemableOnBurn', [amount, c.address])),
   )) as bigint[]
-  const currencyPayouts = erc20s.map((c, i) => ({ currency: currencyJson(c), amount: amounts[i]! }))
+  const currencyPayouts = erc20s.map((c, i) => ({ currency: currencyJson(c), payoutWei: amounts[i]! }))
   if (amount > balance)
     throw new UsageError(
       `AMOUNT ${formatNative(amount, symbol)} is more than the ${formatNative(balance, symbol)} that ${holder} holds`,
@@ -165,7 +165,7 @@ export async function redeemTokens(
       const { formatCurrency } = await import('./resolveCurrency.js')
       const payout = [
         formatNative(plan.payoutWei, ctx.nativeSymbol),
-        ...plan.currencyPayouts.filter((p) => p.amount > 0n).map((p) => formatCurrency(p.amount, p.currency)),
+        ...plan.currencyPayouts.filter((p) => p.payoutWei > 0n).map((p) => formatCurrency(p.payoutWei, p.currency)),
       ].join(' + ')
       const burn = `burning ${formatNative(amount, plan.symbol)} for ${payout}`
       const again =
@@ -219,7 +219,7 @@ export async function redeemTokens(
           (log.eventName === 'CurrencyRedeemed' || log.eventName === 'CurrencyRevenueClaimed') &&
           String(log.args.currency).toLowerCase() === payout.currency.address.toLowerCase(),
       )
-      if (redeemed) payout.amount = paid.reduce((sum, log) => sum + ((log.args.payout ?? log.args.amount) as bigint), 0n)
+      if (redeemed) payout.payoutWei = paid.reduce((sum, log) => sum + ((log.args.payout ?? log.args.amount) as bigint), 0n)
     }
   }
   if (resumed && outcome.blockNumber !== undefined) {

@@ -17,15 +17,15 @@ import { formatCurrency } from './resolveCurrency.js'
 export function renderCurrencyClaim(result: MultiClaimResult, fee: (wei: bigint) => string): string {
   if (result.status === 'nothing') return `Nothing to claim: ${result.reason}`
   const rows = result.currencies.flatMap((c) => [
-    ...c.snapshots.map((s) => [String(s.id), formatCurrency(s.amount, c.currency)]),
-    ['total', formatCurrency(c.total, c.currency)],
+    ...c.snapshots.map((s) => [String(s.id), formatCurrency(s.amountWei, c.currency)]),
+    ['total', formatCurrency(c.totalWei, c.currency)],
   ])
   const table = renderTable(rows, { header: ['snapshot', 'amount'], align: ['right', 'right'] })
   const credited = result.currencies
-    .filter((c) => c.credited > 0n)
+    .filter((c) => c.creditedWei > 0n)
     .map(
       (c) =>
-        `  ${formatCurrency(c.credited, c.currency)} could not be transferred to ${result.holder} (the currency refused it): it is credited on the token and stays yours`,
+        `  ${formatCurrency(c.creditedWei, c.currency)} could not be transferred to ${result.holder} (the currency refused it): it is credited on the token and stays yours`,
     )
   if (result.status === 'dry-run')
     return `Dry run: ${result.holder} would claim\n${table}\n  gas ${result.gas}, at most ${fee(result.costWei ?? 0n)}; nothing was sent`

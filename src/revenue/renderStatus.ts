@@ -77,14 +77,14 @@ export function renderStatus(status: StatusReport): string {
     lines.push('', `Pools in ${escapeControl(pool.currency.symbol)}  ${pool.currency.address}`)
     lines.push(
       renderFields([
-        ['pending revenue', `${units(pool.pendingRevenue)} (split at the next snapshot)`],
-        ['redemption pool', units(pool.redemptionPool)],
-        ['unclaimed', units(pool.unclaimed)],
-        ['token balance', units(pool.balance)],
+        ['pending revenue', `${units(pool.pendingRevenueWei)} (split at the next snapshot)`],
+        ['redemption pool', units(pool.redemptionPoolWei)],
+        ['unclaimed', units(pool.unclaimedWei)],
+        ['token balance', units(pool.balanceWei)],
         ...(pool.account
           ? ([
-              ['your claimable', units(pool.account.claimable)],
-              ['your redeemable', `${units(pool.account.redeemable)} for burning the whole balance`],
+              ['your claimable', units(pool.account.claimableWei)],
+              ['your redeemable', `${units(pool.account.redeemableWei)} for burning the whole balance`],
             ] as Array<[string, string]>)
           : []),
       ]),

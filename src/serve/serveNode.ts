@@ -231,7 +231,7 @@ function accept(w: Wiring, event: RequestedEvent): void {
       event: 'seen',
       requestId: String(request.id),
       message: `request ${request.id} seen in block ${request.blockNumber}`,
-      block: String(request.blockNumber),
+      blockNumber: String(request.blockNumber),
     })
   }
   w.decide.add({ request, ...(restored ? { reportedAs: 'restored' as const } : {}) })
@@ -291,7 +291,7 @@ async function apply(w: Wiring, pending: Pending, decision: Decision, head: Head
     ? {
         event: 'fulfilled',
         message: `request ${id} fulfilled (tx ${who.tx}, found on chain)`,
-        extra: { recipient: request.recipient, tx: who.tx, block: String(who.block), status: 'existing' },
+        extra: { recipient: request.recipient, txHash: who.tx, blockNumber: String(who.block), status: 'existing' },
       }
     : {
         event: 'skipped',
@@ -381,11 +381,11 @@ function fulfilled(w: Wiring, ready: Ready, outcome: MintOutcome, receipt: Recei
     metrics?.gasSpentWei.inc(Number(BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice ?? '0')))
   }
   const extra = {
-    tokenId: outcome.tokenIdHex,
+    tokenIdHex: outcome.tokenIdHex,
     recipient: request.recipient,
     tokenUri: outcome.tokenUri,
-    ...(outcome.txHash ? { tx: outcome.txHash } : {}),
-    block: String(block),
+    ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
+    blockNumber: String(block),
     status: outcome.status,
     ...(ready.inferenceMs !== undefined ? { inferenceMs: ready.inferenceMs } : {}),
   }
