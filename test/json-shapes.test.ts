@@ -15,9 +15,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Command } from 'commander'
+import { Redis } from 'ioredis'
 import { buildZkCppnFloat } from '../scripts/build-zk-model.js'
 import { buildProgram } from '../src/cli.js'
+import { deployTestUsdc, TEST_USDC_ADDRESS } from '../src/devnet/deployTestUsdc.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
+import { recordQuarantine } from '../src/queue/quarantine.js'
+import { recordRefusal } from '../src/queue/refusals.js'
 import { anvilRpc } from './helpers/deployFixture.js'
 import { checkShape, checkVocabulary, inferShape, readDocumentedShapes } from './helpers/jsonShapes.js'
 import { repoRoot, runCli } from './helpers/runCli.js'
@@ -91,9 +95,43 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
     anvil = await startAnvil()
     dir = mkdtempSync(join(tmpdir(), 'imo-json-shapes-'))
     const user = anvil.accounts[1]!.address
+    // The devnet's TestUsdc: a second revenue currency (per-currency amounts) and the paid API's currency.
+    await deployTestUsdc(
+      anvil.rpcUrl,
+      anvil.accounts.slice(0, 4).map((a) => a.address),
+    )
     await ok(['hash', CPPN])
     await ok(['deploy', '--model', CPPN, '--name', 'Dry', '--symbol', 'DRY', '--supply', '1', '--dry-run'])
-    await ok(['deploy', '--model', CPPN, '--name', 'Shapes', '--symbol', 'SHP', '--supply', '1000', '--snapshot-interval', '60'])
+    await ok([
+      'deploy',
+      '--model',
+      CPPN,
+      '--name',
+      'Shapes',
+      '--symbol',
+      'SHP',
+      '--supply',
+      '1000',
+      '--snapshot-interval',
+      '60',
+      '--revenue-currency',
+      TEST_USDC_ADDRESS,
+    ])
+    // The paid HTTP API: serve --http's log lines, and imo ask paying it in TestUsdc (account 3); before any
+    // warp, as the payer signs its authorization's validity window by the wall clock.
+    const api = spawnImo(['serve', '--http', '0', '--price', '0.01', '--currency', TEST_USDC_ADDRESS], { cwd: dir, env: env(0) })
+    const deadline = Date.now() + 60_000
+    let url: string | undefined
+    while (!url && Date.now() < deadline) {
+      url = api.lines.find((line) => line.event === 'api' && typeof line.url === 'string')?.url as string | undefined
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    assert.ok(url, JSON.stringify(api.lines))
+    await ok(['ask', 'a paid spiral', '--api', url, '--max-price', '0.01'], 3)
+    api.child.kill('SIGTERM')
+    assert.equal(await api.exited, 0, JSON.stringify(api.lines))
+    record('imo serve', JSON.parse(api.stdout))
+    for (const line of api.lines) record('imo serve log line', line)
     await ok(['infer', '--model', CPPN, '--prompt', 'a red spiral', '--out', 'record'])
     await ok(['mint', 'record', '--dry-run'])
     const minted = await ok(['mint', 'record'])
@@ -101,6 +139,7 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
     await ok(['verify', 'record'])
     await ok(['verify', '--token', minted.outcomes[0].tokenId, '--metadata-dir', 'record'])
     await ok(['revenue', 'deposit', '1'])
+    await ok(['revenue', 'deposit', '2.5', '--currency', 'USDC'])
     await warp(61)
     await ok(['snapshot', '--yes'])
     await ok(['claimable'])
@@ -213,6 +252,25 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
       worker.lines.some((line) => line.event === 'job'),
       JSON.stringify(worker.lines),
     )
+    // The queue's state as requests --open and status show it, with a refusal and a quarantine in it
+    // (Redis keeps their time in ms; the documents show it as ISO under refusedAt / quarantinedAt).
+    const client = new Redis(redis.url, { maxRetriesPerRequest: null })
+    try {
+      const at = Date.parse('2026-01-02T03:04:05.000Z')
+      await recordRefusal(client, {
+        worker: { id: 'other-model:1', host: 'h', pid: 1 } as never,
+        workerModelHash: `0x${'1'.repeat(64)}`,
+        expectedModelHash: `0x${'2'.repeat(64)}`,
+        at,
+      })
+      await recordQuarantine(client, { worker: 'liar:2', requestId: '7', reason: 'a re-run gave other outputs', at })
+    } finally {
+      client.disconnect()
+    }
+    for (const document of [await ok(['requests', '--open', '--queue', redis.url]), await ok(['status', '--queue', redis.url])]) {
+      assert.equal(document.queue.refusals[0].refusedAt, '2026-01-02T03:04:05.000Z', JSON.stringify(document.queue))
+      assert.equal(document.queue.quarantined[0].quarantinedAt, '2026-01-02T03:04:05.000Z', JSON.stringify(document.queue))
+    }
   })
 
   it('imo devnet prints its document, then runs until stopped', async () => {
@@ -233,17 +291,22 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
         const example = JSON.stringify(printed.get(name)?.[0] ?? null, null, 2)
         appendFileSync(draft, `## \`${name}\`\n\n\`\`\`shape\n${shape}\n\`\`\`\n\n\`\`\`json\n${example}\n\`\`\`\n\n`)
       }
+    // Every command's problems at once (one run of this test takes minutes).
+    const problems: string[] = []
     for (const name of names) {
       if (EXEMPT[name]) continue
       const documents = printed.get(name) ?? []
-      assert.ok(documents.length > 0, `${name} never ran in this test: run it in before(), or list it in EXEMPT with the reason`)
+      if (documents.length === 0)
+        problems.push(`${name} never ran in this test: run it in before(), or list it in EXEMPT with the reason`)
       const section = documented.get(name)
-      assert.ok(section, `${name}: no section in docs/json.md`)
-      for (const document of documents) {
-        assert.deepEqual(checkShape(document, section.shape), [], `${name}: ${JSON.stringify(document).slice(0, 400)}`)
-        assert.deepEqual(checkVocabulary(document), [], name)
+      if (!section) {
+        problems.push(`${name}: no section in docs/json.md`)
+        continue
       }
+      for (const document of documents)
+        problems.push(...[...checkShape(document, section.shape), ...checkVocabulary(document)].map((p) => `${name}: ${p}`))
     }
+    assert.deepEqual([...new Set(problems)], [])
   })
 
   it('every command prints the shared error document on a failure path (a usage error, exit 2)', async () => {

@@ -145,10 +145,14 @@ export function checkVocabulary(document: unknown, isShape = false, path = '$'):
     if (/^(hash|tx|transactionHash|transaction)$|Tx$/.test(key))
       problems.push(`${at}: a transaction hash is "txHash" (or "<what>TxHash")`)
     if (/TxHash$|^txHash$/.test(key) && !typeIs(value, 'hash')) problems.push(`${at}: a transaction hash is a 0x hash`)
-    if (/^(amount|fee|balance|value|previous|price|cost|payout|totalSupply|tokens|sold|returned)$/.test(key))
+    if (
+      /^(amount|fee|balance|value|previous|price|cost|payout|paid|totalSupply|tokens|sold|returned|credited|unclaimed|pendingRevenue|redemptionPool|redeemable)$/.test(
+        key,
+      )
+    )
       problems.push(`${at}: an amount's key ends in Wei (its smallest unit)`)
     if (/Wei$/.test(key) && !typeIs(value, 'wei')) problems.push(`${at}: a *Wei amount is a decimal string`)
-    if (/Timestamp$|^timestamp$/.test(key)) problems.push(`${at}: a time's key ends in At`)
+    if (/Timestamp$|^timestamp$|^at$/.test(key)) problems.push(`${at}: a time's key ends in At (a log line's time is "time")`)
     if ((/[a-z]At$/.test(key) || key === 'now' || key === 'time') && !typeIs(value, 'time'))
       problems.push(`${at}: a time is ISO 8601 UTC with Z`)
     if (/Time$/.test(key)) problems.push(`${at}: a time's key ends in At`)
