@@ -127,7 +127,8 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     assert.ok(url, JSON.stringify(api.lines))
-    await ok(['ask', 'a paid spiral', '--api', url, '--max-price', '0.01'], 3)
+    const asked = await ok(['ask', 'a paid spiral', '--api', url, '--max-price', '0.01'], 3)
+    await ok(['verify', asked.file, '--model', CPPN])
     api.child.kill('SIGTERM')
     assert.equal(await api.exited, 0, JSON.stringify(api.lines))
     record('imo serve', JSON.parse(api.stdout))
@@ -152,6 +153,16 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
     await ok(['requests'])
     await ok(['requests', 'set-fee', '0.002'])
     await ok(['serve', '--until-idle'])
+    // request --wait, fulfilled by a serve running meanwhile: the document adds fulfilment and verification.
+    const serving = spawnImo(['serve'], { cwd: dir, env: env(0) })
+    try {
+      await ok(['request', 'waited for', '--to', user, '--wait'], 1)
+    } finally {
+      serving.child.kill('SIGTERM')
+      assert.equal(await serving.exited, 0, JSON.stringify(serving.lines))
+    }
+    record('imo serve', JSON.parse(serving.stdout))
+    for (const line of serving.lines) record('imo serve log line', line)
     await ok(['requests', 'set-timeout', '30'])
     const unserved = await ok(['request', 'never served'], 1)
     await warp(60)
@@ -307,6 +318,17 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
         problems.push(...[...checkShape(document, section.shape), ...checkVocabulary(document)].map((p) => `${name}: ${p}`))
     }
     assert.deepEqual([...new Set(problems)], [])
+  })
+
+  it('commands that read the chain print the shared error document when it cannot be reached (exit 6)', async () => {
+    const { shape } = documented.get('error')!
+    for (const args of [['status'], ['claimable'], ['claim'], ['requests'], ['offer', 'status'], ['revenue', 'deposit', '1']]) {
+      const result = await runCli([...args, '--json'], { cwd: dir, env: { ...env(0), IMO_RPC_URL: 'http://127.0.0.1:9' } })
+      assert.equal(result.code, 6, `${args.join(' ')}: ${result.stdout}${result.stderr}`)
+      const document = JSON.parse(result.stdout)
+      assert.deepEqual(checkShape(document, shape), [], args.join(' '))
+      assert.equal(document.error.exitCode, 6, args.join(' '))
+    }
   })
 
   it('every command prints the shared error document on a failure path (a usage error, exit 2)', async () => {
