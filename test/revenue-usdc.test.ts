@@ -190,6 +190,45 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
     assert.equal(await pub().getTransactionCount({ address: A }), nonce, 'nothing was sent')
   })
 
+  it('an interrupted claim is resumed whatever --currency the re-run names: a multi-currency step with --currency ETH, an ETH-only step with --currency USDC', async () => {
+    // Amounts no earlier deposit in the period used (a repeat needs --key).
+    const period = async (usdc: string) => {
+      json(await imo(['revenue', 'deposit', '0.5', '--json']))
+      json(await imo(['revenue', 'deposit', usdc, '--currency', 'USDC', '--json']))
+      await warp(61)
+      json(await imo(['snapshot', '--yes', '--json']))
+      await warp(1)
+    }
+    const nonce = () => pub().getTransactionCount({ address: A })
+    await period('11')
+    // `imo claim` over ETH and USDC, killed with its signed claimBatch journalled, not broadcast.
+    const crashed = await imo(['claim'], 0, { IMO_TEST_CRASH_AT: 'after-journal:claim:' })
+    assert.equal(crashed.signal, 'SIGKILL')
+    const usdcBefore = await usdcOf(A)
+    const sent = await nonce()
+    const resumed = json(await imo(['claim', '--currency', 'ETH', '--json']))
+    assert.equal(resumed.status, 'resumed')
+    assert.match(resumed.stepId, /#0x0{40}\+0x/)
+    assert.ok(currencyOf(resumed.currencies, 'USDC').total !== '0', 'the resumed claim paid USDC')
+    assert.ok((await usdcOf(A)) > usdcBefore)
+    assert.equal(await nonce(), sent + 1, 'one transaction: the journalled one')
+    assert.equal(json(await imo(['claim', '--json'])).status, 'nothing')
+
+    await period('12')
+    // Vice versa: `imo claim --currency ETH` (EIP-7641's claim(uint256)) killed the same way.
+    const crashedEth = await imo(['claim', '--currency', 'ETH'], 0, { IMO_TEST_CRASH_AT: 'after-journal:claim:' })
+    assert.equal(crashedEth.signal, 'SIGKILL')
+    const resumedEth = json(await imo(['claim', '--currency', 'USDC', '--json']))
+    assert.equal(resumedEth.status, 'resumed')
+    assert.doesNotMatch(resumedEth.stepId, /#/)
+    assert.equal(resumedEth.symbol, 'ETH')
+    // The USDC share is still there, and claimed by the next run.
+    const usdc = json(await imo(['claim', '--currency', 'USDC', '--json']))
+    assert.equal(usdc.status, 'sent')
+    assert.equal(currencyOf(usdc.currencies, 'USDC').total.length > 0, true)
+    assert.equal(json(await imo(['claim', '--json'])).status, 'nothing')
+  })
+
   it('a USDC deposit killed after its broadcast is resumed, not sent twice; a repeat needs a new --key', async () => {
     const before = await usdcOf(token)
     const crashed = await imo(['revenue', 'deposit', '7', '--currency', 'USDC'], 0, {

@@ -43,7 +43,11 @@ export function claimCommand(): Command {
         : [await resolveCurrency(ctx, token, values.currency)]
     const claimOptions = { ...(snapshot === undefined ? {} : { snapshot }), wait: values.wait !== false, onWait: note }
     const fee = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
-    if (currencies.length > 1 || !currencies[0]!.native) {
+    // An interrupted (or keyed) claim is resumed in its own kind, whatever --currency says.
+    const { claimStepPrefix, findClaimStep } = await import('../revenue/claimStep.js')
+    const journalled = findClaimStep(ctx.journal, claimStepPrefix(token, ctx.account!.address), ctx.tx.key)
+    const perCurrency = journalled ? journalled.currencies !== undefined : currencies.length > 1 || !currencies[0]!.native
+    if (perCurrency) {
       const { claimCurrencies } = await import('../revenue/claimCurrencies.js')
       const { renderCurrencyClaim } = await import('../revenue/renderClaim.js')
       const result = await claimCurrencies(ctx, token, currencies, claimOptions)
