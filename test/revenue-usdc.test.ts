@@ -120,9 +120,61 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
       assert.equal(usdc.credited, '15000000')
       const human = await imo(['claimable'], 1)
       assert.equal(human.code, 0, human.stderr)
+      assert.match(
+        human.stdout,
+        /Credited to \S+ \(payouts the currency refused; `imo claim --credits` withdraws them\): 15 USDC/,
+      )
+      assert.deepEqual(json(await imo(['claimable', '--json'], 1)).credits, [
+        { currency: { address: TEST_USDC_ADDRESS, symbol: 'USDC', decimals: 6 }, amountWei: '15000000' },
+      ])
+      const status = json(await imo(['status', '--json'], 1)).currencyPools[0]
+      assert.equal(status.creditsWei, '15000000')
+      assert.equal(status.account.creditWei, '15000000')
+      assert.match((await imo(['status'], 1)).stdout, /your credit +15 USDC \(imo claim --credits withdraws it\)/)
+      // Still blacklisted: the withdrawal would revert, so it is refused in simulation and nothing is sent.
+      const nonce = await pub().getTransactionCount({ address: B })
+      const refused = await imo(['claim', '--credits'], 1)
+      assert.equal(refused.code, 3, refused.stderr)
+      assert.match(refused.stderr, /\nerror: "withdraw the USDC credit" would fail: .*nothing was sent\n/)
+      assert.match(
+        refused.stderr,
+        /\nhint: USDC \(\S+\) still refuses the transfer to \S+ \(a blocklist, a pause\); the credit stays yours/,
+      )
+      assert.equal(await pub().getTransactionCount({ address: B }), nonce, 'nothing was sent')
     } finally {
       await asUsdcOwner('unBlacklist', B)
     }
+  })
+
+  it('imo claim --credits withdraws the credit once USDC accepts the transfer again; bad input sends nothing', async () => {
+    const nonce = await pub().getTransactionCount({ address: B })
+    const cases: Array<[string[], RegExp]> = [
+      [['claim', '--credits', '--currency', 'ETH'], /^error: ETH payouts are never credited .*\n$/],
+      [['claim', '--credits', '--currency', 'DAI'], /^error: --currency DAI is not a revenue currency/],
+      [['claim', '--credits', '--snapshot', '1'], /^error: option '--credits' cannot be used with option '--snapshot <N>'\n/],
+    ]
+    for (const [args, message] of cases) {
+      const result = await imo(args, 1)
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+      assert.match(result.stderr, message)
+      assert.equal(result.stdout, '')
+    }
+    assert.equal(await pub().getTransactionCount({ address: B }), nonce, 'nothing was sent')
+    const dry = json(await imo(['claim', '--credits', '--dry-run', '--json'], 1))
+    assert.equal(dry.status, 'dry-run')
+    assert.equal(await pub().getTransactionCount({ address: B }), nonce, 'a dry run sends nothing')
+    const before = await usdcOf(B)
+    const withdrawn = json(await imo(['claim', '--credits', '--json'], 1))
+    assert.equal(withdrawn.status, 'withdrawn')
+    assert.equal(withdrawn.withdrawals.length, 1)
+    assert.equal(withdrawn.withdrawals[0].amountWei, '15000000')
+    assert.equal(withdrawn.withdrawals[0].currency.symbol, 'USDC')
+    assert.match(withdrawn.withdrawals[0].txHash, /^0x[0-9a-f]{64}$/)
+    assert.equal((await usdcOf(B)) - before, 15n * USDC)
+    const again = await imo(['claim', '--credits', '--currency', 'USDC'], 1)
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, /^Nothing to withdraw: \S+ has no credit on the token in USDC\n$/)
+    assert.deepEqual(json(await imo(['claimable', '--json'], 1)).credits, [])
   })
 
   it('status shows the USDC pools; redeem shows and pays the payout in every currency', async () => {
