@@ -232,6 +232,13 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
         /^error: \S+ holds [\d.]+ USDC, less than the 5000000 USDC to deposit; nothing was sent\n$/,
       ],
       [['claim', '--currency', 'DAI'], 2, /^error: --currency DAI is not a revenue currency/],
+      [
+        ['claim', '--currency', eoa],
+        2,
+        /^error: --currency \S+ has no contract code on this chain: it is not an ERC-20 token\n$/,
+      ],
+      [['claim', '--currency', unlisted], 2, /^error: --currency USDC \(\S+\) is not a revenue currency of the token/],
+      [['claim', '--currency', '0x1234'], 2, /^error: --currency .*"0x1234"/],
     ]
     for (const [args, code, message] of cases) {
       const result = await imo(args)
@@ -279,6 +286,34 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
     assert.equal(usdc.status, 'sent')
     assert.equal(currencyOf(usdc.currencies, 'USDC').total.length > 0, true)
     assert.equal(json(await imo(['claim', '--json'])).status, 'nothing')
+  })
+
+  it('imo claim --currency USDC right after a snapshot: --no-wait exits 3 saying when claims open, without it waits and claims', async () => {
+    await warp(61)
+    // Every block from here keeps one timestamp: the snapshot's second stays open as long as needed.
+    await anvilRpc(anvil.rpcUrl, 'anvil_setBlockTimestampInterval', [0])
+    let unfrozen = false
+    try {
+      json(await imo(['revenue', 'deposit', '13', '--currency', 'USDC', '--json']))
+      const id = json(await imo(['snapshot', '--yes', '--json'])).snapshotId
+      const nonce = await pub().getTransactionCount({ address: A })
+      const refused = await imo(['claim', '--currency', 'USDC', '--no-wait'])
+      assert.equal(refused.code, 3, refused.stderr)
+      assert.match(refused.stderr, new RegExp(`^error: claims on snapshot ${id} open at \\d{4}-.*: nothing was sent$`, 'm'))
+      assert.doesNotMatch(`${refused.stdout}${refused.stderr}`, /nothing to claim/i)
+      assert.equal(await pub().getTransactionCount({ address: A }), nonce, 'nothing was sent')
+      await anvilRpc(anvil.rpcUrl, 'anvil_removeBlockTimestampInterval', [])
+      unfrozen = true
+      const before = await usdcOf(A)
+      const claimed = json(await imo(['claim', '--currency', 'USDC', '--json']))
+      assert.equal(claimed.status, 'sent')
+      // 50 % of 13 USDC to the claim pool; A holds 600 of the 900 tokens left after its burn of 100.
+      const total = BigInt(currencyOf(claimed.currencies, 'USDC').total)
+      assert.equal(total, (((13n * USDC * 50n) / 100n) * 600n) / 900n)
+      assert.equal((await usdcOf(A)) - before, total)
+    } finally {
+      if (!unfrozen) await anvilRpc(anvil.rpcUrl, 'anvil_removeBlockTimestampInterval', [])
+    }
   })
 
   it('a USDC deposit killed after its broadcast is resumed, not sent twice; a repeat needs a new --key', async () => {
