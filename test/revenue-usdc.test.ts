@@ -316,6 +316,36 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
     }
   })
 
+  it('imo claim --credits killed after its broadcast is resumed, not sent twice', async () => {
+    json(await imo(['revenue', 'deposit', '14', '--currency', 'USDC', '--json']))
+    await warp(61)
+    json(await imo(['snapshot', '--yes', '--json']))
+    await warp(1)
+    await asUsdcOwner('blacklist', B)
+    try {
+      const claim = json(await imo(['claim', '--currency', 'USDC', '--json'], 1))
+      assert.ok(BigInt(currencyOf(claim.currencies, 'USDC').credited) > 0n)
+    } finally {
+      await asUsdcOwner('unBlacklist', B)
+    }
+    const credit = await pub().readContract({
+      address: token,
+      abi: imoTokenAbi,
+      functionName: 'creditOf',
+      args: [B, TEST_USDC_ADDRESS],
+    })
+    const before = await usdcOf(B)
+    const crashed = await imo(['claim', '--credits'], 1, { IMO_TEST_CRASH_AT: 'after-broadcast:withdraw-credit:' })
+    assert.equal(crashed.signal, 'SIGKILL')
+    assert.equal((await usdcOf(B)) - before, credit, 'the killed run had broadcast the withdrawal')
+    const resumed = json(await imo(['claim', '--credits', '--json'], 1))
+    assert.equal(resumed.status, 'withdrawn')
+    assert.equal(resumed.withdrawals[0].status, 'resumed')
+    assert.equal(resumed.withdrawals[0].amountWei, credit.toString())
+    assert.equal((await usdcOf(B)) - before, credit, 'withdrawn once')
+    assert.equal(json(await imo(['claim', '--credits', '--json'], 1)).status, 'nothing')
+  })
+
   it('a USDC deposit killed after its broadcast is resumed, not sent twice; a repeat needs a new --key', async () => {
     const before = await usdcOf(token)
     const crashed = await imo(['revenue', 'deposit', '7', '--currency', 'USDC'], 0, {
