@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ImoToken} from "../../contracts/ImoToken.sol";
 import {CurrencyFixture} from "./utils/CurrencyFixture.sol";
-import {deployImoToken} from "./utils/Vm.sol";
 
 /// @dev A shares-based ERC-20 whose balances all scale with `index` (stETH/AMPL style): `rebase(1, 2)` halves
 /// every balance at once, so a holder of it (the IMO token) ends up holding less than it owes. Tests only.
@@ -60,24 +58,7 @@ contract ImoTokenRebasingTest is CurrencyFixture {
     function setUp() public override {
         super.setUp();
         reb = new RebasingToken();
-        token = ImoToken(
-            payable(deployImoToken(
-                    "IMO Model",
-                    "IMO",
-                    SUPPLY,
-                    alice,
-                    MODEL_HASH,
-                    "ipfs://model",
-                    PERCENT,
-                    INTERVAL,
-                    WINDOW,
-                    owner,
-                    _list()
-                ))
-        );
-        deployedAt = block.timestamp;
-        send(alice, bob, (SUPPLY * 3) / 10);
-        send(alice, carol, (SUPPLY * 2) / 10);
+        deployWith(_list()); // instead of the fixture's four currencies
     }
 
     function _list() private view returns (address[] memory list) {
