@@ -324,7 +324,7 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
     await asUsdcOwner('blacklist', B)
     try {
       const claim = json(await imo(['claim', '--currency', 'USDC', '--json'], 1))
-      assert.ok(BigInt(currencyOf(claim.currencies, 'USDC').credited) > 0n)
+      assert.ok(BigInt(currencyOf(claim.currencies, 'USDC').credited as string) > 0n)
     } finally {
       await asUsdcOwner('unBlacklist', B)
     }
