@@ -84,8 +84,13 @@ export interface CurrencyPools {
   unclaimedWei: bigint
   /** The token's balance of the currency. */
   balanceWei: bigint
-  /** The account's, when one was asked for: claimable now, and what burning its whole balance pays. */
-  account?: { claimableWei: bigint; redeemableWei: bigint }
+  /** Payouts the currency refused, credited to holders and owed until withdrawn (totalCredits). */
+  creditsWei: bigint
+  /**
+   * The account's, when one was asked for: claimable now, what burning its whole balance pays, and its
+   * credit (`imo claim --credits` withdraws it).
+   */
+  account?: { claimableWei: bigint; redeemableWei: bigint; creditWei: bigint }
 }
 
 export interface ReadStatusOptions {
@@ -346,14 +351,17 @@ async function readCurrencyPools(
   const t = callsTo(token, imoTokenAbi)
   return Promise.all(
     erc20s.map(async (currency) => {
-      const [pendingRevenue, redemptionPool, unclaimed, balance, redeemable] = (await readMany(
+      const [pendingRevenue, redemptionPool, unclaimed, balance, credits, redeemable, credit] = (await readMany(
         ctx,
         [
           t('pendingRevenue', [currency.address]),
           t('redemptionPool', [currency.address]),
           t('outstandingClaims', [currency.address]),
           callsTo(currency.address, erc20Abi)('balanceOf', [token]),
-          ...(account ? [t('redeemableOnBurn', [account.balance, currency.address])] : []),
+          t('totalCredits', [currency.address]),
+          ...(account
+            ? [t('redeemableOnBurn', [account.balance, currency.address]), t('creditOf', [account.holder, currency.address])]
+            : []),
         ],
         at,
       )) as bigint[]
@@ -366,7 +374,8 @@ async function readCurrencyPools(
         redemptionPoolWei: redemptionPool!,
         unclaimedWei: unclaimed!,
         balanceWei: balance!,
-        ...(account ? { account: { claimableWei: claimable, redeemableWei: redeemable! } } : {}),
+        creditsWei: credits!,
+        ...(account ? { account: { claimableWei: claimable, redeemableWei: redeemable!, creditWei: credit! } } : {}),
       }
     }),
   )

@@ -81,10 +81,14 @@ export function renderStatus(status: StatusReport): string {
         ['redemption pool', units(pool.redemptionPoolWei)],
         ['unclaimed', units(pool.unclaimedWei)],
         ['token balance', units(pool.balanceWei)],
+        ['credits', `${units(pool.creditsWei)} (payouts the currency refused, owed to holders)`],
         ...(pool.account
           ? ([
               ['your claimable', units(pool.account.claimableWei)],
               ['your redeemable', `${units(pool.account.redeemableWei)} for burning the whole balance`],
+              ...(pool.account.creditWei > 0n
+                ? [['your credit', `${units(pool.account.creditWei)} (imo claim --credits withdraws it)`]]
+                : []),
             ] as Array<[string, string]>)
           : []),
       ]),
