@@ -16,9 +16,12 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Command } from 'commander'
 import { Redis } from 'ioredis'
+import { createPublicClient, createWalletClient, http } from 'viem'
+import { foundry } from 'viem/chains'
+import { testUsdcAbi } from '../contracts-abi/index.js'
 import { buildZkCppnFloat } from '../scripts/build-zk-model.js'
 import { buildProgram } from '../src/cli.js'
-import { deployTestUsdc, TEST_USDC_ADDRESS } from '../src/devnet/deployTestUsdc.js'
+import { deployTestUsdc, TEST_USDC_ADDRESS, TEST_USDC_DEPLOYER } from '../src/devnet/deployTestUsdc.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { recordQuarantine } from '../src/queue/quarantine.js'
 import { recordRefusal } from '../src/queue/refusals.js'
@@ -86,6 +89,17 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
     for (let n = parts.length; n > 1; n--) if (all.includes(parts.slice(0, n).join(' '))) return parts.slice(0, n).join(' ')
     return words
   }
+  /** TestUsdc's owner (impersonated) blacklists or clears an account: a claim's USDC share is then credited. */
+  const asUsdcOwner = async (functionName: 'blacklist' | 'unBlacklist', who: `0x${string}`) => {
+    await anvilRpc(anvil.rpcUrl, 'anvil_impersonateAccount', [TEST_USDC_DEPLOYER])
+    const wallet = createWalletClient({ chain: foundry, transport: http(anvil.rpcUrl), account: TEST_USDC_DEPLOYER })
+    const hash = await wallet.writeContract({ address: TEST_USDC_ADDRESS, abi: testUsdcAbi, functionName, args: [who] })
+    const receipt = await createPublicClient({ chain: foundry, transport: http(anvil.rpcUrl) }).waitForTransactionReceipt({
+      hash,
+    })
+    assert.equal(receipt.status, 'success')
+    await anvilRpc(anvil.rpcUrl, 'anvil_stopImpersonatingAccount', [TEST_USDC_DEPLOYER])
+  }
   const warp = async (seconds: number) => {
     await anvilRpc(anvil.rpcUrl, 'evm_increaseTime', [seconds])
     await anvilRpc(anvil.rpcUrl, 'evm_mine', [])
@@ -145,8 +159,22 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
     await ok(['snapshot', '--yes'])
     await ok(['claimable'])
     await ok(['claimable', user])
+    // USDC blacklists the holder for its first claim: its USDC share is credited (claim, claimable and
+    // status show it), then withdrawn with claim --credits once it is cleared.
+    await asUsdcOwner('blacklist', anvil.accounts[0]!.address)
+    const credited = await ok(['claim'])
+    assert.ok(
+      credited.currencies.some((c: { creditedWei: string }) => c.creditedWei !== '0'),
+      JSON.stringify(credited),
+    )
+    await ok(['claimable'])
+    await ok(['status'])
+    await asUsdcOwner('unBlacklist', anvil.accounts[0]!.address)
+    const withdrawn = await ok(['claim', '--credits'])
+    assert.equal(withdrawn.withdrawals.length, 1, JSON.stringify(withdrawn))
+    await ok(['claim', '--credits'])
     await ok(['claim'])
-    await ok(['claim'])
+    await ok(['claim', '--currency', 'ETH'])
     await ok(['redeem', '1', '--yes'])
     await ok(['request', 'green', '--to', user, '--dry-run'], 1)
     await ok(['request', 'green', '--to', user], 1)
