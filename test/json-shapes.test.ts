@@ -197,21 +197,24 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
     await ok(['requests', '--open'])
     await ok(['refund', unserved.requestId], 1)
     // A sale that meets its soft cap (buyers withdraw; it collects the revenue of the tokens it held), then one that misses it (refunds).
-    await ok([
-      'offer',
-      'create',
-      '--amount',
-      '10',
-      '--price',
-      '0.01',
-      '--start',
-      'now',
-      '--duration',
-      '600',
-      '--soft-cap',
-      '0.005',
-      '--yes',
-    ])
+    /** A 600-second sale of 10 tokens at 0.01 ETH each, from now, with this soft cap (ETH). */
+    const sale = (softCap: string) =>
+      ok([
+        'offer',
+        'create',
+        '--amount',
+        '10',
+        '--price',
+        '0.01',
+        '--start',
+        'now',
+        '--duration',
+        '600',
+        '--soft-cap',
+        softCap,
+        '--yes',
+      ])
+    await sale('0.005')
     await ok(['offer', 'status'])
     await ok(['offer', 'buy', '1', '--yes'], 2)
     await ok(['revenue', 'deposit', '1'])
@@ -220,21 +223,7 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
     await ok(['offer', 'finalize'])
     await ok(['offer', 'withdraw'], 2)
     await ok(['offer', 'claim-revenue'])
-    await ok([
-      'offer',
-      'create',
-      '--amount',
-      '10',
-      '--price',
-      '0.01',
-      '--start',
-      'now',
-      '--duration',
-      '600',
-      '--soft-cap',
-      '0.05',
-      '--yes',
-    ])
+    await sale('0.05')
     await ok(['offer', 'buy', '1', '--yes'], 2)
     await warp(700)
     await ok(['offer', 'refund'], 2)
