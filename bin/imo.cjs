@@ -2,7 +2,8 @@
 'use strict'
 // The entry: runs dist/cli.cjs (written by scripts/build.mjs) through V8's code cache in
 // dist/cli.cjs.cache, so a start-up does not compile again what the build's warm-up compiled; the
-// same for dist/vendor-<hash>.cjs (viem), loaded when a command first needs it.
+// same for dist/vendor-<hash>.cjs (viem), loaded when a command first needs it. The rest of dist/
+// (what commands load in their actions) is plain CommonJS, loaded with require().
 // Node 20 has no module.enableCompileCache (22.1+) and its ES module loader takes no cached data;
 // vm.Script does. A cache from another Node version (V8 rejects it) or from another build (the id on
 // the bundle's first line differs) is ignored: the CLI then compiles as it would without one.
@@ -53,10 +54,11 @@ function loadBundle(name, useCache) {
 
 /**
  * vm.Script code cannot use import() (Node 20 needs --experimental-vm-modules for it): the build
- * turns dist/cli.cjs's dynamic imports into calls of this function, which imports from here.
+ * turns dist/cli.cjs's dynamic imports into calls of this function. The lazy part's files
+ * (`./lazy-….cjs`) are CommonJS, required here, asynchronously as import() would; a package is imported.
  */
 function importModule(specifier) {
-  return import(specifier.startsWith('./') ? require('node:url').pathToFileURL(join(DIST, specifier)).href : specifier)
+  return specifier.startsWith('./') ? Promise.resolve().then(() => require(join(DIST, specifier))) : import(specifier)
 }
 
 const vendors = new Map()
