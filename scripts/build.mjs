@@ -200,6 +200,46 @@ const abisAsJson = {
   },
 }
 
+/**
+ * esbuild plugin for the vendor bundle: viem's simulateCalls module computes six ABI items (keccak
+ * hashes, in V8's interpreter at that point) when it loads, which every chain command paid for (about
+ * a third of loading viem) and none uses; here they are computed on the first simulateCalls() call.
+ * The constants are private to that module and used only below simulateCalls(). If a viem update
+ * changes the module, the build says so and bundles it unchanged.
+ */
+const simulateCallsConstantsOnFirstUse = {
+  name: 'imo-simulate-calls-constants-on-first-use',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]viem[\\/]_esm[\\/]actions[\\/]public[\\/]simulateCalls\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8')
+      const names = [
+        'transferEventSelector',
+        'balanceOfFunction',
+        'decimalsFunction',
+        'tokenUriFunction',
+        'symbolFunction',
+        'staticCallFunction',
+      ]
+      const entry = 'export async function simulateCalls(client, parameters) {\n'
+      const assignments = []
+      let contents = source
+      for (const name of names) {
+        const declaration = new RegExp(`^const ${name} = (.+);$`, 'm')
+        const found = contents.match(declaration)
+        if (!found) break
+        assignments.push(`${name} = ${found[1]};`)
+        contents = contents.replace(declaration, `let ${name};`)
+      }
+      if (assignments.length !== names.length || contents.split(entry).length !== 2) {
+        console.warn(`scripts/build.mjs: ${args.path} is not as expected; its constants stay computed at load`)
+        return undefined
+      }
+      contents = contents.replace(entry, `${entry}    if (staticCallFunction === undefined) { ${assignments.join(' ')} }\n`)
+      return { loader: 'js', contents }
+    })
+  },
+}
+
 /** The packages in dist/vendor-<hash>.cjs, under the names the lazy part imports them by. */
 const VENDOR = { viem: 'viem', 'viem/accounts': 'accounts' }
 const VENDOR_LOADER = "globalThis[Symbol.for('imo.vendor')]"
@@ -308,7 +348,7 @@ try {
     write: false,
     minifyWhitespace: true,
     minifySyntax: true,
-    plugins: [nodeCryptoOnFirstUse],
+    plugins: [nodeCryptoOnFirstUse, simulateCallsConstantsOnFirstUse],
   })
   const vendor = withBuildId(vendorBuild.outputFiles[0].text, 'the vendor bundle')
   const vendorFile = `vendor-${vendor.id.slice(0, 8)}.cjs`
