@@ -3,7 +3,7 @@
  * wrote, and never from a cache of other code (V8 itself only compares the source's length).
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,5 +42,22 @@ describe('start-up', () => {
     assert.equal(cacheUse(scratch), 'none')
     const printed = execFileSync(process.execPath, [join(scratch, 'bin', 'imo.cjs'), '--version'], { encoding: 'utf8' })
     assert.equal(printed.trim(), other)
+  })
+
+  it("a command's lazy part loads as CommonJS: Node's ES module loader never starts", () => {
+    // Node 20's ES module loader costs ~5 ms to start and ~0.3 ms a module; scripts/build.mjs turns the
+    // lazy part into CommonJS. `imo hash` loads lazy modules in its action.
+    const hook = join(scratch, 'report-esm.cjs')
+    writeFileSync(
+      hook,
+      "process.on('exit', () => { if (process.moduleLoadList.includes('NativeModule internal/modules/esm/translators')) process.stderr.write('ES modules loaded\\n') })\n",
+    )
+    const imo = join(repoRoot, 'bin', 'imo.cjs')
+    const run = spawnSync(process.execPath, ['-r', hook, imo, 'hash', join(repoRoot, 'models', 'cppn'), '--json'], {
+      encoding: 'utf8',
+    })
+    assert.equal(run.status, 0, run.stderr)
+    JSON.parse(run.stdout) // one JSON document: the command ran to its end
+    assert.doesNotMatch(run.stderr, /ES modules loaded/)
   })
 })
