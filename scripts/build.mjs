@@ -7,8 +7,8 @@
 //   bin/imo.cjs does: dist/cli.cjs.cache, written here after a warm-up run, holds the compiled code.
 // - everything a command imports in its action (`await import(...)`: viem, onnxruntime glue, ...):
 //   entries and shared chunks from esbuild's code splitting, each turned into CommonJS (dist/*.cjs,
-//   loaded on demand with require(): Node 20's ES module loader cost a read-only command a sixth of
-//   its start-up).
+//   loaded on demand by bin/imo.cjs through a code cache of its module code: Node 20's ES module
+//   loader cost a read-only command a sixth of its start-up).
 // - `imo --help` builds no command: the program help's command list is baked into dist/cli.cjs
 //   (src/cli.ts, commandList).
 //
@@ -286,11 +286,11 @@ function withBuildId(code, name) {
  * costs about 5 ms to start and 0.3 ms a module, and a read-only command loads some 35 of them (about
  * a sixth of its start-up); require() costs a fraction of that. Imports of other files of the lazy
  * part become require() of their .cjs names (a dynamic one inside a promise, so it stays
- * asynchronous); import() of a package stays import() (inquirer is an ES module only), and
- * import.meta.url is the file's URL. The files are .cjs, as package.json says "type": "module".
+ * asynchronous); import() of a package calls bin/imo.cjs's import (vm.Script code has no import();
+ * inquirer is an ES module only), and import.meta.url is the file's URL. The files are .cjs, as package.json says "type": "module".
  */
 async function toCommonJs(esm, name) {
-  const result = await transform(esm, {
+  const options = {
     loader: 'js',
     format: 'cjs',
     platform: 'node',
@@ -300,14 +300,23 @@ async function toCommonJs(esm, name) {
     minifyWhitespace: true,
     minifySyntax: true,
     define: { 'import.meta.url': '__imoModuleUrl' },
-  })
-  let code = result.code
+    // The build id line, as in dist/cli.cjs (bin/imo.cjs loads these through their code caches too).
+    banner: `// imo-build ${'0'.repeat(32)}`,
+  }
+  let result = await transform(esm, options)
+  if (result.code.includes('__imoModuleUrl'))
+    result = await transform(esm, {
+      ...options,
+      banner: `${options.banner}\nconst __imoModuleUrl=require("node:url").pathToFileURL(__filename).href;`,
+    })
+  const code = result.code
     .replace(/(?<![\w$.])require\("\.\/([\w.-]+)\.js"\)/g, 'require("./$1.cjs")')
     .replace(/(?<![\w$.])import\("\.\/([\w.-]+)\.js"\)/g, 'Promise.resolve().then(()=>require("./$1.cjs"))')
-  const left = code.match(/(?<![\w$.])(require|import)\(["'`]\.\/[^"'`]*\.js["'`]\)|(?<![\w$.])import\((?!["'`][^."'`])/)
+    // vm.Script has no import(): a package's goes through bin/imo.cjs, as in dist/cli.cjs.
+    .replace(/(?<![\w$.])import\((?=["'`])/g, '__imoImport(')
+  const left = code.match(/(?<![\w$.])(require|__imoImport)\(["'`]\.\/[^"'`]*\.js["'`]\)|(?<![\w$.])import\(/)
   if (left) throw new Error(`dist/${name}: an import the build could not rewrite: ${code.slice(left.index, left.index + 80)}`)
-  if (code.includes('__imoModuleUrl')) code = `const __imoModuleUrl=require("node:url").pathToFileURL(__filename).href;${code}`
-  return { code, map: result.map || undefined }
+  return { code: withBuildId(code, `dist/${name}`).code, map: result.map || undefined }
 }
 
 /** A lazy entry's name: its path without src/ and extension, e.g. chain-connect (flat, like the chunks). */
@@ -428,7 +437,7 @@ try {
   renameSync(join(temporary, 'cli.cjs'), join(DIST, 'cli.cjs'))
 
   // 5. The code caches, from warm-ups in fresh processes (the flags V8 checks are a plain run's).
-  for (const file of ['cli.cjs', vendorFile])
+  for (const file of ['cli.cjs', vendorFile, 'lazy'])
     execFileSync(process.execPath, ['-e', `require('./bin/imo.cjs').writeCodeCache(${JSON.stringify(file)})`], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -436,7 +445,13 @@ try {
 
   // Files of earlier builds: dropped once they are old enough that no running CLI still needs them,
   // or at once with --clean (`npm pack` runs it, so the package holds this build's files only).
-  const keep = new Set([...built, 'cli.cjs', 'cli.cjs.cache', `${vendorFile}.cache`, ...(sourcemap ? ['cli.cjs.map'] : [])])
+  const keep = new Set([
+    ...built,
+    ...built.map((file) => `${file}.cache`),
+    'cli.cjs',
+    'cli.cjs.cache',
+    ...(sourcemap ? ['cli.cjs.map'] : []),
+  ])
   const clean = process.argv.includes('--clean')
   for (const file of readdirSync(DIST)) {
     if (!keep.has(file) && (clean || Date.now() - statSync(join(DIST, file)).mtimeMs > 10 * 60_000))

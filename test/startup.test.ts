@@ -15,16 +15,20 @@ after(() => rmSync(scratch, { recursive: true, force: true }))
 
 /** How bin/imo.cjs (at `root`) loads a bundle of dist/ (default cli.cjs): 'used', 'rejected' or 'none'. */
 function cacheUse(root: string, bundle = 'cli.cjs'): string {
-  const code = `process.stdout.write(require('./bin/imo.cjs').loadBundle(${JSON.stringify(bundle)}, true).cache)`
+  // The lazy part's files read the start-up part's modules: dist/cli.cjs first.
+  const code = `const bin = require('./bin/imo.cjs'); bin.loadCli(true); process.stdout.write(bin.loadBundle(${JSON.stringify(bundle)}, true).cache)`
   return execFileSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8' })
 }
 
 describe('start-up', () => {
-  it('the built CLI and its vendor bundle (viem) run from their code caches', () => {
+  it('the built CLI, its vendor bundle (viem) and its lazy part run from their code caches', () => {
     assert.equal(cacheUse(repoRoot), 'used')
     const vendor = readdirSync(join(repoRoot, 'dist')).filter((file) => /^vendor-\w+\.cjs$/.test(file))
     assert.ok(vendor.length > 0, 'a vendor bundle is built')
     for (const file of vendor) assert.equal(cacheUse(repoRoot, file), 'used', file)
+    // The lazy part too (a command's action loads these): an entry and a shared chunk.
+    const chunk = readdirSync(join(repoRoot, 'dist')).find((file) => /^chunk-\w+\.cjs$/.test(file))
+    for (const file of ['lazy-chain-connect.cjs', chunk!]) assert.equal(cacheUse(repoRoot, file), 'used', file)
   })
 
   it('a cache beside a rebuilt dist/cli.cjs of the same length is not used: the new code runs', () => {
