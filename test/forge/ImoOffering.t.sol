@@ -318,4 +318,34 @@ contract ImoOfferingTest is OfferingFixture {
         sale.withdraw();
         vm.assertEq(alice.balance - before, 0.6 ether, "with the seller");
     }
+
+    /// Issue 21 item 16: after a snapshot taken during the sale, a purchase creates a storage slot (22,100 gas)
+    /// only for the buyer's own balance: a fresh buyer its balance word, a returning buyer its checkpoint.
+    /// The sale's own checkpoint goes into a slot {fund} pre-paid; without that, each of these wrote two.
+    function test_buyAfterSnapshotDuringSale_createsSlotsOnlyForTheBuyer() public {
+        end = start + 10 days;
+        ImoOffering sale = fixedSale(AMOUNT, 0);
+        vm.warp(start);
+        buyAs(sale, bob, 10 ether, 1 ether);
+        uint256 first = snap();
+        vm.assertEq(_slotsCreatedByBuy(sale, carol, 0.2 ether), 1, "fresh buyer, with change: its balance word");
+        snap();
+        vm.assertEq(_slotsCreatedByBuy(sale, bob, 0.1 ether), 1, "returning buyer: its own checkpoint");
+        snap();
+        // The pre-paid slots are never read as history: the sale's balance at each snapshot is what it held.
+        vm.assertEq(token.balanceOfAt(address(sale), first), AMOUNT - 10 ether, "at the first");
+        vm.assertEq(token.balanceOfAt(address(sale), first + 1), AMOUNT - 20 ether, "at the second");
+        vm.assertEq(token.balanceOfAt(address(sale), first + 2), AMOUNT - 30 ether, "at the third");
+        vm.assertEq(token.balanceOfAt(bob, first + 1), 10 ether, "bob at the second");
+        vm.assertEq(token.balanceOfAt(bob, first + 2), 20 ether, "bob at the third");
+    }
+
+    /// @dev Buys 10 tokens as `buyer`; returns how many storage slots of the token the purchase created.
+    function _slotsCreatedByBuy(ImoOffering sale, address buyer, uint256 value) private returns (uint256 created) {
+        uint256 before = vm.snapshotState();
+        vm.record();
+        buyAs(sale, buyer, 10 ether, value);
+        created = slotsCreatedSince(address(token), before);
+        buyAs(sale, buyer, 10 ether, value);
+    }
 }
