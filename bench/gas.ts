@@ -295,6 +295,12 @@ async function main(anvilUrl: string) {
     undefined,
     90_000n,
   )
+  await record(
+    'offer buy: returning buyer with change (no snapshot yet)',
+    await saleWrite(fixedSale, claimant, 'buy', [parseEther('100'), max], parseEther('0.15')),
+    undefined,
+    90_000n,
+  )
   // Snapshots taken DURING the sale (issue 21 item 16): the first purchase after each writes the sale's own
   // balance checkpoint (ImoToken keeps every holder's balance as of each snapshot, and the sale's revenue for
   // that snapshot depends on it) into a slot `fund` pre-paid (5,000 gas instead of 22,100). A fresh buyer
@@ -337,6 +343,13 @@ async function main(anvilUrl: string) {
     'offer buy: returning buyer, first after a snapshot during the sale',
     await saleWrite(fixedSale, payer, 'buy', [parseEther('100'), max], parseEther('0.1')),
     'was 94,354',
+    90_000n,
+  )
+  await saleSnapshot()
+  await record(
+    'offer buy: returning buyer with change, first after a snapshot during the sale',
+    await saleWrite(fixedSale, claimant, 'buy', [parseEther('100'), max], parseEther('0.15')),
+    'was 101,312',
     90_000n,
   )
   const benchSale = await openSale(token, 0n)
