@@ -20,6 +20,7 @@ import { checkJournalled } from './checkJournalled.js'
 import { ARCHIVE_DEPTH, compactIfLarge } from './compactJournal.js'
 import type { ChainContext } from './connect.js'
 import { guardTornJournal } from './guardTornJournal.js'
+import { inJournalTurn } from './journalTurn.js'
 import { recoverReplaced } from './recoverReplaced.js'
 import { resolveFees } from './resolveFees.js'
 import { resumeStep } from './resumeStep.js'
@@ -53,14 +54,27 @@ export async function sendSteps(
     ids.add(step.id)
   }
   if (!ctx.account) throw new ImoError('sendSteps needs a chain context with a signer (connectChain(..., { signer: true }))')
-  const fees = await resolveFees(ctx)
-  if (ctx.tx.dryRun)
+  if (ctx.tx.dryRun) {
+    const fees = await resolveFees(ctx)
     return mapConcurrent(steps, 8, async (step): Promise<StepOutcome> => {
       const { gas, costWei } = await simulateStep(ctx, step, fees)
       return { id: step.id, label: step.label, status: 'dry-run', gas, costWei }
     })
+  }
   const journal = ctx.journal
   if (!journal) throw new ImoError('sendSteps needs the signer journal (connectChain without --dry-run)')
+  // Overlapping calls in this process (serve's fulfilments and its API settlements) take turns.
+  return inJournalTurn(journal.path, () => sendInTurn(ctx, journal, steps, options))
+}
+
+/** sendSteps once it is this call's turn on the journal. */
+async function sendInTurn(
+  ctx: ChainContext,
+  journal: NonNullable<ChainContext['journal']>,
+  steps: TxStep[],
+  options: { onProgress?(done: number, total: number): void },
+): Promise<StepOutcome[]> {
+  const fees = await resolveFees(ctx)
   const engine = engineRun(ctx, journal)
   // A caller that holds the lock already (`imo serve`, for its whole run) keeps it: released here only
   // when taken here.
