@@ -210,6 +210,12 @@ describe('imo demo', () => {
       assert.equal(report.request.prompt, 'The old lighthouse')
       assert.ok(report.request.image.endsWith('text.txt'))
       assert.equal(readFileSync(report.request.image, 'utf8'), report.request.text)
+      // The paid API call on the text model: /v1/completions, its text in the report and in the saved answer.
+      assert.equal(report.apiCall.prompt, 'The harbour at night')
+      assert.equal(report.apiCall.image, undefined)
+      assert.ok(report.apiCall.text.length > 0)
+      assert.equal(JSON.parse(readFileSync(report.apiCall.file, 'utf8')).choices[0].text, report.apiCall.text)
+      assert.equal(report.apiCall.tokenReceivedWei, '1000000')
       const reexecution = report.verification.checks.find((c: { name: string }) => c.name === 're-execution')
       assert.equal(reexecution.status, 'pass')
     } finally {
