@@ -30,7 +30,7 @@ describe('overlapping sendSteps calls on one journal', () => {
     rmSync(root, { recursive: true, force: true })
   })
 
-  it('six calls at once, two steps each: twelve transactions, nonces 0-11, no conflict', async () => {
+  it('six calls at once, two steps each: twelve transactions, nonces 0-11, no conflict, in one or two blocks', async () => {
     const account = privateKeyToAccount(anvil.accounts[1]!.privateKey)
     const base = await connectChain({ rpcUrl: anvil.rpcUrl }, { signer: false })
     const ctx: ChainContext = { ...base, account, journal: Journal.open(base.chainId, account.address, join(root, '.imo')) }
@@ -56,6 +56,11 @@ describe('overlapping sendSteps calls on one journal', () => {
       Array.from({ length: 12 }, (_, i) => i),
     )
     assert.equal(await base.publicClient.getTransactionCount({ address: account.address }), 12)
+    // They take turns only until broadcast, then wait side by side: a block or two for all, not one per call.
+    const blocks = new Set(
+      await Promise.all([...hashes].map(async (hash) => (await base.publicClient.getTransactionReceipt({ hash })).blockNumber)),
+    )
+    assert.ok(blocks.size <= 2, `the twelve transactions were mined in ${blocks.size} blocks`)
     assert.equal(ctx.journal!.isLocked(), false, 'the journal lock is released once every call is done')
   })
 })
