@@ -88,7 +88,7 @@ describe('imo demo', () => {
       assert.deepEqual(readFileSync(api.image).subarray(0, 8), PNG)
       const answer = JSON.parse(readFileSync(api.file, 'utf8'))
       assert.equal(answer.imo.attestation.payer, api.payer)
-      assert.equal(answer.imo.settlement.transaction, api.settlementTxHash)
+      assert.equal(answer.imo.settlement.txHash, api.settlementTxHash)
       assert.equal(answer.imo.record.commitment, api.commitment)
       assert.equal(api.attester, '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266') // serve's key (dev account 0) signs the answers
 
