@@ -6,13 +6,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { Registry } from 'prom-client'
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
-import type { GenerationFlags } from '../generate/generationSettings.js'
 import type { InferenceResult } from '../inference/assembleInference.js'
-import type { LoadedModel } from '../inference/loadModel.js'
+import type { ServeStages } from '../serve/serveStages.js'
 import { DEFAULT_LIMITS } from './apiRequests.js'
 import type { ApiEvent, ApiInference, PaidApi } from './startPaidApi.js'
 
@@ -26,8 +24,8 @@ export interface HttpApiOptions {
   facilitatorUrl?: string
   /** The model (its hash must be the deployment's). */
   modelPath: string
-  /** serve's metrics registry: /metrics of the API shows serve's and the API's metrics. */
-  registry?: Registry
+  /** serve's infer and check stages (its model runs, in-process or on --queue workers) and its metrics registry. */
+  stages: ServeStages
   log(event: ApiEvent): void
 }
 
@@ -59,10 +57,7 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
   const currency = await readCurrency(ctx, getAddress(options.currency))
   const amount = parseAmount(options.price, { name: '--price', decimals: currency.decimals })
   const { createApiMetrics } = await import('./apiMetrics.js')
-  const { Registry } =
-    ((await import('prom-client')) as unknown as { default?: typeof import('prom-client') }).default ??
-    (await import('prom-client'))
-  const registry = options.registry ?? new Registry()
+  const registry = options.stages.metrics.registry
   const metrics = await createApiMetrics(registry)
   const { createFacilitatorSigner } = await import('./facilitatorSigner.js')
   const signer = options.facilitatorUrl
@@ -97,7 +92,7 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
     kind: lm ? 'causal-lm' : 'image',
     chatTemplate,
     limits: { ...DEFAULT_LIMITS, ...(lm?.contextSize ? { contextTokens: lm.contextSize } : {}) },
-    infer: createApiInference(model),
+    infer: stagesInference(options.stages),
     gate,
     claims: createAuthorizationClaims(ctx, currency.address),
     async attest(result: InferenceResult, payer: Address) {
@@ -131,25 +126,29 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
 }
 
 /**
- * The model runs of the API, one at a time (the CPU is the limit; the session is shared), through
- * runInference: the function `imo infer` and serve's in-process source run.
+ * The model runs of the API through serve's stages: the node's inference source (this process, one run
+ * at a time, or the queue's workers, whose results serve re-derives and audits before infer() resolves),
+ * then the check serve makes before it signs anything. The API attests only a result that passed both.
  * @example
- * const infer = createApiInference(model)
+ * const infer = stagesInference(serving.stages)
  * const result = await infer({ prompt: 'Once', generation: { maxNewTokens: 8 } })
  */
-export function createApiInference(model: LoadedModel): ApiInference {
-  let queue: Promise<unknown> = Promise.resolve()
-  return (call: { prompt: string; generation?: GenerationFlags; onText?(delta: string): void }) => {
-    const run = queue.then(async () => {
-      const { runInference } = await import('../inference/runInference.js')
-      return runInference({
-        modelPath: model,
-        prompt: call.prompt,
-        ...(call.generation ? { generation: call.generation } : {}),
-        ...(call.onText ? { onText: call.onText } : {}),
-      })
+export function stagesInference(stages: ServeStages): ApiInference {
+  return async (call) => {
+    const { keccak256 } = await import('viem')
+    const { offChainRequestId } = await import('../queue/inferenceJob.js')
+    const { ImoError } = await import('../errors.js')
+    const promptBytes = new TextEncoder().encode(call.prompt)
+    const { item, result, inferenceMs } = await stages.source.infer({
+      requestId: offChainRequestId(),
+      prompt: call.prompt,
+      promptHash: keccak256(promptBytes),
+      ...(call.generation ? { generation: call.generation } : {}),
     })
-    queue = run.catch(() => undefined)
-    return run
+    if (!result) throw new ImoError('the inference source gave no inference for an off-chain call')
+    const wrong = stages.check(item, promptBytes)
+    if (wrong) throw new ImoError(`serve's check refused the result, nothing signed: ${wrong}`)
+    stages.metrics.inferenceSeconds.observe(inferenceMs / 1000)
+    return result
   }
 }

@@ -8,7 +8,7 @@
  *   -> settle (402 and the output withheld when settlement fails) -> 200 with PAYMENT-RESPONSE.
  *
  * Streaming order: the whole answer is generated and settled BEFORE the first event is sent, then the
- * events go out as the model produced them. So nothing unpaid ever leaves the server and a payer is
+ * text goes out in one event (the model may have run on a queue worker, which streams nothing back). So nothing unpaid ever leaves the server and a payer is
  * never charged for a run that failed; the cost is no token before the end (the `upfront` flow would
  * charge before running, and streaming live then settling would hand out unpaid text).
  *
@@ -26,12 +26,8 @@ import { type ApiResponseProof, responseBody, streamEvents } from './apiResponse
 import type { AuthorizationClaims } from './authorizationClaims.js'
 import { authorizationOf, type PaymentGate } from './paymentGate.js'
 
-/** Runs the model on one call's prompt (the seam to serve's infer stage). */
-export type ApiInference = (call: {
-  prompt: string
-  generation?: GenerationFlags
-  onText?(delta: string): void
-}) => Promise<InferenceResult>
+/** Runs the model on one call's prompt, through serve's infer and check stages (startHttpApi.ts: stagesInference). */
+export type ApiInference = (call: { prompt: string; generation?: GenerationFlags }) => Promise<InferenceResult>
 
 /** One line of the API's log (serve's log format). */
 export interface ApiEvent {
@@ -200,14 +196,12 @@ async function paidCall(
     }
     if (result.type !== 'payment-verified') throw new Error('a paid route answered without payment')
     const payer = (authorization?.from ?? '0x0000000000000000000000000000000000000000') as Address
-    const pieces: string[] = []
     let inference: InferenceResult
     options.metrics.modelRuns.inc()
     try {
       inference = await options.infer({
         prompt: call.prompt,
         ...(call.generation ? { generation: call.generation } : {}),
-        onText: (d) => pieces.push(d),
       })
     } catch (error) {
       options.metrics.calls.inc({ outcome: 'failed' })
@@ -283,7 +277,8 @@ async function paidCall(
         'cache-control': 'no-cache',
         'x-imo-attestation': Buffer.from(JSON.stringify(full)).toString('base64'),
       })
-      for (const event of streamEvents(call, inference, full, pieces)) res.write(event)
+      const text = Buffer.from(inference.artifact.bytes).toString('utf8')
+      for (const event of streamEvents(call, inference, full, [text])) res.write(event)
       res.end()
       return
     }

@@ -1,0 +1,147 @@
+/**
+ * The paid HTTP API on `imo serve --queue`: its calls run on the queue's `imo worker` processes, through
+ * the same result checks, audits and quarantine as on-chain requests (real anvil, real redis-server,
+ * spawned workers on the bundled tinylm, real onnxruntime); and several serve processes on one Redis
+ * run and settle a payment sent to both at once only once.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from '@x402/core/http'
+import { ExactEvmScheme } from '@x402/evm/exact/client'
+import { wrapFetchWithPaymentFromConfig } from '@x402/fetch'
+import type { Address } from 'viem'
+import { createWalletClient, http } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { testUsdcAbi, testUsdcBytecode } from '../contracts-abi/index.js'
+import { OFF_CHAIN_IDS } from '../src/queue/inferenceJob.js'
+import { anvilRpc } from './helpers/deployFixture.js'
+import { repoRoot } from './helpers/runCli.js'
+import { anvil, client, database, imo, key, root, said, until, useServeQueueChain, worker } from './helpers/serveQueueChain.js'
+import { type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
+import { startRedis, type TestRedis } from './helpers/startRedis.js'
+
+const TINYLM = join(repoRoot, 'models', 'tinylm')
+const PRICE = 10_000n // 0.01 USDC
+const NETWORK = 'eip155:31337'
+
+useServeQueueChain()
+
+describe('the paid API on serve --queue (real anvil, real Redis, spawned workers)', () => {
+  let redis: TestRedis
+  let dir: string
+  let token: Address
+  let usdc: Address
+  const balance = () =>
+    client.readContract({ address: usdc, abi: testUsdcAbi, functionName: 'balanceOf', args: [token] }) as Promise<bigint>
+  /** serve --queue --http, signing with `signer` (an attester of the collection). */
+  const apiServe = (url: string, signer: number, extra: string[] = []) =>
+    spawnImo(
+      ['serve', '--queue', url, '--rpc-url', anvil.rpcUrl, '--http', '0', '--price', '0.01', '--currency', usdc, ...extra],
+      { cwd: dir, env: { IMO_PRIVATE_KEY: key(signer) }, readyEvent: 'api' },
+    )
+  const apiUrl = (s: SpawnedImo) => String(s.lines.find((l) => l.event === 'api' && l.url)?.url)
+  const paying = (index: number) =>
+    wrapFetchWithPaymentFromConfig(fetch, {
+      schemes: [{ network: NETWORK, client: new ExactEvmScheme(privateKeyToAccount(key(index))) }],
+      spendControls: { allowedAssets: [{ network: NETWORK, asset: usdc, maxAmountPerPayment: PRICE.toString() }] },
+    })
+  const complete = (base: string, body: Record<string, unknown>) =>
+    paying(3)(`${base}/v1/completions`, { method: 'POST', body: JSON.stringify(body) })
+  const modelRuns = async (base: string) =>
+    Number(/^imo_api_model_runs_total (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? Number.NaN)
+
+  before(async () => {
+    redis = await startRedis()
+    dir = mkdtempSync(join(root, 'api-'))
+    // Accounts 0 and 1 both attest: two serve processes, each settling with its own key.
+    const deployed = await imo(dir, [
+      'deploy',
+      '--model',
+      TINYLM,
+      '--name',
+      'T',
+      '--symbol',
+      'T',
+      '--supply',
+      '1000',
+      '--attester',
+      anvil.accounts[0]!.address,
+      '--attester',
+      anvil.accounts[1]!.address,
+      '--json',
+    ])
+    assert.equal(deployed.code, 0, deployed.stderr)
+    token = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8')).imoToken.address
+    const owner = createWalletClient({ account: privateKeyToAccount(key(5)), transport: http(anvil.rpcUrl) })
+    const hash = await owner.deployContract({ abi: testUsdcAbi, bytecode: testUsdcBytecode, chain: null })
+    usdc = (await client.waitForTransactionReceipt({ hash })).contractAddress!
+    await client.waitForTransactionReceipt({
+      hash: await owner.writeContract({
+        address: usdc,
+        abi: testUsdcAbi,
+        functionName: 'mint',
+        args: [anvil.accounts[3]!.address, 1_000_000_000n],
+        chain: null,
+      }),
+    })
+  })
+  after(() => redis.close())
+
+  it("a paid call runs on a queue worker with the call's max_tokens, audited by serve before it signs", async () => {
+    const url = database(redis, 1)
+    const honest = worker(url, ['--model', TINYLM])
+    const serve = apiServe(url, 0, ['--audit-rate', '1', '--no-follow'])
+    try {
+      await Promise.all([honest.ready, serve.ready])
+      const base = apiUrl(serve)
+      const before = await balance()
+      const res = await complete(base, { prompt: 'Once upon a time', max_tokens: 4 })
+      assert.equal(res.status, 200, await res.clone().text())
+      const body = (await res.json()) as {
+        choices: Array<{ text: string }>
+        usage: { completion_tokens: number }
+        imo: { record: { config: { generation: { maxNewTokens: number } } } }
+      }
+      assert.equal(body.imo.record.config.generation.maxNewTokens, 4)
+      assert.ok(body.usage.completion_tokens >= 1 && body.usage.completion_tokens <= 4)
+      assert.equal(await balance(), before + PRICE)
+      // The worker ran it (an off-chain request id), and serve re-executed it (audit rate 1): a match.
+      const job = honest.lines.find((l) => l.event === 'job' && l.status === 'completed')
+      assert.ok(job, `the worker ran the call: ${JSON.stringify(honest.lines.slice(-3))}`)
+      assert.ok(BigInt(String(job.requestId)) >= OFF_CHAIN_IDS)
+      const audit = await until('the audit', () => serve.lines.find((l) => l.event === 'audit'))
+      assert.equal(audit.result, 'match')
+      assert.equal(audit.requestId, job.requestId)
+      assert.equal(said(serve, 'rejected').length, 0, said(serve, 'rejected').join('; '))
+      // The same call again, with a lying worker now (it runs without the call's max_tokens and forges its
+      // inputHash): serve refuses its result, quarantines it, runs the call itself: the same text, attested.
+      await stopImo(honest)
+      const liar = spawnImo([url, TINYLM, 'input-hash', join(dir, 'artifacts')], {
+        script: join(repoRoot, 'test', 'helpers', 'maliciousWorker.ts'),
+        nodeFlags: ['--import', 'tsx'],
+        readyEvent: 'ready',
+      })
+      try {
+        await liar.ready
+        const again = await complete(base, { prompt: 'Once upon a time', max_tokens: 4 })
+        assert.equal(again.status, 200, await again.clone().text())
+        const second = (await again.json()) as typeof body
+        assert.equal(second.choices[0]!.text, body.choices[0]!.text)
+        assert.ok(
+          liar.lines.some((l) => l.event === 'job'),
+          'the lying worker took the job',
+        )
+        assert.match(said(serve, 'rejected').join('\n'), /other settings than serve runs|inputHash/)
+        assert.equal(said(serve, 'quarantined').length, 1)
+        assert.equal(await balance(), before + 2n * PRICE)
+      } finally {
+        await stopImo(liar)
+      }
+    } finally {
+      await stopImo(serve)
+      await stopImo(honest)
+    }
+  })
+})
