@@ -5,7 +5,7 @@
  * run and settle a payment sent to both at once only once.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from '@x402/core/http'
@@ -16,7 +16,6 @@ import { createWalletClient, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { testUsdcAbi, testUsdcBytecode } from '../contracts-abi/index.js'
 import { OFF_CHAIN_IDS } from '../src/queue/inferenceJob.js'
-import { anvilRpc } from './helpers/deployFixture.js'
 import { repoRoot } from './helpers/runCli.js'
 import { anvil, client, database, imo, key, root, said, until, useServeQueueChain, worker } from './helpers/serveQueueChain.js'
 import { type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
@@ -36,10 +35,10 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
   const balance = () =>
     client.readContract({ address: usdc, abi: testUsdcAbi, functionName: 'balanceOf', args: [token] }) as Promise<bigint>
   /** serve --queue --http, signing with `signer` (an attester of the collection). */
-  const apiServe = (url: string, signer: number, extra: string[] = []) =>
+  const apiServe = (url: string, signer: number, extra: string[] = [], cwd = dir) =>
     spawnImo(
       ['serve', '--queue', url, '--rpc-url', anvil.rpcUrl, '--http', '0', '--price', '0.01', '--currency', usdc, ...extra],
-      { cwd: dir, env: { IMO_PRIVATE_KEY: key(signer) }, readyEvent: 'api' },
+      { cwd, env: { IMO_PRIVATE_KEY: key(signer) }, readyEvent: 'api' },
     )
   const apiUrl = (s: SpawnedImo) => String(s.lines.find((l) => l.event === 'api' && l.url)?.url)
   const paying = (index: number) =>
@@ -141,6 +140,57 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
       }
     } finally {
       await stopImo(serve)
+      await stopImo(honest)
+    }
+  })
+
+  it('two serve processes on one Redis, the same payment sent to both at once: one run, one settlement, the other 402', async () => {
+    const url = database(redis, 2)
+    // The second serve works from a folder of its own (its own journal), with its own key.
+    const other = mkdtempSync(join(root, 'api-b-'))
+    cpSync(join(dir, '.imo', 'deployments'), join(other, '.imo', 'deployments'), { recursive: true })
+    const honest = worker(url, ['--model', TINYLM])
+    const serves = [apiServe(url, 0, ['--no-follow']), apiServe(url, 1, ['--no-follow'], other)]
+    try {
+      await Promise.all([honest.ready, ...serves.map((s) => s.ready)])
+      const bases = serves.map(apiUrl)
+      const body = JSON.stringify({ prompt: 'twice at once', max_tokens: 3 })
+      const unpaid = await fetch(`${bases[0]}/v1/completions`, { method: 'POST', body })
+      const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!)
+      const accepted = required.accepts[0]!
+      const payload = await new ExactEvmScheme(privateKeyToAccount(key(3))).createPaymentPayload(2, accepted as never)
+      const header = encodePaymentSignatureHeader({ ...payload, resource: required.resource, accepted } as never)
+      const before = await balance()
+      const ran = (await Promise.all(bases.map(modelRuns))).reduce((a, b) => a + b)
+      const answers = await Promise.all(
+        bases.map((base) => fetch(`${base}/v1/completions`, { method: 'POST', headers: { 'payment-signature': header }, body })),
+      )
+      assert.deepEqual(
+        answers.map((a) => a.status).sort(),
+        [200, 402],
+        (await Promise.all(answers.map((a) => a.clone().text()))).join(' | '),
+      )
+      const refused = answers.find((a) => a.status === 402)!
+      assert.match(((await refused.json()) as { error: { message: string } }).error.message, /used already \(in-flight\)/)
+      assert.equal(
+        (await Promise.all(bases.map(modelRuns))).reduce((a, b) => a + b),
+        ran + 1,
+        'the model ran once',
+      )
+      assert.equal(honest.lines.filter((l) => l.event === 'job' && l.status === 'completed').length, 1)
+      assert.equal(await balance(), before + PRICE)
+      // Sent again later, to either: refused (settled), nothing run.
+      for (const base of bases) {
+        const again = await fetch(`${base}/v1/completions`, { method: 'POST', headers: { 'payment-signature': header }, body })
+        assert.equal(again.status, 402)
+      }
+      assert.equal(
+        (await Promise.all(bases.map(modelRuns))).reduce((a, b) => a + b),
+        ran + 1,
+      )
+      assert.equal(await balance(), before + PRICE)
+    } finally {
+      await Promise.all(serves.map(stopImo))
       await stopImo(honest)
     }
   })

@@ -26,6 +26,8 @@ export interface HttpApiOptions {
   modelPath: string
   /** serve's infer and check stages (its model runs, in-process or on --queue workers) and its metrics registry. */
   stages: ServeStages
+  /** serve's `--queue` URL: the authorization claims are kept in its Redis, shared by every serve process on it. */
+  claimsQueue?: string
   log(event: ApiEvent): void
 }
 
@@ -94,7 +96,11 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
     limits: { ...DEFAULT_LIMITS, ...(lm?.contextSize ? { contextTokens: lm.contextSize } : {}) },
     infer: stagesInference(options.stages),
     gate,
-    claims: createAuthorizationClaims(ctx, currency.address),
+    claims: createAuthorizationClaims(
+      ctx,
+      currency.address,
+      options.claimsQueue ? await (await import('./redisClaimStore.js')).redisClaimStore(options.claimsQueue) : undefined,
+    ),
     async attest(result: InferenceResult, payer: Address) {
       const attestation = {
         chainId: ctx.chainId,

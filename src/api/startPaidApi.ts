@@ -103,11 +103,13 @@ export async function startPaidApi(options: PaidApiOptions): Promise<PaidApi> {
   return {
     server,
     url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
-      }),
+      })
+      await options.claims.close()
+    },
   }
 }
 
@@ -243,7 +245,11 @@ async function paidCall(
       })
     }
     settledOk = true
-    if (claim) claim.settled()
+    if (claim)
+      await claim.settled().catch((error: unknown) => {
+        // The chain knows the nonce is used now: a reuse is still refused by the facilitator.
+        options.log({ event: 'api', message: `could not mark the authorization settled: ${(error as Error).message}` })
+      })
     const settlement = {
       transaction: settled.transaction as `0x${string}`,
       network: settled.network,
@@ -293,7 +299,7 @@ async function paidCall(
       openAiError('the payment facilitator is unavailable; nothing was charged, try again later', 'server_error'),
     )
   } finally {
-    if (claim && !('refused' in claim) && !settledOk) claim.release()
+    if (claim && !('refused' in claim) && !settledOk) await claim.release().catch(() => {}) // it expires with the authorization
   }
 }
 

@@ -35,7 +35,7 @@ export interface StartServeOptions {
   /** With `queue`: the share of worker results serve re-executes before signing (default 0.1). */
   auditRate?: number
   /** `--http`: the paid HTTP API (src/api/startHttpApi.ts), beside the follow loop or alone. */
-  http?: Omit<import('../api/startHttpApi.js').HttpApiOptions, 'modelPath' | 'stages' | 'log'>
+  http?: Omit<import('../api/startHttpApi.js').HttpApiOptions, 'modelPath' | 'stages' | 'claimsQueue' | 'log'>
   /** false (`--no-follow`): only the HTTP API runs; on-chain requests are not followed. */
   follow?: boolean
 }
@@ -161,6 +161,7 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
             ...options.http,
             modelPath: await modelPathOf(deployment, options),
             stages,
+            ...(options.queue ? { claimsQueue: options.queue } : {}),
             log: (event) => log(event),
           })
           .catch(async (error: unknown) => {
