@@ -32,12 +32,17 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
   let dir: string
   let token: Address
   let usdc: Address
+  let twin: Address
+  const deployArgs = () => [
+    ...['deploy', '--model', TINYLM, '--name', 'T', '--symbol', 'T', '--supply', '1000'],
+    ...['--attester', anvil.accounts[0]!.address, '--attester', anvil.accounts[1]!.address],
+  ]
   const balance = () =>
     client.readContract({ address: usdc, abi: testUsdcAbi, functionName: 'balanceOf', args: [token] }) as Promise<bigint>
   /** serve --queue --http, signing with `signer` (an attester of the collection). */
-  const apiServe = (url: string, signer: number, extra: string[] = [], cwd = dir) =>
+  const apiServe = (url: string, signer: number, extra: string[] = [], cwd = dir, currency: string = usdc) =>
     spawnImo(
-      ['serve', '--queue', url, '--rpc-url', anvil.rpcUrl, '--http', '0', '--price', '0.01', '--currency', usdc, ...extra],
+      ['serve', '--queue', url, '--rpc-url', anvil.rpcUrl, '--http', '0', '--price', '0.01', '--currency', currency, ...extra],
       { cwd, env: { IMO_PRIVATE_KEY: key(signer) }, readyEvent: 'api' },
     )
   const apiUrl = (s: SpawnedImo) => String(s.lines.find((l) => l.event === 'api' && l.url)?.url)
@@ -54,28 +59,13 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
   before(async () => {
     redis = await startRedis()
     dir = mkdtempSync(join(root, 'api-'))
-    // Accounts 0 and 1 both attest: two serve processes, each settling with its own key.
-    const deployed = await imo(dir, [
-      'deploy',
-      '--model',
-      TINYLM,
-      '--name',
-      'T',
-      '--symbol',
-      'T',
-      '--supply',
-      '1000',
-      '--attester',
-      anvil.accounts[0]!.address,
-      '--attester',
-      anvil.accounts[1]!.address,
-      '--json',
-    ])
-    assert.equal(deployed.code, 0, deployed.stderr)
-    token = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8')).imoToken.address
     const owner = createWalletClient({ account: privateKeyToAccount(key(5)), transport: http(anvil.rpcUrl) })
-    const hash = await owner.deployContract({ abi: testUsdcAbi, bytecode: testUsdcBytecode, chain: null })
-    usdc = (await client.waitForTransactionReceipt({ hash })).contractAddress!
+    const deployUsdc = async () => {
+      const hash = await owner.deployContract({ abi: testUsdcAbi, bytecode: testUsdcBytecode, chain: null })
+      return (await client.waitForTransactionReceipt({ hash })).contractAddress!
+    }
+    usdc = await deployUsdc()
+    twin = await deployUsdc() // another "USDC"
     await client.waitForTransactionReceipt({
       hash: await owner.writeContract({
         address: usdc,
@@ -85,6 +75,11 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
         chain: null,
       }),
     })
+    // Accounts 0 and 1 both attest: two serve processes, each settling with its own key. The token
+    // lists the USDC as revenue (serve --currency finds it by symbol).
+    const deployed = await imo(dir, [...deployArgs(), '--revenue-currency', usdc, '--json'])
+    assert.equal(deployed.code, 0, deployed.stderr)
+    token = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8')).imoToken.address
   })
   after(() => redis.close())
 
@@ -146,11 +141,12 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
 
   it('two serve processes on one Redis, the same payment sent to both at once: one run, one settlement, the other 402', async () => {
     const url = database(redis, 2)
-    // The second serve works from a folder of its own (its own journal), with its own key.
+    // The second serve works from a folder of its own (its own journal), with its own key, and names
+    // the currency by its symbol (a revenue currency of the token).
     const other = mkdtempSync(join(root, 'api-b-'))
     cpSync(join(dir, '.imo', 'deployments'), join(other, '.imo', 'deployments'), { recursive: true })
     const honest = worker(url, ['--model', TINYLM])
-    const serves = [apiServe(url, 0, ['--no-follow']), apiServe(url, 1, ['--no-follow'], other)]
+    const serves = [apiServe(url, 0, ['--no-follow']), apiServe(url, 1, ['--no-follow'], other, 'usdc')]
     try {
       await Promise.all([honest.ready, ...serves.map((s) => s.ready)])
       const bases = serves.map(apiUrl)
@@ -192,6 +188,26 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
     } finally {
       await Promise.all(serves.map(stopImo))
       await stopImo(honest)
+    }
+  })
+
+  it('--currency SYMBOL: a symbol the token does not list, lists twice, or the native one: one line, exit 2', async () => {
+    // Another deployment whose token lists two currencies that both call themselves USDC.
+    const both = mkdtempSync(join(root, 'api-twins-'))
+    const deployed = await imo(both, [...deployArgs(), '--revenue-currency', usdc, '--revenue-currency', twin, '--json'])
+    assert.equal(deployed.code, 0, deployed.stderr)
+    const cases: Array<[string, string, RegExp]> = [
+      [both, 'usdc', /--currency usdc names 2 of the token's currencies: pass the address/],
+      [dir, 'DAI', /--currency DAI is not a revenue currency of the token 0x[0-9a-fA-F]{40} \(listed: ETH, USDC \(0x/],
+      [dir, 'eth', /--currency eth is the native currency/],
+    ]
+    for (const [cwd, symbol, message] of cases) {
+      const result = await imo(cwd, ['serve', '--http', '0', '--price', '0.01', '--currency', symbol, '--no-follow'])
+      assert.equal(result.code, 2, result.stderr)
+      const errors = result.stderr.split('\n').filter((line) => line.startsWith('error:'))
+      assert.equal(errors.length, 1, result.stderr)
+      assert.match(errors[0]!, message)
+      assert.doesNotMatch(result.stderr, /at .*\.js:\d+/) // no stack trace
     }
   })
 })

@@ -19,8 +19,8 @@ export interface HttpApiOptions {
   host?: string
   /** Price per call as typed (`0.01`), in the currency's units. */
   price: string
-  /** The currency's address. */
-  currency: Address
+  /** The currency: its address, or its symbol among the token's revenue currencies. */
+  currency: string
   facilitatorUrl?: string
   /** The model (its hash must be the deployment's). */
   modelPath: string
@@ -56,7 +56,8 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
     throw new UsageError(`the model ${options.modelPath} has no pipeline: the HTTP API serves text and image models`)
   const { readCurrency, createPaymentGate } = await import('./paymentGate.js')
   const { parseAmount } = await import('../chain/format.js')
-  const currency = await readCurrency(ctx, getAddress(options.currency))
+  const token = getAddress(deployment.imoToken.address) as Address
+  const currency = await readCurrency(ctx, await currencyAddress(ctx, token, options.currency))
   const amount = parseAmount(options.price, { name: '--price', decimals: currency.decimals })
   const { createApiMetrics } = await import('./apiMetrics.js')
   const registry = options.stages.metrics.registry
@@ -70,7 +71,6 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
           metrics.settleFeeWei.inc(Number(fee))
         },
       })
-  const token = getAddress(deployment.imoToken.address) as Address
   const gate = await createPaymentGate({
     ctx,
     payTo: token,
@@ -129,6 +129,25 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
     url: api.url,
   })
   return api
+}
+
+/**
+ * `--currency`: an address as given, or a symbol resolved against the token's revenue currencies
+ * (resolveCurrency, as `imo revenue deposit --currency`).
+ * @throws UsageError for a symbol the token does not list, lists twice, or the native currency.
+ * @example
+ * await currencyAddress(ctx, token, 'USDC') // '0x5FbD…0aa3'
+ */
+async function currencyAddress(ctx: ChainContext, token: Address, currency: string): Promise<Address> {
+  const { getAddress } = await import('viem')
+  if (currency.startsWith('0x')) return getAddress(currency)
+  const { resolveCurrency } = await import('../revenue/resolveCurrency.js')
+  const resolved = await resolveCurrency(ctx, token, currency)
+  if (resolved.native) {
+    const { UsageError } = await import('../errors.js')
+    throw new UsageError(`--currency ${currency} is the native currency: x402 payments are in an EIP-3009 token (e.g. USDC)`)
+  }
+  return resolved.address
 }
 
 /**
