@@ -1,11 +1,4 @@
-/**
- * `imo serve --http PORT`: puts the paid API together from serve's parts (its chain context, signer
- * and journal, its model, its metrics registry) and starts it. The attester signs each answer with
- * serve's key, which must be an attester of the collection (serve checks that at start); payments go
- * to the deployment's IMO token in `--currency`, at `--price` per call.
- */
-import { existsSync, readFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { basename } from 'node:path'
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
@@ -84,15 +77,14 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
   const { API_RESPONSE_FORMAT, publicRecord } = await import('./apiResponses.js')
   const collection = getAddress(deployment.aigcCollection.address) as Address
   const { startPaidApi } = await import('./startPaidApi.js')
-  const templateFile = join(model.absolutePath, 'tokenizer_config.json')
-  const chatTemplate = Boolean(lm) && existsSync(templateFile) && /"chat_template"\s*:/.test(readFileSync(templateFile, 'utf8'))
+  const chatTemplate = lm ? await (await import('./chatTemplate.js')).loadChatTemplate(model.absolutePath) : undefined
   const api = await startPaidApi({
     host: options.host ?? '127.0.0.1',
     port: options.port,
     modelName: basename(model.absolutePath).replace(/\.onnx$/, ''),
     modelHash: model.modelHash,
     kind: lm ? 'causal-lm' : 'image',
-    chatTemplate,
+    ...(chatTemplate ? { chatTemplate } : {}),
     limits: { ...DEFAULT_LIMITS, ...(lm?.contextSize ? { contextTokens: lm.contextSize } : {}) },
     infer: stagesInference(options.stages),
     gate,

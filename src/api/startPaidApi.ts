@@ -24,6 +24,7 @@ import type { ApiMetrics } from './apiMetrics.js'
 import { type ApiCall, type ApiEndpoint, type ApiLimits, ApiRequestError, parseApiCall } from './apiRequests.js'
 import { type ApiResponseProof, responseBody, streamEvents } from './apiResponses.js'
 import type { AuthorizationClaims } from './authorizationClaims.js'
+import type { ChatTemplate } from './chatTemplate.js'
 import { authorizationOf, type PaymentGate } from './paymentGate.js'
 
 /** Runs the model on one call's prompt, through serve's infer and check stages (startHttpApi.ts: stagesInference). */
@@ -43,8 +44,8 @@ export interface PaidApiOptions {
   modelName: string
   modelHash: string
   kind: 'causal-lm' | 'image'
-  /** The model has its own chat_template (not rendered: chat is refused). */
-  chatTemplate?: boolean
+  /** The model's own chat template (tokenizer_config.json), when it has one. */
+  chatTemplate?: ChatTemplate
   limits: ApiLimits
   infer: ApiInference
   gate: PaymentGate
@@ -146,7 +147,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: PaidAp
   let body: unknown
   try {
     body = await readJsonBody(req, options.limits.maxBodyBytes)
-    call = parseApiCall(endpoint, body, options.limits, { chatTemplate: options.chatTemplate ?? false })
+    call = parseApiCall(endpoint, body, options.limits, options.chatTemplate ? { chatTemplate: options.chatTemplate } : {})
   } catch (error) {
     if (!(error instanceof ApiRequestError)) throw error
     options.metrics.calls.inc({ outcome: 'bad-request' })
