@@ -11,13 +11,28 @@ import { after, before, describe, it } from 'node:test'
 import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from '@x402/core/http'
 import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { wrapFetchWithPaymentFromConfig } from '@x402/fetch'
+import { Queue } from 'bullmq'
 import type { Address } from 'viem'
 import { createWalletClient, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { testUsdcAbi, testUsdcBytecode } from '../contracts-abi/index.js'
-import { OFF_CHAIN_IDS } from '../src/queue/inferenceJob.js'
+import { OFF_CHAIN_IDS, QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
 import { repoRoot } from './helpers/runCli.js'
-import { anvil, client, database, imo, key, root, said, until, useServeQueueChain, worker } from './helpers/serveQueueChain.js'
+import {
+  anvil,
+  assertExactlyOnce,
+  client,
+  database,
+  imo,
+  key,
+  request,
+  root,
+  said,
+  until,
+  untilAllFulfilled,
+  useServeQueueChain,
+  worker,
+} from './helpers/serveQueueChain.js'
 import { type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
 import { startRedis, type TestRedis } from './helpers/startRedis.js'
 
@@ -33,6 +48,7 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
   let token: Address
   let usdc: Address
   let twin: Address
+  let collection: Address
   const deployArgs = () => [
     ...['deploy', '--model', TINYLM, '--name', 'T', '--symbol', 'T', '--supply', '1000'],
     ...['--attester', anvil.accounts[0]!.address, '--attester', anvil.accounts[1]!.address],
@@ -79,7 +95,9 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
     // lists the USDC as revenue (serve --currency finds it by symbol).
     const deployed = await imo(dir, [...deployArgs(), '--revenue-currency', usdc, '--json'])
     assert.equal(deployed.code, 0, deployed.stderr)
-    token = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8')).imoToken.address
+    const file = JSON.parse(readFileSync(join(dir, '.imo', 'deployments', '31337', 'default.json'), 'utf8'))
+    token = file.imoToken.address
+    collection = file.aigcCollection.address
   })
   after(() => redis.close())
 
@@ -146,7 +164,8 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
     const other = mkdtempSync(join(root, 'api-b-'))
     cpSync(join(dir, '.imo', 'deployments'), join(other, '.imo', 'deployments'), { recursive: true })
     const honest = worker(url, ['--model', TINYLM])
-    const serves = [apiServe(url, 0, ['--no-follow']), apiServe(url, 1, ['--no-follow'], other, 'usdc')]
+    // The first also follows the chain (the dispatcher of on-chain requests); the second serves the API only.
+    const serves = [apiServe(url, 0), apiServe(url, 1, ['--no-follow'], other, 'usdc')]
     try {
       await Promise.all([honest.ready, ...serves.map((s) => s.ready)])
       const bases = serves.map(apiUrl)
@@ -185,7 +204,37 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
         ran + 1,
       )
       assert.equal(await balance(), before + PRICE)
+      // An on-chain request's result is the follower's alone: finished while the follower is frozen,
+      // the API-only serve's sweeps leave it (it collects only its own calls), and the follower
+      // fulfils it once thawed.
+      honest.child.kill('SIGSTOP')
+      const [id] = await request(collection, ['on chain'])
+      const probe = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port, db: 2 }, prefix: QUEUE_PREFIX })
+      try {
+        await until('the job in the queue', async () => Boolean(await probe.getJob(`request-${id}`)), 60_000)
+      } finally {
+        await probe.close()
+      }
+      serves[0]!.child.kill('SIGSTOP')
+      honest.child.kill('SIGCONT')
+      await until('the worker to run it', () => honest.lines.some((l) => l.event === 'job' && l.requestId === String(id)))
+      await new Promise((resolve) => setTimeout(resolve, 6000)) // more than a sweep of the other serve
+      serves[0]!.child.kill('SIGCONT')
+      await untilAllFulfilled(serves[0]!, collection, [id!], 30_000)
+      await assertExactlyOnce(collection, [id!])
+      assert.deepEqual(
+        serves[1]!.lines.filter((l) => l.event === 'seen' || l.event === 'fulfilled'),
+        [],
+        'the API-only serve does not follow the chain',
+      )
+      const runs = honest.lines.filter((l) => l.event === 'job' && l.requestId === String(id) && l.status === 'completed')
+      assert.equal(
+        runs.length,
+        1,
+        `the worker ran request ${id} ${runs.length} times (its first result was taken by the other serve)`,
+      )
     } finally {
+      for (const s of [...serves, honest]) s.child.kill('SIGCONT')
       await Promise.all(serves.map(stopImo))
       await stopImo(honest)
     }

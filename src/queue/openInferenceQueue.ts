@@ -42,6 +42,8 @@ export interface OpenInferenceQueueOptions {
   sweepIntervalMs?: number
   /** One line about the queue's connection (lost, back), for the dispatcher's log. */
   onLog?: (message: string) => void
+  /** Collect only the jobs this process added (a serve that does not follow the chain: its results are the follower's). */
+  ownJobsOnly?: boolean
 }
 
 /** A request to run. */
@@ -216,8 +218,8 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
   const deliver = async (jobId: string, live?: { data: InferenceJobData; returnvalue: unknown }) => {
     if (!handler || closed || inflight.has(jobId)) return
     // An off-chain call waits in the serve process that added it (several may share the queue): only
-    // that one collects it.
-    if (isOffChainRequest(requestIdOf(jobId)) && !known.has(jobId)) return
+    // that one collects it; a serve that does not follow the chain collects only its own calls.
+    if ((options.ownJobsOnly || isOffChainRequest(requestIdOf(jobId))) && !known.has(jobId)) return
     inflight.add(jobId)
     const jobKey = `${QUEUE_PREFIX}:${QUEUE_NAME}:${jobId}`
     try {

@@ -42,6 +42,8 @@ export interface QueueInferenceOptions {
   capacity?: number
   /** How often the queue's completed and failed sets are swept (default 5000 ms). */
   sweepIntervalMs?: number
+  /** `--no-follow`: this serve adds only off-chain calls; it collects no other serve's results. */
+  ownJobsOnly?: boolean
   /** serve's log: refusals, refused results, audits, quarantines, Redis lost and back. */
   log(event: ServeEvent): void
   metrics?: ServeMetrics
@@ -77,6 +79,7 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
     modelHash: options.modelHash as Bytes32,
     ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
+    ...(options.ownJobsOnly ? { ownJobsOnly: true } : {}),
     onLog: (message) => {
       if (!/Redis is back/.test(message)) errors++
       log({ event: 'queue', message })

@@ -106,6 +106,7 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
             ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
             ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
             ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
+            ...(follow ? {} : { ownJobsOnly: true }),
             log,
             metrics,
           })
@@ -174,21 +175,22 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
       : undefined
   const { runServe } = await import('./runServe.js')
   const controller = new AbortController()
-  const loop: Promise<ServeSummary> = source
-    ? runServe(ctx, deployment, {
-        source,
-        confirmations: ctx.tx.confirmations,
-        ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
-        ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
-        ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
-        ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
-        ...(options.keepOutputs !== undefined ? { keepOutputs: options.keepOutputs } : {}),
-        log,
-        metrics,
-        untilIdle: Boolean(options.untilIdle),
-        signal: controller.signal,
-      })
-    : apiOnly(controller.signal)
+  const loop: Promise<ServeSummary> =
+    source && follow
+      ? runServe(ctx, deployment, {
+          source,
+          confirmations: ctx.tx.confirmations,
+          ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
+          ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+          ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
+          ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+          ...(options.keepOutputs !== undefined ? { keepOutputs: options.keepOutputs } : {}),
+          log,
+          metrics,
+          untilIdle: Boolean(options.untilIdle),
+          signal: controller.signal,
+        })
+      : apiOnly(controller.signal)
   const done = loop.finally(async () => {
     stopFacts?.()
     await api?.close()
