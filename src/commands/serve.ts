@@ -179,6 +179,7 @@ export function serveCommand(): Command {
     'imo serve --http 8402 --price 0.01 --currency 0x5FbDB2315678afecb367f032d93F642f64180aa3',
     'imo serve --http 8402 --price 0.01 --currency USDC   # a revenue currency of the token, by symbol',
     'imo serve --http 8402 --http-host 0.0.0.0 --price 0.05 --currency 0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913 --no-follow',
+    'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --http 8402 --price 0.01 --currency USDC --no-follow   # one of several behind a balancer: calls run on the workers, payments claimed in Redis',
   ])
 }
 
