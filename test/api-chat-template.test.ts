@@ -10,11 +10,10 @@ import { after, before, describe, it } from 'node:test'
 import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { wrapFetchWithPaymentFromConfig } from '@x402/fetch'
 import OpenAI from 'openai'
-import { type Address, createWalletClient, http } from 'viem'
+import type { Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { testUsdcAbi, testUsdcBytecode } from '../contracts-abi/index.js'
 import { repoRoot } from './helpers/runCli.js'
-import { anvil, client, type Deployed, deploy, key, root, useServeQueueChain } from './helpers/serveQueueChain.js'
+import { anvil, type Deployed, deploy, deployTestUsdc, key, root, useServeQueueChain } from './helpers/serveQueueChain.js'
 import { type SpawnedImo, spawnImo, stopImo } from './helpers/spawnImo.js'
 
 const NETWORK = 'eip155:31337'
@@ -34,18 +33,7 @@ describe('a chat_template of the model through the paid API (real anvil, real HT
     const config = JSON.parse(readFileSync(join(model, 'tokenizer_config.json'), 'utf8'))
     writeFileSync(join(model, 'tokenizer_config.json'), JSON.stringify({ ...config, chat_template: CHATML }))
     deployed = await deploy(model, 0)
-    const owner = createWalletClient({ account: privateKeyToAccount(key(5)), transport: http(anvil.rpcUrl) })
-    const hash = await owner.deployContract({ abi: testUsdcAbi, bytecode: testUsdcBytecode, chain: null })
-    usdc = (await client.waitForTransactionReceipt({ hash })).contractAddress!
-    await client.waitForTransactionReceipt({
-      hash: await owner.writeContract({
-        address: usdc,
-        abi: testUsdcAbi,
-        functionName: 'mint',
-        args: [anvil.accounts[3]!.address, 1_000_000_000n],
-        chain: null,
-      }),
-    })
+    usdc = await deployTestUsdc([3])
     serve = spawnImo(
       ['serve', '--rpc-url', anvil.rpcUrl, '--http', '0', '--price', '0.01', '--currency', usdc, '--no-follow', '--model', model],
       { cwd: deployed.dir, env: { IMO_PRIVATE_KEY: key(0) }, readyEvent: 'api' },

@@ -13,9 +13,8 @@ import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { wrapFetchWithPaymentFromConfig } from '@x402/fetch'
 import { Queue } from 'bullmq'
 import type { Address } from 'viem'
-import { createWalletClient, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { testUsdcAbi, testUsdcBytecode } from '../contracts-abi/index.js'
+import { testUsdcAbi } from '../contracts-abi/index.js'
 import { OFF_CHAIN_IDS, QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/inferenceJob.js'
 import { repoRoot } from './helpers/runCli.js'
 import {
@@ -23,6 +22,7 @@ import {
   assertExactlyOnce,
   client,
   database,
+  deployTestUsdc,
   imo,
   key,
   request,
@@ -75,22 +75,8 @@ describe('the paid API on serve --queue (real anvil, real Redis, spawned workers
   before(async () => {
     redis = await startRedis()
     dir = mkdtempSync(join(root, 'api-'))
-    const owner = createWalletClient({ account: privateKeyToAccount(key(5)), transport: http(anvil.rpcUrl) })
-    const deployUsdc = async () => {
-      const hash = await owner.deployContract({ abi: testUsdcAbi, bytecode: testUsdcBytecode, chain: null })
-      return (await client.waitForTransactionReceipt({ hash })).contractAddress!
-    }
-    usdc = await deployUsdc()
-    twin = await deployUsdc() // another "USDC"
-    await client.waitForTransactionReceipt({
-      hash: await owner.writeContract({
-        address: usdc,
-        abi: testUsdcAbi,
-        functionName: 'mint',
-        args: [anvil.accounts[3]!.address, 1_000_000_000n],
-        chain: null,
-      }),
-    })
+    usdc = await deployTestUsdc([3])
+    twin = await deployTestUsdc() // another "USDC"
     // Accounts 0 and 1 both attest: two serve processes, each settling with its own key. The token
     // lists the USDC as revenue (serve --currency finds it by symbol).
     const deployed = await imo(dir, [...deployArgs(), '--revenue-currency', usdc, '--json'])
