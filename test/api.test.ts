@@ -517,28 +517,20 @@ describe('imo serve --http (x402)', () => {
   })
 
   it('bad flags: a one-line error and exit 2, before anything listens', async () => {
+    const imageServeArgs = (currency: string) => [
+      ...['serve', '--http', '0', '--price', '0.01', '--currency', currency, '--no-follow'],
+      ...['--deployment', '.imo/deployments/31337/cppn.json'],
+    ]
     const cases: Array<[string[], RegExp]> = [
       [['serve', '--http', '0', '--currency', usdc], /--http needs --price/],
       [['serve', '--http', '0', '--price', '0.01'], /--http needs --currency/],
       [['serve', '--http', '0', '--price', 'cheap', '--currency', usdc], /--price must be a decimal number/],
-      [['serve', '--http', '0', '--price', '0.01', '--currency', 'USDC'], /--currency must be a 0x-prefixed 20-byte address/],
+      [['serve', '--http', '0', '--price', '0.01', '--currency', '0x12'], /--currency must be a 0x-prefixed 20-byte address/],
       [['serve', '--price', '0.01'], /--price applies only with --http/],
       [['serve', '--no-follow'], /--no-follow applies only with --http/],
-      [
-        [
-          'serve',
-          '--http',
-          '0',
-          '--price',
-          '0.01',
-          '--currency',
-          anvil.accounts[9]!.address,
-          '--no-follow',
-          '--deployment',
-          '.imo/deployments/31337/cppn.json',
-        ],
-        /is not an EIP-3009 token/,
-      ],
+      [imageServeArgs(anvil.accounts[9]!.address), /is not an EIP-3009 token/],
+      [imageServeArgs('NOPE'), /--currency NOPE is not a revenue currency of the token/],
+      [imageServeArgs('ETH'), /--currency ETH is the native currency/],
       [['ask', 'hi', '--api', 'ftp://x'], /--api must be an http\(s\) URL/],
     ]
     for (const [args, message] of cases) {

@@ -3,11 +3,12 @@
  * (the prompt the model runs on, its generation flags, whether to stream). Anything wrong is an
  * ApiRequestError with the HTTP status and an OpenAI-style error type; nothing here runs the model.
  *
- * Chat messages become one prompt with the plain template (docs/formats.md section 12):
- * each message as `<role>: <content>\n`, then `assistant:`. A model whose tokenizer_config.json has its
- * own `chat_template` is refused on /v1/chat/completions (501): rendering Jinja templates is not built.
+ * Chat messages become one prompt with the model's own chat template (chatTemplate.ts) when its
+ * tokenizer_config.json has one, else with the plain template (docs/formats.md section 12): each
+ * message as `<role>: <content>\n`, then `assistant:`.
  */
 import type { GenerationFlags } from '../generate/generationSettings.js'
+import type { ChatTemplate } from './chatTemplate.js'
 
 /** What the server limits (413 / 400 beyond). */
 export interface ApiLimits {
@@ -63,8 +64,8 @@ export function plainChatPrompt(messages: ReadonlyArray<{ role: string; content:
  * @param endpoint - the path's endpoint.
  * @param body - the parsed JSON body.
  * @param limits - prompt bytes and the model's context.
- * @param options - whether the model has its own chat template (refused, 501).
- * @throws ApiRequestError (400, 501) naming the field.
+ * @param options - the model's own chat template, if it has one.
+ * @throws ApiRequestError (400) naming the field, or quoting the chat template's error.
  * @example
  * parseApiCall('completions', { model: 'tinylm', prompt: 'Once', max_tokens: 8 }, DEFAULT_LIMITS)
  * // { endpoint: 'completions', model: 'tinylm', prompt: 'Once', generation: { maxNewTokens: 8 }, stream: false }
@@ -73,7 +74,7 @@ export function parseApiCall(
   endpoint: ApiEndpoint,
   body: unknown,
   limits: ApiLimits,
-  options: { chatTemplate?: boolean } = {},
+  options: { chatTemplate?: ChatTemplate } = {},
 ): ApiCall {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new ApiRequestError(400, 'the body must be a JSON object')
@@ -84,9 +85,8 @@ export function parseApiCall(
     throw new ApiRequestError(400, '"stream" must be a boolean')
   let prompt: string
   if (endpoint === 'chat') {
-    if (options.chatTemplate)
-      throw new ApiRequestError(501, 'this model has its own chat_template, which imo does not render yet: use /v1/completions')
-    prompt = plainChatPrompt(checkMessages(fields.messages))
+    const messages = checkMessages(fields.messages)
+    prompt = options.chatTemplate ? renderChat(options.chatTemplate, messages) : plainChatPrompt(messages)
   } else {
     const given = Array.isArray(fields.prompt) && fields.prompt.length === 1 ? fields.prompt[0] : fields.prompt
     if (typeof given !== 'string' || given === '') throw new ApiRequestError(400, '"prompt" must be a non-empty string')
@@ -102,6 +102,15 @@ export function parseApiCall(
     return { endpoint, model, prompt, stream: false }
   }
   return { endpoint, model, prompt, generation: generationOf(fields, limits), stream }
+}
+
+/** The messages through the model's template; a template that refuses them (raise_exception) is the caller's 400. */
+function renderChat(template: ChatTemplate, messages: Array<{ role: string; content: string }>): string {
+  try {
+    return template(messages)
+  } catch (error) {
+    throw new ApiRequestError(400, `the model's chat template refused the messages: ${(error as Error).message.split('\n')[0]}`)
+  }
 }
 
 /** The chat messages, checked: a non-empty list of {role, content} with string content. */

@@ -7,7 +7,9 @@
  * claim is kept until the authorization's `validBefore`). A claim whose call failed before settlement
  * is released, so the payer may retry with it. Across restarts the chain decides: the server reads
  * `authorizationState(payer, nonce)` before claiming, and the facilitator's simulation refuses a used
- * nonce too. (Several serve processes behind one balancer would need the claim in Redis: not built.)
+ * nonce too. Several serve processes behind one balancer (`--queue`) keep the claims in the queue's
+ * Redis instead (redisClaimStore.ts: SET NX, expiring with the authorization), so a payment sent to two
+ * of them at once runs and settles once.
  */
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
@@ -31,32 +33,50 @@ export type ClaimRefusal = 'in-flight' | 'settled' | 'used-on-chain'
 
 export interface AuthorizationClaims {
   /** Claims an authorization for one call, or says why not. */
-  claim(authorization: PaidAuthorization): Promise<{ release(): void; settled(): void } | { refused: ClaimRefusal }>
+  claim(
+    authorization: PaidAuthorization,
+  ): Promise<{ release(): Promise<void>; settled(): Promise<void> } | { refused: ClaimRefusal }>
+  /** Releases what the claims hold (a Redis connection). */
+  close(): Promise<void>
 }
 
+/** Where claims are kept: this process's memory, or Redis shared by several serve processes. */
+export interface ClaimStore {
+  /** Takes `key` for a call in flight (until `ttlMs`), or says who holds it. */
+  take(key: string, ttlMs: number): Promise<{ taken: true; token: string } | { taken: false; state: 'in-flight' | 'settled' }>
+  /** Marks `key` settled (kept `ttlMs`). */
+  settle(key: string, ttlMs: number): Promise<void>
+  /** Frees `key` if it is still the in-flight claim `token`. */
+  release(key: string, token: string): Promise<void>
+  close(): Promise<void>
+}
+
+/** A claim lasts until the authorization's validBefore, at least a minute and at most a day (then the chain refuses a used nonce). */
+const claimTtlMs = (validBefore: number) => Math.min(Math.max(validBefore * 1000 - Date.now(), 60_000), 86_400_000)
+
 /**
- * The claims of one serve process over one currency.
+ * The claims of one currency, in `store` (default: this process's memory).
  * @param ctx - for `authorizationState` reads.
  * @param asset - the currency's address.
+ * @param store - memoryClaimStore() or redisClaimStore(url).
  * @example
  * const claims = createAuthorizationClaims(ctx, usdc)
  * const claim = await claims.claim(authorization)
  * if ('refused' in claim) return reply402(claim.refused)
  */
-export function createAuthorizationClaims(ctx: Pick<ChainContext, 'publicClient'>, asset: Address): AuthorizationClaims {
-  const claims = new Map<string, { state: 'in-flight' | 'settled'; until: number }>()
-  const sweep = () => {
-    const now = Date.now() / 1000
-    for (const [key, value] of claims) if (value.state === 'settled' && value.until < now) claims.delete(key)
-  }
+export function createAuthorizationClaims(
+  ctx: Pick<ChainContext, 'publicClient'>,
+  asset: Address,
+  store: ClaimStore = memoryClaimStore(),
+): AuthorizationClaims {
   return {
+    close: () => store.close(),
     async claim(authorization) {
-      sweep()
-      const key = `${authorization.from.toLowerCase()}:${authorization.nonce}`
-      const held = claims.get(key)
-      if (held) return { refused: held.state }
-      // Held from here on (set before the read, so a concurrent twin sees it while the read is pending).
-      claims.set(key, { state: 'in-flight', until: authorization.validBefore })
+      const key = `${asset.toLowerCase()}:${authorization.from.toLowerCase()}:${authorization.nonce.toLowerCase()}`
+      const ttlMs = claimTtlMs(authorization.validBefore)
+      // Held from here on (taken before the read, so a concurrent twin sees it while the read is pending).
+      const held = await store.take(key, ttlMs)
+      if (!held.taken) return { refused: held.state }
       const used = await ctx.publicClient
         .readContract({
           address: asset,
@@ -66,15 +86,39 @@ export function createAuthorizationClaims(ctx: Pick<ChainContext, 'publicClient'
         })
         .catch(() => false) // unreadable: the facilitator's verify and simulation still decide
       if (used) {
-        claims.set(key, { state: 'settled', until: authorization.validBefore })
+        await store.settle(key, ttlMs)
         return { refused: 'used-on-chain' }
       }
-      return {
-        release: () => {
-          if (claims.get(key)?.state === 'in-flight') claims.delete(key)
-        },
-        settled: () => claims.set(key, { state: 'settled', until: authorization.validBefore }) && undefined,
-      }
+      return { release: () => store.release(key, held.token), settled: () => store.settle(key, ttlMs) }
     },
+  }
+}
+
+/**
+ * Claims in this process's memory (one serve process).
+ * @example
+ * const claims = createAuthorizationClaims(ctx, usdc, memoryClaimStore())
+ */
+export function memoryClaimStore(): ClaimStore {
+  const claims = new Map<string, { state: 'in-flight' | 'settled'; token: string; until: number }>()
+  let next = 0
+  return {
+    async take(key, ttlMs) {
+      const now = Date.now()
+      for (const [k, v] of claims) if (v.until < now) claims.delete(k)
+      const held = claims.get(key)
+      if (held) return { taken: false, state: held.state }
+      const token = String(++next)
+      claims.set(key, { state: 'in-flight', token, until: now + ttlMs })
+      return { taken: true, token }
+    },
+    async settle(key, ttlMs) {
+      claims.set(key, { state: 'settled', token: '', until: Date.now() + ttlMs })
+    },
+    async release(key, token) {
+      const held = claims.get(key)
+      if (held?.state === 'in-flight' && held.token === token) claims.delete(key)
+    },
+    async close() {},
   }
 }

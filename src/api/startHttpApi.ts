@@ -1,18 +1,9 @@
-/**
- * `imo serve --http PORT`: puts the paid API together from serve's parts (its chain context, signer
- * and journal, its model, its metrics registry) and starts it. The attester signs each answer with
- * serve's key, which must be an attester of the collection (serve checks that at start); payments go
- * to the deployment's IMO token in `--currency`, at `--price` per call.
- */
-import { existsSync, readFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
-import type { Registry } from 'prom-client'
+import { basename } from 'node:path'
 import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
-import type { GenerationFlags } from '../generate/generationSettings.js'
 import type { InferenceResult } from '../inference/assembleInference.js'
-import type { LoadedModel } from '../inference/loadModel.js'
+import type { ServeStages } from '../serve/serveStages.js'
 import { DEFAULT_LIMITS } from './apiRequests.js'
 import type { ApiEvent, ApiInference, PaidApi } from './startPaidApi.js'
 
@@ -21,13 +12,15 @@ export interface HttpApiOptions {
   host?: string
   /** Price per call as typed (`0.01`), in the currency's units. */
   price: string
-  /** The currency's address. */
-  currency: Address
+  /** The currency: its address, or its symbol among the token's revenue currencies. */
+  currency: string
   facilitatorUrl?: string
   /** The model (its hash must be the deployment's). */
   modelPath: string
-  /** serve's metrics registry: /metrics of the API shows serve's and the API's metrics. */
-  registry?: Registry
+  /** serve's infer and check stages (its model runs, in-process or on --queue workers) and its metrics registry. */
+  stages: ServeStages
+  /** serve's `--queue` URL: the authorization claims are kept in its Redis, shared by every serve process on it. */
+  claimsQueue?: string
   log(event: ApiEvent): void
 }
 
@@ -56,13 +49,11 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
     throw new UsageError(`the model ${options.modelPath} has no pipeline: the HTTP API serves text and image models`)
   const { readCurrency, createPaymentGate } = await import('./paymentGate.js')
   const { parseAmount } = await import('../chain/format.js')
-  const currency = await readCurrency(ctx, getAddress(options.currency))
+  const token = getAddress(deployment.imoToken.address) as Address
+  const currency = await readCurrency(ctx, await currencyAddress(ctx, token, options.currency))
   const amount = parseAmount(options.price, { name: '--price', decimals: currency.decimals })
   const { createApiMetrics } = await import('./apiMetrics.js')
-  const { Registry } =
-    ((await import('prom-client')) as unknown as { default?: typeof import('prom-client') }).default ??
-    (await import('prom-client'))
-  const registry = options.registry ?? new Registry()
+  const registry = options.stages.metrics.registry
   const metrics = await createApiMetrics(registry)
   const { createFacilitatorSigner } = await import('./facilitatorSigner.js')
   const signer = options.facilitatorUrl
@@ -73,7 +64,6 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
           metrics.settleFeeWei.inc(Number(fee))
         },
       })
-  const token = getAddress(deployment.imoToken.address) as Address
   const gate = await createPaymentGate({
     ctx,
     payTo: token,
@@ -87,19 +77,22 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
   const { API_RESPONSE_FORMAT, publicRecord } = await import('./apiResponses.js')
   const collection = getAddress(deployment.aigcCollection.address) as Address
   const { startPaidApi } = await import('./startPaidApi.js')
-  const templateFile = join(model.absolutePath, 'tokenizer_config.json')
-  const chatTemplate = Boolean(lm) && existsSync(templateFile) && /"chat_template"\s*:/.test(readFileSync(templateFile, 'utf8'))
+  const chatTemplate = lm ? await (await import('./chatTemplate.js')).loadChatTemplate(model.absolutePath) : undefined
   const api = await startPaidApi({
     host: options.host ?? '127.0.0.1',
     port: options.port,
     modelName: basename(model.absolutePath).replace(/\.onnx$/, ''),
     modelHash: model.modelHash,
     kind: lm ? 'causal-lm' : 'image',
-    chatTemplate,
+    ...(chatTemplate ? { chatTemplate } : {}),
     limits: { ...DEFAULT_LIMITS, ...(lm?.contextSize ? { contextTokens: lm.contextSize } : {}) },
-    infer: createApiInference(model),
+    infer: stagesInference(options.stages),
     gate,
-    claims: createAuthorizationClaims(ctx, currency.address),
+    claims: createAuthorizationClaims(
+      ctx,
+      currency.address,
+      options.claimsQueue ? await (await import('./redisClaimStore.js')).redisClaimStore(options.claimsQueue) : undefined,
+    ),
     async attest(result: InferenceResult, payer: Address) {
       const attestation = {
         chainId: ctx.chainId,
@@ -131,25 +124,48 @@ export async function startHttpApi(ctx: ChainContext, deployment: Deployment, op
 }
 
 /**
- * The model runs of the API, one at a time (the CPU is the limit; the session is shared), through
- * runInference: the function `imo infer` and serve's in-process source run.
+ * `--currency`: an address as given, or a symbol resolved against the token's revenue currencies
+ * (resolveCurrency, as `imo revenue deposit --currency`).
+ * @throws UsageError for a symbol the token does not list, lists twice, or the native currency.
  * @example
- * const infer = createApiInference(model)
+ * await currencyAddress(ctx, token, 'USDC') // '0x5FbD…0aa3'
+ */
+async function currencyAddress(ctx: ChainContext, token: Address, currency: string): Promise<Address> {
+  const { getAddress } = await import('viem')
+  if (currency.startsWith('0x')) return getAddress(currency)
+  const { resolveCurrency } = await import('../revenue/resolveCurrency.js')
+  const resolved = await resolveCurrency(ctx, token, currency)
+  if (resolved.native) {
+    const { UsageError } = await import('../errors.js')
+    throw new UsageError(`--currency ${currency} is the native currency: x402 payments are in an EIP-3009 token (e.g. USDC)`)
+  }
+  return resolved.address
+}
+
+/**
+ * The model runs of the API through serve's stages: the node's inference source (this process, one run
+ * at a time, or the queue's workers, whose results serve re-derives and audits before infer() resolves),
+ * then the check serve makes before it signs anything. The API attests only a result that passed both.
+ * @example
+ * const infer = stagesInference(serving.stages)
  * const result = await infer({ prompt: 'Once', generation: { maxNewTokens: 8 } })
  */
-export function createApiInference(model: LoadedModel): ApiInference {
-  let queue: Promise<unknown> = Promise.resolve()
-  return (call: { prompt: string; generation?: GenerationFlags; onText?(delta: string): void }) => {
-    const run = queue.then(async () => {
-      const { runInference } = await import('../inference/runInference.js')
-      return runInference({
-        modelPath: model,
-        prompt: call.prompt,
-        ...(call.generation ? { generation: call.generation } : {}),
-        ...(call.onText ? { onText: call.onText } : {}),
-      })
+export function stagesInference(stages: ServeStages): ApiInference {
+  return async (call) => {
+    const { keccak256 } = await import('viem')
+    const { offChainRequestId } = await import('../queue/inferenceJob.js')
+    const { ImoError } = await import('../errors.js')
+    const promptBytes = new TextEncoder().encode(call.prompt)
+    const { item, result, inferenceMs } = await stages.source.infer({
+      requestId: offChainRequestId(),
+      prompt: call.prompt,
+      promptHash: keccak256(promptBytes),
+      ...(call.generation ? { generation: call.generation } : {}),
     })
-    queue = run.catch(() => undefined)
-    return run
+    if (!result) throw new ImoError('the inference source gave no inference for an off-chain call')
+    const wrong = stages.check(item, promptBytes)
+    if (wrong) throw new ImoError(`serve's check refused the result, nothing signed: ${wrong}`)
+    stages.metrics.inferenceSeconds.observe(inferenceMs / 1000)
+    return result
   }
 }

@@ -8,7 +8,7 @@
  *   -> settle (402 and the output withheld when settlement fails) -> 200 with PAYMENT-RESPONSE.
  *
  * Streaming order: the whole answer is generated and settled BEFORE the first event is sent, then the
- * events go out as the model produced them. So nothing unpaid ever leaves the server and a payer is
+ * text goes out in one event (the model may have run on a queue worker, which streams nothing back). So nothing unpaid ever leaves the server and a payer is
  * never charged for a run that failed; the cost is no token before the end (the `upfront` flow would
  * charge before running, and streaming live then settling would hand out unpaid text).
  *
@@ -24,14 +24,11 @@ import type { ApiMetrics } from './apiMetrics.js'
 import { type ApiCall, type ApiEndpoint, type ApiLimits, ApiRequestError, parseApiCall } from './apiRequests.js'
 import { type ApiResponseProof, responseBody, streamEvents } from './apiResponses.js'
 import type { AuthorizationClaims } from './authorizationClaims.js'
+import type { ChatTemplate } from './chatTemplate.js'
 import { authorizationOf, type PaymentGate } from './paymentGate.js'
 
-/** Runs the model on one call's prompt (the seam to serve's infer stage). */
-export type ApiInference = (call: {
-  prompt: string
-  generation?: GenerationFlags
-  onText?(delta: string): void
-}) => Promise<InferenceResult>
+/** Runs the model on one call's prompt, through serve's infer and check stages (startHttpApi.ts: stagesInference). */
+export type ApiInference = (call: { prompt: string; generation?: GenerationFlags }) => Promise<InferenceResult>
 
 /** One line of the API's log (serve's log format). */
 export interface ApiEvent {
@@ -47,8 +44,8 @@ export interface PaidApiOptions {
   modelName: string
   modelHash: string
   kind: 'causal-lm' | 'image'
-  /** The model has its own chat_template (not rendered: chat is refused). */
-  chatTemplate?: boolean
+  /** The model's own chat template (tokenizer_config.json), when it has one. */
+  chatTemplate?: ChatTemplate
   limits: ApiLimits
   infer: ApiInference
   gate: PaymentGate
@@ -107,11 +104,13 @@ export async function startPaidApi(options: PaidApiOptions): Promise<PaidApi> {
   return {
     server,
     url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
-      }),
+      })
+      await options.claims.close()
+    },
   }
 }
 
@@ -148,7 +147,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: PaidAp
   let body: unknown
   try {
     body = await readJsonBody(req, options.limits.maxBodyBytes)
-    call = parseApiCall(endpoint, body, options.limits, { chatTemplate: options.chatTemplate ?? false })
+    call = parseApiCall(endpoint, body, options.limits, options.chatTemplate ? { chatTemplate: options.chatTemplate } : {})
   } catch (error) {
     if (!(error instanceof ApiRequestError)) throw error
     options.metrics.calls.inc({ outcome: 'bad-request' })
@@ -200,14 +199,12 @@ async function paidCall(
     }
     if (result.type !== 'payment-verified') throw new Error('a paid route answered without payment')
     const payer = (authorization?.from ?? '0x0000000000000000000000000000000000000000') as Address
-    const pieces: string[] = []
     let inference: InferenceResult
     options.metrics.modelRuns.inc()
     try {
       inference = await options.infer({
         prompt: call.prompt,
         ...(call.generation ? { generation: call.generation } : {}),
-        onText: (d) => pieces.push(d),
       })
     } catch (error) {
       options.metrics.calls.inc({ outcome: 'failed' })
@@ -249,7 +246,11 @@ async function paidCall(
       })
     }
     settledOk = true
-    if (claim) claim.settled()
+    if (claim)
+      await claim.settled().catch((error: unknown) => {
+        // The chain knows the nonce is used now: a reuse is still refused by the facilitator.
+        options.log({ event: 'api', message: `could not mark the authorization settled: ${(error as Error).message}` })
+      })
     const settlement = {
       txHash: settled.transaction as `0x${string}`,
       network: settled.network,
@@ -283,7 +284,8 @@ async function paidCall(
         'cache-control': 'no-cache',
         'x-imo-attestation': Buffer.from(JSON.stringify(full)).toString('base64'),
       })
-      for (const event of streamEvents(call, inference, full, pieces)) res.write(event)
+      const text = Buffer.from(inference.artifact.bytes).toString('utf8')
+      for (const event of streamEvents(call, inference, full, [text])) res.write(event)
       res.end()
       return
     }
@@ -298,7 +300,7 @@ async function paidCall(
       openAiError('the payment facilitator is unavailable; nothing was charged, try again later', 'server_error'),
     )
   } finally {
-    if (claim && !('refused' in claim) && !settledOk) claim.release()
+    if (claim && !('refused' in claim) && !settledOk) await claim.release().catch(() => {}) // it expires with the authorization
   }
 }
 

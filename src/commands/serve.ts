@@ -75,7 +75,12 @@ export function serveCommand(): Command {
         'with --http: the price of one call in --currency units, e.g. 0.01 (for text: up to max_tokens)',
       ),
     )
-    .addOption(new Option('--currency <ADDRESS>', 'with --http: the EIP-3009 stablecoin calls are paid in (e.g. USDC)'))
+    .addOption(
+      new Option(
+        '--currency <ADDRESS|SYMBOL>',
+        "with --http: the EIP-3009 stablecoin calls are paid in, by address or by symbol among the token's revenue currencies (e.g. USDC)",
+      ),
+    )
     .addOption(
       new Option(
         '--facilitator <URL>',
@@ -172,7 +177,9 @@ export function serveCommand(): Command {
     'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --artifact-dir /mnt/imo-artifacts --metrics-port 9464',
     'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --audit-rate 1',
     'imo serve --http 8402 --price 0.01 --currency 0x5FbDB2315678afecb367f032d93F642f64180aa3',
+    'imo serve --http 8402 --price 0.01 --currency USDC   # a revenue currency of the token, by symbol',
     'imo serve --http 8402 --http-host 0.0.0.0 --price 0.05 --currency 0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913 --no-follow',
+    'IMO_QUEUE=redis://10.0.0.5:6379/0 imo serve --http 8402 --price 0.01 --currency USDC --no-follow   # one of several behind a balancer: calls run on the workers, payments claimed in Redis',
   ])
 }
 
@@ -184,7 +191,7 @@ async function httpFlags(values: {
   currency?: string
   facilitator?: string
   follow?: boolean
-}): Promise<{ port: number; host?: string; price: string; currency: `0x${string}`; facilitatorUrl?: string } | undefined> {
+}): Promise<{ port: number; host?: string; price: string; currency: string; facilitatorUrl?: string } | undefined> {
   const { UsageError } = await import('../errors.js')
   if (values.http === undefined) {
     const stray = [
@@ -200,11 +207,13 @@ async function httpFlags(values: {
   const { parseWhole } = await import('../chain/format.js')
   const port = Number(parseWhole(values.http, '--http', { min: 0n, max: 65_535n }))
   if (values.price === undefined) throw new UsageError('--http needs --price AMOUNT (the price of one call)')
-  if (values.currency === undefined) throw new UsageError('--http needs --currency ADDRESS (the stablecoin calls are paid in)')
+  if (values.currency === undefined)
+    throw new UsageError('--http needs --currency ADDRESS|SYMBOL (the stablecoin calls are paid in)')
   const { parseAmount } = await import('../chain/format.js')
   parseAmount(values.price, { name: '--price', decimals: 18 })
   const { parseAddress } = await import('../util/parseAddress.js')
-  const currency = await parseAddress(values.currency, '--currency') // symbols are not resolved yet: an address
+  // A symbol is resolved against the token's revenue currencies once the chain is read (startHttpApi).
+  const currency = values.currency.startsWith('0x') ? await parseAddress(values.currency, '--currency') : values.currency
   // A hosted facilitator's URL may carry an API key: never print it, whatever error quotes it.
   if (values.facilitator !== undefined) (await import('../util/redact.js')).registerUrlSecrets(values.facilitator)
   if (values.facilitator !== undefined && !/^https?:\/\/[^\s]+$/.test(values.facilitator))

@@ -4,7 +4,8 @@
  * record is built from its own values by the same code as `imo infer` (assembleInference), so nothing
  * the worker wrote is signed unless serve computed the same bytes:
  * - the runtime and generation settings are serve's own (CPU, one thread each, sequential, optimisation
- *   `disabled`, this process's onnxruntime; the model folder's generation settings without flags):
+ *   `disabled`, this process's onnxruntime; the model folder's generation settings, with an off-chain
+ *   call's own flags):
  *   a result recorded with any other is refused;
  * - the inputs are encoded from the request's prompt by the model's pipeline (`encode`, or the
  *   tokenizer for causal-lm), so the inputHash is serve's;
@@ -20,7 +21,7 @@
  * re-derive: serve re-executes every result of such a model (`mode: 'rerun'`).
  */
 
-import type { GenerationSettings } from '../generate/generationSettings.js'
+import type { GenerationFlags, GenerationSettings } from '../generate/generationSettings.js'
 import { type CausalLm, loadCausalLm } from '../generate/loadCausalLm.js'
 import { GENERATED_IDS, generationSettingsOf, idsOf, idsTensor, PROMPT_IDS, textOf } from '../generate/runGeneration.js'
 import { assembleInference } from '../inference/assembleInference.js'
@@ -46,7 +47,7 @@ export interface ResultChecker {
    *   `rerun` mode, where only the model, prompt and settings could be checked.
    * @throws WorkerResultError (forged) naming the first difference.
    */
-  check(job: { prompt: string }, received: ReceivedResult): Promise<InferenceResult | undefined>
+  check(job: { prompt: string; generation?: GenerationFlags }, received: ReceivedResult): Promise<InferenceResult | undefined>
 }
 
 /**
@@ -64,14 +65,17 @@ export interface ResultChecker {
 export async function createResultChecker(model: LoadedModel, options: { aigcDataMode: AigcDataMode }): Promise<ResultChecker> {
   const lm = await loadCausalLm(model)
   const pipeline = lm ? undefined : await model.pipeline()
-  const generation = lm ? generationSettingsOf(lm) : undefined
-  const config: InferenceConfig = generation ? { ...model.config, generation } : { ...model.config }
+  const defaultGeneration = lm ? generationSettingsOf(lm) : undefined
+  const config: InferenceConfig = defaultGeneration ? { ...model.config, generation: defaultGeneration } : { ...model.config }
   const mode = pipeline?.generate ? 'rerun' : 'rederive'
   return {
     mode,
     config,
     async check(job, received) {
       const { record } = received
+      // An off-chain call's own flags (max_tokens...), resolved as the worker resolves them.
+      const generation = lm && job.generation ? generationSettingsOf(lm, job.generation) : defaultGeneration
+      const config: InferenceConfig = generation ? { ...model.config, generation } : { ...model.config }
       const forged = (what: string): never => {
         throw new WorkerResultError(what, { forged: true })
       }

@@ -5,6 +5,7 @@
  */
 import type { JobsOptions } from 'bullmq'
 import { UsageError } from '../errors.js'
+import type { GenerationFlags } from '../generate/generationSettings.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
 
@@ -29,6 +30,8 @@ export interface InferenceJobData {
   enqueuedAt: number
   /** Anything else the dispatcher wants back with the result (chain id, collection, block...). */
   meta?: Record<string, string | number | boolean | null>
+  /** An off-chain call's generation flags (max_tokens...); absent: the model's own settings. */
+  generation?: GenerationFlags
 }
 
 /** Where the dispatcher (`imo serve --queue`) records the model hash it serves, for the workers. */
@@ -69,6 +72,32 @@ export const MAX_STALLED = JOB_ATTEMPTS
  */
 export function attemptsOf(job: { attemptsMade: number; attemptsStarted?: number }): number {
   return Math.max(job.attemptsMade, Math.min(job.attemptsStarted ?? 0, JOB_ATTEMPTS))
+}
+
+/**
+ * Off-chain calls (the paid HTTP API) take request ids from 2^255 up, a range no collection's request
+ * counter reaches: they share the sources, the queue's job ids and the checks with chain requests, and a
+ * random 128-bit id keeps the calls of several serve processes on one queue apart.
+ */
+export const OFF_CHAIN_IDS = 1n << 255n
+
+/**
+ * A fresh request id for an off-chain call.
+ * @example
+ * isOffChainRequest(offChainRequestId()) // true
+ */
+export function offChainRequestId(): bigint {
+  const random = BigInt(`0x${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex')}`)
+  return OFF_CHAIN_IDS + random
+}
+
+/**
+ * Whether a request id is an off-chain call's (offChainRequestId).
+ * @example
+ * isOffChainRequest(7n) // false
+ */
+export function isOffChainRequest(requestId: bigint | string): boolean {
+  return /^\d{1,78}$/.test(String(requestId)) && BigInt(requestId) >= OFF_CHAIN_IDS
 }
 
 /** Options of every job: one attempt budget, kept in Redis until the dispatcher collects it. */

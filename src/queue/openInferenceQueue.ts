@@ -17,6 +17,7 @@ import { checkRedis, loadRedis, parseQueueUrl, redisOptions, settlesWithin } fro
 import {
   attemptsOf,
   type InferenceJobData,
+  isOffChainRequest,
   JOB_NAME,
   JOB_OPTIONS,
   jobIdOf,
@@ -41,6 +42,8 @@ export interface OpenInferenceQueueOptions {
   sweepIntervalMs?: number
   /** One line about the queue's connection (lost, back), for the dispatcher's log. */
   onLog?: (message: string) => void
+  /** Collect only the jobs this process added (a serve that does not follow the chain: its results are the follower's). */
+  ownJobsOnly?: boolean
 }
 
 /** A request to run. */
@@ -52,6 +55,8 @@ export interface EnqueueInferenceInput {
   modelHash?: Bytes32
   aigcDataMode?: AigcDataMode
   meta?: InferenceJobData['meta']
+  /** An off-chain call's generation flags (the worker runs with them, serve checks against them). */
+  generation?: InferenceJobData['generation']
   /** Add the job again even when this request's result was already collected. */
   again?: boolean
 }
@@ -143,6 +148,8 @@ export interface InferenceQueue {
 
 /** How long a collected job id is remembered (so an event seen again adds no job). */
 const COLLECTED_TTL_S = 7 * 24 * 3600
+/** How long an off-chain call's finished job waits for its serve (which collects it within seconds). */
+const OFF_CHAIN_KEEP_S = 3600
 /** BullMQ's event stream is only a hint here (the sweep is the record), so it stays short. */
 const EVENTS_MAX_LEN = 500
 
@@ -210,6 +217,9 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
    */
   const deliver = async (jobId: string, live?: { data: InferenceJobData; returnvalue: unknown }) => {
     if (!handler || closed || inflight.has(jobId)) return
+    // An off-chain call waits in the serve process that added it (several may share the queue): only
+    // that one collects it; a serve that does not follow the chain collects only its own calls.
+    if ((options.ownJobsOnly || isOffChainRequest(requestIdOf(jobId))) && !known.has(jobId)) return
     inflight.add(jobId)
     const jobKey = `${QUEUE_PREFIX}:${QUEUE_NAME}:${jobId}`
     try {
@@ -254,6 +264,7 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
             meta: data.meta,
           })
           await client.set(notified, String(job.finishedOn), 'EX', COLLECTED_TTL_S)
+          if (isOffChainRequest(requestId)) known.delete(jobId) // its caller got the failure; nobody retries it
           return
         }
         if (await client.exists(keyOf('collected', jobId))) {
@@ -369,12 +380,20 @@ export async function openInferenceQueue(options: OpenInferenceQueueOptions): Pr
         aigcDataMode: input.aigcDataMode ?? 'digest',
         enqueuedAt: Date.now(),
         ...(input.meta ? { meta: input.meta } : {}),
+        ...(input.generation ? { generation: input.generation } : {}),
       }
       if (exists) return { jobId, status: 'exists' }
       // Adding a taken job id changes nothing in Redis (BullMQ keeps the existing job), so a race with
       // another add is harmless.
       known.set(jobId, data)
-      await queue.add(JOB_NAME, data, { ...JOB_OPTIONS, jobId })
+      await queue.add(JOB_NAME, data, {
+        ...JOB_OPTIONS,
+        // An off-chain call's job whose serve is gone (nobody else collects it) does not stay for ever.
+        ...(isOffChainRequest(data.requestId)
+          ? { removeOnComplete: { age: OFF_CHAIN_KEEP_S }, removeOnFail: { age: OFF_CHAIN_KEEP_S } }
+          : {}),
+        jobId,
+      })
       return { jobId, status: 'added' }
     },
 

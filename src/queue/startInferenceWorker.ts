@@ -170,7 +170,12 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
         )
       started.set(job.id!, performance.now())
       try {
-        const result = await runInference({ modelPath: model, prompt: job.data.prompt, aigcDataMode: job.data.aigcDataMode })
+        const result = await runInference({
+          modelPath: model,
+          prompt: job.data.prompt,
+          aigcDataMode: job.data.aigcDataMode,
+          ...(job.data.generation ? { generation: job.data.generation } : {}),
+        })
         return await packWorkerResult(result, {
           worker: identity,
           attempt: job.attemptsMade + 1,

@@ -19,6 +19,7 @@
  * The last check before signing, whatever the source, is checkResult.ts (serveNode runs it).
  */
 import type { Hex } from 'viem'
+import type { GenerationFlags } from '../generate/generationSettings.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
 import type { LoadedModel } from '../inference/loadModel.js'
 import type { InferenceResult } from '../inference/runInference.js'
@@ -49,7 +50,7 @@ export interface QueuedResultCheckOptions {
 
 export interface QueuedResultCheck {
   /** The inference serve signs for a finished job: the worker's result re-derived (and maybe audited), or serve's own run. */
-  decide(job: { requestId: bigint; prompt: string }, outcome: FinishedJob): Promise<InferenceResult>
+  decide(job: { requestId: bigint; prompt: string; generation?: GenerationFlags }, outcome: FinishedJob): Promise<InferenceResult>
   /** Says, counts and (when it lied) quarantines a result nobody asked for any more. */
   refuse(requestId: string, names: WorkerNames, reason: string, kind: RefusalKind): Promise<void>
 }
@@ -106,8 +107,10 @@ export async function createQueuedResultCheck(options: QueuedResultCheckOptions)
 
   // serve's own runs, one at a time (the model's session runs with one thread, as committed).
   let localTail: Promise<unknown> = Promise.resolve()
-  const runLocally = (prompt: string): Promise<InferenceResult> => {
-    const run = localTail.then(() => runInference({ modelPath: model, prompt, aigcDataMode }))
+  const runLocally = (prompt: string, generation?: GenerationFlags): Promise<InferenceResult> => {
+    const run = localTail.then(() =>
+      runInference({ modelPath: model, prompt, aigcDataMode, ...(generation ? { generation } : {}) }),
+    )
     localTail = run.catch(() => {})
     return run
   }
@@ -152,13 +155,13 @@ export async function createQueuedResultCheck(options: QueuedResultCheckOptions)
       showRate()
       if (outcome.kind === 'failed') {
         await refuse(id, outcome.names ?? { worker: 'unnamed' }, outcome.reason, outcome.forged ? 'forged' : 'unavailable')
-        return runLocally(job.prompt)
+        return runLocally(job.prompt, job.generation)
       }
       const { received, names } = outcome
       const known = quarantined.find({ worker: received.worker.id, processedBy: names.processedBy })
       if (known) {
         await refuse(id, names, `worker ${known.worker} is quarantined since ${new Date(known.at).toISOString()}`, 'quarantined')
-        return runLocally(job.prompt)
+        return runLocally(job.prompt, job.generation)
       }
       let own: InferenceResult | undefined
       try {
@@ -167,23 +170,23 @@ export async function createQueuedResultCheck(options: QueuedResultCheckOptions)
           throw new WorkerResultError(`it names itself ${received.worker.id} in its result but ${names.processedBy} to BullMQ`, {
             forged: true,
           })
-        own = await checker.check({ prompt: job.prompt }, received)
+        own = await checker.check(job, received)
       } catch (error) {
         if (!(error instanceof WorkerResultError)) throw error
         await refuse(id, names, error.message, error.forged ? 'forged' : 'unavailable')
-        return runLocally(job.prompt)
+        return runLocally(job.prompt, job.generation)
       }
       // Drawn now, after the result arrived: whoever sent it, it cannot know. A model serve cannot
       // re-derive (own undefined) is re-executed every time.
       if (own !== undefined && !sampler.shouldAudit()) return own
-      return audit(id, job.prompt, outcome, own)
+      return audit(id, job, outcome, own)
     },
   }
 }
 
 /** The re-execution of one worker result: serve's own run when it differs (the worker quarantined, every result audited for a while). */
 function auditWith(deps: {
-  runLocally(prompt: string): Promise<InferenceResult>
+  runLocally(prompt: string, generation?: GenerationFlags): Promise<InferenceResult>
   sampler: import('../queue/auditSampler.js').AuditSampler
   showRate(): void
   quarantine(names: WorkerNames, requestId: string, reason: string): Promise<void>
@@ -193,7 +196,7 @@ function auditWith(deps: {
   const { log, metrics, sampler } = deps
   return async (
     id: string,
-    prompt: string,
+    job: { prompt: string; generation?: GenerationFlags },
     outcome: FinishedJob & { kind: 'completed' },
     own: InferenceResult | undefined,
   ): Promise<InferenceResult> => {
@@ -201,7 +204,7 @@ function auditWith(deps: {
     const { compareTensorSets } = await import('../inference/compareTensors.js')
     const { decodeTensors } = await import('../tensor/decodeTensors.js')
     const { received, names } = outcome
-    const local = await deps.runLocally(prompt)
+    const local = await deps.runLocally(job.prompt, job.generation)
     const difference = recordDifference(local.record, received.record)
     metrics?.audits.inc({ result: difference ? 'mismatch' : 'match' })
     if (!difference) {

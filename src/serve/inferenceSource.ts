@@ -7,8 +7,11 @@
  */
 import { join } from 'node:path'
 import type { Hex } from 'viem'
+import type { GenerationFlags } from '../generate/generationSettings.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
+import type { InferenceResult } from '../inference/runInference.js'
 import type { MintItem } from '../mint/mintRecords.js'
+import { isOffChainRequest } from '../queue/inferenceJob.js'
 
 /** One request's prompt to run the model on. */
 export interface InferenceJob {
@@ -18,6 +21,8 @@ export interface InferenceJob {
   promptHash: Hex
   /** The request's recipient (a queued job carries it along; the attestation is bound to it). */
   recipient?: Hex
+  /** causal-lm generation flags of an off-chain call (max_tokens...); a chain request runs the model's own settings. */
+  generation?: GenerationFlags
 }
 
 /**
@@ -33,6 +38,11 @@ export interface InferenceOutcome {
   item: MintItem
   /** Time the model took (wall clock, this process or the worker). */
   inferenceMs: number
+  /**
+   * An off-chain call's whole inference (its answer shows token counts and the finish reason); its
+   * files are not written (the caller gets the record in its answer).
+   */
+  result?: InferenceResult
 }
 
 /** What a source says of its own health (`health()`), read in the background by serve. */
@@ -97,12 +107,27 @@ export async function createLocalInference(options: LocalInferenceOptions): Prom
   const { runInference } = await import('../inference/runInference.js')
   const { toMintItem } = await import('../mint/inferAndMint.js')
   const model = await loadModel(options.modelPath)
+  // One run at a time: the session is shared by serve's loop and the paid API.
+  let tail: Promise<unknown> = Promise.resolve()
+  const runOne = (job: InferenceJob): Promise<{ result: InferenceResult; inferenceMs: number }> => {
+    const run = tail.then(async () => {
+      const started = performance.now()
+      const result = await runInference({
+        modelPath: model,
+        prompt: job.prompt,
+        aigcDataMode: options.aigcDataMode ?? 'digest',
+        ...(job.generation ? { generation: job.generation } : {}),
+      })
+      return { result, inferenceMs: performance.now() - started }
+    })
+    tail = run.catch(() => undefined)
+    return run
+  }
   return {
     modelHash: model.modelHash as Hex,
     async infer(job) {
-      const started = performance.now()
-      const result = await runInference({ modelPath: model, prompt: job.prompt, aigcDataMode: options.aigcDataMode ?? 'digest' })
-      const inferenceMs = performance.now() - started
+      const { result, inferenceMs } = await runOne(job)
+      if (isOffChainRequest(job.requestId)) return { item: await toMintItem(result, undefined), inferenceMs, result }
       // The inference's files are written now rather than just before the send (as infer-and-mint
       // does, to write nothing for a batch that fails its checks): the item waiting to be sent then
       // holds the record and the artifact only, not the output tensors (megabytes each).

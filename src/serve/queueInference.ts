@@ -14,6 +14,7 @@
 import type { Hex } from 'viem'
 import type { AigcDataMode } from '../inference/erc7007.js'
 import type { InferenceResult } from '../inference/runInference.js'
+import { isOffChainRequest } from '../queue/inferenceJob.js'
 import type { InferenceQueue, InferenceOutcome as QueueOutcome } from '../queue/openInferenceQueue.js'
 import type { Bytes32 } from '../tensor/encodeTensors.js'
 import type { FinishedJob, QueuedResultCheck } from './checkQueuedResult.js'
@@ -41,6 +42,8 @@ export interface QueueInferenceOptions {
   capacity?: number
   /** How often the queue's completed and failed sets are swept (default 5000 ms). */
   sweepIntervalMs?: number
+  /** `--no-follow`: this serve adds only off-chain calls; it collects no other serve's results. */
+  ownJobsOnly?: boolean
   /** serve's log: refusals, refused results, audits, quarantines, Redis lost and back. */
   log(event: ServeEvent): void
   metrics?: ServeMetrics
@@ -76,6 +79,7 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
     modelHash: options.modelHash as Bytes32,
     ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
+    ...(options.ownJobsOnly ? { ownJobsOnly: true } : {}),
     onLog: (message) => {
       if (!/Redis is back/.test(message)) errors++
       log({ event: 'queue', message })
@@ -108,6 +112,7 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
       recipient: job.recipient ?? `0x${'00'.repeat(20)}`,
       aigcDataMode,
       again: true,
+      ...(job.generation ? { generation: job.generation } : {}),
     })
   queue.onReset(() => {
     errors++ // a lost connection, or another Redis process
@@ -122,6 +127,7 @@ export async function createQueueInference(options: QueueInferenceOptions): Prom
   const toOutcome = async (job: InferenceJob, result: InferenceResult, inferenceMs: number) => {
     if (keccak256(result.promptBytes) !== job.promptHash.toLowerCase())
       throw new Error(`request ${job.requestId}: its prompt bytes do not hash to the request's promptHash`)
+    if (isOffChainRequest(job.requestId)) return { item: await toMintItem(result, undefined), inferenceMs, result }
     // Written now, as the local source does: the item waiting to be sent then holds the record and
     // the artifact only, not the tensors.
     const { writeInference, ...item } = await toMintItem(

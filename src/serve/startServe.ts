@@ -9,10 +9,8 @@ import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
-import type { MintItem } from '../mint/mintRecords.js'
-import type { InferenceSource } from './inferenceSource.js'
 import type { ServeEvent, ServeSummary } from './serveEvent.js'
-import type { ServeMetrics } from './serveMetrics.js'
+import type { ServeStages } from './serveStages.js'
 
 export interface StartServeOptions {
   modelPath?: string
@@ -37,27 +35,9 @@ export interface StartServeOptions {
   /** With `queue`: the share of worker results serve re-executes before signing (default 0.1). */
   auditRate?: number
   /** `--http`: the paid HTTP API (src/api/startHttpApi.ts), beside the follow loop or alone. */
-  http?: Omit<import('../api/startHttpApi.js').HttpApiOptions, 'modelPath' | 'registry' | 'log'>
+  http?: Omit<import('../api/startHttpApi.js').HttpApiOptions, 'modelPath' | 'stages' | 'claimsQueue' | 'log'>
   /** false (`--no-follow`): only the HTTP API runs; on-chain requests are not followed. */
   follow?: boolean
-}
-
-/**
- * What a front end other than the chain follower plugs into (the paid HTTP API of issue 23): the node's
- * own infer and check stages, signer, journal and metrics, so an off-chain request is run, checked,
- * signed and counted as a chain request is, without going through follow / decide / fulfil / settle.
- * See "The seam" in runServe.ts.
- */
-export interface ServeStages {
-  /** infer: the node's one InferenceSource (in-process, or the queue, whose workers' results are checked before infer() resolves). */
-  source: InferenceSource
-  /** check: the last check before anything is signed (checkResult.ts), bound to the deployment's model and aigcData mode. */
-  check(item: MintItem, prompt: Uint8Array): string | undefined
-  /** The node's chain context: its signer (`ctx.account`, the attester: signAttestation) and journal (`ctx.journal`, for sendSteps / mintRecords). */
-  ctx: ChainContext
-  /** The node's metrics (one registry, one /metrics). */
-  metrics: ServeMetrics
-  log(event: ServeEvent): void
 }
 
 export interface Serving {
@@ -65,7 +45,7 @@ export interface Serving {
   done: Promise<ServeSummary>
   /** The metrics port, when serving metrics. */
   metricsPort?: number
-  /** The stages an off-chain front end uses (valid until `done` settles: the source is closed then); none with --no-follow. */
+  /** The stages an off-chain front end uses (valid until `done` settles: the source is closed then); none with --no-follow without --http. */
   stages?: ServeStages
   /** The paid API's URL, with `http`. */
   apiUrl?: string
@@ -112,33 +92,37 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
   const { version } = await import('../version.js')
   const metrics = await createServeMetrics({ queue: Boolean(options.queue), build: { version, node: process.version } })
   const follow = options.follow ?? true
-  const source = !follow
-    ? undefined
-    : options.queue
-      ? await (await import('./queueInference.js')).createQueueInference({
-          url: options.queue,
-          modelHash: deployment.modelHash as Hex,
-          modelPath: await modelPathOf(deployment, options),
-          outRoot: options.out ?? 'out',
-          ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
-          ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
-          ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
-          ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
-          log,
-          metrics,
-        })
-      : await localSource(deployment, options)
+  // The API's calls run on the same source as chain requests (the queue's workers with --queue).
+  const source =
+    !follow && !options.http
+      ? undefined
+      : options.queue
+        ? await (await import('./queueInference.js')).createQueueInference({
+            url: options.queue,
+            modelHash: deployment.modelHash as Hex,
+            modelPath: await modelPathOf(deployment, options),
+            outRoot: options.out ?? 'out',
+            ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+            ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
+            ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
+            ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
+            ...(follow ? {} : { ownJobsOnly: true }),
+            log,
+            metrics,
+          })
+        : await localSource(deployment, options)
   // One dispatcher per collection on a queue (serveLease.ts).
   const { resolve } = await import('node:path')
   const folder = resolve(options.stateRoot ?? '.imo')
-  const lease = options.queue
-    ? await (await import('./serveLease.js'))
-        .takeServeLease(options.queue, { chainId: ctx.chainId, collection, folder }, log)
-        .catch(async (error: unknown) => {
-          await source?.close()
-          throw error
-        })
-    : undefined
+  const lease =
+    options.queue && follow
+      ? await (await import('./serveLease.js'))
+          .takeServeLease(options.queue, { chainId: ctx.chainId, collection, folder }, log)
+          .catch(async (error: unknown) => {
+            await source?.close()
+            throw error
+          })
+      : undefined
   const { FULFIL_GAS_ESTIMATE } = await import('./serveHealth.js')
   const gasPrice = await ctx.publicClient.getGasPrice().catch(() => undefined)
   if (gasPrice !== undefined && feeWei < gasPrice * FULFIL_GAS_ESTIMATE)
@@ -162,31 +146,51 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
       message: `metrics on http://127.0.0.1:${server.port}/metrics, health on /healthz`,
       metricsPort: server.port,
     })
-  const api = options.http
-    ? await (await import('../api/startHttpApi.js')).startHttpApi(ctx, deployment, {
-        ...options.http,
-        modelPath: await modelPathOf(deployment, options),
-        registry: metrics.registry,
-        log: (event) => log(event),
-      })
-    : undefined
+  const { checkResult } = await import('./checkResult.js')
+  const aigcDataMode = options.aigcDataMode ?? 'digest'
+  const stages: ServeStages | undefined = source && {
+    source,
+    check: (item, prompt) => checkResult(item, { modelHash: deployment.modelHash as Hex, prompt, aigcDataMode }),
+    ctx,
+    metrics,
+    log,
+  }
+  const api =
+    options.http && stages
+      ? await (await import('../api/startHttpApi.js'))
+          .startHttpApi(ctx, deployment, {
+            ...options.http,
+            modelPath: await modelPathOf(deployment, options),
+            stages,
+            ...(options.queue ? { claimsQueue: options.queue } : {}),
+            log: (event) => log(event),
+          })
+          .catch(async (error: unknown) => {
+            stopFacts?.()
+            await server?.close()
+            await source?.close()
+            await lease?.release()
+            throw error
+          })
+      : undefined
   const { runServe } = await import('./runServe.js')
   const controller = new AbortController()
-  const loop: Promise<ServeSummary> = source
-    ? runServe(ctx, deployment, {
-        source,
-        confirmations: ctx.tx.confirmations,
-        ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
-        ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
-        ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
-        ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
-        ...(options.keepOutputs !== undefined ? { keepOutputs: options.keepOutputs } : {}),
-        log,
-        metrics,
-        untilIdle: Boolean(options.untilIdle),
-        signal: controller.signal,
-      })
-    : apiOnly(controller.signal)
+  const loop: Promise<ServeSummary> =
+    source && follow
+      ? runServe(ctx, deployment, {
+          source,
+          confirmations: ctx.tx.confirmations,
+          ...(options.fromBlock !== undefined ? { fromBlock: options.fromBlock } : {}),
+          ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+          ...(options.stateRoot !== undefined ? { stateRoot: options.stateRoot } : {}),
+          ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+          ...(options.keepOutputs !== undefined ? { keepOutputs: options.keepOutputs } : {}),
+          log,
+          metrics,
+          untilIdle: Boolean(options.untilIdle),
+          signal: controller.signal,
+        })
+      : apiOnly(controller.signal)
   const done = loop.finally(async () => {
     stopFacts?.()
     await api?.close()
@@ -194,23 +198,11 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
     await source?.close()
     await lease?.release()
   })
-  const { checkResult } = await import('./checkResult.js')
-  const aigcDataMode = options.aigcDataMode ?? 'digest'
   return {
     done,
     ...(server ? { metricsPort: server.port } : {}),
     ...(api ? { apiUrl: api.url } : {}),
-    ...(source
-      ? {
-          stages: {
-            source,
-            check: (item, prompt) => checkResult(item, { modelHash: deployment.modelHash as Hex, prompt, aigcDataMode }),
-            ctx,
-            metrics,
-            log,
-          },
-        }
-      : {}),
+    ...(stages ? { stages } : {}),
     stop: () => {
       controller.abort()
       return done

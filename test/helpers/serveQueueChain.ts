@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { after, before } from 'node:test'
 import { type Address, createPublicClient, createWalletClient, http, type PublicClient, parseAbiItem, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { aigcCollectionAbi } from '../../contracts-abi/index.js'
+import { aigcCollectionAbi, testUsdcAbi, testUsdcBytecode } from '../../contracts-abi/index.js'
 import { type Anvil, startAnvil } from '../../src/devnet/startAnvil.js'
 import { repoRoot, runCli } from './runCli.js'
 import { type SpawnedImo, spawnImo } from './spawnImo.js'
@@ -78,6 +78,24 @@ export async function request(collection: Address, prompts: string[]): Promise<b
     ids.push(BigInt(log.topics[1]!))
   }
   return ids
+}
+
+/** Deploys a TestUsdc (an EIP-3009 "USDC") from account 5, minting 1000 USDC to each of `holders`; its address. */
+export async function deployTestUsdc(holders: number[] = []): Promise<Address> {
+  const owner = createWalletClient({ account: privateKeyToAccount(key(5)), transport: http(anvil.rpcUrl) })
+  const hash = await owner.deployContract({ abi: testUsdcAbi, bytecode: testUsdcBytecode, chain: null })
+  const usdc = (await client.waitForTransactionReceipt({ hash })).contractAddress!
+  for (const holder of holders)
+    await client.waitForTransactionReceipt({
+      hash: await owner.writeContract({
+        address: usdc,
+        abi: testUsdcAbi,
+        functionName: 'mint',
+        args: [anvil.accounts[holder]!.address, 1_000_000_000n],
+        chain: null,
+      }),
+    })
+  return usdc
 }
 
 export const fulfilledEvent = parseAbiItem('event Fulfilled(uint256 indexed requestId, uint256 indexed tokenId)')
