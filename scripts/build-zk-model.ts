@@ -21,6 +21,33 @@ import { prng } from './build-model.js'
 
 export const ZK_CPPN = { size: 16, latent: 8, units: 4, seed: 0x2c0ffee } as const
 
+/** Initializers of a float model being built, and seeded draws from about N(0, 1) (a sum of four uniforms). */
+function initializerBuilder(seed: number) {
+  const random = prng(seed)
+  const normal = () => (random() + random() + random() + random() - 2) * Math.sqrt(3)
+  const initializers: OnnxTensorSpec[] = []
+  const floats = (name: string, dims: number[], values: number[]) => {
+    initializers.push({ name, dataType: OnnxDataType.FLOAT, dims, raw: new Uint8Array(new Float32Array(values).buffer) })
+  }
+  const ints = (name: string, values: number[]) => {
+    initializers.push({
+      name,
+      dataType: OnnxDataType.INT64,
+      dims: [values.length],
+      raw: new Uint8Array(new BigInt64Array(values.map(BigInt)).buffer),
+    })
+  }
+  return { initializers, normal, floats, ints }
+}
+
+/** A node whose name is its output's. */
+const node = (opType: string, inputs: string[], output: string): OnnxNodeSpec => ({
+  opType,
+  inputs,
+  outputs: [output],
+  name: output,
+})
+
 /** The bundled model's palette: deep blue to magenta, orange and pale yellow, and back through teal. */
 export const ZK_CPPN_PALETTE = [
   '#0d0221',
@@ -48,20 +75,7 @@ export function buildZkCppnFloat({
   relu = false,
 } = {}): Uint8Array {
   const { latent, seed } = ZK_CPPN
-  const random = prng(seed)
-  const normal = () => (random() + random() + random() + random() - 2) * Math.sqrt(3)
-  const initializers: OnnxTensorSpec[] = []
-  const floats = (name: string, dims: number[], values: number[]) => {
-    initializers.push({ name, dataType: OnnxDataType.FLOAT, dims, raw: new Uint8Array(new Float32Array(values).buffer) })
-  }
-  const ints = (name: string, values: number[]) => {
-    initializers.push({
-      name,
-      dataType: OnnxDataType.INT64,
-      dims: [values.length],
-      raw: new Uint8Array(new BigInt64Array(values.map(BigInt)).buffer),
-    })
-  }
+  const { initializers, normal, floats, ints } = initializerBuilder(seed)
   const weights = (name: string, rows: number, cols: number, scale: number) =>
     floats(
       name,
@@ -89,12 +103,6 @@ export function buildZkCppnFloat({
   ints('row_shape', [1, size, 1])
   ints('column_shape', [size, 1, 1])
   ints('image_shape', [1, 1, size, size])
-  const node = (opType: string, inputs: string[], output: string): OnnxNodeSpec => ({
-    opType,
-    inputs,
-    outputs: [output],
-    name: output,
-  })
   const nodes: OnnxNodeSpec[] = [
     // Per column and per row: sin(coordinate * w + z * U); the latent moves frequencies' phases.
     node('MatMul', ['xs', 'w_x'], 'x_lin'),
@@ -147,12 +155,7 @@ export const ZK_MLP = { latent: 16, hidden: 64, side: 4, seed: 0x6d1b64 } as con
  */
 export function buildZkMlpFloat(): Uint8Array {
   const { latent, hidden, side, seed } = ZK_MLP
-  const random = prng(seed)
-  const normal = () => (random() + random() + random() + random() - 2) * Math.sqrt(3)
-  const initializers: OnnxTensorSpec[] = []
-  const floats = (name: string, dims: number[], values: number[]) => {
-    initializers.push({ name, dataType: OnnxDataType.FLOAT, dims, raw: new Uint8Array(new Float32Array(values).buffer) })
-  }
+  const { initializers, normal, floats, ints } = initializerBuilder(seed)
   const layer = (name: string, inputs: number, outputs: number) => {
     floats(
       `${name}.weight`,
@@ -170,18 +173,7 @@ export function buildZkMlpFloat(): Uint8Array {
   layer('head', hidden, side * side)
   floats('amplitude', [], [0.49])
   floats('half', [], [0.5])
-  initializers.push({
-    name: 'image_shape',
-    dataType: OnnxDataType.INT64,
-    dims: [4],
-    raw: new Uint8Array(new BigInt64Array([1n, 1n, BigInt(side), BigInt(side)]).buffer),
-  })
-  const node = (opType: string, inputs: string[], output: string): OnnxNodeSpec => ({
-    opType,
-    inputs,
-    outputs: [output],
-    name: output,
-  })
+  ints('image_shape', [1, 1, side, side])
   const nodes: OnnxNodeSpec[] = [
     node('Gemm', ['z', 'fc1.weight', 'fc1.bias'], 'fc1'),
     node('Relu', ['fc1'], 'h1'),
