@@ -14,7 +14,7 @@ import { buildZkCppnFloat } from '../scripts/build-zk-model.js'
 import { type Anvil, startAnvil } from '../src/devnet/startAnvil.js'
 import { compileZkModel } from '../src/zk/compileZkModel.js'
 import { type CliResult, runCli } from './helpers/runCli.js'
-import { TEST_ZK_CACHE, testPtau } from './helpers/zkFixtures.js'
+import { TEST_ZK_CACHE, testPtau, zkDeployArgs } from './helpers/zkFixtures.js'
 
 let anvil: Anvil
 let dir: string
@@ -35,23 +35,7 @@ before(async () => {
   const floatPath = join(dir, 'tiny.onnx')
   writeFileSync(floatPath, buildZkCppnFloat({ size: 4, units: 2 }))
   const model = (await compileZkModel({ input: floatPath, outDir: join(dir, 'tiny') })).modelFolder!
-  const deployed = await imo([
-    'deploy',
-    '--model',
-    model,
-    '--proof-scheme',
-    'zk',
-    '--name',
-    'Z',
-    '--symbol',
-    'Z',
-    '--supply',
-    '1000',
-    '--ptau',
-    ptau,
-    '--insecure-ptau',
-    '--json',
-  ])
+  const deployed = await imo([...zkDeployArgs(model, ptau), '--json'])
   assert.equal(deployed.code, 0, deployed.stderr)
   assert.equal(JSON.parse(deployed.stdout).proofScheme, 'zk')
 })
