@@ -120,9 +120,61 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
       assert.equal(usdc.credited, '15000000')
       const human = await imo(['claimable'], 1)
       assert.equal(human.code, 0, human.stderr)
+      assert.match(
+        human.stdout,
+        /Credited to \S+ \(payouts the currency refused; `imo claim --credits` withdraws them\): 15 USDC/,
+      )
+      assert.deepEqual(json(await imo(['claimable', '--json'], 1)).credits, [
+        { currency: { address: TEST_USDC_ADDRESS, symbol: 'USDC', decimals: 6 }, amountWei: '15000000' },
+      ])
+      const status = json(await imo(['status', '--json'], 1)).currencyPools[0]
+      assert.equal(status.creditsWei, '15000000')
+      assert.equal(status.account.creditWei, '15000000')
+      assert.match((await imo(['status'], 1)).stdout, /your credit +15 USDC \(imo claim --credits withdraws it\)/)
+      // Still blacklisted: the withdrawal would revert, so it is refused in simulation and nothing is sent.
+      const nonce = await pub().getTransactionCount({ address: B })
+      const refused = await imo(['claim', '--credits'], 1)
+      assert.equal(refused.code, 3, refused.stderr)
+      assert.match(refused.stderr, /\nerror: "withdraw the USDC credit" would fail: .*nothing was sent\n/)
+      assert.match(
+        refused.stderr,
+        /\nhint: USDC \(\S+\) still refuses the transfer to \S+ \(a blocklist, a pause\); the credit stays yours/,
+      )
+      assert.equal(await pub().getTransactionCount({ address: B }), nonce, 'nothing was sent')
     } finally {
       await asUsdcOwner('unBlacklist', B)
     }
+  })
+
+  it('imo claim --credits withdraws the credit once USDC accepts the transfer again; bad input sends nothing', async () => {
+    const nonce = await pub().getTransactionCount({ address: B })
+    const cases: Array<[string[], RegExp]> = [
+      [['claim', '--credits', '--currency', 'ETH'], /^error: ETH payouts are never credited .*\n$/],
+      [['claim', '--credits', '--currency', 'DAI'], /^error: --currency DAI is not a revenue currency/],
+      [['claim', '--credits', '--snapshot', '1'], /^error: option '--credits' cannot be used with option '--snapshot <N>'\n/],
+    ]
+    for (const [args, message] of cases) {
+      const result = await imo(args, 1)
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+      assert.match(result.stderr, message)
+      assert.equal(result.stdout, '')
+    }
+    assert.equal(await pub().getTransactionCount({ address: B }), nonce, 'nothing was sent')
+    const dry = json(await imo(['claim', '--credits', '--dry-run', '--json'], 1))
+    assert.equal(dry.status, 'dry-run')
+    assert.equal(await pub().getTransactionCount({ address: B }), nonce, 'a dry run sends nothing')
+    const before = await usdcOf(B)
+    const withdrawn = json(await imo(['claim', '--credits', '--json'], 1))
+    assert.equal(withdrawn.status, 'withdrawn')
+    assert.equal(withdrawn.withdrawals.length, 1)
+    assert.equal(withdrawn.withdrawals[0].amountWei, '15000000')
+    assert.equal(withdrawn.withdrawals[0].currency.symbol, 'USDC')
+    assert.match(withdrawn.withdrawals[0].txHash, /^0x[0-9a-f]{64}$/)
+    assert.equal((await usdcOf(B)) - before, 15n * USDC)
+    const again = await imo(['claim', '--credits', '--currency', 'USDC'], 1)
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, /^Nothing to withdraw: \S+ has no credit on the token in USDC\n$/)
+    assert.deepEqual(json(await imo(['claimable', '--json'], 1)).credits, [])
   })
 
   it('status shows the USDC pools; redeem shows and pays the payout in every currency', async () => {
@@ -180,6 +232,13 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
         /^error: \S+ holds [\d.]+ USDC, less than the 5000000 USDC to deposit; nothing was sent\n$/,
       ],
       [['claim', '--currency', 'DAI'], 2, /^error: --currency DAI is not a revenue currency/],
+      [
+        ['claim', '--currency', eoa],
+        2,
+        /^error: --currency \S+ has no contract code on this chain: it is not an ERC-20 token\n$/,
+      ],
+      [['claim', '--currency', unlisted], 2, /^error: --currency USDC \(\S+\) is not a revenue currency of the token/],
+      [['claim', '--currency', '0x1234'], 2, /^error: --currency .*"0x1234"/],
     ]
     for (const [args, code, message] of cases) {
       const result = await imo(args)
@@ -188,6 +247,103 @@ describe('revenue in USDC: deposit, claimable, claim, status, redeem', () => {
       assert.equal(result.stdout, '')
     }
     assert.equal(await pub().getTransactionCount({ address: A }), nonce, 'nothing was sent')
+  })
+
+  it('an interrupted claim is resumed whatever --currency the re-run names: a multi-currency step with --currency ETH, an ETH-only step with --currency USDC', async () => {
+    // Amounts no earlier deposit in the period used (a repeat needs --key).
+    const period = async (usdc: string) => {
+      json(await imo(['revenue', 'deposit', '0.5', '--json']))
+      json(await imo(['revenue', 'deposit', usdc, '--currency', 'USDC', '--json']))
+      await warp(61)
+      json(await imo(['snapshot', '--yes', '--json']))
+      await warp(1)
+    }
+    const nonce = () => pub().getTransactionCount({ address: A })
+    await period('11')
+    // `imo claim` over ETH and USDC, killed with its signed claimBatch journalled, not broadcast.
+    const crashed = await imo(['claim'], 0, { IMO_TEST_CRASH_AT: 'after-journal:claim:' })
+    assert.equal(crashed.signal, 'SIGKILL')
+    const usdcBefore = await usdcOf(A)
+    const sent = await nonce()
+    const resumed = json(await imo(['claim', '--currency', 'ETH', '--json']))
+    assert.equal(resumed.status, 'resumed')
+    assert.match(resumed.stepId, /#0x0{40}\+0x/)
+    assert.ok(currencyOf(resumed.currencies, 'USDC').total !== '0', 'the resumed claim paid USDC')
+    assert.ok((await usdcOf(A)) > usdcBefore)
+    assert.equal(await nonce(), sent + 1, 'one transaction: the journalled one')
+    assert.equal(json(await imo(['claim', '--json'])).status, 'nothing')
+
+    await period('12')
+    // Vice versa: `imo claim --currency ETH` (EIP-7641's claim(uint256)) killed the same way.
+    const crashedEth = await imo(['claim', '--currency', 'ETH'], 0, { IMO_TEST_CRASH_AT: 'after-journal:claim:' })
+    assert.equal(crashedEth.signal, 'SIGKILL')
+    const resumedEth = json(await imo(['claim', '--currency', 'USDC', '--json']))
+    assert.equal(resumedEth.status, 'resumed')
+    assert.doesNotMatch(resumedEth.stepId, /#/)
+    assert.equal(resumedEth.symbol, 'ETH')
+    // The USDC share is still there, and claimed by the next run.
+    const usdc = json(await imo(['claim', '--currency', 'USDC', '--json']))
+    assert.equal(usdc.status, 'sent')
+    assert.equal(currencyOf(usdc.currencies, 'USDC').total.length > 0, true)
+    assert.equal(json(await imo(['claim', '--json'])).status, 'nothing')
+  })
+
+  it('imo claim --currency USDC right after a snapshot: --no-wait exits 3 saying when claims open, without it waits and claims', async () => {
+    await warp(61)
+    // Every block from here keeps one timestamp: the snapshot's second stays open as long as needed.
+    await anvilRpc(anvil.rpcUrl, 'anvil_setBlockTimestampInterval', [0])
+    let unfrozen = false
+    try {
+      json(await imo(['revenue', 'deposit', '13', '--currency', 'USDC', '--json']))
+      const id = json(await imo(['snapshot', '--yes', '--json'])).snapshotId
+      const nonce = await pub().getTransactionCount({ address: A })
+      const refused = await imo(['claim', '--currency', 'USDC', '--no-wait'])
+      assert.equal(refused.code, 3, refused.stderr)
+      assert.match(refused.stderr, new RegExp(`^error: claims on snapshot ${id} open at \\d{4}-.*: nothing was sent$`, 'm'))
+      assert.doesNotMatch(`${refused.stdout}${refused.stderr}`, /nothing to claim/i)
+      assert.equal(await pub().getTransactionCount({ address: A }), nonce, 'nothing was sent')
+      await anvilRpc(anvil.rpcUrl, 'anvil_removeBlockTimestampInterval', [])
+      unfrozen = true
+      const before = await usdcOf(A)
+      const claimed = json(await imo(['claim', '--currency', 'USDC', '--json']))
+      assert.equal(claimed.status, 'sent')
+      // 50 % of 13 USDC to the claim pool; A holds 600 of the 900 tokens left after its burn of 100.
+      const total = BigInt(currencyOf(claimed.currencies, 'USDC').total)
+      assert.equal(total, (((13n * USDC * 50n) / 100n) * 600n) / 900n)
+      assert.equal((await usdcOf(A)) - before, total)
+    } finally {
+      if (!unfrozen) await anvilRpc(anvil.rpcUrl, 'anvil_removeBlockTimestampInterval', [])
+    }
+  })
+
+  it('imo claim --credits killed after its broadcast is resumed, not sent twice', async () => {
+    json(await imo(['revenue', 'deposit', '14', '--currency', 'USDC', '--json']))
+    await warp(61)
+    json(await imo(['snapshot', '--yes', '--json']))
+    await warp(1)
+    await asUsdcOwner('blacklist', B)
+    try {
+      const claim = json(await imo(['claim', '--currency', 'USDC', '--json'], 1))
+      assert.ok(BigInt(currencyOf(claim.currencies, 'USDC').credited as string) > 0n)
+    } finally {
+      await asUsdcOwner('unBlacklist', B)
+    }
+    const credit = await pub().readContract({
+      address: token,
+      abi: imoTokenAbi,
+      functionName: 'creditOf',
+      args: [B, TEST_USDC_ADDRESS],
+    })
+    const before = await usdcOf(B)
+    const crashed = await imo(['claim', '--credits'], 1, { IMO_TEST_CRASH_AT: 'after-broadcast:withdraw-credit:' })
+    assert.equal(crashed.signal, 'SIGKILL')
+    assert.equal((await usdcOf(B)) - before, credit, 'the killed run had broadcast the withdrawal')
+    const resumed = json(await imo(['claim', '--credits', '--json'], 1))
+    assert.equal(resumed.status, 'withdrawn')
+    assert.equal(resumed.withdrawals[0].status, 'resumed')
+    assert.equal(resumed.withdrawals[0].amountWei, credit.toString())
+    assert.equal((await usdcOf(B)) - before, credit, 'withdrawn once')
+    assert.equal(json(await imo(['claim', '--credits', '--json'], 1)).status, 'nothing')
   })
 
   it('a USDC deposit killed after its broadcast is resumed, not sent twice; a repeat needs a new --key', async () => {

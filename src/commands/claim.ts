@@ -11,7 +11,8 @@ export function claimCommand(): Command {
         '(or --currency), in one claimBatch transaction (the contract pays the holder; a payout its currency refuses, ' +
         'e.g. a blacklisted USDC holder, is credited on the token and the other currencies are paid). Claims on a snapshot open one second after it is taken: right after `imo snapshot`, ' +
         'claim waits for that (at most a minute, saying so); with --no-wait it exits 3 saying when they open. Nothing to ' +
-        'claim exits 0 with a message. An interrupted claim is resumed on re-run.',
+        'claim exits 0 with a message. An interrupted claim is resumed on re-run. With --credits it withdraws the ' +
+        'credited payouts instead, once the currency accepts the transfer again.',
     )
     .addOption(new Option('--snapshot <N>', 'claim only snapshot N'))
     .addOption(
@@ -21,6 +22,12 @@ export function claimCommand(): Command {
       ),
     )
     .addOption(new Option('--no-wait', 'do not wait for claims that open in a moment: exit 3 saying when they open'))
+    .addOption(
+      new Option(
+        '--credits',
+        'withdraw the credits instead: payouts an ERC-20 refused (e.g. while USDC blacklisted the holder), one withdrawCredit per currency',
+      ).conflicts('snapshot'),
+    )
   addOptionGroups(command, rpcOptions, signerOptions, txOptions, deploymentOptions)
   command.action(async (_options, cmd: Command) => {
     const values = cmd.opts()
@@ -43,7 +50,18 @@ export function claimCommand(): Command {
         : [await resolveCurrency(ctx, token, values.currency)]
     const claimOptions = { ...(snapshot === undefined ? {} : { snapshot }), wait: values.wait !== false, onWait: note }
     const fee = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
-    if (currencies.length > 1 || !currencies[0]!.native) {
+    if (values.credits) {
+      const { withdrawCredits } = await import('../revenue/withdrawCredits.js')
+      const { renderCreditWithdrawals } = await import('../revenue/renderClaim.js')
+      const result = await withdrawCredits(ctx, token, currencies)
+      printResult({ ...result, chainId: ctx.chainId }, (r) => renderCreditWithdrawals(r, fee))
+      return
+    }
+    // An interrupted (or keyed) claim is resumed in its own kind, whatever --currency says.
+    const { claimStepPrefix, findClaimStep } = await import('../revenue/claimStep.js')
+    const journalled = findClaimStep(ctx.journal, claimStepPrefix(token, ctx.account!.address), ctx.tx.key)
+    const perCurrency = journalled ? journalled.currencies !== undefined : currencies.length > 1 || !currencies[0]!.native
+    if (perCurrency) {
       const { claimCurrencies } = await import('../revenue/claimCurrencies.js')
       const { renderCurrencyClaim } = await import('../revenue/renderClaim.js')
       const result = await claimCurrencies(ctx, token, currencies, claimOptions)
@@ -67,5 +85,11 @@ export function claimCommand(): Command {
       ].join('\n')
     })
   })
-  return withExamples(command, ['imo claim', 'imo claim --currency USDC', 'imo claim --snapshot 3 --json', 'imo claim --dry-run'])
+  return withExamples(command, [
+    'imo claim',
+    'imo claim --currency USDC',
+    'imo claim --snapshot 3 --json',
+    'imo claim --dry-run',
+    'imo claim --credits --currency USDC',
+  ])
 }

@@ -9,7 +9,8 @@ export function claimableCommand(): Command {
     .description(
       'revenue ADDRESS (default: the signer) can claim now, per snapshot and in every revenue currency of the token ' +
         '(ether and the ERC-20s it was deployed with, each in its own units), with when each expires (its unclaimed ' +
-        "remainder then rolls into a later snapshot's pool), and the total. Reads only; sends nothing.",
+        "remainder then rolls into a later snapshot's pool), and the total; and its credits (payouts an ERC-20 refused, " +
+        'withdrawn with `imo claim --credits`). Reads only; sends nothing.',
     )
     .argument('[ADDRESS]', 'holder address (default: the configured signer)')
   addOptionGroups(command, rpcOptions, signerOptions, deploymentOptions)
@@ -67,6 +68,10 @@ export function claimableCommand(): Command {
         snapshots: r.claimable.map((s) => ({ id: s.id, amount: s.claimableWei ?? 0n })),
         total: r.totalWei,
       })),
+      /** Payouts an ERC-20 refused (e.g. a blacklisted USDC holder), credited on the token: `imo claim --credits` withdraws them. */
+      credits: reports
+        .filter(({ credit }) => credit > 0n)
+        .map(({ currency, credit }) => ({ currency: currencyJson(currency), amountWei: credit })),
       /** Snapshots where the holder has a share that claims cannot take before `opensAt` (unix seconds). */
       opening: [
         ...new Map(
@@ -88,10 +93,23 @@ export function claimableCommand(): Command {
       const opening = d.opening.map(
         (s) => `snapshot ${s.id}: ${d.holder} has a share there; claims on it open at ${formatWhen(s.opensAt, report.now)}`,
       )
+      const credits =
+        d.credits.length === 0
+          ? []
+          : [
+              `Credited to ${d.holder} (payouts the currency refused; \`imo claim --credits\` withdraws them): ${reports
+                .filter(({ credit }) => credit > 0n)
+                .map(({ currency, credit }) => formatCurrency(credit, currency))
+                .join(', ')}`,
+            ]
       if (ids.length === 0)
-        return opening.length > 0
-          ? opening.join('\n')
-          : `Nothing to claim for ${d.holder} (${report.live.length} live snapshot(s) of ${d.currentSnapshotId})`
+        return [
+          ...opening,
+          ...(opening.length > 0
+            ? []
+            : [`Nothing to claim for ${d.holder} (${report.live.length} live snapshot(s) of ${d.currentSnapshotId})`]),
+          ...credits,
+        ].join('\n')
       const rows = ids.map((id) => {
         const live = report.live.find((s) => s.id === id)!
         return [
@@ -107,6 +125,7 @@ export function claimableCommand(): Command {
           header: ['snapshot', 'amount', 'expires (rolls over)'],
           align: ['right', 'right', 'left'],
         }),
+        ...credits,
       ].join('\n')
     })
   })

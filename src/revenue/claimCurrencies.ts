@@ -4,9 +4,9 @@
  * transaction (the contract skips the pairs with nothing in them), or one `claim(id, currency)` when
  * there is a single pair. The native-only claim stays in claimRevenue.ts (EIP-7641's own functions).
  *
- * Step id: `claim:<token>:<holder>:<ids, comma-separated>#<currencies, '+'-separated>[@key:<KEY>]`
- * (the currencies lowercase, the zero address for the native one). As for the native claim, an open
- * step is resumed before anything else, and a keyed re-run reports the claim made under the key.
+ * Step id: claimStep.ts (with the `#<currencies>` part). As for the native claim, an open step is
+ * resumed before anything else (in the currencies it names, whatever `currencies` says), and a keyed
+ * re-run reports the claim made under the key.
  *
  * A payout that the currency refuses (USDC's blacklist) does not revert the claim: the contract credits
  * it to the holder (`PayoutCredited`, withdrawable later), so the holder's other currencies are paid.
@@ -63,32 +63,35 @@ export async function claimCurrencies(
   const account = ctx.account
   if (!account) throw new ImoError('claimCurrencies needs a chain context with a signer')
   const holder = account.address
-  const { findKeyedStep, findOpenStep, keySuffix } = await import('./journalSteps.js')
+  const { claimStepId, claimStepPrefix, findClaimStep, noteClaimStep } = await import('./claimStep.js')
   const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { encodeFunctionData, parseEventLogs } = await import('viem')
-  const prefix = `claim:${token.toLowerCase()}:${holder.toLowerCase()}:`
+  const prefix = claimStepPrefix(token, holder)
   const key = ctx.tx.key
-  const keyed = ctx.journal && key ? findKeyedStep(ctx.journal, prefix, key) : undefined
-  const open = keyed ?? (ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined)
-  const byAddress = new Map(currencies.map((c) => [c.address.toLowerCase(), c]))
+  const found = findClaimStep(ctx.journal, prefix, key)
+  if (found && !found.currencies)
+    throw new ImoError(`the journalled claim ${found.step.id} is a native claim: claimRevenue resumes it`)
+  const keyed = found?.keyed ? found.step : undefined
   const expected = new Map<string, bigint>() // `${currency}:${id}` -> amount
   let ids: number[]
   let chosen: Currency[]
   let stepId: string | undefined
-  if (open) {
-    stepId = open.id
-    const [idsPart, currencyPart] = open.id.slice(prefix.length).split('@')[0]!.split('#')
-    ids = idsPart!.split(',').map(Number)
-    chosen = (currencyPart ?? NATIVE_CURRENCY).split('+').map((address) => {
+  if (found) {
+    stepId = found.step.id
+    ids = found.ids
+    // The step's own currencies, looked up in the token's whole list (`currencies` may be one --currency).
+    const { readRevenueCurrencies } = await import('./resolveCurrency.js')
+    const byAddress = new Map((await readRevenueCurrencies(ctx, token)).map((c) => [c.address.toLowerCase(), c]))
+    chosen = found.currencies!.map((address) => {
       const currency = byAddress.get(address)
-      if (!currency) throw new ImoError(`the journalled claim ${open.id} names ${address}, not a revenue currency of ${token}`)
+      if (!currency)
+        throw new ImoError(`the journalled claim ${found.step.id} names ${address}, not a revenue currency of ${token}`)
       return currency
     })
-    const { note } = await import('../cli/ui.js')
-    note(
-      keyed
-        ? `--key ${key}: the claim of snapshot(s) ${ids.join(', ')} made under this key is reported; nothing new is sent`
-        : `resuming the interrupted claim of snapshot(s) ${ids.join(', ')} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
+    await noteClaimStep(
+      found,
+      key,
+      chosen.map((c) => c.symbol),
     )
   } else {
     const reports = await readReports(ctx, token, holder, currencies, options)
@@ -124,8 +127,7 @@ export async function claimCurrencies(
   const data = single
     ? encodeFunctionData({ abi: imoTokenAbi, functionName: 'claim', args: [BigInt(ids[0]!), currencyArgs[0]!] })
     : encodeFunctionData({ abi: imoTokenAbi, functionName: 'claimBatch', args: [ids.map(BigInt), currencyArgs] })
-  const currencyKey = currencyArgs.map((a) => a.toLowerCase()).join('+')
-  stepId ??= `${prefix}${ids.join(',')}#${currencyKey}${key ? keySuffix(key) : ''}`
+  stepId ??= claimStepId(prefix, ids, currencyArgs, key)
   const pairs = [...expected.entries()].filter(([, amount]) => amount > 0n).map(([k]) => k.split(':'))
   const outcome = await sendStep(ctx, {
     id: stepId,

@@ -5,9 +5,10 @@
  * (claims open a second later) is waited for, or, with `wait: false`, refused saying when it opens:
  * revenue the holder has is never reported as nothing to claim.
  *
- * Step id: `claim:<token>:<holder>:<ids, comma-separated>[@key:<KEY>]`. A claim cannot be repeated (the
- * contract refuses AlreadyClaimed), and an open claim step in the journal is resumed before anything
- * else; with `--key K` a re-run reports the claim made under K (exit 0).
+ * Step id: claimStep.ts (no `#` part: the native claim). A claim cannot be repeated (the contract
+ * refuses AlreadyClaimed), and an open claim step in the journal is resumed before anything else;
+ * with `--key K` a re-run reports the claim made under K (exit 0). The caller routes an open
+ * per-currency step to claimCurrencies (findClaimStep tells which kind it is).
  */
 import type { Address, Hex } from 'viem'
 import { imoTokenAbi } from '../../contracts-abi/index.js'
@@ -54,28 +55,25 @@ export async function claimRevenue(
   const account = ctx.account
   if (!account) throw new ImoError('claimRevenue needs a chain context with a signer')
   const holder = account.address
-  const { findKeyedStep, findOpenStep, keySuffix } = await import('./journalSteps.js')
+  const { claimStepId, claimStepPrefix, findClaimStep, noteClaimStep } = await import('./claimStep.js')
   const { readClaimable } = await import('./readClaimable.js')
   const { sendStep, summarizeOutcome } = await import('../chain/sendStep.js')
   const { encodeFunctionData, parseEventLogs } = await import('viem')
-  const prefix = `claim:${token.toLowerCase()}:${holder.toLowerCase()}:`
+  const prefix = claimStepPrefix(token, holder)
   const base = { token, holder }
 
   let ids: number[]
   let expected = new Map<number, bigint>()
   const key = ctx.tx.key
-  const keyed = ctx.journal && key ? findKeyedStep(ctx.journal, prefix, key) : undefined
-  const open = keyed ?? (ctx.journal ? findOpenStep(ctx.journal, prefix) : undefined)
+  const found = findClaimStep(ctx.journal, prefix, key)
+  if (found?.currencies)
+    throw new ImoError(`the journalled claim ${found.step.id} is a per-currency claim: claimCurrencies resumes it`)
+  const keyed = found?.keyed ? found.step : undefined
   let stepId: string | undefined
-  if (open) {
-    stepId = open.id
-    ids = open.id.slice(prefix.length).split('@')[0]!.split(',').map(Number)
-    const { note } = await import('../cli/ui.js')
-    note(
-      keyed
-        ? `--key ${key}: the claim of snapshot(s) ${ids.join(', ')} made under this key is reported; nothing new is sent`
-        : `resuming the interrupted claim of snapshot(s) ${ids.join(', ')} recorded in the journal${open.hash ? ` (${open.hash})` : ''}`,
-    )
+  if (found) {
+    stepId = found.step.id
+    ids = found.ids
+    await noteClaimStep(found, key, [ctx.nativeSymbol])
   } else {
     const report = await readClaimable(ctx, token, holder)
     await addOpeningClaims(ctx, token, holder, report, options)
@@ -112,7 +110,7 @@ export async function claimRevenue(
     ids.length === 1
       ? encodeFunctionData({ abi: imoTokenAbi, functionName: 'claim', args: [BigInt(ids[0]!)] })
       : encodeFunctionData({ abi: imoTokenAbi, functionName: 'claimBatch', args: [ids.map(BigInt)] })
-  stepId ??= `${prefix}${ids.join(',')}${key ? keySuffix(key) : ''}`
+  stepId ??= claimStepId(prefix, ids, undefined, key)
   const outcome = await sendStep(ctx, {
     id: stepId,
     label: ids.length === 1 ? `claim snapshot ${ids[0]}` : `claim snapshots ${ids.join(', ')}`,

@@ -223,27 +223,39 @@ async function readOpening(
 }
 
 /**
- * readClaimable for every revenue currency of the token: the native currency first, then its ERC-20s.
+ * readClaimable for every revenue currency of the token: the native currency first, then its ERC-20s,
+ * each with the holder's credit (payouts the currency refused, withdrawable with `imo claim --credits`;
+ * always 0 for the native currency, whose payouts are never credited).
  * @param ctx - chain context.
  * @param token - the IMO token.
  * @param holder - whose claims to read.
- * @returns one report per currency, with the currency beside it.
+ * @returns one report per currency, with the currency and the credit beside it.
  * @example
  * import { readClaimableByCurrency } from './readClaimable.js'
  * const reports = await readClaimableByCurrency(ctx, token, holder)
- * reports.map((r) => [r.currency.symbol, r.report.totalWei]) // [['ETH', 500000000000000000n], ['USDC', 1250000n]]
+ * reports.map((r) => [r.currency.symbol, r.report.totalWei, r.credit]) // [['ETH', 500000000000000000n, 0n], ['USDC', 1250000n, 0n]]
  */
 export async function readClaimableByCurrency(
   ctx: Pick<ChainContext, 'publicClient' | 'rpcUrl' | 'nativeSymbol'>,
   token: Address,
   holder: Address,
-): Promise<Array<{ currency: Currency; report: ClaimableReport }>> {
+): Promise<Array<{ currency: Currency; report: ClaimableReport; credit: bigint }>> {
   const { readRevenueCurrencies } = await import('./resolveCurrency.js')
+  const { callsTo, readMany } = await import('./readMany.js')
   const currencies = await readRevenueCurrencies(ctx, token)
-  return Promise.all(
-    currencies.map(async (currency) => ({
-      currency,
-      report: await readClaimable(ctx, token, holder, currency.native ? {} : { currency: currency.address }),
-    })),
-  )
+  const read = callsTo(token, imoTokenAbi)
+  const erc20s = currencies.filter((currency) => !currency.native)
+  const [reports, credits] = await Promise.all([
+    Promise.all(
+      currencies.map(async (currency) => ({
+        currency,
+        report: await readClaimable(ctx, token, holder, currency.native ? {} : { currency: currency.address }),
+      })),
+    ),
+    readMany(
+      ctx,
+      erc20s.map((currency) => read('creditOf', [holder, currency.address])),
+    ) as Promise<bigint[]>,
+  ])
+  return reports.map((entry) => ({ ...entry, credit: entry.currency.native ? 0n : credits[erc20s.indexOf(entry.currency)]! }))
 }

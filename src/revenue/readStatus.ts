@@ -84,8 +84,13 @@ export interface CurrencyPools {
   unclaimed: bigint
   /** The token's balance of the currency. */
   balance: bigint
-  /** The account's, when one was asked for: claimable now, and what burning its whole balance pays. */
-  account?: { claimable: bigint; redeemable: bigint }
+  /** Payouts the currency refused, credited to holders and owed until withdrawn (totalCredits). */
+  creditsWei: bigint
+  /**
+   * The account's, when one was asked for: claimable now, what burning its whole balance pays, and its
+   * credit (`imo claim --credits` withdraws it).
+   */
+  account?: { claimable: bigint; redeemable: bigint; creditWei: bigint }
 }
 
 export interface ReadStatusOptions {
@@ -346,14 +351,17 @@ async function readCurrencyPools(
   const t = callsTo(token, imoTokenAbi)
   return Promise.all(
     erc20s.map(async (currency) => {
-      const [pendingRevenue, redemptionPool, unclaimed, balance, redeemable] = (await readMany(
+      const [pendingRevenue, redemptionPool, unclaimed, balance, credits, redeemable, credit] = (await readMany(
         ctx,
         [
           t('pendingRevenue', [currency.address]),
           t('redemptionPool', [currency.address]),
           t('outstandingClaims', [currency.address]),
           callsTo(currency.address, erc20Abi)('balanceOf', [token]),
-          ...(account ? [t('redeemableOnBurn', [account.balance, currency.address])] : []),
+          t('totalCredits', [currency.address]),
+          ...(account
+            ? [t('redeemableOnBurn', [account.balance, currency.address]), t('creditOf', [account.holder, currency.address])]
+            : []),
         ],
         at,
       )) as bigint[]
@@ -366,7 +374,8 @@ async function readCurrencyPools(
         redemptionPool: redemptionPool!,
         unclaimed: unclaimed!,
         balance: balance!,
-        ...(account ? { account: { claimable, redeemable: redeemable! } } : {}),
+        creditsWei: credits!,
+        ...(account ? { account: { claimable, redeemable: redeemable!, creditWei: credit! } } : {}),
       }
     }),
   )

@@ -83,10 +83,14 @@ export function renderStatus(status: StatusReport): string {
         ['redemption pool', units(pool.redemptionPool)],
         ['unclaimed', units(pool.unclaimed)],
         ['token balance', units(pool.balance)],
+        ['credits', `${units(pool.creditsWei)} (payouts the currency refused, owed to holders)`],
         ...(pool.account
           ? ([
               ['your claimable', units(pool.account.claimable)],
               ['your redeemable', `${units(pool.account.redeemable)} for burning the whole balance`],
+              ...(pool.account.creditWei > 0n
+                ? [['your credit', `${units(pool.account.creditWei)} (imo claim --credits withdraws it)`]]
+                : []),
             ] as Array<[string, string]>)
           : []),
       ]),

@@ -24,6 +24,11 @@ abstract contract CurrencyFixture is TokenFixture {
         fot = new HostileToken(HostileToken.Mode.FeeOnTransfer);
         hook = new HostileToken(HostileToken.Mode.Callback);
         currencies = [address(usdc), address(weth), address(fot), address(hook)];
+        deployWith(currencies);
+    }
+
+    /// @dev Deploys `token` listing `list`, with alice 50%, bob 30%, carol 20%.
+    function deployWith(address[] memory list) internal {
         token = ImoToken(
             payable(deployImoToken(
                     "IMO Model",
@@ -36,7 +41,7 @@ abstract contract CurrencyFixture is TokenFixture {
                     INTERVAL,
                     WINDOW,
                     owner,
-                    currencies
+                    list
                 ))
         );
         deployedAt = block.timestamp;
