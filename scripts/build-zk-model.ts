@@ -15,30 +15,11 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { encodeModel, OnnxDataType, type OnnxNodeSpec, type OnnxTensorSpec } from '../src/onnx/writeModel.js'
+import { encodeModel, OnnxDataType, type OnnxNodeSpec } from '../src/onnx/writeModel.js'
 import { writeFileAtomic } from '../src/util/writeFileAtomic.js'
-import { prng } from './build-model.js'
+import { initializerBuilder } from './build-model.js'
 
 export const ZK_CPPN = { size: 16, latent: 8, units: 4, seed: 0x2c0ffee } as const
-
-/** Initializers of a float model being built, and seeded draws from about N(0, 1) (a sum of four uniforms). */
-function initializerBuilder(seed: number) {
-  const random = prng(seed)
-  const normal = () => (random() + random() + random() + random() - 2) * Math.sqrt(3)
-  const initializers: OnnxTensorSpec[] = []
-  const floats = (name: string, dims: number[], values: number[]) => {
-    initializers.push({ name, dataType: OnnxDataType.FLOAT, dims, raw: new Uint8Array(new Float32Array(values).buffer) })
-  }
-  const ints = (name: string, values: number[]) => {
-    initializers.push({
-      name,
-      dataType: OnnxDataType.INT64,
-      dims: [values.length],
-      raw: new Uint8Array(new BigInt64Array(values.map(BigInt)).buffer),
-    })
-  }
-  return { initializers, normal, floats, ints }
-}
 
 /** A node whose name is its output's. */
 const node = (opType: string, inputs: string[], output: string): OnnxNodeSpec => ({
