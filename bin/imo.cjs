@@ -2,7 +2,8 @@
 'use strict'
 // The entry: runs dist/cli.cjs (written by scripts/build.mjs) through V8's code cache in
 // dist/cli.cjs.cache, so a start-up does not compile again what the build's warm-up compiled; the
-// same for dist/vendor-<hash>.cjs (viem), loaded when a command first needs it.
+// same for dist/vendor-<hash>.cjs (viem), loaded when a command first needs it. The rest of dist/
+// (what commands load in their actions) is plain CommonJS, loaded with require().
 // Node 20 has no module.enableCompileCache (22.1+) and its ES module loader takes no cached data;
 // vm.Script does. A cache from another Node version (V8 rejects it) or from another build (the id on
 // the bundle's first line differs) is ignored: the CLI then compiles as it would without one.
@@ -20,7 +21,7 @@ const DIST = join(__dirname, '..', 'dist')
  * cache was used ('used'), refused by V8 ('rejected': another Node version or flags) or absent or of
  * another build ('none'). `useCache` reads `<file>.cache` when its build id matches.
  */
-function loadBundle(name, useCache) {
+function loadBundle(name, useCache, module = { exports: {} }) {
   const file = join(DIST, name)
   let source
   try {
@@ -45,18 +46,46 @@ function loadBundle(name, useCache) {
     filename: file,
     cachedData,
   })
-  const module = { exports: {} }
-  script.runInThisContext()(module.exports, createRequire(file), module, file, DIST, importModule)
+  script.runInThisContext()(module.exports, requireFrom(file), module, file, DIST, importModule)
   const cache = cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none'
   return { exports: module.exports, script, cache }
 }
 
 /**
+ * The require() a bundle of dist/ gets: the lazy part's own files (`./chunk-….cjs`) through
+ * requireLazy, anything else as Node's require() from that file would.
+ */
+function requireFrom(file) {
+  const nodeRequire = createRequire(file)
+  const lazyRequire = (specifier) =>
+    specifier.startsWith('./') && specifier.endsWith('.cjs') ? requireLazy(specifier.slice(2)) : nodeRequire(specifier)
+  lazyRequire.resolve = nodeRequire.resolve
+  return lazyRequire
+}
+
+const lazyModules = new Map()
+/**
+ * A file of the lazy part (dist/lazy-….cjs, dist/chunk-….cjs: CommonJS) through its code cache, once
+ * per process as require() does: registered before it runs, so a cycle between files sees the
+ * exports as far as they are set.
+ */
+function requireLazy(name) {
+  let module = lazyModules.get(name)
+  if (!module) {
+    module = { exports: {} }
+    lazyModules.set(name, module)
+    module.loaded = loadBundle(name, true, module)
+  }
+  return module.exports
+}
+
+/**
  * vm.Script code cannot use import() (Node 20 needs --experimental-vm-modules for it): the build
- * turns dist/cli.cjs's dynamic imports into calls of this function, which imports from here.
+ * turns dist/cli.cjs's dynamic imports into calls of this function. The lazy part's files are
+ * required, asynchronously as import() would; a package is imported.
  */
 function importModule(specifier) {
-  return import(specifier.startsWith('./') ? require('node:url').pathToFileURL(join(DIST, specifier)).href : specifier)
+  return specifier.startsWith('./') ? Promise.resolve().then(() => requireLazy(specifier.slice(2))) : import(specifier)
 }
 
 const vendors = new Map()
@@ -81,9 +110,10 @@ function run() {
  * Writes `<name>.cache` (scripts/build.mjs calls it in a fresh process, output ignored): compiles the
  * bundle, runs what start-ups run, and saves the compiled code as the process exits. For dist/cli.cjs:
  * every command built and its help rendered, then `imo --help` through main; for the vendor bundle:
- * a client created and a call encoded and decoded.
+ * a client created and a call encoded and decoded; `lazy`: the lazy part's files (writeLazyCodeCaches).
  */
 function writeCodeCache(name) {
+  if (name === 'lazy') return writeLazyCodeCaches()
   const { exports, script } = loadBundle(name, false)
   const source = readFileSync(join(DIST, name), 'latin1')
   const id = Buffer.from(source.slice(0, source.indexOf('\n') + 1), 'latin1')
@@ -104,6 +134,28 @@ function writeCodeCache(name) {
   const program = exports.buildProgram()
   for (const command of program.commands) command.helpInformation()
   exports.main([process.argv[0], 'imo', '--help'])
+}
+
+/**
+ * Writes `<file>.cache` for the files of the lazy part (dist/*.cjs but cli.cjs and the vendor
+ * bundle): each is loaded (its module code runs, nothing else) and its compiled code saved as the
+ * process exits. Functions a command calls later are compiled then, as without a cache.
+ */
+function writeLazyCodeCaches() {
+  const { readdirSync } = require('node:fs')
+  loadCli(false)
+  const files = readdirSync(DIST).filter((file) => /\.cjs$/.test(file) && file !== 'cli.cjs' && !/^vendor-/.test(file))
+  for (const file of files) requireLazy(file)
+  process.once('exit', () => {
+    for (const [file, module] of lazyModules) {
+      const { script } = module.loaded
+      const source = readFileSync(join(DIST, file), 'latin1')
+      const id = Buffer.from(source.slice(0, source.indexOf('\n') + 1), 'latin1')
+      const temporary = join(DIST, `${file}.cache.tmp-${process.pid}`)
+      writeFileSync(temporary, Buffer.concat([id, script.createCachedData()]))
+      renameSync(temporary, join(DIST, `${file}.cache`))
+    }
+  })
 }
 
 module.exports = { loadBundle, loadCli, run, writeCodeCache }

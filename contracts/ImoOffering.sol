@@ -9,9 +9,12 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC7641} from "./interfaces/IERC7641.sol";
 
-/// @dev The one read beyond EIP-7641 that the offering needs: the latest snapshot id (ids start at 1).
+/// @dev What the offering uses of ImoToken beyond EIP-7641: the latest snapshot id (ids start at 1), the
+/// snapshot interval, and pre-paying a holder's balance-checkpoint slots.
 interface IERC7641Snapshots {
     function currentSnapshotId() external view returns (uint256);
+    function snapshotInterval() external view returns (uint64);
+    function prepayCheckpoints(address account, uint256 count) external;
 }
 
 /**
@@ -55,6 +58,11 @@ interface IERC7641Snapshots {
  *
  * Storage: `_state` packs sold (120 bits) | status (8) | raised (128); one word per buyer packs undelivered or
  * bought tokens (128) | paid wei (128), written only when a soft cap or a cap needs it.
+ *
+ * Gas: the token keeps every holder's balance as of each snapshot, so the first purchase after a snapshot
+ * changes the sale's balance and writes its checkpoint. Without a soft cap, {fund} pre-pays those slots (the
+ * seller pays for the sale's revenue bookkeeping, see {MAX_PREPAID_CHECKPOINTS}), and a purchase pays only
+ * for the buyer's own balance.
  */
 contract ImoOffering is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -200,6 +208,12 @@ contract ImoOffering is ReentrancyGuardTransient {
     /// continues from `revenueCursor`.
     uint256 public constant MAX_SNAPSHOTS_PER_COLLECTION = 256;
 
+    /// @notice Most checkpoint slots of the sale's token balance that {fund} pre-pays (about 22,100 gas each):
+    /// one per snapshot that can fall before `endTime` plus one for {finalize}. A longer sale's later
+    /// snapshots make their first purchase pay 17,100 gas more, unless someone pre-pays more slots with the
+    /// token's `prepayCheckpoints(sale, count)`.
+    uint256 public constant MAX_PREPAID_CHECKPOINTS = 64;
+
     uint256 private constant MASK_120 = type(uint120).max;
     uint256 private constant MASK_128 = type(uint128).max;
     uint256 private constant STATUS_SHIFT = 120;
@@ -266,6 +280,8 @@ contract ImoOffering is ReentrancyGuardTransient {
 
     /**
      * @notice Moves `amountForSale` tokens from the seller in (after the seller's `approve`); opens the sale.
+     * Without a soft cap, also pre-pays the token's checkpoint slots for the sale's balance (see
+     * {MAX_PREPAID_CHECKPOINTS}), so that the first purchase after a snapshot does not pay for them.
      * Requirements: called by the seller ({NotSeller}), once ({AlreadyFunded}), before `endTime` ({SaleEnded}).
      * Emits {Funded}.
      */
@@ -277,6 +293,7 @@ contract ImoOffering is ReentrancyGuardTransient {
         uint256 first = IERC7641Snapshots(address(token)).currentSnapshotId() + 1;
         revenueCursor = first;
         token.safeTransferFrom(msg.sender, address(this), amountForSale);
+        if (softCap == 0) _prepayCheckpoints();
         emit Funded(amountForSale, first);
     }
 
@@ -516,6 +533,15 @@ contract ImoOffering is ReentrancyGuardTransient {
         unchecked {
             if (msg.value > cost) _pay(msg.sender, msg.value - cost);
         }
+    }
+
+    /// @dev Pre-pays a checkpoint slot for each period in which purchases can change the sale's balance: one
+    /// per snapshot that can be taken before `endTime` (at most one per interval, the first possibly now),
+    /// plus one for {finalize}.
+    function _prepayCheckpoints() private {
+        IERC7641Snapshots snapshots = IERC7641Snapshots(address(token));
+        uint256 count = (endTime - block.timestamp) / snapshots.snapshotInterval() + 2;
+        snapshots.prepayCheckpoints(address(this), Math.min(count, MAX_PREPAID_CHECKPOINTS));
     }
 
     function _refundsOpen() private view returns (bool) {

@@ -605,6 +605,17 @@ contract ImoToken is ERC20, ERC20Permit, IERC7641, IImoRevenueCurrencies, ERC165
     }
 
     /**
+     * @notice Pre-pays the storage of `account`'s next `count` balance checkpoints (one is written by the
+     * first change of its balance in a snapshot period): the caller pays for the slots now (about 22,100 gas
+     * each), and the transfers that later write them pay 5,000 instead of 22,100. Anyone may pre-pay for
+     * anyone; nothing else changes (balances, history and claims read no pre-paid slot). {ImoOffering}
+     * pre-pays the sale's own checkpoints at `fund`, so that no buyer pays for the sale's revenue bookkeeping.
+     */
+    function prepayCheckpoints(address account, uint256 count) external {
+        SnapshotCheckpoints.prepay(_balanceEntries[account], (_accounts[account] >> LENGTH_SHIFT) & MASK_32, count);
+    }
+
+    /**
      * @notice Sets the model URI.
      * Requirements: caller is the owner (OwnableUnauthorizedAccount).
      * Emits {ModelURIUpdated}.

@@ -3,7 +3,7 @@
  * wrote, and never from a cache of other code (V8 itself only compares the source's length).
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,16 +15,20 @@ after(() => rmSync(scratch, { recursive: true, force: true }))
 
 /** How bin/imo.cjs (at `root`) loads a bundle of dist/ (default cli.cjs): 'used', 'rejected' or 'none'. */
 function cacheUse(root: string, bundle = 'cli.cjs'): string {
-  const code = `process.stdout.write(require('./bin/imo.cjs').loadBundle(${JSON.stringify(bundle)}, true).cache)`
+  // The lazy part's files read the start-up part's modules: dist/cli.cjs first.
+  const code = `const bin = require('./bin/imo.cjs'); bin.loadCli(true); process.stdout.write(bin.loadBundle(${JSON.stringify(bundle)}, true).cache)`
   return execFileSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8' })
 }
 
 describe('start-up', () => {
-  it('the built CLI and its vendor bundle (viem) run from their code caches', () => {
+  it('the built CLI, its vendor bundle (viem) and its lazy part run from their code caches', () => {
     assert.equal(cacheUse(repoRoot), 'used')
     const vendor = readdirSync(join(repoRoot, 'dist')).filter((file) => /^vendor-\w+\.cjs$/.test(file))
     assert.ok(vendor.length > 0, 'a vendor bundle is built')
     for (const file of vendor) assert.equal(cacheUse(repoRoot, file), 'used', file)
+    // The lazy part too (a command's action loads these): an entry and a shared chunk.
+    const chunk = readdirSync(join(repoRoot, 'dist')).find((file) => /^chunk-\w+\.cjs$/.test(file))
+    for (const file of ['lazy-chain-connect.cjs', chunk!]) assert.equal(cacheUse(repoRoot, file), 'used', file)
   })
 
   it('a cache beside a rebuilt dist/cli.cjs of the same length is not used: the new code runs', () => {
@@ -42,5 +46,22 @@ describe('start-up', () => {
     assert.equal(cacheUse(scratch), 'none')
     const printed = execFileSync(process.execPath, [join(scratch, 'bin', 'imo.cjs'), '--version'], { encoding: 'utf8' })
     assert.equal(printed.trim(), other)
+  })
+
+  it("a command's lazy part loads as CommonJS: Node's ES module loader never starts", () => {
+    // Node 20's ES module loader costs ~5 ms to start and ~0.3 ms a module; scripts/build.mjs turns the
+    // lazy part into CommonJS. `imo hash` loads lazy modules in its action.
+    const hook = join(scratch, 'report-esm.cjs')
+    writeFileSync(
+      hook,
+      "process.on('exit', () => { if (process.moduleLoadList.includes('NativeModule internal/modules/esm/translators')) process.stderr.write('ES modules loaded\\n') })\n",
+    )
+    const imo = join(repoRoot, 'bin', 'imo.cjs')
+    const run = spawnSync(process.execPath, ['-r', hook, imo, 'hash', join(repoRoot, 'models', 'cppn'), '--json'], {
+      encoding: 'utf8',
+    })
+    assert.equal(run.status, 0, run.stderr)
+    JSON.parse(run.stdout) // one JSON document: the command ran to its end
+    assert.doesNotMatch(run.stderr, /ES modules loaded/)
   })
 })

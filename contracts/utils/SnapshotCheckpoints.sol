@@ -29,12 +29,17 @@ pragma solidity ^0.8.24;
  * Storage: one slot per checkpoint, `entries[i]` = key (bits 0-31) | value (bits 32-159) | zeroUntil (bits
  * 160-191, entry 0 only; 0 = no horizon). The caller keeps the header (length, last key) packed into a slot
  * it reads anyway, so that deciding whether a change needs a checkpoint costs no extra storage read.
+ *
+ * Pre-paid slots: {prepay} writes a marker (bit 255) into entries not written yet, so that the {push} that
+ * later fills one overwrites a non-zero slot (5,000 gas cold) instead of creating one (22,100). Entries at
+ * or beyond the length are never read, so the marker is never seen, and {push} overwrites the whole word.
  */
 library SnapshotCheckpoints {
     uint256 private constant KEY_BITS = 32;
     uint256 private constant KEY_MASK = type(uint32).max;
     uint256 private constant VALUE_MASK = type(uint128).max;
     uint256 private constant ZERO_UNTIL_SHIFT = 160;
+    uint256 private constant PREPAID = 1 << 255;
 
     /**
      * @dev Writes checkpoint number `length` (0-based) with `key` and `value`; the caller bumps its length.
@@ -50,6 +55,17 @@ library SnapshotCheckpoints {
     ) internal {
         entries[length] =
             uint256(key) | (uint256(value) << KEY_BITS) | (uint256(zeroUntil) << ZERO_UNTIL_SHIFT);
+    }
+
+    /**
+     * @dev Pre-pays entries `length` to `length + count - 1` (the next `count` checkpoints): each one not
+     * written yet gets the marker, so that its {push} costs a non-zero-to-non-zero write.
+     */
+    function prepay(mapping(uint256 => uint256) storage entries, uint256 length, uint256 count) internal {
+        uint256 stop = length + count;
+        for (uint256 i = length; i < stop; ++i) {
+            if (entries[i] == 0) entries[i] = PREPAID;
+        }
     }
 
     /**

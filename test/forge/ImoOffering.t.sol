@@ -318,4 +318,58 @@ contract ImoOfferingTest is OfferingFixture {
         sale.withdraw();
         vm.assertEq(alice.balance - before, 0.6 ether, "with the seller");
     }
+
+    /// Issue 21 item 16: after a snapshot taken during the sale, a purchase creates a storage slot (22,100 gas)
+    /// only for the buyer's own balance: a fresh buyer its balance word, a returning buyer its checkpoint.
+    /// The sale's own checkpoint goes into a slot {fund} pre-paid; without that, each of these wrote two.
+    function test_buyAfterSnapshotDuringSale_createsSlotsOnlyForTheBuyer() public {
+        end = start + 10 days;
+        ImoOffering sale = fixedSale(AMOUNT, 0);
+        vm.warp(start);
+        buyAs(sale, bob, 10 ether, 1 ether);
+        uint256 first = snap();
+        vm.assertEq(_slotsCreatedByBuy(sale, carol, 0.2 ether), 1, "fresh buyer, with change: its balance word");
+        snap();
+        vm.assertEq(_slotsCreatedByBuy(sale, bob, 0.1 ether), 1, "returning buyer: its own checkpoint");
+        snap();
+        // The pre-paid slots are never read as history: the sale's balance at each snapshot is what it held.
+        vm.assertEq(token.balanceOfAt(address(sale), first), AMOUNT - 10 ether, "at the first");
+        vm.assertEq(token.balanceOfAt(address(sale), first + 1), AMOUNT - 20 ether, "at the second");
+        vm.assertEq(token.balanceOfAt(address(sale), first + 2), AMOUNT - 30 ether, "at the third");
+        vm.assertEq(token.balanceOfAt(bob, first + 1), 10 ether, "bob at the second");
+        vm.assertEq(token.balanceOfAt(bob, first + 2), 20 ether, "bob at the third");
+    }
+
+    /// {fund} pre-pays one checkpoint slot per snapshot that can fall in the sale plus one for finalize, at
+    /// most MAX_PREPAID_CHECKPOINTS, and none with a soft cap (the sale's balance then changes only at
+    /// finalize and deliver). Besides them, fund creates one token slot: the sale's balance word.
+    function test_fund_prepaysOneCheckpointSlotPerPossibleSnapshot() public {
+        // INTERVAL is 1 day; the sale opens in an hour.
+        vm.assertEq(_slotsCreatedByFund(1 days, 0), 1 + 3, "a 1-day sale: 25 hours / 1 day + 2");
+        vm.assertEq(_slotsCreatedByFund(10 days, 0), 1 + 12, "a 10-day sale");
+        vm.assertEq(_slotsCreatedByFund(365 days, 0), 1 + 64, "capped");
+        vm.assertEq(_slotsCreatedByFund(10 days, 1 ether), 1, "with a soft cap, none");
+    }
+
+    function _slotsCreatedByFund(uint256 duration, uint256 softCap) private returns (uint256 created) {
+        end = start + duration;
+        ImoOffering sale =
+            new ImoOffering(IERC20(address(token)), alice, AMOUNT, PRICE, PRICE, start, end, softCap, 0, bytes32(0));
+        vm.startPrank(alice);
+        token.approve(address(sale), AMOUNT);
+        uint256 before = vm.snapshotState();
+        vm.record();
+        sale.fund();
+        created = slotsCreatedSince(address(token), before);
+        vm.stopPrank();
+    }
+
+    /// @dev Buys 10 tokens as `buyer`; returns how many storage slots of the token the purchase created.
+    function _slotsCreatedByBuy(ImoOffering sale, address buyer, uint256 value) private returns (uint256 created) {
+        uint256 before = vm.snapshotState();
+        vm.record();
+        buyAs(sale, buyer, 10 ether, value);
+        created = slotsCreatedSince(address(token), before);
+        buyAs(sale, buyer, 10 ether, value);
+    }
 }

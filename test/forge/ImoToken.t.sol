@@ -655,6 +655,35 @@ contract ImoTokenTest is TokenFixture {
         vm.assertEq(token.claimableRevenue(carol, 6), (6 ether * 1 ether) / SUPPLY, "carol's share of 6");
     }
 
+    /// Issue 21 item 16: pre-paid checkpoint slots (anyone may pre-pay anyone's) turn a later checkpoint into
+    /// an overwrite (no new slot), and are never read as history, before or after the checkpoints fill them.
+    function test_prepayCheckpoints_laterCheckpointsCreateNoSlotAndHistoryHolds() public {
+        snap(); // 1
+        send(alice, bob, 10 ether); // bob: zero horizon, alice: a real checkpoint (entry 0) at 1
+        vm.prank(carol);
+        token.prepayCheckpoints(bob, 3);
+        token.prepayCheckpoints(alice, 2); // after alice's first checkpoint: entries 1 and 2
+        vm.assertEq(token.balanceOfAt(bob, 1), 0, "pre-paid slots are not history (length 0)");
+        vm.assertEq(token.balanceOfAt(alice, 1), SUPPLY, "nor after a checkpoint");
+        uint256[4] memory bobAt;
+        for (uint256 i = 0; i < 4; ++i) {
+            snap(); // 2..5
+            bobAt[i] = token.balanceOf(bob);
+            uint256 before = vm.snapshotState();
+            vm.record();
+            send(alice, bob, 1 ether);
+            // A checkpoint each (bob's first is entry 0 at snapshot 2): alice's entries 1 and 2 and bob's 0 to
+            // 2 were pre-paid, so only alice's checkpoint at 4 and 5 and bob's at 5 create a slot.
+            vm.assertEq(slotsCreatedSince(address(token), before), i < 2 ? 0 : i - 1, "created");
+            send(alice, bob, 1 ether);
+        }
+        for (uint256 i = 0; i < 4; ++i) {
+            vm.assertEq(token.balanceOfAt(bob, i + 2), bobAt[i], "bob at snapshot");
+            vm.assertEq(token.balanceOfAt(alice, i + 2), SUPPLY - bobAt[i], "alice at snapshot");
+        }
+        vm.assertEq(token.balanceOfAt(bob, 1), 0, "bob's horizon kept");
+    }
+
     function _distinct(bytes32[] memory slots) private pure returns (uint256 n) {
         for (uint256 i = 0; i < slots.length; ++i) {
             bool seen;

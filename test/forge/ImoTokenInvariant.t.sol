@@ -8,8 +8,8 @@ import {FlashLender, FlashBorrower, StipendPayer, ForcedSender} from "./utils/At
 
 /// @dev Drives random deposits (by call, by 2,300-gas `transfer`, and forced by SELFDESTRUCT), transfers,
 /// snapshots (also taken by a flash borrower holding borrowed tokens), claims, batch claims, burns (also
-/// between a deposit and the next snapshot) and time jumps (which make snapshots expire and roll over), and
-/// keeps ghost records to check against.
+/// between a deposit and the next snapshot), pre-paid checkpoint slots and time jumps (which make snapshots
+/// expire and roll over), and keeps ghost records to check against.
 contract ImoTokenHandler is TestBase {
     ImoToken public immutable token;
     FlashLender public immutable lender;
@@ -245,6 +245,11 @@ contract ImoTokenHandler is TestBase {
         token.transfer(fresh, amount);
     }
 
+    /// Anyone pre-pays a holder's next checkpoint slots: balances, history and claims must not notice.
+    function prepayCheckpoints(uint256 actorSeed, uint256 count) external settles {
+        token.prepayCheckpoints(_actor(actorSeed), bound(count, 0, 4));
+    }
+
     function _burn(address holder, uint256 amount) private {
         uint256 supply = token.totalSupply();
         uint256 redemption = token.redemptionPool();
@@ -305,7 +310,7 @@ contract ImoTokenInvariantTest is TestBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](14);
+        bytes4[] memory s = new bytes4[](15);
         s[0] = ImoTokenHandler.deposit.selector;
         s[1] = ImoTokenHandler.transfer.selector;
         s[2] = ImoTokenHandler.snapshot.selector;
@@ -320,6 +325,7 @@ contract ImoTokenInvariantTest is TestBase {
         s[11] = ImoTokenHandler.burn.selector; // burns twice as likely: they interleave with deposits
         s[12] = ImoTokenHandler.burnAllInSnapshotSecond.selector;
         s[13] = ImoTokenHandler.transferToFresh.selector;
+        s[14] = ImoTokenHandler.prepayCheckpoints.selector;
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector({addr: address(handler), selectors: s});
     }

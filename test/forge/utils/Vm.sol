@@ -41,6 +41,7 @@ interface Vm {
     function assertApproxEqAbs(uint256 left, uint256 right, uint256 maxDelta, string calldata err) external pure;
     function assertLt(uint256 left, uint256 right, string calldata err) external pure;
     function record() external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
     function recordLogs() external;
     function getRecordedLogs() external returns (VmLog[] memory logs);
     function deployCode(string calldata artifactPath, bytes calldata constructorArgs) external returns (address);
@@ -64,6 +65,21 @@ abstract contract TestBase {
         uint256 size = max - min + 1;
         if (size == 0) return x; // full range
         return min + (x % size);
+    }
+
+    /// @dev Storage slots of `target` that the calls recorded since `vm.record()` created: written, and zero
+    /// in state `before` (each such write is a zero-to-non-zero SSTORE, 22,100 gas cold). Leaves the state at
+    /// `before`, so the caller repeats the calls to keep their effects.
+    function slotsCreatedSince(address target, uint256 before) internal returns (uint256 created) {
+        (, bytes32[] memory writes) = vm.accesses(target);
+        vm.revertToState(before);
+        for (uint256 i = 0; i < writes.length; ++i) {
+            bool seen;
+            for (uint256 j = 0; j < i; ++j) {
+                if (writes[j] == writes[i]) seen = true;
+            }
+            if (!seen && vm.load(target, writes[i]) == bytes32(0)) ++created;
+        }
     }
 }
 
