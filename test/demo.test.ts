@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { createPublicClient, erc20Abi, getAddress, http, parseEventLogs } from 'viem'
 import { TEST_USDC_ADDRESS } from '../src/devnet/deployTestUsdc.js'
 import { runCli } from './helpers/runCli.js'
 
@@ -74,6 +75,23 @@ describe('imo demo', () => {
       assert.ok(request.image.startsWith(report.outDir))
       assert.deepEqual(readFileSync(request.image).subarray(0, 8), PNG)
 
+      // The paid API call: the same user asks serve's HTTP API through imo ask's client and pays 1 test USDC
+      // with x402; serve settles it into the token, whose USDC balance grows by exactly the price.
+      const api = report.apiCall
+      assert.equal(api.prompt, 'a golden maze')
+      assert.equal(api.payer, request.requester)
+      assert.equal(api.currency, TEST_USDC_ADDRESS)
+      assert.equal(api.paidWei, '1000000')
+      assert.equal(api.tokenReceivedWei, api.paidWei)
+      assert.match(api.settlementTxHash, /^0x[0-9a-f]{64}$/)
+      assert.match(api.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.deepEqual(readFileSync(api.image).subarray(0, 8), PNG)
+      const answer = JSON.parse(readFileSync(api.file, 'utf8'))
+      assert.equal(answer.imo.attestation.payer, api.payer)
+      assert.equal(answer.imo.settlement.transaction, api.settlementTxHash)
+      assert.equal(answer.imo.record.commitment, api.commitment)
+      assert.equal(api.attester, '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266') // serve's key (dev account 0) signs the answers
+
       // Revenue: 1 ETH + the mint fees + the request fee, half to the holders' pool, shared by balance.
       assert.equal(BigInt(report.revenue.depositWei), 10n ** 18n)
       assert.equal(BigInt(report.revenue.claimPoolWei), (10n ** 18n + 3n * fee + requestFee) / 2n)
@@ -85,11 +103,12 @@ describe('imo demo', () => {
       const pool = BigInt(report.revenue.claimPoolWei)
       assert.equal(claimA, (pool * balA!) / (balA! + balB!))
       assert.equal(claimB, (pool * balB!) / (balA! + balB!))
-      // 250 USDC of revenue in the devnet's test USDC: half to the holders' pool, claimed by both (70/30).
+      // 250 USDC of revenue in the devnet's test USDC + the API call's 1 USDC: half to the holders' pool,
+      // claimed by both (70/30), so each holder's claim includes its share of the API payment.
       assert.equal(report.usdc.address, TEST_USDC_ADDRESS)
       assert.equal(report.usdc.deposit, '250000000')
       const usdcClaims = (report.holders as Array<{ claimedUsdc: string }>).map((h) => BigInt(h.claimedUsdc))
-      assert.deepEqual(usdcClaims, [87_500_000n, 37_500_000n])
+      assert.deepEqual(usdcClaims, [87_850_000n, 37_650_000n])
 
       assert.equal(report.verification.ok, true)
       assert.equal(report.verification.tokenId, report.mints[0].tokenId)
@@ -129,6 +148,18 @@ describe('imo demo', () => {
       const status = await runCli(['status', '--json'], { cwd: dir })
       assert.equal(status.code, 0, status.stderr)
       assert.ok(status.stdout.toLowerCase().includes(report.imoToken.toLowerCase()))
+      // The API call's settlement, read from the chain: one USDC Transfer of the price from the payer to the token.
+      const client = createPublicClient({ transport: http(report.chain.rpcUrl) })
+      const receipt = await client.getTransactionReceipt({ hash: report.apiCall.settlementTxHash })
+      assert.equal(receipt.status, 'success')
+      const transfers = parseEventLogs({ abi: erc20Abi, logs: receipt.logs, eventName: 'Transfer' })
+      assert.equal(transfers.length, 1)
+      assert.equal(getAddress(transfers[0]!.address), TEST_USDC_ADDRESS)
+      assert.deepEqual(transfers[0]!.args, { from: report.apiCall.payer, to: report.imoToken, value: 1_000_000n })
+      // The saved answer verifies like a record (re-execution; the attester read from the kept chain).
+      const verified = await runCli(['verify', report.apiCall.file, '--model', report.model.path, '--json'], { cwd: dir })
+      assert.equal(verified.code, 0, verified.stderr)
+      assert.equal(JSON.parse(verified.stdout).status, 'verified')
     } finally {
       if (pid) {
         try {
@@ -179,6 +210,12 @@ describe('imo demo', () => {
       assert.equal(report.request.prompt, 'The old lighthouse')
       assert.ok(report.request.image.endsWith('text.txt'))
       assert.equal(readFileSync(report.request.image, 'utf8'), report.request.text)
+      // The paid API call on the text model: /v1/completions, its text in the report and in the saved answer.
+      assert.equal(report.apiCall.prompt, 'The harbour at night')
+      assert.equal(report.apiCall.image, undefined)
+      assert.ok(report.apiCall.text.length > 0)
+      assert.equal(JSON.parse(readFileSync(report.apiCall.file, 'utf8')).choices[0].text, report.apiCall.text)
+      assert.equal(report.apiCall.tokenReceivedWei, '1000000')
       const reexecution = report.verification.checks.find((c: { name: string }) => c.name === 're-execution')
       assert.equal(reexecution.status, 'pass')
     } finally {

@@ -20,6 +20,7 @@ import { checkJournalled } from './checkJournalled.js'
 import { ARCHIVE_DEPTH, compactIfLarge } from './compactJournal.js'
 import type { ChainContext } from './connect.js'
 import { guardTornJournal } from './guardTornJournal.js'
+import { holdJournalLock, inJournalTurn } from './journalTurn.js'
 import { recoverReplaced } from './recoverReplaced.js'
 import { resolveFees } from './resolveFees.js'
 import { resumeStep } from './resumeStep.js'
@@ -53,37 +54,52 @@ export async function sendSteps(
     ids.add(step.id)
   }
   if (!ctx.account) throw new ImoError('sendSteps needs a chain context with a signer (connectChain(..., { signer: true }))')
-  const fees = await resolveFees(ctx)
-  if (ctx.tx.dryRun)
+  if (ctx.tx.dryRun) {
+    const fees = await resolveFees(ctx)
     return mapConcurrent(steps, 8, async (step): Promise<StepOutcome> => {
       const { gas, costWei } = await simulateStep(ctx, step, fees)
       return { id: step.id, label: step.label, status: 'dry-run', gas, costWei }
     })
+  }
   const journal = ctx.journal
   if (!journal) throw new ImoError('sendSteps needs the signer journal (connectChain without --dry-run)')
   const engine = engineRun(ctx, journal)
-  // A caller that holds the lock already (`imo serve`, for its whole run) keeps it: released here only
-  // when taken here.
-  const lockedHere = !journal.isLocked()
-  journal.lock()
+  // A caller that holds the lock already (`imo serve`, for its whole run) keeps it; otherwise the first
+  // of this process's overlapping calls takes it and the last one to finish releases it.
+  const release = holdJournalLock(journal)
   try {
-    compactIfLarge(journal, { depth: Math.max(ARCHIVE_DEPTH, ctx.tx.confirmations) })
-    journal.reload()
-    await guardTornJournal(engine)
-    const runs: StepRun[] = []
-    for (const step of steps) runs.push(await resumeStep(engine, step))
-    let latestNonce: Promise<number> | undefined
-    for (const run of runs)
-      if (run.phase === 'signed') await checkJournalled(engine, run, () => (latestNonce ??= engine.latestNonce()))
-    for (const run of runs) if (run.phase === 'replaced') await recoverReplaced(engine, run)
-    const planned = runs.filter((run) => run.phase === 'planned')
-    if (planned.length > 0) await signSteps(engine, planned, runs, fees)
-    const unsent = runs.filter((run) => run.phase === 'signed').sort((a, b) => a.signed!.nonce - b.signed!.nonce)
-    for (const run of unsent) await broadcastStep(engine, run)
+    // Nonces are taken from the chain's pending count: overlapping calls in this process (serve's
+    // fulfilments and its API settlements) take turns until their transactions are broadcast, then
+    // wait for their receipts side by side.
+    const runs = await inJournalTurn(journal.path, () => signAndBroadcast(ctx, engine, journal, steps))
     await awaitSteps(engine, runs, options.onProgress)
     await throwStepFailures(engine, runs)
     return runs.map((run) => run.outcome!)
   } finally {
-    if (lockedHere) journal.unlock()
+    release()
   }
+}
+
+/** resume, recover, sign and broadcast: the part of a call that reads and takes nonces. */
+async function signAndBroadcast(
+  ctx: ChainContext,
+  engine: ReturnType<typeof engineRun>,
+  journal: NonNullable<ChainContext['journal']>,
+  steps: TxStep[],
+): Promise<StepRun[]> {
+  const fees = await resolveFees(ctx)
+  compactIfLarge(journal, { depth: Math.max(ARCHIVE_DEPTH, ctx.tx.confirmations) })
+  journal.reload()
+  await guardTornJournal(engine)
+  const runs: StepRun[] = []
+  for (const step of steps) runs.push(await resumeStep(engine, step))
+  let latestNonce: Promise<number> | undefined
+  for (const run of runs)
+    if (run.phase === 'signed') await checkJournalled(engine, run, () => (latestNonce ??= engine.latestNonce()))
+  for (const run of runs) if (run.phase === 'replaced') await recoverReplaced(engine, run)
+  const planned = runs.filter((run) => run.phase === 'planned')
+  if (planned.length > 0) await signSteps(engine, planned, runs, fees)
+  const unsent = runs.filter((run) => run.phase === 'signed').sort((a, b) => a.signed!.nonce - b.signed!.nonce)
+  for (const run of unsent) await broadcastStep(engine, run)
+  return runs
 }

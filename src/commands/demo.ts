@@ -6,7 +6,8 @@ export function demoCommand(): Command {
   const command = new Command('demo')
     .description(
       'the whole loop on a local chain with the bundled model, in seconds: deploy, mint 3 images, sell 30 % of the tokens in a short sale, ' +
-        'a model user pays for a prompt and imo serve fulfils it, share revenue (the fees included), claim, verify',
+        'a model user pays for a prompt on chain and for a call of the paid HTTP API in test USDC (x402), imo serve serves both, ' +
+        'share revenue (the fees and the API payment included), claim, verify',
     )
     .addOption(
       new Option(

@@ -1,10 +1,10 @@
 /**
  * The human rendering of `imo demo`'s report (stdout): addresses, model hash, the images, the paid
- * request and its fulfilment, each holder's claim, the verification, and with --keep the commands to try next.
+ * request and its fulfilment, the paid API call and its settlement, each holder's claim, the verification, and with --keep the commands to try next.
  */
 import { relative } from 'node:path'
 import { formatNative, formatUnits } from '../chain/format.js'
-import type { DemoReport } from './runDemo.js'
+import type { DemoReport } from './demoReport.js'
 
 /**
  * Renders the demo report for people.
@@ -41,8 +41,14 @@ export function renderDemo(report: DemoReport): string {
             : `    token ${report.request.tokenId.slice(0, 12)}… to the user -> ${JSON.stringify(report.request.text)}  ${path(report.request.image)}`,
         ]
       : ['  zk             the collection checked a PLONK proof of each image on chain (no attester; INSECURE demo setup)']),
+    ...(report.apiCall
+      ? [
+          `  paid API call  the model user paid ${usdc(report.apiCall.paidWei)} for "${report.apiCall.prompt}" at ${report.apiCall.url} (x402); the token received ${usdc(report.apiCall.tokenReceivedWei)}, settlement ${report.apiCall.settlementTxHash}:`,
+          `    attested by ${report.apiCall.attester}${report.apiCall.text === undefined ? '' : ` -> ${JSON.stringify(report.apiCall.text)}`}  ${path(report.apiCall.image ?? report.apiCall.file)}`,
+        ]
+      : []),
     `  revenue        ${formatNative(report.revenue.depositWei)} deposited + the ${report.request ? 'mint and request fees' : 'mint fees'}; snapshot ${report.revenue.snapshotId} put ${formatNative(report.revenue.claimPoolWei)} in the holders' pool, ${formatNative(report.revenue.toRedemptionWei)} in the redemption pool`,
-    `  USDC revenue   ${usdc(report.usdc.deposit)} deposited in the devnet's test USDC ${report.usdc.address}, a revenue currency of the token`,
+    `  USDC revenue   ${usdc(report.usdc.deposit)} deposited${report.apiCall ? ` + the API payment` : ''} in the devnet's test USDC ${report.usdc.address}, a revenue currency of the token`,
     ...report.holders.map(
       (h) =>
         `  ${h.role.padEnd(14)} ${h.address} holds ${share(h.balanceWei, supply)}%, claimed ${formatNative(h.claimedWei)} and ${usdc(h.claimedUsdc)}`,
