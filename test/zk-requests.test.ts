@@ -78,3 +78,18 @@ describe('paid requests against a zk deployment', () => {
     assert.deepEqual(await nonces(), before, 'no transaction was sent')
   })
 })
+
+describe('imo status on a zk deployment', () => {
+  it('shows the collection as zk (no attesters, no paid requests) instead of failing on their reads', async () => {
+    const human = await imo(['status'])
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, /proofs\s+zk: the collection verifies each proof on chain/)
+    assert.match(human.stdout, /paid requests\s+none: a zk collection takes none/)
+    const json = await imo(['status', '--json'])
+    assert.equal(json.code, 0, json.stderr)
+    const report = JSON.parse(json.stdout)
+    assert.equal(report.collection.proofScheme, 'zk')
+    assert.deepEqual(report.collection.attesters, [])
+    assert.equal(report.requests, null)
+  })
+})
