@@ -33,6 +33,31 @@ export function prng(seed: number): () => number {
 }
 
 /**
+ * The initializers of a float model being built, and seeded draws from an approximately normal
+ * distribution (Irwin-Hall of 4 uniforms, unit variance: arithmetic only, so bit-exact everywhere).
+ * @example
+ * const { initializers, normal, floats } = initializerBuilder(7)
+ * floats('w', [1, 2], [normal(), normal()]) // initializers[0] is w, as float32
+ */
+export function initializerBuilder(seed: number) {
+  const random = prng(seed)
+  const normal = () => (random() + random() + random() + random() - 2) * Math.sqrt(3)
+  const initializers: OnnxTensorSpec[] = []
+  const floats = (name: string, dims: number[], values: number[]) => {
+    initializers.push({ name, dataType: OnnxDataType.FLOAT, dims, raw: new Uint8Array(new Float32Array(values).buffer) })
+  }
+  const ints = (name: string, values: number[]) => {
+    initializers.push({
+      name,
+      dataType: OnnxDataType.INT64,
+      dims: [values.length],
+      raw: new Uint8Array(new BigInt64Array(values.map(BigInt)).buffer),
+    })
+  }
+  return { initializers, normal, floats, ints }
+}
+
+/**
  * The model's bytes (a .onnx ModelProto). The options make a heavier model with the same input, output
  * and pipeline: `hidden` widens the MLP (the bundled model is 24 wide) and `extraLayers` adds that many
  * tanh layers after the second. The queue benchmark builds one whose run takes about as long as a real
@@ -51,21 +76,7 @@ export function buildCppnModel({
   extraLayers?: number
 } = {}): Uint8Array {
   const { size, latent, seed } = CPPN
-  const random = prng(seed)
-  // Approximately normal (Irwin-Hall of 4 uniforms, unit variance): arithmetic only, so bit-exact everywhere.
-  const normal = () => (random() + random() + random() + random() - 2) * Math.sqrt(3)
-  const initializers: OnnxTensorSpec[] = []
-  const floats = (name: string, dims: number[], values: number[]) => {
-    initializers.push({ name, dataType: OnnxDataType.FLOAT, dims, raw: new Uint8Array(new Float32Array(values).buffer) })
-  }
-  const ints = (name: string, values: number[]) => {
-    initializers.push({
-      name,
-      dataType: OnnxDataType.INT64,
-      dims: [values.length],
-      raw: new Uint8Array(new BigInt64Array(values.map(BigInt)).buffer),
-    })
-  }
+  const { initializers, normal, floats, ints } = initializerBuilder(seed)
   const weights = (name: string, rows: number, cols: number, scale: number) =>
     floats(
       name,

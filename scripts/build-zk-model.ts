@@ -15,11 +15,19 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { encodeModel, OnnxDataType, type OnnxNodeSpec, type OnnxTensorSpec } from '../src/onnx/writeModel.js'
+import { encodeModel, OnnxDataType, type OnnxNodeSpec } from '../src/onnx/writeModel.js'
 import { writeFileAtomic } from '../src/util/writeFileAtomic.js'
-import { prng } from './build-model.js'
+import { initializerBuilder } from './build-model.js'
 
 export const ZK_CPPN = { size: 16, latent: 8, units: 4, seed: 0x2c0ffee } as const
+
+/** A node whose name is its output's. */
+const node = (opType: string, inputs: string[], output: string): OnnxNodeSpec => ({
+  opType,
+  inputs,
+  outputs: [output],
+  name: output,
+})
 
 /** The bundled model's palette: deep blue to magenta, orange and pale yellow, and back through teal. */
 export const ZK_CPPN_PALETTE = [
@@ -37,7 +45,7 @@ export const ZK_CPPN_PALETTE = [
 
 /**
  * The float model (a .onnx ModelProto). Options make other sizes with the same structure (tests use
- * a 4 x 4 one; the bench a 2-layer MLP is built elsewhere).
+ * a 4 x 4 one; the bench's MLP is {@link buildZkMlpFloat}).
  * @example
  * import { buildZkCppnFloat } from './scripts/build-zk-model.js'
  * buildZkCppnFloat({ size: 4 }).length // a few KB
@@ -48,20 +56,7 @@ export function buildZkCppnFloat({
   relu = false,
 } = {}): Uint8Array {
   const { latent, seed } = ZK_CPPN
-  const random = prng(seed)
-  const normal = () => (random() + random() + random() + random() - 2) * Math.sqrt(3)
-  const initializers: OnnxTensorSpec[] = []
-  const floats = (name: string, dims: number[], values: number[]) => {
-    initializers.push({ name, dataType: OnnxDataType.FLOAT, dims, raw: new Uint8Array(new Float32Array(values).buffer) })
-  }
-  const ints = (name: string, values: number[]) => {
-    initializers.push({
-      name,
-      dataType: OnnxDataType.INT64,
-      dims: [values.length],
-      raw: new Uint8Array(new BigInt64Array(values.map(BigInt)).buffer),
-    })
-  }
+  const { initializers, normal, floats, ints } = initializerBuilder(seed)
   const weights = (name: string, rows: number, cols: number, scale: number) =>
     floats(
       name,
@@ -89,12 +84,6 @@ export function buildZkCppnFloat({
   ints('row_shape', [1, size, 1])
   ints('column_shape', [size, 1, 1])
   ints('image_shape', [1, 1, size, size])
-  const node = (opType: string, inputs: string[], output: string): OnnxNodeSpec => ({
-    opType,
-    inputs,
-    outputs: [output],
-    name: output,
-  })
   const nodes: OnnxNodeSpec[] = [
     // Per column and per row: sin(coordinate * w + z * U); the latent moves frequencies' phases.
     node('MatMul', ['xs', 'w_x'], 'x_lin'),
@@ -130,6 +119,65 @@ export function buildZkCppnFloat({
       outputs: [{ name: 'image', elemType: OnnxDataType.FLOAT, shape: [1, 1, size, size] }],
     },
     metadata: { description: `zk pattern generator: latent z [1,${latent}] -> palette image [1,1,${size},${size}] in [0,1)` },
+  })
+}
+
+/** The benchmark's MLP: latent 16 -> 64 -> 64 (Gemm + Relu each) -> 16 palette indices, a 4 x 4 image. */
+export const ZK_MLP = { latent: 16, hidden: 64, side: 4, seed: 0x6d1b64 } as const
+
+/**
+ * A 2-layer MLP of 64 hidden units as a float zk model (bench/zk.ts): two Gemm + Relu layers of 64,
+ * then a Gemm head of side x side units whose palette index is 0.5 + 0.49 sin(head) (a zk image's
+ * values lie in [0, 1)). He-scaled weights from the same seeded PRNG as the bundled models, so every
+ * run builds the same bytes.
+ * @example
+ * import { buildZkMlpFloat } from './scripts/build-zk-model.js'
+ * buildZkMlpFloat().length // about 23 KB
+ */
+export function buildZkMlpFloat(): Uint8Array {
+  const { latent, hidden, side, seed } = ZK_MLP
+  const { initializers, normal, floats, ints } = initializerBuilder(seed)
+  const layer = (name: string, inputs: number, outputs: number) => {
+    floats(
+      `${name}.weight`,
+      [inputs, outputs],
+      Array.from({ length: inputs * outputs }, () => normal() * Math.sqrt(2 / inputs)),
+    )
+    floats(
+      `${name}.bias`,
+      [outputs],
+      Array.from({ length: outputs }, () => normal() * 0.1),
+    )
+  }
+  layer('fc1', latent, hidden)
+  layer('fc2', hidden, hidden)
+  layer('head', hidden, side * side)
+  floats('amplitude', [], [0.49])
+  floats('half', [], [0.5])
+  ints('image_shape', [1, 1, side, side])
+  const nodes: OnnxNodeSpec[] = [
+    node('Gemm', ['z', 'fc1.weight', 'fc1.bias'], 'fc1'),
+    node('Relu', ['fc1'], 'h1'),
+    node('Gemm', ['h1', 'fc2.weight', 'fc2.bias'], 'fc2'),
+    node('Relu', ['fc2'], 'h2'),
+    node('Gemm', ['h2', 'head.weight', 'head.bias'], 'head'),
+    node('Sin', ['head'], 'wave'),
+    node('Mul', ['wave', 'amplitude'], 'scaled'),
+    node('Add', ['scaled', 'half'], 'pixel'),
+    node('Reshape', ['pixel', 'image_shape'], 'image'),
+  ]
+  return encodeModel({
+    producerName: 'imo scripts/build-zk-model.ts',
+    graph: {
+      name: 'zkmlp',
+      nodes,
+      initializers,
+      inputs: [{ name: 'z', elemType: OnnxDataType.FLOAT, shape: [1, latent] }],
+      outputs: [{ name: 'image', elemType: OnnxDataType.FLOAT, shape: [1, 1, side, side] }],
+    },
+    metadata: {
+      description: `zk benchmark MLP: latent z [1,${latent}] -> ${hidden} -> ${hidden} -> image [1,1,${side},${side}]`,
+    },
   })
 }
 

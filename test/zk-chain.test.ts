@@ -4,9 +4,9 @@
  * --proof-scheme zk` deploys the model's verifier and a ZkAigcCollection, another account (no
  * attester) mints with the proof, `imo verify` checks it offline and on chain. A proof for one output
  * byte changed, another prompt, another model or another recipient is rejected on chain and by
- * `imo verify` (exit 9). One proof of a 4 x 4 model for the whole file (the bundled zkcppn proves in
- * ~30 s of CPU, too slow for the suite's 5 minutes per file on a shared machine; test/zk-demo.test.ts
- * runs it once).
+ * `imo verify` (exit 9), and so is another model's genuine proof. One proof of each of two 4 x 4
+ * models for the whole file (the bundled zkcppn proves in ~30 s of CPU, too slow for the suite's 5
+ * minutes per file on a shared machine; test/zk-demo.test.ts runs it once).
  */
 import assert from 'node:assert/strict'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -23,7 +23,7 @@ import { encodeZkProof } from '../src/mint/encodeProof.js'
 import { compileZkModel } from '../src/zk/compileZkModel.js'
 import { proofWords, type ZkProofFile } from '../src/zk/proveZk.js'
 import { type CliResult, repoRoot, runCli } from './helpers/runCli.js'
-import { TEST_ZK_CACHE, testPtau } from './helpers/zkFixtures.js'
+import { TEST_ZK_CACHE, testPtau, zkDeployArgs } from './helpers/zkFixtures.js'
 
 const PROMPT = 'a red spiral'
 let anvil: Anvil
@@ -31,6 +31,10 @@ let dir: string
 let client: PublicClient
 let ptau: string
 let ZKMODEL: string
+/** A second model (one more unit) and its genuine proof for the same prompt and recipient. */
+let OTHERMODEL: string
+let otherProofFile: ZkProofFile
+let otherAigcData: Uint8Array
 let collection: Address
 let verifier: Address
 let recipient: Address
@@ -88,23 +92,22 @@ before(async () => {
   assert.match(inferred.stderr, /peak memory \d/)
   proofFile = JSON.parse(readFileSync(join(dir, 'p1', 'proof.json'), 'utf8'))
   aigcData = new Uint8Array(readFileSync(join(dir, 'p1', 'image.bmp')))
-  const deployed = await imo([
-    'deploy',
-    '--model',
-    ZKMODEL,
-    '--proof-scheme',
-    'zk',
-    '--name',
-    'Z',
-    '--symbol',
-    'Z',
-    '--supply',
-    '1000',
-    '--ptau',
-    ptau,
-    '--insecure-ptau',
-    '--json',
-  ])
+  const otherFloat = join(dir, 'other.onnx')
+  writeFileSync(otherFloat, buildZkCppnFloat({ size: 4, units: 3 }))
+  OTHERMODEL = (await compileZkModel({ input: otherFloat, outDir: join(dir, 'other') })).modelFolder!
+  const otherInferred = await runCli(
+    ['infer', '--model', OTHERMODEL, '--prompt', PROMPT, '--out', 'other-p1', '--prove', '--to', recipient].concat([
+      '--ptau',
+      ptau,
+      '--insecure-ptau',
+    ]),
+    { cwd: dir, env: { IMO_ZK_CACHE: TEST_ZK_CACHE }, timeoutMs: 1_500_000 },
+  )
+  assert.equal(otherInferred.code, 0, otherInferred.stderr)
+  otherProofFile = JSON.parse(readFileSync(join(dir, 'other-p1', 'proof.json'), 'utf8'))
+  otherAigcData = new Uint8Array(readFileSync(join(dir, 'other-p1', 'image.bmp')))
+  assert.notEqual(otherProofFile.modelHash, proofFile.modelHash)
+  const deployed = await imo([...zkDeployArgs(ZKMODEL, ptau), '--json'])
   assert.equal(deployed.code, 0, deployed.stderr)
   const deployment = JSON.parse(deployed.stdout)
   assert.equal(deployment.proofScheme, 'zk')
@@ -177,6 +180,13 @@ describe('zk proofs on chain', () => {
     const proof = encodeZkProof(recipient, proofWords(proofFile.proof))
     assert.equal(await verifyOnChain(PROMPT, aigcData, proof, other), false)
   })
+
+  it("another model's genuine proof (same prompt and recipient) is rejected by this model's collection", async () => {
+    const proof = encodeZkProof(recipient, proofWords(otherProofFile.proof))
+    assert.equal(otherAigcData.length, aigcData.length)
+    assert.equal(await verifyOnChain(PROMPT, otherAigcData, proof), false)
+    assert.equal(await verifyOnChain(PROMPT, aigcData, proof), false)
+  })
 })
 
 describe('imo mint, imo verify with a zk record', () => {
@@ -211,25 +221,46 @@ describe('imo mint, imo verify with a zk record', () => {
       assert.equal(tokenChecks.find((c) => c.name === name)?.status, 'pass', name)
   })
 
-  it('imo verify fails (exit 9) on a proof replayed for another recipient or with one value changed', async () => {
-    for (const [what, edit] of [
-      ['recipient', (p: ZkProofFile) => ({ ...p, recipient: anvil.accounts[3]!.address })],
-      ['proof value', (p: ZkProofFile) => ({ ...p, proof: { ...p.proof, eval_a: (BigInt(p.proof.eval_a) + 1n).toString() } })],
-    ] as const) {
+  it('imo verify fails (exit 9) on a proof replayed for another recipient, one proof or output value changed, another prompt or model', async () => {
+    const editProof = (edit: (p: ZkProofFile) => ZkProofFile) => (copy: string) =>
+      writeFileSync(join(copy, 'proof.json'), JSON.stringify(edit(proofFile)))
+    const cases: [string, (copy: string) => void][] = [
+      ['recipient', editProof((p) => ({ ...p, recipient: anvil.accounts[3]!.address }))],
+      ['proof value', editProof((p) => ({ ...p, proof: { ...p.proof, eval_a: (BigInt(p.proof.eval_a) + 1n).toString() } }))],
+      [
+        'output value',
+        (copy) => {
+          const image = readFileSync(join(copy, 'image.bmp'))
+          image[image.length - 1] = (image[image.length - 1]! + 1) % 256
+          writeFileSync(join(copy, 'image.bmp'), image)
+        },
+      ],
+      [
+        'prompt',
+        (copy) => {
+          const record = JSON.parse(readFileSync(join(copy, 'record.json'), 'utf8'))
+          writeFileSync(join(copy, 'record.json'), JSON.stringify({ ...record, prompt: 'a blue square' }))
+        },
+      ],
+      ['model', (copy) => cpSync(join(dir, 'other-p1', 'proof.json'), join(copy, 'proof.json'))],
+    ]
+    const outcomes: Record<string, string> = {}
+    for (const [what, edit] of cases) {
       const copy = join(dir, `tampered-${what.replace(' ', '-')}`)
       cpSync(join(dir, 'p1'), copy, { recursive: true })
       rmSync(join(copy, 'mint.json'))
-      writeFileSync(join(copy, 'proof.json'), JSON.stringify(edit(proofFile)))
+      edit(copy)
       const result = await runCli(['verify', copy], { cwd: dir, env: { IMO_ZK_CACHE: TEST_ZK_CACHE } })
-      assert.equal(result.code, 9, `${what}: ${result.stderr}`)
-      assert.match(result.stdout + result.stderr, /FAIL\s+zk proof/, what)
+      outcomes[what] =
+        `exit ${result.code}, zk proof ${/FAIL\s+zk proof/.test(result.stdout + result.stderr) ? 'FAIL' : 'not failed'}`
     }
+    assert.deepEqual(outcomes, Object.fromEntries(cases.map(([what]) => [what, 'exit 9, zk proof FAIL'])))
     assert.ok(existsSync(join(dir, 'p1', 'mint.json')))
   })
 })
 
 describe('zk bad input: one line, exit 2, nothing written', () => {
-  it('--prove on a model that is not zk, without --to, or without keys and --ptau; deploy --proof-scheme zk of a non-zk model', async () => {
+  it('--prove on a model that is not zk, without --to, without keys and --ptau, or with an unknown ptau; deploy --proof-scheme zk of a non-zk model, of insecure keys or an unknown ptau without --insecure-ptau', async () => {
     const cppn = join(repoRoot, 'models', 'cppn')
     const empty = mkdtempSync(join(tmpdir(), 'imo-zk-empty-cache-'))
     try {
@@ -246,6 +277,12 @@ describe('zk bad input: one line, exit 2, nothing written', () => {
           ['infer', '--model', ZKMODEL, '--prompt', 'x', '--prove', '--to', recipient, '--out', 'bad3'],
           { IMO_ZK_CACHE: empty },
           /^error: the zk model .* has no proving key yet: pass --ptau FILE once$/m,
+        ],
+        [
+          'unknown ptau',
+          ['infer', '--model', ZKMODEL, '--prompt', 'x', '--prove', '--to', recipient, '--ptau', ptau, '--out', 'bad4'],
+          {},
+          /^error: unknown powers-of-tau file .* pass --insecure-ptau to accept it for testing$/m,
         ],
       ]
       for (const [what, args, env, message] of cases) {
@@ -274,6 +311,26 @@ describe('zk bad input: one line, exit 2, nothing written', () => {
       assert.equal(deploy.code, 2, deploy.stderr)
       assert.match(deploy.stderr, /^error: --proof-scheme zk needs a zk model folder/m)
       assert.equal(existsSync(join(dir, 'bad.json')), false)
+      // The cached keys of ZKMODEL come from the insecure test ptau: deploying them needs --insecure-ptau again.
+      const deployArgs = ['deploy', '--model', ZKMODEL, '--proof-scheme', 'zk', '--name', 'C', '--symbol', 'C', '--supply', '1']
+      for (const [what, extra, message] of [
+        [
+          'cached insecure keys',
+          [],
+          /^error: the keys of .* come from an INSECURE test powers-of-tau file .*: pass --insecure-ptau to deploy it anyway/m,
+        ],
+        [
+          'unknown ptau',
+          ['--ptau', ptau],
+          /^error: unknown powers-of-tau file .* pass --insecure-ptau to accept it for testing$/m,
+        ],
+      ] as const) {
+        const refused = await imo([...deployArgs, ...extra, '--deployment', join(dir, 'bad-zk.json')])
+        assert.equal(refused.code, 2, `${what}: ${refused.stderr}`)
+        assert.match(refused.stderr, message, what)
+        assert.equal(refused.stderr.split('\n').filter((l) => l.startsWith('error:')).length, 1, what)
+        assert.equal(existsSync(join(dir, 'bad-zk.json')), false, what)
+      }
     } finally {
       rmSync(empty, { recursive: true, force: true })
     }

@@ -63,6 +63,23 @@ describe('imo zk compile refuses what it cannot prove', () => {
       /weight 'w' of node 'a' \(1\.0000000150474662e\+30\) overflows the fixed-point range/,
     )
   })
+  it('a weight beyond the BN254 field (float64 1e80), and an infinite one', async () => {
+    const weights = (values: number[]) =>
+      floatModel({
+        doubles: { w: { dims: [4, 4], values: [...values, ...Array(16 - values.length).fill(0.1)] } },
+        ints: base.ints,
+        output: [1, 1, 2, 2],
+        nodes: [node('MatMul', ['z', 'w'], 'a'), node('Reshape', ['a', 'shape'], 'image')],
+      })
+    assertRefused(
+      await compile(weights([1e80]), 'field'),
+      /weight 'w' of node 'a' \(1e\+80\) overflows the fixed-point range: 1e\+80 \* 2\^8 is beyond \+-2\^53/,
+    )
+    assertRefused(
+      await compile(weights([0.5, Number.POSITIVE_INFINITY]), 'infinite'),
+      /weight 'w' of node 'a' is Infinity: zk models need finite weights/,
+    )
+  })
   it('values that may leave +-2^53, where float64 stops being exact', async () => {
     const big = { dims: [4, 4], values: Array(16).fill(3e5) }
     const model = floatModel({

@@ -180,7 +180,7 @@ export const zkOptions = {
   ),
   insecurePtau: new Option(
     '--insecure-ptau',
-    'accept a --ptau file that is not a published ceremony file (tests only: whoever made it can forge proofs)',
+    'accept a --ptau file that is not a published ceremony file, or keys made earlier from one (tests only: whoever made it can forge proofs)',
   ),
 } as const
 

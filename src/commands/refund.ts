@@ -20,6 +20,7 @@ export function refundCommand(): Command {
     const { refundRequest } = await import('../requests/refundRequest.js')
     const { printResult } = await import('../cli/ui.js')
     const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
+    ;(await import('../requests/refuseZkRequests.js')).refuseZkRequests(deployment)
     const result = await refundRequest(ctx, deployment.aigcCollection.address, requestId)
     const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
     printResult(result, (r) =>

@@ -34,6 +34,7 @@ export function requestCommand(): Command {
     const { connectDeployment } = await import('../cli/connectDeployment.js')
     const { printResult, note } = await import('../cli/ui.js')
     const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
+    ;(await import('../requests/refuseZkRequests.js')).refuseZkRequests(deployment)
     const collection = deployment.aigcCollection.address
     const fmt = (wei: bigint) => formatNative(wei, ctx.nativeSymbol)
     const sent = await sendRequest(ctx, collection, {

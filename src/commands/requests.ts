@@ -33,6 +33,7 @@ function setTermCommand(term: 'fee' | 'timeout'): Command {
     const { setRequestTerm } = await import('../requests/setRequestTerms.js')
     const { printResult } = await import('../cli/ui.js')
     const { ctx, deployment } = await connectDeployment(cmd, { signer: true })
+    ;(await import('../requests/refuseZkRequests.js')).refuseZkRequests(deployment)
     const result = await setRequestTerm(ctx, deployment.aigcCollection.address, term, value)
     const show = (v: bigint) => (term === 'fee' ? formatNative(v, ctx.nativeSymbol) : `${v} s`)
     // The unit in the key, as every --json amount (docs/json.md): previousWei/valueWei, previousSeconds/valueSeconds.
@@ -125,6 +126,7 @@ export function requestsCommand(): Command {
       : undefined
     if (values.mine && !requester) throw new UsageError('--mine needs a signer or --address')
     const deployment = await loadDeployment(ctx, values.deployment)
+    ;(await import('../requests/refuseZkRequests.js')).refuseZkRequests(deployment)
     const { listRequests } = await import('../requests/listRequests.js')
     const { renderTable } = await import('../cli/table.js')
     const { printResult } = await import('../cli/ui.js')

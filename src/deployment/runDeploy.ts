@@ -109,7 +109,8 @@ export async function runDeploy(
   if (values.model && zkScheme) {
     const { zkVerifierForDeploy } = await import('../zk/zkVerifierForDeploy.js')
     const made = await zkVerifierForDeploy(values.model, {
-      ...(values.ptau !== undefined ? { ptau: values.ptau, allowInsecurePtau: Boolean(values.insecurePtau) } : {}),
+      ...(values.ptau !== undefined ? { ptau: values.ptau } : {}),
+      allowInsecurePtau: Boolean(values.insecurePtau),
     })
     modelHash = made.modelHash
     zk = made.zk

@@ -57,10 +57,13 @@ export interface StatusReport {
     mintFeeWei: bigint
     royaltyBps: number
     royaltyReceiver: Address
+    /** Who may sign proofs; empty for a zk collection, which checks a proof instead. */
     attesters: Address[]
+    /** "zk": the collection verifies a zk proof (no attester, no paid requests). */
+    proofScheme: 'attestation' | 'zk'
   }
-  /** Paid requests: the terms, and the open requests with their escrow. */
-  requests: RequestsStatus
+  /** Paid requests: the terms, and the open requests with their escrow; null for a zk collection (it takes none). */
+  requests: RequestsStatus | null
   account?: {
     address: Address
     /** Token balance in base units. */
@@ -173,6 +176,8 @@ export async function readStatus(
   }
   const token = deployment.imoToken.address
   const collection = deployment.aigcCollection.address
+  // A zk collection has no attesters and no paid requests: reading them would revert.
+  const zk = deployment.proofScheme === 'zk'
   const holder = options.holder
   const blockNumber = await ctx.publicClient.getBlockNumber({ cacheTime: 0 }).catch(rpc('reading the block number'))
   const at = { blockNumber }
@@ -196,7 +201,7 @@ export async function readStatus(
           )
   // readClaimable reads the chain's now at the same block; its report carries it.
   const claimable = readClaimable(ctx, token, holder, at)
-  const [values, live, balanceWei, nativeBalanceWei, holders, requests] = await Promise.all([
+  const [values, live, balanceWei, nativeBalanceWei, holders, requests, attesters] = await Promise.all([
     readMany(
       ctx,
       [
@@ -215,7 +220,6 @@ export async function readStatus(
         c('totalMinted'),
         c('mintFee'),
         c('royaltyInfo', [0n, 10_000n]),
-        c('attesters'),
         t('revenueCurrencies'),
         ...(holder ? [t('balanceOf', [holder])] : []),
       ],
@@ -225,7 +229,8 @@ export async function readStatus(
     ctx.publicClient.getBalance({ address: token, blockNumber }).catch(rpc('reading the token balance')),
     holder ? ctx.publicClient.getBalance({ address: holder, blockNumber }).catch(rpc('reading the balance')) : 0n,
     holdersPromise,
-    claimable.then((read) => readRequestsStatus(ctx, collection, { ...at, now: read.now })),
+    zk ? null : claimable.then((read) => readRequestsStatus(ctx, collection, { ...at, now: read.now })),
+    zk ? [] : (readMany(ctx, [c('attesters')], at) as Promise<[readonly Address[]]>).then(([list]) => list),
   ])
   const [
     name,
@@ -243,7 +248,6 @@ export async function readStatus(
     totalMinted,
     mintFeeWei,
     royalty,
-    attesters,
     listedCurrencies,
     holderBalance,
   ] = values as [
@@ -262,7 +266,6 @@ export async function readStatus(
     bigint,
     bigint,
     readonly [Address, bigint],
-    readonly Address[],
     readonly Address[],
     bigint | undefined,
   ]
@@ -302,6 +305,7 @@ export async function readStatus(
       royaltyBps: Number(royalty[1]),
       royaltyReceiver: royalty[0],
       attesters: [...attesters],
+      proofScheme: zk ? 'zk' : 'attestation',
     },
     requests,
     currencyPools: [],

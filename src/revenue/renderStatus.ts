@@ -100,7 +100,9 @@ export function renderStatus(status: StatusReport): string {
       ['minted', String(collection.totalMinted)],
       ['mint fee', fmt(collection.mintFeeWei)],
       ['royalty', `${collection.royaltyBps / 100} % to ${collection.royaltyReceiver}`],
-      ['attesters', collection.attesters.length === 0 ? '(none)' : collection.attesters.join(', ')],
+      collection.proofScheme === 'zk'
+        ? ['proofs', 'zk: the collection verifies each proof on chain (no attester)']
+        : ['attesters', collection.attesters.length === 0 ? '(none)' : collection.attesters.join(', ')],
     ]),
   )
   lines.push('', renderRequests(status))
@@ -140,6 +142,10 @@ export function renderStatus(status: StatusReport): string {
 export function renderRequests(status: StatusReport): string {
   const fmt = (wei: bigint) => formatNative(wei, status.chain.nativeSymbol)
   const r = status.requests
+  if (r === null)
+    return ['Requests', renderFields([['paid requests', 'none: a zk collection takes none; anyone mints with a proof']])].join(
+      '\n',
+    )
   const open =
     r.open === null
       ? `${fmt(r.openEscrowWei)} escrowed; ${r.note}`

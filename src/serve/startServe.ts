@@ -55,7 +55,8 @@ export interface Serving {
 
 /**
  * Checks and starts serving.
- * @throws UsageError (2) for a signer that is not an attester, a model that is not the collection's, no model.
+ * @throws UsageError (2) for a zk deployment (no paid requests), a signer that is not an attester, a model that is
+ *   not the collection's, no model.
  * @example
  * import { startServe } from './serve/startServe.js'
  * const serving = await startServe(ctx, deployment, { metricsPort: 9464 })
@@ -68,7 +69,10 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
   const { toImoError } = await import('../chain/toImoError.js')
   const { formatNative } = await import('../chain/format.js')
   const account = ctx.account
-  if (!account) throw new ImoError('startServe needs a signer')
+  if (!account)
+    throw new ImoError('startServe needs a signer')
+    // A zk collection has no requests to follow, no attesters and no request fee: refuse in plain words.
+  ;(await import('../requests/refuseZkRequests.js')).refuseZkRequests(deployment)
   const collection = getAddress(deployment.aigcCollection.address) as Address
   const log = options.log ?? (await consoleLog())
   const read = (functionName: string, args: readonly unknown[] = []) =>

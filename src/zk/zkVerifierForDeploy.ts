@@ -14,7 +14,8 @@ import { type EnsureZkKeysOptions, ensureZkKeysForFolder } from './ensureZkKeys.
 
 /**
  * The verifier and layout of a zk model folder.
- * @throws UsageError (2) for a folder that is not a zk model, or without keys and --ptau.
+ * @throws UsageError (2) for a folder that is not a zk model, without keys and --ptau, or with keys from an
+ *   insecure ptau without `allowInsecurePtau`.
  * @example
  * import { zkVerifierForDeploy } from './zk/zkVerifierForDeploy.js'
  * const { modelHash, zk } = await zkVerifierForDeploy('models/zkcppn', { ptau })
@@ -25,6 +26,12 @@ export async function zkVerifierForDeploy(
   options: EnsureZkKeysOptions = {},
 ): Promise<{ modelHash: `0x${string}`; zk: ZkDeployParams }> {
   const { model, keys } = await ensureZkKeysForFolder(folder, '--proof-scheme zk', options)
+  // Keys made earlier from a test ptau (a demo, a test run) sit in the cache: deploying a verifier
+  // anyone can forge proofs for needs the same consent as making them.
+  if (keys.setup.insecure && !options.allowInsecurePtau)
+    throw new UsageError(
+      `the keys of ${folder} come from an INSECURE test powers-of-tau file (anyone can forge proofs for its verifier): pass --insecure-ptau to deploy it anyway, or --ptau with a published powersOfTau28_hez_final_NN.ptau`,
+    )
   const source = readFileSync(keys.paths.verifierSource, 'utf8')
   const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
   if (sha256(source) !== keys.setup.sha256.verifierSource)

@@ -27,11 +27,15 @@ export function floatModel(spec: {
   output: number[]
   nodes: OnnxNodeSpec[]
   floats?: Record<string, { dims: number[]; values: number[] }>
+  /** Initializers stored as float64 (DOUBLE), for values beyond float32's range. */
+  doubles?: Record<string, { dims: number[]; values: number[] }>
   ints?: Record<string, number[]>
 }): Uint8Array {
   const initializers: OnnxTensorSpec[] = []
   for (const [name, { dims, values }] of Object.entries(spec.floats ?? {}))
     initializers.push({ name, dataType: OnnxDataType.FLOAT, dims, raw: new Uint8Array(new Float32Array(values).buffer) })
+  for (const [name, { dims, values }] of Object.entries(spec.doubles ?? {}))
+    initializers.push({ name, dataType: OnnxDataType.DOUBLE, dims, raw: new Uint8Array(new Float64Array(values).buffer) })
   for (const [name, values] of Object.entries(spec.ints ?? {}))
     initializers.push({
       name,
@@ -90,3 +94,16 @@ export async function runZkOnnx(bytes: Uint8Array, graph: ZkGraph, latent: numbe
  * deterministically from the model and the test ptau, so one machine makes them once.
  */
 export const TEST_ZK_CACHE = join(tmpdir(), 'imo-test-zk-cache-v1')
+
+/**
+ * `imo deploy` arguments of a zk deployment of `model` (1000 tokens "Z") with keys from the insecure test ptau.
+ * @example
+ * await runCli([...zkDeployArgs(model, ptau), '--json', '--rpc-url', anvil.rpcUrl])
+ */
+export function zkDeployArgs(model: string, ptau: string): string[] {
+  return ['deploy', '--model', model, '--proof-scheme', 'zk', '--name', 'Z', '--symbol', 'Z', '--supply', '1000'].concat([
+    '--ptau',
+    ptau,
+    '--insecure-ptau',
+  ])
+}
