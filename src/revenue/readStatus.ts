@@ -201,7 +201,7 @@ export async function readStatus(
           )
   // readClaimable reads the chain's now at the same block; its report carries it.
   const claimable = readClaimable(ctx, token, holder, at)
-  const [values, live, balanceWei, nativeBalanceWei, holders, requests, attesters] = await Promise.all([
+  const [values, live, balanceWei, nativeBalanceWei, holders, requests] = await Promise.all([
     readMany(
       ctx,
       [
@@ -221,6 +221,8 @@ export async function readStatus(
         c('mintFee'),
         c('royaltyInfo', [0n, 10_000n]),
         t('revenueCurrencies'),
+        // The optional reads last: a zk collection has no attesters (the read would revert).
+        ...(zk ? [] : [c('attesters')]),
         ...(holder ? [t('balanceOf', [holder])] : []),
       ],
       at,
@@ -230,7 +232,6 @@ export async function readStatus(
     holder ? ctx.publicClient.getBalance({ address: holder, blockNumber }).catch(rpc('reading the balance')) : 0n,
     holdersPromise,
     zk ? null : claimable.then((read) => readRequestsStatus(ctx, collection, { ...at, now: read.now })),
-    zk ? [] : (readMany(ctx, [c('attesters')], at) as Promise<[readonly Address[]]>).then(([list]) => list),
   ])
   const [
     name,
@@ -249,7 +250,7 @@ export async function readStatus(
     mintFeeWei,
     royalty,
     listedCurrencies,
-    holderBalance,
+    ...optional
   ] = values as [
     string,
     string,
@@ -267,8 +268,10 @@ export async function readStatus(
     bigint,
     readonly [Address, bigint],
     readonly Address[],
-    bigint | undefined,
+    ...unknown[],
   ]
+  const attesters = (zk ? [] : optional.shift()) as readonly Address[]
+  const holderBalance = optional.shift() as bigint | undefined
   const snapshots = live.live.map(({ claimableWei: _c, claimed: _d, balanceAt: _b, ...rest }) => rest)
   const report: StatusReport = {
     chain: { id: ctx.chainId, name: ctx.chainName, nativeSymbol: ctx.nativeSymbol },
