@@ -140,10 +140,13 @@ describe('--json shapes (docs/json.md) and the shared vocabulary', () => {
       url = api.lines.find((line) => line.event === 'api' && typeof line.url === 'string')?.url as string | undefined
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
-    assert.ok(url, JSON.stringify(api.lines))
-    const asked = await ok(['ask', 'a paid spiral', '--api', url, '--max-price', '0.01'], 3)
-    await ok(['verify', asked.file, '--model', CPPN])
-    api.child.kill('SIGTERM')
+    try {
+      assert.ok(url, JSON.stringify(api.lines))
+      const asked = await ok(['ask', 'a paid spiral', '--api', url, '--max-price', '0.01'], 3)
+      await ok(['verify', asked.file, '--model', CPPN])
+    } finally {
+      api.child.kill('SIGTERM') // also when the call failed: no serve outlives the test
+    }
     assert.equal(await api.exited, 0, JSON.stringify(api.lines))
     record('imo serve', JSON.parse(api.stdout))
     for (const line of api.lines) record('imo serve log line', line)
