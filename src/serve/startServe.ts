@@ -9,7 +9,9 @@ import type { Address, Hex } from 'viem'
 import type { ChainContext } from '../chain/connect.js'
 import type { Deployment } from '../deployment/deploymentFile.js'
 import type { AigcDataMode } from '../inference/erc7007.js'
+import type { InferenceSource } from './inferenceSource.js'
 import type { ServeEvent, ServeSummary } from './serveEvent.js'
+import type { ServeMetrics } from './serveMetrics.js'
 import type { ServeStages } from './serveStages.js'
 
 export interface StartServeOptions {
@@ -67,7 +69,6 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
   const { aigcCollectionAbi } = await import('../../contracts-abi/index.js')
   const { getAddress } = await import('viem')
   const { toImoError } = await import('../chain/toImoError.js')
-  const { formatNative } = await import('../chain/format.js')
   const account = ctx.account
   if (!account)
     throw new ImoError('startServe needs a signer')
@@ -97,24 +98,7 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
   const metrics = await createServeMetrics({ queue: Boolean(options.queue), build: { version, node: process.version } })
   const follow = options.follow ?? true
   // The API's calls run on the same source as chain requests (the queue's workers with --queue).
-  const source =
-    !follow && !options.http
-      ? undefined
-      : options.queue
-        ? await (await import('./queueInference.js')).createQueueInference({
-            url: options.queue,
-            modelHash: deployment.modelHash as Hex,
-            modelPath: await modelPathOf(deployment, options),
-            outRoot: options.out ?? 'out',
-            ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
-            ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
-            ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
-            ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
-            ...(follow ? {} : { ownJobsOnly: true }),
-            log,
-            metrics,
-          })
-        : await localSource(deployment, options)
+  const source = follow || options.http ? await inferenceSourceOf(deployment, options, { follow, log, metrics }) : undefined
   // One dispatcher per collection on a queue (serveLease.ts).
   const { resolve } = await import('node:path')
   const folder = resolve(options.stateRoot ?? '.imo')
@@ -127,14 +111,19 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
             throw error
           })
       : undefined
-  const { FULFIL_GAS_ESTIMATE } = await import('./serveHealth.js')
-  const gasPrice = await ctx.publicClient.getGasPrice().catch(() => undefined)
-  if (gasPrice !== undefined && feeWei < gasPrice * FULFIL_GAS_ESTIMATE)
-    log({
-      event: 'warning',
-      message: `the request fee (${formatNative(feeWei, ctx.nativeSymbol)}) does not cover a fulfilment's gas at the current price (about ${formatNative(gasPrice * FULFIL_GAS_ESTIMATE, ctx.nativeSymbol)}): serving costs more than it earns`,
-    })
-  const server = options.metricsPort !== undefined ? await startMetricsServer(metrics, options.metricsPort) : undefined
+  await warnIfFeeBelowGas(ctx, feeWei, log)
+  // What started so far is stopped again when a later part fails (a busy port, a bad API setting).
+  const release = async () => {
+    await source?.close()
+    await lease?.release()
+  }
+  const server =
+    options.metricsPort !== undefined
+      ? await startMetricsServer(metrics, options.metricsPort).catch(async (error: unknown) => {
+          await release()
+          throw error
+        })
+      : undefined
   const stopFacts = server
     ? (await import('./nodeFacts.js')).watchNodeFacts(ctx, {
         signer: account.address,
@@ -172,8 +161,7 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
           .catch(async (error: unknown) => {
             stopFacts?.()
             await server?.close()
-            await source?.close()
-            await lease?.release()
+            await release()
             throw error
           })
       : undefined
@@ -199,8 +187,7 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
     stopFacts?.()
     await api?.close()
     await server?.close()
-    await source?.close()
-    await lease?.release()
+    await release()
   })
   return {
     done,
@@ -212,6 +199,41 @@ export async function startServe(ctx: ChainContext, deployment: Deployment, opti
       return done
     },
   }
+}
+
+/** Where serve's inference runs: the queue's workers with --queue, else this process (the API's calls too). */
+async function inferenceSourceOf(
+  deployment: Deployment,
+  options: StartServeOptions,
+  { follow, log, metrics }: { follow: boolean; log: (event: ServeEvent) => void; metrics: ServeMetrics },
+): Promise<InferenceSource> {
+  return options.queue
+    ? await (await import('./queueInference.js')).createQueueInference({
+        url: options.queue,
+        modelHash: deployment.modelHash as Hex,
+        modelPath: await modelPathOf(deployment, options),
+        outRoot: options.out ?? 'out',
+        ...(options.aigcDataMode ? { aigcDataMode: options.aigcDataMode } : {}),
+        ...(options.artifactDir ? { artifactDir: options.artifactDir } : {}),
+        ...(options.auditRate !== undefined ? { auditRate: options.auditRate } : {}),
+        ...(options.queueSweepMs ? { sweepIntervalMs: options.queueSweepMs } : {}),
+        ...(follow ? {} : { ownJobsOnly: true }),
+        log,
+        metrics,
+      })
+    : await localSource(deployment, options)
+}
+
+/** Warns (a log line, not an error) when the request fee does not pay for a fulfilment's gas at today's price. */
+async function warnIfFeeBelowGas(ctx: ChainContext, feeWei: bigint, log: (event: ServeEvent) => void): Promise<void> {
+  const { FULFIL_GAS_ESTIMATE } = await import('./serveHealth.js')
+  const { formatNative } = await import('../chain/format.js')
+  const gasPrice = await ctx.publicClient.getGasPrice().catch(() => undefined)
+  if (gasPrice !== undefined && feeWei < gasPrice * FULFIL_GAS_ESTIMATE)
+    log({
+      event: 'warning',
+      message: `the request fee (${formatNative(feeWei, ctx.nativeSymbol)}) does not cover a fulfilment's gas at the current price (about ${formatNative(gasPrice * FULFIL_GAS_ESTIMATE, ctx.nativeSymbol)}): serving costs more than it earns`,
+    })
 }
 
 /** `--no-follow`: nothing to follow; the API runs until stop(). */
