@@ -201,10 +201,10 @@ async function paidCall(api: string, pay: typeof fetch, prompt: string): Promise
     headers: { 'content-type': 'application/json' },
     body: IMAGE_BODY(prompt),
   })
-  const doc = (await res.json()) as { imo?: { settlement?: { transaction: Hex } }; error?: { message: string } }
+  const doc = (await res.json()) as { imo?: { settlement?: { txHash: Hex } }; error?: { message: string } }
   if (res.status !== 200 || !doc.imo?.settlement)
     throw new Error(`paid call "${prompt}": ${res.status} ${JSON.stringify(doc.error)}`)
-  return doc.imo.settlement.transaction
+  return doc.imo.settlement.txHash
 }
 
 const median = (values: number[]) => {

@@ -106,11 +106,14 @@ function settlementId(asset: Address, functionName: string, args: readonly unkno
 /**
  * Settlements waiting at one moment go out as one sendSteps batch; when the batch fails as a whole
  * (one bad authorization fails the batch's simulation), each is sent on its own so only the bad one fails.
+ * A batch does not wait for the previous one's receipts: overlapping sendSteps calls take turns on the
+ * journal until their transactions are broadcast (src/chain/journalTurn.ts), so settlements arriving
+ * while a block is pending go into that block too, not one block later.
  */
 function settleBatcher(ctx: ChainContext, onReceipt: (receipt: TransactionReceipt) => void): (step: TxStep) => Promise<Hex> {
   type Waiting = { step: TxStep; resolve(hash: Hex): void; reject(error: unknown): void }
   let waiting: Waiting[] = []
-  let running = false
+  let scheduled = false
   const settleOne = (w: Waiting, outcome: { status: string; txHash?: Hex; receipt?: TransactionReceipt }) => {
     if (!['sent', 'resumed'].includes(outcome.status) || !outcome.txHash || !outcome.receipt) {
       w.reject(new Error(`settlement ${w.step.id} was ${outcome.status} already: not settled again`))
@@ -119,34 +122,27 @@ function settleBatcher(ctx: ChainContext, onReceipt: (receipt: TransactionReceip
     onReceipt(outcome.receipt)
     w.resolve(outcome.txHash)
   }
-  const run = async (): Promise<void> => {
-    if (running) return
-    running = true
+  const flush = async (): Promise<void> => {
+    scheduled = false
+    const taken = waiting
+    waiting = []
     const { sendSteps } = await import('../chain/sendSteps.js')
     try {
-      while (waiting.length > 0) {
-        const taken = waiting
-        waiting = []
-        try {
-          const outcomes = await sendSteps(
-            ctx,
-            taken.map((w) => w.step),
-          )
-          for (const [index, w] of taken.entries()) settleOne(w, outcomes[index]!)
-        } catch (error) {
-          if (taken.length === 1) {
-            taken[0]!.reject(error)
-            continue
-          }
-          for (const w of taken)
-            await sendSteps(ctx, [w.step]).then(
-              ([outcome]) => settleOne(w, outcome!),
-              (single: unknown) => w.reject(single),
-            )
-        }
+      const outcomes = await sendSteps(
+        ctx,
+        taken.map((w) => w.step),
+      )
+      for (const [index, w] of taken.entries()) settleOne(w, outcomes[index]!)
+    } catch (error) {
+      if (taken.length === 1) {
+        taken[0]!.reject(error)
+        return
       }
-    } finally {
-      running = false
+      for (const w of taken)
+        await sendSteps(ctx, [w.step]).then(
+          ([outcome]) => settleOne(w, outcome!),
+          (single: unknown) => w.reject(single),
+        )
     }
   }
   return (step) =>
@@ -156,7 +152,11 @@ function settleBatcher(ctx: ChainContext, onReceipt: (receipt: TransactionReceip
         return
       }
       waiting.push({ step, resolve, reject })
-      void run()
+      // Settlements asked for in the same turn of the event loop share one batch.
+      if (!scheduled) {
+        scheduled = true
+        setImmediate(() => void flush())
+      }
     })
 }
 
