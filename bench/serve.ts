@@ -242,14 +242,14 @@ if (LATENCY_COUNT > 0) {
     await until('serve to start', () => serve.lines.some((l) => l.event === 'start' && l.fromBlock))
     await sendRequests(chain, prompts('R', 0, LATENCY_COUNT), 700)
     await until('every request fulfilled', () => serve.count('fulfilled') >= LATENCY_COUNT)
-    const seenBlock = new Map(serve.lines.filter((l) => l.event === 'seen').map((l) => [l.requestId, BigInt(l.block as string)]))
+    const seenBlock = new Map(serve.lines.filter((l) => l.event === 'seen').map((l) => [l.requestId, BigInt(l.blockNumber as string)]))
     const latencies: number[] = []
     const blocks: number[] = []
     for (const line of serve.lines.filter((l) => l.event === 'fulfilled')) {
       const block = seenBlock.get(line.requestId)!
       const { timestamp } = await chain.client.getBlock({ blockNumber: block })
       latencies.push(line.receivedAt - Number(timestamp) * 1000)
-      blocks.push(Number(BigInt(line.block as string) - block))
+      blocks.push(Number(BigInt(line.blockNumber as string) - block))
     }
     const median = quantile(latencies, 0.5)
     const budget = inferenceMs + 2 * 1000
