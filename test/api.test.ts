@@ -68,6 +68,58 @@ function payingFetch(index: number, max = PRICE) {
   })
 }
 
+/**
+ * A payment by dev account 4 for the API's requirements as `mutate` changes them (signed for what it
+ * changed), then, when given, its EIP-3009 authorization edited and signed again by the same key: a
+ * payment the client's SDK would never make, sent to the API.
+ */
+async function signTampered(
+  mutate: (accepted: Record<string, unknown>) => void,
+  edit?: (authorization: Record<string, string>) => void,
+): Promise<Response> {
+  const unpaid = await fetch(`${api}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'x', max_tokens: 2 }) })
+  const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!)
+  const accepted = { ...required.accepts[0]! } as Record<string, unknown>
+  mutate(accepted)
+  const account = privateKeyToAccount(key(4))
+  const payload = (await new ExactEvmScheme(account).createPaymentPayload(2, accepted as never)) as unknown as {
+    payload: { authorization: Record<string, string>; signature: string }
+  }
+  if (edit) {
+    const authorization = payload.payload.authorization
+    edit(authorization)
+    const extra = accepted.extra as { name: string; version: string }
+    payload.payload.signature = await account.signTypedData({
+      domain: { name: extra.name, version: extra.version, chainId: 31337, verifyingContract: accepted.asset as Address },
+      types: {
+        TransferWithAuthorization: [
+          { name: 'from', type: 'address' },
+          { name: 'to', type: 'address' },
+          { name: 'value', type: 'uint256' },
+          { name: 'validAfter', type: 'uint256' },
+          { name: 'validBefore', type: 'uint256' },
+          { name: 'nonce', type: 'bytes32' },
+        ],
+      },
+      primaryType: 'TransferWithAuthorization',
+      message: {
+        from: authorization.from as Address,
+        to: authorization.to as Address,
+        value: BigInt(authorization.value!),
+        validAfter: BigInt(authorization.validAfter!),
+        validBefore: BigInt(authorization.validBefore!),
+        nonce: authorization.nonce as `0x${string}`,
+      },
+    })
+  }
+  const header = encodePaymentSignatureHeader({ ...payload, resource: required.resource, accepted } as never)
+  return fetch(`${api}/v1/completions`, {
+    method: 'POST',
+    headers: { 'payment-signature': header },
+    body: JSON.stringify({ prompt: 'x', max_tokens: 2 }),
+  })
+}
+
 async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -285,7 +337,6 @@ describe('imo serve --http (x402)', () => {
     const before = await usdcBalance(token)
     const ran = await inferences()
     // Capture a valid payment header, then tamper with what it accepted.
-    let header = ''
     const capture = payingFetch(4)
     await capture(`${api}/v1/completions`, {
       method: 'POST',
@@ -295,23 +346,6 @@ describe('imo serve --http (x402)', () => {
     })
     const settledOnce = await usdcBalance(token)
     assert.equal(settledOnce, before + PRICE)
-    const sign = async (mutate: (accepted: Record<string, unknown>) => void) => {
-      const unpaid = await fetch(`${api}/v1/completions`, {
-        method: 'POST',
-        body: JSON.stringify({ prompt: 'x', max_tokens: 2 }),
-      })
-      const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!)
-      const accepted = { ...required.accepts[0]! } as Record<string, unknown>
-      mutate(accepted)
-      const scheme = new ExactEvmScheme(privateKeyToAccount(key(4)))
-      const payload = await scheme.createPaymentPayload(2, accepted as never)
-      header = encodePaymentSignatureHeader({ ...payload, resource: required.resource, accepted } as never)
-      return fetch(`${api}/v1/completions`, {
-        method: 'POST',
-        headers: { 'payment-signature': header },
-        body: JSON.stringify({ prompt: 'x', max_tokens: 2 }),
-      })
-    }
     for (const mutate of [
       (a: Record<string, unknown>) => {
         a.amount = '1'
@@ -323,11 +357,40 @@ describe('imo serve --http (x402)', () => {
         a.asset = token
       },
     ]) {
-      const res = await sign(mutate)
+      const res = await signTampered(mutate)
       assert.equal(res.status, 402)
     }
     assert.equal(await inferences(), ran + 1, 'only the valid call ran the model')
     assert.equal(await usdcBalance(token), settledOnce)
+  })
+
+  it('refuses a payment for another network, an expired or a not-yet-valid authorization: 402, nothing run or settled', async () => {
+    const before = await usdcBalance(token)
+    const ran = await inferences()
+    const now = Math.floor(Date.now() / 1000)
+    const cases: [string, Promise<Response>][] = [
+      ['another network', signTampered((a) => Object.assign(a, { network: 'eip155:1' }))],
+      [
+        'expired',
+        signTampered(
+          () => {},
+          (auth) => Object.assign(auth, { validBefore: String(now - 60) }),
+        ),
+      ],
+      [
+        'not yet valid',
+        signTampered(
+          () => {},
+          (auth) => Object.assign(auth, { validAfter: String(now + 3600) }),
+        ),
+      ],
+    ]
+    for (const [what, response] of cases) {
+      const res = await response
+      assert.equal(res.status, 402, `${what}: ${res.status} ${await res.text()}`)
+    }
+    assert.equal(await inferences(), ran, 'the model never ran')
+    assert.equal(await usdcBalance(token), before, 'nothing settled')
   })
 
   it('one authorization used twice, one after the other and at once: the model runs once, settles once', async () => {
