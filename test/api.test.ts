@@ -555,6 +555,25 @@ describe('imo serve --http (x402)', () => {
     const failedReport = JSON.parse(failed.stdout).result
     assert.equal(failedReport.status, 'failed')
     assert.equal(failedReport.checks.find((c: { name: string }) => c.name === 'output').status, 'fail')
+
+    // --reexecute: the answer re-checked here right after it was paid for, as imo verify checks it.
+    const noModel = await imo(['ask', 'Once', '--api', api, '--max-price', '0.01', '--reexecute', '--json'], 3)
+    assert.equal(noModel.code, 2, noModel.stderr)
+    assert.match(noModel.stderr, /--reexecute re-runs the model: pass --model PATH/)
+    assert.equal(await usdcBalance(token), before + PRICE, 'nothing paid before the flags were checked')
+    const rerun = await imo(
+      ['ask', 'Once', '--api', api, '--max-price', '0.01', '--max-tokens', '6', '--reexecute', '--model', TINYLM, '--json'],
+      3,
+    )
+    assert.equal(rerun.code, 0, rerun.stderr)
+    assert.equal(JSON.parse(rerun.stdout).reexecution.status, 'verified')
+    const wrongModel = await imo(
+      ['ask', 'Once', '--api', api, '--max-price', '0.01', '--max-tokens', '6', '--reexecute', '--model', CPPN, '--json'],
+      3,
+    )
+    assert.equal(wrongModel.code, 9, wrongModel.stdout + wrongModel.stderr)
+    assert.equal(JSON.parse(wrongModel.stdout).result.status, 'failed')
+    assert.equal(await usdcBalance(token), before + 3n * PRICE)
   })
 
   it('serve fulfils an on-chain request while it settles paid calls: one key, one journal, no nonce clash', async () => {
@@ -609,7 +628,7 @@ describe('imo serve --http (x402)', () => {
   it('shows the revenue settled and the gas spent in /metrics, and leaks no key in its logs', async () => {
     const text = await (await fetch(`${api}/metrics`)).text()
     const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN)
-    assert.ok(value('imo_api_revenue_settled_total') === Number(11n * PRICE), text)
+    assert.ok(value('imo_api_revenue_settled_total') === Number(13n * PRICE), text)
     assert.ok(value('imo_api_settle_gas_total') > 0)
     const logs = JSON.stringify(serveLines)
     assert.ok(!logs.includes(key(0).slice(2)))
