@@ -279,6 +279,22 @@ describe('imo serve --http (x402)', () => {
     assert.equal((await fetch(`${api}/healthz`)).status, 200)
   })
 
+  it("curl gets the 402 as the README shows it: the PAYMENT-REQUIRED header decodes to the token's requirements", async () => {
+    const { execFileSync } = await import('node:child_process')
+    const out = execFileSync('curl', ['-si', `${api}/v1/completions`, '-d', '{"prompt":"Once upon a time"}'], {
+      encoding: 'utf8',
+    })
+    assert.match(out, /^HTTP\/1\.1 402 /)
+    const header = /^payment-required: (\S+)\r?$/im.exec(out)?.[1]
+    assert.ok(header, out)
+    const decoded = JSON.parse(Buffer.from(header, 'base64').toString('utf8'))
+    assert.equal(decoded.x402Version, 2)
+    assert.equal(decoded.accepts[0].scheme, 'exact')
+    assert.equal(decoded.accepts[0].network, NETWORK)
+    assert.equal(decoded.accepts[0].payTo.toLowerCase(), token.toLowerCase())
+    assert.equal(await inferences(), 0)
+  })
+
   it('refuses a too-large body (413) and a max_tokens beyond the context (400) before any payment', async () => {
     const big = await fetch(`${api}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'x'.repeat(70_000) }) })
     assert.equal(big.status, 413)
