@@ -242,7 +242,9 @@ if (LATENCY_COUNT > 0) {
     await until('serve to start', () => serve.lines.some((l) => l.event === 'start' && l.fromBlock))
     await sendRequests(chain, prompts('R', 0, LATENCY_COUNT), 700)
     await until('every request fulfilled', () => serve.count('fulfilled') >= LATENCY_COUNT)
-    const seenBlock = new Map(serve.lines.filter((l) => l.event === 'seen').map((l) => [l.requestId, BigInt(l.blockNumber as string)]))
+    const seenBlock = new Map(
+      serve.lines.filter((l) => l.event === 'seen').map((l) => [l.requestId, BigInt(l.blockNumber as string)]),
+    )
     const latencies: number[] = []
     const blocks: number[] = []
     for (const line of serve.lines.filter((l) => l.event === 'fulfilled')) {
